@@ -1,0 +1,384 @@
+//! The client side of a session, as a sans-IO machine.
+//!
+//! The same machine runs in `mmo-bots`, in the simulator and (ported) in a game
+//! client: it performs the handshake, logs in or resumes, answers and sends
+//! heartbeats, estimates RTT and the server clock, and notices a silent server.
+//! The driver owns the transport: after `Disconnected` it drops the connection and
+//! may call [`Client::connect`] again on a new one, which resumes the same player
+//! when the server still holds it.
+
+use crate::heartbeat::Pinger;
+use crate::ids::PlayerId;
+use crate::protocol::{
+    encode_frame, ClientMsg, Credentials, DisconnectReason, FrameDecoder, NoticeLevel, ResumeToken,
+    ServerMsg, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+};
+use crate::time::{Duration, Instant};
+use std::collections::VecDeque;
+
+/// At most this many events wait for the driver; it drains after every call, so
+/// only a driver bug could reach it.
+const MAX_EVENTS: usize = 4096;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The development login name (the account).
+    pub name: String,
+    /// Announced in Hello; anything but [`PROTOCOL_VERSION`] is refused by the server.
+    pub protocol_version: u16,
+    /// How often the client pings once logged in.
+    pub heartbeat_interval: Duration,
+    /// Give up on a connection whose handshake has not completed in this long.
+    pub handshake_timeout: Duration,
+    /// Ask to enter the world as soon as the welcome arrives.
+    pub auto_enter_world: bool,
+}
+
+impl ClientConfig {
+    pub fn new(name: impl Into<String>) -> Self {
+        ClientConfig {
+            name: name.into(),
+            protocol_version: PROTOCOL_VERSION,
+            heartbeat_interval: Duration::from_secs(1),
+            handshake_timeout: Duration::from_secs(10),
+            auto_enter_world: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientState {
+    /// No transport yet.
+    Idle,
+    /// Hello and Login/Resume sent, waiting for the welcome.
+    Handshaking,
+    LoggedIn,
+    InWorld,
+    /// The connection is over; the driver should drop the transport.
+    Disconnected {
+        reason: DisconnectReason,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientEvent {
+    Welcomed {
+        player: PlayerId,
+        resumed: bool,
+    },
+    EnteredWorld,
+    Notice {
+        level: NoticeLevel,
+        text: String,
+    },
+    /// A heartbeat round trip completed.
+    RttSample {
+        rtt: Duration,
+    },
+    /// The connection ended. `ConnectionLost` and `IdleTimeout` are detected
+    /// locally; other reasons are the server's word.
+    Disconnected {
+        reason: DisconnectReason,
+    },
+}
+
+/// What the welcome told us about the server's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ServerParams {
+    idle_timeout: Duration,
+    tick_hz: u16,
+}
+
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    state: ClientState,
+    decoder: FrameDecoder,
+    out: Vec<u8>,
+    events: VecDeque<ClientEvent>,
+    pinger: Pinger,
+    /// The player and token to resume with on the next connect.
+    resume: Option<(PlayerId, ResumeToken)>,
+    player: Option<PlayerId>,
+    server: Option<ServerParams>,
+    connected_at: Instant,
+    last_heard: Instant,
+    dropped_events: u64,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Self {
+        let pinger = Pinger::new(config.heartbeat_interval, Instant::ZERO);
+        Client {
+            config,
+            state: ClientState::Idle,
+            decoder: FrameDecoder::new(MAX_SERVER_PAYLOAD),
+            out: Vec::new(),
+            events: VecDeque::new(),
+            pinger,
+            resume: None,
+            player: None,
+            server: None,
+            connected_at: Instant::ZERO,
+            last_heard: Instant::ZERO,
+            dropped_events: 0,
+        }
+    }
+
+    pub fn state(&self) -> &ClientState {
+        &self.state
+    }
+
+    pub fn player(&self) -> Option<PlayerId> {
+        self.player
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Whether the next [`Client::connect`] will try to resume a player.
+    pub fn can_resume(&self) -> bool {
+        self.resume.is_some()
+    }
+
+    pub fn tick_hz(&self) -> Option<u16> {
+        self.server.map(|s| s.tick_hz)
+    }
+
+    pub fn rtt(&self) -> Option<Duration> {
+        self.pinger.rtt().smoothed()
+    }
+
+    /// The server's clock now, as best the heartbeats tell.
+    pub fn server_time(&self, now: Instant) -> Option<Instant> {
+        let offset = self.pinger.rtt().clock_offset_us()?;
+        let t = now.as_micros() as i128 + offset as i128;
+        Some(Instant::from_micros(t.clamp(0, u64::MAX as i128) as u64))
+    }
+
+    /// A new transport is up: say hello and log in, or resume the held player.
+    pub fn connect(&mut self, now: Instant) {
+        self.state = ClientState::Handshaking;
+        self.decoder = FrameDecoder::new(MAX_SERVER_PAYLOAD);
+        self.out.clear();
+        self.connected_at = now;
+        self.last_heard = now;
+        self.queue(&ClientMsg::Hello {
+            protocol_version: self.config.protocol_version,
+            client: "game-core".into(),
+        });
+        match self.resume {
+            Some((player, token)) => self.queue(&ClientMsg::Resume { player, token }),
+            None => self.queue(&ClientMsg::Login {
+                credentials: Credentials::Dev {
+                    name: self.config.name.clone(),
+                },
+            }),
+        }
+    }
+
+    /// Asks to enter the world (done automatically with `auto_enter_world`).
+    pub fn enter_world(&mut self) {
+        if self.state == ClientState::LoggedIn {
+            self.queue(&ClientMsg::EnterWorld);
+        }
+    }
+
+    /// Leaves for good: the server removes the player at once.
+    pub fn goodbye(&mut self) {
+        if self.is_connected() {
+            self.queue(&ClientMsg::Goodbye);
+        }
+        self.resume = None;
+        self.disconnect(DisconnectReason::ClientQuit);
+    }
+
+    /// Bytes arrived from the server.
+    pub fn handle_bytes(&mut self, now: Instant, mut input: &[u8]) {
+        while !input.is_empty() && self.is_connected() {
+            let msg = match self.decoder.decode(&mut input) {
+                Ok(Some(payload)) => ServerMsg::decode(payload),
+                Ok(None) => break,
+                Err(_) => {
+                    self.disconnect(DisconnectReason::ProtocolViolation(
+                        Violation::FrameTooLarge,
+                    ));
+                    break;
+                }
+            };
+            match msg {
+                Ok(msg) => {
+                    self.last_heard = now;
+                    self.on_message(now, msg);
+                }
+                Err(_) => {
+                    self.disconnect(DisconnectReason::ProtocolViolation(Violation::Malformed))
+                }
+            }
+        }
+    }
+
+    /// The transport closed under us.
+    pub fn handle_connection_lost(&mut self, _now: Instant) {
+        if self.is_connected() {
+            self.disconnect(DisconnectReason::ConnectionLost);
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if !self.is_connected() {
+            return;
+        }
+        if let Some(deadline) = self.silence_deadline() {
+            if now >= deadline {
+                self.disconnect(if self.state == ClientState::Handshaking {
+                    DisconnectReason::HandshakeTimeout
+                } else {
+                    DisconnectReason::IdleTimeout
+                });
+                return;
+            }
+        }
+        if matches!(self.state, ClientState::LoggedIn | ClientState::InWorld) {
+            if let Some((seq, sent)) = self.pinger.poll_ping(now) {
+                self.queue(&ClientMsg::Ping {
+                    seq,
+                    client_time_us: sent.as_micros(),
+                });
+            }
+        }
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            ClientState::Handshaking => self.silence_deadline(),
+            ClientState::LoggedIn | ClientState::InWorld => {
+                let ping = self.pinger.deadline();
+                Some(self.silence_deadline().map_or(ping, |d| d.min(ping)))
+            }
+            ClientState::Idle | ClientState::Disconnected { .. } => None,
+        }
+    }
+
+    /// Everything queued for the server, for one write.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if self.out.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.out))
+        }
+    }
+
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// Events dropped because the driver did not drain them.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped_events
+    }
+
+    fn on_message(&mut self, now: Instant, msg: ServerMsg) {
+        match msg {
+            ServerMsg::Welcome {
+                player,
+                resume_token,
+                tick_hz,
+                idle_timeout_ms,
+                resumed,
+                ..
+            } => {
+                self.player = Some(player);
+                self.resume = Some((player, resume_token));
+                self.server = Some(ServerParams {
+                    idle_timeout: Duration::from_millis(idle_timeout_ms as u64),
+                    tick_hz,
+                });
+                self.state = ClientState::LoggedIn;
+                // First ping at once, for an early RTT and clock estimate.
+                self.pinger = Pinger::new(self.config.heartbeat_interval, now);
+                self.emit(ClientEvent::Welcomed { player, resumed });
+                if self.config.auto_enter_world {
+                    self.enter_world();
+                }
+            }
+            ServerMsg::EnteredWorld { .. } => {
+                self.state = ClientState::InWorld;
+                self.emit(ClientEvent::EnteredWorld);
+            }
+            ServerMsg::Ping {
+                seq,
+                server_time_us,
+            } => self.queue(&ClientMsg::Pong {
+                seq,
+                server_time_us,
+                client_time_us: now.as_micros(),
+            }),
+            ServerMsg::Pong {
+                seq,
+                client_time_us,
+                server_time_us,
+            } => {
+                if let Ok(rtt) = self
+                    .pinger
+                    .handle_pong(now, seq, client_time_us, server_time_us)
+                {
+                    self.emit(ClientEvent::RttSample { rtt });
+                }
+            }
+            ServerMsg::Notice { level, text } => self.emit(ClientEvent::Notice { level, text }),
+            ServerMsg::Disconnect { reason } => {
+                if !matches!(
+                    reason,
+                    DisconnectReason::IdleTimeout | DisconnectReason::SlowReader
+                ) {
+                    // Only network trouble leaves a player to resume.
+                    self.resume = None;
+                }
+                self.disconnect(reason);
+            }
+        }
+    }
+
+    fn silence_deadline(&self) -> Option<Instant> {
+        match (&self.state, self.server) {
+            (ClientState::Handshaking, _) => {
+                Some(self.connected_at + self.config.handshake_timeout)
+            }
+            (_, Some(server)) => Some(self.last_heard + server.idle_timeout),
+            _ => None,
+        }
+    }
+
+    fn is_connected(&self) -> bool {
+        matches!(
+            self.state,
+            ClientState::Handshaking | ClientState::LoggedIn | ClientState::InWorld
+        )
+    }
+
+    fn disconnect(&mut self, reason: DisconnectReason) {
+        self.state = ClientState::Disconnected {
+            reason: reason.clone(),
+        };
+        self.emit(ClientEvent::Disconnected { reason });
+    }
+
+    fn queue(&mut self, msg: &ClientMsg) {
+        // Our own messages are small; failing here would be a bug in this crate.
+        let encoded = encode_frame(msg, MAX_CLIENT_PAYLOAD, &mut self.out);
+        debug_assert!(encoded.is_ok(), "client message too large: {msg:?}");
+    }
+
+    fn emit(&mut self, event: ClientEvent) {
+        if self.events.len() >= MAX_EVENTS {
+            self.dropped_events += 1;
+            return;
+        }
+        self.events.push_back(event);
+    }
+}
+
+#[cfg(test)]
+mod tests;

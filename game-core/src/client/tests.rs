@@ -1,0 +1,207 @@
+//! The client machine against the real node, in memory: bytes are handed across
+//! directly and time jumps to the next deadline of either side.
+
+use super::*;
+use crate::ids::ConnId;
+use crate::node::{Node, NodeConfig, Output};
+
+/// One client, one node, a perfect zero-latency link that can be cut.
+struct Pair {
+    node: Node,
+    client: Client,
+    conn: ConnId,
+    link_up: bool,
+    now: Instant,
+    events: Vec<ClientEvent>,
+    closed_by_server: Option<DisconnectReason>,
+}
+
+impl Pair {
+    fn new(config: ClientConfig) -> Self {
+        Pair {
+            node: Node::new(NodeConfig::default(), 1),
+            client: Client::new(config),
+            conn: ConnId(0),
+            link_up: false,
+            now: Instant::ZERO,
+            events: Vec::new(),
+            closed_by_server: None,
+        }
+    }
+
+    fn connect(&mut self) {
+        self.conn = ConnId(self.conn.0 + 1);
+        self.link_up = true;
+        self.closed_by_server = None;
+        self.node.handle_connect(self.now, self.conn);
+        self.client.connect(self.now);
+        self.pump();
+    }
+
+    /// Moves bytes both ways until both sides are quiet.
+    fn pump(&mut self) {
+        loop {
+            let mut moved = false;
+            if let Some(bytes) = self.client.poll_transmit() {
+                moved = true;
+                if self.link_up {
+                    self.node.handle_bytes(self.now, self.conn, &bytes);
+                }
+            }
+            while let Some(out) = self.node.poll_output() {
+                match out {
+                    Output::Transmit { conn, bytes } => {
+                        self.node.handle_flushed(conn, bytes.len());
+                        if conn == self.conn && self.link_up {
+                            moved = true;
+                            self.client.handle_bytes(self.now, &bytes);
+                        }
+                    }
+                    Output::Close { conn, reason } if conn == self.conn => {
+                        self.closed_by_server = Some(reason);
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(e) = self.client.poll_event() {
+                self.events.push(e);
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn advance(&mut self, by: Duration) {
+        let end = self.now + by;
+        loop {
+            let next = [self.node.poll_timeout(), self.client.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            match next {
+                Some(at) if at <= end => {
+                    self.now = self.now.max(at);
+                    self.node.handle_timeout(self.now);
+                    self.client.handle_timeout(self.now);
+                    self.pump();
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+    }
+}
+
+#[test]
+fn logs_in_enters_the_world_and_measures_rtt() {
+    let mut p = Pair::new(ClientConfig::new("ada"));
+    p.connect();
+    assert_eq!(p.client.state(), &ClientState::InWorld);
+    let player = p.client.player().unwrap();
+    assert_eq!(
+        &p.events[..2],
+        &[
+            ClientEvent::Welcomed {
+                player,
+                resumed: false
+            },
+            ClientEvent::EnteredWorld
+        ]
+    );
+    assert_eq!(p.client.tick_hz(), Some(20));
+    p.advance(Duration::from_secs(60));
+    assert_eq!(p.client.state(), &ClientState::InWorld);
+    assert!(p
+        .events
+        .iter()
+        .any(|e| matches!(e, ClientEvent::RttSample { .. })));
+    assert_eq!(p.client.server_time(p.now), Some(p.now));
+}
+
+#[test]
+fn wrong_version_gets_a_reason_to_show() {
+    let mut config = ClientConfig::new("ada");
+    config.protocol_version = PROTOCOL_VERSION + 1;
+    let mut p = Pair::new(config);
+    p.connect();
+    let reason = DisconnectReason::VersionMismatch {
+        server: PROTOCOL_VERSION,
+        client: PROTOCOL_VERSION + 1,
+    };
+    assert_eq!(
+        p.client.state(),
+        &ClientState::Disconnected {
+            reason: reason.clone()
+        }
+    );
+    assert!(reason.to_string().contains("please update"));
+    assert_eq!(p.closed_by_server, Some(reason));
+}
+
+#[test]
+fn partition_past_the_idle_timeout_then_reconnect_resumes() {
+    let mut p = Pair::new(ClientConfig::new("ada"));
+    p.connect();
+    let player = p.client.player().unwrap();
+    p.link_up = false;
+    p.advance(Duration::from_secs(16));
+    // Both ends noticed the silence on their own.
+    assert_eq!(p.closed_by_server, Some(DisconnectReason::IdleTimeout));
+    assert_eq!(
+        p.client.state(),
+        &ClientState::Disconnected {
+            reason: DisconnectReason::IdleTimeout
+        }
+    );
+    assert!(p.client.can_resume());
+    p.connect();
+    assert_eq!(p.client.state(), &ClientState::InWorld);
+    assert_eq!(p.client.player(), Some(player));
+    assert!(p.events.contains(&ClientEvent::Welcomed {
+        player,
+        resumed: true
+    }));
+    assert_eq!(p.node.player_count(), 1);
+}
+
+#[test]
+fn goodbye_ends_the_player_and_the_next_connect_logs_in_afresh() {
+    let mut p = Pair::new(ClientConfig::new("ada"));
+    p.connect();
+    let first = p.client.player().unwrap();
+    p.client.goodbye();
+    p.pump();
+    assert_eq!(p.closed_by_server, Some(DisconnectReason::ClientQuit));
+    assert_eq!(p.node.player_count(), 0);
+    assert!(!p.client.can_resume());
+    p.connect();
+    assert_ne!(p.client.player(), Some(first));
+}
+
+#[test]
+fn a_silent_server_during_handshake_times_out() {
+    let mut p = Pair::new(ClientConfig::new("ada"));
+    p.link_up = false;
+    p.client.connect(p.now);
+    p.advance(Duration::from_secs(11));
+    assert_eq!(
+        p.client.state(),
+        &ClientState::Disconnected {
+            reason: DisconnectReason::HandshakeTimeout
+        }
+    );
+}
+
+#[test]
+fn garbage_from_the_server_ends_the_connection() {
+    let mut c = Client::new(ClientConfig::new("ada"));
+    c.connect(Instant::ZERO);
+    c.handle_bytes(Instant::ZERO, &[2, 0, 0, 0, 0xff, 0xff]);
+    assert_eq!(
+        c.poll_event(),
+        Some(ClientEvent::Disconnected {
+            reason: DisconnectReason::ProtocolViolation(Violation::Malformed)
+        })
+    );
+}

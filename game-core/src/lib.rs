@@ -1,0 +1,31 @@
+//! The pure, deterministic core of the MMO server.
+//!
+//! Everything here is a state machine driven from outside: inputs arrive through
+//! `handle_*` methods that take `now` as a value, outputs are drained with `poll_*`
+//! methods, and the next deadline comes from `poll_timeout()`. Nothing in this crate
+//! reads a clock, draws OS randomness, spawns a thread or touches a socket or file
+//! (`clippy.toml` beside this crate forbids them), so the tokio adapter, the
+//! simulator, the fuzzers and the snapshot tests all drive the very same code.
+//!
+//! Modules depend only downwards:
+//!
+//! ```text
+//! time, rng, math, ids      foundation, no game meaning
+//! protocol                  bytes <-> typed messages, nothing else
+//! heartbeat                 RTT and clock-offset estimation from ping/pong
+//! session                   one connection's life
+//! node                      every session of one server process
+//! client                    the client-side machine
+//! ```
+
+pub mod client;
+pub mod heartbeat;
+pub mod ids;
+pub mod math;
+pub mod node;
+pub mod protocol;
+pub mod rng;
+pub mod session;
+pub mod time;
+
+pub use time::{Duration, Instant, Tick};

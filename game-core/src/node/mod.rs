@@ -1,0 +1,591 @@
+//! The node: every session and player of one server process, as one pure machine.
+//!
+//! The adapter and the simulator drive only this. It owns the sessions (one per
+//! connection), the players (who outlive a dropped connection for a grace period),
+//! the account index that makes a second login take over the first, and one timer
+//! table. It will own the zones next.
+//!
+//! Contract: after any `handle_*` call, drain [`Node::poll_output`] until `None`,
+//! then sleep until [`Node::poll_timeout`] and call [`Node::handle_timeout`].
+//! Outputs for one connection come in order: its bytes, then its close.
+
+mod players;
+
+pub use players::Player;
+
+use crate::ids::{ConnId, PlayerId};
+use crate::protocol::{
+    Credentials, DisconnectReason, LoginRefusal, NoticeLevel, ResumeToken, ServerMsg, MAX_NAME_LEN,
+};
+use crate::rng::{self, StreamKind};
+use crate::session::{Session, SessionConfig, SessionRequest, WelcomeInfo};
+use crate::time::{Duration, Instant};
+use players::Players;
+use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// The node's configuration: the `[node]` table of the server's config file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Simulation ticks per second, announced to clients.
+    pub tick_hz: u16,
+    /// Connections held at once; one more is told `ServerFull` and closed.
+    pub max_sessions: u32,
+    /// Players (connected or in their grace period) held at once.
+    pub max_players: u32,
+    /// How long a player whose connection dropped is kept for a resume.
+    pub resume_grace_ms: u32,
+    pub session: SessionConfig,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            tick_hz: 20,
+            max_sessions: 20_000,
+            max_players: 20_000,
+            resume_grace_ms: 30_000,
+            session: SessionConfig::default(),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Checks the configuration; an error here is the operator's, and the server
+    /// refuses to start with it.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.tick_hz == 0 || self.tick_hz > 1000 {
+            return Err(format!("tick_hz must be 1..=1000, got {}", self.tick_hz));
+        }
+        if self.max_sessions == 0 || self.max_players == 0 {
+            return Err("max_sessions and max_players must be positive".into());
+        }
+        self.session.validate()
+    }
+
+    fn resume_grace(&self) -> Duration {
+        Duration::from_millis(self.resume_grace_ms as u64)
+    }
+}
+
+/// What the node asks of its driver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Write these bytes to the connection, in one write, then report them with
+    /// [`Node::handle_flushed`].
+    Transmit { conn: ConnId, bytes: Vec<u8> },
+    /// Close the connection once the bytes already given are written. The node has
+    /// forgotten it; later input for it is ignored.
+    Close {
+        conn: ConnId,
+        reason: DisconnectReason,
+    },
+    /// Something worth a log line or a trace entry.
+    Event(NodeEvent),
+}
+
+/// Things that happened, for logs, metrics and simulation traces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeEvent {
+    LoggedIn {
+        conn: ConnId,
+        player: PlayerId,
+        name: String,
+    },
+    /// A session took over an existing player (resume or second login).
+    Resumed {
+        conn: ConnId,
+        player: PlayerId,
+    },
+    EnteredWorld {
+        player: PlayerId,
+    },
+    /// The player's connection dropped; it is kept for the grace period.
+    Detached {
+        player: PlayerId,
+        reason: DisconnectReason,
+    },
+    /// The player is gone for good.
+    PlayerLeft {
+        player: PlayerId,
+        reason: DisconnectReason,
+    },
+}
+
+/// Node-wide counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    pub connections_opened: u64,
+    pub logins: u64,
+    pub resumes: u64,
+    /// Closed connections by [`DisconnectReason::label`].
+    pub disconnects: BTreeMap<&'static str, u64>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Messages dropped by the rate limit (summed when sessions close).
+    pub rate_limited: u64,
+    /// Input for connections the node had already closed.
+    pub input_after_close: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKey {
+    Session(ConnId),
+    Grace(PlayerId),
+}
+
+#[derive(Debug)]
+struct Slot {
+    session: Session,
+    /// Already queued for flushing in `touched`.
+    touched: bool,
+    /// Player bookkeeping for the close is done.
+    close_handled: bool,
+}
+
+/// All sessions and players of one server process.
+#[derive(Debug)]
+pub struct Node {
+    config: NodeConfig,
+    rng: ChaCha8Rng,
+    sessions: BTreeMap<ConnId, Slot>,
+    players: Players,
+    timers: BTreeSet<(Instant, TimerKey)>,
+    timer_of: BTreeMap<TimerKey, Instant>,
+    /// Connections with output to flush, in the order they were touched.
+    touched: VecDeque<ConnId>,
+    outputs: VecDeque<Output>,
+    shutting_down: bool,
+    stats: NodeStats,
+}
+
+impl Node {
+    /// A node whose resume tokens are drawn from `seed` (the adapter seeds it from
+    /// OS entropy; the simulator from its master seed).
+    pub fn new(config: NodeConfig, seed: u64) -> Self {
+        Node {
+            config,
+            rng: rng::stream(seed, StreamKind::Node, 0),
+            sessions: BTreeMap::new(),
+            players: Players::default(),
+            timers: BTreeSet::new(),
+            timer_of: BTreeMap::new(),
+            touched: VecDeque::new(),
+            outputs: VecDeque::new(),
+            shutting_down: false,
+            stats: NodeStats::default(),
+        }
+    }
+
+    // ----- getters -----
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> &NodeStats {
+        &self.stats
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn session(&self, conn: ConnId) -> Option<&Session> {
+        self.sessions.get(&conn).map(|s| &s.session)
+    }
+
+    pub fn sessions(&self) -> impl Iterator<Item = &Session> {
+        self.sessions.values().map(|s| &s.session)
+    }
+
+    pub fn player(&self, player: PlayerId) -> Option<&Player> {
+        self.players.get(player)
+    }
+
+    pub fn players(&self) -> impl Iterator<Item = &Player> {
+        self.players.iter()
+    }
+
+    pub fn player_count(&self) -> usize {
+        self.players.len()
+    }
+
+    // ----- inputs -----
+
+    /// A transport connection opened. Over the session cap, or while shutting down,
+    /// the client is told why and the connection is closed.
+    pub fn handle_connect(&mut self, now: Instant, conn: ConnId) {
+        self.stats.connections_opened += 1;
+        let mut session = Session::new(conn, self.config.session.clone(), now);
+        if self.shutting_down {
+            session.close(now, DisconnectReason::ServerShutdown);
+        } else if self.sessions.len() >= self.config.max_sessions as usize {
+            session.close(now, DisconnectReason::ServerFull);
+        }
+        if let Some(old) = self.sessions.insert(
+            conn,
+            Slot {
+                session,
+                touched: false,
+                close_handled: false,
+            },
+        ) {
+            // A driver that reuses a live id has a bug; keep the old one's books right.
+            debug_assert!(false, "connection id {conn} reused while open");
+            drop(old);
+        }
+        self.after_session(now, conn);
+    }
+
+    /// Bytes arrived on a connection.
+    pub fn handle_bytes(&mut self, now: Instant, conn: ConnId, mut input: &[u8]) {
+        self.stats.bytes_in += input.len() as u64;
+        if !self.sessions.contains_key(&conn) {
+            self.stats.input_after_close += 1;
+            return;
+        }
+        while let Some(slot) = self.sessions.get_mut(&conn) {
+            if slot.session.is_closed() || input.is_empty() {
+                break;
+            }
+            match slot.session.handle_bytes(now, &mut input) {
+                Some(request) => self.execute(now, conn, request),
+                None => break,
+            }
+        }
+        self.after_session(now, conn);
+    }
+
+    /// The transport closed (EOF or error) without a goodbye.
+    pub fn handle_disconnect(&mut self, now: Instant, conn: ConnId) {
+        if let Some(slot) = self.sessions.get_mut(&conn) {
+            slot.session.close(now, DisconnectReason::ConnectionLost);
+            self.after_session(now, conn);
+        }
+    }
+
+    /// The driver wrote `n` bytes of a [`Output::Transmit`] to the connection.
+    pub fn handle_flushed(&mut self, conn: ConnId, n: usize) {
+        if let Some(slot) = self.sessions.get_mut(&conn) {
+            slot.session.handle_flushed(n);
+        }
+    }
+
+    /// Runs every timer that is due. Harmless when nothing is.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(at, key)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.timers.pop_first();
+            self.timer_of.remove(&key);
+            match key {
+                TimerKey::Session(conn) => {
+                    if let Some(slot) = self.sessions.get_mut(&conn) {
+                        slot.session.handle_timeout(now);
+                        self.after_session(now, conn);
+                    }
+                }
+                TimerKey::Grace(player) => {
+                    let expired = self.players.get(player).is_some_and(|p| {
+                        p.conn.is_none() && p.grace_until.is_some_and(|t| t <= now)
+                    });
+                    if expired {
+                        self.remove_player(player, DisconnectReason::ConnectionLost);
+                    }
+                }
+            }
+        }
+    }
+
+    // ----- commands -----
+
+    /// Removes a player: its client is told the operator's message.
+    pub fn kick(&mut self, now: Instant, player: PlayerId, message: String) -> bool {
+        let Some(p) = self.players.get(player) else {
+            return false;
+        };
+        match p.conn {
+            Some(conn) => self.close(now, conn, DisconnectReason::Kicked { message }),
+            None => self.remove_player(player, DisconnectReason::Kicked { message }),
+        }
+        true
+    }
+
+    /// Shows text to one player, or to every connected player with `None`.
+    pub fn notice(&mut self, now: Instant, to: Option<PlayerId>, level: NoticeLevel, text: &str) {
+        let conns: Vec<ConnId> = match to {
+            Some(p) => self
+                .players
+                .get(p)
+                .and_then(|p| p.conn)
+                .into_iter()
+                .collect(),
+            None => self.players.iter().filter_map(|p| p.conn).collect(),
+        };
+        let msg = ServerMsg::Notice {
+            level,
+            text: text.to_owned(),
+        };
+        for conn in conns {
+            if let Some(slot) = self.sessions.get_mut(&conn) {
+                slot.session.send(now, &msg);
+                self.after_session(now, conn);
+            }
+        }
+    }
+
+    /// Closes one connection with a reason.
+    pub fn close(&mut self, now: Instant, conn: ConnId, reason: DisconnectReason) {
+        if let Some(slot) = self.sessions.get_mut(&conn) {
+            slot.session.close(now, reason);
+            self.after_session(now, conn);
+        }
+    }
+
+    /// Tells every client the server is going down and closes every connection.
+    /// New connections are refused from now on.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.shutting_down = true;
+        let conns: Vec<ConnId> = self.sessions.keys().copied().collect();
+        for conn in conns {
+            self.close(now, conn, DisconnectReason::ServerShutdown);
+        }
+        let players: Vec<PlayerId> = self.players.iter().map(|p| p.id).collect();
+        for player in players {
+            self.remove_player(player, DisconnectReason::ServerShutdown);
+        }
+    }
+
+    // ----- outputs -----
+
+    /// The next thing for the driver to do, or `None` when there is nothing.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        loop {
+            if let Some(out) = self.outputs.pop_front() {
+                return Some(out);
+            }
+            let conn = self.touched.pop_front()?;
+            self.flush(conn);
+        }
+    }
+
+    /// The earliest deadline of any timer.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|&(at, _)| at)
+    }
+
+    // ----- internals -----
+
+    fn execute(&mut self, now: Instant, conn: ConnId, request: SessionRequest) {
+        match request {
+            SessionRequest::Login { credentials } => self.login(now, conn, credentials),
+            SessionRequest::Resume { player, token } => self.resume(now, conn, player, token),
+            SessionRequest::EnterWorld => {
+                let Some(slot) = self.sessions.get_mut(&conn) else {
+                    return;
+                };
+                let Some(player) = slot.session.player() else {
+                    return;
+                };
+                slot.session.enter_world(now);
+                if let Some(p) = self.players.get_mut(player) {
+                    p.in_world = true;
+                }
+                self.outputs
+                    .push_back(Output::Event(NodeEvent::EnteredWorld { player }));
+            }
+        }
+    }
+
+    fn login(&mut self, now: Instant, conn: ConnId, credentials: Credentials) {
+        let Credentials::Dev { name } = credentials;
+        if !valid_name(&name) {
+            self.close(
+                now,
+                conn,
+                DisconnectReason::LoginRefused(LoginRefusal::InvalidName),
+            );
+            return;
+        }
+        match self.players.by_account(&name) {
+            Some(existing) => self.take_over(now, conn, existing),
+            None => {
+                if self.players.len() >= self.config.max_players as usize {
+                    self.close(now, conn, DisconnectReason::ServerFull);
+                    return;
+                }
+                let token = self.new_token();
+                let player = self.players.insert(name.clone(), conn, token);
+                self.stats.logins += 1;
+                self.outputs
+                    .push_back(Output::Event(NodeEvent::LoggedIn { conn, player, name }));
+                self.welcome(now, conn, player, token, false);
+            }
+        }
+    }
+
+    fn resume(&mut self, now: Instant, conn: ConnId, player: PlayerId, token: ResumeToken) {
+        let valid = self
+            .players
+            .get(player)
+            .is_some_and(|p| p.resume_token.matches(&token));
+        if valid {
+            self.take_over(now, conn, player);
+        } else {
+            self.close(now, conn, DisconnectReason::ResumeRejected);
+        }
+    }
+
+    /// Attaches `conn` to an existing player, closing the player's older
+    /// connection if it still has one: one player, one session, no ghosts.
+    fn take_over(&mut self, now: Instant, conn: ConnId, player: PlayerId) {
+        let token = self.new_token();
+        let Some(p) = self.players.get_mut(player) else {
+            return;
+        };
+        let old = p.conn.replace(conn);
+        p.grace_until = None;
+        p.resume_token = token;
+        p.in_world = false;
+        self.set_timer(TimerKey::Grace(player), None);
+        if let Some(old) = old {
+            if old != conn {
+                self.close(now, old, DisconnectReason::LoggedInElsewhere);
+            }
+        }
+        self.stats.resumes += 1;
+        self.outputs
+            .push_back(Output::Event(NodeEvent::Resumed { conn, player }));
+        self.welcome(now, conn, player, token, true);
+    }
+
+    fn welcome(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        player: PlayerId,
+        token: ResumeToken,
+        resumed: bool,
+    ) {
+        let info = WelcomeInfo {
+            tick_hz: self.config.tick_hz,
+            resume_grace: self.config.resume_grace(),
+        };
+        if let Some(slot) = self.sessions.get_mut(&conn) {
+            slot.session.accept(now, player, token, resumed, info);
+        }
+    }
+
+    fn new_token(&mut self) -> ResumeToken {
+        let mut bytes = [0u8; 16];
+        self.rng.fill_bytes(&mut bytes);
+        ResumeToken(bytes)
+    }
+
+    /// Bookkeeping after anything touched a session: its timer, its place in the
+    /// flush queue, and, once it has closed, what becomes of its player.
+    fn after_session(&mut self, now: Instant, conn: ConnId) {
+        let Some(slot) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        let deadline = slot.session.poll_timeout();
+        if !slot.touched {
+            slot.touched = true;
+            self.touched.push_back(conn);
+        }
+        let closed = slot.session.close_reason().cloned();
+        let needs_close = closed.is_some() && !slot.close_handled;
+        if needs_close {
+            slot.close_handled = true;
+        }
+        self.set_timer(TimerKey::Session(conn), deadline);
+        if let (true, Some(reason)) = (needs_close, closed) {
+            self.on_session_closed(now, conn, reason);
+        }
+    }
+
+    fn on_session_closed(&mut self, now: Instant, conn: ConnId, reason: DisconnectReason) {
+        *self.stats.disconnects.entry(reason.label()).or_default() += 1;
+        let Some(player) = self.sessions.get(&conn).and_then(|s| s.session.player()) else {
+            return;
+        };
+        // After a takeover the player belongs to another connection already.
+        if self.players.get(player).and_then(|p| p.conn) != Some(conn) {
+            return;
+        }
+        if keeps_player_for_resume(&reason) && !self.shutting_down {
+            let until = now + self.config.resume_grace();
+            if let Some(p) = self.players.get_mut(player) {
+                p.conn = None;
+                p.grace_until = Some(until);
+                p.in_world = false;
+            }
+            self.set_timer(TimerKey::Grace(player), Some(until));
+            self.outputs
+                .push_back(Output::Event(NodeEvent::Detached { player, reason }));
+        } else {
+            self.remove_player(player, reason);
+        }
+    }
+
+    fn remove_player(&mut self, player: PlayerId, reason: DisconnectReason) {
+        if self.players.remove(player).is_some() {
+            self.set_timer(TimerKey::Grace(player), None);
+            self.outputs
+                .push_back(Output::Event(NodeEvent::PlayerLeft { player, reason }));
+        }
+    }
+
+    fn flush(&mut self, conn: ConnId) {
+        let Some(slot) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        slot.touched = false;
+        if let Some(bytes) = slot.session.poll_transmit() {
+            self.stats.bytes_out += bytes.len() as u64;
+            self.outputs.push_back(Output::Transmit { conn, bytes });
+        }
+        if let Some(reason) = slot.session.close_reason().cloned() {
+            self.stats.rate_limited += slot.session.stats().rate_limited;
+            self.sessions.remove(&conn);
+            self.set_timer(TimerKey::Session(conn), None);
+            self.outputs.push_back(Output::Close { conn, reason });
+        }
+    }
+
+    fn set_timer(&mut self, key: TimerKey, at: Option<Instant>) {
+        if let Some(old) = self.timer_of.remove(&key) {
+            self.timers.remove(&(old, key));
+        }
+        if let Some(at) = at {
+            self.timer_of.insert(key, at);
+            self.timers.insert((at, key));
+        }
+    }
+}
+
+/// Disconnects caused by the network keep the player for a resume; the rest (the
+/// client left, broke the rules, or was replaced) end the player at once.
+fn keeps_player_for_resume(reason: &DisconnectReason) -> bool {
+    matches!(
+        reason,
+        DisconnectReason::ConnectionLost
+            | DisconnectReason::IdleTimeout
+            | DisconnectReason::SlowReader
+    )
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name.trim() == name
+        && !name.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests;

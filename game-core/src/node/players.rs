@@ -1,0 +1,72 @@
+//! The players of a node, indexed by id, account and connection.
+
+use crate::ids::{ConnId, PlayerId};
+use crate::protocol::ResumeToken;
+use crate::time::Instant;
+use std::collections::BTreeMap;
+
+/// A logged-in player. It outlives its connection for the resume grace period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Player {
+    pub id: PlayerId,
+    pub account: String,
+    /// The connection it is attached to; `None` during the grace period.
+    pub conn: Option<ConnId>,
+    pub resume_token: ResumeToken,
+    /// When a detached player is removed for good.
+    pub grace_until: Option<Instant>,
+    pub in_world: bool,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Players {
+    by_id: BTreeMap<PlayerId, Player>,
+    by_account: BTreeMap<String, PlayerId>,
+    next_id: u64,
+}
+
+impl Players {
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn get(&self, id: PlayerId) -> Option<&Player> {
+        self.by_id.get(&id)
+    }
+
+    pub fn get_mut(&mut self, id: PlayerId) -> Option<&mut Player> {
+        self.by_id.get_mut(&id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Player> {
+        self.by_id.values()
+    }
+
+    pub fn by_account(&self, account: &str) -> Option<PlayerId> {
+        self.by_account.get(account).copied()
+    }
+
+    pub fn insert(&mut self, account: String, conn: ConnId, token: ResumeToken) -> PlayerId {
+        self.next_id += 1;
+        let id = PlayerId(self.next_id);
+        self.by_account.insert(account.clone(), id);
+        self.by_id.insert(
+            id,
+            Player {
+                id,
+                account,
+                conn: Some(conn),
+                resume_token: token,
+                grace_until: None,
+                in_world: false,
+            },
+        );
+        id
+    }
+
+    pub fn remove(&mut self, id: PlayerId) -> Option<Player> {
+        let p = self.by_id.remove(&id)?;
+        self.by_account.remove(&p.account);
+        Some(p)
+    }
+}

@@ -1,0 +1,493 @@
+//! One connection's life: handshake, login, heartbeats, limits, close.
+//!
+//! The session owns the connection's framing, its rate limit, its outbound queue
+//! and its timers. It knows nothing of other connections: whatever needs the whole
+//! server (accounts, duplicate logins, resume) it hands to the node as a
+//! [`SessionRequest`], and the node answers with [`Session::accept`],
+//! [`Session::enter_world`] or [`Session::close`].
+//!
+//! ```text
+//! AwaitingHello --Hello(ok)--> AwaitingLogin --accept--> Authenticated --enter_world--> InWorld
+//!       any state --close(reason)--> Closed (a Disconnect frame is the last thing sent)
+//! ```
+
+mod rate_limit;
+
+pub use rate_limit::{RateDecision, TokenBucket};
+
+use crate::heartbeat::Pinger;
+use crate::ids::{ConnId, PlayerId};
+use crate::protocol::{
+    encode_frame, ClientMsg, Credentials, DisconnectReason, FrameDecoder, FrameError, ResumeToken,
+    ServerMsg, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+};
+use crate::time::{Duration, Instant};
+use serde::{Deserialize, Serialize};
+
+/// Limits and timers of every session. Read from the server's config file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A connection must finish Hello + Login within this.
+    pub handshake_timeout_ms: u32,
+    /// The server pings a logged-in client this often.
+    pub heartbeat_interval_ms: u32,
+    /// A connection silent (no complete frame) for this long is closed.
+    pub idle_timeout_ms: u32,
+    /// The largest payload accepted from the client.
+    pub max_inbound_payload: u32,
+    /// Bytes queued for the client plus bytes written but not yet confirmed flushed;
+    /// past this the client is a slow reader and is disconnected.
+    pub max_outbound_bytes: u32,
+    /// Sustained inbound messages per second.
+    pub rate_limit_per_second: u32,
+    /// Messages allowed in a burst above the rate, and again as debt before a
+    /// flooding client is disconnected.
+    pub rate_limit_burst: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            handshake_timeout_ms: 10_000,
+            heartbeat_interval_ms: 2_000,
+            idle_timeout_ms: 15_000,
+            max_inbound_payload: MAX_CLIENT_PAYLOAD,
+            max_outbound_bytes: 1024 * 1024,
+            rate_limit_per_second: 60,
+            rate_limit_burst: 120,
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Checks the values make sense together (an operator error otherwise).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.handshake_timeout_ms == 0 || self.heartbeat_interval_ms == 0 {
+            return Err("handshake_timeout_ms and heartbeat_interval_ms must be positive".into());
+        }
+        if self.idle_timeout_ms <= self.heartbeat_interval_ms {
+            return Err(format!(
+                "idle_timeout_ms ({}) must exceed heartbeat_interval_ms ({})",
+                self.idle_timeout_ms, self.heartbeat_interval_ms
+            ));
+        }
+        if self.max_inbound_payload < 64 || self.max_inbound_payload > MAX_SERVER_PAYLOAD {
+            return Err(format!(
+                "max_inbound_payload must be between 64 and {MAX_SERVER_PAYLOAD}"
+            ));
+        }
+        if (self.max_outbound_bytes as u64) < 2 * MAX_SERVER_PAYLOAD as u64 {
+            return Err(format!(
+                "max_outbound_bytes must be at least {} (two of the largest frames)",
+                2 * MAX_SERVER_PAYLOAD
+            ));
+        }
+        if self.rate_limit_per_second == 0 || self.rate_limit_burst == 0 {
+            return Err("rate_limit_per_second and rate_limit_burst must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// Where a session is in its life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    AwaitingHello,
+    AwaitingLogin,
+    Authenticated,
+    InWorld,
+    Closed { reason: DisconnectReason },
+}
+
+/// What the session needs the node to decide.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionRequest {
+    Login {
+        credentials: Credentials,
+    },
+    Resume {
+        player: PlayerId,
+        token: ResumeToken,
+    },
+    EnterWorld,
+}
+
+/// What the node tells the client in its welcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WelcomeInfo {
+    pub tick_hz: u16,
+    pub resume_grace: Duration,
+}
+
+/// Per-session counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    pub bytes_in: u64,
+    pub msgs_in: u64,
+    pub bytes_out: u64,
+    pub msgs_out: u64,
+    pub rate_limited: u64,
+    pub bad_pongs: u64,
+}
+
+#[derive(Debug)]
+pub struct Session {
+    conn: ConnId,
+    config: SessionConfig,
+    state: SessionState,
+    /// The player this session is (or, once closed, was) attached to.
+    player: Option<PlayerId>,
+    decoder: FrameDecoder,
+    /// Encoded frames not yet handed to the driver.
+    out: Vec<u8>,
+    /// Bytes handed to the driver and not yet confirmed written.
+    in_flight: usize,
+    bucket: TokenBucket,
+    pinger: Pinger,
+    opened_at: Instant,
+    last_heard: Instant,
+    stats: SessionStats,
+}
+
+impl Session {
+    pub fn new(conn: ConnId, config: SessionConfig, now: Instant) -> Self {
+        let heartbeat = Duration::from_millis(config.heartbeat_interval_ms as u64);
+        Session {
+            conn,
+            decoder: FrameDecoder::new(config.max_inbound_payload),
+            bucket: TokenBucket::new(config.rate_limit_per_second, config.rate_limit_burst, now),
+            pinger: Pinger::new(heartbeat, now + heartbeat),
+            config,
+            state: SessionState::AwaitingHello,
+            player: None,
+            out: Vec::new(),
+            in_flight: 0,
+            opened_at: now,
+            last_heard: now,
+            stats: SessionStats::default(),
+        }
+    }
+
+    pub fn conn(&self) -> ConnId {
+        self.conn
+    }
+
+    pub fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    /// The player this session is attached to; kept after the session closes.
+    pub fn player(&self) -> Option<PlayerId> {
+        self.player
+    }
+
+    pub fn close_reason(&self) -> Option<&DisconnectReason> {
+        match &self.state {
+            SessionState::Closed { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, SessionState::Closed { .. })
+    }
+
+    pub fn stats(&self) -> &SessionStats {
+        &self.stats
+    }
+
+    pub fn pinger(&self) -> &Pinger {
+        &self.pinger
+    }
+
+    /// Bytes this session holds for the client: queued plus in flight.
+    pub fn outbound_bytes(&self) -> usize {
+        self.out.len() + self.in_flight
+    }
+
+    /// Feeds received bytes. Consumes `input` until a message needs the node's
+    /// decision (returned) or the input is used up (`None`). Call again with the
+    /// rest of the input after handling the request; stops early once closed.
+    pub fn handle_bytes(&mut self, now: Instant, input: &mut &[u8]) -> Option<SessionRequest> {
+        while !input.is_empty() && !self.is_closed() {
+            let before = input.len();
+            let decoded = match self.decoder.decode(input) {
+                Ok(Some(payload)) => Some(ClientMsg::decode(payload)),
+                Ok(None) => None,
+                Err(FrameError::TooLarge { .. }) => {
+                    self.close(
+                        now,
+                        DisconnectReason::ProtocolViolation(Violation::FrameTooLarge),
+                    );
+                    None
+                }
+                Err(FrameError::Empty) => {
+                    self.close(
+                        now,
+                        DisconnectReason::ProtocolViolation(Violation::Malformed),
+                    );
+                    None
+                }
+            };
+            self.stats.bytes_in += (before - input.len()) as u64;
+            match decoded {
+                None => {}
+                Some(Err(_)) => self.close(
+                    now,
+                    DisconnectReason::ProtocolViolation(Violation::Malformed),
+                ),
+                Some(Ok(msg)) => {
+                    self.stats.msgs_in += 1;
+                    self.last_heard = now;
+                    match self.bucket.take(now) {
+                        RateDecision::Allow => {}
+                        RateDecision::Drop => {
+                            self.stats.rate_limited += 1;
+                            continue;
+                        }
+                        RateDecision::Exceeded => {
+                            self.stats.rate_limited += 1;
+                            self.close(now, DisconnectReason::RateLimited);
+                            continue;
+                        }
+                    }
+                    if let Some(request) = self.on_message(now, msg) {
+                        return Some(request);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn on_message(&mut self, now: Instant, msg: ClientMsg) -> Option<SessionRequest> {
+        let unexpected = DisconnectReason::ProtocolViolation(Violation::UnexpectedMessage);
+        match (&self.state, msg) {
+            (SessionState::Closed { .. }, _) => None,
+            (
+                SessionState::AwaitingHello,
+                ClientMsg::Hello {
+                    protocol_version, ..
+                },
+            ) => {
+                if protocol_version == PROTOCOL_VERSION {
+                    self.state = SessionState::AwaitingLogin;
+                } else {
+                    self.close(
+                        now,
+                        DisconnectReason::VersionMismatch {
+                            server: PROTOCOL_VERSION,
+                            client: protocol_version,
+                        },
+                    );
+                }
+                None
+            }
+            (SessionState::AwaitingHello, _) => {
+                self.close(now, unexpected);
+                None
+            }
+            (
+                _,
+                ClientMsg::Ping {
+                    seq,
+                    client_time_us,
+                },
+            ) => {
+                self.send(
+                    now,
+                    &ServerMsg::Pong {
+                        seq,
+                        client_time_us,
+                        server_time_us: now.as_micros(),
+                    },
+                );
+                None
+            }
+            (
+                _,
+                ClientMsg::Pong {
+                    seq,
+                    server_time_us,
+                    client_time_us,
+                },
+            ) => {
+                if self
+                    .pinger
+                    .handle_pong(now, seq, server_time_us, client_time_us)
+                    .is_err()
+                {
+                    self.stats.bad_pongs += 1;
+                }
+                None
+            }
+            (_, ClientMsg::Goodbye) => {
+                self.close(now, DisconnectReason::ClientQuit);
+                None
+            }
+            (SessionState::AwaitingLogin, ClientMsg::Login { credentials }) => {
+                Some(SessionRequest::Login { credentials })
+            }
+            (SessionState::AwaitingLogin, ClientMsg::Resume { player, token }) => {
+                Some(SessionRequest::Resume { player, token })
+            }
+            (SessionState::Authenticated, ClientMsg::EnterWorld) => {
+                Some(SessionRequest::EnterWorld)
+            }
+            (_, _) => {
+                self.close(now, unexpected);
+                None
+            }
+        }
+    }
+
+    /// The node accepted a login or resume: welcome the client.
+    pub fn accept(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        resume_token: ResumeToken,
+        resumed: bool,
+        info: WelcomeInfo,
+    ) {
+        if self.is_closed() {
+            return;
+        }
+        self.state = SessionState::Authenticated;
+        self.player = Some(player);
+        // Heartbeats start now, so the first RTT sample comes one interval after login.
+        let heartbeat = Duration::from_millis(self.config.heartbeat_interval_ms as u64);
+        self.pinger = Pinger::new(heartbeat, now + heartbeat);
+        self.send(
+            now,
+            &ServerMsg::Welcome {
+                player,
+                resume_token,
+                server_time_us: now.as_micros(),
+                tick_hz: info.tick_hz,
+                heartbeat_ms: self.config.heartbeat_interval_ms,
+                idle_timeout_ms: self.config.idle_timeout_ms,
+                resume_grace_ms: u32::try_from(info.resume_grace.as_millis()).unwrap_or(u32::MAX),
+                resumed,
+            },
+        );
+    }
+
+    /// The node placed the player in the world.
+    pub fn enter_world(&mut self, now: Instant) {
+        if self.state == SessionState::Authenticated {
+            self.state = SessionState::InWorld;
+            self.send(
+                now,
+                &ServerMsg::EnteredWorld {
+                    server_time_us: now.as_micros(),
+                },
+            );
+        }
+    }
+
+    /// Queues a message for the client. A client that lets its queue pass the bound
+    /// is disconnected as a slow reader.
+    pub fn send(&mut self, now: Instant, msg: &ServerMsg) {
+        if self.is_closed() {
+            return;
+        }
+        if encode_frame(msg, MAX_SERVER_PAYLOAD, &mut self.out).is_err() {
+            // Only our own oversized message gets here: a bug, not the client's fault.
+            debug_assert!(false, "server message over MAX_SERVER_PAYLOAD: {msg:?}");
+            return;
+        }
+        self.stats.msgs_out += 1;
+        if self.outbound_bytes() > self.config.max_outbound_bytes as usize {
+            self.close(now, DisconnectReason::SlowReader);
+        }
+    }
+
+    /// Ends the session. The client is told why unless the transport is already gone;
+    /// a slow reader's backlog is dropped first, since it would never be read.
+    pub fn close(&mut self, _now: Instant, reason: DisconnectReason) {
+        if self.is_closed() {
+            return;
+        }
+        if reason == DisconnectReason::SlowReader {
+            self.out.clear();
+        }
+        if reason != DisconnectReason::ConnectionLost {
+            let msg = ServerMsg::Disconnect {
+                reason: reason.clone(),
+            };
+            if encode_frame(&msg, MAX_SERVER_PAYLOAD, &mut self.out).is_ok() {
+                self.stats.msgs_out += 1;
+            }
+        } else {
+            self.out.clear();
+        }
+        self.state = SessionState::Closed { reason };
+    }
+
+    /// Runs the session's timers; a call before any deadline does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.state {
+            SessionState::Closed { .. } => {}
+            SessionState::AwaitingHello | SessionState::AwaitingLogin => {
+                if now >= self.handshake_deadline() {
+                    self.close(now, DisconnectReason::HandshakeTimeout);
+                }
+            }
+            SessionState::Authenticated | SessionState::InWorld => {
+                if now >= self.idle_deadline() {
+                    self.close(now, DisconnectReason::IdleTimeout);
+                } else if let Some((seq, sent)) = self.pinger.poll_ping(now) {
+                    self.send(
+                        now,
+                        &ServerMsg::Ping {
+                            seq,
+                            server_time_us: sent.as_micros(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// The next moment [`Session::handle_timeout`] has work to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            SessionState::Closed { .. } => None,
+            SessionState::AwaitingHello | SessionState::AwaitingLogin => {
+                Some(self.handshake_deadline())
+            }
+            SessionState::Authenticated | SessionState::InWorld => {
+                Some(self.idle_deadline().min(self.pinger.deadline()))
+            }
+        }
+    }
+
+    /// Everything queued for the client, as one buffer for one write.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if self.out.is_empty() {
+            return None;
+        }
+        let bytes = std::mem::take(&mut self.out);
+        self.in_flight += bytes.len();
+        self.stats.bytes_out += bytes.len() as u64;
+        Some(bytes)
+    }
+
+    /// The driver finished writing `n` bytes of what [`Session::poll_transmit`] gave.
+    pub fn handle_flushed(&mut self, n: usize) {
+        self.in_flight = self.in_flight.saturating_sub(n);
+    }
+
+    fn handshake_deadline(&self) -> Instant {
+        self.opened_at + Duration::from_millis(self.config.handshake_timeout_ms as u64)
+    }
+
+    fn idle_deadline(&self) -> Instant {
+        self.last_heard + Duration::from_millis(self.config.idle_timeout_ms as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests;
