@@ -1,1 +1,16 @@
+//! The tokio driver of the pure node, and the `mmo-server` binary.
+//!
+//! This crate owns everything the core may not touch: sockets, the real clock,
+//! tasks, signals, the config file and logs. It holds no game logic: it reads
+//! bytes, stamps them with [`clock::AdapterClock`], feeds the [`game_core::node::Node`],
+//! and writes what the node emits, one write per connection per flush.
+//! Socket types sit behind [`transport::Listener`], so turmoil's simulated TCP
+//! runs the very same accept loop and tasks (feature `turmoil`).
 
+pub mod clock;
+pub mod config;
+pub mod server;
+pub mod transport;
+
+pub use config::ServerConfig;
+pub use server::{serve, ServerReport};

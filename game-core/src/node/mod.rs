@@ -45,8 +45,8 @@ impl Default for NodeConfig {
     fn default() -> Self {
         NodeConfig {
             tick_hz: 20,
-            max_sessions: 20_000,
-            max_players: 20_000,
+            max_sessions: 16_000,
+            max_players: 16_000,
             resume_grace_ms: 30_000,
             session: SessionConfig::default(),
         }

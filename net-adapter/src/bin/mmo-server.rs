@@ -1,1 +1,130 @@
-fn main() {}
+//! `mmo-server`: the game server on embedded defaults, a TOML file and flags.
+
+use clap::Parser;
+use net_adapter::config::ServerConfig;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tracing::{error, info, warn};
+
+#[derive(Parser, Debug)]
+#[command(name = "mmo-server", version, about = "Deterministic-core MMO game server")]
+struct Args {
+    /// Address of the game port (default 127.0.0.1:7777).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Simulation ticks per second (default 20).
+    #[arg(long)]
+    tick_hz: Option<u16>,
+    /// A TOML config file; flags override its values.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let mut config = match &args.config {
+        Some(path) => match ServerConfig::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                error!("{e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => ServerConfig::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(hz) = args.tick_hz {
+        config.node.tick_hz = hz;
+    }
+    if let Err(e) = config.validate() {
+        error!("{e}");
+        return ExitCode::from(2);
+    }
+    raise_fd_limit(config.node.max_sessions as u64);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(config.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                error!("cannot listen on {}: {e}", config.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        info!(
+            listen = %config.listen,
+            tick_hz = config.node.tick_hz,
+            max_sessions = config.node.max_sessions,
+            "mmo-server listening"
+        );
+        match net_adapter::serve(listener, config, os_seed(), shutdown_signal()).await {
+            Ok(report) => {
+                info!(disconnects = ?report.stats.disconnects, "stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                error!("server failed: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Seeds resume tokens from OS entropy, so they cannot be predicted across runs.
+fn os_seed() -> u64 {
+    getrandom::u64().unwrap_or_else(|e| {
+        warn!("no OS entropy ({e}); resume tokens fall back to a time-based seed");
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => info!("Ctrl-C received"),
+        _ = term => info!("SIGTERM received"),
+    }
+}
+
+/// Each connection needs a file descriptor: raise the soft limit as far as the
+/// hard limit allows, and say so when it is below what the config asks for.
+fn raise_fd_limit(wanted: u64) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < wanted => warn!(
+            limit,
+            wanted, "open-file limit is below max_sessions; raise the hard limit (ulimit -Hn)"
+        ),
+        Ok(limit) => info!(limit, "open-file limit"),
+        Err(e) => warn!("cannot raise the open-file limit: {e}"),
+    }
+}

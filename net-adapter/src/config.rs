@@ -1,0 +1,118 @@
+//! The server's configuration: embedded defaults, a TOML file, command-line flags.
+//!
+//! Precedence: flags over the file over the defaults. Unknown keys are an error, so
+//! a typo in the file is caught at start instead of silently ignored.
+
+use game_core::node::NodeConfig;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Where the game port listens.
+    pub listen: SocketAddr,
+    /// On shutdown, how long to wait for the goodbye messages to be written.
+    pub shutdown_grace_ms: u64,
+    /// After closing a connection, how long its last bytes may take to write
+    /// before the socket is dropped regardless (a client that stopped reading).
+    pub close_linger_ms: u64,
+    /// Seconds between status log lines (0 turns them off).
+    pub status_interval_s: u64,
+    /// Inbound events (reads, writes done) waiting for the core; past this,
+    /// connection tasks wait, and TCP flow control pushes back on the clients.
+    pub event_queue: usize,
+    pub node: NodeConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7777)),
+            shutdown_grace_ms: 2_000,
+            close_linger_ms: 2_000,
+            status_interval_s: 10,
+            event_queue: 8_192,
+            node: NodeConfig::default(),
+        }
+    }
+}
+
+/// The operator's mistake: the server refuses to start and says why.
+#[derive(Debug)]
+pub enum ConfigError {
+    Read { path: String, error: std::io::Error },
+    Parse { path: String, error: String },
+    Invalid(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Read { path, error } => write!(f, "cannot read config {path}: {error}"),
+            ConfigError::Parse { path, error } => write!(f, "invalid config {path}: {error}"),
+            ConfigError::Invalid(why) => write!(f, "invalid configuration: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ServerConfig {
+    pub fn from_toml(text: &str, path: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            error: e.to_string(),
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: shown.clone(),
+            error,
+        })?;
+        Self::from_toml(&text, &shown)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.event_queue == 0 {
+            return Err(ConfigError::Invalid("event_queue must be positive".into()));
+        }
+        self.node.validate().map_err(ConfigError::Invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_file_keeps_the_other_defaults() {
+        let c = ServerConfig::from_toml(
+            "listen = \"0.0.0.0:9000\"\n[node]\ntick_hz = 30\n[node.session]\nidle_timeout_ms = 20000\n",
+            "test.toml",
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.node.tick_hz, 30);
+        assert_eq!(c.node.session.idle_timeout_ms, 20_000);
+        assert_eq!(c.node.session.heartbeat_interval_ms, 2_000);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn typos_are_refused_with_the_key_named() {
+        let err = ServerConfig::from_toml("[node]\ntick_hertz = 30\n", "x.toml").unwrap_err();
+        assert!(err.to_string().contains("tick_hertz"), "{err}");
+    }
+
+    #[test]
+    fn inconsistent_values_are_refused() {
+        let mut c = ServerConfig::default();
+        c.node.tick_hz = 0;
+        assert!(c.validate().is_err());
+    }
+}

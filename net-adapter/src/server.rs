@@ -1,0 +1,319 @@
+//! The server loop: one task owns the node; each connection has one task.
+//!
+//! Phases of the core loop, in order: wait for the first of (shutdown, connection
+//! event, node deadline, status timer); apply that event and every other event
+//! already queued; drain the node's outputs, so all messages for one connection
+//! produced in this pass leave in one write. The node is the only writer of game
+//! state; connection tasks only move bytes.
+//!
+//! Bounds: connection events travel on a bounded channel (a full channel makes
+//! connection tasks wait, and TCP flow control pushes back on clients); bytes
+//! queued for a connection are bounded by the node's outbound limit, which counts
+//! them until the connection task reports them written.
+
+use crate::clock::AdapterClock;
+use crate::config::ServerConfig;
+use crate::transport::Listener;
+use game_core::ids::ConnId;
+use game_core::node::{Node, NodeEvent, NodeStats, Output};
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+/// Bytes read from a socket at a time.
+const READ_CHUNK: usize = 4096;
+/// Events applied to the node before its outputs are drained.
+const MAX_BATCH: usize = 1024;
+
+/// What the server did, returned when it stops.
+#[derive(Clone, Debug)]
+pub struct ServerReport {
+    pub stats: NodeStats,
+    /// Connection tasks still running when the shutdown grace ran out.
+    pub unfinished_connections: bool,
+}
+
+enum Event {
+    Opened {
+        conn: ConnId,
+        peer: SocketAddr,
+        commands: mpsc::UnboundedSender<Command>,
+        kill: oneshot::Sender<()>,
+    },
+    Bytes {
+        conn: ConnId,
+        data: Vec<u8>,
+    },
+    /// The peer closed, or reading or writing failed.
+    Lost {
+        conn: ConnId,
+    },
+    Flushed {
+        conn: ConnId,
+        n: usize,
+    },
+}
+
+enum Command {
+    Write(Vec<u8>),
+    /// Write nothing more; shut the socket down.
+    Close,
+}
+
+struct ConnHandle {
+    peer: SocketAddr,
+    commands: mpsc::UnboundedSender<Command>,
+    /// Dropping it ends the connection task at once.
+    kill: oneshot::Sender<()>,
+}
+
+/// Runs the server on `listener` until `shutdown` completes, then tells every
+/// client why and waits (up to the configured grace) for that to be written.
+/// `seed` seeds the node's resume tokens; in production, pass OS entropy.
+pub async fn serve<L: Listener>(
+    listener: L,
+    config: ServerConfig,
+    seed: u64,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<ServerReport> {
+    config
+        .validate()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let clock = AdapterClock::start();
+    let mut node = Node::new(config.node.clone(), seed);
+    let (events_tx, mut events) = mpsc::channel(config.event_queue);
+    // Every connection task holds a clone; when all are gone, `recv` returns None.
+    let (alive_tx, mut alive) = mpsc::channel::<()>(1);
+    let linger = Duration::from_millis(config.close_linger_ms);
+    let accept = tokio::spawn(accept_loop(listener, events_tx, alive_tx));
+    let mut conns: HashMap<ConnId, ConnHandle> = HashMap::new();
+    let status_every = Duration::from_secs(config.status_interval_s.max(1));
+    let mut next_status = tokio::time::Instant::now() + status_every;
+    tokio::pin!(shutdown);
+
+    loop {
+        let deadline = node.poll_timeout().map(|at| clock.deadline(at));
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                apply(&mut node, &clock, &mut conns, event);
+                for _ in 0..MAX_BATCH {
+                    match events.try_recv() {
+                        Ok(event) => apply(&mut node, &clock, &mut conns, event),
+                        Err(_) => break,
+                    }
+                }
+            }
+            _ = sleep_until_some(deadline) => node.handle_timeout(clock.now()),
+            _ = tokio::time::sleep_until(next_status) => {
+                next_status += status_every;
+                if config.status_interval_s > 0 {
+                    log_status(&node);
+                }
+            }
+        }
+        drain(&mut node, &mut conns, linger);
+    }
+
+    info!("shutting down: telling {} clients", node.session_count());
+    accept.abort();
+    node.shutdown(clock.now());
+    drain(&mut node, &mut conns, linger);
+    drop(events);
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
+    let finished = tokio::time::timeout(grace, alive.recv()).await.is_ok();
+    log_status(&node);
+    Ok(ServerReport {
+        stats: node.stats().clone(),
+        unfinished_connections: !finished,
+    })
+}
+
+async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn apply(node: &mut Node, clock: &AdapterClock, conns: &mut HashMap<ConnId, ConnHandle>, event: Event) {
+    let now = clock.now();
+    match event {
+        Event::Opened {
+            conn,
+            peer,
+            commands,
+            kill,
+        } => {
+            debug!(%conn, %peer, "connection opened");
+            conns.insert(
+                conn,
+                ConnHandle {
+                    peer,
+                    commands,
+                    kill,
+                },
+            );
+            node.handle_connect(now, conn);
+        }
+        Event::Bytes { conn, data } => node.handle_bytes(now, conn, &data),
+        Event::Lost { conn } => node.handle_disconnect(now, conn),
+        Event::Flushed { conn, n } => node.handle_flushed(conn, n),
+    }
+}
+
+fn drain(node: &mut Node, conns: &mut HashMap<ConnId, ConnHandle>, linger: Duration) {
+    while let Some(output) = node.poll_output() {
+        match output {
+            Output::Transmit { conn, bytes } => {
+                if let Some(handle) = conns.get(&conn) {
+                    // A send error means the task has ended; its `Lost` event is queued.
+                    let _ = handle.commands.send(Command::Write(bytes));
+                }
+            }
+            Output::Close { conn, reason } => {
+                if let Some(handle) = conns.remove(&conn) {
+                    debug!(%conn, peer = %handle.peer, %reason, "connection closed");
+                    let _ = handle.commands.send(Command::Close);
+                    // A client that stopped reading may never take the last bytes:
+                    // after the linger, the task is ended regardless.
+                    let kill = handle.kill;
+                    tokio::spawn(async move {
+                        tokio::time::sleep(linger).await;
+                        drop(kill);
+                    });
+                }
+            }
+            Output::Event(event) => log_event(&event),
+        }
+    }
+}
+
+fn log_event(event: &NodeEvent) {
+    match event {
+        NodeEvent::LoggedIn { conn, player, name } => debug!(%conn, %player, name, "logged in"),
+        NodeEvent::Resumed { conn, player } => debug!(%conn, %player, "resumed"),
+        NodeEvent::EnteredWorld { player } => debug!(%player, "entered world"),
+        NodeEvent::Detached { player, reason } => {
+            debug!(%player, %reason, "connection lost, player kept for resume")
+        }
+        NodeEvent::PlayerLeft { player, reason } => debug!(%player, %reason, "player left"),
+    }
+}
+
+fn log_status(node: &Node) {
+    let s = node.stats();
+    info!(
+        sessions = node.session_count(),
+        players = node.player_count(),
+        connections_opened = s.connections_opened,
+        logins = s.logins,
+        resumes = s.resumes,
+        bytes_in = s.bytes_in,
+        bytes_out = s.bytes_out,
+        disconnects = ?s.disconnects,
+        "status"
+    );
+}
+
+async fn accept_loop<L: Listener>(
+    listener: L,
+    events: mpsc::Sender<Event>,
+    alive: mpsc::Sender<()>,
+) {
+    let mut next_id = 0u64;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of file descriptors, or a connection reset before accept:
+                // back off briefly rather than spin.
+                warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        next_id += 1;
+        let conn = ConnId(next_id);
+        let (commands_tx, commands) = mpsc::unbounded_channel();
+        let (kill_tx, kill) = oneshot::channel();
+        // `Opened` is queued before the task can queue any bytes for this conn.
+        let opened = Event::Opened {
+            conn,
+            peer,
+            commands: commands_tx,
+            kill: kill_tx,
+        };
+        if events.send(opened).await.is_err() {
+            return;
+        }
+        let events = events.clone();
+        let alive = alive.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = kill => {}
+                _ = connection(conn, stream, events, commands) => {}
+            }
+            drop(alive);
+        });
+    }
+}
+
+/// Moves bytes between one socket and the core until the core closes it.
+async fn connection<S: AsyncRead + AsyncWrite>(
+    conn: ConnId,
+    stream: S,
+    events: mpsc::Sender<Event>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let reader_events = events.clone();
+    let reader = async move {
+        let mut buf = [0u8; READ_CHUNK];
+        loop {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => {
+                    let _ = reader_events.send(Event::Lost { conn }).await;
+                    break;
+                }
+                Ok(n) => {
+                    let data = buf[..n].to_vec();
+                    if reader_events.send(Event::Bytes { conn, data }).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        // Keep the write side going until the core says close.
+        std::future::pending::<()>().await;
+    };
+    let writer = async move {
+        while let Some(command) = commands.recv().await {
+            match command {
+                Command::Write(bytes) => {
+                    if wr.write_all(&bytes).await.is_err() {
+                        let _ = events.send(Event::Lost { conn }).await;
+                        return;
+                    }
+                    let n = bytes.len();
+                    if events.send(Event::Flushed { conn, n }).await.is_err() {
+                        return;
+                    }
+                }
+                Command::Close => break,
+            }
+        }
+        let _ = wr.shutdown().await;
+    };
+    tokio::select! {
+        _ = reader => {}
+        _ = writer => {}
+    }
+}

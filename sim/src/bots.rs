@@ -1,0 +1,147 @@
+//! A bot: the client machine from `game-core` driven over a real (or turmoil)
+//! byte stream. `mmo-bots` runs thousands of these; the turmoil tests run them
+//! inside a simulated network. The bot owns no game logic of its own.
+
+use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
+use game_core::protocol::DisconnectReason;
+use game_core::time::Instant;
+use std::future::Future;
+use std::io;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// What one bot saw.
+#[derive(Clone, Debug, Default)]
+pub struct BotOutcome {
+    pub name: String,
+    /// Welcomes received: the first login plus every resume.
+    pub welcomes: u32,
+    pub resumes: u32,
+    pub rtt_samples_us: Vec<u64>,
+    /// Every disconnect except the bot's own goodbye at the end.
+    pub disconnects: Vec<DisconnectReason>,
+    /// Transport connects that failed, with the last error.
+    pub connect_failures: u32,
+    pub last_connect_error: Option<String>,
+    /// Still connected and in the world when the run ended.
+    pub connected_at_end: bool,
+}
+
+/// How a bot behaves when its connection drops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnDrop {
+    /// Stop: the drop is reported.
+    GiveUp,
+    /// Open a new connection and resume the same player (after `retry_after`).
+    Reconnect { retry_after: std::time::Duration },
+}
+
+/// Runs one bot until `until`, then says goodbye. `connect` opens a new transport
+/// each time it is called; `epoch` is the zero of the bot's clock.
+pub async fn run_bot<S, C, F>(
+    config: ClientConfig,
+    mut connect: C,
+    epoch: tokio::time::Instant,
+    until: tokio::time::Instant,
+    on_drop: OnDrop,
+) -> BotOutcome
+where
+    S: AsyncRead + AsyncWrite,
+    C: FnMut() -> F,
+    F: Future<Output = io::Result<S>>,
+{
+    let now = || {
+        let us = epoch.elapsed().as_micros();
+        Instant::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
+    };
+    let mut outcome = BotOutcome {
+        name: config.name.clone(),
+        ..BotOutcome::default()
+    };
+    let mut client = Client::new(config);
+    while tokio::time::Instant::now() < until {
+        let stream = match connect().await {
+            Ok(s) => s,
+            Err(e) => {
+                outcome.connect_failures += 1;
+                outcome.last_connect_error = Some(e.to_string());
+                match on_drop {
+                    OnDrop::GiveUp => break,
+                    OnDrop::Reconnect { retry_after } => {
+                        tokio::time::sleep(retry_after).await;
+                        continue;
+                    }
+                }
+            }
+        };
+        client.connect(now());
+        let finished = drive(&mut client, stream, &now, until, &mut outcome).await;
+        if finished {
+            return outcome;
+        }
+        match on_drop {
+            OnDrop::GiveUp => break,
+            OnDrop::Reconnect { retry_after } => tokio::time::sleep(retry_after).await,
+        }
+    }
+    outcome
+}
+
+/// Drives one connection. Returns true when the run ended with the bot connected
+/// (it said goodbye), false when the connection dropped first.
+async fn drive<S: AsyncRead + AsyncWrite>(
+    client: &mut Client,
+    stream: S,
+    now: &impl Fn() -> Instant,
+    until: tokio::time::Instant,
+    outcome: &mut BotOutcome,
+) -> bool {
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if let Some(bytes) = client.poll_transmit() {
+            if wr.write_all(&bytes).await.is_err() {
+                client.handle_connection_lost(now());
+            }
+        }
+        while let Some(event) = client.poll_event() {
+            match event {
+                ClientEvent::Welcomed { resumed, .. } => {
+                    outcome.welcomes += 1;
+                    outcome.resumes += u32::from(resumed);
+                }
+                ClientEvent::RttSample { rtt } => outcome.rtt_samples_us.push(rtt.as_micros()),
+                ClientEvent::Disconnected { reason } => outcome.disconnects.push(reason),
+                ClientEvent::EnteredWorld | ClientEvent::Notice { .. } => {}
+            }
+        }
+        if matches!(client.state(), ClientState::Disconnected { .. }) {
+            return false;
+        }
+        let deadline = client
+            .poll_timeout()
+            .map(|at| tokio_deadline(now(), at))
+            .unwrap_or(until);
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => {
+                outcome.connected_at_end = *client.state() == ClientState::InWorld;
+                client.goodbye();
+                if let Some(bytes) = client.poll_transmit() {
+                    let _ = wr.write_all(&bytes).await;
+                }
+                let _ = wr.shutdown().await;
+                // The goodbye's own Disconnected event is expected; drop it.
+                while client.poll_event().is_some() {}
+                return true;
+            }
+            read = rd.read(&mut buf) => match read {
+                Ok(0) | Err(_) => client.handle_connection_lost(now()),
+                Ok(n) => client.handle_bytes(now(), &buf[..n]),
+            },
+            _ = tokio::time::sleep_until(deadline) => client.handle_timeout(now()),
+        }
+    }
+}
+
+fn tokio_deadline(now: Instant, at: Instant) -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_micros(at.saturating_since(now).as_micros())
+}
