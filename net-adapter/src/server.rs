@@ -143,7 +143,12 @@ async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-fn apply(node: &mut Node, clock: &AdapterClock, conns: &mut HashMap<ConnId, ConnHandle>, event: Event) {
+fn apply(
+    node: &mut Node,
+    clock: &AdapterClock,
+    conns: &mut HashMap<ConnId, ConnHandle>,
+    event: Event,
+) {
     let now = clock.now();
     match event {
         Event::Opened {
@@ -285,7 +290,11 @@ async fn connection<S: AsyncRead + AsyncWrite>(
                 }
                 Ok(n) => {
                     let data = buf[..n].to_vec();
-                    if reader_events.send(Event::Bytes { conn, data }).await.is_err() {
+                    if reader_events
+                        .send(Event::Bytes { conn, data })
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                 }

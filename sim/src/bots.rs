@@ -3,6 +3,7 @@
 //! inside a simulated network. The bot owns no game logic of its own.
 
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
+use game_core::ids::PlayerId;
 use game_core::protocol::DisconnectReason;
 use game_core::time::Instant;
 use std::future::Future;
@@ -16,6 +17,8 @@ pub struct BotOutcome {
     /// Welcomes received: the first login plus every resume.
     pub welcomes: u32,
     pub resumes: u32,
+    /// The player id of every welcome, in order (a resume gives the same id).
+    pub players: Vec<PlayerId>,
     pub rtt_samples_us: Vec<u64>,
     /// Every disconnect except the bot's own goodbye at the end.
     pub disconnects: Vec<DisconnectReason>,
@@ -105,8 +108,9 @@ async fn drive<S: AsyncRead + AsyncWrite>(
         }
         while let Some(event) = client.poll_event() {
             match event {
-                ClientEvent::Welcomed { resumed, .. } => {
+                ClientEvent::Welcomed { player, resumed } => {
                     outcome.welcomes += 1;
+                    outcome.players.push(player);
                     outcome.resumes += u32::from(resumed);
                 }
                 ClientEvent::RttSample { rtt } => outcome.rtt_samples_us.push(rtt.as_micros()),
@@ -143,5 +147,6 @@ async fn drive<S: AsyncRead + AsyncWrite>(
 }
 
 fn tokio_deadline(now: Instant, at: Instant) -> tokio::time::Instant {
-    tokio::time::Instant::now() + std::time::Duration::from_micros(at.saturating_since(now).as_micros())
+    tokio::time::Instant::now()
+        + std::time::Duration::from_micros(at.saturating_since(now).as_micros())
 }

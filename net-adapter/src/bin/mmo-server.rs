@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use tracing::{error, info, warn};
 
 #[derive(Parser, Debug)]
-#[command(name = "mmo-server", version, about = "Deterministic-core MMO game server")]
+#[command(
+    name = "mmo-server",
+    version,
+    about = "Deterministic-core MMO game server"
+)]
 struct Args {
     /// Address of the game port (default 127.0.0.1:7777).
     #[arg(long)]
@@ -51,7 +55,10 @@ fn main() -> ExitCode {
     }
     raise_fd_limit(config.node.max_sessions as u64);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             error!("cannot start the runtime: {e}");

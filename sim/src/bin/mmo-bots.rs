@@ -14,7 +14,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "mmo-bots", about = "Connect many bots to an mmo-server and report")]
+#[command(
+    name = "mmo-bots",
+    about = "Connect many bots to an mmo-server and report"
+)]
 struct Args {
     /// Server game port.
     #[arg(long, default_value = "127.0.0.1:7777")]
@@ -58,12 +61,18 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) if (limit as usize) < args.bots + 64 => {
-            eprintln!("warning: open-file limit {limit} is below {} bots", args.bots)
+            eprintln!(
+                "warning: open-file limit {limit} is below {} bots",
+                args.bots
+            )
         }
         Ok(_) => {}
         Err(e) => eprintln!("warning: cannot raise the open-file limit: {e}"),
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -156,7 +165,10 @@ fn summarise(args: &Args, outcomes: Vec<BotOutcome>, wall_seconds: f64) -> Repor
 }
 
 fn print_table(r: &Report) {
-    println!("mmo-bots report ({} bots against {}, {} s)", r.bots, r.addr, r.seconds);
+    println!(
+        "mmo-bots report ({} bots against {}, {} s)",
+        r.bots, r.addr, r.seconds
+    );
     println!("  welcomed              {:>8}", r.welcomed);
     println!("  connected at end      {:>8}", r.connected_at_end);
     println!("  resumes               {:>8}", r.resumes);

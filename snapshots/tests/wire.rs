@@ -1,0 +1,188 @@
+//! The wire bytes of every message variant, pinned. A change to the encoding of
+//! any message shows up here as a snapshot diff in review; `docs/PROTOCOL.md`
+//! quotes these bytes as its examples.
+
+use game_core::ids::PlayerId;
+use game_core::protocol::{
+    encode_frame, ClientMsg, Credentials, DisconnectReason, LoginRefusal, NoticeLevel, ResumeToken,
+    ServerMsg, Violation, FRAME_HEADER_LEN, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+};
+use std::fmt::{Debug, Write};
+
+/// `length | payload` as hex, split after the 4-byte prefix.
+fn hex_frame<T: serde::Serialize + Debug>(msg: &T) -> String {
+    let mut bytes = Vec::new();
+    encode_frame(msg, MAX_SERVER_PAYLOAD, &mut bytes).unwrap();
+    let hex = |b: &[u8]| {
+        b.iter().fold(String::new(), |mut s, x| {
+            let _ = write!(s, "{x:02x} ");
+            s
+        })
+    };
+    format!(
+        "{msg:?}\n{}| {}",
+        hex(&bytes[..FRAME_HEADER_LEN]),
+        hex(&bytes[FRAME_HEADER_LEN..]).trim_end()
+    )
+}
+
+/// One example of every client message. The match makes adding a variant without
+/// a snapshot a compile error.
+fn client_examples() -> Vec<ClientMsg> {
+    let all = vec![
+        ClientMsg::Hello {
+            protocol_version: PROTOCOL_VERSION,
+            client: "unity-1.0".into(),
+        },
+        ClientMsg::Login {
+            credentials: Credentials::Dev { name: "ada".into() },
+        },
+        ClientMsg::Resume {
+            player: PlayerId(300),
+            token: ResumeToken([0xab; 16]),
+        },
+        ClientMsg::EnterWorld,
+        ClientMsg::Ping {
+            seq: 7,
+            client_time_us: 1_500_000,
+        },
+        ClientMsg::Pong {
+            seq: 7,
+            server_time_us: 2_000_000,
+            client_time_us: 1_500_000,
+        },
+        ClientMsg::Goodbye,
+    ];
+    for m in &all {
+        match m {
+            ClientMsg::Hello { .. }
+            | ClientMsg::Login { .. }
+            | ClientMsg::Resume { .. }
+            | ClientMsg::EnterWorld
+            | ClientMsg::Ping { .. }
+            | ClientMsg::Pong { .. }
+            | ClientMsg::Goodbye => {}
+        }
+    }
+    all
+}
+
+fn server_examples() -> Vec<ServerMsg> {
+    let mut all = vec![
+        ServerMsg::Welcome {
+            player: PlayerId(300),
+            resume_token: ResumeToken([0xab; 16]),
+            server_time_us: 2_000_000,
+            tick_hz: 20,
+            heartbeat_ms: 2_000,
+            idle_timeout_ms: 15_000,
+            resume_grace_ms: 30_000,
+            resumed: false,
+        },
+        ServerMsg::EnteredWorld {
+            server_time_us: 2_000_000,
+        },
+        ServerMsg::Ping {
+            seq: 1,
+            server_time_us: 4_000_000,
+        },
+        ServerMsg::Pong {
+            seq: 7,
+            client_time_us: 1_500_000,
+            server_time_us: 2_000_000,
+        },
+        ServerMsg::Notice {
+            level: NoticeLevel::Warning,
+            text: "restart in 5 min".into(),
+        },
+    ];
+    all.extend(
+        disconnect_examples()
+            .into_iter()
+            .map(|reason| ServerMsg::Disconnect { reason }),
+    );
+    for m in &all {
+        match m {
+            ServerMsg::Welcome { .. }
+            | ServerMsg::EnteredWorld { .. }
+            | ServerMsg::Ping { .. }
+            | ServerMsg::Pong { .. }
+            | ServerMsg::Notice { .. }
+            | ServerMsg::Disconnect { .. } => {}
+        }
+    }
+    all
+}
+
+fn disconnect_examples() -> Vec<DisconnectReason> {
+    let all = vec![
+        DisconnectReason::ClientQuit,
+        DisconnectReason::VersionMismatch {
+            server: PROTOCOL_VERSION,
+            client: 0,
+        },
+        DisconnectReason::LoginRefused(LoginRefusal::InvalidName),
+        DisconnectReason::ResumeRejected,
+        DisconnectReason::LoggedInElsewhere,
+        DisconnectReason::HandshakeTimeout,
+        DisconnectReason::IdleTimeout,
+        DisconnectReason::RateLimited,
+        DisconnectReason::SlowReader,
+        DisconnectReason::ProtocolViolation(Violation::FrameTooLarge),
+        DisconnectReason::ProtocolViolation(Violation::Malformed),
+        DisconnectReason::ProtocolViolation(Violation::UnexpectedMessage),
+        DisconnectReason::ServerShutdown,
+        DisconnectReason::Kicked {
+            message: "spam".into(),
+        },
+        DisconnectReason::ServerFull,
+        DisconnectReason::ConnectionLost,
+    ];
+    for r in &all {
+        match r {
+            DisconnectReason::ClientQuit
+            | DisconnectReason::VersionMismatch { .. }
+            | DisconnectReason::LoginRefused(LoginRefusal::InvalidName)
+            | DisconnectReason::ResumeRejected
+            | DisconnectReason::LoggedInElsewhere
+            | DisconnectReason::HandshakeTimeout
+            | DisconnectReason::IdleTimeout
+            | DisconnectReason::RateLimited
+            | DisconnectReason::SlowReader
+            | DisconnectReason::ProtocolViolation(
+                Violation::FrameTooLarge | Violation::Malformed | Violation::UnexpectedMessage,
+            )
+            | DisconnectReason::ServerShutdown
+            | DisconnectReason::Kicked { .. }
+            | DisconnectReason::ServerFull
+            | DisconnectReason::ConnectionLost => {}
+        }
+    }
+    all
+}
+
+#[test]
+fn client_messages_on_the_wire() {
+    let dump: Vec<String> = client_examples().iter().map(hex_frame).collect();
+    insta::assert_snapshot!("client_messages", dump.join("\n\n"));
+}
+
+#[test]
+fn server_messages_on_the_wire() {
+    let dump: Vec<String> = server_examples().iter().map(hex_frame).collect();
+    insta::assert_snapshot!("server_messages", dump.join("\n\n"));
+}
+
+#[test]
+fn every_example_round_trips() {
+    for m in client_examples() {
+        let mut bytes = Vec::new();
+        encode_frame(&m, MAX_SERVER_PAYLOAD, &mut bytes).unwrap();
+        assert_eq!(ClientMsg::decode(&bytes[FRAME_HEADER_LEN..]), Ok(m));
+    }
+    for m in server_examples() {
+        let mut bytes = Vec::new();
+        encode_frame(&m, MAX_SERVER_PAYLOAD, &mut bytes).unwrap();
+        assert_eq!(ServerMsg::decode(&bytes[FRAME_HEADER_LEN..]), Ok(m));
+    }
+}

@@ -1,0 +1,99 @@
+//! A raw protocol client for tests: it speaks frames by hand, so tests can send
+//! exactly the bytes a misbehaving client would.
+
+#![allow(dead_code)]
+
+use game_core::protocol::{
+    encode_frame, ClientMsg, Credentials, FrameDecoder, ServerMsg, MAX_CLIENT_PAYLOAD,
+    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+pub struct RawClient<S> {
+    stream: S,
+    decoder: FrameDecoder,
+    pending: Vec<ServerMsg>,
+}
+
+/// What the next read brought.
+#[derive(Debug, PartialEq)]
+pub enum Received {
+    Msg(ServerMsg),
+    /// The server closed the connection.
+    Closed,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
+    pub fn new(stream: S) -> Self {
+        RawClient {
+            stream,
+            decoder: FrameDecoder::new(MAX_SERVER_PAYLOAD),
+            pending: Vec::new(),
+        }
+    }
+
+    pub async fn send(&mut self, msgs: &[ClientMsg]) {
+        let mut bytes = Vec::new();
+        for m in msgs {
+            encode_frame(m, MAX_CLIENT_PAYLOAD, &mut bytes).unwrap();
+        }
+        self.send_raw(&bytes).await;
+    }
+
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    /// The next message, or `Closed`; panics after 10 s of silence.
+    pub async fn recv(&mut self) -> Received {
+        let mut buf = [0u8; 4096];
+        loop {
+            if !self.pending.is_empty() {
+                return Received::Msg(self.pending.remove(0));
+            }
+            let read = tokio::time::timeout(Duration::from_secs(10), self.stream.read(&mut buf))
+                .await
+                .expect("no answer from the server within 10 s");
+            let n = match read {
+                Ok(0) | Err(_) => return Received::Closed,
+                Ok(n) => n,
+            };
+            let mut input = &buf[..n];
+            while let Some(p) = self.decoder.decode(&mut input).unwrap() {
+                self.pending.push(ServerMsg::decode(p).unwrap());
+            }
+        }
+    }
+
+    /// Skips heartbeats until a message that is not a server ping.
+    pub async fn recv_skipping_pings(&mut self) -> Received {
+        loop {
+            match self.recv().await {
+                Received::Msg(ServerMsg::Ping { .. }) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    pub async fn login(&mut self, name: &str) -> ServerMsg {
+        self.send(&[hello(), login(name)]).await;
+        match self.recv_skipping_pings().await {
+            Received::Msg(m @ ServerMsg::Welcome { .. }) => m,
+            other => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+}
+
+pub fn hello() -> ClientMsg {
+    ClientMsg::Hello {
+        protocol_version: PROTOCOL_VERSION,
+        client: "test".into(),
+    }
+}
+
+pub fn login(name: &str) -> ClientMsg {
+    ClientMsg::Login {
+        credentials: Credentials::Dev { name: name.into() },
+    }
+}
