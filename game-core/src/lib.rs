@@ -12,12 +12,17 @@
 //! ```text
 //! time, rng, math, ids      foundation, no game meaning
 //! protocol                  bytes <-> typed messages, nothing else
+//! aoi                       interest management, usable on its own
 //! heartbeat                 RTT and clock-offset estimation from ping/pong
 //! session                   one connection's life
-//! node                      every session of one server process
-//! client                    the client-side machine
+//! zone                      one map instance: tick, movement, replication, NPCs
+//! node                      every session, player and zone of one server process
+//! client                    the client-side machine: prediction, interpolation
 //! ```
 
+#![forbid(unsafe_code)]
+
+pub mod aoi;
 pub mod client;
 pub mod heartbeat;
 pub mod ids;
@@ -27,5 +32,6 @@ pub mod protocol;
 pub mod rng;
 pub mod session;
 pub mod time;
+pub mod zone;
 
 pub use time::{Duration, Instant, Tick};

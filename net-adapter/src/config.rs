@@ -4,10 +4,11 @@
 //! a typo in the file is caught at start instead of silently ignored.
 
 use game_core::node::NodeConfig;
+use game_core::zone::Map;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -24,6 +25,8 @@ pub struct ServerConfig {
     /// Inbound events (reads, writes done) waiting for the core; past this,
     /// connection tasks wait, and TCP flow control pushes back on the clients.
     pub event_queue: usize,
+    /// Map files to run; empty runs the sample maps compiled into the server.
+    pub maps: Vec<PathBuf>,
     pub node: NodeConfig,
 }
 
@@ -35,6 +38,7 @@ impl Default for ServerConfig {
             close_linger_ms: 2_000,
             status_interval_s: 10,
             event_queue: 8_192,
+            maps: Vec::new(),
             node: NodeConfig::default(),
         }
     }
@@ -46,6 +50,7 @@ pub enum ConfigError {
     Read { path: String, error: std::io::Error },
     Parse { path: String, error: String },
     Invalid(String),
+    Map { path: String, error: String },
 }
 
 impl fmt::Display for ConfigError {
@@ -54,6 +59,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Read { path, error } => write!(f, "cannot read config {path}: {error}"),
             ConfigError::Parse { path, error } => write!(f, "invalid config {path}: {error}"),
             ConfigError::Invalid(why) => write!(f, "invalid configuration: {why}"),
+            ConfigError::Map { path, error } => write!(f, "invalid map {path}: {error}"),
         }
     }
 }
@@ -75,6 +81,24 @@ impl ServerConfig {
             error,
         })?;
         Self::from_toml(&text, &shown)
+    }
+
+    /// Reads and parses the configured map files (none: the sample maps).
+    pub fn load_maps(&self) -> Result<Vec<Map>, ConfigError> {
+        self.maps
+            .iter()
+            .map(|path| {
+                let shown = path.display().to_string();
+                let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+                    path: shown.clone(),
+                    error,
+                })?;
+                Map::parse(&text).map_err(|e| ConfigError::Map {
+                    path: shown,
+                    error: e.to_string(),
+                })
+            })
+            .collect()
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {

@@ -53,9 +53,10 @@ enum Event {
     Lost {
         conn: ConnId,
     },
+    /// The buffer of a `Write`, fully written; it goes back to the node for reuse.
     Flushed {
         conn: ConnId,
-        n: usize,
+        buffer: Vec<u8>,
     },
 }
 
@@ -84,8 +85,12 @@ pub async fn serve<L: Listener>(
     config
         .validate()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let maps = config
+        .load_maps()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let mut node = Node::with_maps(config.node.clone(), seed, maps)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let clock = AdapterClock::start();
-    let mut node = Node::new(config.node.clone(), seed);
     let (events_tx, mut events) = mpsc::channel(config.event_queue);
     // Every connection task holds a clone; when all are gone, `recv` returns None.
     let (alive_tx, mut alive) = mpsc::channel::<()>(1);
@@ -170,7 +175,10 @@ fn apply(
         }
         Event::Bytes { conn, data } => node.handle_bytes(now, conn, &data),
         Event::Lost { conn } => node.handle_disconnect(now, conn),
-        Event::Flushed { conn, n } => node.handle_flushed(conn, n),
+        Event::Flushed { conn, buffer } => {
+            node.handle_flushed(conn, buffer.len());
+            node.recycle(buffer);
+        }
     }
 }
 
@@ -311,8 +319,11 @@ async fn connection<S: AsyncRead + AsyncWrite>(
                         let _ = events.send(Event::Lost { conn }).await;
                         return;
                     }
-                    let n = bytes.len();
-                    if events.send(Event::Flushed { conn, n }).await.is_err() {
+                    let flushed = Event::Flushed {
+                        conn,
+                        buffer: bytes,
+                    };
+                    if events.send(flushed).await.is_err() {
                         return;
                     }
                 }

@@ -2,12 +2,14 @@
 //! byte stream. `mmo-bots` runs thousands of these; the turmoil tests run them
 //! inside a simulated network. The bot owns no game logic of its own.
 
+use crate::behaviour::{Atlas, Wander};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::PlayerId;
 use game_core::protocol::DisconnectReason;
 use game_core::time::Instant;
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// What one bot saw.
@@ -27,6 +29,34 @@ pub struct BotOutcome {
     pub last_connect_error: Option<String>,
     /// Still connected and in the world when the run ended.
     pub connected_at_end: bool,
+    /// Movement inputs the server rejected.
+    pub corrections: u32,
+    /// Zones entered (first entry, portals, channel switches, resumes).
+    pub zones_entered: u32,
+}
+
+/// What a bot does once in the world.
+#[derive(Clone, Debug)]
+pub struct Behaviour {
+    /// Walk around (at `move_every`), or stand still.
+    pub wander: Option<(Wander, Arc<Atlas>)>,
+    pub move_every: std::time::Duration,
+}
+
+impl Behaviour {
+    pub fn idle() -> Self {
+        Behaviour {
+            wander: None,
+            move_every: std::time::Duration::from_millis(100),
+        }
+    }
+
+    pub fn wander(seed: u64, bot: u64, atlas: Arc<Atlas>) -> Self {
+        Behaviour {
+            wander: Some((Wander::new(seed, bot), atlas)),
+            move_every: std::time::Duration::from_millis(100),
+        }
+    }
 }
 
 /// How a bot behaves when its connection drops.
@@ -46,6 +76,7 @@ pub async fn run_bot<S, C, F>(
     epoch: tokio::time::Instant,
     until: tokio::time::Instant,
     on_drop: OnDrop,
+    mut behaviour: Behaviour,
 ) -> BotOutcome
 where
     S: AsyncRead + AsyncWrite,
@@ -77,7 +108,15 @@ where
             }
         };
         client.connect(now());
-        let finished = drive(&mut client, stream, &now, until, &mut outcome).await;
+        let finished = drive(
+            &mut client,
+            stream,
+            &now,
+            until,
+            &mut outcome,
+            &mut behaviour,
+        )
+        .await;
         if finished {
             return outcome;
         }
@@ -97,9 +136,11 @@ async fn drive<S: AsyncRead + AsyncWrite>(
     now: &impl Fn() -> Instant,
     until: tokio::time::Instant,
     outcome: &mut BotOutcome,
+    behaviour: &mut Behaviour,
 ) -> bool {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let mut buf = vec![0u8; 16 * 1024];
+    let mut next_move = tokio::time::Instant::now() + behaviour.move_every;
     loop {
         if let Some(bytes) = client.poll_transmit() {
             if wr.write_all(&bytes).await.is_err() {
@@ -115,7 +156,11 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 }
                 ClientEvent::RttSample { rtt } => outcome.rtt_samples_us.push(rtt.as_micros()),
                 ClientEvent::Disconnected { reason } => outcome.disconnects.push(reason),
-                ClientEvent::EnteredWorld | ClientEvent::Notice { .. } => {}
+                ClientEvent::Corrected { .. } => outcome.corrections += 1,
+                ClientEvent::ZoneEntered { .. } => outcome.zones_entered += 1,
+                ClientEvent::EnteredWorld
+                | ClientEvent::Notice { .. }
+                | ClientEvent::ChannelRefused { .. } => {}
             }
         }
         if matches!(client.state(), ClientState::Disconnected { .. }) {
@@ -142,8 +187,26 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 Ok(n) => client.handle_bytes(now(), &buf[..n]),
             },
             _ = tokio::time::sleep_until(deadline) => client.handle_timeout(now()),
+            _ = tokio::time::sleep_until(next_move), if behaviour.wander.is_some() => {
+                next_move += behaviour.move_every;
+                step(client, behaviour, now());
+            }
         }
     }
+}
+
+/// One movement step of a wandering bot.
+fn step(client: &mut Client, behaviour: &mut Behaviour, now: Instant) {
+    let Some((wander, atlas)) = behaviour.wander.as_mut() else {
+        return;
+    };
+    let Some(avatar) = client.avatar() else {
+        return;
+    };
+    let map = atlas.get(&avatar.map).map(|m| m.as_ref());
+    let step = game_core::time::Duration::from_micros(behaviour.move_every.as_micros() as u64);
+    let vel = wander.velocity(now, avatar.position(), map, avatar.max_speed(), step);
+    client.move_with(now, vel);
 }
 
 fn tokio_deadline(now: Instant, at: Instant) -> tokio::time::Instant {

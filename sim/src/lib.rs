@@ -1,5 +1,7 @@
 //! Drivers that run many client machines: the `mmo-bots` load tool now, the
 //! deterministic simulator and turmoil harness next.
 
+pub mod behaviour;
 pub mod bots;
+pub mod lab;
 pub mod report;

@@ -2,11 +2,17 @@
 //! any message shows up here as a snapshot diff in review; `docs/PROTOCOL.md`
 //! quotes these bytes as its examples.
 
-use game_core::ids::PlayerId;
+use game_core::ids::{EntityId, PlayerId, ZoneId};
+use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
     encode_frame, ClientMsg, Credentials, DisconnectReason, LoginRefusal, NoticeLevel, ResumeToken,
     ServerMsg, Violation, FRAME_HEADER_LEN, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
+use game_core::protocol::{
+    ChannelRefusal, Correction, EntityKind, MoveInput, QPos, Spawn, Update, WorldUpdate,
+    ZoneEntered,
+};
+use game_core::time::Tick;
 use std::fmt::{Debug, Write};
 
 /// `length | payload` as hex, split after the 4-byte prefix.
@@ -52,6 +58,14 @@ fn client_examples() -> Vec<ClientMsg> {
             client_time_us: 1_500_000,
         },
         ClientMsg::Goodbye,
+        ClientMsg::Move(MoveInput {
+            seq: 42,
+            epoch: 1,
+            client_time_us: 1_550_000,
+            pos: Vec2::new(Fixed::from_raw(81 * 256 + 64), Fixed::from_raw(120 * 256)),
+            vel: Vec2::new(Fixed::from_int(4), Fixed::ZERO),
+        }),
+        ClientMsg::SwitchChannel { channel: 2 },
     ];
     for m in &all {
         match m {
@@ -61,7 +75,9 @@ fn client_examples() -> Vec<ClientMsg> {
             | ClientMsg::EnterWorld
             | ClientMsg::Ping { .. }
             | ClientMsg::Pong { .. }
-            | ClientMsg::Goodbye => {}
+            | ClientMsg::Goodbye
+            | ClientMsg::Move(_)
+            | ClientMsg::SwitchChannel { .. } => {}
         }
     }
     all
@@ -96,6 +112,51 @@ fn server_examples() -> Vec<ServerMsg> {
             text: "restart in 5 min".into(),
         },
     ];
+    all.extend([
+        ServerMsg::ZoneEntered(ZoneEntered {
+            zone: ZoneId(1),
+            map: "meadow".into(),
+            channel: 0,
+            entity: EntityId(17),
+            pos: Vec2::from_ints(81, 121),
+            max_speed: Fixed::from_int(6),
+            epoch: 0,
+            tick: Tick(40),
+            server_time_us: 2_000_000,
+        }),
+        ServerMsg::WorldUpdate(WorldUpdate {
+            tick: Tick(41),
+            server_time_us: 2_050_000,
+            ack_seq: 42,
+            correction: Some(Correction {
+                epoch: 2,
+                seq: 43,
+                pos: Vec2::from_ints(81, 121),
+            }),
+            spawns: vec![Spawn {
+                entity: EntityId(18),
+                kind: EntityKind::Npc,
+                pos: QPos { x: 2600, y: 3872 },
+            }],
+            despawns: vec![EntityId(9)],
+            updates: vec![
+                Update {
+                    entity: EntityId(12),
+                    dx: 6,
+                    dy: -1,
+                },
+                Update {
+                    entity: EntityId(13),
+                    dx: 0,
+                    dy: 0,
+                },
+            ],
+        }),
+        ServerMsg::ChannelRefused {
+            channel: 9,
+            reason: ChannelRefusal::NoSuchChannel,
+        },
+    ]);
     all.extend(
         disconnect_examples()
             .into_iter()
@@ -108,7 +169,10 @@ fn server_examples() -> Vec<ServerMsg> {
             | ServerMsg::Ping { .. }
             | ServerMsg::Pong { .. }
             | ServerMsg::Notice { .. }
-            | ServerMsg::Disconnect { .. } => {}
+            | ServerMsg::Disconnect { .. }
+            | ServerMsg::ZoneEntered(_)
+            | ServerMsg::WorldUpdate(_)
+            | ServerMsg::ChannelRefused { .. } => {}
         }
     }
     all

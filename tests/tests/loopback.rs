@@ -6,7 +6,7 @@ use common::{hello, RawClient, Received};
 use game_core::client::ClientConfig;
 use game_core::protocol::{ClientMsg, DisconnectReason, ServerMsg, Violation, PROTOCOL_VERSION};
 use net_adapter::{serve, ServerConfig, ServerReport};
-use sim::bots::{run_bot, OnDrop};
+use sim::bots::{run_bot, Behaviour, OnDrop};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -195,6 +195,7 @@ async fn client_machine_bots_stay_connected() {
                 epoch,
                 until,
                 OnDrop::GiveUp,
+                Behaviour::idle(),
             ))
         })
         .collect();

@@ -7,14 +7,25 @@
 //! may call [`Client::connect`] again on a new one, which resumes the same player
 //! when the server still holds it.
 
+mod avatar;
+mod interpolation;
+
+pub use avatar::{clamp_speed, Avatar};
+pub use interpolation::{InterpolationConfig, Interpolator};
+
 use crate::heartbeat::Pinger;
-use crate::ids::PlayerId;
+use crate::ids::{EntityId, PlayerId};
+use crate::math::Vec2;
 use crate::protocol::{
-    encode_frame, ClientMsg, Credentials, DisconnectReason, FrameDecoder, NoticeLevel, ResumeToken,
-    ServerMsg, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, ChannelRefusal, ClientMsg, Credentials, DisconnectReason, EntityKind,
+    FrameDecoder, NoticeLevel, QPos, ResumeToken, ServerMsg, Violation, WorldUpdate,
+    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Remote entities tracked at most; more spawns from a confused server are ignored.
+const MAX_REMOTES: usize = 65_536;
 
 /// At most this many events wait for the driver; it drains after every call, so
 /// only a driver bug could reach it.
@@ -32,6 +43,7 @@ pub struct ClientConfig {
     pub handshake_timeout: Duration,
     /// Ask to enter the world as soon as the welcome arrives.
     pub auto_enter_world: bool,
+    pub interpolation: InterpolationConfig,
 }
 
 impl ClientConfig {
@@ -42,6 +54,7 @@ impl ClientConfig {
             heartbeat_interval: Duration::from_secs(1),
             handshake_timeout: Duration::from_secs(10),
             auto_enter_world: true,
+            interpolation: InterpolationConfig::default(),
         }
     }
 }
@@ -75,6 +88,20 @@ pub enum ClientEvent {
     RttSample {
         rtt: Duration,
     },
+    /// The character is in a (new) zone; every remote entity was forgotten.
+    ZoneEntered {
+        map: String,
+        channel: u16,
+        entity: EntityId,
+    },
+    /// The server rejected movement input `seq`; the character was put back.
+    Corrected {
+        seq: u32,
+    },
+    ChannelRefused {
+        channel: u16,
+        reason: ChannelRefusal,
+    },
     /// The connection ended. `ConnectionLost` and `IdleTimeout` are detected
     /// locally; other reasons are the server's word.
     Disconnected {
@@ -104,6 +131,21 @@ pub struct Client {
     connected_at: Instant,
     last_heard: Instant,
     dropped_events: u64,
+    avatar: Option<Avatar>,
+    remotes: BTreeMap<EntityId, Remote>,
+    /// Server time stamped on world updates minus our time of arrival, from
+    /// the least delayed recent update: the clock interpolation renders against.
+    arrival_offset_us: Option<i64>,
+    updates_for_unknown: u64,
+}
+
+/// A remote entity as this client knows it.
+#[derive(Clone, Debug)]
+pub struct Remote {
+    pub kind: EntityKind,
+    /// The latest replicated position (quantized, exactly as the server sent it).
+    pub pos: QPos,
+    interp: Interpolator,
 }
 
 impl Client {
@@ -122,7 +164,71 @@ impl Client {
             connected_at: Instant::ZERO,
             last_heard: Instant::ZERO,
             dropped_events: 0,
+            avatar: None,
+            remotes: BTreeMap::new(),
+            arrival_offset_us: None,
+            updates_for_unknown: 0,
         }
+    }
+
+    /// The client's own character, once in a zone.
+    pub fn avatar(&self) -> Option<&Avatar> {
+        self.avatar.as_ref()
+    }
+
+    /// Remote entities in view, by id.
+    pub fn remotes(&self) -> &BTreeMap<EntityId, Remote> {
+        &self.remotes
+    }
+
+    /// Updates that named an entity this client did not know (a server bug).
+    pub fn updates_for_unknown(&self) -> u64 {
+        self.updates_for_unknown
+    }
+
+    /// Moves the character at `vel` (raw units per second; clamped to the zone's
+    /// speed limit) since the last call, and sends the new position. Returns the
+    /// predicted position, or `None` when not in a zone.
+    pub fn move_with(&mut self, now: Instant, vel: Vec2) -> Option<Vec2> {
+        if self.state != ClientState::InWorld {
+            return None;
+        }
+        let avatar = self.avatar.as_mut()?;
+        let input = avatar.step(now, vel);
+        let pos = avatar.position();
+        self.queue(&ClientMsg::Move(input));
+        Some(pos)
+    }
+
+    /// Claims a position outright (scripted moves; a cheater in tests).
+    pub fn claim_position(&mut self, now: Instant, pos: Vec2) {
+        if self.state != ClientState::InWorld {
+            return;
+        }
+        if let Some(avatar) = self.avatar.as_mut() {
+            let input = avatar.claim(now, pos);
+            self.queue(&ClientMsg::Move(input));
+        }
+    }
+
+    pub fn switch_channel(&mut self, channel: u16) {
+        if self.state == ClientState::InWorld {
+            self.queue(&ClientMsg::SwitchChannel { channel });
+        }
+    }
+
+    /// Where to draw remote entity `entity` at local time `now`: interpolated
+    /// 100 ms (the configured delay) behind the server clock as updates arrive,
+    /// as Source engine games do. Rendering against arrival time, not the true
+    /// server clock, keeps one-way latency out of the delay budget: 100 ms
+    /// covers one tick interval plus jitter, whatever the ping.
+    pub fn draw_position(&mut self, entity: EntityId, now: Instant) -> Option<Vec2> {
+        let offset = self.arrival_offset_us?;
+        let t = (now.as_micros() as i128 + offset as i128).clamp(0, u64::MAX as i128) as u64;
+        self.remotes
+            .get_mut(&entity)?
+            .interp
+            .sample(Instant::from_micros(t))
     }
 
     pub fn state(&self) -> &ClientState {
@@ -150,9 +256,14 @@ impl Client {
         self.pinger.rtt().smoothed()
     }
 
-    /// The server's clock now, as best the heartbeats tell.
+    /// The server's clock now, as best the heartbeats (or, before the first
+    /// heartbeat, the world updates) tell.
     pub fn server_time(&self, now: Instant) -> Option<Instant> {
-        let offset = self.pinger.rtt().clock_offset_us()?;
+        let offset = self
+            .pinger
+            .rtt()
+            .clock_offset_us()
+            .or(self.arrival_offset_us)?;
         let t = now.as_micros() as i128 + offset as i128;
         Some(Instant::from_micros(t.clamp(0, u64::MAX as i128) as u64))
     }
@@ -328,6 +439,20 @@ impl Client {
                 }
             }
             ServerMsg::Notice { level, text } => self.emit(ClientEvent::Notice { level, text }),
+            ServerMsg::ZoneEntered(z) => {
+                let next_seq = self.avatar.as_ref().map_or(0, |a| a.next_seq());
+                self.avatar = Some(Avatar::new(&z, next_seq));
+                self.remotes.clear();
+                self.emit(ClientEvent::ZoneEntered {
+                    map: z.map,
+                    channel: z.channel,
+                    entity: z.entity,
+                });
+            }
+            ServerMsg::WorldUpdate(update) => self.apply_update(now, update),
+            ServerMsg::ChannelRefused { channel, reason } => {
+                self.emit(ClientEvent::ChannelRefused { channel, reason })
+            }
             ServerMsg::Disconnect { reason } => {
                 if !matches!(
                     reason,
@@ -337,6 +462,58 @@ impl Client {
                     self.resume = None;
                 }
                 self.disconnect(reason);
+            }
+        }
+    }
+
+    fn apply_update(&mut self, now: Instant, u: WorldUpdate) {
+        let at = Instant::from_micros(u.server_time_us);
+        let offset = u.server_time_us as i64 - now.as_micros() as i64;
+        // Follow the least delayed update at once; let a longer path take over
+        // slowly (1 ms per update), so jitter does not shake the render clock.
+        self.arrival_offset_us = Some(match self.arrival_offset_us {
+            Some(cur) if offset < cur => offset.max(cur - 1_000),
+            _ => offset,
+        });
+        if let Some(avatar) = self.avatar.as_mut() {
+            avatar.acknowledge(u.ack_seq);
+            if let Some(c) = u.correction {
+                let replay = avatar.correct(now, &c);
+                if let Some(input) = replay {
+                    self.queue(&ClientMsg::Move(input));
+                }
+                self.emit(ClientEvent::Corrected { seq: c.seq });
+            }
+        }
+        // Despawns first: an entity may leave and come back in one message.
+        for e in &u.despawns {
+            self.remotes.remove(e);
+        }
+        for s in &u.spawns {
+            if self.remotes.len() >= MAX_REMOTES && !self.remotes.contains_key(&s.entity) {
+                continue;
+            }
+            let mut interp = Interpolator::new(self.config.interpolation);
+            interp.push(at, s.pos.to_pos());
+            self.remotes.insert(
+                s.entity,
+                Remote {
+                    kind: s.kind,
+                    pos: s.pos,
+                    interp,
+                },
+            );
+        }
+        for up in &u.updates {
+            match self.remotes.get_mut(&up.entity) {
+                Some(r) => {
+                    r.pos = QPos {
+                        x: r.pos.x.wrapping_add(up.dx),
+                        y: r.pos.y.wrapping_add(up.dy),
+                    };
+                    r.interp.push(at, r.pos.to_pos());
+                }
+                None => self.updates_for_unknown += 1,
             }
         }
     }

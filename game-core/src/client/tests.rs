@@ -19,7 +19,7 @@ struct Pair {
 impl Pair {
     fn new(config: ClientConfig) -> Self {
         Pair {
-            node: Node::new(NodeConfig::default(), 1),
+            node: Node::new(NodeConfig::default(), 1).unwrap(),
             client: Client::new(config),
             conn: ConnId(0),
             link_up: false,

@@ -10,16 +10,20 @@
 //! Outputs for one connection come in order: its bytes, then its close.
 
 mod players;
+mod world;
 
 pub use players::Player;
+pub use world::{Location, World, WorldConfig};
 
 use crate::ids::{ConnId, PlayerId};
 use crate::protocol::{
-    Credentials, DisconnectReason, LoginRefusal, NoticeLevel, ResumeToken, ServerMsg, MAX_NAME_LEN,
+    ChannelRefusal, Credentials, DisconnectReason, LoginRefusal, MoveInput, NoticeLevel,
+    ResumeToken, ServerMsg, MAX_NAME_LEN,
 };
 use crate::rng::{self, StreamKind};
 use crate::session::{Session, SessionConfig, SessionRequest, WelcomeInfo};
 use crate::time::{Duration, Instant};
+use crate::zone::{Map, Transfer};
 use players::Players;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
@@ -39,6 +43,7 @@ pub struct NodeConfig {
     /// How long a player whose connection dropped is kept for a resume.
     pub resume_grace_ms: u32,
     pub session: SessionConfig,
+    pub world: WorldConfig,
 }
 
 impl Default for NodeConfig {
@@ -49,6 +54,7 @@ impl Default for NodeConfig {
             max_players: 16_000,
             resume_grace_ms: 30_000,
             session: SessionConfig::default(),
+            world: WorldConfig::default(),
         }
     }
 }
@@ -63,7 +69,8 @@ impl NodeConfig {
         if self.max_sessions == 0 || self.max_players == 0 {
             return Err("max_sessions and max_players must be positive".into());
         }
-        self.session.validate()
+        self.session.validate()?;
+        self.world.zone.validate()
     }
 
     fn resume_grace(&self) -> Duration {
@@ -129,10 +136,17 @@ pub struct NodeStats {
     pub rate_limited: u64,
     /// Input for connections the node had already closed.
     pub input_after_close: u64,
+    pub ticks: u64,
+    /// Ticks started later than one period after they were due.
+    pub tick_overruns: u64,
+    pub transfers: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum TimerKey {
+    /// The world's next tick; sorts first so a tick runs before sessions due at
+    /// the same instant.
+    Tick,
     Session(ConnId),
     Grace(PlayerId),
 }
@@ -160,13 +174,36 @@ pub struct Node {
     outputs: VecDeque<Output>,
     shutting_down: bool,
     stats: NodeStats,
+    world: World,
+    tick_period: Duration,
+    /// Reused each tick: connections that got replication bytes.
+    tick_touched: Vec<ConnId>,
+    transfers: Vec<Transfer>,
+    /// Buffers the driver has finished writing, reused for the next writes.
+    spares: Vec<Vec<u8>>,
 }
 
+/// Buffers kept for reuse; more are dropped.
+const MAX_SPARES: usize = 4096;
+
 impl Node {
-    /// A node whose resume tokens are drawn from `seed` (the adapter seeds it from
-    /// OS entropy; the simulator from its master seed).
-    pub fn new(config: NodeConfig, seed: u64) -> Self {
-        Node {
+    /// A node running the sample maps. Resume tokens and zones draw from `seed`
+    /// (the adapter seeds it from OS entropy; the simulator from its master seed).
+    /// Fails on an invalid configuration: the operator's error.
+    pub fn new(config: NodeConfig, seed: u64) -> Result<Self, String> {
+        Self::with_maps(config, seed, Vec::new())
+    }
+
+    /// A node running `maps` (the sample maps when empty).
+    pub fn with_maps(config: NodeConfig, seed: u64, maps: Vec<Map>) -> Result<Self, String> {
+        config.validate()?;
+        let world = World::new(config.world.clone(), maps, config.tick_hz, seed)?;
+        Ok(Node {
+            tick_period: Duration::per_second(config.tick_hz as u32),
+            world,
+            tick_touched: Vec::new(),
+            transfers: Vec::new(),
+            spares: Vec::new(),
             config,
             rng: rng::stream(seed, StreamKind::Node, 0),
             sessions: BTreeMap::new(),
@@ -177,7 +214,7 @@ impl Node {
             outputs: VecDeque::new(),
             shutting_down: false,
             stats: NodeStats::default(),
-        }
+        })
     }
 
     // ----- getters -----
@@ -212,6 +249,10 @@ impl Node {
 
     pub fn player_count(&self) -> usize {
         self.players.len()
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
     }
 
     // ----- inputs -----
@@ -275,6 +316,13 @@ impl Node {
         }
     }
 
+    /// Gives back a written [`Output::Transmit`] buffer for reuse.
+    pub fn recycle(&mut self, buffer: Vec<u8>) {
+        if self.spares.len() < MAX_SPARES {
+            self.spares.push(buffer);
+        }
+    }
+
     /// Runs every timer that is due. Harmless when nothing is.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(&(at, key)) = self.timers.first() {
@@ -284,6 +332,7 @@ impl Node {
             self.timers.pop_first();
             self.timer_of.remove(&key);
             match key {
+                TimerKey::Tick => self.tick(at, now),
                 TimerKey::Session(conn) => {
                     if let Some(slot) = self.sessions.get_mut(&conn) {
                         slot.session.handle_timeout(now);
@@ -385,20 +434,226 @@ impl Node {
         match request {
             SessionRequest::Login { credentials } => self.login(now, conn, credentials),
             SessionRequest::Resume { player, token } => self.resume(now, conn, player, token),
-            SessionRequest::EnterWorld => {
-                let Some(slot) = self.sessions.get_mut(&conn) else {
-                    return;
-                };
-                let Some(player) = slot.session.player() else {
-                    return;
-                };
-                slot.session.enter_world(now);
-                if let Some(p) = self.players.get_mut(player) {
-                    p.in_world = true;
+            SessionRequest::EnterWorld => self.enter_world(now, conn),
+            SessionRequest::Move(input) => self.route_move(now, conn, input),
+            SessionRequest::SwitchChannel { channel } => self.switch_channel(now, conn, channel),
+        }
+    }
+
+    fn enter_world(&mut self, now: Instant, conn: ConnId) {
+        let Some(player) = self.sessions.get(&conn).and_then(|s| s.session.player()) else {
+            return;
+        };
+        let Some(p) = self.players.get(player) else {
+            return;
+        };
+        let location = match p.location {
+            // Resumed or taken over: the character is still there; start the
+            // client's view afresh.
+            Some(at) => {
+                if let Some(zone) = self.world.zone_mut(at.zone) {
+                    zone.resync(at.entity, now);
                 }
-                self.outputs
-                    .push_back(Output::Event(NodeEvent::EnteredWorld { player }));
+                at
             }
+            None => {
+                let start = self.world.start_map().to_owned();
+                match self.world.place(&start, None, player, None, 0, now) {
+                    Ok(at) => at,
+                    Err(_) => {
+                        self.close(now, conn, DisconnectReason::ServerFull);
+                        return;
+                    }
+                }
+            }
+        };
+        if let Some(p) = self.players.get_mut(player) {
+            p.in_world = true;
+            p.location = Some(location);
+        }
+        if let Some(slot) = self.sessions.get_mut(&conn) {
+            slot.session.enter_world(now);
+        }
+        self.send_zone_entered(now, player);
+        self.arm_tick(now);
+        self.outputs
+            .push_back(Output::Event(NodeEvent::EnteredWorld { player }));
+    }
+
+    fn route_move(&mut self, now: Instant, conn: ConnId, input: MoveInput) {
+        let at = self
+            .sessions
+            .get(&conn)
+            .and_then(|s| s.session.player())
+            .and_then(|p| self.players.get(p))
+            .and_then(|p| p.location);
+        if let Some(at) = at {
+            if let Some(zone) = self.world.zone_mut(at.zone) {
+                zone.queue_move(at.entity, now, input);
+            }
+        }
+    }
+
+    fn switch_channel(&mut self, now: Instant, conn: ConnId, channel: u16) {
+        let Some(player) = self.sessions.get(&conn).and_then(|s| s.session.player()) else {
+            return;
+        };
+        let Some(at) = self.players.get(player).and_then(|p| p.location) else {
+            return;
+        };
+        let Some((map, current)) = self.world.channel_of(at.zone) else {
+            return;
+        };
+        let refusal = if channel == current {
+            Some(ChannelRefusal::AlreadyThere)
+        } else {
+            self.relocate(now, player, &map, Some(channel), None).err()
+        };
+        if let Some(reason) = refusal {
+            if let Some(slot) = self.sessions.get_mut(&conn) {
+                slot.session
+                    .send(now, &ServerMsg::ChannelRefused { channel, reason });
+            }
+        }
+    }
+
+    /// Operator command: moves a player's character to `map` (its spawn point).
+    pub fn transfer(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        map: &str,
+    ) -> Result<(), ChannelRefusal> {
+        self.relocate(now, player, map, None, None)?;
+        self.after_player(now, player);
+        Ok(())
+    }
+
+    /// Moves a character to another zone: out of the old one (its observers see
+    /// it leave at their next tick), into the new one (observers there see it
+    /// appear), and tells the client.
+    fn relocate(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        map: &str,
+        channel: Option<u16>,
+        pos: Option<crate::math::Vec2>,
+    ) -> Result<(), ChannelRefusal> {
+        let Some(from) = self.players.get(player).and_then(|p| p.location) else {
+            return Err(ChannelRefusal::NoSuchChannel);
+        };
+        if self.world.map(map).is_none() {
+            return Err(ChannelRefusal::NoSuchChannel);
+        }
+        let epoch = self
+            .world
+            .zone(from.zone)
+            .and_then(|z| z.epoch_of(from.entity))
+            .unwrap_or(0)
+            .wrapping_add(1);
+        // Place first: a refused move leaves the character where it was.
+        let to = self.world.place(map, channel, player, pos, epoch, now)?;
+        self.world.remove(from);
+        if let Some(p) = self.players.get_mut(player) {
+            p.location = Some(to);
+        }
+        self.stats.transfers += 1;
+        self.send_zone_entered(now, player);
+        Ok(())
+    }
+
+    fn send_zone_entered(&mut self, now: Instant, player: PlayerId) {
+        let Some(p) = self.players.get(player) else {
+            return;
+        };
+        let (Some(at), Some(conn)) = (p.location, p.conn) else {
+            return;
+        };
+        let Some(msg) = self
+            .world
+            .zone(at.zone)
+            .and_then(|z| z.entered_message(at.entity, now))
+        else {
+            return;
+        };
+        if let Some(slot) = self.sessions.get_mut(&conn) {
+            slot.session.send(now, &ServerMsg::ZoneEntered(msg));
+        }
+    }
+
+    fn after_player(&mut self, now: Instant, player: PlayerId) {
+        if let Some(conn) = self.players.get(player).and_then(|p| p.conn) {
+            self.after_session(now, conn);
+        }
+    }
+
+    /// Starts the tick timer if the world has players and it is not running.
+    fn arm_tick(&mut self, now: Instant) {
+        if !self.timer_of.contains_key(&TimerKey::Tick) && self.world.player_count() > 0 {
+            self.set_timer(TimerKey::Tick, Some(now + self.tick_period));
+        }
+    }
+
+    /// One world tick, due at `due`, run at `now`.
+    fn tick(&mut self, due: Instant, now: Instant) {
+        self.stats.ticks += 1;
+        let mut touched = std::mem::take(&mut self.tick_touched);
+        {
+            let Node {
+                world,
+                sessions,
+                players,
+                ..
+            } = self;
+            for zone in world.zones_mut() {
+                if zone.player_count() == 0 {
+                    continue;
+                }
+                zone.run_tick(now, &mut |player, frame| {
+                    let Some(conn) = players.get(player).and_then(|p| p.conn) else {
+                        return;
+                    };
+                    if let Some(slot) = sessions.get_mut(&conn) {
+                        slot.session.send_encoded(now, frame);
+                        touched.push(conn);
+                    }
+                });
+            }
+        }
+        for conn in touched.drain(..) {
+            self.after_session(now, conn);
+        }
+        self.tick_touched = touched;
+
+        let mut transfers = std::mem::take(&mut self.transfers);
+        for zone in self.world.zones_mut() {
+            transfers.extend(zone.take_transfers());
+        }
+        for t in transfers.drain(..) {
+            let target = self
+                .world
+                .map(&t.target_map)
+                .map(|m| m.cell_center(t.target_cell));
+            if self
+                .relocate(now, t.player, &t.target_map, None, target)
+                .is_ok()
+            {
+                self.after_player(now, t.player);
+            }
+        }
+        self.transfers = transfers;
+
+        // Fixed rate: the next tick is due one period after this one was due.
+        // Running more than a period late, skip the missed ticks rather than
+        // run a burst of them.
+        let mut next = due + self.tick_period;
+        if next <= now {
+            self.stats.tick_overruns += 1;
+            next = now + self.tick_period;
+        }
+        if self.world.player_count() > 0 {
+            self.set_timer(TimerKey::Tick, Some(next));
         }
     }
 
@@ -534,7 +789,10 @@ impl Node {
     }
 
     fn remove_player(&mut self, player: PlayerId, reason: DisconnectReason) {
-        if self.players.remove(player).is_some() {
+        if let Some(p) = self.players.remove(player) {
+            if let Some(at) = p.location {
+                self.world.remove(at);
+            }
             self.set_timer(TimerKey::Grace(player), None);
             self.outputs
                 .push_back(Output::Event(NodeEvent::PlayerLeft { player, reason }));
@@ -546,7 +804,7 @@ impl Node {
             return;
         };
         slot.touched = false;
-        if let Some(bytes) = slot.session.poll_transmit() {
+        if let Some(bytes) = slot.session.poll_transmit_from(&mut self.spares) {
             self.stats.bytes_out += bytes.len() as u64;
             self.outputs.push_back(Output::Transmit { conn, bytes });
         }

@@ -16,6 +16,8 @@ pub struct Player {
     /// When a detached player is removed for good.
     pub grace_until: Option<Instant>,
     pub in_world: bool,
+    /// Where the character is; kept while detached, so a resume finds it.
+    pub location: Option<super::Location>,
 }
 
 #[derive(Debug, Default)]
@@ -59,6 +61,7 @@ impl Players {
                 resume_token: token,
                 grace_until: None,
                 in_world: false,
+                location: None,
             },
         );
         id

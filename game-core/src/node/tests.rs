@@ -26,7 +26,7 @@ impl Harness {
 
     fn with_config(config: NodeConfig) -> Self {
         Harness {
-            node: Node::new(config, 7),
+            node: Node::new(config, 7).unwrap(),
             now: Instant::ZERO,
             decoders: BTreeMap::new(),
             inbox: BTreeMap::new(),
@@ -162,7 +162,7 @@ fn login_and_enter_world() {
     h.send(conn, &[ClientMsg::EnterWorld]);
     assert!(matches!(
         &h.take(conn)[..],
-        [ServerMsg::EnteredWorld { .. }]
+        [ServerMsg::EnteredWorld { .. }, ServerMsg::ZoneEntered(_)]
     ));
     assert!(h.node.player(player).unwrap().in_world);
     assert_eq!(
@@ -186,7 +186,11 @@ fn pipelined_handshake_in_one_read() {
     let msgs = h.take(conn);
     assert!(matches!(
         &msgs[..],
-        [ServerMsg::Welcome { .. }, ServerMsg::EnteredWorld { .. }]
+        [
+            ServerMsg::Welcome { .. },
+            ServerMsg::EnteredWorld { .. },
+            ServerMsg::ZoneEntered(_)
+        ]
     ));
 }
 

@@ -7,11 +7,15 @@
 //! Compatibility rule: new enum variants are only ever appended, so an old peer's
 //! messages keep their encoding. Anything else bumps [`PROTOCOL_VERSION`].
 
+mod fast;
 mod frame;
 
+pub use fast::encode_world_update_frame;
 pub use frame::{encode_frame, FrameDecoder, FrameError, FRAME_HEADER_LEN};
 
-use crate::ids::PlayerId;
+use crate::ids::{EntityId, PlayerId, ZoneId};
+use crate::math::{Fixed, Vec2};
+use crate::time::Tick;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -55,6 +59,25 @@ pub enum ClientMsg {
     },
     /// Leave for good: the player is removed at once, no grace period.
     Goodbye,
+    /// Where the client's own character is now (client-side prediction). The
+    /// zone validates it and answers a bad move with a correction.
+    Move(MoveInput),
+    /// Move to another channel (copy) of the current map.
+    SwitchChannel { channel: u16 },
+}
+
+/// One movement input, sent at 10-20 Hz while moving.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveInput {
+    /// Increases by one per input; the server acknowledges the last one applied.
+    pub seq: u32,
+    /// The epoch of the last correction the client applied (0 before any).
+    /// Inputs from an older epoch were made before the client knew of the
+    /// correction and are ignored.
+    pub epoch: u16,
+    pub client_time_us: u64,
+    pub pos: Vec2,
+    pub vel: Vec2,
 }
 
 /// How a client proves who it is. A signed token from a login server will be
@@ -99,6 +122,117 @@ pub enum ServerMsg {
     Notice { level: NoticeLevel, text: String },
     /// The last message on a connection: why it ends.
     Disconnect { reason: DisconnectReason },
+    /// The player's character is now in this zone (first entry, portal, channel
+    /// switch, or a resume): forget every entity of the previous zone.
+    ZoneEntered(ZoneEntered),
+    /// Everything that changed in view this tick: at most one per client per tick.
+    WorldUpdate(WorldUpdate),
+    /// A channel switch was refused.
+    ChannelRefused {
+        channel: u16,
+        reason: ChannelRefusal,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneEntered {
+    pub zone: ZoneId,
+    pub map: String,
+    pub channel: u16,
+    /// The client's own entity.
+    pub entity: EntityId,
+    pub pos: Vec2,
+    /// Metres per second; faster moves are corrected.
+    pub max_speed: Fixed,
+    /// Movement epoch to put in [`MoveInput::epoch`] from now on.
+    pub epoch: u16,
+    pub tick: Tick,
+    pub server_time_us: u64,
+}
+
+/// One tick of replication for one client. Positions are quantized to
+/// [`QUANTUM_RAW`] raw units (1/32 m): `Spawn::pos` is absolute, `Update` is the
+/// difference from the last position this client was sent for that entity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldUpdate {
+    pub tick: Tick,
+    pub server_time_us: u64,
+    /// The last movement input applied for the client's own entity.
+    pub ack_seq: u32,
+    /// Present when a movement input was rejected this tick.
+    pub correction: Option<Correction>,
+    /// Entities that came into view, full state.
+    pub spawns: Vec<Spawn>,
+    /// Entities that left view (or the zone).
+    pub despawns: Vec<EntityId>,
+    /// Visible entities that moved since they were last sent.
+    pub updates: Vec<Update>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    /// The new movement epoch: use it in every input from now on.
+    pub epoch: u16,
+    /// The rejected input.
+    pub seq: u32,
+    /// The authoritative position, full precision.
+    pub pos: Vec2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spawn {
+    pub entity: EntityId,
+    pub kind: EntityKind,
+    pub pos: QPos,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Update {
+    pub entity: EntityId,
+    pub dx: i32,
+    pub dy: i32,
+}
+
+/// A quantized position: raw fixed-point divided by [`QUANTUM_RAW`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct QPos {
+    pub x: i32,
+    pub y: i32,
+}
+
+/// Raw fixed-point units per quantum of replicated positions (8 = 1/32 m).
+pub const QUANTUM_RAW: i32 = 8;
+
+impl QPos {
+    /// Rounds to the nearest quantum.
+    pub fn from_pos(p: Vec2) -> Self {
+        let q =
+            |v: i32| (v as i64 + (QUANTUM_RAW as i64 / 2)).div_euclid(QUANTUM_RAW as i64) as i32;
+        QPos {
+            x: q(p.x.raw()),
+            y: q(p.y.raw()),
+        }
+    }
+
+    pub fn to_pos(self) -> Vec2 {
+        Vec2::new(
+            Fixed::from_raw(self.x.saturating_mul(QUANTUM_RAW)),
+            Fixed::from_raw(self.y.saturating_mul(QUANTUM_RAW)),
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum EntityKind {
+    Player,
+    Npc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChannelRefusal {
+    NoSuchChannel,
+    Full,
+    AlreadyThere,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

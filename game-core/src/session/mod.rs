@@ -18,8 +18,8 @@ pub use rate_limit::{RateDecision, TokenBucket};
 use crate::heartbeat::Pinger;
 use crate::ids::{ConnId, PlayerId};
 use crate::protocol::{
-    encode_frame, ClientMsg, Credentials, DisconnectReason, FrameDecoder, FrameError, ResumeToken,
-    ServerMsg, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, ClientMsg, Credentials, DisconnectReason, FrameDecoder, FrameError, MoveInput,
+    ResumeToken, ServerMsg, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
@@ -111,6 +111,10 @@ pub enum SessionRequest {
         token: ResumeToken,
     },
     EnterWorld,
+    Move(MoveInput),
+    SwitchChannel {
+        channel: u16,
+    },
 }
 
 /// What the node tells the client in its welcome.
@@ -335,6 +339,10 @@ impl Session {
             (SessionState::Authenticated, ClientMsg::EnterWorld) => {
                 Some(SessionRequest::EnterWorld)
             }
+            (SessionState::InWorld, ClientMsg::Move(input)) => Some(SessionRequest::Move(input)),
+            (SessionState::InWorld, ClientMsg::SwitchChannel { channel }) => {
+                Some(SessionRequest::SwitchChannel { channel })
+            }
             (_, _) => {
                 self.close(now, unexpected);
                 None
@@ -404,6 +412,18 @@ impl Session {
         }
     }
 
+    /// Queues an already encoded frame (a zone's replication message).
+    pub fn send_encoded(&mut self, now: Instant, frame: &[u8]) {
+        if self.is_closed() {
+            return;
+        }
+        self.out.extend_from_slice(frame);
+        self.stats.msgs_out += 1;
+        if self.outbound_bytes() > self.config.max_outbound_bytes as usize {
+            self.close(now, DisconnectReason::SlowReader);
+        }
+    }
+
     /// Ends the session. The client is told why unless the transport is already gone;
     /// a slow reader's backlog is dropped first, since it would never be read.
     pub fn close(&mut self, _now: Instant, reason: DisconnectReason) {
@@ -466,10 +486,19 @@ impl Session {
 
     /// Everything queued for the client, as one buffer for one write.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.poll_transmit_from(&mut Vec::new())
+    }
+
+    /// Like [`Session::poll_transmit`], taking the new queue buffer from `spares`
+    /// (buffers of earlier writes, returned by the driver), so steady state
+    /// allocates nothing.
+    pub fn poll_transmit_from(&mut self, spares: &mut Vec<Vec<u8>>) -> Option<Vec<u8>> {
         if self.out.is_empty() {
             return None;
         }
-        let bytes = std::mem::take(&mut self.out);
+        let mut spare = spares.pop().unwrap_or_default();
+        spare.clear();
+        let bytes = std::mem::replace(&mut self.out, spare);
         self.in_flight += bytes.len();
         self.stats.bytes_out += bytes.len() as u64;
         Some(bytes)

@@ -6,11 +6,13 @@
 use clap::Parser;
 use game_core::client::ClientConfig;
 use serde::Serialize;
-use sim::bots::{run_bot, BotOutcome, OnDrop};
+use sim::behaviour::Atlas;
+use sim::bots::{run_bot, Behaviour, BotOutcome, OnDrop};
 use sim::report::{Percentiles, Tally};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -37,6 +39,12 @@ struct Args {
     /// After a dropped connection, reconnect and resume instead of giving up.
     #[arg(long)]
     reconnect: bool,
+    /// Stand still in the world instead of wandering.
+    #[arg(long)]
+    idle: bool,
+    /// Seeds the bots' wandering.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -51,6 +59,8 @@ struct Report {
     connected_at_end: usize,
     resumes: u64,
     connect_failures: u64,
+    corrections: u64,
+    zones_entered: u64,
     rtt: Percentiles,
     disconnects: Tally,
     unexpected_disconnects: u64,
@@ -108,8 +118,14 @@ async fn run(args: &Args) -> Report {
     } else {
         OnDrop::GiveUp
     };
+    let atlas = Arc::new(Atlas::samples());
     let mut tasks = Vec::with_capacity(args.bots);
     for i in 0..args.bots {
+        let behaviour = if args.idle {
+            Behaviour::idle()
+        } else {
+            Behaviour::wander(args.seed, i as u64, Arc::clone(&atlas))
+        };
         let addr = args.addr;
         let config = ClientConfig::new(format!("{}{i}", args.name_prefix));
         let start = epoch + gap * i as u32;
@@ -120,7 +136,7 @@ async fn run(args: &Args) -> Report {
                 s.set_nodelay(true)?;
                 Ok(s)
             };
-            run_bot(config, connect, epoch, until, on_drop).await
+            run_bot(config, connect, epoch, until, on_drop, behaviour).await
         }));
     }
     let progress = tokio::spawn(async move {
@@ -157,6 +173,8 @@ fn summarise(args: &Args, outcomes: Vec<BotOutcome>, wall_seconds: f64) -> Repor
         connected_at_end: outcomes.iter().filter(|o| o.connected_at_end).count(),
         resumes: outcomes.iter().map(|o| o.resumes as u64).sum(),
         connect_failures: outcomes.iter().map(|o| o.connect_failures as u64).sum(),
+        corrections: outcomes.iter().map(|o| o.corrections as u64).sum(),
+        zones_entered: outcomes.iter().map(|o| o.zones_entered as u64).sum(),
         rtt: Percentiles::of(&mut rtts),
         unexpected_disconnects: disconnects.values().sum(),
         disconnects,
@@ -173,6 +191,8 @@ fn print_table(r: &Report) {
     println!("  connected at end      {:>8}", r.connected_at_end);
     println!("  resumes               {:>8}", r.resumes);
     println!("  connect failures      {:>8}", r.connect_failures);
+    println!("  zones entered         {:>8}", r.zones_entered);
+    println!("  corrections           {:>8}", r.corrections);
     println!(
         "  rtt ms p50/p99/max    {:>8.2} / {:.2} / {:.2}  ({} samples)",
         r.rtt.p50_ms, r.rtt.p99_ms, r.rtt.max_ms, r.rtt.samples

@@ -1,0 +1,571 @@
+//! Area of interest: which entities see which, on a uniform grid, with hysteresis.
+//!
+//! Owns: one position and one sorted visible list per entity, and the grid buckets.
+//! May not touch: anything else. It knows no zone, session or protocol; the caller
+//! feeds positions in and takes [`AoiEvent`]s out, and no clock, randomness or IO.
+//!
+//! Algorithm: the cell size is `radius + margin`, so everything an entity could see
+//! lies in the 3x3 cells around it. `insert`/`move_to` put the entity in its cell at
+//! once and mark it changed; `update` first drops removed entities (a `Leave` to each
+//! of their observers), then, for each changed entity, checks its visible list
+//! (leave when `d > radius + margin`) and the 3x3 candidates (enter when
+//! `d <= radius`). A pair is decided once per update, from final positions, so the
+//! result does not depend on processing order. Cost follows the changed entities
+//! and their neighbours, never all pairs.
+
+use crate::ids::EntityId;
+use crate::math::{Fixed, Vec2};
+use std::collections::BTreeMap;
+
+/// Visibility radius and hysteresis margin (both in metres, non-negative).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AoiConfig {
+    /// A pair that does not see each other starts to at `d <= radius`.
+    pub radius: Fixed,
+    /// A pair that sees each other stops only at `d > radius + margin`.
+    pub margin: Fixed,
+}
+
+/// A change of visibility, seen from `observer`.
+///
+/// [`Aoi::update`] emits them in [`AoiEvent::sort_key`] order: by observer, then
+/// `Leave` before `Enter`, then by target. The derived `Ord` (kind first) is not
+/// that order; it exists so events can be put in sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AoiEvent {
+    /// `observer` no longer sees `target`.
+    Leave {
+        observer: EntityId,
+        target: EntityId,
+    },
+    /// `observer` now sees `target`.
+    Enter {
+        observer: EntityId,
+        target: EntityId,
+    },
+}
+
+impl AoiEvent {
+    pub fn observer(self) -> EntityId {
+        match self {
+            AoiEvent::Leave { observer, .. } | AoiEvent::Enter { observer, .. } => observer,
+        }
+    }
+
+    pub fn target(self) -> EntityId {
+        match self {
+            AoiEvent::Leave { target, .. } | AoiEvent::Enter { target, .. } => target,
+        }
+    }
+
+    /// The emission order: `(observer, kind, target)` with `Leave` (0) before
+    /// `Enter` (1), so a consumer replaying one observer's events never holds a
+    /// stale entry next to a fresh one.
+    pub fn sort_key(self) -> (EntityId, u8, EntityId) {
+        let kind = match self {
+            AoiEvent::Leave { .. } => 0,
+            AoiEvent::Enter { .. } => 1,
+        };
+        (self.observer(), kind, self.target())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// On the free list.
+    Free,
+    Live,
+    /// Removed by the API; its observers hear of it at the next `update`.
+    Removed,
+}
+
+/// One entity in a cell, with a copy of its position so a neighbourhood scan
+/// reads the cells in order instead of jumping around the slots.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    slot: u32,
+    /// Equals `Aoi::pass` once this entity's pairs were decided in this update.
+    done: u32,
+    pos: Vec2,
+}
+
+#[derive(Debug)]
+struct Slot {
+    id: EntityId,
+    cell: u32,
+    state: State,
+    /// In `Aoi::dirty`.
+    dirty: bool,
+    /// Sorted ascending; `visible_slots[i]` is the slot of `visible[i]`.
+    visible: Vec<EntityId>,
+    visible_slots: Vec<u32>,
+}
+
+/// Interest management for one space: see the module documentation.
+///
+/// Between a call that changes things and the next [`Aoi::update`], visible lists
+/// are those of the last update (a removed id may still appear in its observers'
+/// lists; a new entity sees nothing yet).
+#[derive(Debug)]
+pub struct Aoi {
+    config: AoiConfig,
+    /// `radius^2` in raw units.
+    enter_sq: u64,
+    /// `(radius + margin)^2` in raw units.
+    leave_sq: u64,
+    min: (i64, i64),
+    cell_size: i64,
+    cells_x: u32,
+    cells_y: u32,
+    /// Row-major, `cells_x * cells_y`.
+    cells: Vec<Vec<Entry>>,
+    /// Counts updates, for `Entry::done`.
+    pass: u32,
+    slots: Vec<Slot>,
+    /// Positions by slot, apart from the rest so candidate scans stay in cache.
+    pos: Vec<Vec2>,
+    /// Per slot: equals `stamp` while that slot is in the visible list of the
+    /// entity being refreshed.
+    seen: Vec<u32>,
+    stamp: u32,
+    free: Vec<u32>,
+    index: BTreeMap<EntityId, u32>,
+    /// Slots inserted or moved since the last update (each once).
+    dirty: Vec<u32>,
+    /// Slots removed since the last update.
+    removed: Vec<u32>,
+    /// Scratch for one entity's leaving partners.
+    scratch: Vec<u32>,
+    /// Scratch for one entity's entering partners.
+    candidates: Vec<u32>,
+    checks: usize,
+}
+
+/// Refuses grids that would need more cells than this (a radius far too small for
+/// the bounds); the grid is dense.
+const MAX_CELLS: i64 = 1 << 22;
+
+fn dist_sq(a: Vec2, b: Vec2) -> u64 {
+    // Differences of two i32 fit in 33 bits, so each square fits in a u64; only
+    // the sum can overflow, and saturating keeps the comparison right.
+    let dx = (a.x.raw() as i64 - b.x.raw() as i64).unsigned_abs();
+    let dy = (a.y.raw() as i64 - b.y.raw() as i64).unsigned_abs();
+    (dx * dx).saturating_add(dy * dy)
+}
+
+/// What a neighbourhood scan for one entity compares against.
+struct Probe<'a> {
+    pos: Vec2,
+    enter_sq: u64,
+    pass: u32,
+    seen: &'a [u32],
+    stamp: u32,
+}
+
+impl Probe<'_> {
+    /// Writes the slots in `bucket` that enter to the front of `out` (as long as
+    /// `bucket`); returns how many, and how many distances were compared.
+    ///
+    /// Whether a candidate enters is a coin toss for the branch predictor, so it
+    /// is computed without branches: every candidate is written, and only those
+    /// that enter are kept.
+    #[inline]
+    fn scan(&self, bucket: &[Entry], out: &mut [u32]) -> (usize, usize) {
+        let (mut kept, mut checked) = (0, 0);
+        for (e, _) in bucket.iter().zip(0..out.len()) {
+            let open = e.done != self.pass;
+            let near = open & (dist_sq(self.pos, e.pos) <= self.enter_sq);
+            out[kept] = e.slot;
+            kept += near as usize;
+            checked += open as usize;
+        }
+        // Of those within radius, only the ones not visible yet enter.
+        let mut entering = 0;
+        for i in 0..kept {
+            let o = out[i];
+            out[entering] = o;
+            entering += (self.seen[o as usize] != self.stamp) as usize;
+        }
+        (entering, checked)
+    }
+}
+
+impl Aoi {
+    /// Grid covering [min, max] (positions outside are clamped into the edge cells
+    /// for bucketing; distances still use true positions).
+    ///
+    /// Panics if `radius` or `margin` is negative, if `min > max` on an axis, or if
+    /// the grid would exceed 2^22 cells.
+    pub fn new(config: AoiConfig, min: Vec2, max: Vec2) -> Self {
+        assert!(config.radius >= Fixed::ZERO, "negative AOI radius");
+        assert!(config.margin >= Fixed::ZERO, "negative AOI margin");
+        assert!(min.x <= max.x && min.y <= max.y, "AOI bounds min > max");
+        let r = config.radius.raw() as i64;
+        let rm = r + config.margin.raw() as i64;
+        let cell_size = rm.max(1);
+        let span = |lo: Fixed, hi: Fixed| (hi.raw() as i64 - lo.raw() as i64) / cell_size + 1;
+        let (nx, ny) = (span(min.x, max.x), span(min.y, max.y));
+        assert!(
+            nx.saturating_mul(ny) <= MAX_CELLS,
+            "AOI grid of {nx}x{ny} cells is too large: raise radius + margin or shrink the bounds"
+        );
+        let cells = (0..nx * ny).map(|_| Vec::new()).collect();
+        Aoi {
+            config,
+            enter_sq: (r * r) as u64,
+            leave_sq: (rm * rm) as u64,
+            min: (min.x.raw() as i64, min.y.raw() as i64),
+            cell_size,
+            cells_x: nx as u32,
+            cells_y: ny as u32,
+            cells,
+            pass: 0,
+            slots: Vec::new(),
+            pos: Vec::new(),
+            seen: Vec::new(),
+            stamp: 0,
+            free: Vec::new(),
+            index: BTreeMap::new(),
+            dirty: Vec::new(),
+            removed: Vec::new(),
+            scratch: Vec::new(),
+            candidates: Vec::new(),
+            checks: 0,
+        }
+    }
+
+    pub fn config(&self) -> AoiConfig {
+        self.config
+    }
+
+    /// Live entities (removed ones stop counting at once).
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Grid dimensions in cells, `(x, y)`.
+    pub fn grid_size(&self) -> (u32, u32) {
+        (self.cells_x, self.cells_y)
+    }
+
+    /// Pair distance checks done by the last [`Aoi::update`]: a cost measure.
+    pub fn last_update_checks(&self) -> usize {
+        self.checks
+    }
+
+    pub fn position(&self, id: EntityId) -> Option<Vec2> {
+        self.index.get(&id).map(|&s| self.pos[s as usize])
+    }
+
+    /// Who `id` sees, sorted ascending, as of the last update; empty if unknown.
+    pub fn visible(&self, id: EntityId) -> &[EntityId] {
+        match self.index.get(&id) {
+            Some(&s) => &self.slots[s as usize].visible,
+            None => &[],
+        }
+    }
+
+    /// Adds an entity; it sees and is seen from the next [`Aoi::update`].
+    ///
+    /// Panics in debug builds if `id` is present, or was removed since the last
+    /// update (a removed id may be re-inserted only after `update`); in release
+    /// builds the first case is a `move_to`.
+    pub fn insert(&mut self, id: EntityId, pos: Vec2) {
+        debug_assert!(!self.index.contains_key(&id), "{id} inserted twice");
+        debug_assert!(
+            !self
+                .removed
+                .iter()
+                .any(|&s| self.slots[s as usize].id == id),
+            "{id} re-inserted before the update that processes its removal"
+        );
+        if self.index.contains_key(&id) {
+            self.move_to(id, pos);
+            return;
+        }
+        let cell = self.cell_of(pos);
+        let slot = match self.free.pop() {
+            Some(s) => {
+                let slot = &mut self.slots[s as usize];
+                debug_assert!(slot.state == State::Free && slot.visible.is_empty());
+                slot.id = id;
+                slot.cell = cell;
+                slot.state = State::Live;
+                slot.dirty = true;
+                self.pos[s as usize] = pos;
+                s
+            }
+            None => {
+                self.slots.push(Slot {
+                    id,
+                    cell,
+                    state: State::Live,
+                    dirty: true,
+                    visible: Vec::new(),
+                    visible_slots: Vec::new(),
+                });
+                self.pos.push(pos);
+                self.seen.push(0);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.cells[cell as usize].push(Entry { slot, done: 0, pos });
+        self.dirty.push(slot);
+        self.index.insert(id, slot);
+    }
+
+    /// Takes `id` out at once (`position`, `visible` and `len` forget it); every
+    /// entity that saw it gets a `Leave` at the next update, and it gets no events
+    /// itself. Returns whether it was present.
+    pub fn remove(&mut self, id: EntityId) -> bool {
+        let Some(s) = self.index.remove(&id) else {
+            return false;
+        };
+        let cell = self.slots[s as usize].cell;
+        self.unbucket(s, cell);
+        self.slots[s as usize].state = State::Removed;
+        self.removed.push(s);
+        true
+    }
+
+    /// Moves `id` and marks it for the next update; does nothing if unknown.
+    pub fn move_to(&mut self, id: EntityId, pos: Vec2) {
+        let Some(&s) = self.index.get(&id) else {
+            return;
+        };
+        let cell = self.cell_of(pos);
+        self.pos[s as usize] = pos;
+        let slot = &mut self.slots[s as usize];
+        let old = slot.cell;
+        if !slot.dirty {
+            slot.dirty = true;
+            self.dirty.push(s);
+        }
+        if old == cell {
+            let entry = self.cells[cell as usize].iter_mut().find(|e| e.slot == s);
+            debug_assert!(entry.is_some(), "slot {s} missing from its cell");
+            if let Some(entry) = entry {
+                entry.pos = pos;
+            }
+        } else {
+            self.slots[s as usize].cell = cell;
+            let done = self.unbucket(s, old);
+            self.cells[cell as usize].push(Entry { slot: s, done, pos });
+        }
+    }
+
+    /// Processes every insert/remove/move since the last call; appends the
+    /// resulting events to `events`, sorted by [`AoiEvent::sort_key`]. Events
+    /// already in `events` are left alone. Allocates nothing once the internal
+    /// buffers and `events` have grown to their working size.
+    pub fn update(&mut self, events: &mut Vec<AoiEvent>) {
+        let start = events.len();
+        self.checks = 0;
+        self.pass = self.pass.wrapping_add(1);
+        if self.pass == 0 {
+            for entry in self.cells.iter_mut().flatten() {
+                entry.done = 0;
+            }
+            self.pass = 1;
+        }
+
+        // Removals first, so no visible list refers to a removed entity below.
+        for i in 0..self.removed.len() {
+            let s = self.removed[i];
+            self.drop_removed(s, events);
+        }
+        self.removed.clear();
+
+        // Positions and cells are already final. A pair of two changed entities is
+        // looked at twice, and the second look agrees with the first: after
+        // `d <= radius` it is visible, which `d <= radius + margin` keeps, and after
+        // `d > radius + margin` it is hidden, which `d > radius` keeps. So the
+        // order of this loop does not matter, and going cell by cell keeps the
+        // neighbourhoods of consecutive entities in cache.
+        let slots = &self.slots;
+        self.dirty
+            .sort_unstable_by_key(|&s| (slots[s as usize].cell, s));
+        for i in 0..self.dirty.len() {
+            let s = self.dirty[i];
+            self.slots[s as usize].dirty = false;
+            if self.slots[s as usize].state == State::Live {
+                self.refresh(s, events);
+            }
+        }
+        self.dirty.clear();
+
+        events[start..].sort_unstable_by_key(|e| e.sort_key());
+    }
+
+    fn cell_of(&self, pos: Vec2) -> u32 {
+        let (cx, cy) = self.cell_xy(pos);
+        cy * self.cells_x + cx
+    }
+
+    fn cell_xy(&self, pos: Vec2) -> (u32, u32) {
+        let axis = |v: Fixed, min: i64, n: u32| {
+            let c = (v.raw() as i64 - min).div_euclid(self.cell_size);
+            c.clamp(0, n as i64 - 1) as u32
+        };
+        (
+            axis(pos.x, self.min.0, self.cells_x),
+            axis(pos.y, self.min.1, self.cells_y),
+        )
+    }
+
+    /// Takes slot `s` out of `cell`; returns its `done` mark.
+    fn unbucket(&mut self, s: u32, cell: u32) -> u32 {
+        let bucket = &mut self.cells[cell as usize];
+        let at = bucket.iter().position(|e| e.slot == s);
+        debug_assert!(at.is_some(), "slot {s} missing from its cell");
+        at.map_or(0, |at| bucket.swap_remove(at).done)
+    }
+
+    /// Tells everyone who saw removed slot `s` that it left, and frees `s`.
+    fn drop_removed(&mut self, s: u32, events: &mut Vec<AoiEvent>) {
+        let slot = &mut self.slots[s as usize];
+        let id = slot.id;
+        // Taken out and put back, so their capacity is kept for reuse.
+        let visible = std::mem::take(&mut slot.visible);
+        let mut visible_slots = std::mem::take(&mut slot.visible_slots);
+        for (&other_id, &o) in visible.iter().zip(&visible_slots) {
+            // Another removed entity is gone too: it gets no events.
+            if self.slots[o as usize].state == State::Live {
+                events.push(AoiEvent::Leave {
+                    observer: other_id,
+                    target: id,
+                });
+            }
+            self.forget(o, id);
+        }
+        let mut visible = visible;
+        visible.clear();
+        visible_slots.clear();
+        let slot = &mut self.slots[s as usize];
+        slot.visible = visible;
+        slot.visible_slots = visible_slots;
+        slot.state = State::Free;
+        slot.dirty = false;
+        self.free.push(s);
+    }
+
+    /// Re-decides every pair of changed slot `a`: its visible list and its 3x3
+    /// neighbourhood.
+    fn refresh(&mut self, a: u32, events: &mut Vec<AoiEvent>) {
+        let au = a as usize;
+        let pos = self.pos[au];
+        let a_id = self.slots[au].id;
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen.fill(0);
+            self.stamp = 1;
+        }
+
+        // Leaves: anything visible now beyond radius + margin. This covers entities
+        // outside the 3x3 neighbourhood too, since the list names their slots.
+        self.scratch.clear();
+        let (positions, seen, stamp) = (&self.pos[..], &mut self.seen[..], self.stamp);
+        let visible = &self.slots[au].visible_slots;
+        for &o in visible {
+            seen[o as usize] = stamp;
+            if dist_sq(pos, positions[o as usize]) > self.leave_sq {
+                self.scratch.push(o);
+            }
+        }
+        self.checks += visible.len();
+        for i in 0..self.scratch.len() {
+            let o = self.scratch[i];
+            let o_id = self.slots[o as usize].id;
+            self.forget(a, o_id);
+            self.forget(o, a_id);
+            events.push(AoiEvent::Leave {
+                observer: a_id,
+                target: o_id,
+            });
+            events.push(AoiEvent::Leave {
+                observer: o_id,
+                target: a_id,
+            });
+        }
+
+        // Enters: 3x3 candidates within radius that were not visible. (One that
+        // just left is beyond radius + margin, so it cannot pass.) Skips `a` and
+        // every entity refreshed before it in this update: a pair of those within
+        // radius is visible already.
+        let pass = self.pass;
+        let own = &mut self.cells[self.slots[au].cell as usize];
+        if let Some(entry) = own.iter_mut().find(|e| e.slot == a) {
+            entry.done = pass;
+        }
+        let (cx, cy) = self.cell_xy(pos);
+        let (x0, x1) = (cx.saturating_sub(1), (cx + 1).min(self.cells_x - 1));
+        let (y0, y1) = (cy.saturating_sub(1), (cy + 1).min(self.cells_y - 1));
+        let (seen, stamp) = (&self.seen[..], self.stamp);
+        let mut found = 0;
+        for y in y0..=y1 {
+            let row = (y * self.cells_x) as usize;
+            for bucket in &self.cells[row + x0 as usize..=row + x1 as usize] {
+                // `candidates` is used as an array here: only grown, never shrunk.
+                let end = found + bucket.len();
+                if self.candidates.len() < end {
+                    self.candidates.resize(end, 0);
+                }
+                let probe = Probe {
+                    pos,
+                    enter_sq: self.enter_sq,
+                    pass,
+                    seen,
+                    stamp,
+                };
+                let (kept, checked) = probe.scan(bucket, &mut self.candidates[found..end]);
+                found += kept;
+                self.checks += checked;
+            }
+        }
+        for i in 0..found {
+            let o = self.candidates[i];
+            let o_id = self.slots[o as usize].id;
+            self.learn(a, o_id, o);
+            self.learn(o, a_id, a);
+            events.push(AoiEvent::Enter {
+                observer: a_id,
+                target: o_id,
+            });
+            events.push(AoiEvent::Enter {
+                observer: o_id,
+                target: a_id,
+            });
+        }
+    }
+
+    /// Adds `target` (in slot `t`) to slot `s`'s visible list.
+    fn learn(&mut self, s: u32, target: EntityId, t: u32) {
+        let slot = &mut self.slots[s as usize];
+        match slot.visible.binary_search(&target) {
+            Ok(_) => debug_assert!(false, "{target} already visible to {}", slot.id),
+            Err(at) => {
+                slot.visible.insert(at, target);
+                slot.visible_slots.insert(at, t);
+            }
+        }
+    }
+
+    /// Removes `target` from slot `s`'s visible list.
+    fn forget(&mut self, s: u32, target: EntityId) {
+        let slot = &mut self.slots[s as usize];
+        match slot.visible.binary_search(&target) {
+            Ok(at) => {
+                slot.visible.remove(at);
+                slot.visible_slots.remove(at);
+            }
+            Err(_) => debug_assert!(false, "{target} not visible to {}", slot.id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

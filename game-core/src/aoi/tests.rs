@@ -1,0 +1,463 @@
+//! The grid against an all-pairs model, plus the hysteresis edges, the cost bound
+//! and the removal rules one by one.
+
+use super::*;
+use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn e(n: u64) -> EntityId {
+    EntityId(n)
+}
+
+fn m(x: i32, y: i32) -> Vec2 {
+    Vec2::from_ints(x, y)
+}
+
+fn config(radius: i32, margin: i32) -> AoiConfig {
+    AoiConfig {
+        radius: Fixed::from_int(radius),
+        margin: Fixed::from_int(margin),
+    }
+}
+
+fn enter(observer: u64, target: u64) -> AoiEvent {
+    AoiEvent::Enter {
+        observer: e(observer),
+        target: e(target),
+    }
+}
+
+fn leave(observer: u64, target: u64) -> AoiEvent {
+    AoiEvent::Leave {
+        observer: e(observer),
+        target: e(target),
+    }
+}
+
+fn update(aoi: &mut Aoi) -> Vec<AoiEvent> {
+    let mut events = Vec::new();
+    aoi.update(&mut events);
+    events
+}
+
+/// The specification: every pair re-decided by the hysteresis rule on each update.
+struct Model {
+    config: AoiConfig,
+    pos: BTreeMap<EntityId, Vec2>,
+    /// Visible pairs as `(low, high)`.
+    pairs: BTreeSet<(EntityId, EntityId)>,
+    /// Removed since the last update.
+    removed: BTreeSet<EntityId>,
+}
+
+impl Model {
+    fn new(config: AoiConfig) -> Self {
+        Model {
+            config,
+            pos: BTreeMap::new(),
+            pairs: BTreeSet::new(),
+            removed: BTreeSet::new(),
+        }
+    }
+
+    fn update(&mut self) -> Vec<AoiEvent> {
+        let (r, rm) = (self.config.radius, self.config.radius + self.config.margin);
+        let mut events = Vec::new();
+        let mut next = BTreeSet::new();
+        let ids: Vec<EntityId> = self.pos.keys().copied().collect();
+        for (i, &a) in ids.iter().enumerate() {
+            for &b in &ids[i + 1..] {
+                let (pa, pb) = (self.pos[&a], self.pos[&b]);
+                let was = self.pairs.contains(&(a, b));
+                let now = if was {
+                    pa.within(pb, rm)
+                } else {
+                    pa.within(pb, r)
+                };
+                if now {
+                    next.insert((a, b));
+                }
+                if now && !was {
+                    events.push(AoiEvent::Enter {
+                        observer: a,
+                        target: b,
+                    });
+                    events.push(AoiEvent::Enter {
+                        observer: b,
+                        target: a,
+                    });
+                }
+            }
+        }
+        for &(a, b) in &self.pairs {
+            if next.contains(&(a, b)) {
+                continue;
+            }
+            // Only live entities hear of it.
+            for (observer, target) in [(a, b), (b, a)] {
+                if self.pos.contains_key(&observer) {
+                    events.push(AoiEvent::Leave { observer, target });
+                }
+            }
+        }
+        self.pairs = next;
+        self.removed.clear();
+        events.sort_unstable_by_key(|e| e.sort_key());
+        events
+    }
+
+    fn visible(&self, id: EntityId) -> Vec<EntityId> {
+        let mut out: Vec<EntityId> = self
+            .pairs
+            .iter()
+            .filter_map(|&(a, b)| match () {
+                _ if a == id => Some(b),
+                _ if b == id => Some(a),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// Every event ever emitted, checked for alternation per (observer, target).
+#[derive(Default)]
+struct Ledger {
+    open: BTreeSet<(EntityId, EntityId)>,
+    enters: usize,
+}
+
+impl Ledger {
+    /// `removed` are the entities whose removal this update processed.
+    fn record(&mut self, events: &[AoiEvent], removed: &BTreeSet<EntityId>) {
+        for ev in events {
+            let key = (ev.observer(), ev.target());
+            match ev {
+                AoiEvent::Enter { .. } => {
+                    assert!(self.open.insert(key), "two enters in a row: {ev:?}");
+                    self.enters += 1;
+                }
+                AoiEvent::Leave { .. } => {
+                    assert!(self.open.remove(&key), "leave without enter: {ev:?}");
+                }
+            }
+        }
+        // A removed entity's own view goes with it; nobody may still see it.
+        self.open.retain(|(o, _)| !removed.contains(o));
+        for (o, t) in &self.open {
+            assert!(!removed.contains(t), "{o} still sees removed {t}");
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Insert(u64, Vec2),
+    Step(u64, Vec2),
+    Teleport(u64, Vec2),
+    Remove(u64),
+    Update,
+}
+
+const IDS: u64 = 30;
+
+/// Whole metres half the time, so exact-boundary distances (3-4-5) come up.
+fn coord(lo: i32, hi: i32) -> impl Strategy<Value = Fixed> {
+    (lo..=hi, prop_oneof![Just(0), 0..256i32]).prop_map(|(w, f)| Fixed::from_raw(w * 256 + f))
+}
+
+/// A little outside the 0..400 bounds, to exercise clamping, or in a crowd in
+/// the middle, so pairs meet often.
+fn world_pos() -> impl Strategy<Value = Vec2> {
+    prop_oneof![
+        (coord(-30, 430), coord(-30, 430)),
+        (coord(150, 250), coord(150, 250)),
+    ]
+    .prop_map(|(x, y)| Vec2::new(x, y))
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..IDS, world_pos()).prop_map(|(i, p)| Op::Insert(i, p)),
+        6 => (0..IDS, coord(-15, 15), coord(-15, 15)).prop_map(|(i, x, y)| Op::Step(i, Vec2::new(x, y))),
+        1 => (0..IDS, world_pos()).prop_map(|(i, p)| Op::Teleport(i, p)),
+        1 => (0..IDS).prop_map(Op::Remove),
+        2 => Just(Op::Update),
+    ]
+}
+
+fn check_against_model(aoi: &mut Aoi, model: &mut Model, ledger: &mut Ledger) {
+    let removed = model.removed.clone();
+    let expected = model.update();
+    let mut got = vec![leave(u64::MAX, 0)];
+    aoi.update(&mut got);
+    assert_eq!(got[0], leave(u64::MAX, 0), "update touched earlier events");
+    assert_eq!(&got[1..], &expected[..]);
+    ledger.record(&expected, &removed);
+    assert_eq!(aoi.len(), model.pos.len());
+    for i in 0..IDS {
+        let id = e(i);
+        assert_eq!(aoi.position(id), model.pos.get(&id).copied());
+        assert_eq!(aoi.visible(id), &model.visible(id)[..], "visible({id})");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn matches_all_pairs_model_under_random_inserts_moves_teleports_and_removes(
+        ops in proptest::collection::vec(op(), 1..300)
+    ) {
+        let cfg = config(50, 10);
+        let mut aoi = Aoi::new(cfg, m(0, 0), m(400, 400));
+        let mut model = Model::new(cfg);
+        let mut ledger = Ledger::default();
+        for op in ops {
+            match op {
+                Op::Insert(i, p) => {
+                    let id = e(i);
+                    // Re-insertion waits for the update that processes the removal.
+                    if !model.pos.contains_key(&id) && !model.removed.contains(&id) {
+                        aoi.insert(id, p);
+                        model.pos.insert(id, p);
+                    }
+                }
+                Op::Step(i, d) => {
+                    let id = e(i);
+                    let to = model.pos.get(&id).map_or(d, |&p| p + d);
+                    aoi.move_to(id, to);
+                    if let Some(p) = model.pos.get_mut(&id) {
+                        *p = to;
+                    }
+                }
+                Op::Teleport(i, to) => {
+                    let id = e(i);
+                    aoi.move_to(id, to);
+                    if let Some(p) = model.pos.get_mut(&id) {
+                        *p = to;
+                    }
+                }
+                Op::Remove(i) => {
+                    let id = e(i);
+                    let present = model.pos.remove(&id).is_some();
+                    if present {
+                        model.removed.insert(id);
+                    }
+                    prop_assert_eq!(aoi.remove(id), present);
+                }
+                Op::Update => check_against_model(&mut aoi, &mut model, &mut ledger),
+            }
+        }
+        check_against_model(&mut aoi, &mut model, &mut ledger);
+
+        // Removing one at a time closes every outstanding enter towards it.
+        let ids: Vec<EntityId> = model.pos.keys().copied().collect();
+        for id in ids {
+            let watchers = model.visible(id);
+            prop_assert!(aoi.remove(id));
+            model.pos.remove(&id);
+            model.removed.insert(id);
+            check_against_model(&mut aoi, &mut model, &mut ledger);
+            let mut last = Vec::new();
+            aoi.update(&mut last);
+            prop_assert!(last.is_empty());
+            prop_assert!(watchers.iter().all(|w| aoi.visible(*w).binary_search(&id).is_err()));
+        }
+        prop_assert!(ledger.open.is_empty(), "unclosed: {:?}", ledger.open);
+        prop_assert!(aoi.is_empty());
+    }
+}
+
+#[test]
+fn enters_at_radius_inclusive_and_leaves_only_beyond_radius_plus_margin() {
+    let mut aoi = Aoi::new(config(50, 10), m(0, 0), m(400, 400));
+    let at = |x: Fixed| Vec2::new(Fixed::from_int(100) + x, Fixed::from_int(100));
+    let raw = Fixed::from_raw;
+    aoi.insert(e(1), m(100, 100));
+    aoi.insert(e(2), at(Fixed::from_int(50) + raw(1)));
+    assert_eq!(update(&mut aoi), vec![], "just beyond the radius");
+
+    aoi.move_to(e(2), at(Fixed::from_int(50)));
+    assert_eq!(
+        update(&mut aoi),
+        vec![enter(1, 2), enter(2, 1)],
+        "at the radius"
+    );
+
+    aoi.move_to(e(2), at(Fixed::from_int(55)));
+    assert_eq!(update(&mut aoi), vec![], "radius + margin/2 stays visible");
+    aoi.move_to(e(2), at(Fixed::from_int(60)));
+    assert_eq!(update(&mut aoi), vec![], "radius + margin is inclusive");
+    assert_eq!(aoi.visible(e(1)), &[e(2)]);
+
+    aoi.move_to(e(2), at(Fixed::from_int(60) + raw(1)));
+    assert_eq!(update(&mut aoi), vec![leave(1, 2), leave(2, 1)]);
+    assert_eq!(aoi.visible(e(1)), &[]);
+
+    // Inside the margin band, a pair keeps whatever state it has: no flapping.
+    for step in 0..20 {
+        let x = if step % 2 == 0 { 51 } else { 59 };
+        aoi.move_to(e(2), at(Fixed::from_int(x)));
+        assert_eq!(update(&mut aoi), vec![], "hidden pair, oscillating at {x}");
+    }
+    aoi.move_to(e(2), at(Fixed::from_int(30)));
+    assert_eq!(update(&mut aoi), vec![enter(1, 2), enter(2, 1)]);
+    for step in 0..20 {
+        let x = if step % 2 == 0 { 51 } else { 59 };
+        aoi.move_to(e(2), at(Fixed::from_int(x)));
+        // Moving the observer instead must not matter.
+        aoi.move_to(e(1), m(100, 100 + step % 2));
+        let d_ok = at(Fixed::from_int(x)).within(m(100, 100 + step % 2), Fixed::from_int(60));
+        assert!(d_ok);
+        assert_eq!(update(&mut aoi), vec![], "visible pair, oscillating at {x}");
+    }
+    assert_eq!(aoi.visible(e(2)), &[e(1)]);
+}
+
+#[test]
+fn update_without_changes_is_free_and_one_move_checks_only_its_neighbourhood() {
+    // 1000 entities on a 40 x 25 lattice, 30 m apart: about 8 visible each.
+    let mut aoi = Aoi::new(config(50, 10), m(0, 0), m(1200, 750));
+    let mut n = 0;
+    for gy in 0..25 {
+        for gx in 0..40 {
+            aoi.insert(e(n), m(gx * 30 + 15, gy * 30 + 15));
+            n += 1;
+        }
+    }
+    let first = update(&mut aoi);
+    assert!(!first.is_empty());
+    assert!(first.windows(2).all(|w| w[0].sort_key() < w[1].sort_key()));
+
+    assert_eq!(update(&mut aoi), vec![]);
+    assert_eq!(aoi.last_update_checks(), 0);
+
+    let mover = e(20 * 40 / 2 + 20);
+    let from = aoi.position(mover).unwrap();
+    aoi.move_to(mover, from + m(7, 3));
+    let events = update(&mut aoi);
+    let checks = aoi.last_update_checks();
+    // One mover against everyone would be 999 checks; its 3x3 cells of 60 m
+    // hold about 36 entities, plus its visible list.
+    assert!(checks > 0 && checks <= 60, "{checks} checks");
+    assert!(events
+        .iter()
+        .all(|ev| ev.observer() == mover || ev.target() == mover));
+
+    // And the result is still the all-pairs answer.
+    let pos = aoi.position(mover).unwrap();
+    let expect: Vec<EntityId> = (0..n)
+        .map(e)
+        .filter(|&o| o != mover && aoi.position(o).unwrap().within(pos, Fixed::from_int(50)))
+        .collect();
+    assert_eq!(aoi.visible(mover), &expect[..]);
+}
+
+#[test]
+fn removed_entity_gets_no_events_and_everyone_who_saw_it_gets_leave() {
+    let mut aoi = Aoi::new(config(50, 10), m(0, 0), m(400, 400));
+    for i in 1..=4 {
+        aoi.insert(e(i), m(100 + i as i32, 100));
+    }
+    aoi.insert(e(9), m(300, 300));
+    let events = update(&mut aoi);
+    assert_eq!(events.len(), 12);
+
+    assert!(aoi.remove(e(2)));
+    assert!(!aoi.remove(e(2)));
+    assert_eq!(aoi.position(e(2)), None);
+    assert_eq!(aoi.visible(e(2)), &[]);
+    assert_eq!(aoi.len(), 4);
+    // Until the update, observers still list it.
+    assert_eq!(aoi.visible(e(1)), &[e(2), e(3), e(4)]);
+    assert_eq!(
+        update(&mut aoi),
+        vec![leave(1, 2), leave(3, 2), leave(4, 2)]
+    );
+    assert_eq!(aoi.visible(e(1)), &[e(3), e(4)]);
+
+    // Removed together: neither hears of the other.
+    aoi.remove(e(3));
+    aoi.remove(e(4));
+    assert_eq!(update(&mut aoi), vec![leave(1, 3), leave(1, 4)]);
+
+    // Re-inserted after the update: a fresh entity.
+    aoi.insert(e(2), m(120, 100));
+    assert_eq!(update(&mut aoi), vec![enter(1, 2), enter(2, 1)]);
+
+    // Inserted and removed between updates: nothing at all.
+    aoi.insert(e(5), m(101, 101));
+    aoi.move_to(e(5), m(102, 101));
+    aoi.remove(e(5));
+    assert_eq!(update(&mut aoi), vec![]);
+    aoi.move_to(e(5), m(1, 1));
+    assert_eq!(aoi.position(e(5)), None);
+}
+
+#[test]
+fn events_come_by_observer_then_leave_before_enter_then_target() {
+    let mut aoi = Aoi::new(config(10, 0), m(0, 0), m(100, 100));
+    aoi.insert(e(1), m(0, 0));
+    aoi.insert(e(2), m(5, 0));
+    update(&mut aoi);
+    // 1 jumps from 2 to 3 and 4 in one update.
+    aoi.insert(e(4), m(50, 0));
+    aoi.insert(e(3), m(52, 0));
+    aoi.move_to(e(1), m(51, 0));
+    assert_eq!(
+        update(&mut aoi),
+        vec![
+            leave(1, 2),
+            enter(1, 3),
+            enter(1, 4),
+            leave(2, 1),
+            enter(3, 1),
+            enter(3, 4),
+            enter(4, 1),
+            enter(4, 3),
+        ]
+    );
+}
+
+#[test]
+fn outside_bounds_is_bucketed_in_edge_cells_but_measured_at_true_position() {
+    let mut aoi = Aoi::new(config(50, 10), m(0, 0), m(100, 100));
+    assert_eq!(aoi.grid_size(), (2, 2));
+    aoi.insert(e(1), m(-1000, 10));
+    aoi.insert(e(2), m(-960, 40));
+    aoi.insert(e(3), m(10, 10));
+    aoi.insert(e(4), m(5000, 5000));
+    aoi.insert(e(5), m(5000, 5050));
+    assert_eq!(
+        update(&mut aoi),
+        vec![enter(1, 2), enter(2, 1), enter(4, 5), enter(5, 4)]
+    );
+    // A teleport far away leaves, even across the whole grid.
+    aoi.move_to(e(2), m(5000, 5010));
+    assert_eq!(
+        update(&mut aoi),
+        vec![
+            leave(1, 2),
+            leave(2, 1),
+            enter(2, 4),
+            enter(2, 5),
+            enter(4, 2),
+            enter(5, 2)
+        ]
+    );
+}
+
+#[test]
+fn zero_radius_sees_only_the_same_spot() {
+    let mut aoi = Aoi::new(config(0, 0), m(0, 0), m(1, 1));
+    assert_eq!(aoi.grid_size(), (257, 257));
+    aoi.insert(e(1), m(3, 3));
+    aoi.insert(e(2), m(3, 3));
+    aoi.insert(
+        e(3),
+        Vec2::new(Fixed::from_int(3), Fixed::from_raw(3 * 256 + 1)),
+    );
+    assert_eq!(update(&mut aoi), vec![enter(1, 2), enter(2, 1)]);
+}

@@ -1,0 +1,221 @@
+//! The world of one node: its maps, and the zones (channels) running them.
+//!
+//! Each map runs as one or more channels (copies) with a player cap. A player
+//! entering a map goes to the least-loaded channel with room; when every channel
+//! is full a new one opens, up to `max_channels`.
+
+use crate::ids::{EntityId, PlayerId, ZoneId};
+use crate::math::Vec2;
+use crate::protocol::ChannelRefusal;
+use crate::time::Instant;
+use crate::zone::{Map, Zone, ZoneConfig, SAMPLE_MAPS};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// `[node.world]` in the server config.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorldConfig {
+    /// The map new players enter.
+    pub start_map: String,
+    /// Channels one map may open.
+    pub max_channels: u16,
+    pub zone: ZoneConfig,
+}
+
+impl Default for WorldConfig {
+    fn default() -> Self {
+        WorldConfig {
+            start_map: "meadow".into(),
+            max_channels: 8,
+            zone: ZoneConfig::default(),
+        }
+    }
+}
+
+/// Where a player's character is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub zone: ZoneId,
+    pub entity: EntityId,
+}
+
+#[derive(Debug)]
+pub struct World {
+    config: WorldConfig,
+    tick_hz: u16,
+    seed: u64,
+    maps: BTreeMap<String, Arc<Map>>,
+    /// Per map, its channels' zones; the index is the channel number.
+    channels: BTreeMap<String, Vec<ZoneId>>,
+    zones: BTreeMap<ZoneId, Zone>,
+    next_zone: u64,
+}
+
+impl World {
+    /// A world of `maps` (the sample maps when empty). Fails on an unknown start
+    /// map or a portal to a missing map: operator errors.
+    pub fn new(
+        config: WorldConfig,
+        maps: Vec<Map>,
+        tick_hz: u16,
+        seed: u64,
+    ) -> Result<Self, String> {
+        config.zone.validate()?;
+        if config.max_channels == 0 {
+            return Err("max_channels must be positive".into());
+        }
+        let maps = if maps.is_empty() {
+            SAMPLE_MAPS
+                .iter()
+                .map(|t| Map::parse(t).map_err(|e| format!("sample map: {e}")))
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            maps
+        };
+        let maps: BTreeMap<String, Arc<Map>> = maps
+            .into_iter()
+            .map(|m| (m.name().to_owned(), Arc::new(m)))
+            .collect();
+        if !maps.contains_key(&config.start_map) {
+            return Err(format!(
+                "start_map {:?} is not a loaded map",
+                config.start_map
+            ));
+        }
+        for m in maps.values() {
+            for p in m.portals() {
+                if !maps.contains_key(&p.target_map) {
+                    return Err(format!(
+                        "map {:?} has a portal to unknown map {:?}",
+                        m.name(),
+                        p.target_map
+                    ));
+                }
+            }
+        }
+        Ok(World {
+            config,
+            tick_hz,
+            seed,
+            maps,
+            channels: BTreeMap::new(),
+            zones: BTreeMap::new(),
+            next_zone: 0,
+        })
+    }
+
+    pub fn start_map(&self) -> &str {
+        &self.config.start_map
+    }
+
+    pub fn map(&self, name: &str) -> Option<&Arc<Map>> {
+        self.maps.get(name)
+    }
+
+    pub fn zone(&self, id: ZoneId) -> Option<&Zone> {
+        self.zones.get(&id)
+    }
+
+    pub fn zone_mut(&mut self, id: ZoneId) -> Option<&mut Zone> {
+        self.zones.get_mut(&id)
+    }
+
+    pub fn zones(&self) -> impl Iterator<Item = &Zone> {
+        self.zones.values()
+    }
+
+    pub(super) fn zones_mut(&mut self) -> impl Iterator<Item = &mut Zone> {
+        self.zones.values_mut()
+    }
+
+    pub fn player_count(&self) -> u32 {
+        self.zones.values().map(|z| z.player_count()).sum()
+    }
+
+    /// Places a player on `map`: in `channel` if given, else the least-loaded
+    /// channel with room, opening a new one when all are full.
+    pub fn place(
+        &mut self,
+        map: &str,
+        channel: Option<u16>,
+        player: PlayerId,
+        pos: Option<Vec2>,
+        epoch: u16,
+        now: Instant,
+    ) -> Result<Location, ChannelRefusal> {
+        let zone_id = match channel {
+            Some(c) => {
+                let id = *self
+                    .channels
+                    .get(map)
+                    .and_then(|cs| cs.get(c as usize))
+                    .ok_or(ChannelRefusal::NoSuchChannel)?;
+                if self.zones[&id].is_full() {
+                    return Err(ChannelRefusal::Full);
+                }
+                id
+            }
+            None => self.least_loaded(map).ok_or(ChannelRefusal::Full)?,
+        };
+        let zone = self
+            .zones
+            .get_mut(&zone_id)
+            .ok_or(ChannelRefusal::NoSuchChannel)?;
+        let entity = zone.spawn_player(player, pos, epoch, now);
+        Ok(Location {
+            zone: zone_id,
+            entity,
+        })
+    }
+
+    /// Takes a character out of its zone; returns where it stood.
+    pub fn remove(&mut self, at: Location) -> Option<Vec2> {
+        self.zones.get_mut(&at.zone)?.despawn(at.entity)
+    }
+
+    /// The channel number of a zone and its map's channel count.
+    pub fn channel_of(&self, zone: ZoneId) -> Option<(String, u16)> {
+        let z = self.zones.get(&zone)?;
+        Some((z.map().name().to_owned(), z.channel()))
+    }
+
+    fn least_loaded(&mut self, map: &str) -> Option<ZoneId> {
+        let best = self
+            .channels
+            .get(map)
+            .into_iter()
+            .flatten()
+            .map(|id| &self.zones[id])
+            .filter(|z| !z.is_full())
+            .min_by_key(|z| (z.player_count(), z.channel()))
+            .map(|z| z.id());
+        match best {
+            Some(id) => Some(id),
+            None => self.open_channel(map),
+        }
+    }
+
+    fn open_channel(&mut self, map: &str) -> Option<ZoneId> {
+        let m = Arc::clone(self.maps.get(map)?);
+        let channels = self.channels.entry(map.to_owned()).or_default();
+        if channels.len() >= self.config.max_channels as usize {
+            return None;
+        }
+        self.next_zone += 1;
+        let id = ZoneId(self.next_zone);
+        let channel = channels.len() as u16;
+        channels.push(id);
+        let zone = Zone::new(
+            id,
+            m,
+            channel,
+            self.config.zone.clone(),
+            self.tick_hz,
+            self.seed,
+        );
+        self.zones.insert(id, zone);
+        Some(id)
+    }
+}

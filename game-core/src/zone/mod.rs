@@ -1,0 +1,618 @@
+//! A zone: one map instance (a channel of a map) on a fixed tick.
+//!
+//! The zone is the only writer of its state. Inputs are queued as they arrive
+//! and applied at the next tick in a fixed order (by entity, then arrival), never
+//! in arrival order across clients. One tick, in order:
+//!
+//! 1. apply queued movement inputs through the validator (accept or correct);
+//! 2. step the NPCs;
+//! 3. note players standing on portals (the node transfers them after the tick);
+//! 4. update interest (AOI) for what moved, and tell observers who entered and left;
+//! 5. build and encode one message per client that has something to hear.
+//!
+//! Steady-state ticks allocate nothing: buffers and scratch space are reused.
+
+pub mod map;
+pub mod movement;
+mod npc;
+mod replication;
+
+pub use map::{Map, MapError, Portal, SAMPLE_MAPS};
+pub use movement::{MovementRules, Rejection, Verdict};
+pub use replication::Observer;
+
+use crate::aoi::{Aoi, AoiConfig, AoiEvent};
+use crate::ids::{EntityId, PlayerId, ZoneId};
+use crate::math::{Fixed, Vec2};
+use crate::protocol::{
+    encode_world_update_frame, Correction, EntityKind, MoveInput, ZoneEntered, MAX_SERVER_PAYLOAD,
+};
+use crate::rng::{self, StreamKind};
+use crate::time::{Duration, Instant, Tick};
+use movement::Mover;
+use npc::Wanderer;
+use rand_chacha::ChaCha8Rng;
+use replication::{Scratch, Seen};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Zone settings (`[node.zone]` in the server config).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ZoneConfig {
+    /// Entities within this many metres come into view...
+    pub view_radius_m: i32,
+    /// ...and leave it only beyond view radius plus this margin (no flapping).
+    pub view_margin_m: i32,
+    /// Players per channel; a full map opens (or sends you to) another channel.
+    pub max_players: u32,
+    /// Spawns plus updates per client per tick; the rest wait, by priority.
+    pub update_budget: u32,
+    /// Movement inputs one player may queue per tick; more are dropped.
+    pub max_inputs_per_tick: u32,
+    /// NPC walking speed, metres per second.
+    pub npc_speed_m: i32,
+    pub movement: MovementRules,
+}
+
+impl Default for ZoneConfig {
+    fn default() -> Self {
+        ZoneConfig {
+            view_radius_m: 40,
+            view_margin_m: 8,
+            max_players: 1000,
+            update_budget: 64,
+            max_inputs_per_tick: 8,
+            npc_speed_m: 2,
+            movement: MovementRules::default(),
+        }
+    }
+}
+
+impl ZoneConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.view_radius_m <= 0 || self.view_margin_m < 0 {
+            return Err("view_radius_m must be positive and view_margin_m not negative".into());
+        }
+        if self.max_players == 0 || self.update_budget == 0 || self.max_inputs_per_tick == 0 {
+            return Err(
+                "max_players, update_budget and max_inputs_per_tick must be positive".into(),
+            );
+        }
+        self.movement.validate()
+    }
+}
+
+/// A player asking to leave through a portal, for the node to carry out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transfer {
+    pub player: PlayerId,
+    pub entity: EntityId,
+    pub target_map: String,
+    pub target_cell: (u32, u32),
+}
+
+/// Counters of one zone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ZoneStats {
+    pub ticks: u64,
+    pub inputs_applied: u64,
+    pub inputs_stale: u64,
+    pub inputs_dropped: u64,
+    /// Corrections by [`Rejection::label`].
+    pub corrections: BTreeMap<&'static str, u64>,
+    pub messages_out: u64,
+    pub bytes_out: u64,
+}
+
+#[derive(Debug)]
+struct PlayerPart {
+    player: PlayerId,
+    mover: Mover,
+    observer: Observer,
+    queued: u32,
+    corrections: u32,
+}
+
+#[derive(Debug)]
+struct Entity {
+    id: EntityId,
+    vel: Vec2,
+    player: Option<PlayerPart>,
+    npc: Option<Wanderer>,
+}
+
+/// The hot part of an entity, in a dense array beside the slots: replication
+/// reads it for every visible entity of every client each tick.
+#[derive(Clone, Copy, Debug)]
+struct Body {
+    pos: Vec2,
+    kind: EntityKind,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct QueuedInput {
+    entity: EntityId,
+    slot: u32,
+    order: u32,
+    received: Instant,
+    input: MoveInput,
+}
+
+#[derive(Debug)]
+pub struct Zone {
+    id: ZoneId,
+    map: Arc<Map>,
+    channel: u16,
+    config: ZoneConfig,
+    tick: Tick,
+    tick_period: Duration,
+    rng: ChaCha8Rng,
+    slots: Vec<Option<Entity>>,
+    /// `bodies[i]` is the position and kind of `slots[i]`.
+    bodies: Vec<Body>,
+    live: usize,
+    free: Vec<u32>,
+    /// Freed during this tick; reusable only after it, so no observer can read
+    /// a new entity through an old slot.
+    freed: Vec<u32>,
+    players: u32,
+    aoi: Aoi,
+    events: Vec<AoiEvent>,
+    inputs: Vec<QueuedInput>,
+    input_order: u32,
+    transfers: Vec<Transfer>,
+    scratch: Scratch,
+    frame: Vec<u8>,
+    stats: ZoneStats,
+}
+
+impl Zone {
+    /// A zone for `map`, channel `channel`, ticking at `tick_hz`; its NPCs draw from
+    /// the stream (seed, Zone, id).
+    pub fn new(
+        id: ZoneId,
+        map: Arc<Map>,
+        channel: u16,
+        config: ZoneConfig,
+        tick_hz: u16,
+        seed: u64,
+    ) -> Self {
+        let aoi = Aoi::new(
+            AoiConfig {
+                radius: Fixed::from_int(config.view_radius_m),
+                margin: Fixed::from_int(config.view_margin_m),
+            },
+            Vec2::ZERO,
+            map.max(),
+        );
+        let mut zone = Zone {
+            id,
+            channel,
+            tick: Tick(0),
+            tick_period: Duration::per_second(tick_hz as u32),
+            rng: rng::stream(seed, StreamKind::Zone, id.0),
+            slots: Vec::new(),
+            bodies: Vec::new(),
+            live: 0,
+            free: Vec::new(),
+            freed: Vec::new(),
+            players: 0,
+            aoi,
+            events: Vec::new(),
+            inputs: Vec::new(),
+            input_order: 0,
+            transfers: Vec::new(),
+            scratch: Scratch::default(),
+            frame: Vec::new(),
+            stats: ZoneStats::default(),
+            config,
+            map,
+        };
+        let homes: Vec<Vec2> = zone
+            .map
+            .npc_spawns()
+            .iter()
+            .map(|&c| zone.map.cell_center(c))
+            .collect();
+        for home in homes {
+            zone.insert(EntityKind::Npc, home, None, Some(Wanderer::new(home)));
+        }
+        zone
+    }
+
+    // ----- getters -----
+
+    pub fn id(&self) -> ZoneId {
+        self.id
+    }
+
+    pub fn map(&self) -> &Arc<Map> {
+        &self.map
+    }
+
+    pub fn channel(&self) -> u16 {
+        self.channel
+    }
+
+    pub fn tick(&self) -> Tick {
+        self.tick
+    }
+
+    pub fn stats(&self) -> &ZoneStats {
+        &self.stats
+    }
+
+    pub fn player_count(&self) -> u32 {
+        self.players
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.players >= self.config.max_players
+    }
+
+    pub fn entity_count(&self) -> usize {
+        self.live
+    }
+    pub fn position(&self, entity: EntityId) -> Option<Vec2> {
+        let slot = self.slot_of(entity)?;
+        Some(self.bodies[slot as usize].pos)
+    }
+
+    /// Entities `entity` can see, sorted.
+    pub fn visible(&self, entity: EntityId) -> &[EntityId] {
+        self.aoi.visible(entity)
+    }
+
+    /// Every entity with its kind and position, in id order (for tests and tools).
+    pub fn entities(&self) -> impl Iterator<Item = (EntityId, EntityKind, Vec2)> + '_ {
+        self.slots
+            .iter()
+            .zip(&self.bodies)
+            .filter_map(|(e, b)| e.as_ref().map(|e| (e.id, b.kind, b.pos)))
+    }
+
+    /// Corrections sent to a player's entity so far.
+    pub fn corrections_of(&self, entity: EntityId) -> u32 {
+        self.get(entity)
+            .and_then(|e| e.player.as_ref())
+            .map_or(0, |p| p.corrections)
+    }
+
+    /// What to tell a player whose character is (again) in this zone.
+    pub fn entered_message(&self, entity: EntityId, now: Instant) -> Option<ZoneEntered> {
+        let p = self.get(entity)?.player.as_ref()?;
+        Some(ZoneEntered {
+            zone: self.id,
+            map: self.map.name().to_owned(),
+            channel: self.channel,
+            entity,
+            pos: self.position(entity)?,
+            max_speed: self.config.movement.max_speed(),
+            epoch: p.mover.epoch(),
+            tick: self.tick,
+            server_time_us: now.as_micros(),
+        })
+    }
+
+    // ----- inputs -----
+
+    /// Places a player's character at `pos` (the map's spawn point if `None`, or if
+    /// `pos` is not walkable). `epoch` continues the player's movement epochs
+    /// across zones, so inputs in flight for the old zone are ignored here.
+    pub fn spawn_player(
+        &mut self,
+        player: PlayerId,
+        pos: Option<Vec2>,
+        epoch: u16,
+        now: Instant,
+    ) -> EntityId {
+        let pos = pos
+            .filter(|&p| self.map.is_walkable(p))
+            .unwrap_or_else(|| self.map.spawn_point());
+        let part = PlayerPart {
+            player,
+            mover: Mover::new(&self.config.movement, now, epoch),
+            observer: Observer::default(),
+            queued: 0,
+            corrections: 0,
+        };
+        self.players += 1;
+        self.insert(EntityKind::Player, pos, Some(part), None)
+    }
+
+    /// Removes an entity; observers see it leave at the next tick.
+    pub fn despawn(&mut self, entity: EntityId) -> Option<Vec2> {
+        let slot = self.slot_of(entity)?;
+        let e = self.slots[slot as usize].take()?;
+        self.live -= 1;
+        if e.player.is_some() {
+            self.players -= 1;
+        }
+        self.aoi.remove(entity);
+        self.freed.push(slot);
+        Some(self.bodies[slot as usize].pos)
+    }
+
+    /// The client starts from nothing (a resume): send it everything again, and
+    /// start a new movement epoch so its old inputs in flight are ignored.
+    pub fn resync(&mut self, entity: EntityId, now: Instant) {
+        let rules = self.config.movement;
+        if let Some(p) = self.get_mut(entity).and_then(|e| e.player.as_mut()) {
+            p.observer.resync();
+            p.mover = Mover::new(&rules, now, p.mover.epoch().wrapping_add(1));
+        }
+    }
+
+    /// The movement epoch of a player's entity (to carry to another zone).
+    pub fn epoch_of(&self, entity: EntityId) -> Option<u16> {
+        self.get(entity)
+            .and_then(|e| e.player.as_ref())
+            .map(|p| p.mover.epoch())
+    }
+
+    /// Queues a movement input received at `now`, for the next tick. Past the
+    /// per-tick allowance the input is dropped and counted.
+    pub fn queue_move(&mut self, entity: EntityId, now: Instant, input: MoveInput) -> bool {
+        let max = self.config.max_inputs_per_tick;
+        let Some(slot) = self.slot_of(entity) else {
+            return false;
+        };
+        let Some(p) = self.slots[slot as usize]
+            .as_mut()
+            .and_then(|e| e.player.as_mut())
+        else {
+            return false;
+        };
+        if p.queued >= max {
+            self.stats.inputs_dropped += 1;
+            return false;
+        }
+        p.queued += 1;
+        self.input_order = self.input_order.wrapping_add(1);
+        self.inputs.push(QueuedInput {
+            entity,
+            slot,
+            order: self.input_order,
+            received: now,
+            input,
+        });
+        true
+    }
+
+    /// Portal transfers noted by the last tick.
+    pub fn take_transfers(&mut self) -> std::vec::Drain<'_, Transfer> {
+        self.transfers.drain(..)
+    }
+
+    // ----- the tick -----
+
+    /// Runs one tick at `now`. `send(player, frame)` receives each client's one
+    /// encoded message (a complete frame).
+    pub fn run_tick(&mut self, now: Instant, send: &mut impl FnMut(PlayerId, &[u8])) {
+        self.tick = Tick(self.tick.0 + 1);
+        self.stats.ticks += 1;
+        self.apply_inputs();
+        self.step_npcs();
+        self.find_portal_steps();
+        self.update_interest();
+        self.replicate(now, send);
+        self.free.append(&mut self.freed);
+    }
+
+    fn apply_inputs(&mut self) {
+        // Fixed order: by entity, then arrival.
+        self.inputs.sort_unstable_by_key(|q| (q.entity, q.order));
+        let rules = self.config.movement;
+        let max_speed_sq = {
+            let v = rules.max_speed_raw as i64 * (100 + rules.tolerance_pct as i64) / 100;
+            v * v
+        };
+        for q in self.inputs.drain(..) {
+            let Some(e) = self.slots[q.slot as usize].as_mut() else {
+                continue;
+            };
+            let Some(p) = e.player.as_mut().filter(|_| e.id == q.entity) else {
+                continue;
+            };
+            p.queued = 0;
+            let body = &mut self.bodies[q.slot as usize];
+            match p
+                .mover
+                .judge(&rules, &self.map, q.received, body.pos, &q.input)
+            {
+                Verdict::Accept => {
+                    self.stats.inputs_applied += 1;
+                    p.observer.ack_seq = q.input.seq;
+                    if body.pos != q.input.pos {
+                        body.pos = q.input.pos;
+                        self.aoi.move_to(e.id, body.pos);
+                    }
+                    // Velocity is a hint for others' extrapolation: keep it sane.
+                    e.vel = if q.input.vel.length_squared_raw() <= max_speed_sq {
+                        q.input.vel
+                    } else {
+                        Vec2::ZERO
+                    };
+                }
+                Verdict::Reject(why) => {
+                    *self.stats.corrections.entry(why.label()).or_default() += 1;
+                    p.corrections += 1;
+                    p.observer.correction = Some(Correction {
+                        epoch: p.mover.epoch(),
+                        seq: q.input.seq,
+                        pos: body.pos,
+                    });
+                }
+                Verdict::Stale => self.stats.inputs_stale += 1,
+            }
+        }
+    }
+
+    fn step_npcs(&mut self) {
+        let step = Fixed::from_raw(
+            (Fixed::from_int(self.config.npc_speed_m).raw() as i64
+                * self.tick_period.as_micros() as i64
+                / 1_000_000) as i32,
+        );
+        for (e, body) in self.slots.iter_mut().zip(self.bodies.iter_mut()) {
+            let Some(e) = e.as_mut() else { continue };
+            if let Some(npc) = e.npc.as_mut() {
+                if let Some(next) = npc.step(&mut self.rng, &self.map, body.pos, step) {
+                    body.pos = next;
+                    self.aoi.move_to(e.id, next);
+                }
+            }
+        }
+    }
+
+    fn find_portal_steps(&mut self) {
+        if self.map.portals().is_empty() {
+            return;
+        }
+        for (e, body) in self.slots.iter().zip(&self.bodies) {
+            let Some(e) = e else { continue };
+            let Some(p) = &e.player else { continue };
+            if let Some(portal) = self.map.portal_at(body.pos) {
+                self.transfers.push(Transfer {
+                    player: p.player,
+                    entity: e.id,
+                    target_map: portal.target_map.clone(),
+                    target_cell: portal.target_cell,
+                });
+            }
+        }
+    }
+
+    fn update_interest(&mut self) {
+        self.events.clear();
+        self.aoi.update(&mut self.events);
+        for ev in &self.events {
+            let (observer, target, enter) = match *ev {
+                AoiEvent::Enter { observer, target } => (observer, target, true),
+                AoiEvent::Leave { observer, target } => (observer, target, false),
+            };
+            let Some(oslot) = self.slot_of(observer) else {
+                continue;
+            };
+            // Ids are slot + 1; a removed target's slot is free but not reused
+            // before the end of this tick.
+            let tslot = (target.0 - 1) as u32;
+            let Some(p) = self.slots[oslot as usize]
+                .as_mut()
+                .and_then(|e| e.player.as_mut())
+            else {
+                continue;
+            };
+            if enter {
+                p.observer.on_enter(tslot);
+            } else {
+                p.observer.on_leave(tslot);
+            }
+        }
+    }
+
+    fn replicate(&mut self, now: Instant, send: &mut impl FnMut(PlayerId, &[u8])) {
+        let budget = self.config.update_budget as usize;
+        let radius_sq = {
+            let r = Fixed::from_int(self.config.view_radius_m).raw() as i64;
+            r * r
+        };
+        for i in 0..self.slots.len() {
+            // Split borrows: the observer is taken out while others' positions are read.
+            let observer_pos = self.bodies[i].pos;
+            let Some((player, mut observer)) = self.slots[i]
+                .as_mut()
+                .and_then(|e| e.player.as_mut())
+                .map(|p| (p.player, std::mem::take(&mut p.observer)))
+            else {
+                continue;
+            };
+            let bodies = &self.bodies;
+            let seen = |slot: u32| {
+                let b = bodies[slot as usize];
+                Seen {
+                    kind: b.kind,
+                    pos: b.pos,
+                }
+            }; // Nearer entities gain priority faster, from 1025 per tick at the
+               // observer's feet to 205 at the view radius: 1 + 256 r^2 / (d^2 + r^2/4).
+            let weight = |pos: Vec2| {
+                let d_sq = (pos - observer_pos).length_squared_raw();
+                1 + (256 * radius_sq / (d_sq + radius_sq / 4).max(1)) as u32
+            };
+            let speak = observer.build(budget, &mut self.scratch, seen, weight);
+            if let Some(p) = self.slots[i].as_mut().and_then(|e| e.player.as_mut()) {
+                p.observer = observer;
+            }
+            if !speak {
+                continue;
+            }
+            let update = &mut self.scratch.update;
+            update.tick = self.tick;
+            update.server_time_us = now.as_micros();
+            self.frame.clear();
+            encode_world_update_frame(update, &mut self.frame);
+            // The budget bounds the message far below the frame limit.
+            debug_assert!(self.frame.len() <= MAX_SERVER_PAYLOAD as usize);
+            self.stats.messages_out += 1;
+            self.stats.bytes_out += self.frame.len() as u64;
+            send(player, &self.frame);
+        }
+    }
+
+    // ----- entity table -----
+
+    /// Entity ids are slot numbers plus one: a lookup is an index, not a search.
+    /// A freed slot is reused only after the tick that freed it, when every
+    /// observer has been sent the despawn, and clients apply despawns before
+    /// spawns, so a reused id never confuses a client.
+    fn insert(
+        &mut self,
+        kind: EntityKind,
+        pos: Vec2,
+        player: Option<PlayerPart>,
+        npc: Option<Wanderer>,
+    ) -> EntityId {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                self.bodies.push(Body { pos, kind });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let id = EntityId(slot as u64 + 1);
+        self.slots[slot as usize] = Some(Entity {
+            id,
+            vel: Vec2::ZERO,
+            player,
+            npc,
+        });
+        self.bodies[slot as usize] = Body { pos, kind };
+        self.live += 1;
+        self.aoi.insert(id, pos);
+        id
+    }
+
+    fn slot_of(&self, entity: EntityId) -> Option<u32> {
+        let slot = usize::try_from(entity.0.checked_sub(1)?).ok()?;
+        match self.slots.get(slot)? {
+            Some(e) if e.id == entity => Some(slot as u32),
+            _ => None,
+        }
+    }
+
+    fn get(&self, entity: EntityId) -> Option<&Entity> {
+        self.slots[self.slot_of(entity)? as usize].as_ref()
+    }
+
+    fn get_mut(&mut self, entity: EntityId) -> Option<&mut Entity> {
+        let slot = self.slot_of(entity)?;
+        self.slots[slot as usize].as_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests;

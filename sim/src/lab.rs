@@ -1,0 +1,233 @@
+//! A laboratory: the real node and client machines joined by simulated links, in
+//! virtual time, with no IO at all. Each link is an ordered byte stream (as TCP
+//! delivers) with a latency and jitter per write; time jumps from one event to
+//! the next, so a minute of play costs milliseconds.
+//!
+//! Tests and scenario snapshots drive it directly; the simulator builds on it.
+
+use game_core::client::{Client, ClientConfig, ClientEvent};
+use game_core::ids::{ConnId, EntityId, PlayerId};
+use game_core::math::Vec2;
+use game_core::node::{Node, NodeConfig, Output};
+use game_core::rng::{self, StreamKind};
+use game_core::time::{Duration, Instant};
+use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
+use std::collections::VecDeque;
+
+/// One direction of a link.
+#[derive(Debug, Default)]
+struct Pipe {
+    /// (delivery time, bytes), in order: a later write never overtakes.
+    queue: VecDeque<(Instant, Vec<u8>)>,
+}
+
+impl Pipe {
+    fn push(&mut self, now: Instant, delay: Duration, bytes: Vec<u8>) {
+        let at = (now + delay).max(self.queue.back().map_or(Instant::ZERO, |&(t, _)| t));
+        self.queue.push_back((at, bytes));
+    }
+
+    fn next_at(&self) -> Option<Instant> {
+        self.queue.front().map(|&(t, _)| t)
+    }
+
+    fn pop_due(&mut self, now: Instant) -> Option<Vec<u8>> {
+        if self.next_at()? <= now {
+            self.queue.pop_front().map(|(_, b)| b)
+        } else {
+            None
+        }
+    }
+}
+
+/// Latency of one link: each write is delayed by `base` plus up to `jitter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkSpec {
+    pub base: Duration,
+    pub jitter: Duration,
+}
+
+impl LinkSpec {
+    pub const INSTANT: LinkSpec = LinkSpec {
+        base: Duration::ZERO,
+        jitter: Duration::ZERO,
+    };
+}
+
+/// A simulated player: a client machine, its link, and what it heard.
+#[derive(Debug)]
+pub struct Peer {
+    pub client: Client,
+    pub conn: Option<ConnId>,
+    pub link: LinkSpec,
+    up: Pipe,
+    down: Pipe,
+    pub events: Vec<(Instant, ClientEvent)>,
+}
+
+#[derive(Debug)]
+pub struct Lab {
+    pub node: Node,
+    pub peers: Vec<Peer>,
+    pub now: Instant,
+    rng: ChaCha8Rng,
+    next_conn: u64,
+    /// Every byte the node sent to each connection, in order (for traces).
+    pub record_frames: bool,
+    pub frames: Vec<(Instant, usize, Vec<u8>)>,
+}
+
+impl Lab {
+    pub fn new(config: NodeConfig, seed: u64) -> Self {
+        Lab {
+            node: Node::new(config, seed).expect("valid lab config"),
+            peers: Vec::new(),
+            now: Instant::ZERO,
+            rng: rng::stream(seed, StreamKind::Link, 0),
+            next_conn: 0,
+            record_frames: false,
+            frames: Vec::new(),
+        }
+    }
+
+    /// Adds a player and connects it; returns its index.
+    pub fn join(&mut self, name: &str, link: LinkSpec) -> usize {
+        self.peers.push(Peer {
+            client: Client::new(ClientConfig::new(name)),
+            conn: None,
+            link,
+            up: Pipe::default(),
+            down: Pipe::default(),
+            events: Vec::new(),
+        });
+        let i = self.peers.len() - 1;
+        self.connect(i);
+        i
+    }
+
+    /// Opens a new connection for peer `i` (after a drop, this resumes).
+    pub fn connect(&mut self, i: usize) {
+        self.next_conn += 1;
+        let conn = ConnId(self.next_conn);
+        let p = &mut self.peers[i];
+        p.conn = Some(conn);
+        p.up = Pipe::default();
+        p.down = Pipe::default();
+        p.client.connect(self.now);
+        self.node.handle_connect(self.now, conn);
+        self.pump();
+    }
+
+    /// The server-side position of peer `i`'s character.
+    pub fn server_position(&self, i: usize) -> Option<Vec2> {
+        let player = self.peers[i].client.player()?;
+        self.position_of_player(player)
+    }
+
+    pub fn position_of_player(&self, player: PlayerId) -> Option<Vec2> {
+        let at = self.node.player(player)?.location?;
+        self.node.world().zone(at.zone)?.position(at.entity)
+    }
+
+    /// The entity id of peer `i`'s character.
+    pub fn entity_of(&self, i: usize) -> Option<EntityId> {
+        Some(self.peers[i].client.avatar()?.entity)
+    }
+
+    fn delay(&mut self, link: LinkSpec) -> Duration {
+        let j = link.jitter.as_micros();
+        let extra = if j == 0 {
+            0
+        } else {
+            self.rng.next_u64() % (j + 1)
+        };
+        link.base + Duration::from_micros(extra)
+    }
+
+    /// Moves every due byte across the links until nothing more is due now.
+    pub fn pump(&mut self) {
+        loop {
+            let mut moved = false;
+            for i in 0..self.peers.len() {
+                if let Some(bytes) = self.peers[i].client.poll_transmit() {
+                    let d = self.delay(self.peers[i].link);
+                    self.peers[i].up.push(self.now, d, bytes);
+                }
+                while let Some(bytes) = self.peers[i].up.pop_due(self.now) {
+                    if let Some(conn) = self.peers[i].conn {
+                        self.node.handle_bytes(self.now, conn, &bytes);
+                        moved = true;
+                    }
+                }
+            }
+            while let Some(out) = self.node.poll_output() {
+                match out {
+                    Output::Transmit { conn, bytes } => {
+                        self.node.handle_flushed(conn, bytes.len());
+                        if let Some(i) = self.peers.iter().position(|p| p.conn == Some(conn)) {
+                            if self.record_frames {
+                                self.frames.push((self.now, i, bytes.clone()));
+                            }
+                            let d = self.delay(self.peers[i].link);
+                            self.peers[i].down.push(self.now, d, bytes);
+                        }
+                    }
+                    Output::Close { conn, .. } => {
+                        if let Some(p) = self.peers.iter_mut().find(|p| p.conn == Some(conn)) {
+                            p.conn = None;
+                        }
+                    }
+                    Output::Event(_) => {}
+                }
+            }
+            for p in &mut self.peers {
+                while let Some(bytes) = p.down.pop_due(self.now) {
+                    p.client.handle_bytes(self.now, &bytes);
+                    moved = true;
+                }
+                while let Some(e) = p.client.poll_event() {
+                    p.events.push((self.now, e));
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    /// Runs every event up to `end`, calling `each` at every multiple of `every`
+    /// (a frame or input cadence) so the test can move clients and look at them.
+    pub fn run(&mut self, end: Instant, every: Duration, mut each: impl FnMut(&mut Lab)) {
+        let mut next_frame = self.now + every;
+        loop {
+            let mut next = next_frame;
+            let candidates = [self.node.poll_timeout()]
+                .into_iter()
+                .chain(
+                    self.peers
+                        .iter()
+                        .flat_map(|p| [p.client.poll_timeout(), p.up.next_at(), p.down.next_at()]),
+                )
+                .flatten();
+            for t in candidates {
+                next = next.min(t);
+            }
+            if next > end {
+                self.now = end;
+                return;
+            }
+            self.now = self.now.max(next);
+            self.node.handle_timeout(self.now);
+            for p in &mut self.peers {
+                p.client.handle_timeout(self.now);
+            }
+            self.pump();
+            if self.now >= next_frame {
+                next_frame += every;
+                each(self);
+                self.pump();
+            }
+        }
+    }
+}
