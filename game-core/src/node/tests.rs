@@ -497,3 +497,183 @@ fn same_seed_same_tokens() {
     };
     assert_eq!(run(), run());
 }
+
+fn zone_entered(msgs: &[ServerMsg]) -> crate::protocol::ZoneEntered {
+    msgs.iter()
+        .find_map(|m| match m {
+            ServerMsg::ZoneEntered(z) => Some(z.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no ZoneEntered in {msgs:?}"))
+}
+
+fn world_updates(msgs: &[ServerMsg]) -> Vec<crate::protocol::WorldUpdate> {
+    msgs.iter()
+        .filter_map(|m| match m {
+            ServerMsg::WorldUpdate(u) => Some(u.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Harness {
+    fn enter(&mut self, c: u64, name: &str) -> (ConnId, crate::protocol::ZoneEntered) {
+        let (conn, _, _) = self.login(c, name);
+        self.answering.insert(conn);
+        self.send(conn, &[ClientMsg::EnterWorld]);
+        (conn, zone_entered(&self.take(conn)))
+    }
+}
+
+fn small_channels() -> NodeConfig {
+    let mut config = NodeConfig::default();
+    config.world.zone.max_players = 2;
+    config.world.max_channels = 2;
+    config
+}
+
+#[test]
+fn a_full_map_sends_newcomers_to_another_channel_until_all_are_full() {
+    let mut h = Harness::with_config(small_channels());
+    let channels: Vec<u16> = (1..=4)
+        .map(|i| h.enter(i, &format!("p{i}")).1.channel)
+        .collect();
+    assert_eq!(channels, vec![0, 0, 1, 1]);
+    let (conn, _, _) = h.login(5, "p5");
+    h.send(conn, &[ClientMsg::EnterWorld]);
+    assert!(h.take(conn).contains(&ServerMsg::Disconnect {
+        reason: DisconnectReason::ServerFull
+    }));
+}
+
+#[test]
+fn switching_channel_moves_the_character_or_says_why_not() {
+    let mut h = Harness::with_config(small_channels());
+    let (a, za) = h.enter(1, "a");
+    h.enter(2, "b");
+    let (c, zc) = h.enter(3, "c");
+    assert_eq!((za.channel, zc.channel), (0, 1));
+    h.send(c, &[ClientMsg::SwitchChannel { channel: 0 }]);
+    assert!(h.take(c).contains(&ServerMsg::ChannelRefused {
+        channel: 0,
+        reason: ChannelRefusal::Full
+    }));
+    h.send(c, &[ClientMsg::SwitchChannel { channel: 1 }]);
+    assert!(h.take(c).contains(&ServerMsg::ChannelRefused {
+        channel: 1,
+        reason: ChannelRefusal::AlreadyThere
+    }));
+    h.send(a, &[ClientMsg::SwitchChannel { channel: 1 }]);
+    let moved = zone_entered(&h.take(a));
+    assert_eq!(moved.channel, 1);
+    assert_eq!(moved.pos, za.pos, "same place, other channel");
+    assert_eq!(
+        moved.epoch,
+        za.epoch + 1,
+        "inputs in flight for the old zone are ignored"
+    );
+}
+
+#[test]
+fn transfer_moves_the_character_and_observers_see_it_leave_and_appear() {
+    let mut h = Harness::new();
+    let (a, za) = h.enter(1, "a");
+    let (b, _) = h.enter(2, "b");
+    h.advance(Duration::from_millis(60));
+    let spawned: Vec<_> = world_updates(&h.take(b))
+        .iter()
+        .flat_map(|u| u.spawns.clone())
+        .collect();
+    assert!(spawned.iter().any(|s| s.entity == za.entity), "b sees a");
+    h.take(a);
+    let player_a = h
+        .node
+        .sessions()
+        .find(|s| s.conn() == a)
+        .unwrap()
+        .player()
+        .unwrap();
+    h.node.transfer(h.now, player_a, "forest").unwrap();
+    h.drain();
+    let to = zone_entered(&h.take(a));
+    assert_eq!(to.map, "forest");
+    h.advance(Duration::from_millis(60));
+    let despawned: Vec<_> = world_updates(&h.take(b))
+        .iter()
+        .flat_map(|u| u.despawns.clone())
+        .collect();
+    assert_eq!(despawned, vec![za.entity]);
+    assert_eq!(h.node.stats().transfers, 1);
+    assert_eq!(
+        h.node.transfer(h.now, player_a, "nowhere"),
+        Err(ChannelRefusal::NoSuchChannel)
+    );
+}
+
+#[test]
+fn a_resumed_player_finds_its_character_where_it_stood() {
+    let mut h = Harness::new();
+    let (a, za) = h.enter(1, "a");
+    h.enter(2, "b");
+    h.advance(Duration::from_millis(60));
+    let player = h.node.session(a).unwrap().player().unwrap();
+    let token = h.node.player(player).unwrap().resume_token;
+    h.node.handle_disconnect(h.now, a);
+    h.drain();
+    h.advance(Duration::from_secs(5));
+    let a2 = h.connect(10);
+    h.answering.insert(a2);
+    h.send(
+        a2,
+        &[
+            hello(),
+            ClientMsg::Resume { player, token },
+            ClientMsg::EnterWorld,
+        ],
+    );
+    let again = zone_entered(&h.take(a2));
+    assert_eq!(
+        (again.entity, again.pos, again.zone),
+        (za.entity, za.pos, za.zone)
+    );
+    assert!(again.epoch > za.epoch);
+    // The new connection is sent everything in view afresh.
+    h.advance(Duration::from_millis(60));
+    let spawns: usize = world_updates(&h.take(a2))
+        .iter()
+        .map(|u| u.spawns.len())
+        .sum();
+    assert!(spawns >= 1);
+}
+
+#[test]
+fn a_player_who_leaves_is_removed_from_its_zone() {
+    let mut h = Harness::new();
+    let (a, za) = h.enter(1, "a");
+    h.send(a, &[ClientMsg::Goodbye]);
+    let zone = h.node.world().zone(za.zone).unwrap();
+    assert_eq!(zone.position(za.entity), None);
+    assert_eq!(zone.player_count(), 0);
+}
+
+#[test]
+fn moving_before_entering_the_world_is_a_violation() {
+    let mut h = Harness::new();
+    let (conn, _, _) = h.login(1, "a");
+    h.send(
+        conn,
+        &[ClientMsg::Move(crate::protocol::MoveInput {
+            seq: 1,
+            epoch: 0,
+            client_time_us: 0,
+            pos: crate::math::Vec2::ZERO,
+            vel: crate::math::Vec2::ZERO,
+        })],
+    );
+    assert_eq!(
+        h.closed.get(&conn),
+        Some(&DisconnectReason::ProtocolViolation(
+            Violation::UnexpectedMessage
+        ))
+    );
+}
