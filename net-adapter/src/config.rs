@@ -140,3 +140,21 @@ mod tests {
         assert!(c.validate().is_err());
     }
 }
+
+#[cfg(test)]
+mod readme {
+    use super::*;
+
+    /// The README lists every key with its default; hold it to the code.
+    #[test]
+    fn the_readme_config_block_is_the_defaults() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("```toml\n")
+            .expect("a toml block in the README")
+            + 8;
+        let end = start + readme[start..].find("```").expect("closed block");
+        let parsed = ServerConfig::from_toml(&readme[start..end], "README.md").unwrap();
+        assert_eq!(parsed, ServerConfig::default());
+    }
+}

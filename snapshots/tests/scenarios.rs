@@ -86,7 +86,7 @@ fn walking_past_each_other_through_the_view_edge() {
     let mut step = 0u32;
     lab.run(secs_f(8.0), Duration::from_millis(50), |lab| {
         step += 1;
-                // Cid walks 5 m north, then stops.
+        // Cid walks 5 m north, then stops.
         if step <= 20 {
             walk(lab, cid, Vec2::new(Fixed::ZERO, Fixed::from_int(-5)));
         }

@@ -1,14 +1,16 @@
 //! A hand-written encoder for the one message sent to every client every tick.
 //!
-//! It writes exactly the bytes postcard would write for
-//! `ServerMsg::WorldUpdate` (a property test holds it to that), but several
-//! times faster than the generic serde path, and straight into the frame.
+//! [`WorldUpdateWriter`] writes exactly the bytes postcard would write for
+//! `ServerMsg::WorldUpdate` (a property test holds it to that), several times
+//! faster than the generic serde path: entries are encoded as replication picks
+//! them, into buffers reused from tick to tick, and the frame is assembled once.
 
-use super::{WorldUpdate, FRAME_HEADER_LEN};
-use crate::protocol::EntityKind;
+use super::{Correction, EntityKind, Spawn, Update, WorldUpdate, FRAME_HEADER_LEN};
+use crate::ids::EntityId;
+use crate::time::Tick;
 
 /// The variant index of `ServerMsg::WorldUpdate` (see `docs/PROTOCOL.md`).
-const WORLD_UPDATE_TAG: u32 = 7;
+const WORLD_UPDATE_TAG: u64 = 7;
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -22,59 +24,111 @@ fn zigzag(out: &mut Vec<u8>, v: i32) {
     varint(out, ((v << 1) ^ (v >> 31)) as u32 as u64);
 }
 
-fn kind_index(k: EntityKind) -> u64 {
-    match k {
-        EntityKind::Player => 0,
-        EntityKind::Npc => 1,
+/// Collects one client's spawns, despawns and updates, then writes the frame.
+#[derive(Debug, Default)]
+pub struct WorldUpdateWriter {
+    spawns: Vec<u8>,
+    n_spawns: u64,
+    despawns: Vec<u8>,
+    n_despawns: u64,
+    updates: Vec<u8>,
+    n_updates: u64,
+}
+
+impl WorldUpdateWriter {
+    pub fn clear(&mut self) {
+        self.spawns.clear();
+        self.despawns.clear();
+        self.updates.clear();
+        (self.n_spawns, self.n_despawns, self.n_updates) = (0, 0, 0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n_spawns == 0 && self.n_despawns == 0 && self.n_updates == 0
+    }
+
+    pub fn spawn(&mut self, s: &Spawn) {
+        self.n_spawns += 1;
+        varint(&mut self.spawns, s.entity.0);
+        varint(
+            &mut self.spawns,
+            match s.kind {
+                EntityKind::Player => 0,
+                EntityKind::Npc => 1,
+            },
+        );
+        zigzag(&mut self.spawns, s.pos.x);
+        zigzag(&mut self.spawns, s.pos.y);
+    }
+
+    pub fn despawn(&mut self, e: EntityId) {
+        self.n_despawns += 1;
+        varint(&mut self.despawns, e.0);
+    }
+
+    pub fn update(&mut self, u: &Update) {
+        self.n_updates += 1;
+        varint(&mut self.updates, u.entity.0);
+        zigzag(&mut self.updates, u.dx);
+        zigzag(&mut self.updates, u.dy);
+    }
+
+    /// Appends the whole message as one frame to `out`.
+    pub fn finish(
+        &self,
+        tick: Tick,
+        server_time_us: u64,
+        ack_seq: u32,
+        correction: Option<&Correction>,
+        out: &mut Vec<u8>,
+    ) {
+        let start = out.len();
+        out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
+        varint(out, WORLD_UPDATE_TAG);
+        varint(out, tick.0);
+        varint(out, server_time_us);
+        varint(out, ack_seq as u64);
+        match correction {
+            None => out.push(0),
+            Some(c) => {
+                out.push(1);
+                varint(out, c.epoch as u64);
+                varint(out, c.seq as u64);
+                zigzag(out, c.pos.x.raw());
+                zigzag(out, c.pos.y.raw());
+            }
+        }
+        varint(out, self.n_spawns);
+        out.extend_from_slice(&self.spawns);
+        varint(out, self.n_despawns);
+        out.extend_from_slice(&self.despawns);
+        varint(out, self.n_updates);
+        out.extend_from_slice(&self.updates);
+        let len = (out.len() - start - FRAME_HEADER_LEN) as u32;
+        out[start..start + FRAME_HEADER_LEN].copy_from_slice(&len.to_le_bytes());
     }
 }
 
 /// Appends `ServerMsg::WorldUpdate(u)` as one frame to `out`.
 pub fn encode_world_update_frame(u: &WorldUpdate, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
-    varint(out, WORLD_UPDATE_TAG as u64);
-    varint(out, u.tick.0);
-    varint(out, u.server_time_us);
-    varint(out, u.ack_seq as u64);
-    match &u.correction {
-        None => out.push(0),
-        Some(c) => {
-            out.push(1);
-            varint(out, c.epoch as u64);
-            varint(out, c.seq as u64);
-            zigzag(out, c.pos.x.raw());
-            zigzag(out, c.pos.y.raw());
-        }
-    }
-    varint(out, u.spawns.len() as u64);
-    for s in &u.spawns {
-        varint(out, s.entity.0);
-        varint(out, kind_index(s.kind));
-        zigzag(out, s.pos.x);
-        zigzag(out, s.pos.y);
-    }
-    varint(out, u.despawns.len() as u64);
-    for e in &u.despawns {
-        varint(out, e.0);
-    }
-    varint(out, u.updates.len() as u64);
-    for up in &u.updates {
-        varint(out, up.entity.0);
-        zigzag(out, up.dx);
-        zigzag(out, up.dy);
-    }
-    let len = (out.len() - start - FRAME_HEADER_LEN) as u32;
-    out[start..start + FRAME_HEADER_LEN].copy_from_slice(&len.to_le_bytes());
+    let mut w = WorldUpdateWriter::default();
+    u.spawns.iter().for_each(|s| w.spawn(s));
+    u.despawns.iter().for_each(|&e| w.despawn(e));
+    u.updates.iter().for_each(|up| w.update(up));
+    w.finish(
+        u.tick,
+        u.server_time_us,
+        u.ack_seq,
+        u.correction.as_ref(),
+        out,
+    );
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::EntityId;
     use crate::math::{Fixed, Vec2};
-    use crate::protocol::ServerMsg;
-    use crate::protocol::{encode_frame, Correction, QPos, Spawn, Update, MAX_SERVER_PAYLOAD};
-    use crate::time::Tick;
+    use crate::protocol::{encode_frame, QPos, ServerMsg, MAX_SERVER_PAYLOAD};
     use proptest::prelude::*;
 
     fn update() -> impl Strategy<Value = WorldUpdate> {

@@ -24,9 +24,7 @@ pub use replication::Observer;
 use crate::aoi::{Aoi, AoiConfig, AoiEvent};
 use crate::ids::{EntityId, PlayerId, ZoneId};
 use crate::math::{Fixed, Vec2};
-use crate::protocol::{
-    encode_world_update_frame, Correction, EntityKind, MoveInput, ZoneEntered, MAX_SERVER_PAYLOAD,
-};
+use crate::protocol::{Correction, EntityKind, MoveInput, ZoneEntered, MAX_SERVER_PAYLOAD};
 use crate::rng::{self, StreamKind};
 use crate::time::{Duration, Instant, Tick};
 use movement::Mover;
@@ -542,18 +540,21 @@ impl Zone {
                 let d_sq = (pos - observer_pos).length_squared_raw();
                 1 + (256 * radius_sq / (d_sq + radius_sq / 4).max(1)) as u32
             };
-            let speak = observer.build(budget, &mut self.scratch, seen, weight);
+            let reply = observer.build(budget, &mut self.scratch, seen, weight);
             if let Some(p) = self.slots[i].as_mut().and_then(|e| e.player.as_mut()) {
                 p.observer = observer;
             }
-            if !speak {
+            let Some(reply) = reply else {
                 continue;
-            }
-            let update = &mut self.scratch.update;
-            update.tick = self.tick;
-            update.server_time_us = now.as_micros();
+            };
             self.frame.clear();
-            encode_world_update_frame(update, &mut self.frame);
+            self.scratch.writer.finish(
+                self.tick,
+                now.as_micros(),
+                reply.ack_seq,
+                reply.correction.as_ref(),
+                &mut self.frame,
+            );
             // The budget bounds the message far below the frame limit.
             debug_assert!(self.frame.len() <= MAX_SERVER_PAYLOAD as usize);
             self.stats.messages_out += 1;

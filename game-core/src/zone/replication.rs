@@ -10,7 +10,7 @@
 
 use crate::ids::EntityId;
 use crate::math::Vec2;
-use crate::protocol::{Correction, EntityKind, QPos, Spawn, Update, WorldUpdate};
+use crate::protocol::{Correction, EntityKind, QPos, Spawn, Update, WorldUpdateWriter};
 
 /// Added to a spawn's priority so entering entities go before updates.
 const SPAWN_BOOST: u64 = 1 << 40;
@@ -60,8 +60,15 @@ pub struct Seen {
 /// Scratch space reused across observers and ticks, so a tick allocates nothing.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    pub update: WorldUpdate,
+    pub writer: WorldUpdateWriter,
     candidates: Vec<(u64, u32)>,
+}
+
+/// The per-message fields of a client's update.
+#[derive(Clone, Copy, Debug)]
+pub struct Reply {
+    pub ack_seq: u32,
+    pub correction: Option<Correction>,
 }
 
 impl Observer {
@@ -105,24 +112,23 @@ impl Observer {
         self.known.len()
     }
 
-    /// Fills `scratch.update` with this tick's message for the client, choosing
-    /// at most `budget` spawns and updates. Returns false when there is nothing
-    /// to say. `seen(slot)` gives a known entity's kind and position; `weight`
-    /// turns a position into priority gained per tick.
+    /// Writes this tick's spawns, despawns and updates for the client into
+    /// `scratch.writer`, choosing at most `budget` spawns and updates. Returns
+    /// the acknowledgement and correction to put in the message, or `None` when
+    /// there is nothing to say. `seen(slot)` gives a known entity's kind and
+    /// position; `weight` turns a position into priority gained per tick.
     pub fn build(
         &mut self,
         budget: usize,
         scratch: &mut Scratch,
         seen: impl Fn(u32) -> Seen,
         weight: impl Fn(Vec2) -> u32,
-    ) -> bool {
-        let update = &mut scratch.update;
-        update.spawns.clear();
-        update.despawns.clear();
-        update.updates.clear();
-        update.correction = self.correction.take();
-        update.ack_seq = self.ack_seq;
-        std::mem::swap(&mut update.despawns, &mut self.despawns);
+    ) -> Option<Reply> {
+        let writer = &mut scratch.writer;
+        writer.clear();
+        for &e in &self.despawns {
+            writer.despawn(e);
+        }
         self.despawns.clear();
 
         let candidates = &mut scratch.candidates;
@@ -153,7 +159,7 @@ impl Observer {
             let now = seen(k.slot);
             let q = QPos::from_pos(now.pos);
             if k.state == UNSENT {
-                update.spawns.push(Spawn {
+                writer.spawn(&Spawn {
                     entity: id_of(k.slot),
                     kind: now.kind,
                     pos: q,
@@ -161,7 +167,7 @@ impl Observer {
                 k.state = STILL;
             } else {
                 let (dx, dy) = (q.x.wrapping_sub(k.sent.x), q.y.wrapping_sub(k.sent.y));
-                update.updates.push(Update {
+                writer.update(&Update {
                     entity: id_of(k.slot),
                     dx,
                     dy,
@@ -173,10 +179,10 @@ impl Observer {
         }
         let ack_changed = self.sent_ack != self.ack_seq;
         self.sent_ack = self.ack_seq;
-        ack_changed
-            || update.correction.is_some()
-            || !update.spawns.is_empty()
-            || !update.despawns.is_empty()
-            || !update.updates.is_empty()
+        let correction = self.correction.take();
+        (ack_changed || correction.is_some() || !writer.is_empty()).then_some(Reply {
+            ack_seq: self.ack_seq,
+            correction,
+        })
     }
 }

@@ -238,10 +238,10 @@ fn all_pairs(positions: &[(EntityId, Vec2)], radius: Fixed) -> usize {
     pairs
 }
 
-fn bench_tick(n: usize, ticks: usize, baseline_ticks: usize) -> TickRow {
+fn bench_tick(n: usize, ticks: usize, warmup: usize, baseline_ticks: usize) -> TickRow {
     let mut crowd = Crowd::new(n);
     let mut bytes = 0;
-    for _ in 0..20 {
+    for _ in 0..warmup {
         crowd.queue_moves(true);
         crowd.tick(&mut bytes);
     }
@@ -397,7 +397,9 @@ fn main() {
     };
     for (n, baseline_ticks) in sizes {
         eprintln!("bench-world: tick with {n} entities...");
-        results.tick.push(bench_tick(n, ticks, baseline_ticks));
+        results
+            .tick
+            .push(bench_tick(n, ticks, ticks, baseline_ticks));
     }
     for moving in [true, false]
         .into_iter()
