@@ -4,14 +4,16 @@
 //! May not touch: anything else. It knows no zone, session or protocol; the caller
 //! feeds positions in and takes [`AoiEvent`]s out, and no clock, randomness or IO.
 //!
-//! Algorithm: the cell size is `radius + margin`, so everything an entity could see
-//! lies in the 3x3 cells around it. `insert`/`move_to` put the entity in its cell at
-//! once and mark it changed; `update` first drops removed entities (a `Leave` to each
-//! of their observers), then, for each changed entity, checks its visible list
-//! (leave when `d > radius + margin`) and the 3x3 candidates (enter when
-//! `d <= radius`). A pair is decided once per update, from final positions, so the
-//! result does not depend on processing order. Cost follows the changed entities
-//! and their neighbours, never all pairs.
+//! Algorithm: a dense grid with cells of `radius + margin`, so everything within
+//! that distance of an entity lies in the 3x3 cells around it. `insert`/`move_to`
+//! put the entity in its cell at once and mark it changed, so positions and cells
+//! are final before `update` looks at any pair. `update` drops removed entities (a
+//! `Leave` to each observer), then, for each changed entity, checks its visible
+//! list (leave at `d > radius + margin`, wherever the other one is) and the 3x3
+//! candidates (enter at `d <= radius`). Deciding a pair is idempotent, so a pair of
+//! two changed entities comes out the same whichever is processed first. Cost
+//! follows the changed entities and their neighbours, never all pairs; nothing is
+//! allocated once buffers have grown.
 
 use crate::ids::EntityId;
 use crate::math::{Fixed, Vec2};
@@ -84,8 +86,6 @@ enum State {
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     slot: u32,
-    /// Equals `Aoi::pass` once this entity's pairs were decided in this update.
-    done: u32,
     pos: Vec2,
 }
 
@@ -119,8 +119,6 @@ pub struct Aoi {
     cells_y: u32,
     /// Row-major, `cells_x * cells_y`.
     cells: Vec<Vec<Entry>>,
-    /// Counts updates, for `Entry::done`.
-    pass: u32,
     slots: Vec<Slot>,
     /// Positions by slot, apart from the rest so candidate scans stay in cache.
     pos: Vec<Vec2>,
@@ -157,36 +155,34 @@ fn dist_sq(a: Vec2, b: Vec2) -> u64 {
 struct Probe<'a> {
     pos: Vec2,
     enter_sq: u64,
-    pass: u32,
+    /// The entity itself, which is in its own cell but is no pair.
+    me: u32,
     seen: &'a [u32],
     stamp: u32,
 }
 
 impl Probe<'_> {
-    /// Writes the slots in `bucket` that enter to the front of `out` (as long as
-    /// `bucket`); returns how many, and how many distances were compared.
+    /// Writes the slots in `bucket` that enter to the front of `out` (which is
+    /// as long as `bucket`); returns how many, and how many candidates it saw.
     ///
     /// Whether a candidate enters is a coin toss for the branch predictor, so it
     /// is computed without branches: every candidate is written, and only those
     /// that enter are kept.
     #[inline]
     fn scan(&self, bucket: &[Entry], out: &mut [u32]) -> (usize, usize) {
-        let (mut kept, mut checked) = (0, 0);
+        let mut kept = 0;
         for (e, _) in bucket.iter().zip(0..out.len()) {
-            let open = e.done != self.pass;
-            let near = open & (dist_sq(self.pos, e.pos) <= self.enter_sq);
             out[kept] = e.slot;
-            kept += near as usize;
-            checked += open as usize;
+            kept += (dist_sq(self.pos, e.pos) <= self.enter_sq) as usize;
         }
         // Of those within radius, only the ones not visible yet enter.
         let mut entering = 0;
         for i in 0..kept {
             let o = out[i];
             out[entering] = o;
-            entering += (self.seen[o as usize] != self.stamp) as usize;
+            entering += ((self.seen[o as usize] != self.stamp) & (o != self.me)) as usize;
         }
-        (entering, checked)
+        (entering, bucket.len())
     }
 }
 
@@ -219,7 +215,6 @@ impl Aoi {
             cells_x: nx as u32,
             cells_y: ny as u32,
             cells,
-            pass: 0,
             slots: Vec::new(),
             pos: Vec::new(),
             seen: Vec::new(),
@@ -313,7 +308,7 @@ impl Aoi {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.cells[cell as usize].push(Entry { slot, done: 0, pos });
+        self.cells[cell as usize].push(Entry { slot, pos });
         self.dirty.push(slot);
         self.index.insert(id, slot);
     }
@@ -353,8 +348,8 @@ impl Aoi {
             }
         } else {
             self.slots[s as usize].cell = cell;
-            let done = self.unbucket(s, old);
-            self.cells[cell as usize].push(Entry { slot: s, done, pos });
+            self.unbucket(s, old);
+            self.cells[cell as usize].push(Entry { slot: s, pos });
         }
     }
 
@@ -365,13 +360,6 @@ impl Aoi {
     pub fn update(&mut self, events: &mut Vec<AoiEvent>) {
         let start = events.len();
         self.checks = 0;
-        self.pass = self.pass.wrapping_add(1);
-        if self.pass == 0 {
-            for entry in self.cells.iter_mut().flatten() {
-                entry.done = 0;
-            }
-            self.pass = 1;
-        }
 
         // Removals first, so no visible list refers to a removed entity below.
         for i in 0..self.removed.len() {
@@ -406,6 +394,20 @@ impl Aoi {
         cy * self.cells_x + cx
     }
 
+    /// Distance (raw, along one axis) from `p` to cell `c`; edge cells extend to
+    /// infinity, since out-of-bounds positions are clamped into them.
+    fn gap(&self, p: i64, c: u32, min: i64, n: u32) -> u64 {
+        let lo = min + c as i64 * self.cell_size;
+        let hi = lo + self.cell_size - 1;
+        if c > 0 && p < lo {
+            (lo - p) as u64
+        } else if c + 1 < n && p > hi {
+            (p - hi) as u64
+        } else {
+            0
+        }
+    }
+
     fn cell_xy(&self, pos: Vec2) -> (u32, u32) {
         let axis = |v: Fixed, min: i64, n: u32| {
             let c = (v.raw() as i64 - min).div_euclid(self.cell_size);
@@ -417,12 +419,14 @@ impl Aoi {
         )
     }
 
-    /// Takes slot `s` out of `cell`; returns its `done` mark.
-    fn unbucket(&mut self, s: u32, cell: u32) -> u32 {
+    /// Takes slot `s` out of `cell`.
+    fn unbucket(&mut self, s: u32, cell: u32) {
         let bucket = &mut self.cells[cell as usize];
         let at = bucket.iter().position(|e| e.slot == s);
         debug_assert!(at.is_some(), "slot {s} missing from its cell");
-        at.map_or(0, |at| bucket.swap_remove(at).done)
+        if let Some(at) = at {
+            bucket.swap_remove(at);
+        }
     }
 
     /// Tells everyone who saw removed slot `s` that it left, and frees `s`.
@@ -430,7 +434,7 @@ impl Aoi {
         let slot = &mut self.slots[s as usize];
         let id = slot.id;
         // Taken out and put back, so their capacity is kept for reuse.
-        let visible = std::mem::take(&mut slot.visible);
+        let mut visible = std::mem::take(&mut slot.visible);
         let mut visible_slots = std::mem::take(&mut slot.visible_slots);
         for (&other_id, &o) in visible.iter().zip(&visible_slots) {
             // Another removed entity is gone too: it gets no events.
@@ -442,7 +446,6 @@ impl Aoi {
             }
             self.forget(o, id);
         }
-        let mut visible = visible;
         visible.clear();
         visible_slots.clear();
         let slot = &mut self.slots[s as usize];
@@ -493,22 +496,25 @@ impl Aoi {
         }
 
         // Enters: 3x3 candidates within radius that were not visible. (One that
-        // just left is beyond radius + margin, so it cannot pass.) Skips `a` and
-        // every entity refreshed before it in this update: a pair of those within
-        // radius is visible already.
-        let pass = self.pass;
-        let own = &mut self.cells[self.slots[au].cell as usize];
-        if let Some(entry) = own.iter_mut().find(|e| e.slot == a) {
-            entry.done = pass;
-        }
+        // just left is beyond radius + margin, so it cannot pass.)
         let (cx, cy) = self.cell_xy(pos);
         let (x0, x1) = (cx.saturating_sub(1), (cx + 1).min(self.cells_x - 1));
         let (y0, y1) = (cy.saturating_sub(1), (cy + 1).min(self.cells_y - 1));
         let (seen, stamp) = (&self.seen[..], self.stamp);
         let mut found = 0;
         for y in y0..=y1 {
+            let gy = self.gap(pos.y.raw() as i64, y, self.min.1, self.cells_y);
+            let gy2 = gy.saturating_mul(gy);
+            if gy2 > self.enter_sq {
+                continue;
+            }
             let row = (y * self.cells_x) as usize;
-            for bucket in &self.cells[row + x0 as usize..=row + x1 as usize] {
+            for x in x0..=x1 {
+                let gx = self.gap(pos.x.raw() as i64, x, self.min.0, self.cells_x);
+                if gy2.saturating_add(gx.saturating_mul(gx)) > self.enter_sq {
+                    continue;
+                }
+                let bucket = &self.cells[row + x as usize];
                 // `candidates` is used as an array here: only grown, never shrunk.
                 let end = found + bucket.len();
                 if self.candidates.len() < end {
@@ -517,7 +523,7 @@ impl Aoi {
                 let probe = Probe {
                     pos,
                     enter_sq: self.enter_sq,
-                    pass,
+                    me: a,
                     seen,
                     stamp,
                 };
@@ -526,6 +532,8 @@ impl Aoi {
                 self.checks += checked;
             }
         }
+        // `a` itself was counted in its own cell.
+        self.checks -= 1;
         for i in 0..found {
             let o = self.candidates[i];
             let o_id = self.slots[o as usize].id;
