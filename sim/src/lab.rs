@@ -119,6 +119,28 @@ impl Lab {
         self.pump();
     }
 
+    /// Cuts peer `i`'s connection abruptly (both ends learn at once).
+    pub fn drop_connection(&mut self, i: usize) {
+        if let Some(conn) = self.peers[i].conn.take() {
+            self.peers[i].up = Pipe::default();
+            self.peers[i].down = Pipe::default();
+            self.node.handle_disconnect(self.now, conn);
+            self.peers[i].client.handle_connection_lost(self.now);
+            self.pump();
+        }
+    }
+
+    /// Puts peer `i`'s character at `pos` (the operator's teleport), for
+    /// scenarios that need people in exact places.
+    pub fn place(&mut self, i: usize, pos: Vec2) {
+        if let Some(player) = self.peers[i].client.player() {
+            self.node
+                .teleport(self.now, player, pos)
+                .expect("peer is in the world");
+            self.pump();
+        }
+    }
+
     /// The server-side position of peer `i`'s character.
     pub fn server_position(&self, i: usize) -> Option<Vec2> {
         let player = self.peers[i].client.player()?;

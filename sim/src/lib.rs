@@ -4,4 +4,6 @@
 pub mod behaviour;
 pub mod bots;
 pub mod lab;
+pub mod netem;
 pub mod report;
+pub mod simulator;

@@ -49,3 +49,26 @@ mod tests {
         assert_eq!(Percentiles::of(&mut one).p99_ms, 1.5);
     }
 }
+
+/// Percentiles of samples in some unit, reported divided by `scale`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Spread {
+    pub samples: usize,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// Nearest-rank percentiles of `samples`, divided by `scale`; sorts in place.
+    pub fn of(samples: &mut [u64], scale: f64) -> Self {
+        let p = Percentiles::of(samples);
+        let k = 1000.0 / scale;
+        Spread {
+            samples: p.samples,
+            p50: p.p50_ms * k,
+            p99: p.p99_ms * k,
+            max: p.max_ms * k,
+        }
+    }
+}

@@ -83,6 +83,9 @@ fn walking_past_each_other_through_the_view_edge() {
         .map(|n| lab.join(n, LinkSpec::INSTANT))
         .collect();
     let (bob, cid) = (ids[1], ids[2]);
+    for (i, x) in [(ids[0], 81), (bob, 83), (cid, 81)] {
+        lab.place(i, Vec2::from_ints(x, 121));
+    }
     let mut step = 0u32;
     lab.run(secs_f(8.0), Duration::from_millis(50), |lab| {
         step += 1;
@@ -118,6 +121,8 @@ fn a_speed_hacker_is_corrected() {
         .map(|n| lab.join(n, LinkSpec::INSTANT))
         .collect();
     let hax = ids[1];
+    lab.place(ids[0], Vec2::from_ints(81, 121));
+    lab.place(hax, Vec2::from_ints(84, 121));
     let mut step = 0u32;
     lab.run(secs_f(1.5), Duration::from_millis(50), |lab| {
         step += 1;
@@ -132,5 +137,32 @@ fn a_speed_hacker_is_corrected() {
             walk(lab, hax, Vec2::from_ints(0, 4));
         }
     });
+    insta::assert_snapshot!(trace(&lab, &names));
+}
+
+/// Dee's connection drops; she reconnects 3 s later and resumes the same
+/// character, which Eve saw standing there all along; Dee is sent her whole
+/// view again.
+#[test]
+fn a_dropped_player_reconnects_and_resumes() {
+    let mut lab = Lab::new(small_view(), 3);
+    lab.record_frames = true;
+    let names = ["dee", "eve"];
+    let ids: Vec<usize> = names
+        .iter()
+        .map(|n| lab.join(n, LinkSpec::INSTANT))
+        .collect();
+    lab.place(ids[0], Vec2::from_ints(81, 121));
+    lab.place(ids[1], Vec2::from_ints(84, 121));
+    lab.run(secs_f(1.0), Duration::from_millis(50), |_| {});
+    lab.drop_connection(ids[0]);
+    lab.run(secs_f(4.0), Duration::from_millis(50), |_| {});
+    lab.connect(ids[0]);
+    lab.run(secs_f(5.0), Duration::from_millis(50), |_| {});
+    let resumed = lab.peers[ids[0]]
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, ClientEvent::Welcomed { resumed: true, .. }));
+    assert!(resumed);
     insta::assert_snapshot!(trace(&lab, &names));
 }

@@ -9,20 +9,22 @@
 
 mod avatar;
 mod interpolation;
+mod remotes;
 
 pub use avatar::{clamp_speed, Avatar};
 pub use interpolation::{InterpolationConfig, Interpolator};
+pub use remotes::Remotes;
 
 use crate::heartbeat::Pinger;
 use crate::ids::{EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
-    encode_frame, ChannelRefusal, ClientMsg, Credentials, DisconnectReason, EntityKind,
-    FrameDecoder, NoticeLevel, QPos, ResumeToken, ServerMsg, Violation, WorldUpdate,
-    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, ChannelRefusal, ClientMsg, Credentials, DecodeError, DisconnectReason,
+    EntityKind, FrameDecoder, NoticeLevel, QPos, ResumeToken, ServerMsg, Violation,
+    WorldUpdateReader, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Remote entities tracked at most; more spawns from a confused server are ignored.
 const MAX_REMOTES: usize = 65_536;
@@ -44,6 +46,9 @@ pub struct ClientConfig {
     /// Ask to enter the world as soon as the welcome arrives.
     pub auto_enter_world: bool,
     pub interpolation: InterpolationConfig,
+    /// Keep an interpolation buffer per remote entity. A headless client (a
+    /// load-test bot that draws nothing) turns it off and saves the memory.
+    pub interpolate: bool,
 }
 
 impl ClientConfig {
@@ -55,6 +60,7 @@ impl ClientConfig {
             handshake_timeout: Duration::from_secs(10),
             auto_enter_world: true,
             interpolation: InterpolationConfig::default(),
+            interpolate: true,
         }
     }
 }
@@ -132,7 +138,7 @@ pub struct Client {
     last_heard: Instant,
     dropped_events: u64,
     avatar: Option<Avatar>,
-    remotes: BTreeMap<EntityId, Remote>,
+    remotes: Remotes,
     /// Server time stamped on world updates minus our time of arrival, from
     /// the least delayed recent update: the clock interpolation renders against.
     arrival_offset_us: Option<i64>,
@@ -145,7 +151,9 @@ pub struct Remote {
     pub kind: EntityKind,
     /// The latest replicated position (quantized, exactly as the server sent it).
     pub pos: QPos,
-    interp: Interpolator,
+    /// Boxed: most of a remote's bytes, and only drawing clients have one, so
+    /// the remote list itself stays small and dense.
+    interp: Option<Box<Interpolator>>,
 }
 
 impl Client {
@@ -165,7 +173,7 @@ impl Client {
             last_heard: Instant::ZERO,
             dropped_events: 0,
             avatar: None,
-            remotes: BTreeMap::new(),
+            remotes: Remotes::default(),
             arrival_offset_us: None,
             updates_for_unknown: 0,
         }
@@ -177,7 +185,7 @@ impl Client {
     }
 
     /// Remote entities in view, by id.
-    pub fn remotes(&self) -> &BTreeMap<EntityId, Remote> {
+    pub fn remotes(&self) -> &Remotes {
         &self.remotes
     }
 
@@ -217,6 +225,15 @@ impl Client {
         }
     }
 
+    /// The server time remote entities are drawn at, at local time `now` (the
+    /// arrival clock minus the interpolation delay), once an update has arrived.
+    pub fn render_time(&self, now: Instant) -> Option<Instant> {
+        let offset = self.arrival_offset_us?;
+        let t = now.as_micros() as i128 + offset as i128
+            - self.config.interpolation.delay.as_micros() as i128;
+        Some(Instant::from_micros(t.clamp(0, u64::MAX as i128) as u64))
+    }
+
     /// Where to draw remote entity `entity` at local time `now`: interpolated
     /// 100 ms (the configured delay) behind the server clock as updates arrive,
     /// as Source engine games do. Rendering against arrival time, not the true
@@ -228,6 +245,7 @@ impl Client {
         self.remotes
             .get_mut(&entity)?
             .interp
+            .as_mut()?
             .sample(Instant::from_micros(t))
     }
 
@@ -307,9 +325,11 @@ impl Client {
 
     /// Bytes arrived from the server.
     pub fn handle_bytes(&mut self, now: Instant, mut input: &[u8]) {
+        // The decoder is taken out while a payload borrowed from it is applied.
+        let mut decoder = std::mem::replace(&mut self.decoder, FrameDecoder::new(0));
         while !input.is_empty() && self.is_connected() {
-            let msg = match self.decoder.decode(&mut input) {
-                Ok(Some(payload)) => ServerMsg::decode(payload),
+            let payload = match decoder.decode(&mut input) {
+                Ok(Some(payload)) => payload,
                 Ok(None) => break,
                 Err(_) => {
                     self.disconnect(DisconnectReason::ProtocolViolation(
@@ -318,16 +338,18 @@ impl Client {
                     break;
                 }
             };
-            match msg {
-                Ok(msg) => {
-                    self.last_heard = now;
-                    self.on_message(now, msg);
-                }
+            let applied = match WorldUpdateReader::new(payload) {
+                Some(reader) => self.apply_update(now, reader),
+                None => ServerMsg::decode(payload).map(|msg| self.on_message(now, msg)),
+            };
+            match applied {
+                Ok(()) => self.last_heard = now,
                 Err(_) => {
                     self.disconnect(DisconnectReason::ProtocolViolation(Violation::Malformed))
                 }
             }
         }
+        self.decoder = decoder;
     }
 
     /// The transport closed under us.
@@ -449,7 +471,8 @@ impl Client {
                     entity: z.entity,
                 });
             }
-            ServerMsg::WorldUpdate(update) => self.apply_update(now, update),
+            // Read in place by `handle_bytes`; never decoded into this form.
+            ServerMsg::WorldUpdate(_) => {}
             ServerMsg::ChannelRefused { channel, reason } => {
                 self.emit(ClientEvent::ChannelRefused { channel, reason })
             }
@@ -466,9 +489,16 @@ impl Client {
         }
     }
 
-    fn apply_update(&mut self, now: Instant, u: WorldUpdate) {
-        let at = Instant::from_micros(u.server_time_us);
-        let offset = u.server_time_us as i64 - now.as_micros() as i64;
+    /// Applies a `WorldUpdate` straight from its bytes: it is most of what a
+    /// client receives, so it is read in place instead of into vectors.
+    fn apply_update(
+        &mut self,
+        now: Instant,
+        mut r: WorldUpdateReader<'_>,
+    ) -> Result<(), DecodeError> {
+        let h = r.header()?;
+        let at = Instant::from_micros(h.server_time_us);
+        let offset = h.server_time_us as i64 - now.as_micros() as i64;
         // Follow the least delayed update at once; let a longer path take over
         // slowly (1 ms per update), so jitter does not shake the render clock.
         self.arrival_offset_us = Some(match self.arrival_offset_us {
@@ -476,8 +506,8 @@ impl Client {
             _ => offset,
         });
         if let Some(avatar) = self.avatar.as_mut() {
-            avatar.acknowledge(u.ack_seq);
-            if let Some(c) = u.correction {
+            avatar.acknowledge(h.ack_seq);
+            if let Some(c) = h.correction {
                 let replay = avatar.correct(now, &c);
                 if let Some(input) = replay {
                     self.queue(&ClientMsg::Move(input));
@@ -485,37 +515,52 @@ impl Client {
                 self.emit(ClientEvent::Corrected { seq: c.seq });
             }
         }
-        // Despawns first: an entity may leave and come back in one message.
-        for e in &u.despawns {
-            self.remotes.remove(e);
+        // On the wire spawns come first, but despawns apply first (an entity
+        // may leave and come back in one message): skip the spawns, come back.
+        let mut spawns = r.clone();
+        let n_spawns = r.count()?;
+        for _ in 0..n_spawns {
+            r.spawn()?;
         }
-        for s in &u.spawns {
+        for _ in 0..r.count()? {
+            let e = r.despawn()?;
+            self.remotes.remove(&e);
+        }
+        spawns.count()?;
+        for _ in 0..n_spawns {
+            let s = spawns.spawn()?;
             if self.remotes.len() >= MAX_REMOTES && !self.remotes.contains_key(&s.entity) {
                 continue;
             }
-            let mut interp = Interpolator::new(self.config.interpolation);
-            interp.push(at, s.pos.to_pos());
-            self.remotes.insert(
-                s.entity,
-                Remote {
-                    kind: s.kind,
-                    pos: s.pos,
-                    interp,
-                },
-            );
+            let interp = self.config.interpolate.then(|| {
+                let mut interp = Box::new(Interpolator::new(self.config.interpolation));
+                interp.push(at, s.pos.to_pos());
+                interp
+            });
+            let remote = Remote {
+                kind: s.kind,
+                pos: s.pos,
+                interp,
+            };
+            self.remotes.insert(s.entity, remote);
         }
-        for up in &u.updates {
-            match self.remotes.get_mut(&up.entity) {
-                Some(r) => {
-                    r.pos = QPos {
-                        x: r.pos.x.wrapping_add(up.dx),
-                        y: r.pos.y.wrapping_add(up.dy),
+        let mut from = 0;
+        for _ in 0..r.count()? {
+            let up = r.update()?;
+            match self.remotes.get_mut_from(&up.entity, &mut from) {
+                Some(remote) => {
+                    remote.pos = QPos {
+                        x: remote.pos.x.wrapping_add(up.dx),
+                        y: remote.pos.y.wrapping_add(up.dy),
                     };
-                    r.interp.push(at, r.pos.to_pos());
+                    if let Some(interp) = remote.interp.as_mut() {
+                        interp.push(at, remote.pos.to_pos());
+                    }
                 }
                 None => self.updates_for_unknown += 1,
             }
         }
+        r.finish()
     }
 
     fn silence_deadline(&self) -> Option<Instant> {

@@ -504,10 +504,12 @@ impl Node {
         let Some((map, current)) = self.world.channel_of(at.zone) else {
             return;
         };
+        // Same place, another copy of the map.
+        let here = self.world.zone(at.zone).and_then(|z| z.position(at.entity));
         let refusal = if channel == current {
             Some(ChannelRefusal::AlreadyThere)
         } else {
-            self.relocate(now, player, &map, Some(channel), None).err()
+            self.relocate(now, player, &map, Some(channel), here).err()
         };
         if let Some(reason) = refusal {
             if let Some(slot) = self.sessions.get_mut(&conn) {
@@ -517,7 +519,29 @@ impl Node {
         }
     }
 
-    /// Operator command: moves a player's character to `map` (its spawn point).
+    /// Operator command: puts a player's character at `pos` in its current map
+    /// and channel (observers see it leave and appear; its client is told).
+    pub fn teleport(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        pos: crate::math::Vec2,
+    ) -> Result<(), ChannelRefusal> {
+        let at = self
+            .players
+            .get(player)
+            .and_then(|p| p.location)
+            .ok_or(ChannelRefusal::NoSuchChannel)?;
+        let (map, channel) = self
+            .world
+            .channel_of(at.zone)
+            .ok_or(ChannelRefusal::NoSuchChannel)?;
+        self.relocate(now, player, &map, Some(channel), Some(pos))?;
+        self.after_player(now, player);
+        Ok(())
+    }
+
+    /// Operator command: moves a player's character to `map` (its spawn area).
     pub fn transfer(
         &mut self,
         now: Instant,

@@ -5,7 +5,7 @@
 //! faster than the generic serde path: entries are encoded as replication picks
 //! them, into buffers reused from tick to tick, and the frame is assembled once.
 
-use super::{Correction, EntityKind, Spawn, Update, WorldUpdate, FRAME_HEADER_LEN};
+use super::{Correction, DecodeError, EntityKind, Spawn, Update, WorldUpdate, FRAME_HEADER_LEN};
 use crate::ids::EntityId;
 use crate::time::Tick;
 
@@ -127,6 +127,159 @@ impl WorldUpdateWriter {
     }
 }
 
+/// The per-message fields of a `WorldUpdate`, read before its entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UpdateHeader {
+    pub tick: Tick,
+    pub server_time_us: u64,
+    pub ack_seq: u32,
+    pub correction: Option<Correction>,
+}
+
+/// Reads a `WorldUpdate` payload in place, without allocating: the header,
+/// then each section's count and entries, then [`WorldUpdateReader::finish`].
+/// It accepts and rejects exactly what postcard does (a property test holds it
+/// to that), so the client may take this path for the message it gets most.
+#[derive(Clone, Debug)]
+pub struct WorldUpdateReader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> WorldUpdateReader<'a> {
+    /// `Some` when `payload` is a `ServerMsg::WorldUpdate`.
+    pub fn new(payload: &'a [u8]) -> Option<Self> {
+        let mut r = WorldUpdateReader {
+            buf: payload,
+            pos: 0,
+        };
+        (r.varint(32).ok()? == WORLD_UPDATE_TAG).then_some(r)
+    }
+
+    /// A postcard varint of an unsigned integer `bits` wide.
+    fn varint(&mut self, bits: u32) -> Result<u64, DecodeError> {
+        let max_bytes = bits.div_ceil(7);
+        let last_max = (1u64 << (bits - 7 * (max_bytes - 1))) - 1;
+        let mut out = 0u64;
+        for i in 0..max_bytes {
+            let b = *self.buf.get(self.pos).ok_or(DecodeError::Malformed)?;
+            self.pos += 1;
+            out |= ((b & 0x7f) as u64) << (7 * i);
+            if b & 0x80 == 0 {
+                if i == max_bytes - 1 && b as u64 > last_max {
+                    return Err(DecodeError::Malformed);
+                }
+                return Ok(out);
+            }
+        }
+        Err(DecodeError::Malformed)
+    }
+
+    fn i32(&mut self) -> Result<i32, DecodeError> {
+        let z = self.varint(32)? as u32;
+        Ok(((z >> 1) as i32) ^ -((z & 1) as i32))
+    }
+
+    pub fn header(&mut self) -> Result<UpdateHeader, DecodeError> {
+        let tick = Tick(self.varint(64)?);
+        let server_time_us = self.varint(64)?;
+        let ack_seq = self.varint(32)? as u32;
+        let correction = match self.buf.get(self.pos) {
+            Some(0) => {
+                self.pos += 1;
+                None
+            }
+            Some(1) => {
+                self.pos += 1;
+                let epoch = self.varint(16)? as u16;
+                let seq = self.varint(32)? as u32;
+                let x = self.i32()?;
+                let y = self.i32()?;
+                Some(Correction {
+                    epoch,
+                    seq,
+                    pos: crate::math::Vec2::new(
+                        crate::math::Fixed::from_raw(x),
+                        crate::math::Fixed::from_raw(y),
+                    ),
+                })
+            }
+            _ => return Err(DecodeError::Malformed),
+        };
+        Ok(UpdateHeader {
+            tick,
+            server_time_us,
+            ack_seq,
+            correction,
+        })
+    }
+
+    /// The number of entries in the next section.
+    pub fn count(&mut self) -> Result<u64, DecodeError> {
+        self.varint(64)
+    }
+
+    pub fn spawn(&mut self) -> Result<Spawn, DecodeError> {
+        let entity = EntityId(self.varint(64)?);
+        let kind = match self.varint(32)? {
+            0 => EntityKind::Player,
+            1 => EntityKind::Npc,
+            _ => return Err(DecodeError::Malformed),
+        };
+        let x = self.i32()?;
+        let y = self.i32()?;
+        Ok(Spawn {
+            entity,
+            kind,
+            pos: super::QPos { x, y },
+        })
+    }
+
+    pub fn despawn(&mut self) -> Result<EntityId, DecodeError> {
+        Ok(EntityId(self.varint(64)?))
+    }
+
+    pub fn update(&mut self) -> Result<Update, DecodeError> {
+        let entity = EntityId(self.varint(64)?);
+        let dx = self.i32()?;
+        let dy = self.i32()?;
+        Ok(Update { entity, dx, dy })
+    }
+
+    /// The whole payload was one message.
+    pub fn finish(self) -> Result<(), DecodeError> {
+        if self.pos == self.buf.len() {
+            Ok(())
+        } else {
+            Err(DecodeError::TrailingBytes)
+        }
+    }
+}
+
+/// Decodes a whole `WorldUpdate` payload with the reader (for tests and tools).
+pub fn read_world_update(payload: &[u8]) -> Result<WorldUpdate, DecodeError> {
+    let mut r = WorldUpdateReader::new(payload).ok_or(DecodeError::Malformed)?;
+    let h = r.header()?;
+    let mut u = WorldUpdate {
+        tick: h.tick,
+        server_time_us: h.server_time_us,
+        ack_seq: h.ack_seq,
+        correction: h.correction,
+        ..WorldUpdate::default()
+    };
+    for _ in 0..r.count()? {
+        u.spawns.push(r.spawn()?);
+    }
+    for _ in 0..r.count()? {
+        u.despawns.push(r.despawn()?);
+    }
+    for _ in 0..r.count()? {
+        u.updates.push(r.update()?);
+    }
+    r.finish()?;
+    Ok(u)
+}
+
 /// Appends `ServerMsg::WorldUpdate(u)` as one frame to `out`.
 pub fn encode_world_update_frame(u: &WorldUpdate, out: &mut Vec<u8>) {
     let mut w = WorldUpdateWriter::default();
@@ -196,6 +349,31 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_reader_reads_back_what_was_written(u in update()) {
+            let mut bytes = Vec::new();
+            encode_world_update_frame(&u, &mut bytes);
+            prop_assert_eq!(read_world_update(&bytes[FRAME_HEADER_LEN..]), Ok(u));
+        }
+
+        /// On arbitrary bytes after the tag, the reader and postcard agree on
+        /// what is a valid message and on what it says.
+        #[test]
+        fn the_reader_accepts_exactly_what_postcard_accepts(
+            tail in prop::collection::vec(any::<u8>(), 0..40),
+            prefix in prop::collection::vec(prop_oneof![Just(0u8), Just(1), Just(2), Just(0x80), Just(0xff)], 0..6),
+        ) {
+            let mut payload = vec![7u8];
+            payload.extend(&prefix);
+            payload.extend(&tail);
+            let ours = read_world_update(&payload).ok();
+            let theirs = match ServerMsg::decode(&payload) {
+                Ok(ServerMsg::WorldUpdate(u)) => Some(u),
+                _ => None,
+            };
+            prop_assert_eq!(ours, theirs);
+        }
+
         #[test]
         fn fast_encoder_writes_exactly_what_postcard_writes(u in update()) {
             let mut fast = vec![0xee];

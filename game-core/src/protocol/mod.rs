@@ -10,7 +10,10 @@
 mod fast;
 mod frame;
 
-pub use fast::{encode_world_update_frame, WorldUpdateWriter};
+pub use fast::{
+    encode_world_update_frame, read_world_update, UpdateHeader, WorldUpdateReader,
+    WorldUpdateWriter,
+};
 pub use frame::{encode_frame, FrameDecoder, FrameError, FRAME_HEADER_LEN};
 
 use crate::ids::{EntityId, PlayerId, ZoneId};

@@ -30,6 +30,7 @@ use crate::time::{Duration, Instant, Tick};
 use movement::Mover;
 use npc::Wanderer;
 use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
 use replication::{Scratch, Seen};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,6 +82,9 @@ impl ZoneConfig {
         self.movement.validate()
     }
 }
+
+/// How far from the map's spawn point new arrivals are scattered, in metres.
+const SPAWN_SPREAD_M: i32 = 10;
 
 /// A player asking to leave through a portal, for the node to carry out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -296,9 +300,9 @@ impl Zone {
 
     // ----- inputs -----
 
-    /// Places a player's character at `pos` (the map's spawn point if `None`, or if
-    /// `pos` is not walkable). `epoch` continues the player's movement epochs
-    /// across zones, so inputs in flight for the old zone are ignored here.
+    /// Places a player's character at `pos` (a spot in the spawn area if `None`,
+    /// or if `pos` is not walkable). `epoch` continues the player's movement
+    /// epochs across zones, so inputs in flight for the old zone are ignored here.
     pub fn spawn_player(
         &mut self,
         player: PlayerId,
@@ -306,9 +310,10 @@ impl Zone {
         epoch: u16,
         now: Instant,
     ) -> EntityId {
-        let pos = pos
-            .filter(|&p| self.map.is_walkable(p))
-            .unwrap_or_else(|| self.map.spawn_point());
+        let pos = match pos.filter(|&p| self.map.is_walkable(p)) {
+            Some(p) => p,
+            None => self.spawn_spot(),
+        };
         let part = PlayerPart {
             player,
             mover: Mover::new(&self.config.movement, now, epoch),
@@ -318,6 +323,25 @@ impl Zone {
         };
         self.players += 1;
         self.insert(EntityKind::Player, pos, Some(part), None)
+    }
+
+    /// A walkable spot within `SPAWN_SPREAD_M` of the map's spawn point, reachable
+    /// from it in a straight line, so arrivals do not all stack on one point.
+    fn spawn_spot(&mut self) -> Vec2 {
+        let base = self.map.spawn_point();
+        let span = (2 * SPAWN_SPREAD_M * 256 + 1) as u32;
+        for _ in 0..8 {
+            let mut offset =
+                || Fixed::from_raw((self.rng.next_u32() % span) as i32 - SPAWN_SPREAD_M * 256);
+            let spot = base + Vec2::new(offset(), offset());
+            if self.map.is_walkable(spot)
+                && self.map.segment_walkable(base, spot)
+                && self.map.portal_at(spot).is_none()
+            {
+                return spot;
+            }
+        }
+        base
     }
 
     /// Removes an entity; observers see it leave at the next tick.

@@ -1,0 +1,81 @@
+//! The remote entities a client knows, sorted by id.
+//!
+//! Ids live in their own dense, sorted array, apart from the (larger) entity
+//! data: a lookup is a binary search over a few kilobytes instead of a walk
+//! through tree nodes, and updates, which arrive sorted, search onwards from
+//! the previous hit.
+
+use super::Remote;
+use crate::ids::EntityId;
+
+#[derive(Clone, Debug, Default)]
+pub struct Remotes {
+    ids: Vec<EntityId>,
+    data: Vec<Remote>,
+}
+
+impl Remotes {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn contains_key(&self, id: &EntityId) -> bool {
+        self.ids.binary_search(id).is_ok()
+    }
+
+    pub fn get(&self, id: &EntityId) -> Option<&Remote> {
+        self.ids.binary_search(id).ok().map(|i| &self.data[i])
+    }
+
+    pub fn get_mut(&mut self, id: &EntityId) -> Option<&mut Remote> {
+        self.ids.binary_search(id).ok().map(|i| &mut self.data[i])
+    }
+
+    /// Like `get_mut`, searching only at or after index `*from`, and leaving
+    /// `*from` at the hit: for ids looked up in ascending order.
+    /// Ids out of order still work, through a full search.
+    pub fn get_mut_from(&mut self, id: &EntityId, from: &mut usize) -> Option<&mut Remote> {
+        let start = (*from).min(self.ids.len());
+        let i = match self.ids[start..].binary_search(id) {
+            Ok(i) => start + i,
+            Err(_) => self.ids.binary_search(id).ok()?,
+        };
+        *from = i;
+        Some(&mut self.data[i])
+    }
+
+    /// Inserts or replaces.
+    pub fn insert(&mut self, id: EntityId, remote: Remote) {
+        match self.ids.binary_search(&id) {
+            Ok(i) => self.data[i] = remote,
+            Err(i) => {
+                self.ids.insert(i, id);
+                self.data.insert(i, remote);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, id: &EntityId) -> Option<Remote> {
+        let i = self.ids.binary_search(id).ok()?;
+        self.ids.remove(i);
+        Some(self.data.remove(i))
+    }
+
+    pub fn clear(&mut self) {
+        self.ids.clear();
+        self.data.clear();
+    }
+
+    /// Ids in ascending order.
+    pub fn keys(&self) -> impl Iterator<Item = &EntityId> {
+        self.ids.iter()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&EntityId, &Remote)> {
+        self.ids.iter().zip(self.data.iter())
+    }
+}

@@ -1,0 +1,451 @@
+//! What must hold while the simulation runs, and at its end.
+//!
+//! Safety, checked as it runs (sampled when there are many bots): every visible
+//! set agrees with a brute-force oracle of the hysteresis rule; no player moves
+//! faster than the limit allows over any window; no duplicate or ghost players;
+//! every queue within its bound. At the end: hostile bots were corrected or
+//! disconnected, honest ones never were (unless their link stalled past what the
+//! validator forgives); and, after the faults healed (liveness), every connected
+//! bot sees exactly what the server says is in its view, where the server says.
+
+use super::policy::Kind;
+use super::SimConfig;
+use game_core::client::{Client, ClientState};
+use game_core::ids::{EntityId, PlayerId, ZoneId};
+use game_core::math::Vec2;
+use game_core::node::Node;
+use game_core::protocol::{DisconnectReason, QPos, MAX_SERVER_PAYLOAD};
+use game_core::time::{Duration, Instant};
+use game_core::zone::MovementRules;
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+/// How often the sampled checks run.
+pub const CHECK_EVERY: Duration = Duration::from_millis(250);
+/// Run the AOI oracle after every this many ticks.
+const ORACLE_EVERY_TICKS: u64 = 5;
+/// Speed is checked over windows up to this long.
+const SPEED_WINDOW: Duration = Duration::from_secs(2);
+/// Links that stalled this long may see honest moves judged too fast.
+const FORGIVEN_STALL: Duration = Duration::from_millis(400);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub at: Instant,
+    pub what: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.at, self.what)
+    }
+}
+
+/// A read-only look at one bot.
+#[derive(Debug)]
+pub struct PeerView<'a> {
+    pub client: &'a Client,
+    pub kind: Kind,
+    pub worst_stall: Duration,
+    pub corrections: u64,
+    pub disconnects: &'a [DisconnectReason],
+}
+
+/// Every entity's position at one tick.
+type Snapshot = BTreeMap<(ZoneId, EntityId), Vec2>;
+
+#[derive(Debug)]
+pub struct Checker {
+    radius_sq: i64,
+    leave_sq: i64,
+    rules: MovementRules,
+    max_outbound: usize,
+    oracle_sample: usize,
+    ticks: u64,
+    /// Recent authoritative positions per player: (time, zone, position).
+    trails: BTreeMap<PlayerId, VecDeque<(Instant, ZoneId, Vec2)>>,
+    /// Every entity's position at each recent tick, for the interpolation error.
+    history: VecDeque<(Instant, Snapshot)>,
+    violations: Vec<Violation>,
+    interp_error_mm: Vec<u64>,
+}
+
+impl Checker {
+    pub fn new(config: &SimConfig) -> Self {
+        let zone = &config.node.world.zone;
+        let r = zone.view_radius_m as i64 * 256;
+        let rm = (zone.view_radius_m + zone.view_margin_m) as i64 * 256;
+        Checker {
+            radius_sq: r * r,
+            leave_sq: rm * rm,
+            rules: zone.movement,
+            max_outbound: config.node.session.max_outbound_bytes as usize
+                + MAX_SERVER_PAYLOAD as usize,
+            oracle_sample: config.oracle_sample,
+            ticks: 0,
+            trails: BTreeMap::new(),
+            history: VecDeque::new(),
+            violations: Vec::new(),
+            interp_error_mm: Vec::new(),
+        }
+    }
+
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    fn fail(&mut self, at: Instant, what: String) {
+        if self.violations.len() < 1000 {
+            self.violations.push(Violation { at, what });
+        }
+    }
+
+    pub fn on_restart(&mut self) {
+        self.trails.clear();
+        self.history.clear();
+    }
+
+    /// Right after a tick, when interest and positions are consistent.
+    pub fn after_tick(&mut self, node: &Node, now: Instant) {
+        self.ticks += 1;
+        self.check_speed(node, now);
+        let mut snapshot = BTreeMap::new();
+        for zone in node.world().zones() {
+            for (id, _, pos) in zone.entities() {
+                snapshot.insert((zone.id(), id), pos);
+            }
+        }
+        self.history.push_back((now, snapshot));
+        while self.history.len() > 40 {
+            self.history.pop_front();
+        }
+        if self.ticks % ORACLE_EVERY_TICKS == 0 {
+            self.check_oracle(node, now);
+        }
+    }
+
+    /// Visible sets against brute force: everything within the radius is seen,
+    /// nothing beyond radius + margin is.
+    fn check_oracle(&mut self, node: &Node, now: Instant) {
+        let mut failures = Vec::new();
+        for zone in node.world().zones() {
+            let all: Vec<(EntityId, Vec2)> = zone.entities().map(|(id, _, p)| (id, p)).collect();
+            let players: Vec<EntityId> = zone
+                .entities()
+                .filter(|(_, k, _)| *k == game_core::protocol::EntityKind::Player)
+                .map(|(id, _, _)| id)
+                .collect();
+            let step = (players.len() / self.oracle_sample.max(1)).max(1);
+            for &o in players.iter().step_by(step) {
+                let Some(op) = zone.position(o) else { continue };
+                let visible = zone.visible(o);
+                for &(e, p) in &all {
+                    let d = (p - op).length_squared_raw();
+                    let seen = visible.binary_search(&e).is_ok();
+                    if e != o && d <= self.radius_sq && !seen {
+                        failures.push(format!(
+                            "aoi: {:?} in {:?} does not see {e:?} at {} m",
+                            o,
+                            zone.id(),
+                            isqrt_m(d)
+                        ));
+                    }
+                    if seen && d > self.leave_sq {
+                        failures.push(format!(
+                            "aoi: {o:?} in {:?} still sees {e:?} at {} m",
+                            zone.id(),
+                            isqrt_m(d)
+                        ));
+                    }
+                }
+            }
+        }
+        for f in failures {
+            self.fail(now, f);
+        }
+    }
+
+    /// No player covers more ground than the limit allows over any recent window.
+    fn check_speed(&mut self, node: &Node, now: Instant) {
+        let per_s = self.rules.max_speed_raw as i64 * (100 + self.rules.tolerance_pct as i64) / 100;
+        let burst = self.rules.max_speed_raw as i64 * self.rules.burst_ms as i64 / 1000;
+        let mut failures = Vec::new();
+        for p in node.players() {
+            let Some(at) = p.location else { continue };
+            let Some(pos) = node
+                .world()
+                .zone(at.zone)
+                .and_then(|z| z.position(at.entity))
+            else {
+                continue;
+            };
+            let trail = self.trails.entry(p.id).or_default();
+            if trail.back().is_some_and(|&(_, z, _)| z != at.zone) {
+                // A transfer: a new place, not a move.
+                trail.clear();
+            }
+            for &(t, _, old) in trail.iter() {
+                let dt = now.saturating_since(t).as_micros() as i64;
+                let allowed = per_s * dt / 1_000_000 + burst + 2;
+                let moved = game_core::zone::movement::distance_raw(old, pos);
+                if moved > allowed {
+                    failures.push(format!(
+                        "speed: {:?} moved {} raw in {} us (allowed {allowed})",
+                        p.id, moved, dt
+                    ));
+                    break;
+                }
+            }
+            trail.push_back((now, at.zone, pos));
+            while trail
+                .front()
+                .is_some_and(|&(t, _, _)| now.saturating_since(t) > SPEED_WINDOW)
+            {
+                trail.pop_front();
+            }
+        }
+        for f in failures {
+            self.fail(now, f);
+        }
+        let live: std::collections::BTreeSet<PlayerId> = node.players().map(|p| p.id).collect();
+        self.trails.retain(|id, _| live.contains(id));
+    }
+
+    /// Ghosts, duplicates and queue bounds now; the liveness comparison when
+    /// `settled` (faults healed and bots still).
+    pub fn check(&mut self, node: &Node, peers: &[PeerView<'_>], now: Instant, settled: bool) {
+        let mut failures = Vec::new();
+        // Every placed player is in its zone, and zones hold no one else.
+        let placed = node.players().filter(|p| p.location.is_some()).count() as u32;
+        let in_zones: u32 = node.world().zones().map(|z| z.player_count()).sum();
+        if placed != in_zones {
+            failures.push(format!(
+                "ghosts: {placed} players placed, {in_zones} in zones"
+            ));
+        }
+        for p in node.players() {
+            if let Some(at) = p.location {
+                if node
+                    .world()
+                    .zone(at.zone)
+                    .and_then(|z| z.position(at.entity))
+                    .is_none()
+                {
+                    failures.push(format!(
+                        "ghost: {:?} placed at a missing entity {:?}",
+                        p.id, at
+                    ));
+                }
+            }
+        }
+        // One live session per player.
+        let mut sessions_of: BTreeMap<PlayerId, u32> = BTreeMap::new();
+        for s in node.sessions() {
+            if let (Some(player), false) = (s.player(), s.is_closed()) {
+                *sessions_of.entry(player).or_default() += 1;
+            }
+            if s.outbound_bytes() > self.max_outbound {
+                failures.push(format!(
+                    "queue: {:?} holds {} bytes",
+                    s.conn(),
+                    s.outbound_bytes()
+                ));
+            }
+        }
+        for (player, n) in sessions_of {
+            if n > 1 {
+                failures.push(format!("duplicate: {player:?} has {n} sessions"));
+            }
+        }
+        for (i, p) in peers.iter().enumerate() {
+            if p.client.dropped_events() > 0 {
+                failures.push(format!("queue: bot {i} dropped client events"));
+            }
+        }
+        if settled {
+            self.check_liveness(node, peers, &mut failures);
+        }
+        for f in failures {
+            self.fail(now, f);
+        }
+    }
+
+    /// Entities that moved during the recorded history (NPCs keep wandering in
+    /// the liveness phase; their latest step may still be on its way).
+    fn recently_moved(&self) -> std::collections::BTreeSet<(ZoneId, EntityId)> {
+        let mut moving = std::collections::BTreeSet::new();
+        let Some((_, latest)) = self.history.back() else {
+            return moving;
+        };
+        for (_, snap) in &self.history {
+            for (key, pos) in snap {
+                if latest.get(key) != Some(pos) {
+                    moving.insert(*key);
+                }
+            }
+        }
+        moving
+    }
+
+    fn check_liveness(&self, node: &Node, peers: &[PeerView<'_>], failures: &mut Vec<String>) {
+        let moving = self.recently_moved();
+        for (i, p) in peers.iter().enumerate() {
+            if p.kind.is_hostile() || *p.client.state() != ClientState::InWorld {
+                continue;
+            }
+            let (Some(avatar), Some(player)) = (p.client.avatar(), p.client.player()) else {
+                continue;
+            };
+            let placed = node.player(player).and_then(|pl| pl.location);
+            if placed.map(|at| (at.zone, at.entity)) != Some((avatar.zone, avatar.entity)) {
+                failures.push(format!(
+                    "liveness: bot {i} thinks it is {:?} in {:?}; server says {placed:?}",
+                    avatar.entity, avatar.zone
+                ));
+                continue;
+            }
+            let Some(zone) = node.world().zone(avatar.zone) else {
+                continue;
+            };
+            let settled = |e: &EntityId| !moving.contains(&(avatar.zone, *e));
+            let truth: Vec<(EntityId, QPos)> = zone
+                .visible(avatar.entity)
+                .iter()
+                .filter(|e| settled(e))
+                .filter_map(|&e| zone.position(e).map(|pos| (e, QPos::from_pos(pos))))
+                .collect();
+            let seen: Vec<(EntityId, QPos)> = p
+                .client
+                .remotes()
+                .iter()
+                .filter(|(e, _)| settled(e))
+                .map(|(&e, r)| (e, r.pos))
+                .collect();
+            if seen != truth {
+                let missing = truth.iter().filter(|t| !seen.contains(t)).count();
+                let extra = seen.iter().filter(|s| !truth.contains(s)).count();
+                failures.push(format!(
+                    "liveness: bot {i} ({:?}) view differs from the server's: {missing} missing or stale, {extra} extra",
+                    p.kind
+                ));
+            }
+            if zone.position(avatar.entity) != Some(avatar.position()) {
+                failures.push(format!(
+                    "liveness: bot {i} predicts {:?}, server has {:?}",
+                    avatar.position(),
+                    zone.position(avatar.entity)
+                ));
+            }
+        }
+    }
+
+    /// At the end: hostile bots were stopped, honest ones never were.
+    pub fn final_checks(&mut self, peers: &[PeerView<'_>]) {
+        let failures: Vec<String> = peers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| verdict(i, p))
+            .collect();
+        for f in failures {
+            self.fail(Instant::ZERO, f);
+        }
+    }
+
+    /// Where `client` draws each remote now, against where it truly was at the
+    /// time being drawn; samples in millimetres.
+    pub fn sample_interpolation(&mut self, client: &mut Client, now: Instant) {
+        let (Some(render), Some(avatar)) = (client.render_time(now), client.avatar()) else {
+            return;
+        };
+        let zone = avatar.zone;
+        let ids: Vec<EntityId> = client.remotes().keys().take(8).copied().collect();
+        // The two recorded ticks around the render time.
+        let after = self.history.iter().position(|(t, _)| *t >= render);
+        let (a, b) = match after {
+            Some(0) | None => return,
+            Some(j) => (&self.history[j - 1], &self.history[j]),
+        };
+        for id in ids {
+            let (Some(&pa), Some(&pb)) = (a.1.get(&(zone, id)), b.1.get(&(zone, id))) else {
+                continue;
+            };
+            let Some(drawn) = client.draw_position(id, now) else {
+                continue;
+            };
+            let span = b.0.saturating_since(a.0).as_micros().max(1) as i64;
+            let into = render.saturating_since(a.0).as_micros() as i64;
+            let lerp = |x: i32, y: i32| x + ((y as i64 - x as i64) * into / span) as i32;
+            let truth = Vec2::new(
+                game_core::math::Fixed::from_raw(lerp(pa.x.raw(), pb.x.raw())),
+                game_core::math::Fixed::from_raw(lerp(pa.y.raw(), pb.y.raw())),
+            );
+            let err_raw = game_core::zone::movement::distance_raw(drawn, truth);
+            self.interp_error_mm.push((err_raw * 1000 / 256) as u64);
+        }
+    }
+
+    pub fn interpolation_error(&self) -> crate::report::Spread {
+        let mut v = self.interp_error_mm.clone();
+        crate::report::Spread::of(&mut v, 1000.0)
+    }
+}
+
+/// What is wrong with how bot `i` was treated, if anything.
+fn verdict(i: usize, p: &PeerView<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    let entered = p.client.avatar().is_some();
+    let cut = |pred: fn(&DisconnectReason) -> bool| p.disconnects.iter().any(pred);
+    match p.kind {
+        k if !k.is_hostile() => {
+            let bad = p.disconnects.iter().find(|r| {
+                matches!(
+                    r,
+                    DisconnectReason::RateLimited
+                        | DisconnectReason::ProtocolViolation(_)
+                        | DisconnectReason::Kicked { .. }
+                        | DisconnectReason::VersionMismatch { .. }
+                        | DisconnectReason::LoginRefused(_)
+                )
+            });
+            if let Some(r) = bad {
+                out.push(format!("honest bot {i} ({k:?}) disconnected: {r}"));
+            }
+            if p.corrections > 0 && p.worst_stall < FORGIVEN_STALL {
+                out.push(format!(
+                    "honest bot {i} ({k:?}) corrected {} times on a link that stalled at most {:?}",
+                    p.corrections, p.worst_stall
+                ));
+            }
+        }
+        Kind::SpeedHacker | Kind::Teleporter
+            if entered && p.corrections == 0 && p.disconnects.is_empty() =>
+        {
+            out.push(format!(
+                "hostile bot {i} ({:?}) was never corrected",
+                p.kind
+            ));
+        }
+        Kind::Flooder if entered && !cut(|r| *r == DisconnectReason::RateLimited) => {
+            out.push(format!(
+                "flooder bot {i} was not rate limited: {:?}",
+                p.disconnects
+            ));
+        }
+        Kind::Garbage
+            if entered && !cut(|r| matches!(r, DisconnectReason::ProtocolViolation(_))) =>
+        {
+            out.push(format!(
+                "garbage bot {i} was not cut off: {:?}",
+                p.disconnects
+            ));
+        }
+        // A slow reader is held to the queue bound; it is cut once its backlog
+        // passes the bound, which may take longer than a run.
+        _ => {}
+    }
+    out
+}
+
+fn isqrt_m(d_sq_raw: i64) -> i64 {
+    (d_sq_raw.max(0) as u64).isqrt() as i64 / 256
+}

@@ -1,0 +1,667 @@
+//! The deterministic simulator: the real node and thousands of real client
+//! machines, joined by modelled TCP links, in virtual time.
+//!
+//! A discrete-event loop: every delivery, timer and bot action is an event on
+//! one priority queue ordered by (time, sequence number), so simultaneous
+//! events have a total order and a run is a pure function of its seed. The
+//! seed chooses the fault plan, every link, every bot's policy and every random
+//! draw; the trace hash covers every byte that crosses a link. Invariants are
+//! checked as it runs; the last seconds are a liveness phase with no faults.
+
+mod faults;
+mod invariants;
+pub mod policy;
+
+pub use faults::{FaultMode, FaultPlan, HEAL};
+pub use invariants::Violation;
+
+use crate::behaviour::Atlas;
+use crate::netem::{Item, LinkParams, Pipe, Stall};
+use crate::report::{Percentiles, Spread, Tally};
+use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
+use game_core::ids::ConnId;
+use game_core::node::{Node, NodeConfig, Output};
+use game_core::protocol::{encode_frame, ClientMsg, DisconnectReason, MAX_CLIENT_PAYLOAD};
+use game_core::rng::{self, StreamKind};
+use game_core::time::{Duration, Instant};
+use invariants::Checker;
+use policy::{Act, Kind, Policy, ACT_EVERY};
+use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
+use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+/// How a run is set up.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub bots: usize,
+    pub seconds: u64,
+    pub seed: u64,
+    pub faults: FaultMode,
+    /// Percent of bots that are hostile.
+    pub hostile_pct: u32,
+    /// Observers checked against the AOI oracle per zone per check.
+    pub oracle_sample: usize,
+    pub node: NodeConfig,
+}
+
+impl SimConfig {
+    pub fn new(bots: usize, seconds: u64, seed: u64, faults: FaultMode) -> Self {
+        let mut node = NodeConfig::default();
+        node.max_sessions = (bots as u32 + 64).max(node.max_sessions);
+        node.max_players = node.max_sessions;
+        node.world.max_channels = (bots as u32 / 500 + 2).min(64) as u16;
+        node.world.zone.max_players = 500;
+        SimConfig {
+            bots,
+            seconds,
+            seed,
+            faults,
+            hostile_pct: 5,
+            oracle_sample: 16,
+            node,
+        }
+    }
+
+    /// The one command that reproduces this run.
+    pub fn repro(&self) -> String {
+        format!(
+            "SIM_SEED={} cargo run --release -p sim -- --bots {} --seconds {} --seed {} --faults {}",
+            self.seed, self.bots, self.seconds, self.seed, self.faults
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Ev {
+    Node,
+    Client(u32),
+    Up(u32),
+    Down(u32),
+    Act(u32),
+    Reconnect(u32),
+    Restart,
+    Check,
+}
+
+#[derive(Debug)]
+struct Peer {
+    client: Client,
+    policy: Policy,
+    params: LinkParams,
+    stalls: Vec<Stall>,
+    link_rng: ChaCha8Rng,
+    conn: Option<ConnId>,
+    /// The connection the items in each pipe belong to (the old one, while a
+    /// closed connection's last bytes are still in flight).
+    conn_for_up: Option<ConnId>,
+    conn_for_down: Option<ConnId>,
+    up: Pipe,
+    down: Pipe,
+    client_armed: Option<Instant>,
+    /// Reconnects after a drop (hostile bots give up).
+    reconnects: bool,
+    reconnect_pending: bool,
+    corrections: u64,
+    welcomes: u32,
+    resumes: u32,
+    disconnects: Vec<DisconnectReason>,
+    bytes_in: u64,
+}
+
+/// What a run found.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimReport {
+    pub trace_hash: String,
+    pub seed: u64,
+    pub bots: usize,
+    pub hostile_bots: usize,
+    pub sim_seconds: u64,
+    pub wall_seconds: f64,
+    pub bot_seconds_per_wall_second: f64,
+    pub speed_vs_real_time: f64,
+    pub faults: String,
+    pub events: u64,
+    pub ticks: u64,
+    pub tick_overruns: u64,
+    pub tick_wall_ms: Percentiles,
+    pub bytes_per_client_per_second: f64,
+    pub corrections_honest: u64,
+    pub corrections_hostile: u64,
+    pub disconnects: Tally,
+    pub invariant_violations: usize,
+    pub violations: Vec<String>,
+    /// Distance between where bots draw others and where they truly were.
+    pub interpolation_error_m: Spread,
+    pub repro: String,
+}
+
+/// FNV-1a, 64 bits: stable across Rust versions and platforms, unlike std's hasher.
+#[derive(Debug)]
+struct TraceHash(u64);
+
+impl TraceHash {
+    fn new() -> Self {
+        TraceHash(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 ^= x as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+}
+
+pub struct Simulator {
+    config: SimConfig,
+    plan: FaultPlan,
+    node: Node,
+    restarts: u64,
+    now: Instant,
+    end: Instant,
+    queue: BinaryHeap<Reverse<(Instant, u64, Ev)>>,
+    seq: u64,
+    node_armed: Option<Instant>,
+    peers: Vec<Peer>,
+    by_conn: BTreeMap<ConnId, u32>,
+    next_conn: u64,
+    atlas: Atlas,
+    trace: TraceHash,
+    checker: Checker,
+    events: u64,
+    tick_wall_us: Vec<u64>,
+    ticks_before_restart: u64,
+    overruns_before_restart: u64,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("now", &self.now)
+            .field("peers", &self.peers.len())
+            .finish()
+    }
+}
+
+/// The moment bots stop moving, so the liveness check sees settled positions.
+const STILL_BEFORE_END: u64 = 4;
+
+impl Simulator {
+    pub fn new(config: SimConfig) -> Self {
+        let plan = FaultPlan::choose(config.faults, config.seed, config.seconds);
+        let node =
+            Node::new(config.node.clone(), config.seed).expect("valid simulator node config");
+        let mut pick = rng::stream(config.seed, StreamKind::Bot, u64::MAX);
+        let mut sim = Simulator {
+            checker: Checker::new(&config),
+            end: Instant::from_micros(config.seconds * 1_000_000),
+            plan,
+            node,
+            restarts: 0,
+            now: Instant::ZERO,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            node_armed: None,
+            peers: Vec::with_capacity(config.bots),
+            by_conn: BTreeMap::new(),
+            next_conn: 0,
+            atlas: Atlas::samples(),
+            trace: TraceHash::new(),
+            events: 0,
+            tick_wall_us: Vec::new(),
+            ticks_before_restart: 0,
+            overruns_before_restart: 0,
+            config,
+        };
+        // Only the bots whose drawing is measured keep interpolation buffers.
+        let sample_every = (sim.config.bots / 32).max(1);
+        for i in 0..sim.config.bots {
+            let hostile = pick.next_u32() % 100 < sim.config.hostile_pct;
+            let kind = if hostile {
+                Kind::HOSTILE[(pick.next_u32() as usize) % Kind::HOSTILE.len()]
+            } else {
+                Kind::HONEST[(pick.next_u32() as usize) % Kind::HONEST.len()]
+            };
+            let (params, stalls, link_rng) =
+                sim.plan.link(sim.config.seed, i as u64, sim.config.seconds);
+            let policy_rng = rng::stream(sim.config.seed, StreamKind::Bot, i as u64 + (1 << 32));
+            let mut client_config = ClientConfig::new(format!("bot{i}"));
+            client_config.interpolate = i % sample_every == 0;
+            sim.peers.push(Peer {
+                client: Client::new(client_config),
+                policy: Policy::new(kind, sim.config.seed, i as u64, policy_rng),
+                params,
+                stalls,
+                link_rng,
+                conn: None,
+                conn_for_up: None,
+                conn_for_down: None,
+                up: Pipe::default(),
+                down: Pipe::default(),
+                client_armed: None,
+                reconnects: !hostile,
+                reconnect_pending: false,
+                corrections: 0,
+                welcomes: 0,
+                resumes: 0,
+                disconnects: Vec::new(),
+                bytes_in: 0,
+            });
+            // Staggered arrival over the first two seconds.
+            let at = Instant::from_micros(pick.next_u64() % 2_000_000);
+            sim.push(at, Ev::Reconnect(i as u32));
+            sim.push(at + ACT_EVERY, Ev::Act(i as u32));
+        }
+        for &at in &sim.plan.restarts.clone() {
+            sim.push(at, Ev::Restart);
+        }
+        sim.push(Instant::ZERO + invariants::CHECK_EVERY, Ev::Check);
+        sim
+    }
+
+    pub fn plan(&self) -> &FaultPlan {
+        &self.plan
+    }
+
+    fn push(&mut self, at: Instant, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq, ev)));
+    }
+
+    /// Runs to the end; `progress` is called now and then with the fraction done.
+    pub fn run(mut self, mut progress: impl FnMut(f64)) -> SimReport {
+        let wall = std::time::Instant::now();
+        let mut next_progress = Instant::ZERO;
+        while let Some(Reverse((at, _, ev))) = self.queue.pop() {
+            if at > self.end {
+                break;
+            }
+            self.now = at;
+            self.events += 1;
+            self.dispatch(ev);
+            if at >= next_progress {
+                next_progress = at + Duration::from_secs(1);
+                progress(at.as_micros() as f64 / self.end.as_micros().max(1) as f64);
+            }
+        }
+        self.now = self.end;
+        self.finish(wall.elapsed().as_secs_f64())
+    }
+
+    fn dispatch(&mut self, ev: Ev) {
+        match ev {
+            Ev::Node => {
+                self.node_armed = None;
+                let ticks = self.node.stats().ticks;
+                let start = std::time::Instant::now();
+                self.node.handle_timeout(self.now);
+                if self.node.stats().ticks != ticks {
+                    self.tick_wall_us.push(start.elapsed().as_micros() as u64);
+                    self.checker.after_tick(&self.node, self.now);
+                }
+                self.node_io();
+            }
+            Ev::Client(i) => {
+                let p = &mut self.peers[i as usize];
+                p.client_armed = None;
+                p.client.handle_timeout(self.now);
+                self.client_io(i);
+            }
+            Ev::Up(i) => self.deliver_up(i),
+            Ev::Down(i) => self.deliver_down(i),
+            Ev::Act(i) => self.act(i),
+            Ev::Reconnect(i) => self.reconnect(i),
+            Ev::Restart => self.restart(),
+            Ev::Check => {
+                let settled = self.now + Duration::from_secs(1) >= self.end;
+                let step = (self.config.bots / 32).max(1);
+                for p in self.peers.iter_mut().step_by(step) {
+                    if !p.policy.kind.is_hostile() {
+                        self.checker.sample_interpolation(&mut p.client, self.now);
+                    }
+                }
+                self.checker
+                    .check(&self.node, &peers_view(&self.peers), self.now, settled);
+                self.push(self.now + invariants::CHECK_EVERY, Ev::Check);
+            }
+        }
+    }
+}
+
+fn peers_view(peers: &[Peer]) -> Vec<invariants::PeerView<'_>> {
+    peers
+        .iter()
+        .map(|p| invariants::PeerView {
+            client: &p.client,
+            kind: p.policy.kind,
+            worst_stall: p.up.worst_stall.max(p.down.worst_stall),
+            corrections: p.corrections,
+            disconnects: &p.disconnects,
+        })
+        .collect()
+}
+
+impl Simulator {
+    fn arm_node(&mut self) {
+        if let Some(at) = self.node.poll_timeout() {
+            if self.node_armed.is_none_or(|armed| at < armed) {
+                self.node_armed = Some(at);
+                self.push(at.max(self.now), Ev::Node);
+            }
+        }
+    }
+
+    fn arm_client(&mut self, i: u32) {
+        let p = &self.peers[i as usize];
+        if let Some(at) = p.client.poll_timeout() {
+            if p.client_armed.is_none_or(|armed| at < armed) {
+                self.peers[i as usize].client_armed = Some(at);
+                self.push(at.max(self.now), Ev::Client(i));
+            }
+        }
+    }
+
+    /// Moves the node's outputs onto the links.
+    fn node_io(&mut self) {
+        while let Some(out) = self.node.poll_output() {
+            match out {
+                Output::Transmit { conn, bytes } => {
+                    self.trace.u64(conn.0);
+                    self.trace.bytes(&bytes);
+                    if let Some(&i) = self.by_conn.get(&conn) {
+                        self.send_down(i, Item::Bytes(bytes));
+                    }
+                }
+                Output::Close { conn, reason } => {
+                    self.trace.u64(conn.0);
+                    self.trace.bytes(reason.label().as_bytes());
+                    if let Some(i) = self.by_conn.remove(&conn) {
+                        self.send_down(i, Item::Fin);
+                    }
+                }
+                Output::Event(_) => {}
+            }
+        }
+        self.arm_node();
+    }
+
+    fn send_down(&mut self, i: u32, item: Item) {
+        let p = &mut self.peers[i as usize];
+        if let Some(at) = p
+            .down
+            .push(self.now, item, &p.params, &p.stalls, &mut p.link_rng)
+        {
+            self.push(at, Ev::Down(i));
+        }
+    }
+
+    fn send_up(&mut self, i: u32, item: Item) {
+        let p = &mut self.peers[i as usize];
+        if let Some(at) =
+            p.up.push(self.now, item, &p.params, &p.stalls, &mut p.link_rng)
+        {
+            self.push(at, Ev::Up(i));
+        }
+    }
+
+    /// After anything touched a client: its bytes onto the link, its events
+    /// into the tallies, a closed transport torn down.
+    fn client_io(&mut self, i: u32) {
+        if let Some(bytes) = self.peers[i as usize].client.poll_transmit() {
+            if self.peers[i as usize].conn.is_some() {
+                self.send_up(i, Item::Bytes(bytes));
+            }
+        }
+        let p = &mut self.peers[i as usize];
+        let mut closed = false;
+        while let Some(e) = p.client.poll_event() {
+            match e {
+                ClientEvent::Welcomed { resumed, .. } => {
+                    p.welcomes += 1;
+                    p.resumes += u32::from(resumed);
+                }
+                ClientEvent::Corrected { .. } => p.corrections += 1,
+                ClientEvent::Disconnected { reason } => {
+                    if reason != DisconnectReason::ClientQuit {
+                        p.disconnects.push(reason);
+                    }
+                    closed = true;
+                }
+                _ => {}
+            }
+        }
+        if closed || matches!(p.client.state(), ClientState::Disconnected { .. }) {
+            if let Some(conn) = p.conn.take() {
+                // The client closes its socket: the server hears the FIN after
+                // whatever was still in flight.
+                self.send_up(i, Item::Fin);
+                let _ = conn;
+            }
+            let p = &mut self.peers[i as usize];
+            if p.reconnects && !p.reconnect_pending {
+                p.reconnect_pending = true;
+                self.push(self.now + Duration::from_secs(1), Ev::Reconnect(i));
+            }
+        }
+        self.arm_client(i);
+    }
+
+    fn deliver_up(&mut self, i: u32) {
+        let conn = self.peers[i as usize].conn_for_up;
+        while let Some(item) = self.peers[i as usize].up.pop_due(self.now) {
+            let Some(conn) = conn else { continue };
+            match item {
+                Item::Bytes(b) => {
+                    self.trace.u64(conn.0 | (1 << 63));
+                    self.trace.bytes(&b);
+                    self.node.handle_bytes(self.now, conn, &b);
+                }
+                Item::Fin => self.node.handle_disconnect(self.now, conn),
+            }
+        }
+        if let Some(at) = self.peers[i as usize].up.next_at() {
+            self.push(at, Ev::Up(i));
+        }
+        self.node_io();
+    }
+
+    fn deliver_down(&mut self, i: u32) {
+        // A slow reader reads until it is in the world, then stops.
+        let p = &self.peers[i as usize];
+        let reading =
+            p.policy.kind != Kind::SlowReader || *p.client.state() != ClientState::InWorld;
+        if !reading {
+            // A client that never reads: the bytes stay in its receive buffer,
+            // and the server never hears they were taken.
+            return;
+        }
+        let conn = self.peers[i as usize].conn_for_down;
+        while let Some(item) = self.peers[i as usize].down.pop_due(self.now) {
+            let p = &mut self.peers[i as usize];
+            match item {
+                Item::Bytes(b) => {
+                    p.bytes_in += b.len() as u64;
+                    p.client.handle_bytes(self.now, &b);
+                    if let Some(conn) = conn {
+                        self.node.handle_flushed(conn, b.len());
+                        self.node.recycle(b);
+                    }
+                }
+                Item::Fin => p.client.handle_connection_lost(self.now),
+            }
+        }
+        if let Some(at) = self.peers[i as usize].down.next_at() {
+            self.push(at, Ev::Down(i));
+        }
+        self.client_io(i);
+        self.node_io();
+    }
+
+    fn act(&mut self, i: u32) {
+        let friend = {
+            let f = (i as usize + 1) % self.peers.len();
+            self.peers[f].client.avatar().map(|a| a.position())
+        };
+        let still = self.now + Duration::from_secs(STILL_BEFORE_END) >= self.end;
+        let p = &mut self.peers[i as usize];
+        let in_world = *p.client.state() == ClientState::InWorld;
+        let act = if in_world && !still {
+            p.policy.step(self.now, &mut p.client, &self.atlas, friend)
+        } else {
+            Act::None
+        };
+        let hostile_active = p.conn.is_some();
+        match act {
+            Act::None => {}
+            Act::Relog => {
+                p.client.goodbye();
+                p.reconnect_pending = true;
+                self.client_io(i);
+                self.push(self.now + Duration::from_secs(2), Ev::Reconnect(i));
+            }
+            Act::Drop => {
+                if let Some(conn) = p.conn.take() {
+                    // An abrupt reset: both ends learn at once.
+                    p.up.clear();
+                    p.down.clear();
+                    p.client.handle_connection_lost(self.now);
+                    self.by_conn.remove(&conn);
+                    self.node.handle_disconnect(self.now, conn);
+                    self.node_io();
+                    self.client_io(i);
+                }
+            }
+            Act::Raw(bytes) => {
+                if hostile_active {
+                    self.send_up(i, Item::Bytes(bytes));
+                }
+            }
+            Act::Flood(n) => {
+                if hostile_active {
+                    let mut bytes = Vec::new();
+                    for seq in 0..n {
+                        let ping = ClientMsg::Ping {
+                            seq,
+                            client_time_us: self.now.as_micros(),
+                        };
+                        let _ = encode_frame(&ping, MAX_CLIENT_PAYLOAD, &mut bytes);
+                    }
+                    self.send_up(i, Item::Bytes(bytes));
+                }
+            }
+        }
+        self.client_io(i);
+        self.push(self.now + ACT_EVERY, Ev::Act(i));
+    }
+
+    fn reconnect(&mut self, i: u32) {
+        let p = &mut self.peers[i as usize];
+        p.reconnect_pending = false;
+        if p.conn.is_some() {
+            return;
+        }
+        // Wait for the old connection's last bytes (a goodbye) to leave.
+        if let Some(at) = p.up.next_at() {
+            p.reconnect_pending = true;
+            self.push(at + Duration::from_millis(1), Ev::Reconnect(i));
+            return;
+        }
+        self.next_conn += 1;
+        let conn = ConnId(self.next_conn);
+        let p = &mut self.peers[i as usize];
+        p.conn = Some(conn);
+        p.conn_for_up = Some(conn);
+        p.conn_for_down = Some(conn);
+        p.down.clear();
+        self.by_conn.insert(conn, i);
+        self.node.handle_connect(self.now, conn);
+        self.peers[i as usize].client.connect(self.now);
+        self.node_io();
+        self.client_io(i);
+    }
+
+    fn restart(&mut self) {
+        self.restarts += 1;
+        let s = self.node.stats();
+        self.ticks_before_restart += s.ticks;
+        self.overruns_before_restart += s.tick_overruns;
+        self.node = Node::new(
+            self.config.node.clone(),
+            self.config.seed ^ (self.restarts << 48),
+        )
+        .expect("valid simulator node config");
+        self.node_armed = None;
+        self.by_conn.clear();
+        self.checker.on_restart();
+        for i in 0..self.peers.len() as u32 {
+            let p = &mut self.peers[i as usize];
+            p.up.clear();
+            p.down.clear();
+            p.conn_for_up = None;
+            p.conn_for_down = None;
+            if p.conn.take().is_some() {
+                p.client.handle_connection_lost(self.now);
+                self.client_io(i);
+            }
+        }
+    }
+
+    fn finish(mut self, wall_seconds: f64) -> SimReport {
+        let settled = true;
+        self.checker
+            .check(&self.node, &peers_view(&self.peers), self.now, settled);
+        self.checker.final_checks(&peers_view(&self.peers));
+        let mut disconnects = Tally::new();
+        for p in &self.peers {
+            for r in &p.disconnects {
+                *disconnects.entry(r.label().to_string()).or_default() += 1;
+            }
+        }
+        let hostile = |p: &&Peer| p.policy.kind.is_hostile();
+        let bytes: u64 = self.peers.iter().map(|p| p.bytes_in).sum();
+        let sim_seconds = self.config.seconds;
+        let bot_seconds = self.config.bots as f64 * sim_seconds as f64;
+        let stats = self.node.stats();
+        let mut tick_wall = self.tick_wall_us.clone();
+        let violations = self.checker.violations();
+        SimReport {
+            trace_hash: format!("{:016x}", self.trace.0),
+            seed: self.config.seed,
+            bots: self.config.bots,
+            hostile_bots: self.peers.iter().filter(hostile).count(),
+            sim_seconds,
+            wall_seconds,
+            bot_seconds_per_wall_second: bot_seconds / wall_seconds.max(1e-9),
+            speed_vs_real_time: sim_seconds as f64 / wall_seconds.max(1e-9),
+            faults: self.plan.to_string(),
+            events: self.events,
+            ticks: self.ticks_before_restart + stats.ticks,
+            tick_overruns: self.overruns_before_restart + stats.tick_overruns,
+            tick_wall_ms: Percentiles::of(&mut tick_wall),
+            bytes_per_client_per_second: bytes as f64 / bot_seconds.max(1.0),
+            corrections_honest: self
+                .peers
+                .iter()
+                .filter(|p| !hostile(p))
+                .map(|p| p.corrections)
+                .sum(),
+            corrections_hostile: self
+                .peers
+                .iter()
+                .filter(hostile)
+                .map(|p| p.corrections)
+                .sum(),
+            disconnects,
+            invariant_violations: violations.len(),
+            violations: violations.iter().take(20).map(|v| v.to_string()).collect(),
+            interpolation_error_m: self.checker.interpolation_error(),
+            repro: self.config.repro(),
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! What each simulated bot does: honest players and hostile ones, each a seeded
+//! policy on top of the client machine.
+
+use crate::behaviour::{Atlas, Wander};
+use game_core::client::Client;
+use game_core::math::{Fixed, Vec2};
+use game_core::time::{Duration, Instant};
+use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Kind {
+    // Honest.
+    Wander,
+    Follow,
+    Hotspot,
+    Idle,
+    Relog,
+    Dropper,
+    ChannelHopper,
+    PortalWalker,
+    // Hostile.
+    SpeedHacker,
+    Teleporter,
+    Flooder,
+    SlowReader,
+    Garbage,
+}
+
+impl Kind {
+    pub const HONEST: [Kind; 8] = [
+        Kind::Wander,
+        Kind::Follow,
+        Kind::Hotspot,
+        Kind::Idle,
+        Kind::Relog,
+        Kind::Dropper,
+        Kind::ChannelHopper,
+        Kind::PortalWalker,
+    ];
+    pub const HOSTILE: [Kind; 5] = [
+        Kind::SpeedHacker,
+        Kind::Teleporter,
+        Kind::Flooder,
+        Kind::SlowReader,
+        Kind::Garbage,
+    ];
+
+    pub fn is_hostile(self) -> bool {
+        Kind::HOSTILE.contains(&self)
+    }
+}
+
+/// What the driver should do besides moving.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Act {
+    None,
+    /// Say goodbye; log in again after a pause.
+    Relog,
+    /// Cut the transport abruptly; reconnect and resume.
+    Drop,
+    /// Send these bytes raw (the garbage sender).
+    Raw(Vec<u8>),
+    /// Send this many pings at once (the flooder).
+    Flood(u32),
+}
+
+#[derive(Debug)]
+pub struct Policy {
+    pub kind: Kind,
+    wander: Wander,
+    rng: ChaCha8Rng,
+    next_event: Instant,
+}
+
+/// How often a bot acts (moves, decides).
+pub const ACT_EVERY: Duration = Duration::from_millis(100);
+
+impl Policy {
+    pub fn new(kind: Kind, seed: u64, bot: u64, rng: ChaCha8Rng) -> Self {
+        Policy {
+            kind,
+            wander: Wander::new(seed, bot),
+            rng,
+            next_event: Instant::from_micros(15_000_000),
+        }
+    }
+
+    fn roll(&mut self, span_ms: u64) -> Duration {
+        Duration::from_millis(span_ms / 2 + self.rng.next_u64() % span_ms)
+    }
+
+    /// One step at `now`: moves the client as the policy wants and says what
+    /// else to do. `friend` is another bot's predicted position (for followers).
+    pub fn step(
+        &mut self,
+        now: Instant,
+        client: &mut Client,
+        atlas: &Atlas,
+        friend: Option<Vec2>,
+    ) -> Act {
+        let Some(avatar) = client.avatar() else {
+            return Act::None;
+        };
+        let pos = avatar.position();
+        let max = avatar.max_speed();
+        let map = atlas.get(&avatar.map).map(|m| m.as_ref());
+        let due = now >= self.next_event;
+        match self.kind {
+            Kind::Idle => {}
+            Kind::Wander | Kind::Relog | Kind::Dropper | Kind::ChannelHopper => {
+                let v = self.wander.velocity(now, pos, map, max, ACT_EVERY);
+                client.move_with(now, v);
+            }
+            Kind::Follow | Kind::Hotspot | Kind::PortalWalker => {
+                let target = match self.kind {
+                    Kind::Follow => friend,
+                    Kind::Hotspot => map.map(|m| m.spawn_point() + Vec2::from_ints(12, 8)),
+                    _ => map.and_then(|m| m.portals().first().map(|p| m.cell_center(p.cell))),
+                };
+                let v = target
+                    .and_then(|t| toward(pos, t, max, map, self.kind == Kind::PortalWalker))
+                    .unwrap_or_else(|| self.wander.velocity(now, pos, map, max, ACT_EVERY));
+                client.move_with(now, v);
+            }
+            Kind::SpeedHacker => {
+                // Three times the limit, in a straight line (turning at walls).
+                let v = self.wander.velocity(now, pos, map, max, ACT_EVERY);
+                let fast = Vec2::new(
+                    Fixed::from_raw(v.x.raw() * 3),
+                    Fixed::from_raw(v.y.raw() * 3),
+                );
+                if let Some(a) = client.avatar() {
+                    let us = ACT_EVERY.as_micros() as i64;
+                    let to = a.position()
+                        + Vec2::new(
+                            Fixed::from_raw((fast.x.raw() as i64 * us / 1_000_000) as i32),
+                            Fixed::from_raw((fast.y.raw() as i64 * us / 1_000_000) as i32),
+                        );
+                    client.claim_position(now, to);
+                }
+            }
+            Kind::Teleporter => {
+                if due {
+                    self.next_event = now + self.roll(2_000);
+                    let jump = Vec2::from_ints(15 + (self.rng.next_u32() % 10) as i32, 0);
+                    client.claim_position(now, pos + jump);
+                }
+            }
+            Kind::Flooder => {
+                // From its first event on, 40 pings every step: 400 a second.
+                if due {
+                    return Act::Flood(40);
+                }
+            }
+            Kind::SlowReader => {
+                let v = self.wander.velocity(now, pos, map, max, ACT_EVERY);
+                client.move_with(now, v);
+            }
+            Kind::Garbage => {
+                // From its first event on, a frame of junk every step.
+                if due {
+                    let mut junk = vec![0u8; 16];
+                    junk[..4].copy_from_slice(&12u32.to_le_bytes());
+                    for b in &mut junk[4..] {
+                        *b = 0xff;
+                    }
+                    return Act::Raw(junk);
+                }
+            }
+        }
+        if due {
+            self.next_event = now + self.roll(30_000);
+            match self.kind {
+                Kind::Relog => return Act::Relog,
+                Kind::Dropper => return Act::Drop,
+                Kind::ChannelHopper => {
+                    let channel = (self.rng.next_u32() % 2) as u16;
+                    client.switch_channel(channel);
+                }
+                _ => {}
+            }
+        }
+        Act::None
+    }
+}
+
+/// Velocity from `pos` toward `target` at 70% of the limit, or `None` when the
+/// way is blocked (or already there). Portal walkers may step onto the portal.
+fn toward(
+    pos: Vec2,
+    target: Vec2,
+    max: Fixed,
+    map: Option<&game_core::zone::Map>,
+    portal_ok: bool,
+) -> Option<Vec2> {
+    let d = target - pos;
+    let len = (d.length_squared_raw() as u64).isqrt() as i64;
+    if len < 256 {
+        return None;
+    }
+    let s = max.raw() as i64 * 70 / 100;
+    let v = Vec2::new(
+        Fixed::from_raw((d.x.raw() as i64 * s / len) as i32),
+        Fixed::from_raw((d.y.raw() as i64 * s / len) as i32),
+    );
+    let ahead = pos
+        + Vec2::new(
+            Fixed::from_raw((v.x.raw() as i64 * 3 / 10) as i32),
+            Fixed::from_raw((v.y.raw() as i64 * 3 / 10) as i32),
+        );
+    let clear = map.is_none_or(|m| {
+        m.segment_walkable(pos, ahead) && (portal_ok || m.portal_at(ahead).is_none())
+    });
+    clear.then_some(v)
+}
