@@ -782,7 +782,7 @@ impl Node {
         if needs_close {
             slot.close_handled = true;
         }
-        self.set_timer(TimerKey::Session(conn), deadline);
+        self.arm_session_timer(conn, deadline);
         if let (true, Some(reason)) = (needs_close, closed) {
             self.on_session_closed(now, conn, reason);
         }
@@ -837,6 +837,18 @@ impl Node {
             self.sessions.remove(&conn);
             self.set_timer(TimerKey::Session(conn), None);
             self.outputs.push_back(Output::Close { conn, reason });
+        }
+    }
+
+    /// Session deadlines mostly move later (every message pushes the idle
+    /// deadline back), so an armed earlier entry is kept: when it fires, the
+    /// session finds nothing due and the entry moves to the real deadline. One
+    /// early wake-up per idle period instead of a timer-table update per message.
+    fn arm_session_timer(&mut self, conn: ConnId, at: Option<Instant>) {
+        let key = TimerKey::Session(conn);
+        match (self.timer_of.get(&key), at) {
+            (Some(&armed), Some(at)) if armed <= at => {}
+            _ => self.set_timer(key, at),
         }
     }
 

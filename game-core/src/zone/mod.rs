@@ -52,6 +52,8 @@ pub struct ZoneConfig {
     pub max_inputs_per_tick: u32,
     /// NPC walking speed, metres per second.
     pub npc_speed_m: i32,
+    /// New arrivals are scattered up to this far from the map's spawn point.
+    pub spawn_spread_m: i32,
     pub movement: MovementRules,
 }
 
@@ -64,6 +66,7 @@ impl Default for ZoneConfig {
             update_budget: 64,
             max_inputs_per_tick: 8,
             npc_speed_m: 2,
+            spawn_spread_m: 10,
             movement: MovementRules::default(),
         }
     }
@@ -82,9 +85,6 @@ impl ZoneConfig {
         self.movement.validate()
     }
 }
-
-/// How far from the map's spawn point new arrivals are scattered, in metres.
-const SPAWN_SPREAD_M: i32 = 10;
 
 /// A player asking to leave through a portal, for the node to carry out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -325,14 +325,14 @@ impl Zone {
         self.insert(EntityKind::Player, pos, Some(part), None)
     }
 
-    /// A walkable spot within `SPAWN_SPREAD_M` of the map's spawn point, reachable
+    /// A walkable spot within `spawn_spread_m` of the map's spawn point, reachable
     /// from it in a straight line, so arrivals do not all stack on one point.
     fn spawn_spot(&mut self) -> Vec2 {
         let base = self.map.spawn_point();
-        let span = (2 * SPAWN_SPREAD_M * 256 + 1) as u32;
+        let spread = self.config.spawn_spread_m.max(0);
+        let span = (2 * spread * 256 + 1) as u32;
         for _ in 0..8 {
-            let mut offset =
-                || Fixed::from_raw((self.rng.next_u32() % span) as i32 - SPAWN_SPREAD_M * 256);
+            let mut offset = || Fixed::from_raw((self.rng.next_u32() % span) as i32 - spread * 256);
             let spot = base + Vec2::new(offset(), offset());
             if self.map.is_walkable(spot)
                 && self.map.segment_walkable(base, spot)

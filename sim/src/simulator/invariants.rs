@@ -24,6 +24,8 @@ use std::fmt;
 pub const CHECK_EVERY: Duration = Duration::from_millis(250);
 /// Run the AOI oracle after every this many ticks.
 const ORACLE_EVERY_TICKS: u64 = 5;
+/// Run the speed check after every this many ticks.
+const SPEED_EVERY_TICKS: u64 = 5;
 /// Speed is checked over windows up to this long.
 const SPEED_WINDOW: Duration = Duration::from_secs(2);
 /// Links that stalled this long may see honest moves judged too fast.
@@ -49,10 +51,17 @@ pub struct PeerView<'a> {
     pub worst_stall: Duration,
     pub corrections: u64,
     pub disconnects: &'a [DisconnectReason],
+    pub misbehaved: bool,
 }
 
-/// Every entity's position at one tick.
-type Snapshot = BTreeMap<(ZoneId, EntityId), Vec2>;
+/// Every entity's position at one tick, sorted by (zone, entity).
+type Snapshot = Vec<((ZoneId, EntityId), Vec2)>;
+
+fn lookup(s: &Snapshot, key: (ZoneId, EntityId)) -> Option<Vec2> {
+    s.binary_search_by_key(&key, |&(k, _)| k)
+        .ok()
+        .map(|i| s[i].1)
+}
 
 #[derive(Debug)]
 pub struct Checker {
@@ -108,11 +117,13 @@ impl Checker {
     /// Right after a tick, when interest and positions are consistent.
     pub fn after_tick(&mut self, node: &Node, now: Instant) {
         self.ticks += 1;
-        self.check_speed(node, now);
-        let mut snapshot = BTreeMap::new();
+        if self.ticks % SPEED_EVERY_TICKS == 0 {
+            self.check_speed(node, now);
+        }
+        let mut snapshot = Vec::with_capacity(self.history.back().map_or(0, |(_, s)| s.len()));
         for zone in node.world().zones() {
             for (id, _, pos) in zone.entities() {
-                snapshot.insert((zone.id(), id), pos);
+                snapshot.push(((zone.id(), id), pos));
             }
         }
         self.history.push_back((now, snapshot));
@@ -278,9 +289,9 @@ impl Checker {
             return moving;
         };
         for (_, snap) in &self.history {
-            for (key, pos) in snap {
-                if latest.get(key) != Some(pos) {
-                    moving.insert(*key);
+            for &(key, pos) in snap {
+                if lookup(latest, key) != Some(pos) {
+                    moving.insert(key);
                 }
             }
         }
@@ -366,7 +377,7 @@ impl Checker {
             Some(j) => (&self.history[j - 1], &self.history[j]),
         };
         for id in ids {
-            let (Some(&pa), Some(&pb)) = (a.1.get(&(zone, id)), b.1.get(&(zone, id))) else {
+            let (Some(pa), Some(pb)) = (lookup(&a.1, (zone, id)), lookup(&b.1, (zone, id))) else {
                 continue;
             };
             let Some(drawn) = client.draw_position(id, now) else {
@@ -393,7 +404,8 @@ impl Checker {
 /// What is wrong with how bot `i` was treated, if anything.
 fn verdict(i: usize, p: &PeerView<'_>) -> Vec<String> {
     let mut out = Vec::new();
-    let entered = p.client.avatar().is_some();
+    // Judged only once it has misbehaved, in the world.
+    let entered = p.client.avatar().is_some() && p.misbehaved;
     let cut = |pred: fn(&DisconnectReason) -> bool| p.disconnects.iter().any(pred);
     match p.kind {
         k if !k.is_hostile() => {

@@ -53,6 +53,9 @@ impl SimConfig {
         node.max_players = node.max_sessions;
         node.world.max_channels = (bots as u32 / 500 + 2).min(64) as u16;
         node.world.zone.max_players = 500;
+        // Arrivals spread over the map, as if it had many spawn points: a
+        // thousand bots on one spot would measure the crowd, not the server.
+        node.world.zone.spawn_spread_m = 120;
         SimConfig {
             bots,
             seconds,
@@ -343,6 +346,7 @@ fn peers_view(peers: &[Peer]) -> Vec<invariants::PeerView<'_>> {
             worst_stall: p.up.worst_stall.max(p.down.worst_stall),
             corrections: p.corrections,
             disconnects: &p.disconnects,
+            misbehaved: p.policy.misbehaved,
         })
         .collect()
 }

@@ -72,6 +72,8 @@ pub struct Policy {
     wander: Wander,
     rng: ChaCha8Rng,
     next_event: Instant,
+    /// A hostile bot has done its hostile thing at least once.
+    pub misbehaved: bool,
 }
 
 /// How often a bot acts (moves, decides).
@@ -79,11 +81,21 @@ pub const ACT_EVERY: Duration = Duration::from_millis(100);
 
 impl Policy {
     pub fn new(kind: Kind, seed: u64, bot: u64, rng: ChaCha8Rng) -> Self {
+        // Hostile bots start early, so short runs judge them too; honest
+        // events (relogs, drops, channel hops) come later and rarer.
+        let first = if kind.is_hostile() {
+            3_000_000
+        } else {
+            15_000_000
+        };
+        let mut rng = rng;
+        let first = Instant::from_micros(first + rng.next_u64() % 2_000_000);
         Policy {
             kind,
             wander: Wander::new(seed, bot),
             rng,
-            next_event: Instant::from_micros(15_000_000),
+            next_event: first,
+            misbehaved: false,
         }
     }
 
@@ -107,6 +119,9 @@ impl Policy {
         let max = avatar.max_speed();
         let map = atlas.get(&avatar.map).map(|m| m.as_ref());
         let due = now >= self.next_event;
+        if self.kind.is_hostile() && (due || self.kind == Kind::SpeedHacker) {
+            self.misbehaved = true;
+        }
         match self.kind {
             Kind::Idle => {}
             Kind::Wander | Kind::Relog | Kind::Dropper | Kind::ChannelHopper => {
