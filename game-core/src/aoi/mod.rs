@@ -264,6 +264,14 @@ impl Aoi {
         }
     }
 
+    /// Whether `id` was inserted or moved since the last [`Aoi::update`], so its
+    /// visibility is not decided yet.
+    pub fn is_pending(&self, id: EntityId) -> bool {
+        self.index
+            .get(&id)
+            .is_some_and(|&s| self.slots[s as usize].dirty)
+    }
+
     /// Adds an entity; it sees and is seen from the next [`Aoi::update`].
     ///
     /// Panics in debug builds if `id` is present, or was removed since the last

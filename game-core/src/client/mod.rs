@@ -225,6 +225,11 @@ impl Client {
         }
     }
 
+    /// When the last complete message from the server arrived.
+    pub fn last_heard(&self) -> Instant {
+        self.last_heard
+    }
+
     /// The server time remote entities are drawn at, at local time `now` (the
     /// arrival clock minus the interpolation delay), once an update has arrived.
     pub fn render_time(&self, now: Instant) -> Option<Instant> {

@@ -262,6 +262,12 @@ impl Zone {
         Some(self.bodies[slot as usize].pos)
     }
 
+    /// Whether `entity` arrived or moved since the last tick, so who sees it is
+    /// decided at the next one (a transfer lands between ticks).
+    pub fn interest_pending(&self, entity: EntityId) -> bool {
+        self.aoi.is_pending(entity)
+    }
+
     /// Entities `entity` can see, sorted.
     pub fn visible(&self, entity: EntityId) -> &[EntityId] {
         self.aoi.visible(entity)

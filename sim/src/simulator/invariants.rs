@@ -147,10 +147,18 @@ impl Checker {
                 .map(|(id, _, _)| id)
                 .collect();
             let step = (players.len() / self.oracle_sample.max(1)).max(1);
+            // Arrivals after the tick (transfers) are decided at the next one.
+            let pending = |e: EntityId| zone.interest_pending(e);
             for &o in players.iter().step_by(step) {
+                if pending(o) {
+                    continue;
+                }
                 let Some(op) = zone.position(o) else { continue };
                 let visible = zone.visible(o);
                 for &(e, p) in &all {
+                    if pending(e) {
+                        continue;
+                    }
                     let d = (p - op).length_squared_raw();
                     let seen = visible.binary_search(&e).is_ok();
                     if e != o && d <= self.radius_sq && !seen {
@@ -368,6 +376,11 @@ impl Checker {
         let (Some(render), Some(avatar)) = (client.render_time(now), client.avatar()) else {
             return;
         };
+        // A connection that has gone quiet (a partition) shows a frozen world:
+        // that is the network's doing, not the interpolation's.
+        if now.saturating_since(client.last_heard()) > Duration::from_millis(500) {
+            return;
+        }
         let zone = avatar.zone;
         let ids: Vec<EntityId> = client.remotes().keys().take(8).copied().collect();
         // The two recorded ticks around the render time.
