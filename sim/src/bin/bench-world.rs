@@ -446,14 +446,19 @@ fn main() {
         "scenario", "visible", "ours", "json", "postcard full", "vs json"
     );
     for r in &results.bandwidth {
+        let ratio = if r.ours_bytes_per_s < 1.0 {
+            "all".to_string()
+        } else {
+            format!("{:.1}x", r.json_bytes_per_s / r.ours_bytes_per_s)
+        };
         println!(
-            "{:<22} {:>8.1} {:>10.0} {:>10.0} {:>15.0} {:>9.1}x",
+            "{:<22} {:>8.1} {:>10.0} {:>10.0} {:>15.0} {:>10}",
             r.scenario,
             r.avg_visible,
             r.ours_bytes_per_s,
             r.json_bytes_per_s,
             r.postcard_full_bytes_per_s,
-            r.json_bytes_per_s / r.ours_bytes_per_s.max(1e-9)
+            ratio
         );
     }
     if let Some(path) = args.json {

@@ -127,7 +127,9 @@ async fn run(args: &Args) -> Report {
             Behaviour::wander(args.seed, i as u64, Arc::clone(&atlas))
         };
         let addr = args.addr;
-        let config = ClientConfig::new(format!("{}{i}", args.name_prefix));
+        let mut config = ClientConfig::new(format!("{}{i}", args.name_prefix));
+        // Bots draw nothing: no interpolation buffers.
+        config.interpolate = false;
         let start = epoch + gap * i as u32;
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep_until(start).await;
