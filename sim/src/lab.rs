@@ -1,10 +1,12 @@
 //! A laboratory: the real node and client machines joined by simulated links, in
-//! virtual time, with no IO at all. Each link is an ordered byte stream (as TCP
-//! delivers) with a latency and jitter per write; time jumps from one event to
-//! the next, so a minute of play costs milliseconds.
+//! virtual time, with no IO at all. Each link is the simulator's TCP model
+//! (`sim::netem`) without stalls; time jumps from one event to the next, so a
+//! minute of play costs milliseconds.
 //!
-//! Tests and scenario snapshots drive it directly; the simulator builds on it.
+//! Tests and scenario snapshots script it directly; the simulator
+//! (`sim::simulator`) runs thousands of seeded bots on the same parts.
 
+use crate::netem::{Item, LinkParams, Pipe};
 use game_core::client::{Client, ClientConfig, ClientEvent};
 use game_core::ids::{ConnId, EntityId, PlayerId};
 use game_core::math::Vec2;
@@ -12,48 +14,17 @@ use game_core::node::{Node, NodeConfig, Output};
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
 use rand_chacha::ChaCha8Rng;
-use rand_core::RngCore;
-use std::collections::VecDeque;
 
-/// One direction of a link.
-#[derive(Debug, Default)]
-struct Pipe {
-    /// (delivery time, bytes), in order: a later write never overtakes.
-    queue: VecDeque<(Instant, Vec<u8>)>,
-}
+/// The link of a lab peer: the simulator's link model, without stalls.
+pub type LinkSpec = LinkParams;
 
-impl Pipe {
-    fn push(&mut self, now: Instant, delay: Duration, bytes: Vec<u8>) {
-        let at = (now + delay).max(self.queue.back().map_or(Instant::ZERO, |&(t, _)| t));
-        self.queue.push_back((at, bytes));
-    }
-
-    fn next_at(&self) -> Option<Instant> {
-        self.queue.front().map(|&(t, _)| t)
-    }
-
-    fn pop_due(&mut self, now: Instant) -> Option<Vec<u8>> {
-        if self.next_at()? <= now {
-            self.queue.pop_front().map(|(_, b)| b)
-        } else {
-            None
-        }
-    }
-}
-
-/// Latency of one link: each write is delayed by `base` plus up to `jitter`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LinkSpec {
-    pub base: Duration,
-    pub jitter: Duration,
-}
-
-impl LinkSpec {
-    pub const INSTANT: LinkSpec = LinkSpec {
-        base: Duration::ZERO,
-        jitter: Duration::ZERO,
-    };
-}
+/// A link that delivers at once.
+pub const INSTANT: LinkParams = LinkParams {
+    latency_ms: 0,
+    jitter_ms: 0,
+    loss_per_10k: 0,
+    bandwidth: 0,
+};
 
 /// A simulated player: a client machine, its link, and what it heard.
 #[derive(Debug)]
@@ -157,26 +128,16 @@ impl Lab {
         Some(self.peers[i].client.avatar()?.entity)
     }
 
-    fn delay(&mut self, link: LinkSpec) -> Duration {
-        let j = link.jitter.as_micros();
-        let extra = if j == 0 {
-            0
-        } else {
-            self.rng.next_u64() % (j + 1)
-        };
-        link.base + Duration::from_micros(extra)
-    }
-
     /// Moves every due byte across the links until nothing more is due now.
     pub fn pump(&mut self) {
         loop {
             let mut moved = false;
             for i in 0..self.peers.len() {
                 if let Some(bytes) = self.peers[i].client.poll_transmit() {
-                    let d = self.delay(self.peers[i].link);
-                    self.peers[i].up.push(self.now, d, bytes);
+                    let p = &mut self.peers[i];
+                    p.up.push(self.now, Item::Bytes(bytes), &p.link, &[], &mut self.rng);
                 }
-                while let Some(bytes) = self.peers[i].up.pop_due(self.now) {
+                while let Some(Item::Bytes(bytes)) = self.peers[i].up.pop_due(self.now) {
                     if let Some(conn) = self.peers[i].conn {
                         self.node.handle_bytes(self.now, conn, &bytes);
                         moved = true;
@@ -191,8 +152,9 @@ impl Lab {
                             if self.record_frames {
                                 self.frames.push((self.now, i, bytes.clone()));
                             }
-                            let d = self.delay(self.peers[i].link);
-                            self.peers[i].down.push(self.now, d, bytes);
+                            let p = &mut self.peers[i];
+                            p.down
+                                .push(self.now, Item::Bytes(bytes), &p.link, &[], &mut self.rng);
                         }
                     }
                     Output::Close { conn, .. } => {
@@ -204,7 +166,7 @@ impl Lab {
                 }
             }
             for p in &mut self.peers {
-                while let Some(bytes) = p.down.pop_due(self.now) {
+                while let Some(Item::Bytes(bytes)) = p.down.pop_due(self.now) {
                     p.client.handle_bytes(self.now, &bytes);
                     moved = true;
                 }

@@ -7,7 +7,7 @@ use game_core::math::{Fixed, Vec2};
 use game_core::node::NodeConfig;
 use game_core::protocol::{FrameDecoder, ServerMsg, MAX_SERVER_PAYLOAD};
 use game_core::time::{Duration, Instant};
-use sim::lab::{Lab, LinkSpec};
+use sim::lab::{Lab, INSTANT};
 use std::fmt::Write;
 
 fn secs_f(s: f64) -> Instant {
@@ -78,10 +78,7 @@ fn walking_past_each_other_through_the_view_edge() {
     let mut lab = Lab::new(small_view(), 1);
     lab.record_frames = true;
     let names = ["ann", "bob", "cid"];
-    let ids: Vec<usize> = names
-        .iter()
-        .map(|n| lab.join(n, LinkSpec::INSTANT))
-        .collect();
+    let ids: Vec<usize> = names.iter().map(|n| lab.join(n, INSTANT)).collect();
     let (bob, cid) = (ids[1], ids[2]);
     for (i, x) in [(ids[0], 81), (bob, 83), (cid, 81)] {
         lab.place(i, Vec2::from_ints(x, 121));
@@ -116,10 +113,7 @@ fn a_speed_hacker_is_corrected() {
     let mut lab = Lab::new(small_view(), 2);
     lab.record_frames = true;
     let names = ["ann", "hax"];
-    let ids: Vec<usize> = names
-        .iter()
-        .map(|n| lab.join(n, LinkSpec::INSTANT))
-        .collect();
+    let ids: Vec<usize> = names.iter().map(|n| lab.join(n, INSTANT)).collect();
     let hax = ids[1];
     lab.place(ids[0], Vec2::from_ints(81, 121));
     lab.place(hax, Vec2::from_ints(84, 121));
@@ -148,10 +142,7 @@ fn a_dropped_player_reconnects_and_resumes() {
     let mut lab = Lab::new(small_view(), 3);
     lab.record_frames = true;
     let names = ["dee", "eve"];
-    let ids: Vec<usize> = names
-        .iter()
-        .map(|n| lab.join(n, LinkSpec::INSTANT))
-        .collect();
+    let ids: Vec<usize> = names.iter().map(|n| lab.join(n, INSTANT)).collect();
     lab.place(ids[0], Vec2::from_ints(81, 121));
     lab.place(ids[1], Vec2::from_ints(84, 121));
     lab.run(secs_f(1.0), Duration::from_millis(50), |_| {});

@@ -9,8 +9,10 @@ use game_core::time::{Duration, Instant};
 use sim::lab::{Lab, LinkSpec};
 
 const JITTERY: LinkSpec = LinkSpec {
-    base: Duration::from_millis(40),
-    jitter: Duration::from_millis(30),
+    latency_ms: 40,
+    jitter_ms: 30,
+    loss_per_10k: 0,
+    bandwidth: 0,
 };
 
 fn secs(s: u64) -> Instant {
