@@ -171,6 +171,8 @@ async fn drive<S: AsyncRead + AsyncWrite>(
             .map(|at| tokio_deadline(now(), at))
             .unwrap_or(until);
         tokio::select! {
+            // Fixed order, so a turmoil replay is the same whatever is ready.
+            biased;
             _ = tokio::time::sleep_until(until) => {
                 outcome.connected_at_end = *client.state() == ClientState::InWorld;
                 client.goodbye();
