@@ -30,6 +30,7 @@ pub mod math;
 pub mod node;
 pub mod protocol;
 pub mod rng;
+mod room;
 pub mod session;
 pub mod time;
 pub mod zone;

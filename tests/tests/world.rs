@@ -156,6 +156,10 @@ fn bots_that_know_the_map_are_never_corrected() {
             .find(|z| z.id() == avatar.zone)
             .unwrap();
         let seen: Vec<_> = lab.peers[b].client.remotes().keys().copied().collect();
-        assert_eq!(seen, zone.visible(avatar.entity).to_vec(), "bot {b}");
+        assert_eq!(
+            seen,
+            zone.visible(avatar.entity).collect::<Vec<_>>(),
+            "bot {b}"
+        );
     }
 }

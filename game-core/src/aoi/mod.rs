@@ -1,23 +1,28 @@
 //! Area of interest: which entities see which, on a uniform grid, with hysteresis.
 //!
 //! Owns: one position and one sorted visible list per entity, and the grid buckets.
+//! Entity ids index its tables directly (ids are meant to be dense, like a zone's
+//! slot numbers), so a lookup is an index, not a search.
 //! May not touch: anything else. It knows no zone, session or protocol; the caller
 //! feeds positions in and takes [`AoiEvent`]s out, and no clock, randomness or IO.
 //!
-//! Algorithm: a dense grid with cells of `radius + margin`, so everything within
-//! that distance of an entity lies in the 3x3 cells around it. `insert`/`move_to`
-//! put the entity in its cell at once and mark it changed, so positions and cells
-//! are final before `update` looks at any pair. `update` drops removed entities (a
-//! `Leave` to each observer), then, for each changed entity, checks its visible
-//! list (leave at `d > radius + margin`, wherever the other one is) and the 3x3
-//! candidates (enter at `d <= radius`). Deciding a pair is idempotent, so a pair of
-//! two changed entities comes out the same whichever is processed first. Cost
-//! follows the changed entities and their neighbours, never all pairs; nothing is
-//! allocated once buffers have grown.
+//! Algorithm: a dense grid with cells as wide as the radius, so everything within
+//! the radius of an entity lies in the 3x3 cells around it. (Cells only serve
+//! entering, at the radius; leaving is checked on the visible lists. Smaller
+//! cells scan a little less area but visit more cells: measured, no faster.)
+//! `insert`/`move_to` put the entity in its cell at once and mark it changed, so
+//! positions and cells are final before `update` looks at any pair. `update`
+//! drops removed entities (a `Leave` to each observer), then, for each changed
+//! entity, checks its visible list (leave at `d > radius + margin`, wherever the
+//! other one is) and the nearby cells' entities (enter at `d <= radius`).
+//! Deciding a pair is idempotent, so a pair of two changed entities comes out the
+//! same whichever is processed first. Cost follows the changed entities and
+//! their neighbours, never all pairs; nothing is allocated once buffers have
+//! grown (see `crate::room`).
 
 use crate::ids::EntityId;
 use crate::math::{Fixed, Vec2};
-use std::collections::BTreeMap;
+use crate::room::HighWater;
 
 /// Visibility radius and hysteresis margin (both in metres, non-negative).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +79,7 @@ impl AoiEvent {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
-    /// On the free list.
+    /// No entity has this id.
     Free,
     Live,
     /// Removed by the API; its observers hear of it at the next `update`.
@@ -91,14 +96,21 @@ struct Entry {
 
 #[derive(Debug)]
 struct Slot {
-    id: EntityId,
     cell: u32,
     state: State,
     /// In `Aoi::dirty`.
     dirty: bool,
-    /// Sorted ascending; `visible_slots[i]` is the slot of `visible[i]`.
-    visible: Vec<EntityId>,
-    visible_slots: Vec<u32>,
+    /// The slots (ids) this one sees, sorted ascending.
+    visible: Vec<u32>,
+}
+
+impl Slot {
+    const FREE: Slot = Slot {
+        cell: 0,
+        state: State::Free,
+        dirty: false,
+        visible: Vec::new(),
+    };
 }
 
 /// Interest management for one space: see the module documentation.
@@ -119,15 +131,18 @@ pub struct Aoi {
     cells_y: u32,
     /// Row-major, `cells_x * cells_y`.
     cells: Vec<Vec<Entry>>,
+    /// By id.
     slots: Vec<Slot>,
+    live: usize,
     /// Positions by slot, apart from the rest so candidate scans stay in cache.
     pos: Vec<Vec2>,
     /// Per slot: equals `stamp` while that slot is in the visible list of the
     /// entity being refreshed.
     seen: Vec<u32>,
     stamp: u32,
-    free: Vec<u32>,
-    index: BTreeMap<EntityId, u32>,
+    /// Cells on each side of an entity's own that can hold something within the
+    /// radius.
+    rings: u32,
     /// Slots inserted or moved since the last update (each once).
     dirty: Vec<u32>,
     /// Slots removed since the last update.
@@ -137,11 +152,17 @@ pub struct Aoi {
     /// Scratch for one entity's entering partners.
     candidates: Vec<u32>,
     checks: usize,
+    /// The longest visible list and the fullest cell so far.
+    widest: HighWater,
+    fullest: HighWater,
 }
 
-/// Refuses grids that would need more cells than this (a radius far too small for
-/// the bounds); the grid is dense.
+/// The grid is dense: cells are made larger than half the radius when the
+/// bounds would otherwise need more than this many.
 const MAX_CELLS: i64 = 1 << 22;
+
+/// Ids index a table: they must be below this.
+pub const MAX_ID: u64 = 1 << 24;
 
 fn dist_sq(a: Vec2, b: Vec2) -> u64 {
     // Differences of two i32 fit in 33 bits, so each square fits in a u64; only
@@ -190,42 +211,44 @@ impl Aoi {
     /// Grid covering [min, max] (positions outside are clamped into the edge cells
     /// for bucketing; distances still use true positions).
     ///
-    /// Panics if `radius` or `margin` is negative, if `min > max` on an axis, or if
-    /// the grid would exceed 2^22 cells.
+    /// Panics if `radius` or `margin` is negative, or if `min > max` on an axis.
     pub fn new(config: AoiConfig, min: Vec2, max: Vec2) -> Self {
         assert!(config.radius >= Fixed::ZERO, "negative AOI radius");
         assert!(config.margin >= Fixed::ZERO, "negative AOI margin");
         assert!(min.x <= max.x && min.y <= max.y, "AOI bounds min > max");
         let r = config.radius.raw() as i64;
         let rm = r + config.margin.raw() as i64;
-        let cell_size = rm.max(1);
-        let span = |lo: Fixed, hi: Fixed| (hi.raw() as i64 - lo.raw() as i64) / cell_size + 1;
-        let (nx, ny) = (span(min.x, max.x), span(min.y, max.y));
-        assert!(
-            nx.saturating_mul(ny) <= MAX_CELLS,
-            "AOI grid of {nx}x{ny} cells is too large: raise radius + margin or shrink the bounds"
-        );
+        let mut cell_size = r.max(1);
+        let span = |lo: Fixed, hi: Fixed, size: i64| (hi.raw() as i64 - lo.raw() as i64) / size + 1;
+        while span(min.x, max.x, cell_size).saturating_mul(span(min.y, max.y, cell_size))
+            > MAX_CELLS
+        {
+            cell_size *= 2;
+        }
+        let (nx, ny) = (span(min.x, max.x, cell_size), span(min.y, max.y, cell_size));
         let cells = (0..nx * ny).map(|_| Vec::new()).collect();
         Aoi {
             config,
             enter_sq: (r * r) as u64,
             leave_sq: (rm * rm) as u64,
+            rings: (r + cell_size - 1).div_euclid(cell_size) as u32,
             min: (min.x.raw() as i64, min.y.raw() as i64),
             cell_size,
             cells_x: nx as u32,
             cells_y: ny as u32,
             cells,
             slots: Vec::new(),
+            live: 0,
             pos: Vec::new(),
             seen: Vec::new(),
             stamp: 0,
-            free: Vec::new(),
-            index: BTreeMap::new(),
             dirty: Vec::new(),
             removed: Vec::new(),
             scratch: Vec::new(),
             candidates: Vec::new(),
             checks: 0,
+            widest: HighWater::default(),
+            fullest: HighWater::default(),
         }
     }
 
@@ -235,11 +258,11 @@ impl Aoi {
 
     /// Live entities (removed ones stop counting at once).
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.live == 0
     }
 
     /// Grid dimensions in cells, `(x, y)`.
@@ -252,92 +275,87 @@ impl Aoi {
         self.checks
     }
 
-    pub fn position(&self, id: EntityId) -> Option<Vec2> {
-        self.index.get(&id).map(|&s| self.pos[s as usize])
+    /// The slot of live entity `id`.
+    fn slot_of(&self, id: EntityId) -> Option<u32> {
+        let s = usize::try_from(id.0).ok()?;
+        (self.slots.get(s)?.state == State::Live).then_some(s as u32)
     }
 
-    /// Who `id` sees, sorted ascending, as of the last update; empty if unknown.
-    pub fn visible(&self, id: EntityId) -> &[EntityId] {
-        match self.index.get(&id) {
-            Some(&s) => &self.slots[s as usize].visible,
+    pub fn position(&self, id: EntityId) -> Option<Vec2> {
+        self.slot_of(id).map(|s| self.pos[s as usize])
+    }
+
+    /// Who `id` sees, ascending, as of the last update; nothing if unknown.
+    pub fn visible(&self, id: EntityId) -> impl ExactSizeIterator<Item = EntityId> + '_ {
+        let list = match self.slot_of(id) {
+            Some(s) => &self.slots[s as usize].visible[..],
             None => &[],
-        }
+        };
+        list.iter().map(|&o| EntityId(o as u64))
     }
 
     /// Whether `id` was inserted or moved since the last [`Aoi::update`], so its
     /// visibility is not decided yet.
     pub fn is_pending(&self, id: EntityId) -> bool {
-        self.index
-            .get(&id)
-            .is_some_and(|&s| self.slots[s as usize].dirty)
+        self.slot_of(id)
+            .is_some_and(|s| self.slots[s as usize].dirty)
     }
 
-    /// Adds an entity; it sees and is seen from the next [`Aoi::update`].
+    /// Adds an entity; it sees and is seen from the next [`Aoi::update`]. An id
+    /// removed since the last update comes back as if it had moved there.
     ///
-    /// Panics in debug builds if `id` is present, or was removed since the last
-    /// update (a removed id may be re-inserted only after `update`); in release
-    /// builds the first case is a `move_to`.
+    /// Panics if `id` is not below [`MAX_ID`]. In debug builds, panics if `id` is
+    /// present (in release builds that is a `move_to`).
     pub fn insert(&mut self, id: EntityId, pos: Vec2) {
-        debug_assert!(!self.index.contains_key(&id), "{id} inserted twice");
-        debug_assert!(
-            !self
-                .removed
-                .iter()
-                .any(|&s| self.slots[s as usize].id == id),
-            "{id} re-inserted before the update that processes its removal"
-        );
-        if self.index.contains_key(&id) {
+        assert!(id.0 < MAX_ID, "{id} is too large for an AOI id");
+        let s = id.0 as u32;
+        if s as usize >= self.slots.len() {
+            let n = s as usize + 1;
+            self.slots.resize_with(n, || Slot::FREE);
+            self.pos.resize(n, pos);
+            self.seen.resize(n, 0);
+        }
+        let state = self.slots[s as usize].state;
+        debug_assert!(state != State::Live, "{id} inserted twice");
+        if state == State::Live {
             self.move_to(id, pos);
             return;
         }
+        if state == State::Removed {
+            // Its observers have not heard yet: they never will.
+            self.removed.retain(|&r| r != s);
+        }
         let cell = self.cell_of(pos);
-        let slot = match self.free.pop() {
-            Some(s) => {
-                let slot = &mut self.slots[s as usize];
-                debug_assert!(slot.state == State::Free && slot.visible.is_empty());
-                slot.id = id;
-                slot.cell = cell;
-                slot.state = State::Live;
-                slot.dirty = true;
-                self.pos[s as usize] = pos;
-                s
-            }
-            None => {
-                self.slots.push(Slot {
-                    id,
-                    cell,
-                    state: State::Live,
-                    dirty: true,
-                    visible: Vec::new(),
-                    visible_slots: Vec::new(),
-                });
-                self.pos.push(pos);
-                self.seen.push(0);
-                (self.slots.len() - 1) as u32
-            }
-        };
-        self.cells[cell as usize].push(Entry { slot, pos });
-        self.dirty.push(slot);
-        self.index.insert(id, slot);
+        let slot = &mut self.slots[s as usize];
+        slot.cell = cell;
+        slot.state = State::Live;
+        self.pos[s as usize] = pos;
+        if !slot.dirty {
+            slot.dirty = true;
+            self.dirty.push(s);
+        }
+        self.bucket(s, cell, pos);
+        self.live += 1;
     }
 
     /// Takes `id` out at once (`position`, `visible` and `len` forget it); every
     /// entity that saw it gets a `Leave` at the next update, and it gets no events
     /// itself. Returns whether it was present.
     pub fn remove(&mut self, id: EntityId) -> bool {
-        let Some(s) = self.index.remove(&id) else {
+        let Some(s) = self.slot_of(id) else {
             return false;
         };
         let cell = self.slots[s as usize].cell;
         self.unbucket(s, cell);
         self.slots[s as usize].state = State::Removed;
         self.removed.push(s);
+        self.live -= 1;
         true
     }
 
     /// Moves `id` and marks it for the next update; does nothing if unknown.
     pub fn move_to(&mut self, id: EntityId, pos: Vec2) {
-        let Some(&s) = self.index.get(&id) else {
+        let Some(s) = self.slot_of(id) else {
             return;
         };
         let cell = self.cell_of(pos);
@@ -357,7 +375,7 @@ impl Aoi {
         } else {
             self.slots[s as usize].cell = cell;
             self.unbucket(s, old);
-            self.cells[cell as usize].push(Entry { slot: s, pos });
+            self.bucket(s, cell, pos);
         }
     }
 
@@ -395,6 +413,23 @@ impl Aoi {
         self.dirty.clear();
 
         events[start..].sort_unstable_by_key(|e| e.sort_key());
+
+        // See `crate::room`: when lists of a kind reach a new size, all of them
+        // grow to it now, rather than one by one over the ticks to come.
+        if self.widest.rose() {
+            let widest = self.widest;
+            self.slots
+                .iter_mut()
+                .filter(|s| s.state == State::Live)
+                .for_each(|s| widest.top_up(&mut s.visible));
+        }
+        if self.fullest.rose() {
+            let fullest = self.fullest;
+            self.cells
+                .iter_mut()
+                .filter(|c| !c.is_empty())
+                .for_each(|c| fullest.top_up(c));
+        }
     }
 
     fn cell_of(&self, pos: Vec2) -> u32 {
@@ -427,6 +462,14 @@ impl Aoi {
         )
     }
 
+    /// Puts slot `s` (at `pos`) in `cell`.
+    fn bucket(&mut self, s: u32, cell: u32, pos: Vec2) {
+        let bucket = &mut self.cells[cell as usize];
+        self.fullest.make_room(bucket);
+        bucket.push(Entry { slot: s, pos });
+        self.fullest.note(bucket.len());
+    }
+
     /// Takes slot `s` out of `cell`.
     fn unbucket(&mut self, s: u32, cell: u32) {
         let bucket = &mut self.cells[cell as usize];
@@ -439,29 +482,23 @@ impl Aoi {
 
     /// Tells everyone who saw removed slot `s` that it left, and frees `s`.
     fn drop_removed(&mut self, s: u32, events: &mut Vec<AoiEvent>) {
-        let slot = &mut self.slots[s as usize];
-        let id = slot.id;
-        // Taken out and put back, so their capacity is kept for reuse.
-        let mut visible = std::mem::take(&mut slot.visible);
-        let mut visible_slots = std::mem::take(&mut slot.visible_slots);
-        for (&other_id, &o) in visible.iter().zip(&visible_slots) {
+        // Taken out and put back, so its capacity is kept for reuse.
+        let mut visible = std::mem::take(&mut self.slots[s as usize].visible);
+        for &o in &visible {
             // Another removed entity is gone too: it gets no events.
             if self.slots[o as usize].state == State::Live {
                 events.push(AoiEvent::Leave {
-                    observer: other_id,
-                    target: id,
+                    observer: EntityId(o as u64),
+                    target: EntityId(s as u64),
                 });
             }
-            self.forget(o, id);
+            self.forget(o, s);
         }
         visible.clear();
-        visible_slots.clear();
         let slot = &mut self.slots[s as usize];
         slot.visible = visible;
-        slot.visible_slots = visible_slots;
         slot.state = State::Free;
         slot.dirty = false;
-        self.free.push(s);
     }
 
     /// Re-decides every pair of changed slot `a`: its visible list and its 3x3
@@ -469,7 +506,7 @@ impl Aoi {
     fn refresh(&mut self, a: u32, events: &mut Vec<AoiEvent>) {
         let au = a as usize;
         let pos = self.pos[au];
-        let a_id = self.slots[au].id;
+        let a_id = EntityId(a as u64);
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             self.seen.fill(0);
@@ -477,10 +514,10 @@ impl Aoi {
         }
 
         // Leaves: anything visible now beyond radius + margin. This covers entities
-        // outside the 3x3 neighbourhood too, since the list names their slots.
+        // outside the neighbourhood too, since the list names their slots.
         self.scratch.clear();
         let (positions, seen, stamp) = (&self.pos[..], &mut self.seen[..], self.stamp);
-        let visible = &self.slots[au].visible_slots;
+        let visible = &self.slots[au].visible;
         for &o in visible {
             seen[o as usize] = stamp;
             if dist_sq(pos, positions[o as usize]) > self.leave_sq {
@@ -490,9 +527,9 @@ impl Aoi {
         self.checks += visible.len();
         for i in 0..self.scratch.len() {
             let o = self.scratch[i];
-            let o_id = self.slots[o as usize].id;
-            self.forget(a, o_id);
-            self.forget(o, a_id);
+            let o_id = EntityId(o as u64);
+            self.forget(a, o);
+            self.forget(o, a);
             events.push(AoiEvent::Leave {
                 observer: a_id,
                 target: o_id,
@@ -503,12 +540,12 @@ impl Aoi {
             });
         }
 
-        // Enters: 3x3 candidates within radius that were not visible. (One that
-        // just left is beyond radius + margin, so it cannot pass.)
+        // Enters: candidates in nearby cells within radius that were not visible.
+        // (One that just left is beyond radius + margin, so it cannot pass.)
         let (cx, cy) = self.cell_xy(pos);
-        let (x0, x1) = (cx.saturating_sub(1), (cx + 1).min(self.cells_x - 1));
-        let (y0, y1) = (cy.saturating_sub(1), (cy + 1).min(self.cells_y - 1));
-        let (seen, stamp) = (&self.seen[..], self.stamp);
+        let k = self.rings;
+        let (x0, x1) = (cx.saturating_sub(k), (cx + k).min(self.cells_x - 1));
+        let (y0, y1) = (cy.saturating_sub(k), (cy + k).min(self.cells_y - 1));
         let mut found = 0;
         for y in y0..=y1 {
             let gy = self.gap(pos.y.raw() as i64, y, self.min.1, self.cells_y);
@@ -532,8 +569,8 @@ impl Aoi {
                     pos,
                     enter_sq: self.enter_sq,
                     me: a,
-                    seen,
-                    stamp,
+                    seen: &self.seen,
+                    stamp: self.stamp,
                 };
                 let (kept, checked) = probe.scan(bucket, &mut self.candidates[found..end]);
                 found += kept;
@@ -544,9 +581,9 @@ impl Aoi {
         self.checks -= 1;
         for i in 0..found {
             let o = self.candidates[i];
-            let o_id = self.slots[o as usize].id;
-            self.learn(a, o_id, o);
-            self.learn(o, a_id, a);
+            let o_id = EntityId(o as u64);
+            self.learn(a, o);
+            self.learn(o, a);
             events.push(AoiEvent::Enter {
                 observer: a_id,
                 target: o_id,
@@ -558,27 +595,27 @@ impl Aoi {
         }
     }
 
-    /// Adds `target` (in slot `t`) to slot `s`'s visible list.
-    fn learn(&mut self, s: u32, target: EntityId, t: u32) {
-        let slot = &mut self.slots[s as usize];
-        match slot.visible.binary_search(&target) {
-            Ok(_) => debug_assert!(false, "{target} already visible to {}", slot.id),
+    /// Adds `t` to `s`'s visible list.
+    fn learn(&mut self, s: u32, t: u32) {
+        let visible = &mut self.slots[s as usize].visible;
+        match visible.binary_search(&t) {
+            Ok(_) => debug_assert!(false, "{t} already visible to {s}"),
             Err(at) => {
-                slot.visible.insert(at, target);
-                slot.visible_slots.insert(at, t);
+                self.widest.make_room(visible);
+                visible.insert(at, t);
+                self.widest.note(visible.len());
             }
         }
     }
 
-    /// Removes `target` from slot `s`'s visible list.
-    fn forget(&mut self, s: u32, target: EntityId) {
-        let slot = &mut self.slots[s as usize];
-        match slot.visible.binary_search(&target) {
+    /// Removes `t` from `s`'s visible list.
+    fn forget(&mut self, s: u32, t: u32) {
+        let visible = &mut self.slots[s as usize].visible;
+        match visible.binary_search(&t) {
             Ok(at) => {
-                slot.visible.remove(at);
-                slot.visible_slots.remove(at);
+                visible.remove(at);
             }
-            Err(_) => debug_assert!(false, "{target} not visible to {}", slot.id),
+            Err(_) => debug_assert!(false, "{t} not visible to {s}"),
         }
     }
 }

@@ -9,6 +9,10 @@ fn e(n: u64) -> EntityId {
     EntityId(n)
 }
 
+fn vis(aoi: &Aoi, id: EntityId) -> Vec<EntityId> {
+    aoi.visible(id).collect()
+}
+
 fn m(x: i32, y: i32) -> Vec2 {
     Vec2::from_ints(x, y)
 }
@@ -199,7 +203,7 @@ fn check_against_model(aoi: &mut Aoi, model: &mut Model, ledger: &mut Ledger) {
     for i in 0..IDS {
         let id = e(i);
         assert_eq!(aoi.position(id), model.pos.get(&id).copied());
-        assert_eq!(aoi.visible(id), &model.visible(id)[..], "visible({id})");
+        assert_eq!(vis(aoi, id), &model.visible(id)[..], "visible({id})");
     }
 }
 
@@ -263,7 +267,7 @@ proptest! {
             let mut last = Vec::new();
             aoi.update(&mut last);
             prop_assert!(last.is_empty());
-            prop_assert!(watchers.iter().all(|w| aoi.visible(*w).binary_search(&id).is_err()));
+            prop_assert!(watchers.iter().all(|w| vis(&aoi, *w).binary_search(&id).is_err()));
         }
         prop_assert!(ledger.open.is_empty(), "unclosed: {:?}", ledger.open);
         prop_assert!(aoi.is_empty());
@@ -290,11 +294,11 @@ fn enters_at_radius_inclusive_and_leaves_only_beyond_radius_plus_margin() {
     assert_eq!(update(&mut aoi), vec![], "radius + margin/2 stays visible");
     aoi.move_to(e(2), at(Fixed::from_int(60)));
     assert_eq!(update(&mut aoi), vec![], "radius + margin is inclusive");
-    assert_eq!(aoi.visible(e(1)), &[e(2)]);
+    assert_eq!(vis(&aoi, e(1)), &[e(2)]);
 
     aoi.move_to(e(2), at(Fixed::from_int(60) + raw(1)));
     assert_eq!(update(&mut aoi), vec![leave(1, 2), leave(2, 1)]);
-    assert_eq!(aoi.visible(e(1)), &[]);
+    assert_eq!(vis(&aoi, e(1)), &[]);
 
     // Inside the margin band, a pair keeps whatever state it has: no flapping.
     for step in 0..20 {
@@ -311,7 +315,7 @@ fn enters_at_radius_inclusive_and_leaves_only_beyond_radius_plus_margin() {
         aoi.move_to(e(1), m(100, 100 + step % 2));
         assert_eq!(update(&mut aoi), vec![], "visible pair, oscillating at {x}");
     }
-    assert_eq!(aoi.visible(e(2)), &[e(1)]);
+    assert_eq!(vis(&aoi, e(2)), &[e(1)]);
 }
 
 #[test]
@@ -337,8 +341,8 @@ fn update_without_changes_is_free_and_one_move_checks_only_its_neighbourhood() {
     aoi.move_to(mover, from + m(7, 3));
     let events = update(&mut aoi);
     let checks = aoi.last_update_checks();
-    // One mover against everyone would be 999 checks; its 3x3 cells of 60 m
-    // hold about 36 entities, plus its visible list.
+    // One mover against everyone would be 999 checks; its 3x3 cells of 50 m
+    // hold about 25 entities, plus its visible list.
     assert!(checks > 0 && checks <= 60, "{checks} checks");
     assert!(events
         .iter()
@@ -350,7 +354,7 @@ fn update_without_changes_is_free_and_one_move_checks_only_its_neighbourhood() {
         .map(e)
         .filter(|&o| o != mover && aoi.position(o).unwrap().within(pos, Fixed::from_int(50)))
         .collect();
-    assert_eq!(aoi.visible(mover), &expect[..]);
+    assert_eq!(vis(&aoi, mover), &expect[..]);
 }
 
 #[test]
@@ -366,15 +370,15 @@ fn removed_entity_gets_no_events_and_everyone_who_saw_it_gets_leave() {
     assert!(aoi.remove(e(2)));
     assert!(!aoi.remove(e(2)));
     assert_eq!(aoi.position(e(2)), None);
-    assert_eq!(aoi.visible(e(2)), &[]);
+    assert_eq!(vis(&aoi, e(2)), &[]);
     assert_eq!(aoi.len(), 4);
     // Until the update, observers still list it.
-    assert_eq!(aoi.visible(e(1)), &[e(2), e(3), e(4)]);
+    assert_eq!(vis(&aoi, e(1)), &[e(2), e(3), e(4)]);
     assert_eq!(
         update(&mut aoi),
         vec![leave(1, 2), leave(3, 2), leave(4, 2)]
     );
-    assert_eq!(aoi.visible(e(1)), &[e(3), e(4)]);
+    assert_eq!(vis(&aoi, e(1)), &[e(3), e(4)]);
 
     // Removed together: neither hears of the other.
     aoi.remove(e(3));
@@ -422,7 +426,8 @@ fn events_come_by_observer_then_leave_before_enter_then_target() {
 #[test]
 fn outside_bounds_is_bucketed_in_edge_cells_but_measured_at_true_position() {
     let mut aoi = Aoi::new(config(50, 10), m(0, 0), m(100, 100));
-    assert_eq!(aoi.grid_size(), (2, 2));
+    // Cells as wide as the radius.
+    assert_eq!(aoi.grid_size(), (3, 3));
     aoi.insert(e(1), m(-1000, 10));
     aoi.insert(e(2), m(-960, 40));
     aoi.insert(e(3), m(10, 10));
@@ -473,7 +478,7 @@ fn the_order_of_calls_does_not_change_the_result() {
         let second = update(&mut aoi);
         assert!(second.iter().any(|ev| matches!(ev, AoiEvent::Leave { .. })));
         assert!(second.iter().any(|ev| matches!(ev, AoiEvent::Enter { .. })));
-        let seen: Vec<Vec<EntityId>> = (0..100).map(|i| aoi.visible(e(i)).to_vec()).collect();
+        let seen: Vec<Vec<EntityId>> = (0..100).map(|i| vis(&aoi, e(i)).to_vec()).collect();
         runs.push((first, second, seen));
     }
     assert!(runs[0] == runs[1]);
@@ -490,4 +495,34 @@ fn zero_radius_sees_only_the_same_spot() {
         Vec2::new(Fixed::from_int(3), Fixed::from_raw(3 * 256 + 1)),
     );
     assert_eq!(update(&mut aoi), vec![enter(1, 2), enter(2, 1)]);
+}
+
+#[test]
+fn a_tiny_radius_over_huge_bounds_gets_coarser_cells_not_a_panic() {
+    let mut aoi = Aoi::new(config(1, 0), m(0, 0), m(1_000_000, 1_000_000));
+    let (x, y) = aoi.grid_size();
+    assert!((x as u64) * (y as u64) <= 1 << 22, "{x}x{y}");
+    aoi.insert(e(1), m(500_000, 500_000));
+    aoi.insert(e(2), m(500_000, 500_001));
+    aoi.insert(e(3), m(500_000, 500_002));
+    assert_eq!(
+        update(&mut aoi),
+        vec![enter(1, 2), enter(2, 1), enter(2, 3), enter(3, 2)]
+    );
+}
+
+#[test]
+fn removed_then_inserted_before_the_update_is_a_move() {
+    let mut aoi = Aoi::new(config(50, 10), m(0, 0), m(400, 400));
+    aoi.insert(e(1), m(100, 100));
+    aoi.insert(e(2), m(110, 100));
+    aoi.insert(e(3), m(300, 300));
+    update(&mut aoi);
+    aoi.remove(e(2));
+    aoi.insert(e(2), m(310, 300));
+    assert_eq!(aoi.len(), 3);
+    assert_eq!(
+        update(&mut aoi),
+        vec![leave(1, 2), leave(2, 1), enter(2, 3), enter(3, 2)]
+    );
 }

@@ -28,6 +28,41 @@ fn zz(v: i32) -> u64 {
     ((v << 1) ^ (v >> 31)) as u32 as u64
 }
 
+/// One `Update` entry's bytes, when they fit in eight (with an id under 2^21,
+/// any step under 64 m on each axis does).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EncodedUpdate {
+    bytes: [u8; 8],
+    len: u8,
+}
+
+impl EncodedUpdate {
+    pub fn of(u: &Update) -> Option<Self> {
+        // Varints of a u64 and two u32: at most 10 + 5 + 5 bytes.
+        let mut all = [0u8; 20];
+        let mut len = 0;
+        for mut v in [u.entity.0, zz(u.dx), zz(u.dy)] {
+            while v >= 0x80 {
+                all[len] = (v as u8) | 0x80;
+                len += 1;
+                v >>= 7;
+            }
+            all[len] = v as u8;
+            len += 1;
+        }
+        let mut bytes = [0u8; 8];
+        bytes.get_mut(..len)?.copy_from_slice(&all[..len]);
+        Some(EncodedUpdate {
+            bytes,
+            len: len as u8,
+        })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
 /// Collects one client's spawns, despawns and updates, then writes the frame.
 #[derive(Debug, Default)]
 pub struct WorldUpdateWriter {
@@ -70,27 +105,29 @@ impl WorldUpdateWriter {
 
     #[inline]
     pub fn update(&mut self, u: &Update) {
-        self.n_updates += 1;
-        let (e, dx, dy) = (u.entity.0, zz(u.dx), zz(u.dy));
-        // The common case, an id under 16384 and a step under 2 m, is four
-        // bytes or three: written as one fixed-size copy.
-        if dx < 0x80 && dy < 0x80 && e < 0x4000 {
-            if e < 0x80 {
-                self.updates
-                    .extend_from_slice(&[e as u8, dx as u8, dy as u8]);
-            } else {
-                let e_lo = (e as u8) | 0x80;
-                let e_hi = (e >> 7) as u8;
-                self.updates
-                    .extend_from_slice(&[e_lo, e_hi, dx as u8, dy as u8]);
+        match EncodedUpdate::of(u) {
+            Some(enc) => self.encoded_update(&enc),
+            None => {
+                self.n_updates += 1;
+                varint(&mut self.updates, u.entity.0);
+                varint(&mut self.updates, zz(u.dx));
+                varint(&mut self.updates, zz(u.dy));
             }
-            return;
         }
-        varint(&mut self.updates, e);
-        varint(&mut self.updates, dx);
-        varint(&mut self.updates, dy);
     }
 
+    /// Appends an update encoded beforehand (the same bytes [`Self::update`]
+    /// writes): one entity's step is encoded once per tick, then copied into
+    /// every message that carries it.
+    #[inline(always)]
+    pub fn encoded_update(&mut self, enc: &EncodedUpdate) {
+        self.n_updates += 1;
+        // A fixed-size copy (one store), then the length cut back: cheaper than
+        // a copy of variable length.
+        let end = self.updates.len() + enc.len as usize;
+        self.updates.extend_from_slice(&enc.bytes);
+        self.updates.truncate(end);
+    }
     /// Appends the whole message as one frame to `out`.
     pub fn finish(
         &self,

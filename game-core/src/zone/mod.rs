@@ -31,7 +31,7 @@ use movement::Mover;
 use npc::Wanderer;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use replication::{Scratch, Seen};
+use replication::{Replica, Scratch};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -154,6 +154,8 @@ pub struct Zone {
     slots: Vec<Option<Entity>>,
     /// `bodies[i]` is the position and kind of `slots[i]`.
     bodies: Vec<Body>,
+    /// `replicas[i]` is what observers of `slots[i]` are sent this tick.
+    replicas: Vec<Replica>,
     live: usize,
     free: Vec<u32>,
     /// Freed during this tick; reusable only after it, so no observer can read
@@ -197,6 +199,7 @@ impl Zone {
             rng: rng::stream(seed, StreamKind::Zone, id.0),
             slots: Vec::new(),
             bodies: Vec::new(),
+            replicas: Vec::new(),
             live: 0,
             free: Vec::new(),
             freed: Vec::new(),
@@ -268,8 +271,8 @@ impl Zone {
         self.aoi.is_pending(entity)
     }
 
-    /// Entities `entity` can see, sorted.
-    pub fn visible(&self, entity: EntityId) -> &[EntityId] {
+    /// Entities `entity` can see, ascending.
+    pub fn visible(&self, entity: EntityId) -> impl ExactSizeIterator<Item = EntityId> + '_ {
         self.aoi.visible(entity)
     }
 
@@ -534,11 +537,16 @@ impl Zone {
                 continue;
             };
             if enter {
-                p.observer.on_enter(tslot);
+                p.observer.on_enter(tslot, &mut self.scratch);
             } else {
-                p.observer.on_leave(tslot);
+                p.observer.on_leave(tslot, &mut self.scratch);
             }
         }
+        let observers = self
+            .slots
+            .iter_mut()
+            .filter_map(|e| e.as_mut()?.player.as_mut().map(|p| &mut p.observer));
+        Observer::top_up_all(observers, &mut self.scratch);
     }
 
     fn replicate(&mut self, now: Instant, send: &mut impl FnMut(PlayerId, &[u8])) {
@@ -547,34 +555,27 @@ impl Zone {
             let r = Fixed::from_int(self.config.view_radius_m).raw() as i64;
             r * r
         };
-        for i in 0..self.slots.len() {
-            // Split borrows: the observer is taken out while others' positions are read.
-            let observer_pos = self.bodies[i].pos;
-            let Some((player, mut observer)) = self.slots[i]
-                .as_mut()
-                .and_then(|e| e.player.as_mut())
-                .map(|p| (p.player, std::mem::take(&mut p.observer)))
-            else {
+        for (i, (body, replica)) in self.bodies.iter().zip(&mut self.replicas).enumerate() {
+            if self.slots[i].is_some() {
+                replica.advance(i as u32, body.pos);
+            }
+        }
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let Some(p) = slot.as_mut().and_then(|e| e.player.as_mut()) else {
                 continue;
             };
+            let observer_pos = self.bodies[i].pos;
             let bodies = &self.bodies;
-            let seen = |slot: u32| {
-                let b = bodies[slot as usize];
-                Seen {
-                    kind: b.kind,
-                    pos: b.pos,
-                }
-            }; // Nearer entities gain priority faster, from 1025 per tick at the
-               // observer's feet to 205 at the view radius: 1 + 256 r^2 / (d^2 + r^2/4).
-            let weight = |pos: Vec2| {
-                let d_sq = (pos - observer_pos).length_squared_raw();
+            // Nearer entities gain priority faster, from 1025 per tick at the
+            // observer's feet to 205 at the view radius: 1 + 256 r^2 / (d^2 + r^2/4).
+            let weight = |slot: u32| {
+                let d_sq = (bodies[slot as usize].pos - observer_pos).length_squared_raw();
                 1 + (256 * radius_sq / (d_sq + radius_sq / 4).max(1)) as u32
             };
-            let reply = observer.build(budget, &mut self.scratch, seen, weight);
-            if let Some(p) = self.slots[i].as_mut().and_then(|e| e.player.as_mut()) {
-                p.observer = observer;
-            }
-            let Some(reply) = reply else {
+            let Some(reply) = p
+                .observer
+                .build(budget, &mut self.scratch, &self.replicas, weight)
+            else {
                 continue;
             };
             self.frame.clear();
@@ -589,7 +590,7 @@ impl Zone {
             debug_assert!(self.frame.len() <= MAX_SERVER_PAYLOAD as usize);
             self.stats.messages_out += 1;
             self.stats.bytes_out += self.frame.len() as u64;
-            send(player, &self.frame);
+            send(p.player, &self.frame);
         }
     }
 
@@ -611,6 +612,7 @@ impl Zone {
             None => {
                 self.slots.push(None);
                 self.bodies.push(Body { pos, kind });
+                self.replicas.push(Replica::new(kind, pos));
                 (self.slots.len() - 1) as u32
             }
         };
@@ -622,6 +624,7 @@ impl Zone {
             npc,
         });
         self.bodies[slot as usize] = Body { pos, kind };
+        self.replicas[slot as usize] = Replica::new(kind, pos);
         self.live += 1;
         self.aoi.insert(id, pos);
         id

@@ -154,7 +154,7 @@ impl Checker {
                     continue;
                 }
                 let Some(op) = zone.position(o) else { continue };
-                let visible = zone.visible(o);
+                let visible: Vec<EntityId> = zone.visible(o).collect();
                 for &(e, p) in &all {
                     if pending(e) {
                         continue;
@@ -329,9 +329,8 @@ impl Checker {
             let settled = |e: &EntityId| !moving.contains(&(avatar.zone, *e));
             let truth: Vec<(EntityId, QPos)> = zone
                 .visible(avatar.entity)
-                .iter()
                 .filter(|e| settled(e))
-                .filter_map(|&e| zone.position(e).map(|pos| (e, QPos::from_pos(pos))))
+                .filter_map(|e| zone.position(e).map(|pos| (e, QPos::from_pos(pos))))
                 .collect();
             let seen: Vec<(EntityId, QPos)> = p
                 .client
