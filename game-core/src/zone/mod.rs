@@ -560,8 +560,11 @@ impl Zone {
                 replica.advance(i as u32, body.pos);
             }
         }
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            let Some(p) = slot.as_mut().and_then(|e| e.player.as_mut()) else {
+        // Observers in grid order: neighbours share most of what they see, so
+        // the replicas they read stay in cache from one observer to the next.
+        for id in self.aoi.ids_by_cell() {
+            let i = (id.0 - 1) as usize;
+            let Some(p) = self.slots[i].as_mut().and_then(|e| e.player.as_mut()) else {
                 continue;
             };
             let observer_pos = self.bodies[i].pos;
