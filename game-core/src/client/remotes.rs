@@ -2,7 +2,7 @@
 //!
 //! Ids live in their own dense, sorted array, apart from the (larger) entity
 //! data: a lookup is a binary search over a few kilobytes instead of a walk
-//! through tree nodes, and updates, which arrive sorted, search onwards from
+//! through tree nodes, and updates, which arrive sorted, gallop onwards from
 //! the previous hit.
 
 use super::Remote;
@@ -40,9 +40,18 @@ impl Remotes {
     /// Ids out of order still work, through a full search.
     pub fn get_mut_from(&mut self, id: &EntityId, from: &mut usize) -> Option<&mut Remote> {
         let start = (*from).min(self.ids.len());
-        let i = match self.ids[start..].binary_search(id) {
-            Ok(i) => start + i,
-            Err(_) => self.ids.binary_search(id).ok()?,
+        let rest = &self.ids[start..];
+        // Galloping: the next id is usually a step or two on, so probe 1, 2, 4,
+        // ... entries ahead, then search only the last stretch.
+        let mut hi = 1;
+        while hi < rest.len() && rest[hi - 1] < *id {
+            hi *= 2;
+        }
+        let lo = hi / 2;
+        let hi = hi.min(rest.len());
+        let i = match rest.get(lo..hi).map(|r| r.binary_search(id)) {
+            Some(Ok(i)) => start + lo + i,
+            _ => self.ids.binary_search(id).ok()?,
         };
         *from = i;
         Some(&mut self.data[i])
@@ -77,5 +86,46 @@ impl Remotes {
 
     pub fn iter(&self) -> impl Iterator<Item = (&EntityId, &Remote)> {
         self.ids.iter().zip(self.data.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{EntityKind, QPos};
+    use proptest::prelude::*;
+
+    fn remote(x: i32) -> Remote {
+        Remote {
+            kind: EntityKind::Player,
+            pos: QPos { x, y: 0 },
+            interp: None,
+        }
+    }
+
+    proptest! {
+        /// Galloping from a cursor finds exactly what a full search finds,
+        /// whatever order the lookups come in.
+        #[test]
+        fn get_mut_from_agrees_with_get(
+            ids in proptest::collection::btree_set(0u64..200, 0..80),
+            lookups in proptest::collection::vec(0u64..220, 0..120),
+            sorted in any::<bool>(),
+        ) {
+            let mut r = Remotes::default();
+            for &id in &ids {
+                r.insert(EntityId(id), remote(id as i32));
+            }
+            let mut lookups = lookups;
+            if sorted {
+                lookups.sort_unstable();
+            }
+            let mut from = 0;
+            for id in lookups {
+                let want = r.get(&EntityId(id)).map(|x| x.pos.x);
+                let got = r.get_mut_from(&EntityId(id), &mut from).map(|x| x.pos.x);
+                prop_assert_eq!(got, want, "id {}", id);
+            }
+        }
     }
 }
