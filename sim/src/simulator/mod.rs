@@ -140,7 +140,8 @@ pub struct SimReport {
     pub repro: String,
 }
 
-/// FNV-1a, 64 bits: stable across Rust versions and platforms, unlike std's hasher.
+/// FNV-1a-style, 64 bits: stable across Rust versions and platforms, unlike
+/// std's hasher.
 #[derive(Debug)]
 struct TraceHash(u64);
 
@@ -149,11 +150,21 @@ impl TraceHash {
         TraceHash(0xcbf2_9ce4_8422_2325)
     }
 
+    /// FNV-1a over little-endian 64-bit words (then the last few bytes one by
+    /// one): a multiply per eight bytes, not per byte, over every byte every
+    /// link carries.
     fn bytes(&mut self, b: &[u8]) {
-        for &x in b {
-            self.0 ^= x as u64;
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        const PRIME: u64 = 0x0100_0000_01b3;
+        let mut words = b.chunks_exact(8);
+        for w in &mut words {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            self.0 = (self.0 ^ u64::from_le_bytes(word)).wrapping_mul(PRIME);
         }
+        for &x in words.remainder() {
+            self.0 = (self.0 ^ x as u64).wrapping_mul(PRIME);
+        }
+        self.0 = (self.0 ^ b.len() as u64).wrapping_mul(PRIME);
     }
 
     fn u64(&mut self, v: u64) {
