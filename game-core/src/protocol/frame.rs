@@ -2,7 +2,8 @@
 //!
 //! The decoder copies at most one frame into its buffer, and only after the length
 //! prefix has passed the size check, so a peer that claims a 4 GiB frame costs
-//! nothing. It gives the same frames for any chunking of the stream.
+//! nothing. A frame that arrives whole is handed out in place, not copied. It
+//! gives the same frames for any chunking of the stream.
 
 use serde::Serialize;
 use std::fmt;
@@ -90,7 +91,10 @@ impl FrameDecoder {
     /// Takes bytes from the front of `input` until one frame is complete and returns
     /// its payload, or returns `Ok(None)` once `input` is used up mid-frame. Call it
     /// again with the remaining input until it returns `Ok(None)`.
-    pub fn decode<'s>(&'s mut self, input: &mut &[u8]) -> Result<Option<&'s [u8]>, FrameError> {
+    pub fn decode<'s, 'i: 's>(
+        &'s mut self,
+        input: &mut &'i [u8],
+    ) -> Result<Option<&'s [u8]>, FrameError> {
         if let Some(err) = self.failed {
             return Err(err);
         }
@@ -119,6 +123,12 @@ impl FrameDecoder {
                 return Err(self.fail(FrameError::Empty));
             }
             self.payload_len = Some(len as usize);
+            // The whole payload is here: hand it out in place.
+            if let Some((frame, rest)) = input.split_at_checked(len as usize) {
+                *input = rest;
+                self.delivered = true;
+                return Ok(Some(frame));
+            }
             self.payload.reserve_exact(len as usize);
         }
         let want = self.payload_len.unwrap_or(0);
