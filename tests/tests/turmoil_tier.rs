@@ -232,8 +232,12 @@ fn run_tier(bots: usize, hosts: usize, seconds: u64, seed: u64, script: Script) 
                             .await
                             .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
                         };
+                        // Bots draw nothing (as in mmo-bots and the simulator):
+                        // no interpolation buffers to feed.
+                        let mut config = ClientConfig::new(format!("bot{i}"));
+                        config.interpolate = false;
                         run_bot(
-                            ClientConfig::new(format!("bot{i}")),
+                            config,
                             connect,
                             epoch,
                             until,
@@ -354,15 +358,25 @@ fn assert_clean(r: &TierReport) {
 }
 
 /// 400 bots over 8 hosts, no faults: everyone welcomed, connected to the end,
-/// never corrected, RTTs matching the hosts' links. (2,000 bots over 32 hosts
-/// pass the same checks but take ~173 s of wall time for 30 simulated seconds
-/// in a debug build and ~42 s fully optimised: slower than real time on this
-/// 2-core machine, so the 2,000-bot target is not met yet.)
+/// never corrected, RTTs matching the hosts' links.
 #[test]
 fn four_hundred_bots_over_eight_hosts_stay_connected() {
     let seconds = 30;
     let r = run_tier(400, 8, seconds, 4, Script::None);
     r.print("400 bots, no faults");
+    assert_clean(&r);
+}
+
+/// The scale: 2,000 bots over 32 hosts, the same checks. Too slow for
+/// every `cargo test` (tens of seconds even optimised), so it is run by hand
+/// for its printed speed against real time:
+/// `cargo test --release -p integration-tests --test turmoil_tier -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement: run in release with --ignored --nocapture"]
+fn two_thousand_bots_over_thirty_two_hosts_stay_connected() {
+    let seconds = 30;
+    let r = run_tier(2000, 32, seconds, 5, Script::None);
+    r.print("2000 bots, no faults");
     assert_clean(&r);
 }
 
