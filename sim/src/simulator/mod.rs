@@ -2,12 +2,13 @@
 //! machines, joined by modelled TCP links, in virtual time.
 //!
 //! A discrete-event loop: every delivery, timer and bot action is an event on
-//! one priority queue ordered by (time, sequence number), so simultaneous
+//! one agenda ordered by (time, sequence number), so simultaneous
 //! events have a total order and a run is a pure function of its seed. The
 //! seed chooses the fault plan, every link, every bot's policy and every random
 //! draw; the trace hash covers every byte that crosses a link. Invariants are
 //! checked as it runs; the last seconds are a liveness phase with no faults.
 
+mod agenda;
 mod faults;
 mod invariants;
 pub mod policy;
@@ -29,8 +30,7 @@ use policy::{Act, Kind, Policy, ACT_EVERY};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
 use serde::Serialize;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 /// How a run is set up.
 #[derive(Clone, Debug)]
@@ -179,7 +179,7 @@ pub struct Simulator {
     restarts: u64,
     now: Instant,
     end: Instant,
-    queue: BinaryHeap<Reverse<(Instant, u64, Ev)>>,
+    queue: agenda::Agenda<Ev>,
     seq: u64,
     node_armed: Option<Instant>,
     peers: Vec<Peer>,
@@ -219,7 +219,7 @@ impl Simulator {
             node,
             restarts: 0,
             now: Instant::ZERO,
-            queue: BinaryHeap::new(),
+            queue: agenda::Agenda::default(),
             seq: 0,
             node_armed: None,
             peers: Vec::with_capacity(config.bots),
@@ -285,14 +285,14 @@ impl Simulator {
 
     fn push(&mut self, at: Instant, ev: Ev) {
         self.seq += 1;
-        self.queue.push(Reverse((at, self.seq, ev)));
+        self.queue.push(at, self.seq, ev);
     }
 
     /// Runs to the end; `progress` is called now and then with the fraction done.
     pub fn run(mut self, mut progress: impl FnMut(f64)) -> SimReport {
         let wall = std::time::Instant::now();
         let mut next_progress = Instant::ZERO;
-        while let Some(Reverse((at, _, ev))) = self.queue.pop() {
+        while let Some((at, _, ev)) = self.queue.pop() {
             if at > self.end {
                 break;
             }
