@@ -77,6 +77,16 @@ impl Lab {
         i
     }
 
+    /// Adds a player, connects it and puts its character at `pos`; returns its
+    /// index. Scenarios use it to set up a cast of bots in exact places (the
+    /// character enters at the spawn point first, so its client hears two
+    /// `ZoneEntered`: the spawn, then the placement).
+    pub fn join_at(&mut self, name: &str, link: LinkSpec, pos: Vec2) -> usize {
+        let i = self.join(name, link);
+        self.place(i, pos);
+        i
+    }
+
     /// Opens a new connection for peer `i` (after a drop, this resumes).
     pub fn connect(&mut self, i: usize) {
         self.next_conn += 1;
