@@ -411,11 +411,6 @@ impl Aoi {
             .sort_unstable_by_key(|&s| (slots[s as usize].cell, s));
         for i in 0..self.dirty.len() {
             let s = self.dirty[i];
-            // Start the next entity's visible list on its way from memory (it is
-            // one of thousands of small heap blocks) while this one is worked on.
-            if let Some(&next) = self.dirty.get(i + 1) {
-                std::hint::black_box(self.slots[next as usize].visible.first().copied());
-            }
             self.slots[s as usize].dirty = false;
             if self.slots[s as usize].state == State::Live {
                 self.refresh(s, events);
