@@ -10,7 +10,7 @@
 
 mod faults;
 mod invariants;
-pub mod policy;
+pub use crate::policy;
 
 pub use faults::{FaultMode, FaultPlan, HEAL};
 pub use invariants::Violation;
@@ -233,12 +233,11 @@ impl Simulator {
             };
             let (params, stalls, link_rng) =
                 sim.plan.link(sim.config.seed, i as u64, sim.config.seconds);
-            let policy_rng = rng::stream(sim.config.seed, StreamKind::Bot, i as u64 + (1 << 32));
             let mut client_config = ClientConfig::new(format!("bot{i}"));
             client_config.interpolate = i % sample_every == 0;
             sim.peers.push(Peer {
                 client: Client::new(client_config),
-                policy: Policy::new(kind, sim.config.seed, i as u64, policy_rng),
+                policy: Policy::seeded(kind, sim.config.seed, i as u64),
                 params,
                 stalls,
                 link_rng,
