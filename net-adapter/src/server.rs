@@ -13,6 +13,7 @@
 
 use crate::clock::AdapterClock;
 use crate::config::ServerConfig;
+use crate::metrics::{Metrics, ZoneTimer};
 use crate::transport::Listener;
 use game_core::ids::ConnId;
 use game_core::node::{Node, NodeEvent, NodeStats, Output};
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -29,6 +31,10 @@ use tracing::{debug, info, warn};
 const READ_CHUNK: usize = 4096;
 /// Events applied to the node before its outputs are drained.
 const MAX_BATCH: usize = 1024;
+/// How often the core loop copies the node's counters into the metrics.
+const METRICS_EVERY: Duration = Duration::from_millis(500);
+/// At most one tick-overrun warning per this long; the rest are summed into it.
+const OVERRUN_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// What the server did, returned when it stops.
 #[derive(Clone, Debug)]
@@ -82,6 +88,18 @@ pub async fn serve<L: Listener>(
     seed: u64,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<ServerReport> {
+    serve_with_metrics(listener, config, seed, shutdown, Arc::new(Metrics::new())).await
+}
+
+/// [`serve`], keeping `metrics` up to date (serve them with
+/// [`crate::admin::serve_admin`]).
+pub async fn serve_with_metrics<L: Listener>(
+    listener: L,
+    config: ServerConfig,
+    seed: u64,
+    shutdown: impl Future<Output = ()>,
+    metrics: Arc<Metrics>,
+) -> io::Result<ServerReport> {
     config
         .validate()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
@@ -99,6 +117,10 @@ pub async fn serve<L: Listener>(
     let mut conns: HashMap<ConnId, ConnHandle> = HashMap::new();
     let status_every = Duration::from_secs(config.status_interval_s.max(1));
     let mut next_status = tokio::time::Instant::now() + status_every;
+    let mut next_metrics = tokio::time::Instant::now();
+    let mut zone_timer = ZoneTimer::default();
+    let mut overruns = OverrunWatch::default();
+    let mut queue_max = 0usize;
     tokio::pin!(shutdown);
 
     loop {
@@ -108,6 +130,7 @@ pub async fn serve<L: Listener>(
             _ = &mut shutdown => break,
             event = events.recv() => {
                 let Some(event) = event else { break };
+                queue_max = queue_max.max(events.len() + 1);
                 apply(&mut node, &clock, &mut conns, event);
                 for _ in 0..MAX_BATCH {
                     match events.try_recv() {
@@ -116,12 +139,22 @@ pub async fn serve<L: Listener>(
                     }
                 }
             }
-            _ = sleep_until_some(deadline) => node.handle_timeout(clock.now()),
+            _ = sleep_until_some(deadline) => {
+                node.handle_timeout_observed(clock.now(), &mut zone_timer);
+                overruns.after_timers(node.stats(), zone_timer.slowest());
+                metrics.observe_ticks(&node, &mut zone_timer);
+            }
             _ = tokio::time::sleep_until(next_status) => {
                 next_status += status_every;
                 if config.status_interval_s > 0 {
                     log_status(&node);
                 }
+            }
+            _ = tokio::time::sleep_until(next_metrics) => {
+                next_metrics += METRICS_EVERY;
+                let queue = (events.len(), queue_max, config.event_queue);
+                metrics.refresh(&node, queue, overruns.streak_max);
+                queue_max = 0;
             }
         }
         drain(&mut node, &mut conns, linger);
@@ -139,6 +172,57 @@ pub async fn serve<L: Listener>(
         stats: node.stats().clone(),
         unfinished_connections: !finished,
     })
+}
+
+/// Follows the node's overrun counter tick by tick: the longest streak of
+/// consecutive overruns, and a warning at most every [`OVERRUN_LOG_EVERY`].
+#[derive(Debug, Default)]
+struct OverrunWatch {
+    ticks: u64,
+    overruns: u64,
+    streak: u64,
+    streak_max: u64,
+    /// Overruns not yet logged, the slowest zone tick among them, and when the
+    /// last warning went out.
+    unlogged: u64,
+    slowest: Duration,
+    logged_at: Option<tokio::time::Instant>,
+}
+
+impl OverrunWatch {
+    fn after_timers(&mut self, stats: &NodeStats, slowest_zone: Option<Duration>) {
+        if stats.ticks == self.ticks {
+            return;
+        }
+        let new = stats.tick_overruns - self.overruns;
+        self.ticks = stats.ticks;
+        self.overruns = stats.tick_overruns;
+        if new == 0 {
+            self.streak = 0;
+        } else {
+            self.streak += new;
+            self.streak_max = self.streak_max.max(self.streak);
+            self.unlogged += new;
+            self.slowest = self.slowest.max(slowest_zone.unwrap_or_default());
+        }
+        let now = tokio::time::Instant::now();
+        let due = self
+            .logged_at
+            .is_none_or(|at| now.duration_since(at) >= OVERRUN_LOG_EVERY);
+        if self.unlogged > 0 && due {
+            warn!(
+                overruns = self.unlogged,
+                total = self.overruns,
+                streak = self.streak,
+                longest_streak = self.streak_max,
+                slowest_zone_tick_ms = self.slowest.as_secs_f64() * 1000.0,
+                "ticks started more than a period late (missed ticks skipped)"
+            );
+            self.unlogged = 0;
+            self.slowest = Duration::ZERO;
+            self.logged_at = Some(now);
+        }
+    }
 }
 
 async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {

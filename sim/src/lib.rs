@@ -8,4 +8,5 @@ pub mod load;
 pub mod netem;
 pub mod policy;
 pub mod report;
+pub mod scrape;
 pub mod simulator;
