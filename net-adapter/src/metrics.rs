@@ -6,6 +6,12 @@
 //! node only says when a zone starts and ends), and everything else is copied
 //! from the node's counters by [`Metrics::refresh`] a few times a second. The
 //! exposition format is `prometheus-client`'s.
+//!
+//! A tick's wall time includes time the thread spent waiting for a core (on a
+//! shared machine, much of it). On Unix the ticking thread's CPU clock
+//! (`CLOCK_THREAD_CPUTIME_ID`) splits it: time on a CPU goes into
+//! `tick_cpu_seconds`, the rest of the wall time (the tick never blocks, so
+//! that is waiting for a core) into `tick_waiting_seconds_total`.
 
 use game_core::ids::ZoneId;
 use game_core::node::{Node, TickObserver};
@@ -56,6 +62,8 @@ fn state_label(state: &SessionState) -> Option<&'static str> {
 pub struct Metrics {
     registry: Registry,
     tick_seconds: Family<Labels, Histogram, fn() -> Histogram>,
+    tick_cpu_seconds: Family<Labels, Histogram, fn() -> Histogram>,
+    tick_waiting: Counter<f64, AtomicU64>,
     ticks: Counter,
     tick_overruns: Counter,
     overrun_streak_max: Gauge,
@@ -98,9 +106,18 @@ impl Metrics {
             "Wall time of one zone tick (movement, interest, replication)",
             tick_seconds.clone(),
         );
+        let tick_cpu_seconds =
+            Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(tick_histogram);
+        registry.register(
+            "tick_cpu_seconds",
+            "Time the ticking thread spent on a CPU during one zone tick (Unix)",
+            tick_cpu_seconds.clone(),
+        );
         let m = Metrics {
             registry,
             tick_seconds,
+            tick_cpu_seconds,
+            tick_waiting: Counter::default(),
             ticks: Counter::default(),
             tick_overruns: Counter::default(),
             overrun_streak_max: Gauge::default(),
@@ -131,6 +148,11 @@ impl Metrics {
     fn register_rest(mut self) -> Self {
         let r = &mut self.registry;
         r.register("ticks", "World ticks run", self.ticks.clone());
+        r.register(
+            "tick_waiting_seconds",
+            "Wall time of zone ticks not spent on a CPU: waiting for one (Unix)",
+            self.tick_waiting.clone(),
+        );
         r.register(
             "tick_overruns",
             "Ticks started more than one period late (the missed ticks are skipped)",
@@ -242,10 +264,18 @@ impl Metrics {
 
     /// Records the zone ticks `timer` saw.
     pub fn observe_ticks(&self, node: &Node, timer: &mut ZoneTimer) {
-        for (zone, took) in timer.ticks.drain(..) {
+        for tick in timer.ticks.drain(..) {
+            let labels = zone_labels(node, tick.zone);
             self.tick_seconds
-                .get_or_create(&zone_labels(node, zone))
-                .observe(took.as_secs_f64());
+                .get_or_create(&labels)
+                .observe(tick.wall.as_secs_f64());
+            if let Some(on_cpu) = tick.on_cpu {
+                self.tick_cpu_seconds
+                    .get_or_create(&labels)
+                    .observe(on_cpu.as_secs_f64());
+                self.tick_waiting
+                    .inc_by(tick.wall.saturating_sub(on_cpu).as_secs_f64());
+            }
         }
     }
 
@@ -349,29 +379,57 @@ fn zone_labels(node: &Node, zone: ZoneId) -> Labels {
 /// timers; [`Metrics::observe_ticks`] takes the results.
 #[derive(Debug, Default)]
 pub struct ZoneTimer {
-    started: Option<(ZoneId, Instant)>,
-    ticks: Vec<(ZoneId, Duration)>,
+    started: Option<(ZoneId, Instant, Option<Duration>)>,
+    ticks: Vec<ZoneTick>,
+}
+
+#[derive(Debug)]
+struct ZoneTick {
+    zone: ZoneId,
+    wall: Duration,
+    /// Time on a CPU while the zone ticked (where the platform says).
+    on_cpu: Option<Duration>,
 }
 
 impl ZoneTimer {
     /// The longest zone tick not yet taken by [`Metrics::observe_ticks`].
     pub fn slowest(&self) -> Option<Duration> {
-        self.ticks.iter().map(|(_, d)| *d).max()
+        self.ticks.iter().map(|t| t.wall).max()
     }
 }
 
 impl TickObserver for ZoneTimer {
     fn zone_tick_started(&mut self, zone: ZoneId) {
-        self.started = Some((zone, Instant::now()));
+        self.started = Some((zone, Instant::now(), thread_cpu_time()));
     }
 
     fn zone_tick_finished(&mut self, zone: ZoneId) {
-        if let Some((started_zone, at)) = self.started.take() {
+        if let Some((started_zone, at, cpu_before)) = self.started.take() {
             debug_assert_eq!(started_zone, zone);
+            let wall = at.elapsed();
+            // The node ticks a zone without yielding, so both readings are of
+            // the same thread.
+            let on_cpu = cpu_before
+                .zip(thread_cpu_time())
+                .map(|(before, after)| after.saturating_sub(before));
             // One entry per zone per tick; taken after every timer run.
-            self.ticks.push((zone, at.elapsed()));
+            self.ticks.push(ZoneTick { zone, wall, on_cpu });
         }
     }
+}
+
+/// CPU time the calling thread has used.
+#[cfg(unix)]
+fn thread_cpu_time() -> Option<Duration> {
+    use nix::time::{clock_gettime, ClockId};
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .ok()
+        .map(Duration::from)
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_time() -> Option<Duration> {
+    None
 }
 
 #[cfg(test)]
@@ -412,6 +470,38 @@ mod tests {
         assert!(
             text.contains("mmo_tick_duration_seconds_count{zone=\"4\",map=\"?\",channel=\"0\"} 1"),
             "{text}"
+        );
+        if cfg!(unix) {
+            assert!(
+                text.contains("mmo_tick_cpu_seconds_count{zone=\"4\",map=\"?\",channel=\"0\"} 1"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_thread_cpu_clock_counts_work_not_sleep() {
+        let Some(before) = thread_cpu_time() else {
+            return;
+        };
+        std::thread::sleep(Duration::from_millis(30));
+        let slept = thread_cpu_time().unwrap() - before;
+        // Spin until the clock shows 5 ms of work (a loaded machine only
+        // makes this take longer).
+        let mut x = 1u64;
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while thread_cpu_time().unwrap() - before - slept < Duration::from_millis(5) {
+            assert!(
+                Instant::now() < give_up,
+                "the thread CPU clock does not advance"
+            );
+            for _ in 0..10_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+        assert!(
+            slept < Duration::from_millis(10),
+            "{slept:?} on a CPU while asleep"
         );
     }
 }

@@ -1,10 +1,10 @@
 //! The server loop: one task owns the node; each connection has one task.
 //!
-//! Phases of the core loop, in order: wait for the first of (shutdown, connection
-//! event, node deadline, status timer); apply that event and every other event
-//! already queued; drain the node's outputs, so all messages for one connection
-//! produced in this pass leave in one write. The node is the only writer of game
-//! state; connection tasks only move bytes.
+//! Phases of the core loop, in order: wait for the first of (shutdown, node
+//! deadline, status and metrics timers, connection event), timers first; apply
+//! that event and up to 1,024 others already queued; drain the node's outputs,
+//! so all messages for one connection produced in this pass leave in one write.
+//! The node is the only writer of game state; connection tasks only move bytes.
 //!
 //! Bounds: connection events travel on a bounded channel (a full channel makes
 //! connection tasks wait, and TCP flow control pushes back on clients); bytes
@@ -125,20 +125,12 @@ pub async fn serve_with_metrics<L: Listener>(
 
     loop {
         let deadline = node.poll_timeout().map(|at| clock.deadline(at));
+        // Timers before connection events: under a flood of events a tick
+        // still starts on time (inputs still queued wait for the next tick),
+        // and the metrics keep being refreshed.
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
-            event = events.recv() => {
-                let Some(event) = event else { break };
-                queue_max = queue_max.max(events.len() + 1);
-                apply(&mut node, &clock, &mut conns, event);
-                for _ in 0..MAX_BATCH {
-                    match events.try_recv() {
-                        Ok(event) => apply(&mut node, &clock, &mut conns, event),
-                        Err(_) => break,
-                    }
-                }
-            }
             _ = sleep_until_some(deadline) => {
                 node.handle_timeout_observed(clock.now(), &mut zone_timer);
                 overruns.after_timers(node.stats(), zone_timer.slowest());
@@ -155,6 +147,17 @@ pub async fn serve_with_metrics<L: Listener>(
                 let queue = (events.len(), queue_max, config.event_queue);
                 metrics.refresh(&node, queue, overruns.streak_max);
                 queue_max = 0;
+            }
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                queue_max = queue_max.max(events.len() + 1);
+                apply(&mut node, &clock, &mut conns, event);
+                for _ in 0..MAX_BATCH {
+                    match events.try_recv() {
+                        Ok(event) => apply(&mut node, &clock, &mut conns, event),
+                        Err(_) => break,
+                    }
+                }
             }
         }
         drain(&mut node, &mut conns, linger);
