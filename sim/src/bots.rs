@@ -14,6 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+/// After its goodbye, how long a bot waits for the server to close.
+const GOODBYE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What one bot saw.
 #[derive(Clone, Debug, Default)]
 pub struct BotOutcome {
@@ -274,6 +277,13 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                     let _ = wr.write_all(&bytes).await;
                 }
                 let _ = wr.shutdown().await;
+                // Read on until the server closes: closing a socket with
+                // unread input sends a reset, and the server would count a
+                // lost connection instead of the goodbye.
+                let _ = tokio::time::timeout(GOODBYE_LINGER, async {
+                    while matches!(rd.read(&mut buf).await, Ok(n) if n > 0) {}
+                })
+                .await;
                 // The goodbye's own Disconnected event is expected; drop it.
                 while client.poll_event().is_some() {}
                 if welcomed_at.is_some() {
