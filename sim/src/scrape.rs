@@ -217,6 +217,34 @@ pub fn resident_memory(pid: u32) -> io::Result<(u64, u64)> {
     }
 }
 
+/// CPU time a process has used (user + system), in seconds, from
+/// `/proc/<pid>/stat` (Linux; the kernel's clock tick is 100 Hz there).
+pub fn cpu_seconds(pid: u32) -> io::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_cpu_seconds(&stat)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unreadable /proc stat"))
+}
+
+fn parse_cpu_seconds(stat: &str) -> Option<f64> {
+    // The command name is in parentheses and may hold spaces: count fields
+    // after the last ')'. utime and stime are fields 14 and 15 of the line.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
+/// The machine's 1-minute load average (Linux), to say how shared it was.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +311,14 @@ mmo_tick_duration_seconds_bucket{le=\"+Inf\",zone=\"2\",map=\"forest\",channel=\
         let window = after.since(&before);
         assert_eq!(window.count(), 100.0);
         assert_eq!(window.quantile_bound(0.01), Some(0.1));
+    }
+
+    #[test]
+    fn cpu_time_is_read_after_the_command_name() {
+        let line = "42 (mmo server) S 1 42 42 0 -1 4194304 100 0 0 0 250 150 0 0 20 0 9 0";
+        assert_eq!(parse_cpu_seconds(line), Some(4.0));
+        assert_eq!(parse_cpu_seconds("42 (x) S 1"), None);
+        assert!(cpu_seconds(std::process::id()).is_ok());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use sim::load::LoadReport;
 use sim::scrape::{self, Buckets, Sample};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode};
 use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug)]
@@ -75,6 +75,16 @@ struct ServerFigures {
     tick_p99_bound_ms: Option<f64>,
     /// p99 over the ticks after every bot had connected.
     steady_tick_p99_ms: Option<f64>,
+    /// Time the ticking thread was on a CPU during a zone tick (Linux).
+    tick_cpu_p50_ms: Option<f64>,
+    tick_cpu_p99_ms: Option<f64>,
+    /// Time it was runnable but waiting for a CPU during ticks, per second.
+    tick_waiting_ms_per_s: f64,
+    /// CPU used, in cores (CPU seconds per wall second), by each process.
+    server_cpu_cores: f64,
+    bots_cpu_cores: f64,
+    /// The machine's 1-minute load average at the start and the end.
+    load_average: (Option<f64>, Option<f64>),
     ticks: f64,
     tick_overruns: f64,
     longest_overrun_streak: f64,
@@ -148,11 +158,15 @@ fn run(args: &Args) -> Result<bool, String> {
     write(&config, &server_config(args, game, admin, &map, spread))?;
 
     let server_log = dir.join("server.log");
+    let log = open(&server_log)?;
+    let log_too = log
+        .try_clone()
+        .map_err(|e| format!("cannot share {}: {e}", server_log.display()))?;
     let mut server = Command::new(&server_bin)
         .arg("--config")
         .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(open(&server_log)?)
+        .stdout(log)
+        .stderr(log_too)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", server_bin.display()))?;
     let server_pid = server.id();
@@ -230,10 +244,14 @@ fn drive(
     if let Some(n) = args.bot_threads {
         cmd.arg("--threads").arg(n.to_string());
     }
+    let load_before = scrape::load_average();
+    let server_cpu_before = scrape::cpu_seconds(server_pid).unwrap_or(0.0);
     let started = Instant::now();
     let mut bots = cmd
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bots_bin.display()))?;
+    let bots_pid = bots.id();
+    let mut bots_cpu = 0.0f64;
     let ramp = Duration::from_secs_f64(args.bots as f64 / f64::from(args.connect_rate.max(1)));
     let mut at_ramp_end: Option<Buckets> = None;
     let mut last: Vec<Sample> = Vec::new();
@@ -270,11 +288,18 @@ fn drive(
         if let Ok((rss, _)) = scrape::resident_memory(server_pid) {
             rss_samples.push(rss);
         }
+        if let Ok(cpu) = scrape::cpu_seconds(bots_pid) {
+            bots_cpu = cpu;
+        }
         if let Some(status) = exited {
             break status;
         }
     };
     let wall = started.elapsed().as_secs_f64();
+    fig.load_average = (load_before, scrape::load_average());
+    fig.server_cpu_cores =
+        (scrape::cpu_seconds(server_pid).unwrap_or(0.0) - server_cpu_before) / wall;
+    fig.bots_cpu_cores = bots_cpu / wall;
     let (rss_end, rss_peak) = scrape::resident_memory(server_pid).map_err(|e| e.to_string())?;
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     fig.rss_end_mb = mb(rss_end);
@@ -286,6 +311,11 @@ fn drive(
     fig.tick_p99_ms = ms(ticks.quantile(0.99));
     fig.tick_p99_bound_ms = ms(ticks.quantile_bound(0.99));
     fig.steady_tick_p99_ms = at_ramp_end.and_then(|early| ms(ticks.since(&early).quantile(0.99)));
+    let cpu = Buckets::of(&last, "mmo_tick_cpu_seconds");
+    fig.tick_cpu_p50_ms = ms(cpu.quantile(0.5));
+    fig.tick_cpu_p99_ms = ms(cpu.quantile(0.99));
+    fig.tick_waiting_ms_per_s =
+        scrape::total(&last, "mmo_tick_waiting_seconds_total") * 1000.0 / wall;
     fig.ticks = scrape::total(&last, "mmo_ticks_total");
     fig.tick_overruns = scrape::total(&last, "mmo_tick_overruns_total");
     fig.longest_overrun_streak = scrape::total(&last, "mmo_tick_overrun_streak_max");
@@ -371,12 +401,32 @@ fn print_side_by_side(args: &Args, f: &ServerFigures, r: Option<&LoadReport>, ar
             ),
         ),
         ("tick p99 after ramp".to_owned(), opt(f.steady_tick_p99_ms)),
+        (
+            "tick on-CPU p50/p99".to_owned(),
+            format!("{} / {}", opt(f.tick_cpu_p50_ms), opt(f.tick_cpu_p99_ms)),
+        ),
+        (
+            "tick waiting for a CPU".to_owned(),
+            format!("{:.1} ms per s", f.tick_waiting_ms_per_s),
+        ),
         ("tick overruns".to_owned(), format!("{}", f.tick_overruns)),
         (
             "longest overrun streak".to_owned(),
             format!("{}", f.longest_overrun_streak),
         ),
         ("RSS peak".to_owned(), format!("{:.1} MB", f.rss_peak_mb)),
+        (
+            "CPU server / bots".to_owned(),
+            format!("{:.2} / {:.2} cores", f.server_cpu_cores, f.bots_cpu_cores),
+        ),
+        (
+            "load average start/end".to_owned(),
+            format!(
+                "{} / {}",
+                f.load_average.0.map_or("-".into(), |l| format!("{l:.2}")),
+                f.load_average.1.map_or("-".into(), |l| format!("{l:.2}"))
+            ),
+        ),
         ("RSS at end".to_owned(), format!("{:.1} MB", f.rss_end_mb)),
         ("sessions peak".to_owned(), format!("{}", f.sessions_peak)),
         (
