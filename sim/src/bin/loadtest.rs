@@ -296,6 +296,12 @@ fn drive(
         }
     };
     let wall = started.elapsed().as_secs_f64();
+    // The server refreshes its metrics every 500 ms: wait for the bots'
+    // goodbyes to be counted, then read the final figures.
+    std::thread::sleep(Duration::from_millis(1500));
+    if let Ok((200, body)) = scrape::http_get(admin, "/metrics", Duration::from_secs(5)) {
+        last = scrape::parse(&body);
+    }
     fig.load_average = (load_before, scrape::load_average());
     fig.server_cpu_cores =
         (scrape::cpu_seconds(server_pid).unwrap_or(0.0) - server_cpu_before) / wall;
