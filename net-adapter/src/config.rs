@@ -27,7 +27,26 @@ pub struct ServerConfig {
     pub event_queue: usize,
     /// Map files to run; empty runs the sample maps compiled into the server.
     pub maps: Vec<PathBuf>,
+    pub admin: AdminConfig,
     pub node: NodeConfig,
+}
+
+/// `[admin]`: the HTTP port for `/metrics` and `/healthz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    pub enabled: bool,
+    /// Loopback by default: metrics are for the operator, not the players.
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9100)),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -39,6 +58,7 @@ impl Default for ServerConfig {
             status_interval_s: 10,
             event_queue: 8_192,
             maps: Vec::new(),
+            admin: AdminConfig::default(),
             node: NodeConfig::default(),
         }
     }
@@ -104,6 +124,11 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.event_queue == 0 {
             return Err(ConfigError::Invalid("event_queue must be positive".into()));
+        }
+        if self.admin.enabled && self.admin.listen == self.listen {
+            return Err(ConfigError::Invalid(
+                "admin.listen must differ from the game port".into(),
+            ));
         }
         self.node.validate().map_err(ConfigError::Invalid)
     }

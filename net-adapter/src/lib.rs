@@ -7,10 +7,14 @@
 //! Socket types sit behind [`transport::Listener`], so turmoil's simulated TCP
 //! runs the very same accept loop and tasks (feature `turmoil`).
 
+pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod metrics;
 pub mod server;
 pub mod transport;
 
+pub use admin::serve_admin;
 pub use config::ServerConfig;
-pub use server::{serve, ServerReport};
+pub use metrics::Metrics;
+pub use server::{serve, serve_with_metrics, ServerReport};

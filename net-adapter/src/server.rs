@@ -1,18 +1,20 @@
 //! The server loop: one task owns the node; each connection has one task.
 //!
-//! Phases of the core loop, in order: wait for the first of (shutdown, connection
-//! event, node deadline, status timer); apply that event and every other event
-//! already queued; drain the node's outputs, so all messages for one connection
-//! produced in this pass leave in one write. The node is the only writer of game
-//! state; connection tasks only move bytes.
+//! Phases of the core loop, in order: wait for the first of (shutdown, node
+//! deadline, status and metrics timers, connection event), timers first; apply
+//! that event and up to 1,024 others already queued; drain the node's outputs,
+//! so all messages for one connection produced in this pass leave in one write.
+//! The node is the only writer of game state; connection tasks only move bytes.
 //!
 //! Bounds: connection events travel on a bounded channel (a full channel makes
 //! connection tasks wait, and TCP flow control pushes back on clients); bytes
 //! queued for a connection are bounded by the node's outbound limit, which counts
-//! them until the connection task reports them written.
+//! them until the core collects the connection task's written count (when its
+//! timers run: every tick while anyone is in the world).
 
 use crate::clock::AdapterClock;
 use crate::config::ServerConfig;
+use crate::metrics::{Metrics, ZoneTimer};
 use crate::transport::Listener;
 use game_core::ids::ConnId;
 use game_core::node::{Node, NodeEvent, NodeStats, Output};
@@ -20,6 +22,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -29,6 +33,12 @@ use tracing::{debug, info, warn};
 const READ_CHUNK: usize = 4096;
 /// Events applied to the node before its outputs are drained.
 const MAX_BATCH: usize = 1024;
+/// How often the core loop copies the node's counters into the metrics.
+const METRICS_EVERY: Duration = Duration::from_millis(500);
+/// At most one tick-overrun warning per this long; the rest are summed into it.
+const OVERRUN_LOG_EVERY: Duration = Duration::from_secs(10);
+/// Written buffers waiting to go back to the node for reuse; more are dropped.
+const MAX_RETURNED_BUFFERS: usize = 4096;
 
 /// What the server did, returned when it stops.
 #[derive(Clone, Debug)]
@@ -44,6 +54,7 @@ enum Event {
         peer: SocketAddr,
         commands: mpsc::UnboundedSender<Command>,
         kill: oneshot::Sender<()>,
+        written: Arc<Written>,
     },
     Bytes {
         conn: ConnId,
@@ -53,11 +64,36 @@ enum Event {
     Lost {
         conn: ConnId,
     },
-    /// The buffer of a `Write`, fully written; it goes back to the node for reuse.
-    Flushed {
-        conn: ConnId,
-        buffer: Vec<u8>,
-    },
+}
+
+/// What connection tasks have written, collected by the core loop when its
+/// timers run (at least every tick while anyone is in the world) rather than
+/// sent as one event per write: at 5,000 players that was 100,000 events a
+/// second through the queue that also carries their inputs.
+#[derive(Debug, Default)]
+struct Written {
+    /// Bytes written since the core last collected, per connection.
+    bytes: AtomicUsize,
+}
+
+/// Written buffers on their way back to the node for reuse, bounded.
+#[derive(Debug, Default)]
+struct ReturnedBuffers(Mutex<Vec<Vec<u8>>>);
+
+impl ReturnedBuffers {
+    fn give(&self, buffer: Vec<u8>) {
+        if let Ok(mut pool) = self.0.lock() {
+            if pool.len() < MAX_RETURNED_BUFFERS {
+                pool.push(buffer);
+            }
+        }
+    }
+
+    fn take_all(&self, into: &mut Vec<Vec<u8>>) {
+        if let Ok(mut pool) = self.0.lock() {
+            into.append(&mut pool);
+        }
+    }
 }
 
 enum Command {
@@ -68,6 +104,7 @@ enum Command {
 
 struct ConnHandle {
     peer: SocketAddr,
+    written: Arc<Written>,
     commands: mpsc::UnboundedSender<Command>,
     /// Dropping it ends the connection task at once.
     kill: oneshot::Sender<()>,
@@ -82,6 +119,18 @@ pub async fn serve<L: Listener>(
     seed: u64,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<ServerReport> {
+    serve_with_metrics(listener, config, seed, shutdown, Arc::new(Metrics::new())).await
+}
+
+/// [`serve`], keeping `metrics` up to date (serve them with
+/// [`crate::admin::serve_admin`]).
+pub async fn serve_with_metrics<L: Listener>(
+    listener: L,
+    config: ServerConfig,
+    seed: u64,
+    shutdown: impl Future<Output = ()>,
+    metrics: Arc<Metrics>,
+) -> io::Result<ServerReport> {
     config
         .validate()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
@@ -95,32 +144,59 @@ pub async fn serve<L: Listener>(
     // Every connection task holds a clone; when all are gone, `recv` returns None.
     let (alive_tx, mut alive) = mpsc::channel::<()>(1);
     let linger = Duration::from_millis(config.close_linger_ms);
-    let accept = tokio::spawn(accept_loop(listener, events_tx, alive_tx));
+    let returned = Arc::new(ReturnedBuffers::default());
+    let accept = tokio::spawn(accept_loop(
+        listener,
+        events_tx,
+        alive_tx,
+        Arc::clone(&returned),
+    ));
+    let mut buffers = Vec::new();
     let mut conns: HashMap<ConnId, ConnHandle> = HashMap::new();
     let status_every = Duration::from_secs(config.status_interval_s.max(1));
     let mut next_status = tokio::time::Instant::now() + status_every;
+    let mut next_metrics = tokio::time::Instant::now();
+    let mut zone_timer = ZoneTimer::default();
+    let mut overruns = OverrunWatch::default();
+    let mut queue_max = 0usize;
     tokio::pin!(shutdown);
 
     loop {
         let deadline = node.poll_timeout().map(|at| clock.deadline(at));
+        // Timers before connection events: under a flood of events a tick
+        // still starts on time (inputs still queued wait for the next tick),
+        // and the metrics keep being refreshed.
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
+            _ = sleep_until_some(deadline) => {
+                collect_written(&mut node, &conns, &returned, &mut buffers);
+                node.handle_timeout_observed(clock.now(), &mut zone_timer);
+                overruns.after_timers(node.stats(), zone_timer.slowest());
+                metrics.observe_ticks(&node, &mut zone_timer);
+            }
+            _ = tokio::time::sleep_until(next_status) => {
+                next_status += status_every;
+                if config.status_interval_s > 0 {
+                    log_status(&node);
+                }
+            }
+            _ = tokio::time::sleep_until(next_metrics) => {
+                next_metrics += METRICS_EVERY;
+                collect_written(&mut node, &conns, &returned, &mut buffers);
+                let queue = (events.len(), queue_max, config.event_queue);
+                metrics.refresh(&node, queue, overruns.streak_max);
+                queue_max = 0;
+            }
             event = events.recv() => {
                 let Some(event) = event else { break };
+                queue_max = queue_max.max(events.len() + 1);
                 apply(&mut node, &clock, &mut conns, event);
                 for _ in 0..MAX_BATCH {
                     match events.try_recv() {
                         Ok(event) => apply(&mut node, &clock, &mut conns, event),
                         Err(_) => break,
                     }
-                }
-            }
-            _ = sleep_until_some(deadline) => node.handle_timeout(clock.now()),
-            _ = tokio::time::sleep_until(next_status) => {
-                next_status += status_every;
-                if config.status_interval_s > 0 {
-                    log_status(&node);
                 }
             }
         }
@@ -139,6 +215,57 @@ pub async fn serve<L: Listener>(
         stats: node.stats().clone(),
         unfinished_connections: !finished,
     })
+}
+
+/// Follows the node's overrun counter tick by tick: the longest streak of
+/// consecutive overruns, and a warning at most every [`OVERRUN_LOG_EVERY`].
+#[derive(Debug, Default)]
+struct OverrunWatch {
+    ticks: u64,
+    overruns: u64,
+    streak: u64,
+    streak_max: u64,
+    /// Overruns not yet logged, the slowest zone tick among them, and when the
+    /// last warning went out.
+    unlogged: u64,
+    slowest: Duration,
+    logged_at: Option<tokio::time::Instant>,
+}
+
+impl OverrunWatch {
+    fn after_timers(&mut self, stats: &NodeStats, slowest_zone: Option<Duration>) {
+        if stats.ticks == self.ticks {
+            return;
+        }
+        let new = stats.tick_overruns - self.overruns;
+        self.ticks = stats.ticks;
+        self.overruns = stats.tick_overruns;
+        if new == 0 {
+            self.streak = 0;
+        } else {
+            self.streak += new;
+            self.streak_max = self.streak_max.max(self.streak);
+            self.unlogged += new;
+            self.slowest = self.slowest.max(slowest_zone.unwrap_or_default());
+        }
+        let now = tokio::time::Instant::now();
+        let due = self
+            .logged_at
+            .is_none_or(|at| now.duration_since(at) >= OVERRUN_LOG_EVERY);
+        if self.unlogged > 0 && due {
+            warn!(
+                overruns = self.unlogged,
+                total = self.overruns,
+                streak = self.streak,
+                longest_streak = self.streak_max,
+                slowest_zone_tick_ms = self.slowest.as_secs_f64() * 1000.0,
+                "ticks started more than a period late (missed ticks skipped)"
+            );
+            self.unlogged = 0;
+            self.slowest = Duration::ZERO;
+            self.logged_at = Some(now);
+        }
+    }
 }
 
 async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
@@ -161,12 +288,14 @@ fn apply(
             peer,
             commands,
             kill,
+            written,
         } => {
             debug!(%conn, %peer, "connection opened");
             conns.insert(
                 conn,
                 ConnHandle {
                     peer,
+                    written,
                     commands,
                     kill,
                 },
@@ -175,10 +304,6 @@ fn apply(
         }
         Event::Bytes { conn, data } => node.handle_bytes(now, conn, &data),
         Event::Lost { conn } => node.handle_disconnect(now, conn),
-        Event::Flushed { conn, buffer } => {
-            node.handle_flushed(conn, buffer.len());
-            node.recycle(buffer);
-        }
     }
 }
 
@@ -236,10 +361,31 @@ fn log_status(node: &Node) {
     );
 }
 
+/// Tells the node what each connection has written since the last call, and
+/// hands it back the written buffers for reuse.
+fn collect_written(
+    node: &mut Node,
+    conns: &HashMap<ConnId, ConnHandle>,
+    returned: &ReturnedBuffers,
+    buffers: &mut Vec<Vec<u8>>,
+) {
+    for (&conn, handle) in conns {
+        let n = handle.written.bytes.swap(0, Ordering::Relaxed);
+        if n > 0 {
+            node.handle_flushed(conn, n);
+        }
+    }
+    returned.take_all(buffers);
+    for buffer in buffers.drain(..) {
+        node.recycle(buffer);
+    }
+}
+
 async fn accept_loop<L: Listener>(
     listener: L,
     events: mpsc::Sender<Event>,
     alive: mpsc::Sender<()>,
+    returned: Arc<ReturnedBuffers>,
 ) {
     let mut next_id = 0u64;
     loop {
@@ -258,21 +404,24 @@ async fn accept_loop<L: Listener>(
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (kill_tx, kill) = oneshot::channel();
         // `Opened` is queued before the task can queue any bytes for this conn.
+        let written = Arc::new(Written::default());
         let opened = Event::Opened {
             conn,
             peer,
             commands: commands_tx,
             kill: kill_tx,
+            written: Arc::clone(&written),
         };
         if events.send(opened).await.is_err() {
             return;
         }
         let events = events.clone();
         let alive = alive.clone();
+        let returned = Arc::clone(&returned);
         tokio::spawn(async move {
             tokio::select! {
                 _ = kill => {}
-                _ = connection(conn, stream, events, commands) => {}
+                _ = connection(conn, stream, events, commands, written, returned) => {}
             }
             drop(alive);
         });
@@ -285,6 +434,8 @@ async fn connection<S: AsyncRead + AsyncWrite>(
     stream: S,
     events: mpsc::Sender<Event>,
     mut commands: mpsc::UnboundedReceiver<Command>,
+    written: Arc<Written>,
+    returned: Arc<ReturnedBuffers>,
 ) {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let reader_events = events.clone();
@@ -319,13 +470,8 @@ async fn connection<S: AsyncRead + AsyncWrite>(
                         let _ = events.send(Event::Lost { conn }).await;
                         return;
                     }
-                    let flushed = Event::Flushed {
-                        conn,
-                        buffer: bytes,
-                    };
-                    if events.send(flushed).await.is_err() {
-                        return;
-                    }
+                    written.bytes.fetch_add(bytes.len(), Ordering::Relaxed);
+                    returned.give(bytes);
                 }
                 Command::Close => break,
             }

@@ -1,5 +1,5 @@
-//! Seeded bot behaviours on top of the client machine. The same policies drive
-//! `mmo-bots` on real sockets and (next) the simulator's bots.
+//! What bots know and how they walk: the maps ([`Atlas`]) and the wandering
+//! walk ([`Wander`]) that the policies in [`crate::policy`] build on.
 
 use game_core::math::{Fixed, Vec2};
 use game_core::rng::{self, StreamKind};
@@ -25,6 +25,18 @@ impl Atlas {
             .map(|m| (m.name().to_owned(), Arc::new(m)))
             .collect();
         Atlas { maps }
+    }
+
+    /// Knows no map: a bot walks blind (and standing bots need none).
+    pub fn empty() -> Self {
+        Atlas {
+            maps: BTreeMap::new(),
+        }
+    }
+
+    /// Adds (or replaces) a map, for a server running maps from files.
+    pub fn insert(&mut self, map: Map) {
+        self.maps.insert(map.name().to_owned(), Arc::new(map));
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<Map>> {

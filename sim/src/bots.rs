@@ -2,15 +2,20 @@
 //! byte stream. `mmo-bots` runs thousands of these; the turmoil tests run them
 //! inside a simulated network. The bot owns no game logic of its own.
 
-use crate::behaviour::{Atlas, Wander};
+use crate::behaviour::Atlas;
+use crate::policy::{Act, Kind, Policy};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::PlayerId;
 use game_core::protocol::DisconnectReason;
 use game_core::time::Instant;
 use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// After its goodbye, how long a bot waits for the server to close.
+const GOODBYE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What one bot saw.
 #[derive(Clone, Debug, Default)]
@@ -33,30 +38,83 @@ pub struct BotOutcome {
     pub corrections: u32,
     /// Zones entered (first entry, portals, channel switches, resumes).
     pub zones_entered: u32,
+    /// Bytes read from the server, over every connection.
+    pub bytes_in: u64,
+    /// Entity entries (spawns, despawns, moves) in the world updates received.
+    pub entity_updates: u64,
+    /// Time spent connected and welcomed, over every connection.
+    pub connected: std::time::Duration,
 }
 
-/// What a bot does once in the world.
-#[derive(Clone, Debug)]
+/// What a bot does once in the world: one of the simulator's policies, stepped
+/// every `move_every`, or nothing (standing still).
+#[derive(Debug)]
 pub struct Behaviour {
-    /// Walk around (at `move_every`), or stand still.
-    pub wander: Option<(Wander, Arc<Atlas>)>,
-    pub move_every: std::time::Duration,
+    policy: Option<Policy>,
+    atlas: Arc<Atlas>,
 }
 
 impl Behaviour {
     pub fn idle() -> Self {
         Behaviour {
-            wander: None,
-            move_every: std::time::Duration::from_millis(100),
+            policy: None,
+            atlas: Arc::new(Atlas::empty()),
         }
     }
 
+    /// Walks around, turning before walls, acting every 100 ms.
     pub fn wander(seed: u64, bot: u64, atlas: Arc<Atlas>) -> Self {
         Behaviour {
-            wander: Some((Wander::new(seed, bot), atlas)),
-            move_every: std::time::Duration::from_millis(100),
+            policy: Some(Policy::seeded(Kind::Wander, seed, bot)),
+            atlas,
         }
     }
+
+    /// Bot `bot` following policy `kind`, acting every `every`. Only the kinds
+    /// in [`Behaviour::KINDS`]: the others cut connections or misbehave, which a
+    /// load test would count as failures.
+    pub fn of(
+        kind: Kind,
+        seed: u64,
+        bot: u64,
+        atlas: Arc<Atlas>,
+        every: std::time::Duration,
+    ) -> Option<Self> {
+        if !Behaviour::KINDS.contains(&kind) {
+            return None;
+        }
+        let every = game_core::time::Duration::from_micros(every.as_micros() as u64);
+        let policy =
+            (kind != Kind::Idle).then(|| Policy::seeded(kind, seed, bot).acting_every(every));
+        Some(Behaviour { policy, atlas })
+    }
+
+    /// The policies a real-socket bot can follow.
+    pub const KINDS: [Kind; 6] = [
+        Kind::Wander,
+        Kind::Hotspot,
+        Kind::Idle,
+        Kind::Follow,
+        Kind::PortalWalker,
+        Kind::ChannelHopper,
+    ];
+
+    fn every(&self) -> Option<std::time::Duration> {
+        self.policy
+            .as_ref()
+            .map(|p| std::time::Duration::from_micros(p.every().as_micros()))
+    }
+}
+
+/// Counts shared by every bot of a run while it goes (for a progress line).
+#[derive(Debug, Default)]
+pub struct LiveCounts {
+    /// Bots welcomed at least once.
+    pub welcomed: AtomicU64,
+    /// Bots connected right now.
+    pub connected: AtomicU64,
+    /// Connections that ended other than by the bot's goodbye.
+    pub dropped: AtomicU64,
 }
 
 /// How a bot behaves when its connection drops.
@@ -72,11 +130,30 @@ pub enum OnDrop {
 /// each time it is called; `epoch` is the zero of the bot's clock.
 pub async fn run_bot<S, C, F>(
     config: ClientConfig,
+    connect: C,
+    epoch: tokio::time::Instant,
+    until: tokio::time::Instant,
+    on_drop: OnDrop,
+    behaviour: Behaviour,
+) -> BotOutcome
+where
+    S: AsyncRead + AsyncWrite,
+    C: FnMut() -> F,
+    F: Future<Output = io::Result<S>>,
+{
+    let live = LiveCounts::default();
+    run_bot_counted(config, connect, epoch, until, on_drop, behaviour, &live).await
+}
+
+/// [`run_bot`], keeping `live` up to date as it goes.
+pub async fn run_bot_counted<S, C, F>(
+    config: ClientConfig,
     mut connect: C,
     epoch: tokio::time::Instant,
     until: tokio::time::Instant,
     on_drop: OnDrop,
     mut behaviour: Behaviour,
+    live: &LiveCounts,
 ) -> BotOutcome
 where
     S: AsyncRead + AsyncWrite,
@@ -115,11 +192,14 @@ where
             until,
             &mut outcome,
             &mut behaviour,
+            live,
         )
         .await;
+        outcome.entity_updates = client.entity_updates();
         if finished {
             return outcome;
         }
+        live.dropped.fetch_add(1, Ordering::Relaxed);
         match on_drop {
             OnDrop::GiveUp => break,
             OnDrop::Reconnect { retry_after } => tokio::time::sleep(retry_after).await,
@@ -137,10 +217,16 @@ async fn drive<S: AsyncRead + AsyncWrite>(
     until: tokio::time::Instant,
     outcome: &mut BotOutcome,
     behaviour: &mut Behaviour,
+    live: &LiveCounts,
 ) -> bool {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let mut buf = vec![0u8; 16 * 1024];
-    let mut next_move = tokio::time::Instant::now() + behaviour.move_every;
+    let move_every = behaviour.every();
+    let mut next_move = tokio::time::Instant::now() + move_every.unwrap_or_default();
+    // Set at the welcome: from then on the connection counts as connected.
+    let mut welcomed_at: Option<tokio::time::Instant> = None;
+    let connected_since =
+        |at: Option<tokio::time::Instant>| at.map(|t| t.elapsed()).unwrap_or_default();
     loop {
         if let Some(bytes) = client.poll_transmit() {
             if wr.write_all(&bytes).await.is_err() {
@@ -150,6 +236,13 @@ async fn drive<S: AsyncRead + AsyncWrite>(
         while let Some(event) = client.poll_event() {
             match event {
                 ClientEvent::Welcomed { player, resumed } => {
+                    if outcome.welcomes == 0 {
+                        live.welcomed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if welcomed_at.is_none() {
+                        welcomed_at = Some(tokio::time::Instant::now());
+                        live.connected.fetch_add(1, Ordering::Relaxed);
+                    }
                     outcome.welcomes += 1;
                     outcome.players.push(player);
                     outcome.resumes += u32::from(resumed);
@@ -164,6 +257,10 @@ async fn drive<S: AsyncRead + AsyncWrite>(
             }
         }
         if matches!(client.state(), ClientState::Disconnected { .. }) {
+            if welcomed_at.is_some() {
+                live.connected.fetch_sub(1, Ordering::Relaxed);
+            }
+            outcome.connected += connected_since(welcomed_at);
             return false;
         }
         let deadline = client
@@ -180,35 +277,57 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                     let _ = wr.write_all(&bytes).await;
                 }
                 let _ = wr.shutdown().await;
+                // Read on until the server closes: closing a socket with
+                // unread input sends a reset, and the server would count a
+                // lost connection instead of the goodbye.
+                let _ = tokio::time::timeout(GOODBYE_LINGER, async {
+                    while matches!(rd.read(&mut buf).await, Ok(n) if n > 0) {}
+                })
+                .await;
                 // The goodbye's own Disconnected event is expected; drop it.
                 while client.poll_event().is_some() {}
+                if welcomed_at.is_some() {
+                    live.connected.fetch_sub(1, Ordering::Relaxed);
+                }
+                outcome.connected += connected_since(welcomed_at);
                 return true;
             }
             read = rd.read(&mut buf) => match read {
                 Ok(0) | Err(_) => client.handle_connection_lost(now()),
-                Ok(n) => client.handle_bytes(now(), &buf[..n]),
+                Ok(n) => {
+                    outcome.bytes_in += n as u64;
+                    client.handle_bytes(now(), &buf[..n]);
+                }
             },
             _ = tokio::time::sleep_until(deadline) => client.handle_timeout(now()),
-            _ = tokio::time::sleep_until(next_move), if behaviour.wander.is_some() => {
-                next_move += behaviour.move_every;
+            _ = tokio::time::sleep_until(next_move), if move_every.is_some() => {
+                // Fixed rate, but a bot that fell behind (an overloaded load
+                // generator) skips the missed steps rather than send a burst.
+                next_move += move_every.unwrap_or_default();
+                let at = tokio::time::Instant::now();
+                if next_move < at {
+                    next_move = at + move_every.unwrap_or_default();
+                }
                 step(client, behaviour, now());
             }
         }
     }
 }
 
-/// One movement step of a wandering bot.
+/// One step of the bot's policy.
 fn step(client: &mut Client, behaviour: &mut Behaviour, now: Instant) {
-    let Some((wander, atlas)) = behaviour.wander.as_mut() else {
-        return;
-    };
-    let Some(avatar) = client.avatar() else {
-        return;
-    };
-    let map = atlas.get(&avatar.map).map(|m| m.as_ref());
-    let step = game_core::time::Duration::from_micros(behaviour.move_every.as_micros() as u64);
-    let vel = wander.velocity(now, avatar.position(), map, avatar.max_speed(), step);
-    client.move_with(now, vel);
+    let Behaviour { policy, atlas } = behaviour;
+    if let Some(policy) = policy.as_mut() {
+        // No friend to follow: a follower wanders. The kinds a real-socket bot
+        // may follow never ask for more than movement (see `Behaviour::KINDS`).
+        let act = policy.step(now, client, atlas, None);
+        debug_assert_eq!(
+            act,
+            Act::None,
+            "{:?} asked for more than movement",
+            policy.kind
+        );
+    }
 }
 
 fn tokio_deadline(now: Instant, at: Instant) -> tokio::time::Instant {

@@ -4,6 +4,9 @@
 pub mod behaviour;
 pub mod bots;
 pub mod lab;
+pub mod load;
 pub mod netem;
+pub mod policy;
 pub mod report;
+pub mod scrape;
 pub mod simulator;

@@ -1,10 +1,10 @@
 //! Summaries printed by the tools: percentiles and disconnect tallies.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Percentiles of a set of samples in microseconds, reported in milliseconds.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     pub samples: usize,
     pub p50_ms: f64,

@@ -143,6 +143,8 @@ pub struct Client {
     /// the least delayed recent update: the clock interpolation renders against.
     arrival_offset_us: Option<i64>,
     updates_for_unknown: u64,
+    /// Spawns, despawns and position updates received in world updates.
+    entity_updates: u64,
 }
 
 /// A remote entity as this client knows it.
@@ -176,6 +178,7 @@ impl Client {
             remotes: Remotes::default(),
             arrival_offset_us: None,
             updates_for_unknown: 0,
+            entity_updates: 0,
         }
     }
 
@@ -192,6 +195,12 @@ impl Client {
     /// Updates that named an entity this client did not know (a server bug).
     pub fn updates_for_unknown(&self) -> u64 {
         self.updates_for_unknown
+    }
+
+    /// Entity entries (spawns, despawns, position updates) received in world
+    /// updates since the client was made: what a load test counts per second.
+    pub fn entity_updates(&self) -> u64 {
+        self.entity_updates
     }
 
     /// Moves the character at `vel` (raw units per second; clamped to the zone's
@@ -524,10 +533,13 @@ impl Client {
         // may leave and come back in one message): skip the spawns, come back.
         let mut spawns = r.clone();
         let n_spawns = r.count()?;
+        self.entity_updates = self.entity_updates.saturating_add(n_spawns);
         for _ in 0..n_spawns {
             r.spawn()?;
         }
-        for _ in 0..r.count()? {
+        let n_despawns = r.count()?;
+        self.entity_updates = self.entity_updates.saturating_add(n_despawns);
+        for _ in 0..n_despawns {
             let e = r.despawn()?;
             self.remotes.remove(&e);
         }
@@ -550,7 +562,9 @@ impl Client {
             self.remotes.insert(s.entity, remote);
         }
         let mut from = 0;
-        for _ in 0..r.count()? {
+        let n_updates = r.count()?;
+        self.entity_updates = self.entity_updates.saturating_add(n_updates);
+        for _ in 0..n_updates {
             let up = r.update()?;
             match self.remotes.get_mut_from(&up.entity, &mut from) {
                 Some(remote) => {

@@ -15,7 +15,7 @@ mod world;
 pub use players::Player;
 pub use world::{Location, World, WorldConfig};
 
-use crate::ids::{ConnId, PlayerId};
+use crate::ids::{ConnId, PlayerId, ZoneId};
 use crate::protocol::{
     ChannelRefusal, Credentials, DisconnectReason, LoginRefusal, MoveInput, NoticeLevel,
     ResumeToken, ServerMsg, MAX_NAME_LEN,
@@ -136,10 +136,28 @@ pub struct NodeStats {
     pub rate_limited: u64,
     /// Input for connections the node had already closed.
     pub input_after_close: u64,
+    /// Messages received and sent by sessions that have closed (see
+    /// [`Node::message_totals`] for the live ones too).
+    pub msgs_in: u64,
+    pub msgs_out: u64,
     pub ticks: u64,
     /// Ticks started later than one period after they were due.
     pub tick_overruns: u64,
     pub transfers: u64,
+}
+
+/// Told when each zone's tick starts and ends, so a driver can time zones
+/// with its own clock (the node reads none). Both calls come in pairs, zone by
+/// zone, inside [`Node::handle_timeout_observed`].
+pub trait TickObserver {
+    fn zone_tick_started(&mut self, zone: ZoneId);
+    fn zone_tick_finished(&mut self, zone: ZoneId);
+}
+
+/// Observes nothing: what [`Node::handle_timeout`] uses.
+impl TickObserver for () {
+    fn zone_tick_started(&mut self, _zone: ZoneId) {}
+    fn zone_tick_finished(&mut self, _zone: ZoneId) {}
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -255,6 +273,17 @@ impl Node {
         &self.world
     }
 
+    /// Messages received and sent, over every session the node has had (closed
+    /// ones included): `(in, out)`.
+    pub fn message_totals(&self) -> (u64, u64) {
+        self.sessions
+            .values()
+            .map(|s| s.session.stats())
+            .fold((self.stats.msgs_in, self.stats.msgs_out), |(i, o), s| {
+                (i + s.msgs_in, o + s.msgs_out)
+            })
+    }
+
     // ----- inputs -----
 
     /// A transport connection opened. Over the session cap, or while shutting down,
@@ -325,6 +354,12 @@ impl Node {
 
     /// Runs every timer that is due. Harmless when nothing is.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.handle_timeout_observed(now, &mut ());
+    }
+
+    /// [`Node::handle_timeout`], telling `observer` when each zone's tick starts
+    /// and ends.
+    pub fn handle_timeout_observed(&mut self, now: Instant, observer: &mut impl TickObserver) {
         while let Some(&(at, key)) = self.timers.first() {
             if at > now {
                 break;
@@ -332,7 +367,7 @@ impl Node {
             self.timers.pop_first();
             self.timer_of.remove(&key);
             match key {
-                TimerKey::Tick => self.tick(at, now),
+                TimerKey::Tick => self.tick(at, now, observer),
                 TimerKey::Session(conn) => {
                     if let Some(slot) = self.sessions.get_mut(&conn) {
                         slot.session.handle_timeout(now);
@@ -620,7 +655,7 @@ impl Node {
     }
 
     /// One world tick, due at `due`, run at `now`.
-    fn tick(&mut self, due: Instant, now: Instant) {
+    fn tick(&mut self, due: Instant, now: Instant, observer: &mut impl TickObserver) {
         self.stats.ticks += 1;
         let mut touched = std::mem::take(&mut self.tick_touched);
         {
@@ -634,6 +669,8 @@ impl Node {
                 if zone.player_count() == 0 {
                     continue;
                 }
+                let id = zone.id();
+                observer.zone_tick_started(id);
                 zone.run_tick(now, &mut |player, frame| {
                     let Some(conn) = players.get(player).and_then(|p| p.conn) else {
                         return;
@@ -643,6 +680,7 @@ impl Node {
                         touched.push(conn);
                     }
                 });
+                observer.zone_tick_finished(id);
             }
         }
         for conn in touched.drain(..) {
@@ -833,7 +871,10 @@ impl Node {
             self.outputs.push_back(Output::Transmit { conn, bytes });
         }
         if let Some(reason) = slot.session.close_reason().cloned() {
-            self.stats.rate_limited += slot.session.stats().rate_limited;
+            let closed = slot.session.stats();
+            self.stats.rate_limited += closed.rate_limited;
+            self.stats.msgs_in += closed.msgs_in;
+            self.stats.msgs_out += closed.msgs_out;
             self.sessions.remove(&conn);
             self.set_timer(TimerKey::Session(conn), None);
             self.outputs.push_back(Output::Close { conn, reason });

@@ -677,3 +677,39 @@ fn moving_before_entering_the_world_is_a_violation() {
         ))
     );
 }
+
+/// Records the observer calls, so the pairing can be checked.
+#[derive(Default)]
+struct Calls(Vec<(bool, ZoneId)>);
+
+impl TickObserver for Calls {
+    fn zone_tick_started(&mut self, zone: ZoneId) {
+        self.0.push((true, zone));
+    }
+    fn zone_tick_finished(&mut self, zone: ZoneId) {
+        self.0.push((false, zone));
+    }
+}
+
+#[test]
+fn the_tick_observer_hears_each_zone_with_players_start_and_finish() {
+    let mut h = Harness::new();
+    let (conn, _, _) = h.login(1, "ada");
+    h.send(conn, &[ClientMsg::EnterWorld]);
+    let zone = match h.take(conn).last() {
+        Some(ServerMsg::ZoneEntered(z)) => z.zone,
+        other => panic!("expected ZoneEntered, got {other:?}"),
+    };
+    let mut calls = Calls::default();
+    // Nothing is due yet: no tick, no calls.
+    h.node.handle_timeout_observed(h.now, &mut calls);
+    assert!(calls.0.is_empty());
+    let due = h.node.poll_timeout().unwrap();
+    let ticks = h.node.stats().ticks;
+    h.now = due;
+    h.node.handle_timeout_observed(due, &mut calls);
+    h.drain();
+    assert_eq!(h.node.stats().ticks, ticks + 1);
+    // One zone has a player (the other maps' zones are empty and skipped).
+    assert_eq!(calls.0, vec![(true, zone), (false, zone)]);
+}

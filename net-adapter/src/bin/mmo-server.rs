@@ -2,9 +2,11 @@
 
 use clap::Parser;
 use net_adapter::config::ServerConfig;
+use net_adapter::Metrics;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use tracing::{error, info, warn};
 
 #[derive(Parser, Debug)]
@@ -23,6 +25,12 @@ struct Args {
     /// A TOML config file; flags override its values.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Address of the admin port: /metrics and /healthz (default 127.0.0.1:9100).
+    #[arg(long)]
+    admin_listen: Option<SocketAddr>,
+    /// Serve no admin port.
+    #[arg(long)]
+    no_admin: bool,
 }
 
 fn main() -> ExitCode {
@@ -49,6 +57,12 @@ fn main() -> ExitCode {
     if let Some(hz) = args.tick_hz {
         config.node.tick_hz = hz;
     }
+    if let Some(admin) = args.admin_listen {
+        config.admin.listen = admin;
+    }
+    if args.no_admin {
+        config.admin.enabled = false;
+    }
     if let Err(e) = config.validate() {
         error!("{e}");
         return ExitCode::from(2);
@@ -73,13 +87,45 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let metrics = Arc::new(Metrics::new());
+        let admin = if config.admin.enabled {
+            match tokio::net::TcpListener::bind(config.admin.listen).await {
+                Ok(l) => {
+                    info!(admin = %config.admin.listen, "admin port: /metrics, /healthz");
+                    Some(tokio::spawn(net_adapter::serve_admin(
+                        l,
+                        Arc::clone(&metrics),
+                    )))
+                }
+                Err(e) => {
+                    error!(
+                        "cannot listen on the admin port {}: {e}",
+                        config.admin.listen
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
+        } else {
+            None
+        };
         info!(
             listen = %config.listen,
             tick_hz = config.node.tick_hz,
             max_sessions = config.node.max_sessions,
             "mmo-server listening"
         );
-        match net_adapter::serve(listener, config, os_seed(), shutdown_signal()).await {
+        let served = net_adapter::serve_with_metrics(
+            listener,
+            config,
+            os_seed(),
+            shutdown_signal(),
+            metrics,
+        )
+        .await;
+        if let Some(admin) = admin {
+            admin.abort();
+        }
+        match served {
             Ok(report) => {
                 info!(disconnects = ?report.stats.disconnects, "stopped");
                 ExitCode::SUCCESS

@@ -1,24 +1,30 @@
-//! `mmo-bots`: connects N clients to a server, keeps them alive, reports.
+//! `mmo-bots`: a load generator. Connects N bots to a server over real TCP from
+//! one multi-threaded process, each following one of the simulator's policies
+//! (`sim::policy`), and reports what they saw.
 //!
-//! `mmo-bots --addr 127.0.0.1:7777 --bots 1000 --seconds 60 [--json FILE]`
+//! `mmo-bots --addr 127.0.0.1:7777 --bots 5000 --seconds 300 --mix wander=100
+//! --move-hz 10 --connect-rate 500 [--json FILE]`
 //! Exits non-zero if any bot was disconnected unexpectedly or could not connect.
 
 use clap::Parser;
 use game_core::client::ClientConfig;
-use serde::Serialize;
+use game_core::zone::Map;
 use sim::behaviour::Atlas;
-use sim::bots::{run_bot, Behaviour, BotOutcome, OnDrop};
-use sim::report::{Percentiles, Tally};
+use sim::bots::{run_bot_counted, Behaviour, LiveCounts, OnDrop};
+use sim::load::{LoadReport, Mix};
+use sim::policy::Kind;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "mmo-bots",
-    about = "Connect many bots to an mmo-server and report"
+    about = "Load an mmo-server with many bots and report"
 )]
 struct Args {
     /// Server game port.
@@ -33,64 +39,79 @@ struct Args {
     /// New connections per second while ramping up (staggered connects).
     #[arg(long, default_value_t = 500)]
     connect_rate: u32,
+    /// How often a moving bot sends a move, per second.
+    #[arg(long, default_value_t = 10)]
+    move_hz: u32,
+    /// The bots' policies as kind=percent pairs; kinds: wander, hotspot (crowd
+    /// at a spot near the spawn), idle, follow, portal-walker, channel-hopper.
+    #[arg(long, default_value = "wander=100")]
+    mix: Mix,
+    /// Stand still in the world (the same as --mix idle=100).
+    #[arg(long)]
+    idle: bool,
+    /// A map file the server runs (beside the sample maps), so bots walk
+    /// around its walls. Repeatable.
+    #[arg(long)]
+    map: Vec<PathBuf>,
     /// Login names are PREFIX0, PREFIX1, ...
     #[arg(long, default_value = "bot")]
     name_prefix: String,
     /// After a dropped connection, reconnect and resume instead of giving up.
     #[arg(long)]
     reconnect: bool,
-    /// Stand still in the world instead of wandering.
-    #[arg(long)]
-    idle: bool,
-    /// Seeds the bots' wandering.
+    /// Seeds the bots' policies.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
 }
 
-#[derive(Debug, Serialize)]
-struct Report {
-    addr: String,
-    bots: usize,
-    seconds: u64,
-    welcomed: usize,
-    connected_at_end: usize,
-    resumes: u64,
-    connect_failures: u64,
-    corrections: u64,
-    zones_entered: u64,
-    rtt: Percentiles,
-    disconnects: Tally,
-    unexpected_disconnects: u64,
-    wall_seconds: f64,
-}
-
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(limit) if (limit as usize) < args.bots + 64 => {
-            eprintln!(
-                "warning: open-file limit {limit} is below {} bots",
-                args.bots
-            )
-        }
-        Ok(_) => {}
-        Err(e) => eprintln!("warning: cannot raise the open-file limit: {e}"),
+    let mut args = Args::parse();
+    if args.idle {
+        args.mix = Mix::only(Kind::Idle);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    if args.move_hz == 0 || args.move_hz > 60 {
+        eprintln!("--move-hz must be 1..=60 (the server's rate limit is 60 messages a second)");
+        return ExitCode::from(2);
+    }
+    let mut atlas = Atlas::samples();
+    for path in &args.map {
+        match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Map::parse(&t).map_err(|e| e.to_string()))
+        {
+            Ok(map) => atlas.insert(map),
+            Err(e) => {
+                eprintln!("cannot load map {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    raise_fd_limit(args.bots as u64 + 64);
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        builder.worker_threads(n.max(1));
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let report = runtime.block_on(run(&args));
-    print_table(&report);
+    let report = runtime.block_on(run(&args, Arc::new(atlas)));
+    println!(
+        "mmo-bots report ({} bots against {}, {} s)",
+        report.bots, report.addr, report.seconds
+    );
+    for (label, value) in report.table() {
+        println!("  {label:<24}{value}");
+    }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default();
         if let Err(e) = std::fs::write(path, json + "\n") {
@@ -98,14 +119,27 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if report.unexpected_disconnects > 0 || report.connect_failures > 0 {
-        ExitCode::FAILURE
-    } else {
+    if report.clean() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
-async fn run(args: &Args) -> Report {
+/// Each bot needs a file descriptor: raise the soft limit as far as the hard
+/// limit allows, and say so when that is not enough.
+fn raise_fd_limit(wanted: u64) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < wanted => eprintln!(
+            "warning: open-file limit {limit} is below the {wanted} this run needs; \
+             raise the hard limit (ulimit -Hn)"
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: cannot raise the open-file limit: {e}"),
+    }
+}
+
+async fn run(args: &Args, atlas: Arc<Atlas>) -> LoadReport {
     let started = std::time::Instant::now();
     let epoch = tokio::time::Instant::now();
     let gap = Duration::from_secs_f64(1.0 / args.connect_rate.max(1) as f64);
@@ -118,19 +152,19 @@ async fn run(args: &Args) -> Report {
     } else {
         OnDrop::GiveUp
     };
-    let atlas = Arc::new(Atlas::samples());
+    let every = Duration::from_secs_f64(1.0 / args.move_hz as f64);
+    let live = Arc::new(LiveCounts::default());
     let mut tasks = Vec::with_capacity(args.bots);
     for i in 0..args.bots {
-        let behaviour = if args.idle {
-            Behaviour::idle()
-        } else {
-            Behaviour::wander(args.seed, i as u64, Arc::clone(&atlas))
-        };
+        let kind = args.mix.kind_of(i);
+        let behaviour = Behaviour::of(kind, args.seed, i as u64, Arc::clone(&atlas), every)
+            .expect("the mix holds only kinds a bot can follow");
         let addr = args.addr;
         let mut config = ClientConfig::new(format!("{}{i}", args.name_prefix));
         // Bots draw nothing: no interpolation buffers.
         config.interpolate = false;
         let start = epoch + gap * i as u32;
+        let live = Arc::clone(&live);
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep_until(start).await;
             let connect = || async move {
@@ -138,15 +172,11 @@ async fn run(args: &Args) -> Report {
                 s.set_nodelay(true)?;
                 Ok(s)
             };
-            run_bot(config, connect, epoch, until, on_drop, behaviour).await
+            run_bot_counted(config, connect, epoch, until, on_drop, behaviour, &live).await
         }));
     }
-    let progress = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            eprintln!("mmo-bots: {:.0}s elapsed", epoch.elapsed().as_secs_f64());
-        }
-    });
+    let total = (ramp + Duration::from_secs(args.seconds)).as_secs_f64();
+    let progress = tokio::spawn(progress(Arc::clone(&live), args.bots, epoch, total));
     let mut outcomes = Vec::with_capacity(args.bots);
     for t in tasks {
         match t.await {
@@ -155,53 +185,42 @@ async fn run(args: &Args) -> Report {
         }
     }
     progress.abort();
-    summarise(args, outcomes, started.elapsed().as_secs_f64())
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    let mut report = LoadReport::summarise(&outcomes, started.elapsed().as_secs_f64());
+    report.addr = args.addr.to_string();
+    report.mix = args.mix.to_string();
+    report.move_hz = args.move_hz;
+    report.seconds = args.seconds;
+    report
 }
 
-fn summarise(args: &Args, outcomes: Vec<BotOutcome>, wall_seconds: f64) -> Report {
-    let mut rtts: Vec<u64> = outcomes
-        .iter()
-        .flat_map(|o| o.rtt_samples_us.iter().copied())
-        .collect();
-    let mut disconnects = Tally::new();
-    for reason in outcomes.iter().flat_map(|o| &o.disconnects) {
-        *disconnects.entry(reason.label().to_string()).or_default() += 1;
+/// A bar on a terminal; on anything else, a line every 30 s.
+async fn progress(live: Arc<LiveCounts>, bots: usize, epoch: tokio::time::Instant, total: f64) {
+    let tty = std::io::stderr().is_terminal();
+    let every = Duration::from_millis(if tty { 250 } else { 30_000 });
+    loop {
+        tokio::time::sleep(every).await;
+        let elapsed = epoch.elapsed().as_secs_f64();
+        let connected = live.connected.load(Ordering::Relaxed);
+        let welcomed = live.welcomed.load(Ordering::Relaxed);
+        let dropped = live.dropped.load(Ordering::Relaxed);
+        let status = format!(
+            "{elapsed:>5.0}/{total:.0} s  connected {connected}/{bots} (welcomed {welcomed})  dropped {dropped}"
+        );
+        if tty {
+            let width = 30;
+            let filled = ((elapsed / total.max(1.0)) * width as f64) as usize;
+            let filled = filled.min(width);
+            eprint!(
+                "\r[{}{}] {status}  ",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            let _ = std::io::stderr().flush();
+        } else {
+            eprintln!("mmo-bots: {status}");
+        }
     }
-    Report {
-        addr: args.addr.to_string(),
-        bots: args.bots,
-        seconds: args.seconds,
-        welcomed: outcomes.iter().filter(|o| o.welcomes > 0).count(),
-        connected_at_end: outcomes.iter().filter(|o| o.connected_at_end).count(),
-        resumes: outcomes.iter().map(|o| o.resumes as u64).sum(),
-        connect_failures: outcomes.iter().map(|o| o.connect_failures as u64).sum(),
-        corrections: outcomes.iter().map(|o| o.corrections as u64).sum(),
-        zones_entered: outcomes.iter().map(|o| o.zones_entered as u64).sum(),
-        rtt: Percentiles::of(&mut rtts),
-        unexpected_disconnects: disconnects.values().sum(),
-        disconnects,
-        wall_seconds,
-    }
-}
-
-fn print_table(r: &Report) {
-    println!(
-        "mmo-bots report ({} bots against {}, {} s)",
-        r.bots, r.addr, r.seconds
-    );
-    println!("  welcomed              {:>8}", r.welcomed);
-    println!("  connected at end      {:>8}", r.connected_at_end);
-    println!("  resumes               {:>8}", r.resumes);
-    println!("  connect failures      {:>8}", r.connect_failures);
-    println!("  zones entered         {:>8}", r.zones_entered);
-    println!("  corrections           {:>8}", r.corrections);
-    println!(
-        "  rtt ms p50/p99/max    {:>8.2} / {:.2} / {:.2}  ({} samples)",
-        r.rtt.p50_ms, r.rtt.p99_ms, r.rtt.max_ms, r.rtt.samples
-    );
-    println!("  unexpected disconnects{:>8}", r.unexpected_disconnects);
-    for (reason, n) in &r.disconnects {
-        println!("    {reason:<20}{n:>8}");
-    }
-    println!("  wall time             {:>8.1} s", r.wall_seconds);
 }

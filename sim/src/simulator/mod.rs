@@ -11,7 +11,7 @@
 mod agenda;
 mod faults;
 mod invariants;
-pub mod policy;
+pub use crate::policy;
 
 pub use faults::{FaultMode, FaultPlan, HEAL};
 pub use invariants::Violation;
@@ -244,12 +244,11 @@ impl Simulator {
             };
             let (params, stalls, link_rng) =
                 sim.plan.link(sim.config.seed, i as u64, sim.config.seconds);
-            let policy_rng = rng::stream(sim.config.seed, StreamKind::Bot, i as u64 + (1 << 32));
             let mut client_config = ClientConfig::new(format!("bot{i}"));
             client_config.interpolate = i % sample_every == 0;
             sim.peers.push(Peer {
                 client: Client::new(client_config),
-                policy: Policy::new(kind, sim.config.seed, i as u64, policy_rng),
+                policy: Policy::seeded(kind, sim.config.seed, i as u64),
                 params,
                 stalls,
                 link_rng,

@@ -1,9 +1,12 @@
-//! What each simulated bot does: honest players and hostile ones, each a seeded
-//! policy on top of the client machine.
+//! What each bot does: honest players and hostile ones, each a seeded policy on
+//! top of the client machine. The simulator drives these in virtual time and
+//! `mmo-bots` on real sockets: the same code, so a load test walks the way a
+//! simulation does.
 
 use crate::behaviour::{Atlas, Wander};
 use game_core::client::Client;
 use game_core::math::{Fixed, Vec2};
+use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
@@ -50,6 +53,32 @@ impl Kind {
     pub fn is_hostile(self) -> bool {
         Kind::HOSTILE.contains(&self)
     }
+
+    /// The name used on command lines and in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Wander => "wander",
+            Kind::Follow => "follow",
+            Kind::Hotspot => "hotspot",
+            Kind::Idle => "idle",
+            Kind::Relog => "relog",
+            Kind::Dropper => "dropper",
+            Kind::ChannelHopper => "channel-hopper",
+            Kind::PortalWalker => "portal-walker",
+            Kind::SpeedHacker => "speed-hacker",
+            Kind::Teleporter => "teleporter",
+            Kind::Flooder => "flooder",
+            Kind::SlowReader => "slow-reader",
+            Kind::Garbage => "garbage",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Option<Kind> {
+        Kind::HONEST
+            .into_iter()
+            .chain(Kind::HOSTILE)
+            .find(|k| k.label() == label)
+    }
 }
 
 /// What the driver should do besides moving.
@@ -72,14 +101,34 @@ pub struct Policy {
     wander: Wander,
     rng: ChaCha8Rng,
     next_event: Instant,
+    /// How often the driver calls [`Policy::step`].
+    every: Duration,
     /// A hostile bot has done its hostile thing at least once.
     pub misbehaved: bool,
 }
 
-/// How often a bot acts (moves, decides).
+/// How often a bot acts (moves, decides), unless told otherwise.
 pub const ACT_EVERY: Duration = Duration::from_millis(100);
 
 impl Policy {
+    /// Bot `bot`'s policy under master seed `seed`, acting every [`ACT_EVERY`],
+    /// its decisions drawn from its own stream.
+    pub fn seeded(kind: Kind, seed: u64, bot: u64) -> Self {
+        let rng = rng::stream(seed, StreamKind::Bot, bot + (1 << 32));
+        Policy::new(kind, seed, bot, rng)
+    }
+
+    /// Acts every `every` instead of [`ACT_EVERY`]: the driver must call
+    /// [`Policy::step`] at that period.
+    pub fn acting_every(mut self, every: Duration) -> Self {
+        self.every = every;
+        self
+    }
+
+    pub fn every(&self) -> Duration {
+        self.every
+    }
+
     pub fn new(kind: Kind, seed: u64, bot: u64, rng: ChaCha8Rng) -> Self {
         // Hostile bots start early, so short runs judge them too; honest
         // events (relogs, drops, channel hops) come later and rarer.
@@ -95,6 +144,7 @@ impl Policy {
             wander: Wander::new(seed, bot),
             rng,
             next_event: first,
+            every: ACT_EVERY,
             misbehaved: false,
         }
     }
@@ -119,13 +169,14 @@ impl Policy {
         let max = avatar.max_speed();
         let map = atlas.get(&avatar.map).map(|m| m.as_ref());
         let due = now >= self.next_event;
+        let every = self.every;
         if self.kind.is_hostile() && (due || self.kind == Kind::SpeedHacker) {
             self.misbehaved = true;
         }
         match self.kind {
             Kind::Idle => {}
             Kind::Wander | Kind::Relog | Kind::Dropper | Kind::ChannelHopper => {
-                let v = self.wander.velocity(now, pos, map, max, ACT_EVERY);
+                let v = self.wander.velocity(now, pos, map, max, every);
                 client.move_with(now, v);
             }
             Kind::Follow | Kind::Hotspot | Kind::PortalWalker => {
@@ -136,18 +187,18 @@ impl Policy {
                 };
                 let v = target
                     .and_then(|t| toward(pos, t, max, map, self.kind == Kind::PortalWalker))
-                    .unwrap_or_else(|| self.wander.velocity(now, pos, map, max, ACT_EVERY));
+                    .unwrap_or_else(|| self.wander.velocity(now, pos, map, max, every));
                 client.move_with(now, v);
             }
             Kind::SpeedHacker => {
                 // Three times the limit, in a straight line (turning at walls).
-                let v = self.wander.velocity(now, pos, map, max, ACT_EVERY);
+                let v = self.wander.velocity(now, pos, map, max, every);
                 let fast = Vec2::new(
                     Fixed::from_raw(v.x.raw() * 3),
                     Fixed::from_raw(v.y.raw() * 3),
                 );
                 if let Some(a) = client.avatar() {
-                    let us = ACT_EVERY.as_micros() as i64;
+                    let us = every.as_micros() as i64;
                     let to = a.position()
                         + Vec2::new(
                             Fixed::from_raw((fast.x.raw() as i64 * us / 1_000_000) as i32),
@@ -170,7 +221,7 @@ impl Policy {
                 }
             }
             Kind::SlowReader => {
-                let v = self.wander.velocity(now, pos, map, max, ACT_EVERY);
+                let v = self.wander.velocity(now, pos, map, max, every);
                 client.move_with(now, v);
             }
             Kind::Garbage => {

@@ -1,0 +1,290 @@
+//! The load generator's report: what thousands of real-socket bots saw, summed
+//! from their [`BotOutcome`]s. `mmo-bots` prints it and writes it as JSON;
+//! `loadtest` reads that JSON back and prints it beside the server's figures.
+
+use crate::bots::{Behaviour, BotOutcome};
+use crate::policy::Kind;
+use crate::report::{Percentiles, Tally};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Which policy each bot follows: `wander=90,hotspot=10` gives 90 of every
+/// 100 bots the wandering policy and 10 the crowd at the hotspot, interleaved
+/// (bot `i` by `i % 100`), so every stage of a staggered start has the mix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mix(Vec<(Kind, u32)>);
+
+impl Mix {
+    pub fn only(kind: Kind) -> Self {
+        Mix(vec![(kind, 100)])
+    }
+
+    pub fn kind_of(&self, bot: usize) -> Kind {
+        let slot = (bot % 100) as u32;
+        let mut upto = 0;
+        for &(kind, pct) in &self.0 {
+            upto += pct;
+            if slot < upto {
+                return kind;
+            }
+        }
+        // Percentages sum to 100 (checked when parsed).
+        self.0.last().map_or(Kind::Idle, |&(k, _)| k)
+    }
+}
+
+impl FromStr for Mix {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut parts = Vec::new();
+        for part in s.split(',') {
+            let (name, pct) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: expected kind=percent"))?;
+            let kind = Kind::from_label(name.trim())
+                .filter(|k| Behaviour::KINDS.contains(k))
+                .ok_or_else(|| {
+                    let names: Vec<_> = Behaviour::KINDS.iter().map(|k| k.label()).collect();
+                    format!("{name:?} is not one of {}", names.join(", "))
+                })?;
+            let pct: u32 = pct
+                .trim()
+                .parse()
+                .map_err(|_| format!("{part:?}: the percent is not a number"))?;
+            parts.push((kind, pct));
+        }
+        let total: u32 = parts.iter().map(|&(_, p)| p).sum();
+        if total != 100 {
+            return Err(format!("the percentages add up to {total}, not 100"));
+        }
+        Ok(Mix(parts))
+    }
+}
+
+impl fmt::Display for Mix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (kind, pct)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{}={pct}", kind.label())?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadReport {
+    pub addr: String,
+    pub bots: usize,
+    /// The policies, as `kind=percent` pairs.
+    pub mix: String,
+    pub move_hz: u32,
+    pub seconds: u64,
+    /// Bots welcomed at least once.
+    pub connected: usize,
+    pub connected_at_end: usize,
+    pub resumes: u64,
+    pub connect_failures: u64,
+    pub zones_entered: u64,
+    pub corrections: u64,
+    pub rtt: Percentiles,
+    /// Entity entries (spawns, despawns, moves) received by all bots, per
+    /// second of the run.
+    pub entity_updates_per_s: f64,
+    /// The same per bot per second connected.
+    pub entity_updates_per_client_s: f64,
+    /// Bytes received per bot per second connected.
+    pub bytes_per_client_s: f64,
+    /// Every disconnect except the bots' own goodbyes at the end, by reason.
+    pub disconnects: Tally,
+    pub unexpected_disconnects: u64,
+    pub wall_seconds: f64,
+}
+
+impl LoadReport {
+    /// Sums `outcomes` of a run that lasted `wall_seconds`. The other fields
+    /// (the run's parameters) are the caller's to fill.
+    pub fn summarise(outcomes: &[BotOutcome], wall_seconds: f64) -> Self {
+        let mut rtts: Vec<u64> = outcomes
+            .iter()
+            .flat_map(|o| o.rtt_samples_us.iter().copied())
+            .collect();
+        let mut disconnects = Tally::new();
+        for reason in outcomes.iter().flat_map(|o| &o.disconnects) {
+            *disconnects.entry(reason.label().to_string()).or_default() += 1;
+        }
+        let updates: u64 = outcomes.iter().map(|o| o.entity_updates).sum();
+        let bytes: u64 = outcomes.iter().map(|o| o.bytes_in).sum();
+        let connected_s: f64 = outcomes.iter().map(|o| o.connected.as_secs_f64()).sum();
+        let per = |total: u64, over: f64| {
+            if over > 0.0 {
+                total as f64 / over
+            } else {
+                0.0
+            }
+        };
+        LoadReport {
+            bots: outcomes.len(),
+            connected: outcomes.iter().filter(|o| o.welcomes > 0).count(),
+            connected_at_end: outcomes.iter().filter(|o| o.connected_at_end).count(),
+            resumes: outcomes.iter().map(|o| u64::from(o.resumes)).sum(),
+            connect_failures: outcomes.iter().map(|o| u64::from(o.connect_failures)).sum(),
+            corrections: outcomes.iter().map(|o| u64::from(o.corrections)).sum(),
+            zones_entered: outcomes.iter().map(|o| u64::from(o.zones_entered)).sum(),
+            rtt: Percentiles::of(&mut rtts),
+            entity_updates_per_s: per(updates, wall_seconds),
+            entity_updates_per_client_s: per(updates, connected_s),
+            bytes_per_client_s: per(bytes, connected_s),
+            unexpected_disconnects: disconnects.values().sum(),
+            disconnects,
+            wall_seconds,
+            ..LoadReport::default()
+        }
+    }
+
+    /// Whether the run went as a load test wants: every bot connected and none
+    /// dropped.
+    pub fn clean(&self) -> bool {
+        self.unexpected_disconnects == 0 && self.connect_failures == 0
+    }
+
+    /// The report as `label  value` lines, for a terminal.
+    pub fn table(&self) -> Vec<(String, String)> {
+        let mut rows = vec![
+            ("bots".into(), format!("{} ({})", self.bots, self.mix)),
+            ("moves".into(), format!("{} Hz", self.move_hz)),
+            ("connected".into(), self.connected.to_string()),
+            ("connected at end".into(), self.connected_at_end.to_string()),
+            ("connect failures".into(), self.connect_failures.to_string()),
+            ("resumes".into(), self.resumes.to_string()),
+            ("zones entered".into(), self.zones_entered.to_string()),
+            ("corrections".into(), self.corrections.to_string()),
+            (
+                "rtt p50/p99/max".into(),
+                format!(
+                    "{:.2} / {:.2} / {:.2} ms ({} samples)",
+                    self.rtt.p50_ms, self.rtt.p99_ms, self.rtt.max_ms, self.rtt.samples
+                ),
+            ),
+            (
+                "entity updates/s".into(),
+                format!(
+                    "{:.0} total, {:.1} per client",
+                    self.entity_updates_per_s, self.entity_updates_per_client_s
+                ),
+            ),
+            (
+                "bytes/client/s".into(),
+                format!("{:.0}", self.bytes_per_client_s),
+            ),
+            (
+                "unexpected disconnects".into(),
+                self.unexpected_disconnects.to_string(),
+            ),
+        ];
+        for (reason, n) in &self.disconnects {
+            rows.push((format!("  {reason}"), n.to_string()));
+        }
+        rows.push(("wall time".into(), format!("{:.1} s", self.wall_seconds)));
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use game_core::protocol::DisconnectReason;
+    use std::time::Duration;
+
+    fn bot(connected_s: u64, bytes: u64, updates: u64) -> BotOutcome {
+        BotOutcome {
+            welcomes: 1,
+            connected_at_end: true,
+            connected: Duration::from_secs(connected_s),
+            bytes_in: bytes,
+            entity_updates: updates,
+            ..BotOutcome::default()
+        }
+    }
+
+    #[test]
+    fn rates_are_per_second_connected_and_per_second_of_run() {
+        let outcomes = [bot(10, 1_000, 500), bot(30, 5_000, 1_500)];
+        let r = LoadReport::summarise(&outcomes, 20.0);
+        assert_eq!(r.connected, 2);
+        assert_eq!(r.bytes_per_client_s, 6_000.0 / 40.0);
+        assert_eq!(r.entity_updates_per_client_s, 2_000.0 / 40.0);
+        assert_eq!(r.entity_updates_per_s, 2_000.0 / 20.0);
+        assert!(r.clean());
+    }
+
+    #[test]
+    fn drops_and_failures_are_tallied_and_make_the_run_unclean() {
+        let mut dropped = bot(5, 0, 0);
+        dropped.connected_at_end = false;
+        dropped.disconnects = vec![
+            DisconnectReason::IdleTimeout,
+            DisconnectReason::ConnectionLost,
+        ];
+        let mut never = BotOutcome {
+            connect_failures: 3,
+            ..BotOutcome::default()
+        };
+        never.rtt_samples_us = vec![1_000, 3_000];
+        let r = LoadReport::summarise(&[dropped, never, bot(5, 10, 1)], 5.0);
+        assert_eq!(r.connected, 2);
+        assert_eq!(r.connected_at_end, 1);
+        assert_eq!(r.connect_failures, 3);
+        assert_eq!(r.unexpected_disconnects, 2);
+        assert_eq!(r.disconnects.len(), 2);
+        assert_eq!((r.rtt.samples, r.rtt.max_ms), (2, 3.0));
+        assert!(!r.clean());
+        let rows = r.table();
+        assert!(rows
+            .iter()
+            .any(|(k, v)| k == "unexpected disconnects" && v == "2"));
+    }
+
+    #[test]
+    fn a_run_with_no_time_has_zero_rates_not_nan() {
+        let r = LoadReport::summarise(&[BotOutcome::default()], 0.0);
+        assert_eq!(r.entity_updates_per_s, 0.0);
+        assert_eq!(r.bytes_per_client_s, 0.0);
+        assert_eq!(r.connected, 0);
+    }
+
+    #[test]
+    fn a_mix_interleaves_kinds_by_percent() {
+        let mix: Mix = "wander=90, hotspot=10".parse().unwrap();
+        assert_eq!(mix.to_string(), "wander=90,hotspot=10");
+        let hot = (0..1000)
+            .filter(|&i| mix.kind_of(i) == Kind::Hotspot)
+            .count();
+        assert_eq!(hot, 100);
+        assert_eq!(mix.kind_of(0), Kind::Wander);
+        assert_eq!(mix.kind_of(95), Kind::Hotspot);
+        assert_eq!(mix.kind_of(100), Kind::Wander);
+        assert_eq!(Mix::only(Kind::Idle).kind_of(7), Kind::Idle);
+    }
+
+    #[test]
+    fn a_bad_mix_is_refused_with_a_reason() {
+        assert!("wander=90".parse::<Mix>().unwrap_err().contains("90"));
+        assert!("flooder=100"
+            .parse::<Mix>()
+            .unwrap_err()
+            .contains("not one of"));
+        assert!("wander".parse::<Mix>().is_err());
+        assert!("wander=x".parse::<Mix>().is_err());
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let r = LoadReport::summarise(&[bot(10, 1_000, 500)], 10.0);
+        let back: LoadReport = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+}

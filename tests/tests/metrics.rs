@@ -1,0 +1,154 @@
+//! The admin port of a real server on loopback: `/metrics` names what it
+//! should and follows what happens; `/healthz` answers.
+
+mod common;
+
+use common::{RawClient, Received};
+use game_core::protocol::{ClientMsg, ServerMsg};
+use net_adapter::{serve_admin, serve_with_metrics, Metrics, ServerConfig};
+use sim::scrape::{self, Buckets, Sample};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+
+async fn get(admin: SocketAddr, path: &'static str) -> (u16, String) {
+    tokio::task::spawn_blocking(move || {
+        scrape::http_get(admin, path, Duration::from_secs(5)).expect("the admin port answers")
+    })
+    .await
+    .unwrap()
+}
+
+async fn samples(admin: SocketAddr) -> Vec<Sample> {
+    let (status, body) = get(admin, "/metrics").await;
+    assert_eq!(status, 200, "{body}");
+    scrape::parse(&body)
+}
+
+fn value(samples: &[Sample], name: &str, label: Option<(&str, &str)>) -> f64 {
+    samples
+        .iter()
+        .filter(|s| s.name == name)
+        .filter(|s| label.is_none_or(|(k, v)| s.label(k) == Some(v)))
+        .map(|s| s.value)
+        .sum()
+}
+
+/// Scrapes until `check` holds (the core loop refreshes every 500 ms); panics
+/// with the last page after 10 s.
+async fn until(admin: SocketAddr, what: &str, check: impl Fn(&[Sample]) -> bool) -> Vec<Sample> {
+    let mut last = Vec::new();
+    for _ in 0..100 {
+        last = samples(admin).await;
+        if check(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} never happened; last scrape: {last:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_follow_logins_moves_ticks_and_disconnects() {
+    let game = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = game.local_addr().unwrap();
+    let admin_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = admin_listener.local_addr().unwrap();
+    let metrics = Arc::new(Metrics::new());
+    let admin_task = tokio::spawn(serve_admin(admin_listener, Arc::clone(&metrics)));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = ServerConfig {
+        status_interval_s: 0,
+        ..ServerConfig::default()
+    };
+    let server = tokio::spawn(serve_with_metrics(
+        game,
+        config,
+        1,
+        async move {
+            let _ = stopped.await;
+        },
+        metrics,
+    ));
+
+    let (status, body) = get(admin, "/healthz").await;
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    assert_eq!(get(admin, "/nothing").await.0, 404);
+
+    let before = until(admin, "a first refresh", |s| {
+        s.iter().any(|x| x.name == "mmo_sessions")
+    })
+    .await;
+    for name in [
+        "mmo_ticks_total",
+        "mmo_tick_overruns_total",
+        "mmo_tick_overrun_streak_max",
+        "mmo_received_bytes_total",
+        "mmo_sent_bytes_total",
+        "mmo_received_messages_total",
+        "mmo_sent_messages_total",
+        "mmo_event_queue_depth",
+        "mmo_event_queue_capacity",
+        "mmo_outbound_bytes",
+    ] {
+        assert!(before.iter().any(|s| s.name == name), "{name} missing");
+    }
+    assert_eq!(
+        value(&before, "mmo_sessions", Some(("state", "in_world"))),
+        0.0
+    );
+    assert_eq!(value(&before, "mmo_event_queue_capacity", None), 8192.0);
+
+    // A player logs in, enters the world and walks: sessions, bytes, messages
+    // and zone ticks all show it.
+    let mut c = RawClient::new(TcpStream::connect(addr).await.unwrap());
+    c.login("ada").await;
+    c.send(&[ClientMsg::EnterWorld]).await;
+    let entered = loop {
+        match c.recv_skipping_pings().await {
+            Received::Msg(ServerMsg::ZoneEntered(z)) => break z,
+            Received::Msg(_) => continue,
+            Received::Closed => panic!("closed before entering the world"),
+        }
+    };
+    let during = until(admin, "the player in the world, ticking", |s| {
+        value(s, "mmo_sessions", Some(("state", "in_world"))) == 1.0
+            && Buckets::of(s, "mmo_tick_duration_seconds").count() > 0.0
+    })
+    .await;
+    assert!(value(&during, "mmo_received_bytes_total", None) > 0.0);
+    assert!(value(&during, "mmo_received_messages_total", None) >= 3.0);
+    assert!(value(&during, "mmo_sent_messages_total", None) >= 3.0);
+    assert!(value(&during, "mmo_ticks_total", None) > 0.0);
+    assert_eq!(
+        value(&during, "mmo_players", Some(("state", "connected"))),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &during,
+            "mmo_zone_players",
+            Some(("map", entered.map.as_str()))
+        ),
+        1.0
+    );
+    let zone = entered.zone.0.to_string();
+    assert!(during
+        .iter()
+        .any(|s| s.name == "mmo_tick_duration_seconds_count"
+            && s.label("zone") == Some(zone.as_str())
+            && s.value > 0.0));
+
+    // It leaves: the session gauge falls and the disconnect is counted by reason.
+    c.send(&[ClientMsg::Goodbye]).await;
+    let after = until(admin, "the goodbye counted", |s| {
+        value(s, "mmo_disconnects_total", Some(("reason", "client_quit"))) == 1.0
+    })
+    .await;
+    assert_eq!(value(&after, "mmo_sessions", None), 0.0);
+
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    admin_task.abort();
+}
