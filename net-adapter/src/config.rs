@@ -7,7 +7,7 @@ use game_core::node::NodeConfig;
 use game_core::zone::Map;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +27,15 @@ pub struct ServerConfig {
     pub event_queue: usize,
     /// Map files to run; empty runs the sample maps compiled into the server.
     pub maps: Vec<PathBuf>,
+    /// Open sockets at once, lingering closes included. One more is sent
+    /// `Disconnect{ServerFull}` and closed before any session exists.
+    pub max_connections: u32,
+    /// Open sockets from one IP address at once. One more is sent
+    /// `Disconnect{TooManyConnections}` and closed.
+    pub max_connections_per_address: u32,
+    /// Addresses the per-address cap does not apply to (a local load tester,
+    /// a proxy in front of the server). The global cap still does.
+    pub per_address_exempt: Vec<IpAddr>,
     pub node: NodeConfig,
 }
 
@@ -39,6 +48,12 @@ impl Default for ServerConfig {
             status_interval_s: 10,
             event_queue: 8_192,
             maps: Vec::new(),
+            max_connections: 16_000,
+            max_connections_per_address: 64,
+            per_address_exempt: vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ],
             node: NodeConfig::default(),
         }
     }
@@ -104,6 +119,11 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.event_queue == 0 {
             return Err(ConfigError::Invalid("event_queue must be positive".into()));
+        }
+        if self.max_connections == 0 || self.max_connections_per_address == 0 {
+            return Err(ConfigError::Invalid(
+                "max_connections and max_connections_per_address must be positive".into(),
+            ));
         }
         self.node.validate().map_err(ConfigError::Invalid)
     }

@@ -13,4 +13,4 @@ pub mod server;
 pub mod transport;
 
 pub use config::ServerConfig;
-pub use server::{serve, ServerReport};
+pub use server::{serve, RefusalStats, ServerReport};

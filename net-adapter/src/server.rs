@@ -9,17 +9,23 @@
 //! Bounds: connection events travel on a bounded channel (a full channel makes
 //! connection tasks wait, and TCP flow control pushes back on clients); bytes
 //! queued for a connection are bounded by the node's outbound limit, which counts
-//! them until the connection task reports them written.
+//! them until the connection task reports them written. Open sockets are capped
+//! globally and per address in the accept loop ([`Admission`]): a connection
+//! over a cap is told why in one small write and closed before the node ever
+//! hears of it.
 
 use crate::clock::AdapterClock;
 use crate::config::ServerConfig;
 use crate::transport::Listener;
 use game_core::ids::ConnId;
 use game_core::node::{Node, NodeEvent, NodeStats, Output};
+use game_core::protocol::{encode_frame, DisconnectReason, ServerMsg, MAX_SERVER_PAYLOAD};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -30,12 +36,113 @@ const READ_CHUNK: usize = 4096;
 /// Events applied to the node before its outputs are drained.
 const MAX_BATCH: usize = 1024;
 
+/// Refusals of a connection over a cap may each take this long to write.
+const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Refusals being written at once; past this, a refused socket is just closed.
+const MAX_REFUSALS_IN_FLIGHT: usize = 256;
+
 /// What the server did, returned when it stops.
 #[derive(Clone, Debug)]
 pub struct ServerReport {
     pub stats: NodeStats,
+    /// Connections refused by the accept loop, before any session existed.
+    pub refused: RefusalStats,
     /// Connection tasks still running when the shutdown grace ran out.
     pub unfinished_connections: bool,
+}
+
+/// Connections refused by the accept loop's caps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefusalStats {
+    /// Over `max_connections`: told `ServerFull`.
+    pub server_full: u64,
+    /// Over `max_connections_per_address`: told `TooManyConnections`.
+    pub per_address: u64,
+    /// Refused without being told, because too many refusals were in flight.
+    pub silent: u64,
+}
+
+/// The accept loop's admission control: open sockets, in total and per address.
+/// A [`Ticket`] holds one place and gives it back when dropped (the connection
+/// task's end, lingering included).
+struct Admission {
+    max_total: u32,
+    max_per_address: u32,
+    exempt: Vec<IpAddr>,
+    open: Mutex<OpenSockets>,
+    server_full: AtomicU64,
+    per_address: AtomicU64,
+    silent: AtomicU64,
+}
+
+#[derive(Default)]
+struct OpenSockets {
+    total: u32,
+    by_address: HashMap<IpAddr, u32>,
+}
+
+struct Ticket {
+    admission: Arc<Admission>,
+    ip: IpAddr,
+}
+
+impl Admission {
+    fn new(config: &ServerConfig) -> Self {
+        Admission {
+            max_total: config.max_connections,
+            max_per_address: config.max_connections_per_address,
+            exempt: config.per_address_exempt.clone(),
+            open: Mutex::new(OpenSockets::default()),
+            server_full: AtomicU64::new(0),
+            per_address: AtomicU64::new(0),
+            silent: AtomicU64::new(0),
+        }
+    }
+
+    /// A place for a socket from `ip`, or the reason it gets none.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Ticket, DisconnectReason> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.total >= self.max_total {
+            self.server_full.fetch_add(1, Ordering::Relaxed);
+            return Err(DisconnectReason::ServerFull);
+        }
+        let from_ip = open.by_address.get(&ip).copied().unwrap_or(0);
+        if from_ip >= self.max_per_address && !self.exempt.contains(&ip) {
+            self.per_address.fetch_add(1, Ordering::Relaxed);
+            return Err(DisconnectReason::TooManyConnections);
+        }
+        open.total += 1;
+        *open.by_address.entry(ip).or_default() += 1;
+        Ok(Ticket {
+            admission: self.clone(),
+            ip,
+        })
+    }
+
+    fn stats(&self) -> RefusalStats {
+        RefusalStats {
+            server_full: self.server_full.load(Ordering::Relaxed),
+            per_address: self.per_address.load(Ordering::Relaxed),
+            silent: self.silent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut open = self
+            .admission
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        open.total -= 1;
+        if let Some(n) = open.by_address.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.by_address.remove(&self.ip);
+            }
+        }
+    }
 }
 
 enum Event {
@@ -95,7 +202,13 @@ pub async fn serve<L: Listener>(
     // Every connection task holds a clone; when all are gone, `recv` returns None.
     let (alive_tx, mut alive) = mpsc::channel::<()>(1);
     let linger = Duration::from_millis(config.close_linger_ms);
-    let accept = tokio::spawn(accept_loop(listener, events_tx, alive_tx));
+    let admission = Arc::new(Admission::new(&config));
+    let accept = tokio::spawn(accept_loop(
+        listener,
+        events_tx,
+        alive_tx,
+        admission.clone(),
+    ));
     let mut conns: HashMap<ConnId, ConnHandle> = HashMap::new();
     let status_every = Duration::from_secs(config.status_interval_s.max(1));
     let mut next_status = tokio::time::Instant::now() + status_every;
@@ -120,7 +233,7 @@ pub async fn serve<L: Listener>(
             _ = tokio::time::sleep_until(next_status) => {
                 next_status += status_every;
                 if config.status_interval_s > 0 {
-                    log_status(&node);
+                    log_status(&node, &admission);
                 }
             }
         }
@@ -134,9 +247,10 @@ pub async fn serve<L: Listener>(
     drop(events);
     let grace = Duration::from_millis(config.shutdown_grace_ms);
     let finished = tokio::time::timeout(grace, alive.recv()).await.is_ok();
-    log_status(&node);
+    log_status(&node, &admission);
     Ok(ServerReport {
         stats: node.stats().clone(),
+        refused: admission.stats(),
         unfinished_connections: !finished,
     })
 }
@@ -221,8 +335,9 @@ fn log_event(event: &NodeEvent) {
     }
 }
 
-fn log_status(node: &Node) {
+fn log_status(node: &Node, admission: &Admission) {
     let s = node.stats();
+    let refused = admission.stats();
     info!(
         sessions = node.session_count(),
         players = node.player_count(),
@@ -232,6 +347,9 @@ fn log_status(node: &Node) {
         bytes_in = s.bytes_in,
         bytes_out = s.bytes_out,
         disconnects = ?s.disconnects,
+        refused_server_full = refused.server_full,
+        refused_per_address = refused.per_address,
+        refused_silently = refused.silent,
         "status"
     );
 }
@@ -240,7 +358,9 @@ async fn accept_loop<L: Listener>(
     listener: L,
     events: mpsc::Sender<Event>,
     alive: mpsc::Sender<()>,
+    admission: Arc<Admission>,
 ) {
+    let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS_IN_FLIGHT));
     let mut next_id = 0u64;
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -250,6 +370,14 @@ async fn accept_loop<L: Listener>(
                 // back off briefly rather than spin.
                 warn!(%error, "accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let ticket = match admission.admit(peer.ip()) {
+            Ok(ticket) => ticket,
+            Err(reason) => {
+                debug!(%peer, %reason, "connection refused");
+                refuse(stream, reason, &refusals, &admission);
                 continue;
             }
         };
@@ -271,12 +399,48 @@ async fn accept_loop<L: Listener>(
         let alive = alive.clone();
         tokio::spawn(async move {
             tokio::select! {
+                biased;
                 _ = kill => {}
                 _ = connection(conn, stream, events, commands) => {}
             }
+            drop(ticket);
             drop(alive);
         });
     }
+}
+
+/// Tells a connection over a cap why, in one frame, and closes it. The write
+/// is bounded in time and in how many run at once; past that bound the socket
+/// is closed without a word, so a flood of connects costs the server nothing
+/// that grows.
+fn refuse<S: AsyncWrite + Send + Unpin + 'static>(
+    mut stream: S,
+    reason: DisconnectReason,
+    refusals: &Arc<tokio::sync::Semaphore>,
+    admission: &Admission,
+) {
+    let Ok(permit) = refusals.clone().try_acquire_owned() else {
+        admission.silent.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    let mut frame = Vec::new();
+    if encode_frame(
+        &ServerMsg::Disconnect { reason },
+        MAX_SERVER_PAYLOAD,
+        &mut frame,
+    )
+    .is_err()
+    {
+        return;
+    }
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(REFUSAL_WRITE_TIMEOUT, async {
+            stream.write_all(&frame).await?;
+            stream.shutdown().await
+        })
+        .await;
+        drop(permit);
+    });
 }
 
 /// Moves bytes between one socket and the core until the core closes it.
@@ -333,6 +497,8 @@ async fn connection<S: AsyncRead + AsyncWrite>(
         let _ = wr.shutdown().await;
     };
     tokio::select! {
+        // Fixed order, so a turmoil replay is the same whatever is ready.
+        biased;
         _ = reader => {}
         _ = writer => {}
     }

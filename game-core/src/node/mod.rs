@@ -870,6 +870,7 @@ fn keeps_player_for_resume(reason: &DisconnectReason) -> bool {
         reason,
         DisconnectReason::ConnectionLost
             | DisconnectReason::IdleTimeout
+            | DisconnectReason::FrameTimeout
             | DisconnectReason::SlowReader
     )
 }
