@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -410,10 +410,12 @@ async fn accept_loop<L: Listener>(
 }
 
 /// Tells a connection over a cap why, in one frame, and closes it. The write
-/// is bounded in time and in how many run at once; past that bound the socket
-/// is closed without a word, so a flood of connects costs the server nothing
-/// that grows.
-fn refuse<S: AsyncWrite + Send + Unpin + 'static>(
+/// (and the reading that follows it) is bounded in time and in how many run at
+/// once; past that bound the socket is closed without a word, so a flood of
+/// connects costs the server nothing that grows. What the client sent is read
+/// and dropped until it closes: closing over unread input would reset the
+/// connection and could discard the reason before the client reads it.
+fn refuse<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
     mut stream: S,
     reason: DisconnectReason,
     refusals: &Arc<tokio::sync::Semaphore>,
@@ -436,7 +438,10 @@ fn refuse<S: AsyncWrite + Send + Unpin + 'static>(
     tokio::spawn(async move {
         let _ = tokio::time::timeout(REFUSAL_WRITE_TIMEOUT, async {
             stream.write_all(&frame).await?;
-            stream.shutdown().await
+            stream.shutdown().await?;
+            let mut sink = [0u8; 1024];
+            while stream.read(&mut sink).await? > 0 {}
+            io::Result::Ok(())
         })
         .await;
         drop(permit);
@@ -444,6 +449,13 @@ fn refuse<S: AsyncWrite + Send + Unpin + 'static>(
 }
 
 /// Moves bytes between one socket and the core until the core closes it.
+///
+/// After the core's close the write half is shut down (the peer reads its
+/// `Disconnect`, then EOF) and what the peer still sends is read and dropped
+/// until it closes too, or the linger ends the task. Closing a socket with
+/// unread input would send a reset instead, and a reset can discard the
+/// `Disconnect` before the peer reads it: a flooding client would never learn
+/// why it was cut.
 async fn connection<S: AsyncRead + AsyncWrite>(
     conn: ConnId,
     stream: S,
@@ -451,15 +463,24 @@ async fn connection<S: AsyncRead + AsyncWrite>(
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let (mut rd, mut wr) = tokio::io::split(stream);
+    // Both halves run in this one task; the flags only need to be Send.
+    let closing = AtomicBool::new(false);
+    let peer_done = AtomicBool::new(false);
     let reader_events = events.clone();
-    let reader = async move {
+    let reader = async {
         let mut buf = [0u8; READ_CHUNK];
         loop {
             match rd.read(&mut buf).await {
                 Ok(0) | Err(_) => {
+                    peer_done.store(true, Ordering::Relaxed);
+                    if closing.load(Ordering::Relaxed) {
+                        return;
+                    }
                     let _ = reader_events.send(Event::Lost { conn }).await;
                     break;
                 }
+                // Closed by the core: the input means nothing any more.
+                Ok(_) if closing.load(Ordering::Relaxed) => {}
                 Ok(n) => {
                     let data = buf[..n].to_vec();
                     if reader_events
@@ -475,7 +496,7 @@ async fn connection<S: AsyncRead + AsyncWrite>(
         // Keep the write side going until the core says close.
         std::future::pending::<()>().await;
     };
-    let writer = async move {
+    let writer = async {
         while let Some(command) = commands.recv().await {
             match command {
                 Command::Write(bytes) => {
@@ -495,6 +516,11 @@ async fn connection<S: AsyncRead + AsyncWrite>(
             }
         }
         let _ = wr.shutdown().await;
+        closing.store(true, Ordering::Relaxed);
+        if !peer_done.load(Ordering::Relaxed) {
+            // The reader drops what still arrives until the peer closes.
+            std::future::pending::<()>().await;
+        }
     };
     tokio::select! {
         // Fixed order, so a turmoil replay is the same whatever is ready.
