@@ -33,6 +33,8 @@ pub struct BotOutcome {
     pub corrections: u32,
     /// Zones entered (first entry, portals, channel switches, resumes).
     pub zones_entered: u32,
+    /// World updates received.
+    pub world_updates: u64,
 }
 
 /// What a bot does once in the world.
@@ -117,6 +119,7 @@ where
             &mut behaviour,
         )
         .await;
+        outcome.world_updates = client.world_updates();
         if finished {
             return outcome;
         }

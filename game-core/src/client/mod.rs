@@ -143,6 +143,7 @@ pub struct Client {
     /// the least delayed recent update: the clock interpolation renders against.
     arrival_offset_us: Option<i64>,
     updates_for_unknown: u64,
+    world_updates: u64,
 }
 
 /// A remote entity as this client knows it.
@@ -176,6 +177,7 @@ impl Client {
             remotes: Remotes::default(),
             arrival_offset_us: None,
             updates_for_unknown: 0,
+            world_updates: 0,
         }
     }
 
@@ -192,6 +194,11 @@ impl Client {
     /// Updates that named an entity this client did not know (a server bug).
     pub fn updates_for_unknown(&self) -> u64 {
         self.updates_for_unknown
+    }
+
+    /// `WorldUpdate` messages applied since the client was made.
+    pub fn world_updates(&self) -> u64 {
+        self.world_updates
     }
 
     /// Moves the character at `vel` (raw units per second; clamped to the zone's
@@ -344,7 +351,10 @@ impl Client {
                 }
             };
             let applied = match WorldUpdateReader::new(payload) {
-                Some(reader) => self.apply_update(now, reader),
+                Some(reader) => {
+                    self.world_updates += 1;
+                    self.apply_update(now, reader)
+                }
                 None => ServerMsg::decode(payload).map(|msg| self.on_message(now, msg)),
             };
             match applied {
