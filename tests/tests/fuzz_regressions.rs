@@ -64,3 +64,37 @@ fn committed_seeds_are_the_generated_ones() {
         );
     }
 }
+
+/// Random inputs through the same checks, so plain `cargo test` on stable
+/// explores a little beyond the committed inputs on every run. The seeds are
+/// spliced in, so scripts start from real conversations.
+mod random_inputs {
+    use integration_tests::fuzz_checks::{seeds, TARGETS};
+    use proptest::prelude::*;
+
+    fn input() -> impl Strategy<Value = (usize, Vec<u8>)> {
+        let all = seeds::all();
+        let n = all.len();
+        (
+            0..n,
+            prop::collection::vec(any::<u8>(), 0..512),
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(move |(seed, noise, at)| {
+                let mut bytes = seeds::all().swap_remove(seed).bytes;
+                let cut = at.index(bytes.len() + 1);
+                bytes.splice(cut..cut, noise);
+                (seed, bytes)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn seeds_with_random_bytes_spliced_in_pass_their_checks((seed, bytes) in input()) {
+            let target = seeds::all().swap_remove(seed).target;
+            let check = TARGETS.iter().find(|(t, _)| *t == target).expect("a target").1;
+            check(&bytes);
+        }
+    }
+}
