@@ -409,22 +409,31 @@ fn login(name: String) -> ClientMsg {
 }
 
 /// Reads until the server's `Disconnect` (its reason's label), the close, or
-/// `limit`; counts other messages.
+/// `limit`; a label gains the number of movement corrections received first.
 async fn told(stream: &mut TcpStream, limit: Duration) -> String {
+    let mut corrections = 0;
+    let label = |reason: String, corrections: u32| match corrections {
+        0 => reason,
+        n => format!("{reason} after {n} corrections"),
+    };
     let mut decoder = FrameDecoder::new(MAX_SERVER_PAYLOAD);
     let mut buf = vec![0u8; 64 * 1024];
     let deadline = Instant::now() + limit;
     loop {
         let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-            Err(_) => return "no answer".into(),
-            Ok(Ok(0)) => return "closed without a reason".into(),
-            Ok(Err(_)) => return "reset".into(),
+            Err(_) => return label("no answer".into(), corrections),
+            Ok(Ok(0)) => return label("closed without a reason".into(), corrections),
+            Ok(Err(_)) => return label("reset".into(), corrections),
             Ok(Ok(n)) => n,
         };
         let mut input = &buf[..n];
         while let Ok(Some(p)) = decoder.decode(&mut input) {
-            if let Ok(ServerMsg::Disconnect { reason }) = ServerMsg::decode(p) {
-                return reason.label().to_string();
+            match ServerMsg::decode(p) {
+                Ok(ServerMsg::Disconnect { reason }) => {
+                    return label(reason.label().to_string(), corrections)
+                }
+                Ok(ServerMsg::WorldUpdate(u)) if u.correction.is_some() => corrections += 1,
+                _ => {}
             }
         }
     }
@@ -623,11 +632,16 @@ async fn bad_message(addr: SocketAddr, i: usize) -> String {
         3 => frames(&[ClientMsg::EnterWorld]),
         _ => {
             // Logged in and in the world: absurd moves are corrected, not
-            // applied, and the connection stays.
+            // applied (the first; the rest carry a stale epoch and are
+            // ignored), and the connection stays until the goodbye, sent
+            // after a tick has judged them.
             let mut msgs = vec![hello(), login(format!("absurd{i}")), ClientMsg::EnterWorld];
             msgs.extend(std::iter::repeat_n(absurd, 5));
-            msgs.push(ClientMsg::Goodbye);
-            frames(&msgs)
+            if s.write_all(&frames(&msgs)).await.is_err() {
+                return "reset".into();
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            frames(&[ClientMsg::Goodbye])
         }
     };
     if s.write_all(&bytes).await.is_err() {
