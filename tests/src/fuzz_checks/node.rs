@@ -31,7 +31,8 @@ const SLOTS: u8 = 5;
 /// Most name a connection slot first (`[slot: u8]`, modulo 5).
 #[derive(Clone, Copy, Debug)]
 pub enum NodeStep {
-    /// `[slot]`: a new connection in the slot (if it holds none that is open).
+    /// `[slot]`: a new connection in the slot (if it holds none that is open),
+    /// remembering the last welcome's player and token for a resume.
     Connect = 0,
     /// `[slot] [kind] [operands] [split: u8]`: a well-formed message, delivered
     /// in two reads cut at `split`.
@@ -105,12 +106,16 @@ pub fn node(data: &[u8]) {
                 if h.slots.get(&slot).is_none_or(|c| c.closed) {
                     h.next_id += 1;
                     let id = ConnId(h.next_id);
+                    // A client that reconnects remembers its player and resume
+                    // token, as a real one does.
+                    let mut heard = ServerStream::default();
+                    heard.welcome = h.slots.get(&slot).and_then(|c| c.heard.welcome);
                     h.slots.insert(
                         slot,
                         Conn {
                             id,
                             closed: false,
-                            heard: ServerStream::default(),
+                            heard,
                             writes: VecDeque::new(),
                         },
                     );
