@@ -1,15 +1,7 @@
-//! `ClientMsg` decoding: never panics, and whatever decodes re-encodes and decodes
-//! to the same value.
+//! Message decoding: never panics, whatever decodes re-encodes and decodes to the
+//! same value, and the fast `WorldUpdate` reader agrees with postcard.
 #![no_main]
 
-use game_core::protocol::{encode_frame, ClientMsg, FRAME_HEADER_LEN};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(msg) = ClientMsg::decode(data) {
-        let mut bytes = Vec::new();
-        encode_frame(&msg, u32::MAX, &mut bytes).expect("re-encode");
-        let again = ClientMsg::decode(&bytes[FRAME_HEADER_LEN..]).expect("decode re-encoded");
-        assert_eq!(again, msg);
-    }
-});
+fuzz_target!(|data: &[u8]| integration_tests::fuzz_checks::client_msg(data));

@@ -1,30 +1,8 @@
-//! The frame decoder fed an arbitrary stream in arbitrary chunks: it never panics,
-//! and gives the same frames (and the same error) whatever the chunking.
+//! The frame decoder fed an arbitrary stream in arbitrary pieces: it never panics,
+//! stays within one frame of memory, and gives the same frames, error and
+//! unfinished tail as a one-shot decode of the whole stream.
 #![no_main]
 
-use game_core::protocol::{FrameDecoder, FrameError, MAX_CLIENT_PAYLOAD};
 use libfuzzer_sys::fuzz_target;
 
-fn decode(stream: &[u8], chunk: usize) -> (Vec<Vec<u8>>, Option<FrameError>) {
-    let mut dec = FrameDecoder::new(MAX_CLIENT_PAYLOAD);
-    let mut frames = Vec::new();
-    for mut piece in stream.chunks(chunk.max(1)) {
-        loop {
-            match dec.decode(&mut piece) {
-                Ok(Some(f)) => frames.push(f.to_vec()),
-                Ok(None) => break,
-                Err(e) => return (frames, Some(e)),
-            }
-            assert!(dec.capacity() <= MAX_CLIENT_PAYLOAD as usize);
-        }
-    }
-    (frames, None)
-}
-
-fuzz_target!(|data: &[u8]| {
-    let Some((&chunk, stream)) = data.split_first() else {
-        return;
-    };
-    let whole = decode(stream, stream.len());
-    assert_eq!(decode(stream, chunk as usize + 1), whole);
-});
+fuzz_target!(|data: &[u8]| integration_tests::fuzz_checks::frame_decoder(data));

@@ -7,7 +7,7 @@ use game_core::node::NodeConfig;
 use game_core::zone::Map;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +28,15 @@ pub struct ServerConfig {
     /// Map files to run; empty runs the sample maps compiled into the server.
     pub maps: Vec<PathBuf>,
     pub admin: AdminConfig,
+    /// Open sockets at once, lingering closes included. One more is sent
+    /// `Disconnect{ServerFull}` and closed before any session exists.
+    pub max_connections: u32,
+    /// Open sockets from one IP address at once. One more is sent
+    /// `Disconnect{TooManyConnections}` and closed.
+    pub max_connections_per_address: u32,
+    /// Addresses the per-address cap does not apply to (a local load tester,
+    /// a proxy in front of the server). The global cap still does.
+    pub per_address_exempt: Vec<IpAddr>,
     pub node: NodeConfig,
 }
 
@@ -59,6 +68,12 @@ impl Default for ServerConfig {
             event_queue: 8_192,
             maps: Vec::new(),
             admin: AdminConfig::default(),
+            max_connections: 16_000,
+            max_connections_per_address: 64,
+            per_address_exempt: vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ],
             node: NodeConfig::default(),
         }
     }
@@ -128,6 +143,11 @@ impl ServerConfig {
         if self.admin.enabled && self.admin.listen == self.listen {
             return Err(ConfigError::Invalid(
                 "admin.listen must differ from the game port".into(),
+            ));
+        }
+        if self.max_connections == 0 || self.max_connections_per_address == 0 {
+            return Err(ConfigError::Invalid(
+                "max_connections and max_connections_per_address must be positive".into(),
             ));
         }
         self.node.validate().map_err(ConfigError::Invalid)

@@ -10,7 +10,10 @@
 //! connection tasks wait, and TCP flow control pushes back on clients); bytes
 //! queued for a connection are bounded by the node's outbound limit, which counts
 //! them until the core collects the connection task's written count (when its
-//! timers run: every tick while anyone is in the world).
+//! timers run: every tick while anyone is in the world). Open sockets are capped
+//! globally and per address in the accept loop ([`Admission`]): a connection
+//! over a cap is told why in one small write and closed before the node ever
+//! hears of it.
 
 use crate::clock::AdapterClock;
 use crate::config::ServerConfig;
@@ -18,11 +21,12 @@ use crate::metrics::{Metrics, ZoneTimer};
 use crate::transport::Listener;
 use game_core::ids::ConnId;
 use game_core::node::{Node, NodeEvent, NodeStats, Output};
+use game_core::protocol::{encode_frame, DisconnectReason, ServerMsg, MAX_SERVER_PAYLOAD};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -40,12 +44,113 @@ const OVERRUN_LOG_EVERY: Duration = Duration::from_secs(10);
 /// Written buffers waiting to go back to the node for reuse; more are dropped.
 const MAX_RETURNED_BUFFERS: usize = 4096;
 
+/// Refusals of a connection over a cap may each take this long to write.
+const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Refusals being written at once; past this, a refused socket is just closed.
+const MAX_REFUSALS_IN_FLIGHT: usize = 256;
+
 /// What the server did, returned when it stops.
 #[derive(Clone, Debug)]
 pub struct ServerReport {
     pub stats: NodeStats,
+    /// Connections refused by the accept loop, before any session existed.
+    pub refused: RefusalStats,
     /// Connection tasks still running when the shutdown grace ran out.
     pub unfinished_connections: bool,
+}
+
+/// Connections refused by the accept loop's caps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefusalStats {
+    /// Over `max_connections`: told `ServerFull`.
+    pub server_full: u64,
+    /// Over `max_connections_per_address`: told `TooManyConnections`.
+    pub per_address: u64,
+    /// Refused without being told, because too many refusals were in flight.
+    pub silent: u64,
+}
+
+/// The accept loop's admission control: open sockets, in total and per address.
+/// A [`Ticket`] holds one place and gives it back when dropped (the connection
+/// task's end, lingering included).
+struct Admission {
+    max_total: u32,
+    max_per_address: u32,
+    exempt: Vec<IpAddr>,
+    open: Mutex<OpenSockets>,
+    server_full: AtomicU64,
+    per_address: AtomicU64,
+    silent: AtomicU64,
+}
+
+#[derive(Default)]
+struct OpenSockets {
+    total: u32,
+    by_address: HashMap<IpAddr, u32>,
+}
+
+struct Ticket {
+    admission: Arc<Admission>,
+    ip: IpAddr,
+}
+
+impl Admission {
+    fn new(config: &ServerConfig) -> Self {
+        Admission {
+            max_total: config.max_connections,
+            max_per_address: config.max_connections_per_address,
+            exempt: config.per_address_exempt.clone(),
+            open: Mutex::new(OpenSockets::default()),
+            server_full: AtomicU64::new(0),
+            per_address: AtomicU64::new(0),
+            silent: AtomicU64::new(0),
+        }
+    }
+
+    /// A place for a socket from `ip`, or the reason it gets none.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Ticket, DisconnectReason> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.total >= self.max_total {
+            self.server_full.fetch_add(1, Ordering::Relaxed);
+            return Err(DisconnectReason::ServerFull);
+        }
+        let from_ip = open.by_address.get(&ip).copied().unwrap_or(0);
+        if from_ip >= self.max_per_address && !self.exempt.contains(&ip) {
+            self.per_address.fetch_add(1, Ordering::Relaxed);
+            return Err(DisconnectReason::TooManyConnections);
+        }
+        open.total += 1;
+        *open.by_address.entry(ip).or_default() += 1;
+        Ok(Ticket {
+            admission: self.clone(),
+            ip,
+        })
+    }
+
+    fn stats(&self) -> RefusalStats {
+        RefusalStats {
+            server_full: self.server_full.load(Ordering::Relaxed),
+            per_address: self.per_address.load(Ordering::Relaxed),
+            silent: self.silent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut open = self
+            .admission
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        open.total -= 1;
+        if let Some(n) = open.by_address.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.by_address.remove(&self.ip);
+            }
+        }
+    }
 }
 
 enum Event {
@@ -145,11 +250,13 @@ pub async fn serve_with_metrics<L: Listener>(
     let (alive_tx, mut alive) = mpsc::channel::<()>(1);
     let linger = Duration::from_millis(config.close_linger_ms);
     let returned = Arc::new(ReturnedBuffers::default());
+    let admission = Arc::new(Admission::new(&config));
     let accept = tokio::spawn(accept_loop(
         listener,
         events_tx,
         alive_tx,
         Arc::clone(&returned),
+        admission.clone(),
     ));
     let mut buffers = Vec::new();
     let mut conns: HashMap<ConnId, ConnHandle> = HashMap::new();
@@ -178,7 +285,7 @@ pub async fn serve_with_metrics<L: Listener>(
             _ = tokio::time::sleep_until(next_status) => {
                 next_status += status_every;
                 if config.status_interval_s > 0 {
-                    log_status(&node);
+                    log_status(&node, &admission);
                 }
             }
             _ = tokio::time::sleep_until(next_metrics) => {
@@ -206,13 +313,16 @@ pub async fn serve_with_metrics<L: Listener>(
     info!("shutting down: telling {} clients", node.session_count());
     accept.abort();
     node.shutdown(clock.now());
-    drain(&mut node, &mut conns, linger);
-    drop(events);
+    // The goodbyes' linger (for peers that have not closed) ends well inside the
+    // grace, so a peer that holds its socket open cannot outlast the shutdown.
     let grace = Duration::from_millis(config.shutdown_grace_ms);
+    drain(&mut node, &mut conns, linger.min(grace / 2));
+    drop(events);
     let finished = tokio::time::timeout(grace, alive.recv()).await.is_ok();
-    log_status(&node);
+    log_status(&node, &admission);
     Ok(ServerReport {
         stats: node.stats().clone(),
+        refused: admission.stats(),
         unfinished_connections: !finished,
     })
 }
@@ -346,8 +456,9 @@ fn log_event(event: &NodeEvent) {
     }
 }
 
-fn log_status(node: &Node) {
+fn log_status(node: &Node, admission: &Admission) {
     let s = node.stats();
+    let refused = admission.stats();
     info!(
         sessions = node.session_count(),
         players = node.player_count(),
@@ -357,6 +468,9 @@ fn log_status(node: &Node) {
         bytes_in = s.bytes_in,
         bytes_out = s.bytes_out,
         disconnects = ?s.disconnects,
+        refused_server_full = refused.server_full,
+        refused_per_address = refused.per_address,
+        refused_silently = refused.silent,
         "status"
     );
 }
@@ -386,7 +500,9 @@ async fn accept_loop<L: Listener>(
     events: mpsc::Sender<Event>,
     alive: mpsc::Sender<()>,
     returned: Arc<ReturnedBuffers>,
+    admission: Arc<Admission>,
 ) {
+    let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS_IN_FLIGHT));
     let mut next_id = 0u64;
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -396,6 +512,14 @@ async fn accept_loop<L: Listener>(
                 // back off briefly rather than spin.
                 warn!(%error, "accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let ticket = match admission.admit(peer.ip()) {
+            Ok(ticket) => ticket,
+            Err(reason) => {
+                debug!(%peer, %reason, "connection refused");
+                refuse(stream, reason, &refusals, &admission);
                 continue;
             }
         };
@@ -420,15 +544,63 @@ async fn accept_loop<L: Listener>(
         let returned = Arc::clone(&returned);
         tokio::spawn(async move {
             tokio::select! {
+                biased;
                 _ = kill => {}
                 _ = connection(conn, stream, events, commands, written, returned) => {}
             }
+            drop(ticket);
             drop(alive);
         });
     }
 }
 
+/// Tells a connection over a cap why, in one frame, and closes it. The write
+/// (and the reading that follows it) is bounded in time and in how many run at
+/// once; past that bound the socket is closed without a word, so a flood of
+/// connects costs the server nothing that grows. What the client sent is read
+/// and dropped until it closes: closing over unread input would reset the
+/// connection and could discard the reason before the client reads it.
+fn refuse<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
+    mut stream: S,
+    reason: DisconnectReason,
+    refusals: &Arc<tokio::sync::Semaphore>,
+    admission: &Admission,
+) {
+    let Ok(permit) = refusals.clone().try_acquire_owned() else {
+        admission.silent.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    let mut frame = Vec::new();
+    if encode_frame(
+        &ServerMsg::Disconnect { reason },
+        MAX_SERVER_PAYLOAD,
+        &mut frame,
+    )
+    .is_err()
+    {
+        return;
+    }
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(REFUSAL_WRITE_TIMEOUT, async {
+            stream.write_all(&frame).await?;
+            stream.shutdown().await?;
+            let mut sink = [0u8; 1024];
+            while stream.read(&mut sink).await? > 0 {}
+            io::Result::Ok(())
+        })
+        .await;
+        drop(permit);
+    });
+}
+
 /// Moves bytes between one socket and the core until the core closes it.
+///
+/// After the core's close the write half is shut down (the peer reads its
+/// `Disconnect`, then EOF) and what the peer still sends is read and dropped
+/// until it closes too, or the linger ends the task. Closing a socket with
+/// unread input would send a reset instead, and a reset can discard the
+/// `Disconnect` before the peer reads it: a flooding client would never learn
+/// why it was cut.
 async fn connection<S: AsyncRead + AsyncWrite>(
     conn: ConnId,
     stream: S,
@@ -438,15 +610,24 @@ async fn connection<S: AsyncRead + AsyncWrite>(
     returned: Arc<ReturnedBuffers>,
 ) {
     let (mut rd, mut wr) = tokio::io::split(stream);
+    // Both halves run in this one task; the flags only need to be Send.
+    let closing = AtomicBool::new(false);
+    let peer_done = AtomicBool::new(false);
     let reader_events = events.clone();
-    let reader = async move {
+    let reader = async {
         let mut buf = [0u8; READ_CHUNK];
         loop {
             match rd.read(&mut buf).await {
                 Ok(0) | Err(_) => {
+                    peer_done.store(true, Ordering::Relaxed);
+                    if closing.load(Ordering::Relaxed) {
+                        return;
+                    }
                     let _ = reader_events.send(Event::Lost { conn }).await;
                     break;
                 }
+                // Closed by the core: the input means nothing any more.
+                Ok(_) if closing.load(Ordering::Relaxed) => {}
                 Ok(n) => {
                     let data = buf[..n].to_vec();
                     if reader_events
@@ -462,7 +643,7 @@ async fn connection<S: AsyncRead + AsyncWrite>(
         // Keep the write side going until the core says close.
         std::future::pending::<()>().await;
     };
-    let writer = async move {
+    let writer = async {
         while let Some(command) = commands.recv().await {
             match command {
                 Command::Write(bytes) => {
@@ -477,8 +658,15 @@ async fn connection<S: AsyncRead + AsyncWrite>(
             }
         }
         let _ = wr.shutdown().await;
+        closing.store(true, Ordering::Relaxed);
+        if !peer_done.load(Ordering::Relaxed) {
+            // The reader drops what still arrives until the peer closes.
+            std::future::pending::<()>().await;
+        }
     };
     tokio::select! {
+        // Fixed order, so a turmoil replay is the same whatever is ready.
+        biased;
         _ = reader => {}
         _ = writer => {}
     }

@@ -44,6 +44,8 @@ pub struct BotOutcome {
     pub entity_updates: u64,
     /// Time spent connected and welcomed, over every connection.
     pub connected: std::time::Duration,
+    /// World updates received.
+    pub world_updates: u64,
 }
 
 /// What a bot does once in the world: one of the simulator's policies, stepped
@@ -196,6 +198,7 @@ where
         )
         .await;
         outcome.entity_updates = client.entity_updates();
+        outcome.world_updates = client.world_updates();
         if finished {
             return outcome;
         }

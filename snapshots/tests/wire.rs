@@ -201,6 +201,8 @@ fn disconnect_examples() -> Vec<DisconnectReason> {
         },
         DisconnectReason::ServerFull,
         DisconnectReason::ConnectionLost,
+        DisconnectReason::FrameTimeout,
+        DisconnectReason::TooManyConnections,
     ];
     for r in &all {
         match r {
@@ -219,7 +221,9 @@ fn disconnect_examples() -> Vec<DisconnectReason> {
             | DisconnectReason::ServerShutdown
             | DisconnectReason::Kicked { .. }
             | DisconnectReason::ServerFull
-            | DisconnectReason::ConnectionLost => {}
+            | DisconnectReason::ConnectionLost
+            | DisconnectReason::FrameTimeout
+            | DisconnectReason::TooManyConnections => {}
         }
     }
     all

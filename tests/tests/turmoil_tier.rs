@@ -189,6 +189,9 @@ fn run_tier(bots: usize, hosts: usize, seconds: u64, seed: u64, script: Script) 
                 };
                 config.node.max_sessions = cap;
                 config.node.max_players = cap;
+                // Many bots share each client host, so one address carries
+                // far more connections than the per-address cap allows.
+                config.max_connections_per_address = cap;
                 config.node.world.max_channels = CHANNELS;
                 config.node.world.zone.max_players = channel_cap;
                 // Stop shortly after the bots' goodbyes. Reckoned in simulation

@@ -145,6 +145,7 @@ pub struct Client {
     updates_for_unknown: u64,
     /// Spawns, despawns and position updates received in world updates.
     entity_updates: u64,
+    world_updates: u64,
 }
 
 /// A remote entity as this client knows it.
@@ -179,6 +180,7 @@ impl Client {
             arrival_offset_us: None,
             updates_for_unknown: 0,
             entity_updates: 0,
+            world_updates: 0,
         }
     }
 
@@ -201,6 +203,11 @@ impl Client {
     /// updates since the client was made: what a load test counts per second.
     pub fn entity_updates(&self) -> u64 {
         self.entity_updates
+    }
+
+    /// `WorldUpdate` messages applied since the client was made.
+    pub fn world_updates(&self) -> u64 {
+        self.world_updates
     }
 
     /// Moves the character at `vel` (raw units per second; clamped to the zone's
@@ -353,7 +360,10 @@ impl Client {
                 }
             };
             let applied = match WorldUpdateReader::new(payload) {
-                Some(reader) => self.apply_update(now, reader),
+                Some(reader) => {
+                    self.world_updates += 1;
+                    self.apply_update(now, reader)
+                }
                 None => ServerMsg::decode(payload).map(|msg| self.on_message(now, msg)),
             };
             match applied {

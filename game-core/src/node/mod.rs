@@ -203,6 +203,10 @@ pub struct Node {
 
 /// Buffers kept for reuse; more are dropped.
 const MAX_SPARES: usize = 4096;
+/// A buffer bigger than this is not kept for reuse: one write to a client that
+/// fell behind can be up to `max_outbound_bytes`, and a pool of thousands of
+/// those would hold gigabytes. Everyday writes (a tick's update) are far smaller.
+const MAX_SPARE_CAPACITY: usize = 16 * 1024;
 
 impl Node {
     /// A node running the sample maps. Resume tokens and zones draw from `seed`
@@ -345,9 +349,10 @@ impl Node {
         }
     }
 
-    /// Gives back a written [`Output::Transmit`] buffer for reuse.
+    /// Gives back a written [`Output::Transmit`] buffer for reuse. At most
+    /// `MAX_SPARES` buffers of at most `MAX_SPARE_CAPACITY` bytes are kept.
     pub fn recycle(&mut self, buffer: Vec<u8>) {
-        if self.spares.len() < MAX_SPARES {
+        if self.spares.len() < MAX_SPARES && buffer.capacity() <= MAX_SPARE_CAPACITY {
             self.spares.push(buffer);
         }
     }
@@ -911,6 +916,7 @@ fn keeps_player_for_resume(reason: &DisconnectReason) -> bool {
         reason,
         DisconnectReason::ConnectionLost
             | DisconnectReason::IdleTimeout
+            | DisconnectReason::FrameTimeout
             | DisconnectReason::SlowReader
     )
 }

@@ -713,3 +713,38 @@ fn the_tick_observer_hears_each_zone_with_players_start_and_finish() {
     // One zone has a player (the other maps' zones are empty and skipped).
     assert_eq!(calls.0, vec![(true, zone), (false, zone)]);
 }
+
+#[test]
+fn big_written_buffers_are_not_kept_for_reuse() {
+    let mut h = Harness::new();
+    let conn = h.connect(1);
+    // A write to a client that had fallen behind, given back once written.
+    h.node.recycle(Vec::with_capacity(1024 * 1024));
+    h.node.recycle(Vec::with_capacity(1024));
+    h.node
+        .handle_bytes(h.now, conn, &frame_bytes(&[hello(), login("ada")]));
+    let mut capacities = Vec::new();
+    while let Some(out) = h.node.poll_output() {
+        if let Output::Transmit { bytes, .. } = out {
+            capacities.push(bytes.capacity());
+        }
+    }
+    assert!(!capacities.is_empty());
+    assert!(
+        capacities.iter().all(|&c| c <= MAX_SPARE_CAPACITY),
+        "{capacities:?}"
+    );
+    assert!(h
+        .node
+        .spares
+        .iter()
+        .all(|b| b.capacity() <= MAX_SPARE_CAPACITY));
+}
+
+fn frame_bytes(msgs: &[ClientMsg]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for m in msgs {
+        encode_frame(m, MAX_CLIENT_PAYLOAD, &mut bytes).unwrap();
+    }
+    bytes
+}

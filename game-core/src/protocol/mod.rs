@@ -276,6 +276,12 @@ pub enum DisconnectReason {
     ServerFull,
     /// The transport closed without a goodbye (never sent; recorded by the node).
     ConnectionLost,
+    /// A frame was begun but not completed within the frame timeout (a peer
+    /// trickling bytes to hold the connection open).
+    FrameTimeout,
+    /// This address already holds as many connections as the server allows one
+    /// address; sent by the server's accept loop before any session exists.
+    TooManyConnections,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -317,6 +323,8 @@ impl DisconnectReason {
             DisconnectReason::Kicked { .. } => "kicked",
             DisconnectReason::ServerFull => "server_full",
             DisconnectReason::ConnectionLost => "connection_lost",
+            DisconnectReason::FrameTimeout => "frame_timeout",
+            DisconnectReason::TooManyConnections => "too_many_connections",
         }
     }
 }

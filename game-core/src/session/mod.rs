@@ -34,6 +34,11 @@ pub struct SessionConfig {
     pub heartbeat_interval_ms: u32,
     /// A connection silent (no complete frame) for this long is closed.
     pub idle_timeout_ms: u32,
+    /// A frame begun must be complete within this, or the connection is closed
+    /// (`FrameTimeout`): a peer trickling a frame a byte at a time holds nothing
+    /// for long. Frames are at most a few KiB, so any working link finishes one
+    /// in far less.
+    pub frame_timeout_ms: u32,
     /// The largest payload accepted from the client.
     pub max_inbound_payload: u32,
     /// Bytes queued for the client plus bytes written but not yet confirmed flushed;
@@ -52,6 +57,7 @@ impl Default for SessionConfig {
             handshake_timeout_ms: 10_000,
             heartbeat_interval_ms: 2_000,
             idle_timeout_ms: 15_000,
+            frame_timeout_ms: 5_000,
             max_inbound_payload: MAX_CLIENT_PAYLOAD,
             max_outbound_bytes: 1024 * 1024,
             rate_limit_per_second: 60,
@@ -63,8 +69,14 @@ impl Default for SessionConfig {
 impl SessionConfig {
     /// Checks the values make sense together (an operator error otherwise).
     pub fn validate(&self) -> Result<(), String> {
-        if self.handshake_timeout_ms == 0 || self.heartbeat_interval_ms == 0 {
-            return Err("handshake_timeout_ms and heartbeat_interval_ms must be positive".into());
+        if self.handshake_timeout_ms == 0
+            || self.heartbeat_interval_ms == 0
+            || self.frame_timeout_ms == 0
+        {
+            return Err(
+                "handshake_timeout_ms, heartbeat_interval_ms and frame_timeout_ms must be positive"
+                    .into(),
+            );
         }
         if self.idle_timeout_ms <= self.heartbeat_interval_ms {
             return Err(format!(
@@ -151,6 +163,8 @@ pub struct Session {
     pinger: Pinger,
     opened_at: Instant,
     last_heard: Instant,
+    /// When the frame now partly received began to arrive.
+    partial_since: Option<Instant>,
     stats: SessionStats,
 }
 
@@ -169,6 +183,7 @@ impl Session {
             in_flight: 0,
             opened_at: now,
             last_heard: now,
+            partial_since: None,
             stats: SessionStats::default(),
         }
     }
@@ -210,10 +225,26 @@ impl Session {
         self.out.len() + self.in_flight
     }
 
+    /// Bytes of an incomplete inbound frame held, and the memory reserved for
+    /// them: both at most 4 + `max_inbound_payload`.
+    pub fn inbound_buffered(&self) -> (usize, usize) {
+        (self.decoder.buffered(), self.decoder.capacity())
+    }
+
     /// Feeds received bytes. Consumes `input` until a message needs the node's
     /// decision (returned) or the input is used up (`None`). Call again with the
     /// rest of the input after handling the request; stops early once closed.
     pub fn handle_bytes(&mut self, now: Instant, input: &mut &[u8]) -> Option<SessionRequest> {
+        let request = self.read_messages(now, input);
+        if self.decoder.buffered() == 0 {
+            self.partial_since = None;
+        } else if self.partial_since.is_none() {
+            self.partial_since = Some(now);
+        }
+        request
+    }
+
+    fn read_messages(&mut self, now: Instant, input: &mut &[u8]) -> Option<SessionRequest> {
         while !input.is_empty() && !self.is_closed() {
             let before = input.len();
             let decoded = match self.decoder.decode(input) {
@@ -244,6 +275,7 @@ impl Session {
                 Some(Ok(msg)) => {
                     self.stats.msgs_in += 1;
                     self.last_heard = now;
+                    self.partial_since = None;
                     match self.bucket.take(now) {
                         RateDecision::Allow => {}
                         RateDecision::Drop => {
@@ -448,6 +480,10 @@ impl Session {
 
     /// Runs the session's timers; a call before any deadline does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.frame_deadline().is_some_and(|at| now >= at) && !self.is_closed() {
+            self.close(now, DisconnectReason::FrameTimeout);
+            return;
+        }
         match self.state {
             SessionState::Closed { .. } => {}
             SessionState::AwaitingHello | SessionState::AwaitingLogin => {
@@ -473,15 +509,17 @@ impl Session {
 
     /// The next moment [`Session::handle_timeout`] has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.state {
-            SessionState::Closed { .. } => None,
-            SessionState::AwaitingHello | SessionState::AwaitingLogin => {
-                Some(self.handshake_deadline())
-            }
+        let state_deadline = match self.state {
+            SessionState::Closed { .. } => return None,
+            SessionState::AwaitingHello | SessionState::AwaitingLogin => self.handshake_deadline(),
             SessionState::Authenticated | SessionState::InWorld => {
-                Some(self.idle_deadline().min(self.pinger.deadline()))
+                self.idle_deadline().min(self.pinger.deadline())
             }
-        }
+        };
+        Some(match self.frame_deadline() {
+            Some(frame) => frame.min(state_deadline),
+            None => state_deadline,
+        })
     }
 
     /// Everything queued for the client, as one buffer for one write.
@@ -511,6 +549,11 @@ impl Session {
 
     fn handshake_deadline(&self) -> Instant {
         self.opened_at + Duration::from_millis(self.config.handshake_timeout_ms as u64)
+    }
+
+    fn frame_deadline(&self) -> Option<Instant> {
+        self.partial_since
+            .map(|at| at + Duration::from_millis(self.config.frame_timeout_ms as u64))
     }
 
     fn idle_deadline(&self) -> Instant {

@@ -45,6 +45,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         self.stream.write_all(bytes).await.unwrap();
     }
 
+    /// Like [`RawClient::send_raw`], for a client that may already be cut off.
+    pub async fn try_send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await
+    }
+
     /// The next message, or `Closed`; panics after 10 s of silence.
     pub async fn recv(&mut self) -> Received {
         let mut buf = [0u8; 4096];

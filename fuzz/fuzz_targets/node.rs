@@ -1,0 +1,7 @@
+//! The node fed arbitrary interleavings of inputs from several connections
+//! (handshakes, logins, resumes, world requests, raw bytes, drops, time).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| integration_tests::fuzz_checks::node(data));

@@ -1,0 +1,36 @@
+//! The body of every fuzz target, as plain functions over one input.
+//!
+//! `fuzz/fuzz_targets/*.rs` call these under libFuzzer; `tests/tests/fuzz_regressions.rs`
+//! calls them on every committed seed and regression input. A check panics when
+//! an invariant breaks, and only then.
+//!
+//! The session and node targets read their input as a script: each step is an
+//! opcode byte and its operands ([`Script`]), so a mutation of one step leaves the
+//! others meaningful and the fuzzer reaches deep states (logged in, in the world)
+//! instead of dying on the first byte.
+
+mod frames;
+mod node;
+mod script;
+pub mod seeds;
+mod session;
+mod wire;
+
+pub use frames::{client_msg, frame_decoder};
+pub use node::{node, NodeStep};
+pub use script::{Script, ScriptWriter};
+pub use session::session;
+pub use session::Step as SessionStep;
+pub use wire::Kind;
+
+/// The check of one fuzz target: panics on an input that breaks its rules.
+pub type Check = fn(&[u8]);
+
+/// The fuzz targets, by name: the directory names under `fuzz/seeds/` and
+/// `fuzz/regressions/`.
+pub const TARGETS: [(&str, Check); 4] = [
+    ("frame_decoder", frame_decoder),
+    ("client_msg", client_msg),
+    ("session", session),
+    ("node", node),
+];

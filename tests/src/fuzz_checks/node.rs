@@ -1,0 +1,305 @@
+//! The node fed arbitrary interleavings of inputs from several connections.
+
+use super::script::{Script, ScriptWriter};
+use super::wire::{message, ServerStream};
+use game_core::ids::ConnId;
+use game_core::math::{Fixed, Vec2};
+use game_core::node::{Node, NodeConfig, Output};
+use game_core::protocol::{encode_frame, DisconnectReason, NoticeLevel, MAX_CLIENT_PAYLOAD};
+use game_core::session::SessionState;
+use game_core::time::{Duration, Instant};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Small caps, so a short script meets every one of them.
+pub fn config() -> NodeConfig {
+    let mut config = NodeConfig {
+        max_sessions: 4,
+        max_players: 3,
+        resume_grace_ms: 2_000,
+        session: super::session::config(),
+        ..NodeConfig::default()
+    };
+    config.world.max_channels = 2;
+    config.world.zone.max_players = 2;
+    config
+}
+
+/// Connections a script juggles (each reconnect gets a fresh id).
+const SLOTS: u8 = 5;
+
+/// Steps of a node script: an opcode byte (modulo the count), then operands.
+/// Most name a connection slot first (`[slot: u8]`, modulo 5).
+#[derive(Clone, Copy, Debug)]
+pub enum NodeStep {
+    /// `[slot]`: a new connection in the slot (if it holds none that is open),
+    /// remembering the last welcome's player and token for a resume.
+    Connect = 0,
+    /// `[slot] [kind] [operands] [split: u8]`: a well-formed message, delivered
+    /// in two reads cut at `split`.
+    Message = 1,
+    /// `[slot] [len: u8] [bytes]`: raw bytes.
+    Raw = 2,
+    /// `[ms: u16]`: time passes, then the timers run.
+    Advance = 3,
+    /// Jump to the node's next deadline and run it.
+    Deadline = 4,
+    /// `[slot]`: the transport is lost.
+    Lost = 5,
+    /// `[slot]`: the driver reports the slot's oldest write done.
+    Flushed = 6,
+    /// `[slot]`: the operator kicks the slot's player.
+    Kick = 7,
+    /// `[slot] [what: u8]`: an operator command: a notice, a transfer, a
+    /// teleport to an absurd place, or (rarely) shutdown.
+    Operator = 8,
+}
+
+const STEPS: u8 = 9;
+
+impl NodeStep {
+    pub fn write(self, w: &mut ScriptWriter) -> &mut ScriptWriter {
+        w.u8(self as u8)
+    }
+}
+
+#[derive(Debug)]
+struct Conn {
+    id: ConnId,
+    /// The node sent `Close` for it.
+    closed: bool,
+    heard: ServerStream,
+    writes: VecDeque<usize>,
+}
+
+struct Harness {
+    node: Node,
+    config: NodeConfig,
+    now: Instant,
+    slots: BTreeMap<u8, Conn>,
+    next_id: u64,
+    closed_ids: BTreeSet<ConnId>,
+}
+
+/// Runs a node script (see [`NodeStep`]) and checks after every step: outputs
+/// name only open connections and nothing follows a connection's `Close`; a
+/// close (other than a lost transport) is announced by a `Disconnect` as the
+/// connection's last message; the session and player caps hold; every player
+/// has at most one connection and that connection's session names it; every
+/// placed character is in its zone; queues stay within their bounds; nothing is
+/// left due after the timers ran.
+pub fn node(data: &[u8]) {
+    let mut script = Script::new(data);
+    let seed = script.u8() as u64;
+    let config = config();
+    let mut h = Harness {
+        node: Node::new(config.clone(), seed).expect("valid config"),
+        config,
+        now: Instant::ZERO,
+        slots: BTreeMap::new(),
+        next_id: 0,
+        closed_ids: BTreeSet::new(),
+    };
+    while !script.done() {
+        match script.u8() % STEPS {
+            0 => {
+                let slot = script.u8() % SLOTS;
+                if h.slots.get(&slot).is_none_or(|c| c.closed) {
+                    h.next_id += 1;
+                    let id = ConnId(h.next_id);
+                    // A client that reconnects remembers its player and resume
+                    // token, as a real one does.
+                    let mut heard = ServerStream::default();
+                    heard.welcome = h.slots.get(&slot).and_then(|c| c.heard.welcome);
+                    h.slots.insert(
+                        slot,
+                        Conn {
+                            id,
+                            closed: false,
+                            heard,
+                            writes: VecDeque::new(),
+                        },
+                    );
+                    h.node.handle_connect(h.now, id);
+                }
+            }
+            1 => {
+                let slot = script.u8() % SLOTS;
+                let Some(conn) = h.slots.get_mut(&slot) else {
+                    continue;
+                };
+                let msg = message(&mut script, &mut conn.heard);
+                let mut frame = Vec::new();
+                encode_frame(&msg, MAX_CLIENT_PAYLOAD, &mut frame).expect("client frame");
+                let split = (script.u8() as usize).min(frame.len());
+                let id = conn.id;
+                h.node.handle_bytes(h.now, id, &frame[..split]);
+                h.node.handle_bytes(h.now, id, &frame[split..]);
+            }
+            2 => {
+                let slot = script.u8() % SLOTS;
+                let n = script.u8() as usize;
+                let bytes = script.bytes(n);
+                if let Some(conn) = h.slots.get(&slot) {
+                    h.node.handle_bytes(h.now, conn.id, bytes);
+                }
+            }
+            3 => {
+                h.now += Duration::from_millis(script.u16() as u64);
+                h.node.handle_timeout(h.now);
+                h.check_timers();
+            }
+            4 => {
+                if let Some(at) = h.node.poll_timeout() {
+                    h.now = h.now.max(at);
+                    h.node.handle_timeout(h.now);
+                    h.check_timers();
+                }
+            }
+            5 => {
+                if let Some(conn) = h.slots.get(&(script.u8() % SLOTS)) {
+                    h.node.handle_disconnect(h.now, conn.id);
+                }
+            }
+            6 => {
+                if let Some(conn) = h.slots.get_mut(&(script.u8() % SLOTS)) {
+                    if let Some(n) = conn.writes.pop_front() {
+                        h.node.handle_flushed(conn.id, n);
+                    }
+                }
+            }
+            7 => {
+                let player = h
+                    .slots
+                    .get(&(script.u8() % SLOTS))
+                    .and_then(|c| c.heard.welcome)
+                    .map(|(p, _)| p);
+                if let Some(player) = player {
+                    h.node.kick(h.now, player, "fuzz".into());
+                }
+            }
+            _ => {
+                let player = h
+                    .slots
+                    .get(&(script.u8() % SLOTS))
+                    .and_then(|c| c.heard.welcome)
+                    .map(|(p, _)| p);
+                let what = script.u8();
+                match (what % 8, player) {
+                    (0, _) => h.node.notice(h.now, player, NoticeLevel::Info, "fuzz"),
+                    (1, Some(p)) => {
+                        let _ = h.node.transfer(h.now, p, "forest");
+                    }
+                    (2, Some(p)) => {
+                        let _ = h.node.transfer(h.now, p, "meadow");
+                    }
+                    (3, Some(p)) => {
+                        let far = Fixed::from_raw(i32::MAX);
+                        let _ = h.node.teleport(h.now, p, Vec2::new(far, far));
+                    }
+                    (7, _) if what == 255 => h.node.shutdown(h.now),
+                    _ => {}
+                }
+            }
+        }
+        h.drain();
+        h.check();
+    }
+}
+
+impl Harness {
+    fn conn_mut(&mut self, id: ConnId) -> &mut Conn {
+        self.slots
+            .values_mut()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("output for {id}, which no slot holds now"))
+    }
+
+    fn drain(&mut self) {
+        let mut steps = 0usize;
+        while let Some(output) = self.node.poll_output() {
+            steps += 1;
+            assert!(steps < 1_000_000, "the node's outputs never end");
+            match output {
+                Output::Transmit { conn, bytes } => {
+                    assert!(
+                        !self.closed_ids.contains(&conn),
+                        "bytes for {conn} after close"
+                    );
+                    assert!(!bytes.is_empty());
+                    let c = self.conn_mut(conn);
+                    c.heard.receive(&bytes);
+                    c.writes.push_back(bytes.len());
+                }
+                Output::Close { conn, reason } => {
+                    assert!(self.closed_ids.insert(conn), "{conn} closed twice");
+                    let c = self.conn_mut(conn);
+                    c.closed = true;
+                    if reason != DisconnectReason::ConnectionLost {
+                        assert_eq!(c.heard.disconnect.as_ref(), Some(&reason), "{conn}");
+                    }
+                }
+                Output::Event(_) => {}
+            }
+        }
+    }
+
+    fn check_timers(&self) {
+        if let Some(at) = self.node.poll_timeout() {
+            assert!(at > self.now, "deadline {at:?} still due at {:?}", self.now);
+        }
+    }
+
+    fn check(&self) {
+        let node = &self.node;
+        assert!(node.session_count() <= self.config.max_sessions as usize);
+        assert!(node.player_count() <= self.config.max_players as usize);
+        for conn in self.slots.values() {
+            assert_eq!(
+                node.session(conn.id).is_some(),
+                !conn.closed,
+                "{}: the node and its driver disagree on whether it is open",
+                conn.id
+            );
+        }
+        let bound = self.config.session.max_outbound_bytes as usize;
+        let frame_max = 4 + self.config.session.max_inbound_payload as usize;
+        for s in node.sessions() {
+            assert!(!s.is_closed(), "a closed session outlived the drain");
+            assert!(s.outbound_bytes() <= bound);
+            let (buffered, capacity) = s.inbound_buffered();
+            assert!(buffered <= frame_max && capacity <= frame_max);
+            if let (Some(p), SessionState::Authenticated | SessionState::InWorld) =
+                (s.player(), s.state())
+            {
+                let owner = node.player(p).and_then(|p| p.conn);
+                assert_eq!(owner, Some(s.conn()), "session of {p} not its player's");
+            }
+        }
+        let mut conns = BTreeSet::new();
+        let mut placed = 0;
+        for p in node.players() {
+            match p.conn {
+                Some(c) => {
+                    assert!(conns.insert(c), "two players on {c}");
+                    let s = node.session(c).expect("a player's connection is open");
+                    assert_eq!(s.player(), Some(p.id));
+                    assert!(p.grace_until.is_none());
+                }
+                None => assert!(p.grace_until.is_some(), "{} detached with no grace", p.id),
+            }
+            if p.in_world {
+                assert!(p.location.is_some(), "{} in the world nowhere", p.id);
+            }
+            if let Some(at) = p.location {
+                placed += 1;
+                let zone = node.world().zone(at.zone).expect("the player's zone");
+                assert!(
+                    zone.position(at.entity).is_some(),
+                    "{} not in its zone",
+                    p.id
+                );
+            }
+        }
+        assert_eq!(node.world().player_count() as usize, placed);
+    }
+}
