@@ -22,6 +22,7 @@ use crate::transport::Listener;
 use game_core::ids::ConnId;
 use game_core::node::{Node, NodeEvent, NodeStats, Output};
 use game_core::protocol::{encode_frame, DisconnectReason, ServerMsg, MAX_SERVER_PAYLOAD};
+use game_core::time::Instant;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
@@ -153,6 +154,11 @@ impl Drop for Ticket {
     }
 }
 
+/// What a connection task saw, and when (the adapter clock when it saw it):
+/// the node judges inputs by when they arrived, not by when the core got to
+/// them, so a backlog in the core does not squeeze a client's moves together.
+type Stamped = (Instant, Event);
+
 enum Event {
     Opened {
         conn: ConnId,
@@ -245,7 +251,10 @@ pub async fn serve_with_metrics<L: Listener>(
     let mut node = Node::with_maps(config.node.clone(), seed, maps)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let clock = AdapterClock::start();
-    let (events_tx, mut events) = mpsc::channel(config.event_queue);
+    let (events_tx, mut events) = mpsc::channel::<Stamped>(config.event_queue);
+    // The node's clock only goes forward: events carry the time they happened,
+    // which can be a little behind a time the node was already given.
+    let mut node_now = NodeClock::default();
     // Every connection task holds a clone; when all are gone, `recv` returns None.
     let (alive_tx, mut alive) = mpsc::channel::<()>(1);
     let linger = Duration::from_millis(config.close_linger_ms);
@@ -253,6 +262,7 @@ pub async fn serve_with_metrics<L: Listener>(
     let admission = Arc::new(Admission::new(&config));
     let accept = tokio::spawn(accept_loop(
         listener,
+        clock,
         events_tx,
         alive_tx,
         Arc::clone(&returned),
@@ -271,14 +281,23 @@ pub async fn serve_with_metrics<L: Listener>(
     loop {
         let deadline = node.poll_timeout().map(|at| clock.deadline(at));
         // Timers before connection events: under a flood of events a tick
-        // still starts on time (inputs still queued wait for the next tick),
-        // and the metrics keep being refreshed.
+        // still starts on time, after the events already queued when it fell
+        // due, and the metrics keep being refreshed.
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
             _ = sleep_until_some(deadline) => {
+                // What arrived before the tick was due goes in first, at the
+                // time it arrived (bounded: what is queued now, at most the
+                // queue's capacity), so inputs are judged in time order.
+                for _ in 0..events.len() {
+                    match events.try_recv() {
+                        Ok(event) => apply(&mut node, &mut node_now, &mut conns, event),
+                        Err(_) => break,
+                    }
+                }
                 collect_written(&mut node, &conns, &returned, &mut buffers);
-                node.handle_timeout_observed(clock.now(), &mut zone_timer);
+                node.handle_timeout_observed(node_now.at(clock.now()), &mut zone_timer);
                 overruns.after_timers(node.stats(), zone_timer.slowest());
                 metrics.observe_ticks(&node, &mut zone_timer);
             }
@@ -298,10 +317,10 @@ pub async fn serve_with_metrics<L: Listener>(
             event = events.recv() => {
                 let Some(event) = event else { break };
                 queue_max = queue_max.max(events.len() + 1);
-                apply(&mut node, &clock, &mut conns, event);
+                apply(&mut node, &mut node_now, &mut conns, event);
                 for _ in 0..MAX_BATCH {
                     match events.try_recv() {
-                        Ok(event) => apply(&mut node, &clock, &mut conns, event),
+                        Ok(event) => apply(&mut node, &mut node_now, &mut conns, event),
                         Err(_) => break,
                     }
                 }
@@ -312,7 +331,7 @@ pub async fn serve_with_metrics<L: Listener>(
 
     info!("shutting down: telling {} clients", node.session_count());
     accept.abort();
-    node.shutdown(clock.now());
+    node.shutdown(node_now.at(clock.now()));
     // The goodbyes' linger (for peers that have not closed) ends well inside the
     // grace, so a peer that holds its socket open cannot outlast the shutdown.
     let grace = Duration::from_millis(config.shutdown_grace_ms);
@@ -385,13 +404,24 @@ async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
     }
 }
 
+/// The time given to the node: the latest of every time it was given.
+#[derive(Debug, Default)]
+struct NodeClock(Instant);
+
+impl NodeClock {
+    fn at(&mut self, t: Instant) -> Instant {
+        self.0 = self.0.max(t);
+        self.0
+    }
+}
+
 fn apply(
     node: &mut Node,
-    clock: &AdapterClock,
+    node_now: &mut NodeClock,
     conns: &mut HashMap<ConnId, ConnHandle>,
-    event: Event,
+    (at, event): Stamped,
 ) {
-    let now = clock.now();
+    let now = node_now.at(at);
     match event {
         Event::Opened {
             conn,
@@ -497,7 +527,8 @@ fn collect_written(
 
 async fn accept_loop<L: Listener>(
     listener: L,
-    events: mpsc::Sender<Event>,
+    clock: AdapterClock,
+    events: mpsc::Sender<Stamped>,
     alive: mpsc::Sender<()>,
     returned: Arc<ReturnedBuffers>,
     admission: Arc<Admission>,
@@ -536,7 +567,7 @@ async fn accept_loop<L: Listener>(
             kill: kill_tx,
             written: Arc::clone(&written),
         };
-        if events.send(opened).await.is_err() {
+        if events.send((clock.now(), opened)).await.is_err() {
             return;
         }
         let events = events.clone();
@@ -546,7 +577,7 @@ async fn accept_loop<L: Listener>(
             tokio::select! {
                 biased;
                 _ = kill => {}
-                _ = connection(conn, stream, events, commands, written, returned) => {}
+                _ = connection(conn, stream, clock, events, commands, written, returned) => {}
             }
             drop(ticket);
             drop(alive);
@@ -604,7 +635,8 @@ fn refuse<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
 async fn connection<S: AsyncRead + AsyncWrite>(
     conn: ConnId,
     stream: S,
-    events: mpsc::Sender<Event>,
+    clock: AdapterClock,
+    events: mpsc::Sender<Stamped>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     written: Arc<Written>,
     returned: Arc<ReturnedBuffers>,
@@ -623,7 +655,9 @@ async fn connection<S: AsyncRead + AsyncWrite>(
                     if closing.load(Ordering::Relaxed) {
                         return;
                     }
-                    let _ = reader_events.send(Event::Lost { conn }).await;
+                    let _ = reader_events
+                        .send((clock.now(), Event::Lost { conn }))
+                        .await;
                     break;
                 }
                 // Closed by the core: the input means nothing any more.
@@ -631,7 +665,7 @@ async fn connection<S: AsyncRead + AsyncWrite>(
                 Ok(n) => {
                     let data = buf[..n].to_vec();
                     if reader_events
-                        .send(Event::Bytes { conn, data })
+                        .send((clock.now(), Event::Bytes { conn, data }))
                         .await
                         .is_err()
                     {
@@ -648,7 +682,7 @@ async fn connection<S: AsyncRead + AsyncWrite>(
             match command {
                 Command::Write(bytes) => {
                     if wr.write_all(&bytes).await.is_err() {
-                        let _ = events.send(Event::Lost { conn }).await;
+                        let _ = events.send((clock.now(), Event::Lost { conn })).await;
                         return;
                     }
                     written.bytes.fetch_add(bytes.len(), Ordering::Relaxed);
