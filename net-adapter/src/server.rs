@@ -281,21 +281,13 @@ pub async fn serve_with_metrics<L: Listener>(
     loop {
         let deadline = node.poll_timeout().map(|at| clock.deadline(at));
         // Timers before connection events: under a flood of events a tick
-        // still starts on time, after the events already queued when it fell
-        // due, and the metrics keep being refreshed.
+        // still starts on time (events still queued are applied after it, at
+        // its time: the node's clock never goes back), and the metrics keep
+        // being refreshed.
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
             _ = sleep_until_some(deadline) => {
-                // What arrived before the tick was due goes in first, at the
-                // time it arrived (bounded: what is queued now, at most the
-                // queue's capacity), so inputs are judged in time order.
-                for _ in 0..events.len() {
-                    match events.try_recv() {
-                        Ok(event) => apply(&mut node, &mut node_now, &mut conns, event),
-                        Err(_) => break,
-                    }
-                }
                 collect_written(&mut node, &conns, &returned, &mut buffers);
                 node.handle_timeout_observed(node_now.at(clock.now()), &mut zone_timer);
                 overruns.after_timers(node.stats(), zone_timer.slowest());
