@@ -6,24 +6,15 @@
 
 mod common;
 
-use common::{hello, login, RawClient, Received};
+use common::{disconnect, hello, login, RawClient, Received, Server};
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
     encode_frame, ClientMsg, DisconnectReason, MoveInput, ServerMsg, Violation, MAX_CLIENT_PAYLOAD,
 };
-use net_adapter::{serve, ServerConfig, ServerReport};
-use std::net::SocketAddr;
+use net_adapter::ServerConfig;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-struct Server {
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<ServerReport>>,
-}
 
 /// Short deadlines so the tests take seconds; caps held to loopback too.
 fn config() -> ServerConfig {
@@ -38,28 +29,7 @@ fn config() -> ServerConfig {
 }
 
 async fn start(config: ServerConfig) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(listener, config, 1, async move {
-        let _ = stopped.await;
-    }));
-    Server { addr, stop, task }
-}
-
-impl Server {
-    async fn client(&self) -> RawClient<TcpStream> {
-        RawClient::new(TcpStream::connect(self.addr).await.unwrap())
-    }
-
-    async fn stop(self) -> ServerReport {
-        let _ = self.stop.send(());
-        self.task.await.unwrap().unwrap()
-    }
-}
-
-fn disconnect(reason: DisconnectReason) -> Received {
-    Received::Msg(ServerMsg::Disconnect { reason })
+    Server::start(config).await
 }
 
 /// A logged-in client answers a ping within `budget`: the attack next to it

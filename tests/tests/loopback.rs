@@ -2,50 +2,20 @@
 
 mod common;
 
-use common::{hello, RawClient, Received};
+use common::{disconnect, hello, Received, Server};
 use game_core::client::ClientConfig;
 use game_core::protocol::{ClientMsg, DisconnectReason, ServerMsg, Violation, PROTOCOL_VERSION};
-use net_adapter::{serve, ServerConfig, ServerReport};
+use net_adapter::ServerConfig;
 use sim::bots::{run_bot, Behaviour, OnDrop};
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-struct Server {
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<std::io::Result<ServerReport>>,
-}
 
 async fn start() -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let config = ServerConfig {
+    Server::start(ServerConfig {
         status_interval_s: 0,
         ..ServerConfig::default()
-    };
-    let task = tokio::spawn(serve(listener, config, 1, async move {
-        let _ = stopped.await;
-    }));
-    Server { addr, stop, task }
-}
-
-impl Server {
-    async fn client(&self) -> RawClient<TcpStream> {
-        RawClient::new(TcpStream::connect(self.addr).await.unwrap())
-    }
-
-    async fn stop(self) -> ServerReport {
-        let _ = self.stop.send(());
-        self.task.await.unwrap().unwrap()
-    }
-}
-
-fn disconnect(reason: DisconnectReason) -> Received {
-    Received::Msg(ServerMsg::Disconnect { reason })
+    })
+    .await
 }
 
 #[tokio::test]

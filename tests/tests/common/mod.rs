@@ -3,12 +3,51 @@
 
 #![allow(dead_code)]
 
+use game_core::protocol::DisconnectReason;
 use game_core::protocol::{
     encode_frame, ClientMsg, Credentials, FrameDecoder, ServerMsg, MAX_CLIENT_PAYLOAD,
     MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
+use net_adapter::{serve, ServerConfig, ServerReport};
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The real server (`serve` over tokio TCP) on a free loopback port.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<ServerReport>>,
+}
+
+impl Server {
+    pub async fn start(config: ServerConfig) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, config, 1, async move {
+            let _ = stopped.await;
+        }));
+        Server { addr, stop, task }
+    }
+
+    pub async fn client(&self) -> RawClient<TcpStream> {
+        RawClient::new(TcpStream::connect(self.addr).await.unwrap())
+    }
+
+    /// Stops it (as Ctrl-C would) and returns its report.
+    pub async fn stop(self) -> ServerReport {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap()
+    }
+}
+
+pub fn disconnect(reason: DisconnectReason) -> Received {
+    Received::Msg(ServerMsg::Disconnect { reason })
+}
 
 pub struct RawClient<S> {
     stream: S,
