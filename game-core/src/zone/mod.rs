@@ -125,12 +125,12 @@ struct Entity {
     npc: Option<Wanderer>,
 }
 
-/// The hot part of an entity, in a dense array beside the slots: replication
-/// reads it for every visible entity of every client each tick.
+/// The hot part of an entity, in a dense array beside the slots: interest,
+/// movement and replication priority read it each tick. (Its kind is in its
+/// [`Replica`].)
 #[derive(Clone, Copy, Debug)]
 struct Body {
     pos: Vec2,
-    kind: EntityKind,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -280,8 +280,8 @@ impl Zone {
     pub fn entities(&self) -> impl Iterator<Item = (EntityId, EntityKind, Vec2)> + '_ {
         self.slots
             .iter()
-            .zip(&self.bodies)
-            .filter_map(|(e, b)| e.as_ref().map(|e| (e.id, b.kind, b.pos)))
+            .zip(self.bodies.iter().zip(&self.replicas))
+            .filter_map(|(e, (b, r))| e.as_ref().map(|e| (e.id, r.kind, b.pos)))
     }
 
     /// Corrections sent to a player's entity so far.
@@ -614,7 +614,7 @@ impl Zone {
             Some(s) => s,
             None => {
                 self.slots.push(None);
-                self.bodies.push(Body { pos, kind });
+                self.bodies.push(Body { pos });
                 self.replicas.push(Replica::new(kind, pos));
                 (self.slots.len() - 1) as u32
             }
@@ -626,7 +626,7 @@ impl Zone {
             player,
             npc,
         });
-        self.bodies[slot as usize] = Body { pos, kind };
+        self.bodies[slot as usize] = Body { pos };
         self.replicas[slot as usize] = Replica::new(kind, pos);
         self.live += 1;
         self.aoi.insert(id, pos);
