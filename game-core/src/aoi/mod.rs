@@ -2,7 +2,9 @@
 //!
 //! Owns: one position and one sorted visible list per entity, and the grid buckets.
 //! Entity ids index its tables directly (ids are meant to be dense, like a zone's
-//! slot numbers), so a lookup is an index, not a search.
+//! slot numbers), so a lookup is an index, not a search. Each visible entry
+//! carries eight bits the caller owns ([`Seen::tag`]): a zone keeps what it sent
+//! each client about each entity there, so it walks one list, not two.
 //! May not touch: anything else. It knows no zone, session or protocol; the caller
 //! feeds positions in and takes [`AoiEvent`]s out, and no clock, randomness or IO.
 //!
@@ -94,14 +96,48 @@ struct Entry {
     pos: Vec2,
 }
 
+/// One entry of a visible list: the id seen, and eight bits that belong to the
+/// caller (zero when the pair starts to see each other; the AOI never reads them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen(u32);
+
+const ID_BITS: u32 = 24;
+const ID_MASK: u32 = (1 << ID_BITS) - 1;
+
+impl Seen {
+    fn new(slot: u32) -> Self {
+        Seen(slot)
+    }
+
+    #[inline]
+    fn slot(self) -> u32 {
+        self.0 & ID_MASK
+    }
+
+    #[inline]
+    pub fn id(self) -> EntityId {
+        EntityId(self.slot() as u64)
+    }
+
+    #[inline]
+    pub fn tag(self) -> u8 {
+        (self.0 >> ID_BITS) as u8
+    }
+
+    #[inline]
+    pub fn set_tag(&mut self, tag: u8) {
+        self.0 = self.slot() | (tag as u32) << ID_BITS;
+    }
+}
+
 #[derive(Debug)]
 struct Slot {
     cell: u32,
     state: State,
     /// In `Aoi::dirty`.
     dirty: bool,
-    /// The slots (ids) this one sees, sorted ascending.
-    visible: Vec<u32>,
+    /// Who this one sees, sorted by id.
+    visible: Vec<Seen>,
 }
 
 impl Slot {
@@ -162,7 +198,7 @@ pub struct Aoi {
 const MAX_CELLS: i64 = 1 << 22;
 
 /// Ids index a table: they must be below this.
-pub const MAX_ID: u64 = 1 << 24;
+pub const MAX_ID: u64 = 1 << ID_BITS;
 
 fn dist_sq(a: Vec2, b: Vec2) -> u64 {
     // Differences of two i32 fit in 33 bits, so each square fits in a u64; only
@@ -291,7 +327,28 @@ impl Aoi {
             Some(s) => &self.slots[s as usize].visible[..],
             None => &[],
         };
-        list.iter().map(|&o| EntityId(o as u64))
+        list.iter().map(|o| o.id())
+    }
+
+    /// Who `id` sees, as [`Aoi::visible`], with the caller's bits to change.
+    pub fn visible_mut(&mut self, id: EntityId) -> &mut [Seen] {
+        match self.slot_of(id) {
+            Some(s) => &mut self.slots[s as usize].visible[..],
+            None => &mut [],
+        }
+    }
+
+    /// Calls `f` with every live id and its visible list, cell by cell (the
+    /// order of [`Aoi::ids_by_cell`]).
+    pub fn each_by_cell(&mut self, mut f: impl FnMut(EntityId, &mut [Seen])) {
+        for cell in &self.cells {
+            for e in cell {
+                f(
+                    EntityId(e.slot as u64),
+                    &mut self.slots[e.slot as usize].visible,
+                );
+            }
+        }
     }
 
     /// Every live id, cell by cell: neighbours come close together, so work done
@@ -490,7 +547,7 @@ impl Aoi {
     fn drop_removed(&mut self, s: u32, events: &mut Vec<AoiEvent>) {
         // Taken out and put back, so its capacity is kept for reuse.
         let mut visible = std::mem::take(&mut self.slots[s as usize].visible);
-        for &o in &visible {
+        for o in visible.iter().map(|o| o.slot()) {
             // Another removed entity is gone too: it gets no events.
             if self.slots[o as usize].state == State::Live {
                 events.push(AoiEvent::Leave {
@@ -524,7 +581,7 @@ impl Aoi {
         self.scratch.clear();
         let (positions, seen, stamp) = (&self.pos[..], &mut self.seen[..], self.stamp);
         let visible = &self.slots[au].visible;
-        for &o in visible {
+        for o in visible.iter().map(|o| o.slot()) {
             seen[o as usize] = stamp;
             if dist_sq(pos, positions[o as usize]) > self.leave_sq {
                 self.scratch.push(o);
@@ -604,11 +661,11 @@ impl Aoi {
     /// Adds `t` to `s`'s visible list.
     fn learn(&mut self, s: u32, t: u32) {
         let visible = &mut self.slots[s as usize].visible;
-        match visible.binary_search(&t) {
+        match visible.binary_search_by_key(&t, |o| o.slot()) {
             Ok(_) => debug_assert!(false, "{t} already visible to {s}"),
             Err(at) => {
                 self.widest.make_room(visible);
-                visible.insert(at, t);
+                visible.insert(at, Seen::new(t));
                 self.widest.note(visible.len());
             }
         }
@@ -617,7 +674,7 @@ impl Aoi {
     /// Removes `t` from `s`'s visible list.
     fn forget(&mut self, s: u32, t: u32) {
         let visible = &mut self.slots[s as usize].visible;
-        match visible.binary_search(&t) {
+        match visible.binary_search_by_key(&t, |o| o.slot()) {
             Ok(at) => {
                 visible.remove(at);
             }

@@ -526,3 +526,48 @@ fn removed_then_inserted_before_the_update_is_a_move() {
         vec![leave(1, 2), leave(2, 1), enter(2, 3), enter(3, 2)]
     );
 }
+
+#[test]
+fn the_callers_bits_start_at_zero_stay_put_and_reset_on_reentry() {
+    let mut aoi = Aoi::new(config(10, 2), m(0, 0), m(100, 100));
+    aoi.insert(e(1), m(10, 10));
+    aoi.insert(e(2), m(15, 10));
+    aoi.insert(e(3), m(12, 12));
+    update(&mut aoi);
+    for s in aoi.visible_mut(e(1)) {
+        assert_eq!(s.tag(), 0);
+        s.set_tag(0xa0 | s.id().0 as u8);
+    }
+    aoi.move_to(e(1), m(11, 10));
+    aoi.move_to(e(2), m(16, 10));
+    update(&mut aoi);
+    let tags: Vec<(EntityId, u8)> = aoi
+        .visible_mut(e(1))
+        .iter()
+        .map(|s| (s.id(), s.tag()))
+        .collect();
+    assert_eq!(tags, vec![(e(2), 0xa2), (e(3), 0xa3)], "moves keep them");
+    assert_eq!(
+        vis(&aoi, e(1)),
+        vec![e(2), e(3)],
+        "ids are not changed by tags"
+    );
+    aoi.move_to(e(2), m(40, 10));
+    update(&mut aoi);
+    aoi.move_to(e(2), m(16, 10));
+    update(&mut aoi);
+    let tags: Vec<(EntityId, u8)> = aoi
+        .visible_mut(e(1))
+        .iter()
+        .map(|s| (s.id(), s.tag()))
+        .collect();
+    assert_eq!(
+        tags,
+        vec![(e(2), 0), (e(3), 0xa3)],
+        "a new pair starts at zero"
+    );
+    let mut order = Vec::new();
+    aoi.each_by_cell(|id, seen| order.push((id, seen.len())));
+    let by_cell: Vec<EntityId> = aoi.ids_by_cell().collect();
+    assert_eq!(order.iter().map(|&(id, _)| id).collect::<Vec<_>>(), by_cell);
+}

@@ -370,8 +370,14 @@ impl Zone {
     /// start a new movement epoch so its old inputs in flight are ignored.
     pub fn resync(&mut self, entity: EntityId, now: Instant) {
         let rules = self.config.movement;
-        if let Some(p) = self.get_mut(entity).and_then(|e| e.player.as_mut()) {
-            p.observer.resync();
+        let Some(slot) = self.slot_of(entity) else {
+            return;
+        };
+        if let Some(p) = self.slots[slot as usize]
+            .as_mut()
+            .and_then(|e| e.player.as_mut())
+        {
+            p.observer.resync(self.aoi.visible_mut(entity));
             p.mover = Mover::new(&rules, now, p.mover.epoch().wrapping_add(1));
         }
     }
@@ -519,34 +525,22 @@ impl Zone {
     fn update_interest(&mut self) {
         self.events.clear();
         self.aoi.update(&mut self.events);
+        // An entering entity is in its observers' visible lists now, marked
+        // unsent; a leaving one needs a despawn.
         for ev in &self.events {
-            let (observer, target, enter) = match *ev {
-                AoiEvent::Enter { observer, target } => (observer, target, true),
-                AoiEvent::Leave { observer, target } => (observer, target, false),
+            let AoiEvent::Leave { observer, target } = *ev else {
+                continue;
             };
             let Some(oslot) = self.slot_of(observer) else {
                 continue;
             };
-            // Ids are slot + 1; a removed target's slot is free but not reused
-            // before the end of this tick.
-            let tslot = (target.0 - 1) as u32;
-            let Some(p) = self.slots[oslot as usize]
+            if let Some(p) = self.slots[oslot as usize]
                 .as_mut()
                 .and_then(|e| e.player.as_mut())
-            else {
-                continue;
-            };
-            if enter {
-                p.observer.on_enter(tslot, &mut self.scratch);
-            } else {
-                p.observer.on_leave(tslot, &mut self.scratch);
+            {
+                p.observer.on_leave(target, &mut self.scratch);
             }
         }
-        let observers = self
-            .slots
-            .iter_mut()
-            .filter_map(|e| e.as_mut()?.player.as_mut().map(|p| &mut p.observer));
-        Observer::top_up_all(observers, &mut self.scratch);
     }
 
     fn replicate(&mut self, now: Instant, send: &mut impl FnMut(PlayerId, &[u8])) {
@@ -562,39 +556,46 @@ impl Zone {
         }
         // Observers in grid order: neighbours share most of what they see, so
         // the replicas they read stay in cache from one observer to the next.
-        for id in self.aoi.ids_by_cell() {
+        let Zone {
+            slots,
+            bodies,
+            replicas,
+            scratch,
+            frame,
+            stats,
+            tick,
+            ..
+        } = self;
+        self.aoi.each_by_cell(|id, seen| {
             let i = (id.0 - 1) as usize;
-            let Some(p) = self.slots[i].as_mut().and_then(|e| e.player.as_mut()) else {
-                continue;
+            let Some(p) = slots[i].as_mut().and_then(|e| e.player.as_mut()) else {
+                return;
             };
-            let observer_pos = self.bodies[i].pos;
-            let bodies = &self.bodies;
+            let observer_pos = bodies[i].pos;
             // Nearer entities gain priority faster, from 1025 per tick at the
             // observer's feet to 205 at the view radius: 1 + 256 r^2 / (d^2 + r^2/4).
             let weight = |slot: u32| {
                 let d_sq = (bodies[slot as usize].pos - observer_pos).length_squared_raw();
                 1 + (256 * radius_sq / (d_sq + radius_sq / 4).max(1)) as u32
             };
-            let Some(reply) = p
-                .observer
-                .build(budget, &mut self.scratch, &self.replicas, weight)
-            else {
-                continue;
+            let Some(reply) = p.observer.build(seen, budget, scratch, replicas, weight) else {
+                return;
             };
-            self.frame.clear();
-            self.scratch.writer.finish(
-                self.tick,
+            frame.clear();
+            scratch.writer.finish(
+                *tick,
                 now.as_micros(),
                 reply.ack_seq,
                 reply.correction.as_ref(),
-                &mut self.frame,
+                frame,
             );
             // The budget bounds the message far below the frame limit.
-            debug_assert!(self.frame.len() <= MAX_SERVER_PAYLOAD as usize);
-            self.stats.messages_out += 1;
-            self.stats.bytes_out += self.frame.len() as u64;
-            send(p.player, &self.frame);
-        }
+            debug_assert!(frame.len() <= MAX_SERVER_PAYLOAD as usize);
+            stats.messages_out += 1;
+            stats.bytes_out += frame.len() as u64;
+            send(p.player, frame);
+        });
+        self.scratch.end_tick();
     }
 
     // ----- entity table -----
@@ -643,11 +644,6 @@ impl Zone {
 
     fn get(&self, entity: EntityId) -> Option<&Entity> {
         self.slots[self.slot_of(entity)? as usize].as_ref()
-    }
-
-    fn get_mut(&mut self, entity: EntityId) -> Option<&mut Entity> {
-        let slot = self.slot_of(entity)?;
-        self.slots[slot as usize].as_mut()
     }
 }
 

@@ -1,13 +1,18 @@
 //! Replication: what one client knows of the zone, and the one batched message
 //! per tick that brings it up to date.
 //!
-//! For each visible entity the observer remembers the quantized position last
-//! sent (the stream is ordered and reliable, so that is a safe baseline) and
-//! sends only the difference, only when it changed: standing still costs nothing
-//! on the wire. When more entities changed than the per-tick budget allows, each
+//! For each visible entity the client is sent the difference from the quantized
+//! position it was sent last (the stream is ordered and reliable, so that is a
+//! safe baseline), only when it changed: standing still costs nothing on the
+//! wire. Usually what it was sent last is the entity's position of the previous
+//! tick, so the step each entity took is encoded once per tick and copied into
+//! every message; what each client was sent about each entity fits in the few
+//! bits the AOI keeps beside its visible entries, and only entries the budget
+//! left behind keep a position of their own. When more entities changed than the per-tick budget allows, each
 //! one left out gains priority (more the nearer it is) and the highest priorities
 //! go first, so the nearest are freshest and none starves.
 
+use crate::aoi::Seen;
 use crate::ids::EntityId;
 use crate::math::Vec2;
 use crate::protocol::{
@@ -18,55 +23,50 @@ use crate::room::HighWater;
 /// Added to a spawn's priority so entering entities go before updates.
 const SPAWN_BOOST: u64 = 1 << 40;
 
-/// One visible entity, kept small (16 bytes): every client's list is walked
-/// every tick, so memory traffic is the cost that matters.
-#[derive(Clone, Copy, Debug)]
-struct Known {
-    /// Position last sent (meaningless while the state is `UNSENT`).
-    sent: QPos,
-    /// The entity's slot in the zone (its id is `slot + 1`) in the low 30 bits,
-    /// the state in the top two.
-    tag: u32,
-    priority: u32,
-}
-
-/// The spawn has not gone out yet.
-const UNSENT: u32 = 0;
+// What the client was sent about one visible entity lives in the eight bits the
+// AOI keeps beside each visible entry ([`Seen::tag`]), so one list serves both.
+/// The spawn has not gone out yet (every entry starts so).
+const UNSENT: u8 = 0;
 /// Sent, and the last update did not move it.
-const STILL: u32 = 1;
+const STILL: u8 = 1;
 /// The last update moved it: when it stops, one zero update says so, so the
 /// client stops extrapolating. After that, standing still is free.
-const MOVING: u32 = 2;
+const MOVING: u8 = 2;
+const STATE: u8 = 3;
+/// The budget left it out, so the client does not hold its position of the
+/// previous tick: its entry in the observer's lag table says what the client
+/// holds.
+/// Without this bit the client holds `Replica::was` (or nothing, if `UNSENT`).
+const BEHIND: u8 = 4;
 
-const SLOT_BITS: u32 = 30;
-
-impl Known {
-    #[inline]
-    fn slot(&self) -> u32 {
-        self.tag & ((1 << SLOT_BITS) - 1)
-    }
-
-    #[inline]
-    fn state(&self) -> u32 {
-        self.tag >> SLOT_BITS
-    }
-
-    #[inline]
-    fn set_state(&mut self, state: u32) {
-        self.tag = self.slot() | (state << SLOT_BITS);
-    }
+/// An entry the budget left out: what the client holds and how long it waited.
+#[derive(Clone, Copy, Debug)]
+struct Lag {
+    /// The entity's id.
+    id: u32,
+    /// The position last sent (meaningless when `unsent`).
+    sent: QPos,
+    priority: u32,
+    unsent: bool,
 }
 
-fn id_of(slot: u32) -> EntityId {
-    EntityId(slot as u64 + 1)
+#[inline]
+fn slot_of(seen: Seen) -> usize {
+    seen.id().0 as usize - 1
 }
 
-/// One client's view of the zone.
+/// One client's view of the zone (who it sees is the AOI's visible list of its
+/// entity, which carries the per-entity state).
 #[derive(Clone, Debug, Default)]
 pub struct Observer {
-    /// Sorted by entity id.
-    known: Vec<Known>,
+    /// Where its lag table is in [`Scratch::lag`]: one entry for each visible
+    /// entry tagged `BEHIND`, in the same (id) order.
+    lag_at: u32,
+    lag_len: u32,
     despawns: Vec<EntityId>,
+    /// The client was reset to knowing nothing and has not been sent anything
+    /// since: it needs no despawns.
+    fresh: bool,
     pub(super) ack_seq: u32,
     sent_ack: u32,
     pub(super) correction: Option<Correction>,
@@ -102,7 +102,7 @@ impl Replica {
         self.was = self.now;
         self.now = QPos::from_pos(pos);
         self.step = EncodedUpdate::of(&Update {
-            entity: id_of(slot),
+            entity: EntityId(slot as u64 + 1),
             dx: self.now.x.wrapping_sub(self.was.x),
             dy: self.now.y.wrapping_sub(self.was.y),
         });
@@ -113,37 +113,26 @@ impl Replica {
 #[derive(Debug, Default)]
 pub struct Scratch {
     pub writer: WorldUpdateWriter,
-    /// `(priority, index)` when they do not all fit the budget.
+    /// Priorities of the pending entries, in list order, when they do not all
+    /// fit the budget; and the same as `(priority, index)` to select from.
+    keys: Vec<u64>,
     ranked: Vec<(u64, u32)>,
-    /// The longest known list and the most despawns in one tick so far.
-    widest: HighWater,
+    /// Every observer's lag table, one after another, as of the last tick; and
+    /// the tables being written by this one. Every observer is built once per
+    /// tick, so [`Scratch::end_tick`] swaps them: one pair of buffers for the
+    /// zone, which grows only when the zone's total does.
+    lag: Vec<Lag>,
+    next_lag: Vec<Lag>,
+    /// The most despawns in one tick so far.
     most_despawns: HighWater,
 }
 
-/// Writes the spawn or update that brings `k` up to date with `r`.
-#[inline(always)]
-fn send_one(writer: &mut WorldUpdateWriter, k: &mut Known, r: &Replica) {
-    if k.state() == UNSENT {
-        writer.spawn(&Spawn {
-            entity: id_of(k.slot()),
-            kind: r.kind,
-            pos: r.now,
-        });
-        k.set_state(STILL);
-    } else {
-        match &r.step {
-            // The usual case: the client has last tick's position.
-            Some(step) if k.sent == r.was => writer.encoded_update(step),
-            _ => writer.update(&Update {
-                entity: id_of(k.slot()),
-                dx: r.now.x.wrapping_sub(k.sent.x),
-                dy: r.now.y.wrapping_sub(k.sent.y),
-            }),
-        }
-        k.set_state(if k.sent == r.now { STILL } else { MOVING });
+impl Scratch {
+    /// After every observer was built: this tick's lag tables become current.
+    pub fn end_tick(&mut self) {
+        std::mem::swap(&mut self.lag, &mut self.next_lag);
+        self.next_lag.clear();
     }
-    k.sent = r.now;
-    k.priority = 0;
 }
 
 /// The per-message fields of a client's update.
@@ -153,113 +142,150 @@ pub struct Reply {
     pub correction: Option<Correction>,
 }
 
-impl Observer {
-    /// The entity in `slot` came into view.
-    pub fn on_enter(&mut self, slot: u32, scratch: &mut Scratch) {
-        debug_assert!(slot < 1 << SLOT_BITS);
-        if let Err(i) = self.known.binary_search_by_key(&slot, Known::slot) {
-            scratch.widest.make_room(&mut self.known);
-            self.known.insert(
-                i,
-                Known {
-                    sent: QPos::default(),
-                    tag: slot | (UNSENT << SLOT_BITS),
-                    priority: 0,
-                },
-            );
-            scratch.widest.note(self.known.len());
+/// One entry's position as the client holds it, if it holds one.
+#[inline(always)]
+fn client_holds(tag: u8, lag: Option<&Lag>, r: &Replica) -> Option<QPos> {
+    match (tag & STATE, lag) {
+        (UNSENT, _) => None,
+        (_, Some(l)) => Some(l.sent),
+        (_, None) => Some(r.was),
+    }
+}
+
+/// Whether an entry has something to send: it was never sent, it moved, or it
+/// stopped (one zero update says so).
+#[inline(always)]
+fn pending(tag: u8, held: Option<QPos>, r: &Replica) -> bool {
+    match held {
+        None => true,
+        Some(q) => tag & STATE == MOVING || q != r.now,
+    }
+}
+
+/// Writes the spawn or update that brings the client from `held` to `r`, and
+/// returns the entry's new state.
+#[inline(always)]
+fn send_one(writer: &mut WorldUpdateWriter, seen: Seen, held: Option<QPos>, r: &Replica) -> u8 {
+    let entity = seen.id();
+    match held {
+        None => {
+            writer.spawn(&Spawn {
+                entity,
+                kind: r.kind,
+                pos: r.now,
+            });
+            STILL
+        }
+        Some(q) => {
+            match &r.step {
+                // The usual case: the client has last tick's position.
+                Some(step) if q == r.was => writer.encoded_update(step),
+                _ => writer.update(&Update {
+                    entity,
+                    dx: r.now.x.wrapping_sub(q.x),
+                    dy: r.now.y.wrapping_sub(q.y),
+                }),
+            }
+            if q == r.now {
+                STILL
+            } else {
+                MOVING
+            }
         }
     }
+}
 
-    /// The entity in `slot` left view (or the zone).
-    pub fn on_leave(&mut self, slot: u32, scratch: &mut Scratch) {
-        if let Ok(i) = self.known.binary_search_by_key(&slot, Known::slot) {
-            if self.known.remove(i).state() != UNSENT {
-                scratch.most_despawns.make_room(&mut self.despawns);
-                self.despawns.push(id_of(slot));
-                scratch.most_despawns.note(self.despawns.len());
-            }
+impl Observer {
+    /// The entity `id` left view (or the zone); the AOI has dropped its entry.
+    pub fn on_leave(&mut self, id: EntityId, scratch: &mut Scratch) {
+        let mut known = !self.fresh;
+        let (at, len) = (self.lag_at as usize, self.lag_len as usize);
+        let table = &mut scratch.lag[at..at + len];
+        if let Ok(i) = table.binary_search_by_key(&(id.0 as u32), |l| l.id) {
+            known &= !table[i].unsent;
+            table.copy_within(i + 1.., i);
+            self.lag_len -= 1;
+        }
+        if known {
+            scratch.most_despawns.make_room(&mut self.despawns);
+            self.despawns.push(id);
+            scratch.most_despawns.note(self.despawns.len());
         }
     }
 
     /// Forget what the client was sent: everything is spawned again (after a
-    /// resume, the client starts from nothing).
-    pub fn resync(&mut self) {
-        for k in &mut self.known {
-            k.set_state(UNSENT);
-            k.priority = 0;
+    /// resume, the client starts from nothing). `seen` is its visible list.
+    pub fn resync(&mut self, seen: &mut [Seen]) {
+        for e in seen {
+            e.set_tag(UNSENT);
         }
+        self.lag_len = 0;
         self.despawns.clear();
+        self.fresh = true;
         self.correction = None;
         self.sent_ack = self.ack_seq.wrapping_sub(1);
-    }
-
-    /// Called after a tick's enters: when known lists reached a new size, each
-    /// observer's grows to it at once (see `crate::room`).
-    pub fn top_up_all<'a>(
-        observers: impl Iterator<Item = &'a mut Observer>,
-        scratch: &mut Scratch,
-    ) {
-        if scratch.widest.rose() {
-            observers.for_each(|o| scratch.widest.top_up(&mut o.known));
-        }
-    }
-
-    pub fn known_len(&self) -> usize {
-        self.known.len()
     }
 
     /// Writes this tick's spawns, despawns and updates for the client into
     /// `scratch.writer`, choosing at most `budget` spawns and updates. Returns
     /// the acknowledgement and correction to put in the message, or `None` when
-    /// there is nothing to say. `table[slot]` is the entity in `slot` this tick;
-    /// `weight(slot)` is the priority it gains per tick while it waits.
+    /// there is nothing to say. `seen` is the client's visible list; `table[slot]`
+    /// is the entity in `slot` this tick; `weight(slot)` is the priority it
+    /// gains per tick while it waits.
     pub fn build(
         &mut self,
+        seen: &mut [Seen],
         budget: usize,
         scratch: &mut Scratch,
         table: &[Replica],
         weight: impl Fn(u32) -> u32,
     ) -> Option<Reply> {
-        let writer = &mut scratch.writer;
-        writer.clear();
+        scratch.writer.clear();
         for &e in &self.despawns {
-            writer.despawn(e);
+            scratch.writer.despawn(e);
         }
         self.despawns.clear();
+        self.fresh = false;
 
-        // Whether an entry has something to send: it was never sent, it moved,
-        // or it stopped (one zero update says so).
-        let pending = |k: &Known| k.state() != STILL || k.sent != table[k.slot() as usize].now;
-        let count = self.known.iter().filter(|k| pending(k)).count();
-        if count <= budget {
-            // Everything goes out and priorities stay at zero.
-            for k in self.known.iter_mut() {
-                if pending(k) {
-                    send_one(writer, k, &table[k.slot() as usize]);
+        // A list no longer than the budget cannot overflow it: only a long one
+        // needs counting.
+        let (at, len) = (self.lag_at as usize, self.lag_len as usize);
+        let over = seen.len() > budget && {
+            let mut lag = scratch.lag[at..at + len].iter();
+            let mut count = 0;
+            for e in seen.iter() {
+                let r = &table[slot_of(*e)];
+                let l = if e.tag() & BEHIND != 0 {
+                    lag.next()
+                } else {
+                    None
+                };
+                count += pending(e.tag(), client_holds(e.tag(), l, r), r) as usize;
+            }
+            count > budget
+        };
+        if !over {
+            // Everything pending goes out; an entry behind that is not pending
+            // stays behind, with the priority it gained.
+            let mut lag = scratch.lag[at..at + len].iter();
+            let start = scratch.next_lag.len();
+            for e in seen.iter_mut() {
+                let r = &table[slot_of(*e)];
+                let tag = e.tag();
+                let l = if tag & BEHIND != 0 { lag.next() } else { None };
+                let held = client_holds(tag, l, r);
+                if pending(tag, held, r) {
+                    e.set_tag(send_one(&mut scratch.writer, *e, held, r));
+                } else if let Some(&l) = l {
+                    scratch.next_lag.push(l);
                 }
             }
+            self.lag_at = start as u32;
+            self.lag_len = (scratch.next_lag.len() - start) as u32;
         } else {
-            // Only when something must wait does priority need computing.
-            let ranked = &mut scratch.ranked;
-            ranked.clear();
-            for (i, k) in self.known.iter_mut().enumerate() {
-                if pending(k) {
-                    k.priority = k.priority.saturating_add(weight(k.slot()));
-                    let boost = if k.state() == UNSENT { SPAWN_BOOST } else { 0 };
-                    ranked.push(((k.priority as u64).saturating_add(boost), i as u32));
-                }
-            }
-            // Highest priority first; ties to the lower entity, so it is deterministic.
-            let key = |&(p, i): &(u64, u32)| (std::cmp::Reverse(p), i);
-            ranked.select_nth_unstable_by_key(budget, key);
-            let chosen = &mut ranked[..budget];
-            chosen.sort_unstable_by_key(|&(_, i)| i);
-            for &(_, i) in chosen.iter() {
-                let k = &mut self.known[i as usize];
-                send_one(writer, k, &table[k.slot() as usize]);
-            }
+            self.send_by_priority(seen, budget, scratch, table, weight);
         }
+        let writer = &scratch.writer;
         let ack_changed = self.sent_ack != self.ack_seq;
         self.sent_ack = self.ack_seq;
         let correction = self.correction.take();
@@ -267,5 +293,84 @@ impl Observer {
             ack_seq: self.ack_seq,
             correction,
         })
+    }
+
+    /// More is pending than the budget allows: each pending entry gains
+    /// priority, the `budget` highest go out and the rest wait (behind).
+    fn send_by_priority(
+        &mut self,
+        seen: &mut [Seen],
+        budget: usize,
+        scratch: &mut Scratch,
+        table: &[Replica],
+        weight: impl Fn(u32) -> u32,
+    ) {
+        let Scratch {
+            writer,
+            keys,
+            ranked,
+            lag,
+            next_lag,
+            ..
+        } = scratch;
+        let old_lag = &lag[self.lag_at as usize..(self.lag_at + self.lag_len) as usize];
+        keys.clear();
+        ranked.clear();
+        let mut lag = old_lag.iter();
+        for e in seen.iter() {
+            let r = &table[slot_of(*e)];
+            let tag = e.tag();
+            let l = if tag & BEHIND != 0 { lag.next() } else { None };
+            if pending(tag, client_holds(tag, l, r), r) {
+                let waited = l.map_or(0, |l| l.priority);
+                let priority = waited.saturating_add(weight(slot_of(*e) as u32));
+                let boost = if tag & STATE == UNSENT {
+                    SPAWN_BOOST
+                } else {
+                    0
+                };
+                let key = (priority as u64) | boost;
+                ranked.push((key, keys.len() as u32));
+                keys.push(key);
+            }
+        }
+        // The budget-th highest (ties to the earlier entry, so it is
+        // deterministic); everything ranked above it goes out, in list order.
+        let order = |&(p, i): &(u64, u32)| (std::cmp::Reverse(p), i);
+        let (_, &mut last, _) = ranked.select_nth_unstable_by_key(budget - 1, order);
+        let last = order(&last);
+
+        let start = next_lag.len();
+        let mut lag = old_lag.iter();
+        let mut j = 0;
+        for e in seen.iter_mut() {
+            let r = &table[slot_of(*e)];
+            let tag = e.tag();
+            let l = if tag & BEHIND != 0 { lag.next() } else { None };
+            let held = client_holds(tag, l, r);
+            if !pending(tag, held, r) {
+                // Still behind (the client holds what it holds), and still
+                // waiting: its priority is kept for when it moves again.
+                if let Some(&l) = l {
+                    next_lag.push(l);
+                }
+                continue;
+            }
+            let key = keys[j];
+            if order(&(key, j as u32)) <= last {
+                e.set_tag(send_one(writer, *e, held, r));
+            } else {
+                next_lag.push(Lag {
+                    id: e.id().0 as u32,
+                    sent: held.unwrap_or_default(),
+                    priority: key as u32,
+                    unsent: held.is_none(),
+                });
+                e.set_tag(tag | BEHIND);
+            }
+            j += 1;
+        }
+        self.lag_at = start as u32;
+        self.lag_len = (next_lag.len() - start) as u32;
     }
 }

@@ -329,3 +329,66 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Over budget, and with clients reset to nothing at random (a resume):
+    /// a client never hears of an entity it cannot see, never gets a spawn for
+    /// one it holds or an update or despawn for one it does not, and once
+    /// everyone stands still it catches up within a bounded number of ticks.
+    #[test]
+    fn over_budget_clients_lag_but_stay_consistent_and_catch_up(
+        script in prop::collection::vec(
+            (prop::collection::vec((0usize..12, -300i32..300, -300i32..300), 0..12), prop::option::of(0usize..12)),
+            1..30,
+        ),
+    ) {
+        let mut z = open_zone(ZoneConfig {
+            view_radius_m: 20,
+            view_margin_m: 4,
+            update_budget: 3,
+            ..ZoneConfig::default()
+        });
+        let ids: Vec<EntityId> = (0..12)
+            .map(|i| z.spawn_player(PlayerId(i as u64 + 1), Some(Vec2::from_ints(150 + 3 * i, 150 + 2 * (i % 4))), 0, T0))
+            .collect();
+        let mut models: BTreeMap<PlayerId, BTreeMap<EntityId, QPos>> = BTreeMap::new();
+        let mut seq = 0;
+        let quiet = 12 / 3 + 2;
+        for t in 0..script.len() + quiet {
+            let now = ms(1000 * (t as u64 + 1));
+            if let Some((moves, reset)) = script.get(t) {
+                for &(who, dx, dy) in moves {
+                    let e = ids[who];
+                    let pos = z.position(e).unwrap() + Vec2::new(Fixed::from_raw(dx * 4), Fixed::from_raw(dy * 4));
+                    seq += 1;
+                    z.queue_move(e, now, mv(seq, z.epoch_of(e).unwrap(), pos));
+                }
+                if let Some(who) = *reset {
+                    z.resync(ids[who], now);
+                    models.remove(&PlayerId(who as u64 + 1));
+                }
+            }
+            for (p, u) in tick(&mut z, now) {
+                let model = models.entry(p).or_default();
+                for s in &u.spawns {
+                    let despawned = u.despawns.contains(&s.entity);
+                    prop_assert!(despawned || !model.contains_key(&s.entity), "{p:?} spawned {:?} twice", s.entity);
+                }
+                apply(model, &u);
+            }
+            for (i, &e) in ids.iter().enumerate() {
+                let model = models.entry(PlayerId(i as u64 + 1)).or_default();
+                let truth: BTreeMap<EntityId, QPos> = z
+                    .visible(e)
+                    .map(|v| (v, QPos::from_pos(z.position(v).unwrap())))
+                    .collect();
+                for held in model.keys() {
+                    prop_assert!(truth.contains_key(held), "player {} holds {held:?}, out of view", i + 1);
+                }
+                if t + 1 == script.len() + quiet {
+                    prop_assert_eq!(&*model, &truth, "player {} did not catch up", i + 1);
+                }
+            }
+        }
+    }
+}
