@@ -167,6 +167,8 @@ pub struct Aoi {
     cells_y: u32,
     /// Row-major, `cells_x * cells_y`.
     cells: Vec<Vec<Entry>>,
+    /// Per cell: how many of its entities are not in `dirty`.
+    clean: Vec<u32>,
     /// By id.
     slots: Vec<Slot>,
     live: usize,
@@ -263,6 +265,7 @@ impl Aoi {
         }
         let (nx, ny) = (span(min.x, max.x, cell_size), span(min.y, max.y, cell_size));
         let cells = (0..nx * ny).map(|_| Vec::new()).collect();
+        let clean = vec![0; (nx * ny) as usize];
         Aoi {
             config,
             enter_sq: (r * r) as u64,
@@ -273,6 +276,7 @@ impl Aoi {
             cells_x: nx as u32,
             cells_y: ny as u32,
             cells,
+            clean,
             slots: Vec::new(),
             live: 0,
             pos: Vec::new(),
@@ -428,6 +432,7 @@ impl Aoi {
         if !slot.dirty {
             slot.dirty = true;
             self.dirty.push(s);
+            self.clean[old as usize] -= 1;
         }
         if old == cell {
             let entry = self.cells[cell as usize].iter_mut().find(|e| e.slot == s);
@@ -468,9 +473,15 @@ impl Aoi {
             .sort_unstable_by_key(|&s| (slots[s as usize].cell, s));
         for i in 0..self.dirty.len() {
             let s = self.dirty[i];
-            self.slots[s as usize].dirty = false;
             if self.slots[s as usize].state == State::Live {
                 self.refresh(s, events);
+            }
+        }
+        for &s in &self.dirty {
+            let slot = &mut self.slots[s as usize];
+            slot.dirty = false;
+            if slot.state == State::Live {
+                self.clean[slot.cell as usize] += 1;
             }
         }
         self.dirty.clear();
@@ -527,6 +538,9 @@ impl Aoi {
 
     /// Puts slot `s` (at `pos`) in `cell`.
     fn bucket(&mut self, s: u32, cell: u32, pos: Vec2) {
+        if !self.slots[s as usize].dirty {
+            self.clean[cell as usize] += 1;
+        }
         let bucket = &mut self.cells[cell as usize];
         self.fullest.make_room(bucket);
         bucket.push(Entry { slot: s, pos });
@@ -535,6 +549,9 @@ impl Aoi {
 
     /// Takes slot `s` out of `cell`.
     fn unbucket(&mut self, s: u32, cell: u32) {
+        if !self.slots[s as usize].dirty {
+            self.clean[cell as usize] -= 1;
+        }
         let bucket = &mut self.cells[cell as usize];
         let at = bucket.iter().position(|e| e.slot == s);
         debug_assert!(at.is_some(), "slot {s} missing from its cell");
@@ -606,6 +623,7 @@ impl Aoi {
         // Enters: candidates in nearby cells within radius that were not visible.
         // (One that just left is beyond radius + margin, so it cannot pass.)
         let (cx, cy) = self.cell_xy(pos);
+        let own = (cy * self.cells_x + cx) as usize;
         let k = self.rings;
         let (x0, x1) = (cx.saturating_sub(k), (cx + k).min(self.cells_x - 1));
         let (y0, y1) = (cy.saturating_sub(k), (cy + k).min(self.cells_y - 1));
@@ -618,11 +636,18 @@ impl Aoi {
             }
             let row = (y * self.cells_x) as usize;
             for x in x0..=x1 {
+                let c = row + x as usize;
+                // Every changed entity in an earlier cell already decided its
+                // pairs with this one's cell: a cell of changed entities only
+                // has nothing left to find.
+                if c < own && self.clean[c] == 0 {
+                    continue;
+                }
                 let gx = self.gap(pos.x.raw() as i64, x, self.min.0, self.cells_x);
                 if gy2.saturating_add(gx.saturating_mul(gx)) > self.enter_sq {
                     continue;
                 }
-                let bucket = &self.cells[row + x as usize];
+                let bucket = &self.cells[c];
                 // `candidates` is used as an array here: only grown, never shrunk.
                 let end = found + bucket.len();
                 if self.candidates.len() < end {
@@ -655,6 +680,18 @@ impl Aoi {
                 observer: o_id,
                 target: a_id,
             });
+        }
+    }
+
+    /// Checks the per-cell counts of entities not waiting for an update.
+    #[cfg(test)]
+    fn assert_clean_counts(&self) {
+        for (c, bucket) in self.cells.iter().enumerate() {
+            let clean = bucket
+                .iter()
+                .filter(|e| !self.slots[e.slot as usize].dirty)
+                .count();
+            assert_eq!(self.clean[c] as usize, clean, "cell {c}");
         }
     }
 

@@ -198,6 +198,7 @@ fn check_against_model(aoi: &mut Aoi, model: &mut Model, ledger: &mut Ledger) {
     aoi.update(&mut got);
     assert_eq!(got[0], leave(u64::MAX, 0), "update touched earlier events");
     assert_eq!(&got[1..], &expected[..]);
+    aoi.assert_clean_counts();
     ledger.record(&expected, &removed);
     assert_eq!(aoi.len(), model.pos.len());
     for i in 0..IDS {
@@ -219,6 +220,7 @@ proptest! {
         let mut model = Model::new(cfg);
         let mut ledger = Ledger::default();
         for op in ops {
+            aoi.assert_clean_counts();
             match op {
                 Op::Insert(i, p) => {
                     let id = e(i);
