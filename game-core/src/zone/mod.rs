@@ -31,7 +31,7 @@ use movement::Mover;
 use npc::Wanderer;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use replication::{Replica, Scratch};
+use replication::{Replicas, Scratch};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -126,8 +126,8 @@ struct Entity {
 }
 
 /// The hot part of an entity, in a dense array beside the slots: interest,
-/// movement and replication priority read it each tick. (Its kind is in its
-/// [`Replica`].)
+/// movement and replication priority read it each tick. (Its kind is in
+/// [`Replicas`].)
 #[derive(Clone, Copy, Debug)]
 struct Body {
     pos: Vec2,
@@ -154,8 +154,8 @@ pub struct Zone {
     slots: Vec<Option<Entity>>,
     /// `bodies[i]` is the position and kind of `slots[i]`.
     bodies: Vec<Body>,
-    /// `replicas[i]` is what observers of `slots[i]` are sent this tick.
-    replicas: Vec<Replica>,
+    /// What observers of `slots[i]` are sent this tick.
+    replicas: Replicas,
     live: usize,
     free: Vec<u32>,
     /// Freed during this tick; reusable only after it, so no observer can read
@@ -199,7 +199,7 @@ impl Zone {
             rng: rng::stream(seed, StreamKind::Zone, id.0),
             slots: Vec::new(),
             bodies: Vec::new(),
-            replicas: Vec::new(),
+            replicas: Replicas::default(),
             live: 0,
             free: Vec::new(),
             freed: Vec::new(),
@@ -280,8 +280,12 @@ impl Zone {
     pub fn entities(&self) -> impl Iterator<Item = (EntityId, EntityKind, Vec2)> + '_ {
         self.slots
             .iter()
-            .zip(self.bodies.iter().zip(&self.replicas))
-            .filter_map(|(e, (b, r))| e.as_ref().map(|e| (e.id, r.kind, b.pos)))
+            .zip(&self.bodies)
+            .enumerate()
+            .filter_map(|(i, (e, b))| {
+                let kind = self.replicas.kind(i as u32);
+                e.as_ref().map(|e| (e.id, kind, b.pos))
+            })
     }
 
     /// Corrections sent to a player's entity so far.
@@ -549,9 +553,9 @@ impl Zone {
             let r = Fixed::from_int(self.config.view_radius_m).raw() as i64;
             r * r
         };
-        for (i, (body, replica)) in self.bodies.iter().zip(&mut self.replicas).enumerate() {
+        for (i, body) in self.bodies.iter().enumerate() {
             if self.slots[i].is_some() {
-                replica.advance(i as u32, body.pos);
+                self.replicas.advance(i as u32, body.pos);
             }
         }
         // Observers in grid order: neighbours share most of what they see, so
@@ -616,7 +620,6 @@ impl Zone {
             None => {
                 self.slots.push(None);
                 self.bodies.push(Body { pos });
-                self.replicas.push(Replica::new(kind, pos));
                 (self.slots.len() - 1) as u32
             }
         };
@@ -628,7 +631,7 @@ impl Zone {
             npc,
         });
         self.bodies[slot as usize] = Body { pos };
-        self.replicas[slot as usize] = Replica::new(kind, pos);
+        self.replicas.set(slot, kind, pos);
         self.live += 1;
         self.aoi.insert(id, pos);
         id

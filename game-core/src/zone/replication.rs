@@ -36,7 +36,8 @@ const STATE: u8 = 3;
 /// The budget left it out, so the client does not hold its position of the
 /// previous tick: its entry in the observer's lag table says what the client
 /// holds.
-/// Without this bit the client holds `Replica::was` (or nothing, if `UNSENT`).
+/// Without this bit the client holds the entity's position of the previous
+/// tick (or nothing, if `UNSENT`).
 const BEHIND: u8 = 4;
 
 /// An entry the budget left out: what the client holds and how long it waited.
@@ -72,40 +73,69 @@ pub struct Observer {
     pub(super) correction: Option<Correction>,
 }
 
-/// What every observer of an entity may be sent about it this tick, worked out
-/// once per entity per tick, not once per observer.
+/// Where an entity is now and was at the previous tick, quantized (the cold
+/// part of [`Replicas`]: spawns and clients held back read it).
 #[derive(Clone, Copy, Debug)]
-pub struct Replica {
-    pub kind: EntityKind,
-    /// The quantized position now...
+struct Replica {
+    kind: EntityKind,
     now: QPos,
-    /// ...and at the previous tick.
     was: QPos,
-    /// The update from `was` to `now`, encoded: what an observer that was sent
-    /// `was` gets (when it fits the short form).
-    step: Option<EncodedUpdate>,
 }
 
-impl Replica {
-    pub fn new(kind: EntityKind, pos: Vec2) -> Self {
+/// The hot part: all a client holding the previous position needs. Sixteen
+/// bytes, aligned, so a lookup touches one cache line.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(align(16))]
+struct Step {
+    /// The update from `was` to `now`, encoded (when it fits the short form).
+    encoded: Option<EncodedUpdate>,
+    moved: bool,
+}
+
+/// What every observer of each entity may be sent about it this tick, worked
+/// out once per entity per tick, not once per observer. By slot.
+#[derive(Clone, Debug, Default)]
+pub struct Replicas {
+    hot: Vec<Step>,
+    cold: Vec<Replica>,
+}
+
+impl Replicas {
+    /// The entity in `slot` (one past the last, or a free one) is new at `pos`.
+    pub fn set(&mut self, slot: u32, kind: EntityKind, pos: Vec2) {
         let q = QPos::from_pos(pos);
-        Replica {
+        let r = Replica {
             kind,
             now: q,
             was: q,
-            step: None,
+        };
+        let s = slot as usize;
+        if s == self.cold.len() {
+            self.cold.push(r);
+            self.hot.push(Step::default());
+        } else {
+            self.cold[s] = r;
+            self.hot[s] = Step::default();
         }
+    }
+
+    pub fn kind(&self, slot: u32) -> EntityKind {
+        self.cold[slot as usize].kind
     }
 
     /// Moves on to this tick: the entity in `slot` is at `pos`.
     pub fn advance(&mut self, slot: u32, pos: Vec2) {
-        self.was = self.now;
-        self.now = QPos::from_pos(pos);
-        self.step = EncodedUpdate::of(&Update {
-            entity: EntityId(slot as u64 + 1),
-            dx: self.now.x.wrapping_sub(self.was.x),
-            dy: self.now.y.wrapping_sub(self.was.y),
-        });
+        let r = &mut self.cold[slot as usize];
+        r.was = r.now;
+        r.now = QPos::from_pos(pos);
+        self.hot[slot as usize] = Step {
+            encoded: EncodedUpdate::of(&Update {
+                entity: EntityId(slot as u64 + 1),
+                dx: r.now.x.wrapping_sub(r.was.x),
+                dy: r.now.y.wrapping_sub(r.was.y),
+            }),
+            moved: r.now != r.was,
+        };
     }
 }
 
@@ -142,33 +172,31 @@ pub struct Reply {
     pub correction: Option<Correction>,
 }
 
-/// One entry's position as the client holds it, if it holds one.
-#[inline(always)]
-fn client_holds(tag: u8, lag: Option<&Lag>, r: &Replica) -> Option<QPos> {
-    match (tag & STATE, lag) {
-        (UNSENT, _) => None,
-        (_, Some(l)) => Some(l.sent),
-        (_, None) => Some(r.was),
-    }
-}
-
 /// Whether an entry has something to send: it was never sent, it moved, or it
-/// stopped (one zero update says so).
+/// stopped (one zero update says so). `lag` is its lag entry if it is behind.
 #[inline(always)]
-fn pending(tag: u8, held: Option<QPos>, r: &Replica) -> bool {
-    match held {
-        None => true,
-        Some(q) => tag & STATE == MOVING || q != r.now,
+fn pending(tag: u8, lag: Option<&Lag>, slot: usize, t: &Replicas) -> bool {
+    match (tag & STATE, lag) {
+        (UNSENT, _) => true,
+        (state, None) => state == MOVING || t.hot[slot].moved,
+        (state, Some(l)) => state == MOVING || l.sent != t.cold[slot].now,
     }
 }
 
-/// Writes the spawn or update that brings the client from `held` to `r`, and
-/// returns the entry's new state.
+/// Writes the spawn or update that brings the client up to date with the
+/// entity, and returns the entry's new tag.
 #[inline(always)]
-fn send_one(writer: &mut WorldUpdateWriter, seen: Seen, held: Option<QPos>, r: &Replica) -> u8 {
+fn send_one(
+    writer: &mut WorldUpdateWriter,
+    seen: Seen,
+    lag: Option<&Lag>,
+    slot: usize,
+    t: &Replicas,
+) -> u8 {
     let entity = seen.id();
-    match held {
-        None => {
+    match (seen.tag() & STATE, lag) {
+        (UNSENT, _) => {
+            let r = &t.cold[slot];
             writer.spawn(&Spawn {
                 entity,
                 kind: r.kind,
@@ -176,17 +204,34 @@ fn send_one(writer: &mut WorldUpdateWriter, seen: Seen, held: Option<QPos>, r: &
             });
             STILL
         }
-        Some(q) => {
-            match &r.step {
-                // The usual case: the client has last tick's position.
-                Some(step) if q == r.was => writer.encoded_update(step),
-                _ => writer.update(&Update {
-                    entity,
-                    dx: r.now.x.wrapping_sub(q.x),
-                    dy: r.now.y.wrapping_sub(q.y),
-                }),
+        // The usual case: the client holds last tick's position.
+        (_, None) => {
+            let step = &t.hot[slot];
+            match &step.encoded {
+                Some(encoded) => writer.encoded_update(encoded),
+                None => {
+                    let r = &t.cold[slot];
+                    writer.update(&Update {
+                        entity,
+                        dx: r.now.x.wrapping_sub(r.was.x),
+                        dy: r.now.y.wrapping_sub(r.was.y),
+                    })
+                }
             }
-            if q == r.now {
+            if step.moved {
+                MOVING
+            } else {
+                STILL
+            }
+        }
+        (_, Some(l)) => {
+            let r = &t.cold[slot];
+            writer.update(&Update {
+                entity,
+                dx: r.now.x.wrapping_sub(l.sent.x),
+                dy: r.now.y.wrapping_sub(l.sent.y),
+            });
+            if l.sent == r.now {
                 STILL
             } else {
                 MOVING
@@ -237,7 +282,7 @@ impl Observer {
         seen: &mut [Seen],
         budget: usize,
         scratch: &mut Scratch,
-        table: &[Replica],
+        table: &Replicas,
         weight: impl Fn(u32) -> u32,
     ) -> Option<Reply> {
         scratch.writer.clear();
@@ -254,13 +299,12 @@ impl Observer {
             let mut lag = scratch.lag[at..at + len].iter();
             let mut count = 0;
             for e in seen.iter() {
-                let r = &table[slot_of(*e)];
                 let l = if e.tag() & BEHIND != 0 {
                     lag.next()
                 } else {
                     None
                 };
-                count += pending(e.tag(), client_holds(e.tag(), l, r), r) as usize;
+                count += pending(e.tag(), l, slot_of(*e), table) as usize;
             }
             count > budget
         };
@@ -270,12 +314,11 @@ impl Observer {
             let mut lag = scratch.lag[at..at + len].iter();
             let start = scratch.next_lag.len();
             for e in seen.iter_mut() {
-                let r = &table[slot_of(*e)];
+                let slot = slot_of(*e);
                 let tag = e.tag();
                 let l = if tag & BEHIND != 0 { lag.next() } else { None };
-                let held = client_holds(tag, l, r);
-                if pending(tag, held, r) {
-                    e.set_tag(send_one(&mut scratch.writer, *e, held, r));
+                if pending(tag, l, slot, table) {
+                    e.set_tag(send_one(&mut scratch.writer, *e, l, slot, table));
                 } else if let Some(&l) = l {
                     scratch.next_lag.push(l);
                 }
@@ -302,7 +345,7 @@ impl Observer {
         seen: &mut [Seen],
         budget: usize,
         scratch: &mut Scratch,
-        table: &[Replica],
+        table: &Replicas,
         weight: impl Fn(u32) -> u32,
     ) {
         let Scratch {
@@ -318,10 +361,9 @@ impl Observer {
         ranked.clear();
         let mut lag = old_lag.iter();
         for e in seen.iter() {
-            let r = &table[slot_of(*e)];
             let tag = e.tag();
             let l = if tag & BEHIND != 0 { lag.next() } else { None };
-            if pending(tag, client_holds(tag, l, r), r) {
+            if pending(tag, l, slot_of(*e), table) {
                 let waited = l.map_or(0, |l| l.priority);
                 let priority = waited.saturating_add(weight(slot_of(*e) as u32));
                 let boost = if tag & STATE == UNSENT {
@@ -344,11 +386,10 @@ impl Observer {
         let mut lag = old_lag.iter();
         let mut j = 0;
         for e in seen.iter_mut() {
-            let r = &table[slot_of(*e)];
+            let slot = slot_of(*e);
             let tag = e.tag();
             let l = if tag & BEHIND != 0 { lag.next() } else { None };
-            let held = client_holds(tag, l, r);
-            if !pending(tag, held, r) {
+            if !pending(tag, l, slot, table) {
                 // Still behind (the client holds what it holds), and still
                 // waiting: its priority is kept for when it moves again.
                 if let Some(&l) = l {
@@ -358,13 +399,17 @@ impl Observer {
             }
             let key = keys[j];
             if order(&(key, j as u32)) <= last {
-                e.set_tag(send_one(writer, *e, held, r));
+                e.set_tag(send_one(writer, *e, l, slot, table));
             } else {
+                let unsent = tag & STATE == UNSENT;
                 next_lag.push(Lag {
                     id: e.id().0 as u32,
-                    sent: held.unwrap_or_default(),
+                    sent: match l {
+                        Some(l) => l.sent,
+                        None => table.cold[slot].was,
+                    },
                     priority: key as u32,
-                    unsent: held.is_none(),
+                    unsent,
                 });
                 e.set_tag(tag | BEHIND);
             }
