@@ -36,20 +36,27 @@ pub struct EncodedUpdate {
     len: u8,
 }
 
+/// All of an `Update` entry's bytes (varints of a u64 and two u32: at most
+/// 10 + 5 + 5), and how many there are.
+#[inline]
+fn encode_update(u: &Update) -> ([u8; 20], usize) {
+    let mut all = [0u8; 20];
+    let mut len = 0;
+    for mut v in [u.entity.0, zz(u.dx), zz(u.dy)] {
+        while v >= 0x80 {
+            all[len] = (v as u8) | 0x80;
+            len += 1;
+            v >>= 7;
+        }
+        all[len] = v as u8;
+        len += 1;
+    }
+    (all, len)
+}
+
 impl EncodedUpdate {
     pub fn of(u: &Update) -> Option<Self> {
-        // Varints of a u64 and two u32: at most 10 + 5 + 5 bytes.
-        let mut all = [0u8; 20];
-        let mut len = 0;
-        for mut v in [u.entity.0, zz(u.dx), zz(u.dy)] {
-            while v >= 0x80 {
-                all[len] = (v as u8) | 0x80;
-                len += 1;
-                v >>= 7;
-            }
-            all[len] = v as u8;
-            len += 1;
-        }
+        let (all, len) = encode_update(u);
         let mut bytes = [0u8; 8];
         bytes.get_mut(..len)?.copy_from_slice(&all[..len]);
         Some(EncodedUpdate {
@@ -70,7 +77,10 @@ pub struct WorldUpdateWriter {
     n_spawns: u64,
     despawns: Vec<u8>,
     n_despawns: u64,
+    /// Written up to `updates_end`; the rest is room, so appending an entry
+    /// is a fixed-size copy and no length bookkeeping.
     updates: Vec<u8>,
+    updates_end: usize,
     n_updates: u64,
 }
 
@@ -78,7 +88,7 @@ impl WorldUpdateWriter {
     pub fn clear(&mut self) {
         self.spawns.clear();
         self.despawns.clear();
-        self.updates.clear();
+        self.updates_end = 0;
         (self.n_spawns, self.n_despawns, self.n_updates) = (0, 0, 0);
     }
 
@@ -105,15 +115,8 @@ impl WorldUpdateWriter {
 
     #[inline]
     pub fn update(&mut self, u: &Update) {
-        match EncodedUpdate::of(u) {
-            Some(enc) => self.encoded_update(&enc),
-            None => {
-                self.n_updates += 1;
-                varint(&mut self.updates, u.entity.0);
-                varint(&mut self.updates, zz(u.dx));
-                varint(&mut self.updates, zz(u.dy));
-            }
-        }
+        let (all, len) = encode_update(u);
+        self.append_update(&all, len);
     }
 
     /// Appends an update encoded beforehand (the same bytes [`Self::update`]
@@ -121,13 +124,28 @@ impl WorldUpdateWriter {
     /// every message that carries it.
     #[inline(always)]
     pub fn encoded_update(&mut self, enc: &EncodedUpdate) {
-        self.n_updates += 1;
-        // A fixed-size copy (one store), then the length cut back: cheaper than
-        // a copy of variable length.
-        let end = self.updates.len() + enc.len as usize;
-        self.updates.extend_from_slice(&enc.bytes);
-        self.updates.truncate(end);
+        self.append_update(&enc.bytes, enc.len as usize);
     }
+
+    /// Copies all of `bytes` (a fixed size: one store) and keeps the first `len`.
+    #[inline(always)]
+    fn append_update<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
+        self.n_updates += 1;
+        let at = self.updates_end;
+        if self.updates.len() < at + N {
+            self.grow_updates();
+        }
+        self.updates[at..at + N].copy_from_slice(bytes);
+        self.updates_end = at + len;
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_updates(&mut self) {
+        let room = (self.updates.len() * 2).max(1024);
+        self.updates.resize(room, 0);
+    }
+
     /// Appends the whole message as one frame to `out`.
     pub fn finish(
         &self,
@@ -158,7 +176,7 @@ impl WorldUpdateWriter {
         varint(out, self.n_despawns);
         out.extend_from_slice(&self.despawns);
         varint(out, self.n_updates);
-        out.extend_from_slice(&self.updates);
+        out.extend_from_slice(&self.updates[..self.updates_end]);
         let len = (out.len() - start - FRAME_HEADER_LEN) as u32;
         out[start..start + FRAME_HEADER_LEN].copy_from_slice(&len.to_le_bytes());
     }

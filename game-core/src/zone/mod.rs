@@ -15,7 +15,7 @@
 pub mod map;
 pub mod movement;
 mod npc;
-mod replication;
+pub(crate) mod replication;
 
 pub use map::{Map, MapError, Portal, SAMPLE_MAPS};
 pub use movement::{MovementRules, Rejection, Verdict};
@@ -31,7 +31,7 @@ use movement::Mover;
 use npc::Wanderer;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use replication::{Replicas, Scratch};
+use replication::{Replicas, Scratch, Weights};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -549,9 +549,9 @@ impl Zone {
 
     fn replicate(&mut self, now: Instant, send: &mut impl FnMut(PlayerId, &[u8])) {
         let budget = self.config.update_budget as usize;
-        let radius_sq = {
+        let weights = {
             let r = Fixed::from_int(self.config.view_radius_m).raw() as i64;
-            r * r
+            Weights::new((r * r) as u64)
         };
         for (i, body) in self.bodies.iter().enumerate() {
             if self.slots[i].is_some() {
@@ -576,11 +576,10 @@ impl Zone {
                 return;
             };
             let observer_pos = bodies[i].pos;
-            // Nearer entities gain priority faster, from 1025 per tick at the
-            // observer's feet to 205 at the view radius: 1 + 256 r^2 / (d^2 + r^2/4).
+            // Nearer entities gain priority faster (see `Weights`).
             let weight = |slot: u32| {
                 let d_sq = (bodies[slot as usize].pos - observer_pos).length_squared_raw();
-                1 + (256 * radius_sq / (d_sq + radius_sq / 4).max(1)) as u32
+                weights.of(d_sq as u64)
             };
             let Some(reply) = p.observer.build(seen, budget, scratch, replicas, weight) else {
                 return;

@@ -172,6 +172,44 @@ pub struct Reply {
     pub correction: Option<Correction>,
 }
 
+/// The priority an entry gains per tick while it waits, by its distance `d`
+/// from the observer: `1 + 256 r^2 / (d^2 + r^2/4)` for view radius `r`, so
+/// from 1025 at the observer's feet to 205 at the radius, with `d^2 / r^2`
+/// taken in 256ths (a multiply and a table, not a division per entry).
+#[derive(Clone, Copy, Debug)]
+pub struct Weights {
+    /// `2^32 * 256 / r^2`.
+    scale: u64,
+}
+
+/// By `d^2 / r^2` in 256ths, up to 2 (visible entities are within the radius
+/// plus the margin).
+const WEIGHTS: [u32; 512] = {
+    let mut table = [0; 512];
+    let mut q = 0;
+    while q < 512 {
+        table[q] = 1 + 256 * 256 / (q as u32 + 64);
+        q += 1;
+    }
+    table
+};
+
+impl Weights {
+    /// For a view radius of `radius_sq` (squared, raw units).
+    pub fn new(radius_sq: u64) -> Self {
+        Weights {
+            scale: (256u64 << 32) / radius_sq.max(1),
+        }
+    }
+
+    /// For an entity `d_sq` (squared, raw units) away.
+    #[inline]
+    pub fn of(self, d_sq: u64) -> u32 {
+        let q = d_sq.saturating_mul(self.scale) >> 32;
+        WEIGHTS[(q as usize).min(WEIGHTS.len() - 1)]
+    }
+}
+
 /// Whether an entry has something to send: it was never sent, it moved, or it
 /// stopped (one zero update says so). `lag` is its lag entry if it is behind.
 #[inline(always)]
@@ -181,6 +219,18 @@ fn pending(tag: u8, lag: Option<&Lag>, slot: usize, t: &Replicas) -> bool {
         (state, None) => state == MOVING || t.hot[slot].moved,
         (state, Some(l)) => state == MOVING || l.sent != t.cold[slot].now,
     }
+}
+
+/// Writes the step of an entity whose encoded step did not fit the short form
+/// (a long jump), to a client holding last tick's position.
+#[cold]
+fn send_in_sync(writer: &mut WorldUpdateWriter, seen: Seen, slot: usize, t: &Replicas) {
+    let r = &t.cold[slot];
+    writer.update(&Update {
+        entity: seen.id(),
+        dx: r.now.x.wrapping_sub(r.was.x),
+        dy: r.now.y.wrapping_sub(r.was.y),
+    })
 }
 
 /// Writes the spawn or update that brings the client up to date with the
@@ -209,14 +259,7 @@ fn send_one(
             let step = &t.hot[slot];
             match &step.encoded {
                 Some(encoded) => writer.encoded_update(encoded),
-                None => {
-                    let r = &t.cold[slot];
-                    writer.update(&Update {
-                        entity,
-                        dx: r.now.x.wrapping_sub(r.was.x),
-                        dy: r.now.y.wrapping_sub(r.was.y),
-                    })
-                }
+                None => send_in_sync(writer, seen, slot, t),
             }
             if step.moved {
                 MOVING
@@ -292,22 +335,9 @@ impl Observer {
         self.despawns.clear();
         self.fresh = false;
 
-        // A list no longer than the budget cannot overflow it: only a long one
-        // needs counting.
+        // A list no longer than the budget cannot overflow it.
         let (at, len) = (self.lag_at as usize, self.lag_len as usize);
-        let over = seen.len() > budget && {
-            let mut lag = scratch.lag[at..at + len].iter();
-            let mut count = 0;
-            for e in seen.iter() {
-                let l = if e.tag() & BEHIND != 0 {
-                    lag.next()
-                } else {
-                    None
-                };
-                count += pending(e.tag(), l, slot_of(*e), table) as usize;
-            }
-            count > budget
-        };
+        let over = seen.len() > budget;
         if !over {
             // Everything pending goes out; an entry behind that is not pending
             // stays behind, with the priority it gained.
@@ -316,6 +346,19 @@ impl Observer {
             for e in seen.iter_mut() {
                 let slot = slot_of(*e);
                 let tag = e.tag();
+                if tag == STILL || tag == MOVING {
+                    // The usual case, in short: the client holds last tick's
+                    // position, so the encoded step is all it needs.
+                    let step = &table.hot[slot];
+                    if tag == MOVING || step.moved {
+                        match &step.encoded {
+                            Some(encoded) => scratch.writer.encoded_update(encoded),
+                            None => send_in_sync(&mut scratch.writer, *e, slot, table),
+                        }
+                        e.set_tag(if step.moved { MOVING } else { STILL });
+                    }
+                    continue;
+                }
                 let l = if tag & BEHIND != 0 { lag.next() } else { None };
                 if pending(tag, l, slot, table) {
                     e.set_tag(send_one(&mut scratch.writer, *e, l, slot, table));
@@ -338,7 +381,7 @@ impl Observer {
         })
     }
 
-    /// More is pending than the budget allows: each pending entry gains
+    /// More may be pending than the budget allows: each pending entry gains
     /// priority, the `budget` highest go out and the rest wait (behind).
     fn send_by_priority(
         &mut self,
@@ -379,8 +422,12 @@ impl Observer {
         // The budget-th highest (ties to the earlier entry, so it is
         // deterministic); everything ranked above it goes out, in list order.
         let order = |&(p, i): &(u64, u32)| (std::cmp::Reverse(p), i);
-        let (_, &mut last, _) = ranked.select_nth_unstable_by_key(budget - 1, order);
-        let last = order(&last);
+        let last = if ranked.len() > budget {
+            order(ranked.select_nth_unstable_by_key(budget - 1, order).1)
+        } else {
+            // They all fit.
+            (std::cmp::Reverse(0), u32::MAX)
+        };
 
         let start = next_lag.len();
         let mut lag = old_lag.iter();

@@ -392,3 +392,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn priority_weights_follow_the_formula_from_feet_to_radius() {
+    let r = Fixed::from_int(40).raw() as u64;
+    let w = replication::Weights::new(r * r);
+    assert_eq!(w.of(0), 1025);
+    assert!((205..=208).contains(&w.of(r * r)), "{}", w.of(r * r));
+    let mut last = u32::MAX;
+    for step in 0..=200u64 {
+        let d = r * step / 100;
+        let got = w.of(d * d);
+        assert!(got <= last, "weights never rise with distance");
+        last = got;
+        let exact = 1 + 256 * r * r / (d * d + r * r / 4);
+        let err = (got as i64 - exact as i64).unsigned_abs();
+        assert!(
+            step > 141 || err <= exact / 50 + 1,
+            "d = {step}% of r: {got} vs {exact}"
+        );
+    }
+}
