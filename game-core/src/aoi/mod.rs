@@ -185,6 +185,8 @@ pub struct Aoi {
     dirty: Vec<u32>,
     /// Slots removed since the last update.
     removed: Vec<u32>,
+    /// `dirty` in processing order, as sort keys.
+    order: Vec<u64>,
     /// Scratch for one entity's leaving partners.
     scratch: Vec<u32>,
     /// Scratch for one entity's entering partners.
@@ -207,7 +209,9 @@ fn dist_sq(a: Vec2, b: Vec2) -> u64 {
     // the sum can overflow, and saturating keeps the comparison right.
     let dx = (a.x.raw() as i64 - b.x.raw() as i64).unsigned_abs();
     let dy = (a.y.raw() as i64 - b.y.raw() as i64).unsigned_abs();
-    (dx * dx).saturating_add(dy * dy)
+    let (sum, overflow) = (dx * dx).overflowing_add(dy * dy);
+    // Saturating without a branch: all ones when it overflowed.
+    sum | (overflow as u64).wrapping_neg()
 }
 
 /// What a neighbourhood scan for one entity compares against.
@@ -284,6 +288,7 @@ impl Aoi {
             stamp: 0,
             dirty: Vec::new(),
             removed: Vec::new(),
+            order: Vec::new(),
             scratch: Vec::new(),
             candidates: Vec::new(),
             checks: 0,
@@ -468,11 +473,17 @@ impl Aoi {
         // `d > radius + margin` it is hidden, which `d > radius` keeps. So the
         // order of this loop does not matter, and going cell by cell keeps the
         // neighbourhoods of consecutive entities in cache.
+        // Sorted as `cell << 32 | slot` keys: plain integers sort fastest.
+        self.order.clear();
         let slots = &self.slots;
-        self.dirty
-            .sort_unstable_by_key(|&s| (slots[s as usize].cell, s));
-        for i in 0..self.dirty.len() {
-            let s = self.dirty[i];
+        self.order.extend(
+            self.dirty
+                .iter()
+                .map(|&s| (slots[s as usize].cell as u64) << 32 | s as u64),
+        );
+        self.order.sort_unstable();
+        for i in 0..self.order.len() {
+            let s = self.order[i] as u32;
             if self.slots[s as usize].state == State::Live {
                 self.refresh(s, events);
             }

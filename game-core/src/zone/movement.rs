@@ -143,34 +143,43 @@ impl Mover {
         self.last_refill = self.last_refill.max(now);
         self.budget = (self.budget + rules.earned(elapsed)).min(rules.capacity());
 
-        let verdict = self.check(rules, map, from, input.pos);
-        if let Some(rejection) = verdict {
-            self.epoch = self.epoch.wrapping_add(1);
-            return Verdict::Reject(rejection);
+        match self.check(rules, map, from, input.pos) {
+            Ok(dist) => {
+                self.budget -= dist;
+                Verdict::Accept
+            }
+            Err(rejection) => {
+                self.epoch = self.epoch.wrapping_add(1);
+                Verdict::Reject(rejection)
+            }
         }
-        self.budget -= distance_raw(from, input.pos);
-        Verdict::Accept
     }
 
-    fn check(&self, rules: &MovementRules, map: &Map, from: Vec2, to: Vec2) -> Option<Rejection> {
+    /// The distance moved, if the move is allowed.
+    fn check(
+        &self,
+        rules: &MovementRules,
+        map: &Map,
+        from: Vec2,
+        to: Vec2,
+    ) -> Result<i64, Rejection> {
         if !map.in_bounds(to) {
-            return Some(Rejection::OutOfBounds);
+            return Err(Rejection::OutOfBounds);
         }
         let dist = distance_raw(from, to);
         if dist > rules.max_step_m as i64 * Fixed::ONE.raw() as i64 {
-            return Some(Rejection::Teleport);
+            return Err(Rejection::Teleport);
         }
         if dist > self.budget {
-            return Some(Rejection::TooFast);
+            return Err(Rejection::TooFast);
         }
         if !map.segment_walkable(from, to) {
-            return Some(Rejection::Blocked);
+            return Err(Rejection::Blocked);
         }
-        None
+        Ok(dist)
     }
 }
 
-/// Euclidean distance in raw units, rounded up (so rounding never helps a mover).
 pub fn distance_raw(a: Vec2, b: Vec2) -> i64 {
     let sq = (b - a).length_squared_raw().max(0) as u64;
     let root = sq.isqrt();
