@@ -18,7 +18,9 @@
 //! entity, checks its visible list (leave at `d > radius + margin`, wherever the
 //! other one is) and the nearby cells' entities (enter at `d <= radius`).
 //! Deciding a pair is idempotent, so a pair of two changed entities comes out the
-//! same whichever is processed first. Cost follows the changed entities and
+//! same whichever is processed first, and a mover need not look at an earlier
+//! cell that holds only movers. Visible lists live in one arena laid out cell by
+//! cell, so walking entities in grid order walks memory forwards. Cost follows the changed entities and
 //! their neighbours, never all pairs; nothing is allocated once buffers have
 //! grown (see `crate::room`).
 
@@ -130,14 +132,17 @@ impl Seen {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Slot {
     cell: u32,
     state: State,
     /// In `Aoi::dirty`.
     dirty: bool,
-    /// Who this one sees, sorted by id.
-    visible: Vec<Seen>,
+    /// Who this one sees, sorted by id: `len` entries at `at` in `Aoi::lists`,
+    /// with room for `room`.
+    at: u32,
+    len: u32,
+    room: u32,
 }
 
 impl Slot {
@@ -145,8 +150,14 @@ impl Slot {
         cell: 0,
         state: State::Free,
         dirty: false,
-        visible: Vec::new(),
+        at: 0,
+        len: 0,
+        room: 0,
     };
+
+    fn list(&self) -> std::ops::Range<usize> {
+        self.at as usize..(self.at + self.len) as usize
+    }
 }
 
 /// Interest management for one space: see the module documentation.
@@ -192,10 +203,24 @@ pub struct Aoi {
     /// Scratch for one entity's entering partners.
     candidates: Vec<u32>,
     checks: usize,
-    /// The longest visible list and the fullest cell so far.
-    widest: HighWater,
+    /// Every visible list, each with some room to grow, laid out in grid order
+    /// when last compacted, so walking entities cell by cell walks memory
+    /// forwards. A list that outgrows its room moves to the end; the space it
+    /// leaves is `garbage` until [`Aoi::compact`].
+    lists: Vec<Seen>,
+    /// What `compact` builds into, then swaps with `lists`: no allocation once
+    /// both have grown.
+    spare: Vec<Seen>,
+    garbage: usize,
+    /// Updates since the last compaction.
+    since_compact: u32,
+    /// The fullest cell so far.
     fullest: HighWater,
 }
+
+/// Visible lists are laid out again in grid order at least this often (in
+/// updates), since entities drift away from where their lists were put.
+const COMPACT_EVERY: u32 = 256;
 
 /// The grid is dense: cells are made larger than half the radius when the
 /// bounds would otherwise need more than this many.
@@ -292,7 +317,10 @@ impl Aoi {
             scratch: Vec::new(),
             candidates: Vec::new(),
             checks: 0,
-            widest: HighWater::default(),
+            lists: Vec::new(),
+            spare: Vec::new(),
+            garbage: 0,
+            since_compact: 0,
             fullest: HighWater::default(),
         }
     }
@@ -333,7 +361,7 @@ impl Aoi {
     /// Who `id` sees, ascending, as of the last update; nothing if unknown.
     pub fn visible(&self, id: EntityId) -> impl ExactSizeIterator<Item = EntityId> + '_ {
         let list = match self.slot_of(id) {
-            Some(s) => &self.slots[s as usize].visible[..],
+            Some(s) => &self.lists[self.slots[s as usize].list()],
             None => &[],
         };
         list.iter().map(|o| o.id())
@@ -342,7 +370,7 @@ impl Aoi {
     /// Who `id` sees, as [`Aoi::visible`], with the caller's bits to change.
     pub fn visible_mut(&mut self, id: EntityId) -> &mut [Seen] {
         match self.slot_of(id) {
-            Some(s) => &mut self.slots[s as usize].visible[..],
+            Some(s) => &mut self.lists[self.slots[s as usize].list()],
             None => &mut [],
         }
     }
@@ -352,10 +380,8 @@ impl Aoi {
     pub fn each_by_cell(&mut self, mut f: impl FnMut(EntityId, &mut [Seen])) {
         for cell in &self.cells {
             for e in cell {
-                f(
-                    EntityId(e.slot as u64),
-                    &mut self.slots[e.slot as usize].visible,
-                );
+                let list = self.slots[e.slot as usize].list();
+                f(EntityId(e.slot as u64), &mut self.lists[list]);
             }
         }
     }
@@ -499,15 +525,8 @@ impl Aoi {
 
         events[start..].sort_unstable_by_key(|e| e.sort_key());
 
-        // See `crate::room`: when lists of a kind reach a new size, all of them
-        // grow to it now, rather than one by one over the ticks to come.
-        if self.widest.rose() {
-            let widest = self.widest;
-            self.slots
-                .iter_mut()
-                .filter(|s| s.state == State::Live)
-                .for_each(|s| widest.top_up(&mut s.visible));
-        }
+        // See `crate::room`: when cells reach a new size, all of them grow to
+        // it now, rather than one by one over the ticks to come.
         if self.fullest.rose() {
             let fullest = self.fullest;
             self.cells
@@ -515,6 +534,39 @@ impl Aoi {
                 .filter(|c| !c.is_empty())
                 .for_each(|c| fullest.top_up(c));
         }
+
+        // Entities drift from the cells their lists were laid out for, and
+        // lists that grew leave garbage behind: now and then, lay them out
+        // again.
+        self.since_compact += 1;
+        if self.garbage > self.lists.len() / 4 || self.since_compact >= COMPACT_EVERY {
+            self.compact();
+        }
+    }
+
+    /// Lays every visible list out again, cell by cell, each with a quarter
+    /// more room than it needs (plus a few), and drops the garbage.
+    fn compact(&mut self) {
+        self.spare.clear();
+        for cell in &self.cells {
+            for e in cell {
+                let slot = &mut self.slots[e.slot as usize];
+                let at = self.spare.len();
+                self.spare.extend_from_slice(&self.lists[slot.list()]);
+                let room = slot.len + slot.len / 4 + 4;
+                self.spare.resize(at + room as usize, Seen(0));
+                slot.at = at as u32;
+                slot.room = room;
+            }
+        }
+        // Lists of ids that are not live are empty; they get room when used.
+        for slot in self.slots.iter_mut().filter(|s| s.state != State::Live) {
+            debug_assert_eq!(slot.len, 0);
+            (slot.at, slot.room) = (0, 0);
+        }
+        std::mem::swap(&mut self.lists, &mut self.spare);
+        self.garbage = 0;
+        self.since_compact = 0;
     }
 
     fn cell_of(&self, pos: Vec2) -> u32 {
@@ -573,9 +625,8 @@ impl Aoi {
 
     /// Tells everyone who saw removed slot `s` that it left, and frees `s`.
     fn drop_removed(&mut self, s: u32, events: &mut Vec<AoiEvent>) {
-        // Taken out and put back, so its capacity is kept for reuse.
-        let mut visible = std::mem::take(&mut self.slots[s as usize].visible);
-        for o in visible.iter().map(|o| o.slot()) {
+        for k in self.slots[s as usize].list() {
+            let o = self.lists[k].slot();
             // Another removed entity is gone too: it gets no events.
             if self.slots[o as usize].state == State::Live {
                 events.push(AoiEvent::Leave {
@@ -585,9 +636,8 @@ impl Aoi {
             }
             self.forget(o, s);
         }
-        visible.clear();
         let slot = &mut self.slots[s as usize];
-        slot.visible = visible;
+        slot.len = 0;
         slot.state = State::Free;
         slot.dirty = false;
     }
@@ -608,7 +658,7 @@ impl Aoi {
         // outside the neighbourhood too, since the list names their slots.
         self.scratch.clear();
         let (positions, seen, stamp) = (&self.pos[..], &mut self.seen[..], self.stamp);
-        let visible = &self.slots[au].visible;
+        let visible = &self.lists[self.slots[au].list()];
         for o in visible.iter().map(|o| o.slot()) {
             seen[o as usize] = stamp;
             if dist_sq(pos, positions[o as usize]) > self.leave_sq {
@@ -708,23 +758,44 @@ impl Aoi {
 
     /// Adds `t` to `s`'s visible list.
     fn learn(&mut self, s: u32, t: u32) {
-        let visible = &mut self.slots[s as usize].visible;
-        match visible.binary_search_by_key(&t, |o| o.slot()) {
+        let slot = self.slots[s as usize];
+        if slot.len == slot.room {
+            self.move_to_end(s);
+        }
+        let slot = &mut self.slots[s as usize];
+        let list = &mut self.lists[slot.at as usize..(slot.at + slot.len + 1) as usize];
+        let len = slot.len as usize;
+        match list[..len].binary_search_by_key(&t, |o| o.slot()) {
             Ok(_) => debug_assert!(false, "{t} already visible to {s}"),
             Err(at) => {
-                self.widest.make_room(visible);
-                visible.insert(at, Seen::new(t));
-                self.widest.note(visible.len());
+                list.copy_within(at..len, at + 1);
+                list[at] = Seen::new(t);
+                slot.len += 1;
             }
         }
     }
 
+    /// Moves `s`'s full list to the end of `lists` with twice the room.
+    fn move_to_end(&mut self, s: u32) {
+        let slot = &mut self.slots[s as usize];
+        let at = self.lists.len();
+        let room = (slot.room * 2).max(8);
+        self.lists
+            .extend_from_within(slot.at as usize..(slot.at + slot.len) as usize);
+        self.lists.resize(at + room as usize, Seen(0));
+        self.garbage += slot.room as usize;
+        slot.at = at as u32;
+        slot.room = room;
+    }
+
     /// Removes `t` from `s`'s visible list.
     fn forget(&mut self, s: u32, t: u32) {
-        let visible = &mut self.slots[s as usize].visible;
-        match visible.binary_search_by_key(&t, |o| o.slot()) {
+        let slot = &mut self.slots[s as usize];
+        let list = &mut self.lists[slot.list()];
+        match list.binary_search_by_key(&t, |o| o.slot()) {
             Ok(at) => {
-                visible.remove(at);
+                list.copy_within(at + 1.., at);
+                slot.len -= 1;
             }
             Err(_) => debug_assert!(false, "{t} not visible to {s}"),
         }
