@@ -35,10 +35,36 @@ pub struct Map {
     width: u32,
     height: u32,
     /// Row-major, `width * height`.
-    walkable: Vec<bool>,
+    walkable: Bits,
     spawn: (u32, u32),
     portals: Vec<Portal>,
     npcs: Vec<(u32, u32)>,
+}
+
+/// A fixed set of bits: eight times denser than `Vec<bool>`, so a big map's
+/// walkability stays in cache while every move is checked against it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] >> (i % 64) & 1 == 1
+    }
+}
+
+impl FromIterator<bool> for Bits {
+    fn from_iter<I: IntoIterator<Item = bool>>(iter: I) -> Self {
+        let mut words = Vec::new();
+        for (i, bit) in iter.into_iter().enumerate() {
+            if i % 64 == 0 {
+                words.push(0);
+            }
+            if let Some(w) = words.last_mut() {
+                *w |= (bit as u64) << (i % 64);
+            }
+        }
+        Bits(words)
+    }
 }
 
 /// Why a map file was refused (an operator error: the server does not start).
@@ -174,7 +200,7 @@ impl Map {
             cell_m,
             width: width as u32,
             height: rows.len() as u32,
-            walkable,
+            walkable: walkable.into_iter().collect(),
             spawn: spawn.ok_or_else(|| err(1, "missing `spawn`"))?,
             portals,
             npcs,
@@ -265,7 +291,9 @@ impl Map {
             && y >= 0
             && x < self.width as i64
             && y < self.height as i64
-            && self.walkable[(y as usize) * self.width as usize + x as usize]
+            && self
+                .walkable
+                .get((y as usize) * self.width as usize + x as usize)
     }
 
     pub fn is_walkable(&self, p: Vec2) -> bool {

@@ -112,7 +112,6 @@ pub struct ZoneStats {
 struct PlayerPart {
     player: PlayerId,
     mover: Mover,
-    observer: Observer,
     queued: u32,
     corrections: u32,
 }
@@ -156,6 +155,9 @@ pub struct Zone {
     bodies: Vec<Body>,
     /// What observers of `slots[i]` are sent this tick.
     replicas: Replicas,
+    /// What the client of `slots[i]` (if it is a player) was sent: dense and
+    /// small, since replication visits every one each tick.
+    observers: Vec<Observer>,
     live: usize,
     free: Vec<u32>,
     /// Freed during this tick; reusable only after it, so no observer can read
@@ -200,6 +202,7 @@ impl Zone {
             slots: Vec::new(),
             bodies: Vec::new(),
             replicas: Replicas::default(),
+            observers: Vec::new(),
             live: 0,
             free: Vec::new(),
             freed: Vec::new(),
@@ -330,7 +333,6 @@ impl Zone {
         let part = PlayerPart {
             player,
             mover: Mover::new(&self.config.movement, now, epoch),
-            observer: Observer::default(),
             queued: 0,
             corrections: 0,
         };
@@ -366,6 +368,7 @@ impl Zone {
             self.players -= 1;
         }
         self.aoi.remove(entity);
+        self.observers[slot as usize] = Observer::default();
         self.freed.push(slot);
         Some(self.bodies[slot as usize].pos)
     }
@@ -381,7 +384,7 @@ impl Zone {
             .as_mut()
             .and_then(|e| e.player.as_mut())
         {
-            p.observer.resync(self.aoi.visible_mut(entity));
+            self.observers[slot as usize].resync(self.aoi.visible_mut(entity));
             p.mover = Mover::new(&rules, now, p.mover.epoch().wrapping_add(1));
         }
     }
@@ -465,7 +468,7 @@ impl Zone {
             {
                 Verdict::Accept => {
                     self.stats.inputs_applied += 1;
-                    p.observer.ack_seq = q.input.seq;
+                    self.observers[q.slot as usize].ack_seq = q.input.seq;
                     if body.pos != q.input.pos {
                         body.pos = q.input.pos;
                         self.aoi.move_to(e.id, body.pos);
@@ -480,7 +483,7 @@ impl Zone {
                 Verdict::Reject(why) => {
                     *self.stats.corrections.entry(why.label()).or_default() += 1;
                     p.corrections += 1;
-                    p.observer.correction = Some(Correction {
+                    self.observers[q.slot as usize].correction = Some(Correction {
                         epoch: p.mover.epoch(),
                         seq: q.input.seq,
                         pos: body.pos,
@@ -538,11 +541,9 @@ impl Zone {
             let Some(oslot) = self.slot_of(observer) else {
                 continue;
             };
-            if let Some(p) = self.slots[oslot as usize]
-                .as_mut()
-                .and_then(|e| e.player.as_mut())
-            {
-                p.observer.on_leave(target, &mut self.scratch);
+            let o = &mut self.observers[oslot as usize];
+            if o.player.is_some() {
+                o.on_leave(target, &mut self.scratch);
             }
         }
     }
@@ -561,7 +562,7 @@ impl Zone {
         // Observers in grid order: neighbours share most of what they see, so
         // the replicas they read stay in cache from one observer to the next.
         let Zone {
-            slots,
+            observers,
             bodies,
             replicas,
             scratch,
@@ -572,7 +573,8 @@ impl Zone {
         } = self;
         self.aoi.each_by_cell(|id, seen| {
             let i = (id.0 - 1) as usize;
-            let Some(p) = slots[i].as_mut().and_then(|e| e.player.as_mut()) else {
+            let o = &mut observers[i];
+            let Some(player) = o.player else {
                 return;
             };
             let observer_pos = bodies[i].pos;
@@ -581,7 +583,7 @@ impl Zone {
                 let d_sq = (bodies[slot as usize].pos - observer_pos).length_squared_raw();
                 weights.of(d_sq as u64)
             };
-            let Some(reply) = p.observer.build(seen, budget, scratch, replicas, weight) else {
+            let Some(reply) = o.build(seen, budget, scratch, replicas, weight) else {
                 return;
             };
             frame.clear();
@@ -596,7 +598,7 @@ impl Zone {
             debug_assert!(frame.len() <= MAX_SERVER_PAYLOAD as usize);
             stats.messages_out += 1;
             stats.bytes_out += frame.len() as u64;
-            send(p.player, frame);
+            send(player, frame);
         });
         self.scratch.end_tick();
     }
@@ -619,10 +621,12 @@ impl Zone {
             None => {
                 self.slots.push(None);
                 self.bodies.push(Body { pos });
+                self.observers.push(Observer::default());
                 (self.slots.len() - 1) as u32
             }
         };
         let id = EntityId(slot as u64 + 1);
+        self.observers[slot as usize] = Observer::new(player.as_ref().map(|p| p.player));
         self.slots[slot as usize] = Some(Entity {
             id,
             vel: Vec2::ZERO,

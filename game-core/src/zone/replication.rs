@@ -13,7 +13,7 @@
 //! go first, so the nearest are freshest and none starves.
 
 use crate::aoi::Seen;
-use crate::ids::EntityId;
+use crate::ids::{EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
     Correction, EncodedUpdate, EntityKind, QPos, Spawn, Update, WorldUpdateWriter,
@@ -60,6 +60,8 @@ fn slot_of(seen: Seen) -> usize {
 /// entity, which carries the per-entity state).
 #[derive(Clone, Debug, Default)]
 pub struct Observer {
+    /// The client's player (`None` in a slot that holds no player).
+    pub(super) player: Option<PlayerId>,
     /// Where its lag table is in [`Scratch::lag`]: one entry for each visible
     /// entry tagged `BEHIND`, in the same (id) order.
     lag_at: u32,
@@ -284,6 +286,13 @@ fn send_one(
 }
 
 impl Observer {
+    pub fn new(player: Option<PlayerId>) -> Self {
+        Observer {
+            player,
+            ..Observer::default()
+        }
+    }
+
     /// The entity `id` left view (or the zone); the AOI has dropped its entry.
     pub fn on_leave(&mut self, id: EntityId, scratch: &mut Scratch) {
         let mut known = !self.fresh;
