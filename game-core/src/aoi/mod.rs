@@ -220,7 +220,7 @@ pub struct Aoi {
 
 /// Visible lists are laid out again in grid order at least this often (in
 /// updates), since entities drift away from where their lists were put.
-const COMPACT_EVERY: u32 = 256;
+const COMPACT_EVERY: u32 = 64;
 
 /// The grid is dense: cells are made larger than half the radius when the
 /// bounds would otherwise need more than this many.
@@ -548,6 +548,10 @@ impl Aoi {
     /// more room than it needs (plus a few), and drops the garbage.
     fn compact(&mut self) {
         self.spare.clear();
+        // Within a cell, updates take entities by id: lay them out so.
+        for cell in &mut self.cells {
+            cell.sort_unstable_by_key(|e| e.slot);
+        }
         for cell in &self.cells {
             for e in cell {
                 let slot = &mut self.slots[e.slot as usize];

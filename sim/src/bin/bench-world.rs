@@ -262,6 +262,9 @@ fn bench_tick(n: usize, ticks: usize, warmup: usize, baseline_ticks: usize) -> T
         samples.push(start.elapsed().as_micros() as u64);
         allocations += ALLOCATIONS.load(Ordering::Relaxed) - before;
     }
+    if std::env::var_os("BENCH_SERIES").is_some() {
+        eprintln!("series {samples:?}");
+    }
     let p = Percentiles::of(&mut samples);
     let positions = crowd.positions();
     let radius = Fixed::from_int(VIEW_M);
