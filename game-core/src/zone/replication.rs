@@ -20,8 +20,10 @@ use crate::protocol::{
 };
 use crate::room::HighWater;
 
-/// Added to a spawn's priority so entering entities go before updates.
-const SPAWN_BOOST: u64 = 1 << 40;
+/// A ranking key is `(spawn << 32 | priority) << PLACE_BITS | inverted place`:
+/// spawns go before updates, then higher priority, then earlier entries.
+const PLACE_BITS: u32 = 24;
+const PLACE_MASK: u64 = (1 << PLACE_BITS) - 1;
 
 // What the client was sent about one visible entity lives in the eight bits the
 // AOI keeps beside each visible entry ([`Seen::tag`]), so one list serves both.
@@ -145,10 +147,11 @@ impl Replicas {
 #[derive(Debug, Default)]
 pub struct Scratch {
     pub writer: WorldUpdateWriter,
-    /// Priorities of the pending entries, in list order, when they do not all
-    /// fit the budget; and the same as `(priority, index)` to select from.
+    /// Ranking keys of one observer's entries, in list order (zero: nothing
+    /// pending), when they may not all fit the budget; and the non-zero ones,
+    /// to select from.
     keys: Vec<u64>,
-    ranked: Vec<(u64, u32)>,
+    ranked: Vec<u64>,
     /// Every observer's lag table, one after another, as of the last tick; and
     /// the tables being written by this one. Every observer is built once per
     /// tick, so [`Scratch::end_tick`] swaps them: one pair of buffers for the
@@ -409,43 +412,43 @@ impl Observer {
             ..
         } = scratch;
         let old_lag = &lag[self.lag_at as usize..(self.lag_at + self.lag_len) as usize];
+        // One key per entry, in list order: zero when nothing is pending, else
+        // the priority (with the spawn boost above it) over the entry's place
+        // inverted, so keys are distinct, higher goes first and ties go to
+        // the earlier entry.
         keys.clear();
         ranked.clear();
         let mut lag = old_lag.iter();
-        for e in seen.iter() {
+        for (k, e) in seen.iter().enumerate() {
             let tag = e.tag();
             let l = if tag & BEHIND != 0 { lag.next() } else { None };
-            if pending(tag, l, slot_of(*e), table) {
+            let slot = slot_of(*e);
+            let mut key = 0;
+            if pending(tag, l, slot, table) {
                 let waited = l.map_or(0, |l| l.priority);
-                let priority = waited.saturating_add(weight(slot_of(*e) as u32));
-                let boost = if tag & STATE == UNSENT {
-                    SPAWN_BOOST
-                } else {
-                    0
-                };
-                let key = (priority as u64) | boost;
-                ranked.push((key, keys.len() as u32));
-                keys.push(key);
+                let priority = waited.saturating_add(weight(slot as u32)) as u64;
+                let boost = ((tag & STATE == UNSENT) as u64) << 32;
+                key = (boost | priority) << PLACE_BITS | (PLACE_MASK - k as u64);
+                ranked.push(key);
             }
+            keys.push(key);
         }
-        // The budget-th highest (ties to the earlier entry, so it is
-        // deterministic); everything ranked above it goes out, in list order.
-        let order = |&(p, i): &(u64, u32)| (std::cmp::Reverse(p), i);
+        // The budget-th highest key: it and everything above go out, in list
+        // order.
         let last = if ranked.len() > budget {
-            order(ranked.select_nth_unstable_by_key(budget - 1, order).1)
+            let at = ranked.len() - budget;
+            *ranked.select_nth_unstable(at).1
         } else {
             // They all fit.
-            (std::cmp::Reverse(0), u32::MAX)
+            1
         };
 
         let start = next_lag.len();
         let mut lag = old_lag.iter();
-        let mut j = 0;
-        for e in seen.iter_mut() {
-            let slot = slot_of(*e);
+        for (e, &key) in seen.iter_mut().zip(keys.iter()) {
             let tag = e.tag();
             let l = if tag & BEHIND != 0 { lag.next() } else { None };
-            if !pending(tag, l, slot, table) {
+            if key == 0 {
                 // Still behind (the client holds what it holds), and still
                 // waiting: its priority is kept for when it moves again.
                 if let Some(&l) = l {
@@ -453,8 +456,8 @@ impl Observer {
                 }
                 continue;
             }
-            let key = keys[j];
-            if order(&(key, j as u32)) <= last {
+            let slot = slot_of(*e);
+            if key >= last {
                 e.set_tag(send_one(writer, *e, l, slot, table));
             } else {
                 let unsent = tag & STATE == UNSENT;
@@ -464,12 +467,11 @@ impl Observer {
                         Some(l) => l.sent,
                         None => table.cold[slot].was,
                     },
-                    priority: key as u32,
+                    priority: (key >> PLACE_BITS) as u32,
                     unsent,
                 });
                 e.set_tag(tag | BEHIND);
             }
-            j += 1;
         }
         self.lag_at = start as u32;
         self.lag_len = (next_lag.len() - start) as u32;
