@@ -194,7 +194,7 @@ pub struct Node {
     stats: NodeStats,
     world: World,
     tick_period: Duration,
-    /// Reused each tick: connections that got replication bytes.
+    /// Reused each tick: connections a replication message closed.
     tick_touched: Vec<ConnId>,
     transfers: Vec<Transfer>,
     /// Buffers the driver has finished writing, reused for the next writes.
@@ -662,12 +662,16 @@ impl Node {
     /// One world tick, due at `due`, run at `now`.
     fn tick(&mut self, due: Instant, now: Instant, observer: &mut impl TickObserver) {
         self.stats.ticks += 1;
-        let mut touched = std::mem::take(&mut self.tick_touched);
+        // Sessions a message closed (a slow reader) need the full bookkeeping
+        // after the tick; the rest only need flushing (sending does not move
+        // a session's deadlines).
+        let mut closed = std::mem::take(&mut self.tick_touched);
         {
             let Node {
                 world,
                 sessions,
                 players,
+                touched,
                 ..
             } = self;
             for zone in world.zones_mut() {
@@ -682,16 +686,21 @@ impl Node {
                     };
                     if let Some(slot) = sessions.get_mut(&conn) {
                         slot.session.send_encoded(now, frame);
-                        touched.push(conn);
+                        if slot.session.is_closed() {
+                            closed.push(conn);
+                        } else if !slot.touched {
+                            slot.touched = true;
+                            touched.push_back(conn);
+                        }
                     }
                 });
                 observer.zone_tick_finished(id);
             }
         }
-        for conn in touched.drain(..) {
+        for conn in closed.drain(..) {
             self.after_session(now, conn);
         }
-        self.tick_touched = touched;
+        self.tick_touched = closed;
 
         let mut transfers = std::mem::take(&mut self.transfers);
         for zone in self.world.zones_mut() {
