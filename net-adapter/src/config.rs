@@ -37,6 +37,11 @@ pub struct ServerConfig {
     /// Addresses the per-address cap does not apply to (a local load tester,
     /// a proxy in front of the server). The global cap still does.
     pub per_address_exempt: Vec<IpAddr>,
+    /// Added to the nice value of the I/O threads (socket reads and writes),
+    /// so the game loop's thread wins the CPU when both want it and a tick
+    /// starts on time; 0 leaves them equal. Lowering a thread's priority
+    /// needs no privilege.
+    pub io_threads_nice: i32,
     pub node: NodeConfig,
 }
 
@@ -74,6 +79,7 @@ impl Default for ServerConfig {
                 IpAddr::V4(Ipv4Addr::LOCALHOST),
                 IpAddr::V6(Ipv6Addr::LOCALHOST),
             ],
+            io_threads_nice: 5,
             node: NodeConfig::default(),
         }
     }
@@ -137,6 +143,11 @@ impl ServerConfig {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(0..=19).contains(&self.io_threads_nice) {
+            return Err(ConfigError::Invalid(
+                "io_threads_nice must be between 0 and 19".into(),
+            ));
+        }
         if self.event_queue == 0 {
             return Err(ConfigError::Invalid("event_queue must be positive".into()));
         }

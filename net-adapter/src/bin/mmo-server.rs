@@ -69,8 +69,12 @@ fn main() -> ExitCode {
     }
     raise_fd_limit(config.node.max_sessions as u64);
 
+    // The game loop runs on this thread (`block_on`); connections run on the
+    // runtime's workers, a little below it.
+    let io_nice = config.io_threads_nice;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_start(move || lower_this_thread(io_nice))
         .build()
     {
         Ok(rt) => rt,
@@ -171,6 +175,18 @@ async fn shutdown_signal() {
 
 /// Each connection needs a file descriptor: raise the soft limit as far as the
 /// hard limit allows, and say so when it is below what the config asks for.
+/// Adds `by` to the calling thread's nice value (on Linux, nice is per thread).
+fn lower_this_thread(by: i32) {
+    if by == 0 {
+        return;
+    }
+    let result = rustix::process::getpriority_process(None)
+        .and_then(|nice| rustix::process::setpriority_process(None, (nice + by).min(19)));
+    if let Err(e) = result {
+        warn!("cannot lower an I/O thread's priority: {e}");
+    }
+}
+
 fn raise_fd_limit(wanted: u64) {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) if limit < wanted => warn!(

@@ -45,6 +45,11 @@ struct Args {
     /// Seconds between scrapes of the server's metrics.
     #[arg(long, default_value_t = 5)]
     scrape_every: u64,
+    /// Nice value for mmo-bots (0 runs it at the server's priority). The bots
+    /// stand in for remote players, whose machines would not take the
+    /// server's CPU; at 10 they use what the server leaves.
+    #[arg(long, default_value_t = 10)]
+    bots_nice: i32,
     /// Worker threads for mmo-bots (default: one per core).
     #[arg(long)]
     bot_threads: Option<usize>,
@@ -244,6 +249,7 @@ fn drive(
     if let Some(n) = args.bot_threads {
         cmd.arg("--threads").arg(n.to_string());
     }
+    cmd.arg("--nice").arg(args.bots_nice.to_string());
     let load_before = scrape::load_average();
     let server_cpu_before = scrape::cpu_seconds(server_pid).unwrap_or(0.0);
     let started = Instant::now();
@@ -425,6 +431,7 @@ fn print_side_by_side(args: &Args, f: &ServerFigures, r: Option<&LoadReport>, ar
             "CPU server / bots".to_owned(),
             format!("{:.2} / {:.2} cores", f.server_cpu_cores, f.bots_cpu_cores),
         ),
+        ("bots nice".to_owned(), format!("{}", args.bots_nice)),
         (
             "load average start/end".to_owned(),
             format!(

@@ -68,10 +68,21 @@ struct Args {
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Run at this nice value (0-19): beside the server on one machine, the
+    /// load generator stands in for remote clients, so it should not take the
+    /// CPU from the server it measures.
+    #[arg(long, default_value_t = 0)]
+    nice: i32,
 }
 
 fn main() -> ExitCode {
     let mut args = Args::parse();
+    if args.nice != 0 {
+        // Before any thread starts: they all inherit it.
+        if let Err(e) = rustix::process::setpriority_process(None, args.nice.clamp(0, 19)) {
+            eprintln!("mmo-bots: cannot set nice {}: {e}", args.nice);
+        }
+    }
     if args.idle {
         args.mix = Mix::only(Kind::Idle);
     }
