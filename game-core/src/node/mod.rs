@@ -15,7 +15,7 @@ mod world;
 pub use players::Player;
 pub use world::{Location, World, WorldConfig};
 
-use crate::ids::{ConnId, PlayerId, ZoneId};
+use crate::ids::{ConnId, IdMap, PlayerId, ZoneId};
 use crate::protocol::{
     ChannelRefusal, Credentials, DisconnectReason, LoginRefusal, MoveInput, NoticeLevel,
     ResumeToken, ServerMsg, MAX_NAME_LEN,
@@ -183,7 +183,7 @@ struct Slot {
 pub struct Node {
     config: NodeConfig,
     rng: ChaCha8Rng,
-    sessions: BTreeMap<ConnId, Slot>,
+    sessions: IdMap<ConnId, Slot>,
     players: Players,
     timers: BTreeSet<(Instant, TimerKey)>,
     timer_of: BTreeMap<TimerKey, Instant>,
@@ -228,7 +228,7 @@ impl Node {
             spares: Vec::new(),
             config,
             rng: rng::stream(seed, StreamKind::Node, 0),
-            sessions: BTreeMap::new(),
+            sessions: IdMap::default(),
             players: Players::default(),
             timers: BTreeSet::new(),
             timer_of: BTreeMap::new(),
@@ -257,6 +257,7 @@ impl Node {
         self.sessions.get(&conn).map(|s| &s.session)
     }
 
+    /// Every session, in no particular order (the same on every run).
     pub fn sessions(&self) -> impl Iterator<Item = &Session> {
         self.sessions.values().map(|s| &s.session)
     }
@@ -414,7 +415,11 @@ impl Node {
                 .and_then(|p| p.conn)
                 .into_iter()
                 .collect(),
-            None => self.players.iter().filter_map(|p| p.conn).collect(),
+            None => {
+                let mut conns: Vec<ConnId> = self.players.iter().filter_map(|p| p.conn).collect();
+                conns.sort_unstable();
+                conns
+            }
         };
         let msg = ServerMsg::Notice {
             level,
@@ -440,11 +445,13 @@ impl Node {
     /// New connections are refused from now on.
     pub fn shutdown(&mut self, now: Instant) {
         self.shutting_down = true;
-        let conns: Vec<ConnId> = self.sessions.keys().copied().collect();
+        let mut conns: Vec<ConnId> = self.sessions.keys().copied().collect();
+        conns.sort_unstable();
         for conn in conns {
             self.close(now, conn, DisconnectReason::ServerShutdown);
         }
-        let players: Vec<PlayerId> = self.players.iter().map(|p| p.id).collect();
+        let mut players: Vec<PlayerId> = self.players.iter().map(|p| p.id).collect();
+        players.sort_unstable();
         for player in players {
             self.remove_player(player, DisconnectReason::ServerShutdown);
         }

@@ -1,6 +1,6 @@
 //! The players of a node, indexed by id, account and connection.
 
-use crate::ids::{ConnId, PlayerId};
+use crate::ids::{ConnId, IdMap, PlayerId};
 use crate::protocol::ResumeToken;
 use crate::time::Instant;
 use std::collections::BTreeMap;
@@ -22,7 +22,7 @@ pub struct Player {
 
 #[derive(Debug, Default)]
 pub(super) struct Players {
-    by_id: BTreeMap<PlayerId, Player>,
+    by_id: IdMap<PlayerId, Player>,
     by_account: BTreeMap<String, PlayerId>,
     next_id: u64,
 }
@@ -40,6 +40,7 @@ impl Players {
         self.by_id.get_mut(&id)
     }
 
+    /// In no particular order (the same on every run).
     pub fn iter(&self) -> impl Iterator<Item = &Player> {
         self.by_id.values()
     }
