@@ -222,6 +222,9 @@ pub struct Aoi {
 /// updates), since entities drift away from where their lists were put.
 const COMPACT_EVERY: u32 = 64;
 
+/// Grids with at most this many cells keep room in every cell (see `update`).
+const TOP_UP_EVERY_CELL: usize = 1 << 16;
+
 /// The grid is dense: cells are made larger than half the radius when the
 /// bounds would otherwise need more than this many.
 const MAX_CELLS: i64 = 1 << 22;
@@ -527,11 +530,15 @@ impl Aoi {
 
         // See `crate::room`: when cells reach a new size, all of them grow to
         // it now, rather than one by one over the ticks to come.
+        // A grid small enough has every cell topped up, empty ones too, so an
+        // entity walking into a cell nobody visited before allocates nothing;
+        // a huge sparse grid tops up only the cells in use.
         if self.fullest.rose() {
             let fullest = self.fullest;
+            let every = self.cells.len() <= TOP_UP_EVERY_CELL;
             self.cells
                 .iter_mut()
-                .filter(|c| !c.is_empty())
+                .filter(|c| every || !c.is_empty())
                 .for_each(|c| fullest.top_up(c));
         }
 

@@ -18,7 +18,6 @@ use crate::math::Vec2;
 use crate::protocol::{
     Correction, EncodedUpdate, EntityKind, QPos, Spawn, Update, WorldUpdateWriter,
 };
-use crate::room::HighWater;
 
 /// A ranking key is `(spawn << 32 | priority) << PLACE_BITS | inverted place`:
 /// spawns go before updates, then higher priority, then earlier entries.
@@ -68,7 +67,10 @@ pub struct Observer {
     /// entry tagged `BEHIND`, in the same (id) order.
     lag_at: u32,
     lag_len: u32,
-    despawns: Vec<EntityId>,
+    /// This tick's despawns for the client: `despawns_len` ids at
+    /// `despawns_at` in [`Scratch::despawns`].
+    despawns_at: u32,
+    despawns_len: u32,
     /// The client was reset to knowing nothing and has not been sent anything
     /// since: it needs no despawns.
     fresh: bool,
@@ -158,8 +160,9 @@ pub struct Scratch {
     /// zone, which grows only when the zone's total does.
     lag: Vec<Lag>,
     next_lag: Vec<Lag>,
-    /// The most despawns in one tick so far.
-    most_despawns: HighWater,
+    /// This tick's despawns for every observer, one run each: the AOI sorts
+    /// its events by observer, so each observer's leaves come together.
+    despawns: Vec<EntityId>,
 }
 
 impl Scratch {
@@ -167,6 +170,7 @@ impl Scratch {
     pub fn end_tick(&mut self) {
         std::mem::swap(&mut self.lag, &mut self.next_lag);
         self.next_lag.clear();
+        self.despawns.clear();
     }
 }
 
@@ -307,9 +311,16 @@ impl Observer {
             self.lag_len -= 1;
         }
         if known {
-            scratch.most_despawns.make_room(&mut self.despawns);
-            self.despawns.push(id);
-            scratch.most_despawns.note(self.despawns.len());
+            if self.despawns_len == 0 {
+                self.despawns_at = scratch.despawns.len() as u32;
+            }
+            debug_assert_eq!(
+                (self.despawns_at + self.despawns_len) as usize,
+                scratch.despawns.len(),
+                "one observer's leaves come together"
+            );
+            scratch.despawns.push(id);
+            self.despawns_len += 1;
         }
     }
 
@@ -320,7 +331,7 @@ impl Observer {
             e.set_tag(UNSENT);
         }
         self.lag_len = 0;
-        self.despawns.clear();
+        (self.despawns_at, self.despawns_len) = (0, 0);
         self.fresh = true;
         self.correction = None;
         self.sent_ack = self.ack_seq.wrapping_sub(1);
@@ -341,10 +352,11 @@ impl Observer {
         weight: impl Fn(u32) -> u32,
     ) -> Option<Reply> {
         scratch.writer.clear();
-        for &e in &self.despawns {
+        let (at, len) = (self.despawns_at as usize, self.despawns_len as usize);
+        for &e in &scratch.despawns[at..at + len] {
             scratch.writer.despawn(e);
         }
-        self.despawns.clear();
+        (self.despawns_at, self.despawns_len) = (0, 0);
         self.fresh = false;
 
         // A list no longer than the budget cannot overflow it.
