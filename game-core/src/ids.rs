@@ -2,6 +2,9 @@
 //! meant. All are plain integers on the wire.
 
 use serde::{Deserialize, Serialize};
+// The one HashMap the core allows (clippy.toml bans the type for its random
+// seed): `IdMap` pins a seedless hasher.
+#[allow(clippy::disallowed_types)]
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -10,6 +13,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// line, where a `BTreeMap` walks several nodes. The hasher has no random
 /// seed, so the same inserts give the same layout and iteration order on
 /// every run (still, code whose output depends on the order sorts first).
+#[allow(clippy::disallowed_types)]
 pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// See [`IdMap`]: a multiplicative hash of integer ids.
