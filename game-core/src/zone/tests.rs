@@ -276,6 +276,13 @@ fn npcs_wander_within_walkable_cells() {
     assert!(z.entities().all(|(_, _, p)| map.is_walkable(p)));
 }
 
+/// The server's quantized state of what `e` sees.
+fn seen_by(z: &Zone, e: EntityId) -> BTreeMap<EntityId, QPos> {
+    z.visible(e)
+        .map(|v| (v, QPos::from_pos(z.position(v).unwrap())))
+        .collect()
+}
+
 /// What a client rebuilds from the messages: spawns, despawns and deltas.
 fn apply(model: &mut BTreeMap<EntityId, QPos>, u: &WorldUpdate) {
     for e in &u.despawns {
@@ -320,10 +327,7 @@ proptest! {
             }
             for (i, &e) in ids.iter().enumerate() {
                 let model = models.entry(PlayerId(i as u64 + 1)).or_default();
-                let truth: BTreeMap<EntityId, QPos> = z
-                    .visible(e)
-                    .map(|v| (v, QPos::from_pos(z.position(v).unwrap())))
-                    .collect();
+                let truth = seen_by(&z, e);
                 prop_assert_eq!(&*model, &truth, "player {} after tick {}", i + 1, t);
             }
         }
@@ -378,10 +382,7 @@ proptest! {
             }
             for (i, &e) in ids.iter().enumerate() {
                 let model = models.entry(PlayerId(i as u64 + 1)).or_default();
-                let truth: BTreeMap<EntityId, QPos> = z
-                    .visible(e)
-                    .map(|v| (v, QPos::from_pos(z.position(v).unwrap())))
-                    .collect();
+                let truth = seen_by(&z, e);
                 for held in model.keys() {
                     prop_assert!(truth.contains_key(held), "player {} holds {held:?}, out of view", i + 1);
                 }
