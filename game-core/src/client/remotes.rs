@@ -41,6 +41,14 @@ impl Remotes {
     pub fn get_mut_from(&mut self, id: &EntityId, from: &mut usize) -> Option<&mut Remote> {
         let start = (*from).min(self.ids.len());
         let rest = &self.ids[start..];
+        // Nearly always the next update is for the hit itself or the entry
+        // after it: look there before galloping.
+        for (k, found) in rest.iter().take(2).enumerate() {
+            if found == id {
+                *from = start + k;
+                return Some(&mut self.data[start + k]);
+            }
+        }
         // Galloping: the next id is usually a step or two on, so probe 1, 2, 4,
         // ... entries ahead, then search only the last stretch.
         let mut hi = 1;
