@@ -1,8 +1,9 @@
 //! Growing lists to their working size early, so steady-state ticks do not
 //! allocate.
 //!
-//! Per-entity lists (who one entity sees, who is in one grid cell) grow and
-//! shrink around a working size that is about the same for every entity. Left
+//! Many small lists of one kind (the AOI's grid cells; visible lists, lag
+//! tables and despawns live in shared buffers instead) grow and shrink around
+//! a working size that is about the same for each. Left
 //! to `Vec`'s doubling, each of thousands of lists reallocates whenever it
 //! passes its own previous maximum, which keeps happening long after start-up.
 //! Instead a [`HighWater`] tracks the longest list of a kind; a list that fills

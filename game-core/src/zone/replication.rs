@@ -230,10 +230,25 @@ fn pending(tag: u8, lag: Option<&Lag>, slot: usize, t: &Replicas) -> bool {
     }
 }
 
-/// Writes the step of an entity whose encoded step did not fit the short form
-/// (a long jump), to a client holding last tick's position.
+/// Writes this tick's step of the entity to a client holding its position of
+/// the previous tick (the usual case), and returns the entry's new state.
+#[inline(always)]
+fn send_step(writer: &mut WorldUpdateWriter, seen: Seen, slot: usize, t: &Replicas) -> u8 {
+    let step = &t.hot[slot];
+    match &step.encoded {
+        Some(encoded) => writer.encoded_update(encoded),
+        None => send_long_step(writer, seen, slot, t),
+    }
+    if step.moved {
+        MOVING
+    } else {
+        STILL
+    }
+}
+
+/// A step that did not fit the short form (a long jump).
 #[cold]
-fn send_in_sync(writer: &mut WorldUpdateWriter, seen: Seen, slot: usize, t: &Replicas) {
+fn send_long_step(writer: &mut WorldUpdateWriter, seen: Seen, slot: usize, t: &Replicas) {
     let r = &t.cold[slot];
     writer.update(&Update {
         entity: seen.id(),
@@ -263,19 +278,7 @@ fn send_one(
             });
             STILL
         }
-        // The usual case: the client holds last tick's position.
-        (_, None) => {
-            let step = &t.hot[slot];
-            match &step.encoded {
-                Some(encoded) => writer.encoded_update(encoded),
-                None => send_in_sync(writer, seen, slot, t),
-            }
-            if step.moved {
-                MOVING
-            } else {
-                STILL
-            }
-        }
+        (_, None) => send_step(writer, seen, slot, t),
         (_, Some(l)) => {
             let r = &t.cold[slot];
             writer.update(&Update {
@@ -372,14 +375,9 @@ impl Observer {
                 let tag = e.tag();
                 if tag == STILL || tag == MOVING {
                     // The usual case, in short: the client holds last tick's
-                    // position, so the encoded step is all it needs.
-                    let step = &table.hot[slot];
-                    if tag == MOVING || step.moved {
-                        match &step.encoded {
-                            Some(encoded) => scratch.writer.encoded_update(encoded),
-                            None => send_in_sync(&mut scratch.writer, *e, slot, table),
-                        }
-                        e.set_tag(if step.moved { MOVING } else { STILL });
+                    // position, so the step is all it may need.
+                    if pending(tag, None, slot, table) {
+                        e.set_tag(send_step(&mut scratch.writer, *e, slot, table));
                     }
                     continue;
                 }
