@@ -12,11 +12,13 @@
 //! the radius of an entity lies in the 3x3 cells around it. (Cells only serve
 //! entering, at the radius; leaving is checked on the visible lists. Smaller
 //! cells scan a little less area but visit more cells: measured, no faster.)
-//! `insert`/`move_to` put the entity in its cell at once and mark it changed, so
-//! positions and cells are final before `update` looks at any pair. `update`
-//! drops removed entities (a `Leave` to each observer), then, for each changed
-//! entity, checks its visible list (leave at `d > radius + margin`, wherever the
-//! other one is) and the nearby cells' entities (enter at `d <= radius`).
+//! `insert`/`move_to` only note the entity's position and cell and mark it
+//! changed. `update` drops removed entities (a `Leave` to each observer), then
+//! sorts every live entity into one array by cell (a counting sort, so a row of
+//! neighbouring cells is one contiguous run of positions to scan), then, for
+//! each changed entity, checks its visible list (leave at `d > radius + margin`,
+//! wherever the other one is) and the nearby cells' entities (enter at
+//! `d <= radius`).
 //! Deciding a pair is idempotent, so a pair of two changed entities comes out the
 //! same whichever is processed first, and a mover need not look at an earlier
 //! cell that holds only movers. Visible lists live in one arena laid out cell by
@@ -26,7 +28,7 @@
 
 use crate::ids::EntityId;
 use crate::math::{Fixed, Vec2};
-use crate::room::HighWater;
+use crate::room::keep_room;
 
 /// Visibility radius and hysteresis margin (both in metres, non-negative).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +92,7 @@ enum State {
     Removed,
 }
 
-/// One entity in a cell, with a copy of its position so a neighbourhood scan
+/// One entity in the grid, with a copy of its position so a neighbourhood scan
 /// reads the cells in order instead of jumping around the slots.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -176,9 +178,15 @@ pub struct Aoi {
     cell_size: i64,
     cells_x: u32,
     cells_y: u32,
-    /// Row-major, `cells_x * cells_y`.
-    cells: Vec<Vec<Entry>>,
-    /// Per cell: how many of its entities are not in `dirty`.
+    /// Every live entity as of the last update, by cell (row-major), then by
+    /// slot: cell `c` is `grid[cell_start[c]..cell_start[c + 1]]`.
+    grid: Vec<Entry>,
+    /// `cells_x * cells_y + 1` offsets into `grid`.
+    cell_start: Vec<u32>,
+    /// Per grid entry: whether it changed since the update before (so it is
+    /// refreshed in this one).
+    grid_dirty: Vec<bool>,
+    /// Per cell: how many of its entities did not change.
     clean: Vec<u32>,
     /// By id.
     slots: Vec<Slot>,
@@ -196,8 +204,6 @@ pub struct Aoi {
     dirty: Vec<u32>,
     /// Slots removed since the last update.
     removed: Vec<u32>,
-    /// `dirty` in processing order, as sort keys.
-    order: Vec<u64>,
     /// Scratch for one entity's leaving partners.
     scratch: Vec<u32>,
     /// Scratch for one entity's entering partners.
@@ -214,20 +220,16 @@ pub struct Aoi {
     garbage: usize,
     /// Updates since the last compaction.
     since_compact: u32,
-    /// The fullest cell so far.
-    fullest: HighWater,
 }
 
 /// Visible lists are laid out again in grid order at least this often (in
 /// updates), since entities drift away from where their lists were put.
 const COMPACT_EVERY: u32 = 64;
 
-/// Grids with at most this many cells keep room in every cell (see `update`).
-const TOP_UP_EVERY_CELL: usize = 1 << 16;
-
-/// The grid is dense: cells are made larger than half the radius when the
-/// bounds would otherwise need more than this many.
-const MAX_CELLS: i64 = 1 << 22;
+/// The grid is dense, and every update that changes anything walks its cells
+/// once: cells are made larger than the radius when the bounds would otherwise
+/// need more than this many.
+const MAX_CELLS: i64 = 1 << 18;
 
 /// Ids index a table: they must be below this.
 pub const MAX_ID: u64 = 1 << ID_BITS;
@@ -277,6 +279,24 @@ impl Probe<'_> {
     }
 }
 
+/// Scans one run of the grid with `probe`, writing the slots that enter to
+/// `candidates[found..]` (grown as needed, never shrunk); returns how many.
+fn scan_run(
+    probe: &Probe<'_>,
+    run: &[Entry],
+    candidates: &mut Vec<u32>,
+    found: usize,
+    checks: &mut usize,
+) -> usize {
+    let end = found + run.len();
+    if candidates.len() < end {
+        candidates.resize(end, 0);
+    }
+    let (kept, checked) = probe.scan(run, &mut candidates[found..end]);
+    *checks += checked;
+    kept
+}
+
 impl Aoi {
     /// Grid covering [min, max] (positions outside are clamped into the edge cells
     /// for bucketing; distances still use true positions).
@@ -296,8 +316,7 @@ impl Aoi {
             cell_size *= 2;
         }
         let (nx, ny) = (span(min.x, max.x, cell_size), span(min.y, max.y, cell_size));
-        let cells = (0..nx * ny).map(|_| Vec::new()).collect();
-        let clean = vec![0; (nx * ny) as usize];
+        let cells = (nx * ny) as usize;
         Aoi {
             config,
             enter_sq: (r * r) as u64,
@@ -307,8 +326,10 @@ impl Aoi {
             cell_size,
             cells_x: nx as u32,
             cells_y: ny as u32,
-            cells,
-            clean,
+            grid: Vec::new(),
+            cell_start: vec![0; cells + 1],
+            grid_dirty: Vec::new(),
+            clean: vec![0; cells],
             slots: Vec::new(),
             live: 0,
             pos: Vec::new(),
@@ -316,7 +337,6 @@ impl Aoi {
             stamp: 0,
             dirty: Vec::new(),
             removed: Vec::new(),
-            order: Vec::new(),
             scratch: Vec::new(),
             candidates: Vec::new(),
             checks: 0,
@@ -324,7 +344,6 @@ impl Aoi {
             spare: Vec::new(),
             garbage: 0,
             since_compact: 0,
-            fullest: HighWater::default(),
         }
     }
 
@@ -378,21 +397,25 @@ impl Aoi {
         }
     }
 
-    /// Calls `f` with every live id and its visible list, cell by cell (the
-    /// order of [`Aoi::ids_by_cell`]).
+    /// Calls `f` with every id live at the last update and still live, and its
+    /// visible list, cell by cell (the order of [`Aoi::ids_by_cell`]).
     pub fn each_by_cell(&mut self, mut f: impl FnMut(EntityId, &mut [Seen])) {
-        for cell in &self.cells {
-            for e in cell {
-                let list = self.slots[e.slot as usize].list();
-                f(EntityId(e.slot as u64), &mut self.lists[list]);
+        for e in &self.grid {
+            let slot = &self.slots[e.slot as usize];
+            if slot.state == State::Live {
+                f(EntityId(e.slot as u64), &mut self.lists[slot.list()]);
             }
         }
     }
 
-    /// Every live id, cell by cell: neighbours come close together, so work done
-    /// for each entity over its neighbours finds them in cache. Deterministic.
+    /// Every id live at the last update and still live, cell by cell:
+    /// neighbours come close together, so work done for each entity over its
+    /// neighbours finds them in cache. Deterministic.
     pub fn ids_by_cell(&self) -> impl Iterator<Item = EntityId> + '_ {
-        self.cells.iter().flatten().map(|e| EntityId(e.slot as u64))
+        self.grid
+            .iter()
+            .filter(|e| self.slots[e.slot as usize].state == State::Live)
+            .map(|e| EntityId(e.slot as u64))
     }
 
     /// Whether `id` was inserted or moved since the last [`Aoi::update`], so its
@@ -435,7 +458,6 @@ impl Aoi {
             slot.dirty = true;
             self.dirty.push(s);
         }
-        self.bucket(s, cell, pos);
         self.live += 1;
     }
 
@@ -446,8 +468,6 @@ impl Aoi {
         let Some(s) = self.slot_of(id) else {
             return false;
         };
-        let cell = self.slots[s as usize].cell;
-        self.unbucket(s, cell);
         self.slots[s as usize].state = State::Removed;
         self.removed.push(s);
         self.live -= 1;
@@ -462,22 +482,10 @@ impl Aoi {
         let cell = self.cell_of(pos);
         self.pos[s as usize] = pos;
         let slot = &mut self.slots[s as usize];
-        let old = slot.cell;
+        slot.cell = cell;
         if !slot.dirty {
             slot.dirty = true;
             self.dirty.push(s);
-            self.clean[old as usize] -= 1;
-        }
-        if old == cell {
-            let entry = self.cells[cell as usize].iter_mut().find(|e| e.slot == s);
-            debug_assert!(entry.is_some(), "slot {s} missing from its cell");
-            if let Some(entry) = entry {
-                entry.pos = pos;
-            }
-        } else {
-            self.slots[s as usize].cell = cell;
-            self.unbucket(s, old);
-            self.bucket(s, cell, pos);
         }
     }
 
@@ -488,6 +496,10 @@ impl Aoi {
     pub fn update(&mut self, events: &mut Vec<AoiEvent>) {
         let start = events.len();
         self.checks = 0;
+        // Nothing changed: the grid and every list stand.
+        if self.dirty.is_empty() && self.removed.is_empty() {
+            return;
+        }
 
         // Removals first, so no visible list refers to a removed entity below.
         for i in 0..self.removed.len() {
@@ -495,52 +507,25 @@ impl Aoi {
             self.drop_removed(s, events);
         }
         self.removed.clear();
+        self.sort_into_grid();
 
-        // Positions and cells are already final. A pair of two changed entities is
+        // Positions and cells are final. A pair of two changed entities is
         // looked at twice, and the second look agrees with the first: after
         // `d <= radius` it is visible, which `d <= radius + margin` keeps, and after
         // `d > radius + margin` it is hidden, which `d > radius` keeps. So the
         // order of this loop does not matter, and going cell by cell keeps the
         // neighbourhoods of consecutive entities in cache.
-        // Sorted as `cell << 32 | slot` keys: plain integers sort fastest.
-        self.order.clear();
-        let slots = &self.slots;
-        self.order.extend(
-            self.dirty
-                .iter()
-                .map(|&s| (slots[s as usize].cell as u64) << 32 | s as u64),
-        );
-        self.order.sort_unstable();
-        for i in 0..self.order.len() {
-            let s = self.order[i] as u32;
-            if self.slots[s as usize].state == State::Live {
-                self.refresh(s, events);
+        for i in 0..self.grid.len() {
+            if self.grid_dirty[i] {
+                self.refresh(self.grid[i].slot, events);
             }
         }
         for &s in &self.dirty {
-            let slot = &mut self.slots[s as usize];
-            slot.dirty = false;
-            if slot.state == State::Live {
-                self.clean[slot.cell as usize] += 1;
-            }
+            self.slots[s as usize].dirty = false;
         }
         self.dirty.clear();
 
         events[start..].sort_unstable_by_key(|e| e.sort_key());
-
-        // See `crate::room`: when cells reach a new size, all of them grow to
-        // it now, rather than one by one over the ticks to come.
-        // A grid small enough has every cell topped up, empty ones too, so an
-        // entity walking into a cell nobody visited before allocates nothing;
-        // a huge sparse grid tops up only the cells in use.
-        if self.fullest.rose() {
-            let fullest = self.fullest;
-            let every = self.cells.len() <= TOP_UP_EVERY_CELL;
-            self.cells
-                .iter_mut()
-                .filter(|c| every || !c.is_empty())
-                .for_each(|c| fullest.top_up(c));
-        }
 
         // Entities drift from the cells their lists were laid out for, and
         // lists that grew leave garbage behind: now and then, lay them out
@@ -549,26 +534,65 @@ impl Aoi {
         if self.garbage > self.lists.len() / 4 || self.since_compact >= COMPACT_EVERY {
             self.compact();
         }
+        keep_room(&mut self.lists);
+    }
+
+    /// Every live entity into `grid`, by cell and then by slot (a counting
+    /// sort: one pass to count, one to place), with each cell's count of
+    /// entities that did not change.
+    fn sort_into_grid(&mut self) {
+        let cells = self.clean.len();
+        let start = &mut self.cell_start;
+        start.fill(0);
+        self.clean.fill(0);
+        for slot in self.slots.iter().filter(|s| s.state == State::Live) {
+            start[slot.cell as usize + 1] += 1;
+            self.clean[slot.cell as usize] += !slot.dirty as u32;
+        }
+        for c in 0..cells {
+            start[c + 1] += start[c];
+        }
+        self.grid.resize(
+            self.live,
+            Entry {
+                slot: 0,
+                pos: Vec2::ZERO,
+            },
+        );
+        self.grid_dirty.resize(self.live, false);
+        // `start[c]` runs ahead as cell `c` fills, ending at the next cell's
+        // start; one step back afterwards puts every start right again.
+        for (s, slot) in self.slots.iter().enumerate() {
+            if slot.state != State::Live {
+                continue;
+            }
+            let at = &mut start[slot.cell as usize];
+            self.grid[*at as usize] = Entry {
+                slot: s as u32,
+                pos: self.pos[s],
+            };
+            self.grid_dirty[*at as usize] = slot.dirty;
+            *at += 1;
+        }
+        start.copy_within(0..cells, 1);
+        start[0] = 0;
     }
 
     /// Lays every visible list out again, cell by cell, each with a quarter
     /// more room than it needs (plus a few), and drops the garbage.
     fn compact(&mut self) {
         self.spare.clear();
-        // Within a cell, updates take entities by id: lay them out so.
-        for cell in &mut self.cells {
-            cell.sort_unstable_by_key(|e| e.slot);
-        }
-        for cell in &self.cells {
-            for e in cell {
-                let slot = &mut self.slots[e.slot as usize];
-                let at = self.spare.len();
-                self.spare.extend_from_slice(&self.lists[slot.list()]);
-                let room = slot.len + slot.len / 4 + 4;
-                self.spare.resize(at + room as usize, Seen(0));
-                slot.at = at as u32;
-                slot.room = room;
+        for e in &self.grid {
+            let slot = &mut self.slots[e.slot as usize];
+            if slot.state != State::Live {
+                continue;
             }
+            let at = self.spare.len();
+            self.spare.extend_from_slice(&self.lists[slot.list()]);
+            let room = slot.len + slot.len / 4 + 4;
+            self.spare.resize(at + room as usize, Seen(0));
+            slot.at = at as u32;
+            slot.room = room;
         }
         // Lists of ids that are not live are empty; they get room when used.
         for slot in self.slots.iter_mut().filter(|s| s.state != State::Live) {
@@ -608,30 +632,6 @@ impl Aoi {
             axis(pos.x, self.min.0, self.cells_x),
             axis(pos.y, self.min.1, self.cells_y),
         )
-    }
-
-    /// Puts slot `s` (at `pos`) in `cell`.
-    fn bucket(&mut self, s: u32, cell: u32, pos: Vec2) {
-        if !self.slots[s as usize].dirty {
-            self.clean[cell as usize] += 1;
-        }
-        let bucket = &mut self.cells[cell as usize];
-        self.fullest.make_room(bucket);
-        bucket.push(Entry { slot: s, pos });
-        self.fullest.note(bucket.len());
-    }
-
-    /// Takes slot `s` out of `cell`.
-    fn unbucket(&mut self, s: u32, cell: u32) {
-        if !self.slots[s as usize].dirty {
-            self.clean[cell as usize] -= 1;
-        }
-        let bucket = &mut self.cells[cell as usize];
-        let at = bucket.iter().position(|e| e.slot == s);
-        debug_assert!(at.is_some(), "slot {s} missing from its cell");
-        if let Some(at) = at {
-            bucket.swap_remove(at);
-        }
     }
 
     /// Tells everyone who saw removed slot `s` that it left, and frees `s`.
@@ -700,6 +700,13 @@ impl Aoi {
         let (x0, x1) = (cx.saturating_sub(k), (cx + k).min(self.cells_x - 1));
         let (y0, y1) = (cy.saturating_sub(k), (cy + k).min(self.cells_y - 1));
         let mut found = 0;
+        let probe = Probe {
+            pos,
+            enter_sq: self.enter_sq,
+            me: a,
+            seen: &self.seen,
+            stamp: self.stamp,
+        };
         for y in y0..=y1 {
             let gy = self.gap(pos.y.raw() as i64, y, self.min.1, self.cells_y);
             let gy2 = gy.saturating_mul(gy);
@@ -707,35 +714,41 @@ impl Aoi {
                 continue;
             }
             let row = (y * self.cells_x) as usize;
+            // The cells of a row that are worth scanning, as one run of the
+            // grid where they lie side by side.
+            let mut run = 0..0;
             for x in x0..=x1 {
                 let c = row + x as usize;
                 // Every changed entity in an earlier cell already decided its
                 // pairs with this one's cell: a cell of changed entities only
                 // has nothing left to find.
-                if c < own && self.clean[c] == 0 {
-                    continue;
-                }
+                let done = c < own && self.clean[c] == 0;
                 let gx = self.gap(pos.x.raw() as i64, x, self.min.0, self.cells_x);
-                if gy2.saturating_add(gx.saturating_mul(gx)) > self.enter_sq {
+                let far = gy2.saturating_add(gx.saturating_mul(gx)) > self.enter_sq;
+                let cell = self.cell_start[c] as usize..self.cell_start[c + 1] as usize;
+                if done || far {
                     continue;
                 }
-                let bucket = &self.cells[c];
-                // `candidates` is used as an array here: only grown, never shrunk.
-                let end = found + bucket.len();
-                if self.candidates.len() < end {
-                    self.candidates.resize(end, 0);
+                if run.end == cell.start {
+                    run.end = cell.end;
+                } else {
+                    found += scan_run(
+                        &probe,
+                        &self.grid[run],
+                        &mut self.candidates,
+                        found,
+                        &mut self.checks,
+                    );
+                    run = cell;
                 }
-                let probe = Probe {
-                    pos,
-                    enter_sq: self.enter_sq,
-                    me: a,
-                    seen: &self.seen,
-                    stamp: self.stamp,
-                };
-                let (kept, checked) = probe.scan(bucket, &mut self.candidates[found..end]);
-                found += kept;
-                self.checks += checked;
             }
+            found += scan_run(
+                &probe,
+                &self.grid[run],
+                &mut self.candidates,
+                found,
+                &mut self.checks,
+            );
         }
         // `a` itself was counted in its own cell.
         self.checks -= 1;
@@ -755,15 +768,25 @@ impl Aoi {
         }
     }
 
-    /// Checks the per-cell counts of entities not waiting for an update.
+    /// Checks that the grid holds every live entity, by cell and then by slot,
+    /// with its position, and that each cell's run is where `cell_start` says.
     #[cfg(test)]
-    fn assert_clean_counts(&self) {
-        for (c, bucket) in self.cells.iter().enumerate() {
-            let clean = bucket
-                .iter()
-                .filter(|e| !self.slots[e.slot as usize].dirty)
-                .count();
-            assert_eq!(self.clean[c] as usize, clean, "cell {c}");
+    fn assert_grid(&self) {
+        let mut want: Vec<(u32, u32)> = (0..self.slots.len() as u32)
+            .filter(|&s| self.slots[s as usize].state == State::Live)
+            .map(|s| (self.cell_of(self.pos[s as usize]), s))
+            .collect();
+        want.sort_unstable();
+        let got: Vec<(u32, u32)> = self
+            .grid
+            .iter()
+            .map(|e| (self.cell_of(e.pos), e.slot))
+            .collect();
+        assert_eq!(got, want);
+        for (i, e) in self.grid.iter().enumerate() {
+            assert_eq!(e.pos, self.pos[e.slot as usize]);
+            let c = self.cell_of(e.pos) as usize;
+            assert!((self.cell_start[c]..self.cell_start[c + 1]).contains(&(i as u32)));
         }
     }
 

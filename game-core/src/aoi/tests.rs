@@ -198,9 +198,9 @@ fn check_against_model(aoi: &mut Aoi, model: &mut Model, ledger: &mut Ledger) {
     aoi.update(&mut got);
     assert_eq!(got[0], leave(u64::MAX, 0), "update touched earlier events");
     assert_eq!(&got[1..], &expected[..]);
-    aoi.assert_clean_counts();
     ledger.record(&expected, &removed);
     assert_eq!(aoi.len(), model.pos.len());
+    aoi.assert_grid();
     for i in 0..IDS {
         let id = e(i);
         assert_eq!(aoi.position(id), model.pos.get(&id).copied());
@@ -220,8 +220,7 @@ proptest! {
         let mut model = Model::new(cfg);
         let mut ledger = Ledger::default();
         for op in ops {
-            aoi.assert_clean_counts();
-            match op {
+                    match op {
                 Op::Insert(i, p) => {
                     let id = e(i);
                     // Re-insertion waits for the update that processes the removal.

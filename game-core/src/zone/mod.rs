@@ -159,6 +159,8 @@ pub struct Zone {
     /// small, since replication visits every one each tick.
     observers: Vec<Observer>,
     live: usize,
+    /// The slots that hold NPCs, ascending (NPCs step in slot order).
+    npcs: Vec<u32>,
     free: Vec<u32>,
     /// Freed during this tick; reusable only after it, so no observer can read
     /// a new entity through an old slot.
@@ -204,6 +206,7 @@ impl Zone {
             replicas: Replicas::default(),
             observers: Vec::new(),
             live: 0,
+            npcs: Vec::new(),
             free: Vec::new(),
             freed: Vec::new(),
             players: 0,
@@ -367,6 +370,9 @@ impl Zone {
         if e.player.is_some() {
             self.players -= 1;
         }
+        if e.npc.is_some() {
+            self.npcs.retain(|&s| s != slot);
+        }
         self.aoi.remove(entity);
         self.observers[slot as usize] = Observer::default();
         self.freed.push(slot);
@@ -500,8 +506,11 @@ impl Zone {
                 * self.tick_period.as_micros() as i64
                 / 1_000_000) as i32,
         );
-        for (e, body) in self.slots.iter_mut().zip(self.bodies.iter_mut()) {
-            let Some(e) = e.as_mut() else { continue };
+        for &slot in &self.npcs {
+            let Some(e) = self.slots[slot as usize].as_mut() else {
+                continue;
+            };
+            let body = &mut self.bodies[slot as usize];
             if let Some(npc) = e.npc.as_mut() {
                 if let Some(next) = npc.step(&mut self.rng, &self.map, body.pos, step) {
                     body.pos = next;
@@ -532,6 +541,7 @@ impl Zone {
     fn update_interest(&mut self) {
         self.events.clear();
         self.aoi.update(&mut self.events);
+        crate::room::keep_room(&mut self.events);
         // An entering entity is in its observers' visible lists now, marked
         // unsent; a leaving one needs a despawn.
         for ev in &self.events {
@@ -554,10 +564,9 @@ impl Zone {
             let r = Fixed::from_int(self.config.view_radius_m).raw() as i64;
             Weights::new((r * r) as u64)
         };
+        // Free slots too: nobody sees them, and a dense loop beats a check.
         for (i, body) in self.bodies.iter().enumerate() {
-            if self.slots[i].is_some() {
-                self.replicas.advance(i as u32, body.pos);
-            }
+            self.replicas.advance(i as u32, body.pos);
         }
         // Observers in grid order: neighbours share most of what they see, so
         // the replicas they read stay in cache from one observer to the next.
@@ -626,6 +635,7 @@ impl Zone {
             }
         };
         let id = EntityId(slot as u64 + 1);
+        let is_npc = npc.is_some();
         self.observers[slot as usize] = Observer::new(player.as_ref().map(|p| p.player));
         self.slots[slot as usize] = Some(Entity {
             id,
@@ -635,6 +645,11 @@ impl Zone {
         });
         self.bodies[slot as usize] = Body { pos };
         self.replicas.set(slot, kind, pos);
+        if is_npc {
+            if let Err(at) = self.npcs.binary_search(&slot) {
+                self.npcs.insert(at, slot);
+            }
+        }
         self.live += 1;
         self.aoi.insert(id, pos);
         id

@@ -18,6 +18,7 @@ use crate::math::Vec2;
 use crate::protocol::{
     Correction, EncodedUpdate, EntityKind, QPos, Spawn, Update, WorldUpdateWriter,
 };
+use crate::room::keep_room;
 
 /// A ranking key is `(spawn << 32 | priority) << PLACE_BITS | inverted place`:
 /// spawns go before updates, then higher priority, then earlier entries.
@@ -168,6 +169,8 @@ pub struct Scratch {
 impl Scratch {
     /// After every observer was built: this tick's lag tables become current.
     pub fn end_tick(&mut self) {
+        keep_room(&mut self.next_lag);
+        keep_room(&mut self.despawns);
         std::mem::swap(&mut self.lag, &mut self.next_lag);
         self.next_lag.clear();
         self.despawns.clear();

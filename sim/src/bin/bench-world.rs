@@ -32,16 +32,30 @@ struct CountingAlloc;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
+/// Set while measured ticks run, so a debugger can stop on `counted_alloc`:
+/// `gdb -ex 'break counted_alloc' ...` shows who allocates in steady state.
+static MEASURING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[inline(never)]
+fn counted_alloc() {
+    ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    std::hint::black_box(MEASURING.load(Ordering::Relaxed));
+}
+
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        if MEASURING.load(Ordering::Relaxed) {
+            counted_alloc();
+        }
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        if MEASURING.load(Ordering::Relaxed) {
+            counted_alloc();
+        }
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -258,7 +272,9 @@ fn bench_tick(n: usize, ticks: usize, warmup: usize, baseline_ticks: usize) -> T
         crowd.queue_moves(true);
         let before = ALLOCATIONS.load(Ordering::Relaxed);
         let start = std::time::Instant::now();
+        MEASURING.store(true, Ordering::Relaxed);
         measured_tick(&mut crowd, &mut bytes);
+        MEASURING.store(false, Ordering::Relaxed);
         samples.push(start.elapsed().as_micros() as u64);
         allocations += ALLOCATIONS.load(Ordering::Relaxed) - before;
     }
