@@ -397,25 +397,15 @@ impl Aoi {
         }
     }
 
-    /// Calls `f` with every id live at the last update and still live, and its
-    /// visible list, cell by cell (the order of [`Aoi::ids_by_cell`]).
-    pub fn each_by_cell(&mut self, mut f: impl FnMut(EntityId, &mut [Seen])) {
-        for e in &self.grid {
-            let slot = &self.slots[e.slot as usize];
+    /// Calls `f` with every live id, ascending, and its visible list. (Id
+    /// order, not grid order: a caller's tables by id are then read in order,
+    /// which measured faster than finding neighbours' data in cache.)
+    pub fn each_visible_mut(&mut self, mut f: impl FnMut(EntityId, &mut [Seen])) {
+        for (s, slot) in self.slots.iter().enumerate() {
             if slot.state == State::Live {
-                f(EntityId(e.slot as u64), &mut self.lists[slot.list()]);
+                f(EntityId(s as u64), &mut self.lists[slot.list()]);
             }
         }
-    }
-
-    /// Every id live at the last update and still live, cell by cell:
-    /// neighbours come close together, so work done for each entity over its
-    /// neighbours finds them in cache. Deterministic.
-    pub fn ids_by_cell(&self) -> impl Iterator<Item = EntityId> + '_ {
-        self.grid
-            .iter()
-            .filter(|e| self.slots[e.slot as usize].state == State::Live)
-            .map(|e| EntityId(e.slot as u64))
     }
 
     /// Whether `id` was inserted or moved since the last [`Aoi::update`], so its

@@ -567,8 +567,8 @@ fn the_callers_bits_start_at_zero_stay_put_and_reset_on_reentry() {
         vec![(e(2), 0), (e(3), 0xa3)],
         "a new pair starts at zero"
     );
-    let mut order = Vec::new();
-    aoi.each_by_cell(|id, seen| order.push((id, seen.len())));
-    let by_cell: Vec<EntityId> = aoi.ids_by_cell().collect();
-    assert_eq!(order.iter().map(|&(id, _)| id).collect::<Vec<_>>(), by_cell);
+    let mut each = Vec::new();
+    aoi.each_visible_mut(|id, seen| each.push((id, seen.iter().map(|s| s.id()).collect())));
+    let want: Vec<(EntityId, Vec<EntityId>)> = (1..=3).map(|i| (e(i), vis(&aoi, e(i)))).collect();
+    assert_eq!(each, want, "every live id, ascending, with its list");
 }

@@ -568,8 +568,7 @@ impl Zone {
         for (i, body) in self.bodies.iter().enumerate() {
             self.replicas.advance(i as u32, body.pos);
         }
-        // Observers in grid order: neighbours share most of what they see, so
-        // the replicas they read stay in cache from one observer to the next.
+        // Observers by id: the observer and AOI tables are read in order.
         let Zone {
             observers,
             bodies,
@@ -580,7 +579,7 @@ impl Zone {
             tick,
             ..
         } = self;
-        self.aoi.each_by_cell(|id, seen| {
+        self.aoi.each_visible_mut(|id, seen| {
             let i = (id.0 - 1) as usize;
             let o = &mut observers[i];
             let Some(player) = o.player else {
