@@ -39,8 +39,8 @@ pub struct EncodedUpdate {
 /// All of an `Update` entry's bytes (varints of a u64 and two u32: at most
 /// 10 + 5 + 5), and how many there are.
 #[inline]
-fn encode_update(u: &Update) -> ([u8; 20], usize) {
-    let mut all = [0u8; 20];
+fn encode_update(u: &Update) -> ([u8; MAX_UPDATE_LEN], usize) {
+    let mut all = [0u8; MAX_UPDATE_LEN];
     let mut len = 0;
     for mut v in [u.entity.0, zz(u.dx), zz(u.dy)] {
         while v >= 0x80 {
@@ -52,6 +52,12 @@ fn encode_update(u: &Update) -> ([u8; 20], usize) {
         len += 1;
     }
     (all, len)
+}
+
+#[cold]
+#[inline(never)]
+fn encode_update_cold(u: Update) -> ([u8; MAX_UPDATE_LEN], usize) {
+    encode_update(&u)
 }
 
 impl EncodedUpdate {
@@ -68,6 +74,67 @@ impl EncodedUpdate {
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len as usize]
     }
+}
+
+/// The longest `Update` entry: varints of a u64 and two u32.
+const MAX_UPDATE_LEN: usize = 20;
+
+/// Spawns and updates being appended to a [`WorldUpdateWriter`], with room
+/// made beforehand for as many updates as were asked for. The write position
+/// and counts are locals of whoever holds it, so a loop over a client's
+/// visible list keeps them in registers.
+#[derive(Debug)]
+pub struct Entries<'a> {
+    updates: &'a mut [u8],
+    end: usize,
+    n_updates: u64,
+    spawns: &'a mut Vec<u8>,
+    n_spawns: u64,
+}
+
+impl Entries<'_> {
+    /// Appends an update encoded beforehand (the same bytes [`Self::update`]
+    /// writes): one entity's step is encoded once per tick, then copied into
+    /// every message that carries it. Copies all eight bytes (one store) and
+    /// keeps the first `len`.
+    #[inline(always)]
+    pub fn encoded(&mut self, enc: &EncodedUpdate) {
+        self.updates[self.end..self.end + 8].copy_from_slice(&enc.bytes);
+        self.end += enc.len as usize;
+        self.n_updates += 1;
+    }
+
+    /// Appends `u`, encoded out of line (taken by value, so the entries stay
+    /// in the caller's registers).
+    #[inline(always)]
+    pub fn update(&mut self, u: Update) {
+        self.append(encode_update_cold(u));
+    }
+
+    #[inline(always)]
+    fn append(&mut self, (all, len): ([u8; MAX_UPDATE_LEN], usize)) {
+        self.updates[self.end..self.end + MAX_UPDATE_LEN].copy_from_slice(&all);
+        self.end += len;
+        self.n_updates += 1;
+    }
+
+    #[inline(always)]
+    pub fn spawn(&mut self, s: Spawn) {
+        self.n_spawns += 1;
+        encode_spawn(self.spawns, s);
+    }
+}
+
+#[inline(never)]
+fn encode_spawn(out: &mut Vec<u8>, s: Spawn) {
+    varint(out, s.entity.0);
+    let kind = match s.kind {
+        EntityKind::Player => 0,
+        EntityKind::Npc => 1,
+    };
+    varint(out, kind);
+    zigzag(out, s.pos.x);
+    zigzag(out, s.pos.y);
 }
 
 /// Collects one client's spawns, despawns and updates, then writes the frame.
@@ -97,15 +164,7 @@ impl WorldUpdateWriter {
     }
 
     pub fn spawn(&mut self, s: &Spawn) {
-        self.n_spawns += 1;
-        varint(&mut self.spawns, s.entity.0);
-        let kind = match s.kind {
-            EntityKind::Player => 0,
-            EntityKind::Npc => 1,
-        };
-        varint(&mut self.spawns, kind);
-        zigzag(&mut self.spawns, s.pos.x);
-        zigzag(&mut self.spawns, s.pos.y);
+        self.entries(0, |e| e.spawn(*s));
     }
 
     pub fn despawn(&mut self, e: EntityId) {
@@ -113,37 +172,35 @@ impl WorldUpdateWriter {
         varint(&mut self.despawns, e.0);
     }
 
-    #[inline]
     pub fn update(&mut self, u: &Update) {
-        let (all, len) = encode_update(u);
-        self.append_update(&all, len);
+        self.entries(1, |e| e.update(*u));
     }
 
-    /// Appends an update encoded beforehand (the same bytes [`Self::update`]
-    /// writes): one entity's step is encoded once per tick, then copied into
-    /// every message that carries it.
-    #[inline(always)]
-    pub fn encoded_update(&mut self, enc: &EncodedUpdate) {
-        self.append_update(&enc.bytes, enc.len as usize);
-    }
-
-    /// Copies all of `bytes` (a fixed size: one store) and keeps the first `len`.
-    #[inline(always)]
-    fn append_update<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
-        self.n_updates += 1;
-        let at = self.updates_end;
-        if self.updates.len() < at + N {
-            self.grow_updates();
+    /// Runs `f` with room for `updates` more updates (and any spawns).
+    #[inline]
+    pub fn entries<R>(&mut self, updates: usize, f: impl FnOnce(&mut Entries<'_>) -> R) -> R {
+        let need = self.updates_end + updates * MAX_UPDATE_LEN;
+        if self.updates.len() < need {
+            self.grow_updates(need);
         }
-        self.updates[at..at + N].copy_from_slice(bytes);
-        self.updates_end = at + len;
+        let mut entries = Entries {
+            updates: &mut self.updates,
+            end: self.updates_end,
+            n_updates: 0,
+            spawns: &mut self.spawns,
+            n_spawns: 0,
+        };
+        let r = f(&mut entries);
+        self.updates_end = entries.end;
+        self.n_updates += entries.n_updates;
+        self.n_spawns += entries.n_spawns;
+        r
     }
 
     #[cold]
     #[inline(never)]
-    fn grow_updates(&mut self) {
-        let room = (self.updates.len() * 2).max(1024);
-        self.updates.resize(room, 0);
+    fn grow_updates(&mut self, need: usize) {
+        self.updates.resize(need.next_power_of_two().max(1024), 0);
     }
 
     /// Appends the whole message as one frame to `out`.

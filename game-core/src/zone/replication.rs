@@ -16,7 +16,7 @@ use crate::aoi::Seen;
 use crate::ids::{EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
-    Correction, EncodedUpdate, EntityKind, QPos, Spawn, Update, WorldUpdateWriter,
+    Correction, EncodedUpdate, EntityKind, Entries, QPos, Spawn, Update, WorldUpdateWriter,
 };
 use crate::room::keep_room;
 
@@ -236,11 +236,11 @@ fn pending(tag: u8, lag: Option<&Lag>, slot: usize, t: &Replicas) -> bool {
 /// Writes this tick's step of the entity to a client holding its position of
 /// the previous tick (the usual case), and returns the entry's new state.
 #[inline(always)]
-fn send_step(writer: &mut WorldUpdateWriter, seen: Seen, slot: usize, t: &Replicas) -> u8 {
-    let step = &t.hot[slot];
+fn send_step(run: &mut Entries<'_>, seen: Seen, step: &Step, t: &Replicas) -> u8 {
     match &step.encoded {
-        Some(encoded) => writer.encoded_update(encoded),
-        None => send_long_step(writer, seen, slot, t),
+        Some(encoded) => run.encoded(encoded),
+        // Passed by value, so the run does not leave the caller's registers.
+        None => run.update(long_step(seen, t)),
     }
     if step.moved {
         MOVING
@@ -251,40 +251,54 @@ fn send_step(writer: &mut WorldUpdateWriter, seen: Seen, slot: usize, t: &Replic
 
 /// A step that did not fit the short form (a long jump).
 #[cold]
-fn send_long_step(writer: &mut WorldUpdateWriter, seen: Seen, slot: usize, t: &Replicas) {
-    let r = &t.cold[slot];
-    writer.update(&Update {
+fn long_step(seen: Seen, t: &Replicas) -> Update {
+    let r = &t.cold[slot_of(seen)];
+    Update {
         entity: seen.id(),
         dx: r.now.x.wrapping_sub(r.was.x),
         dy: r.now.y.wrapping_sub(r.was.y),
-    })
+    }
+}
+
+/// The usual case for every entry at once: where the client holds last tick's
+/// position (`STILL` or `MOVING`), the entity's step is all it may need.
+/// Returns whether any entry was left for the general path (unsent or behind).
+#[inline(always)]
+fn send_steps(seen: &mut [Seen], run: &mut Entries<'_>, t: &Replicas) -> bool {
+    let mut rest = false;
+    for e in seen.iter_mut() {
+        let tag = e.tag();
+        if tag != STILL && tag != MOVING {
+            rest = true;
+            continue;
+        }
+        let step = &t.hot[slot_of(*e)];
+        if tag == MOVING || step.moved {
+            e.set_tag(send_step(run, *e, step, t));
+        }
+    }
+    rest
 }
 
 /// Writes the spawn or update that brings the client up to date with the
 /// entity, and returns the entry's new tag.
 #[inline(always)]
-fn send_one(
-    writer: &mut WorldUpdateWriter,
-    seen: Seen,
-    lag: Option<&Lag>,
-    slot: usize,
-    t: &Replicas,
-) -> u8 {
+fn send_one(out: &mut Entries<'_>, seen: Seen, lag: Option<&Lag>, slot: usize, t: &Replicas) -> u8 {
     let entity = seen.id();
     match (seen.tag() & STATE, lag) {
         (UNSENT, _) => {
             let r = &t.cold[slot];
-            writer.spawn(&Spawn {
+            out.spawn(Spawn {
                 entity,
                 kind: r.kind,
                 pos: r.now,
             });
             STILL
         }
-        (_, None) => send_step(writer, seen, slot, t),
+        (_, None) => send_step(out, seen, &t.hot[slot], t),
         (_, Some(l)) => {
             let r = &t.cold[slot];
-            writer.update(&Update {
+            out.update(Update {
                 entity,
                 dx: r.now.x.wrapping_sub(l.sent.x),
                 dy: r.now.y.wrapping_sub(l.sent.y),
@@ -296,6 +310,33 @@ fn send_one(
             }
         }
     }
+}
+
+/// Fewer lowest keys than this to leave out are found by insertion, not by
+/// a general selection.
+const FEW: usize = 16;
+
+/// The lowest key of the `budget` highest of `keys` (distinct, none zero), or 1
+/// when they all fit.
+fn threshold(keys: &mut [u64], budget: usize) -> u64 {
+    if keys.len() <= budget {
+        return 1;
+    }
+    // The answer is the (out + 1)-th lowest.
+    let out = keys.len() - budget;
+    if out >= FEW {
+        return *keys.select_nth_unstable(out).1;
+    }
+    // Usually only a few are left out: keep the out + 1 lowest, sorted.
+    let mut low = [u64::MAX; FEW];
+    for &k in keys.iter() {
+        if k < low[out] {
+            let at = low[..out].partition_point(|&l| l < k);
+            low.copy_within(at..out, at + 1);
+            low[at] = k;
+        }
+    }
+    low[out]
 }
 
 impl Observer {
@@ -371,28 +412,33 @@ impl Observer {
         if !over {
             // Everything pending goes out; an entry behind that is not pending
             // stays behind, with the priority it gained.
-            let mut lag = scratch.lag[at..at + len].iter();
-            let start = scratch.next_lag.len();
-            for e in seen.iter_mut() {
-                let slot = slot_of(*e);
-                let tag = e.tag();
-                if tag == STILL || tag == MOVING {
-                    // The usual case, in short: the client holds last tick's
-                    // position, so the step is all it may need.
-                    if pending(tag, None, slot, table) {
-                        e.set_tag(send_step(&mut scratch.writer, *e, slot, table));
+            let Scratch {
+                writer,
+                lag,
+                next_lag,
+                ..
+            } = scratch;
+            let start = next_lag.len();
+            writer.entries(seen.len(), |out| {
+                if !send_steps(seen, out, table) {
+                    return;
+                }
+                let mut lag = lag[at..at + len].iter();
+                for e in seen.iter_mut() {
+                    let (tag, slot) = (e.tag(), slot_of(*e));
+                    if tag == STILL || tag == MOVING {
+                        continue;
                     }
-                    continue;
+                    let l = if tag & BEHIND != 0 { lag.next() } else { None };
+                    if pending(tag, l, slot, table) {
+                        e.set_tag(send_one(out, *e, l, slot, table));
+                    } else if let Some(&l) = l {
+                        next_lag.push(l);
+                    }
                 }
-                let l = if tag & BEHIND != 0 { lag.next() } else { None };
-                if pending(tag, l, slot, table) {
-                    e.set_tag(send_one(&mut scratch.writer, *e, l, slot, table));
-                } else if let Some(&l) = l {
-                    scratch.next_lag.push(l);
-                }
-            }
+            });
             self.lag_at = start as u32;
-            self.lag_len = (scratch.next_lag.len() - start) as u32;
+            self.lag_len = (next_lag.len() - start) as u32;
         } else {
             self.send_by_priority(seen, budget, scratch, table, weight);
         }
@@ -430,63 +476,83 @@ impl Observer {
         // inverted, so keys are distinct, higher goes first and ties go to
         // the earlier entry.
         keys.clear();
+        keys.resize(seen.len(), 0);
         ranked.clear();
+        ranked.resize(seen.len(), 0);
+        let mut pending_n = 0;
         let mut lag = old_lag.iter();
-        for (k, e) in seen.iter().enumerate() {
+        for (k, (e, key)) in seen.iter().zip(keys.iter_mut()).enumerate() {
             let tag = e.tag();
             let l = if tag & BEHIND != 0 { lag.next() } else { None };
             let slot = slot_of(*e);
-            let mut key = 0;
             if pending(tag, l, slot, table) {
                 let waited = l.map_or(0, |l| l.priority);
                 let priority = waited.saturating_add(weight(slot as u32)) as u64;
                 let boost = ((tag & STATE == UNSENT) as u64) << 32;
-                key = (boost | priority) << PLACE_BITS | (PLACE_MASK - k as u64);
-                ranked.push(key);
+                *key = (boost | priority) << PLACE_BITS | (PLACE_MASK - k as u64);
+                ranked[pending_n] = *key;
+                pending_n += 1;
             }
-            keys.push(key);
         }
         // The budget-th highest key: it and everything above go out, in list
         // order.
-        let last = if ranked.len() > budget {
-            let at = ranked.len() - budget;
-            *ranked.select_nth_unstable(at).1
-        } else {
-            // They all fit.
-            1
-        };
+        let last = threshold(&mut ranked[..pending_n], budget);
 
         let start = next_lag.len();
         let mut lag = old_lag.iter();
-        for (e, &key) in seen.iter_mut().zip(keys.iter()) {
-            let tag = e.tag();
-            let l = if tag & BEHIND != 0 { lag.next() } else { None };
-            if key == 0 {
-                // Still behind (the client holds what it holds), and still
-                // waiting: its priority is kept for when it moves again.
-                if let Some(&l) = l {
-                    next_lag.push(l);
+        writer.entries(budget, |out| {
+            for (e, &key) in seen.iter_mut().zip(keys.iter()) {
+                let tag = e.tag();
+                let l = if tag & BEHIND != 0 { lag.next() } else { None };
+                if key == 0 {
+                    // Still behind (the client holds what it holds), and still
+                    // waiting: its priority is kept for when it moves again.
+                    if let Some(&l) = l {
+                        next_lag.push(l);
+                    }
+                    continue;
                 }
-                continue;
+                let slot = slot_of(*e);
+                if key >= last {
+                    e.set_tag(send_one(out, *e, l, slot, table));
+                } else {
+                    let unsent = tag & STATE == UNSENT;
+                    next_lag.push(Lag {
+                        id: e.id().0 as u32,
+                        sent: match l {
+                            Some(l) => l.sent,
+                            None => table.cold[slot].was,
+                        },
+                        priority: (key >> PLACE_BITS) as u32,
+                        unsent,
+                    });
+                    e.set_tag(tag | BEHIND);
+                }
             }
-            let slot = slot_of(*e);
-            if key >= last {
-                e.set_tag(send_one(writer, *e, l, slot, table));
-            } else {
-                let unsent = tag & STATE == UNSENT;
-                next_lag.push(Lag {
-                    id: e.id().0 as u32,
-                    sent: match l {
-                        Some(l) => l.sent,
-                        None => table.cold[slot].was,
-                    },
-                    priority: (key >> PLACE_BITS) as u32,
-                    unsent,
-                });
-                e.set_tag(tag | BEHIND);
-            }
-        }
+        });
         self.lag_at = start as u32;
         self.lag_len = (next_lag.len() - start) as u32;
+    }
+}
+
+#[cfg(test)]
+mod threshold_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn threshold_is_the_lowest_of_the_budget_highest(
+            keys in proptest::collection::btree_set(1u64..u64::MAX, 0..80)
+                .prop_map(Vec::from_iter)
+                .prop_shuffle(),
+            budget in 1usize..80,
+        ) {
+            let mut keys = keys;
+            let mut sorted = keys.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            let want = if keys.len() <= budget { 1 } else { sorted[budget - 1] };
+            prop_assert_eq!(threshold(&mut keys, budget), want);
+        }
     }
 }
