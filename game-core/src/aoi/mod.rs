@@ -507,7 +507,7 @@ impl Aoi {
         // neighbourhoods of consecutive entities in cache.
         for i in 0..self.grid.len() {
             if self.grid_dirty[i] {
-                self.refresh(self.grid[i].slot, events);
+                self.refresh(self.grid[i].slot, i, events);
             }
         }
         for &s in &self.dirty {
@@ -643,9 +643,9 @@ impl Aoi {
         slot.dirty = false;
     }
 
-    /// Re-decides every pair of changed slot `a`: its visible list and its 3x3
-    /// neighbourhood.
-    fn refresh(&mut self, a: u32, events: &mut Vec<AoiEvent>) {
+    /// Re-decides every pair of changed slot `a` (at `grid[at]`): its visible
+    /// list and its 3x3 neighbourhood.
+    fn refresh(&mut self, a: u32, at: usize, events: &mut Vec<AoiEvent>) {
         let au = a as usize;
         let pos = self.pos[au];
         let a_id = EntityId(a as u64);
@@ -690,6 +690,7 @@ impl Aoi {
         let (x0, x1) = (cx.saturating_sub(k), (cx + k).min(self.cells_x - 1));
         let (y0, y1) = (cy.saturating_sub(k), (cy + k).min(self.cells_y - 1));
         let mut found = 0;
+        let mut me_in_run = true;
         let probe = Probe {
             pos,
             enter_sq: self.enter_sq,
@@ -715,9 +716,15 @@ impl Aoi {
                 let done = c < own && self.clean[c] == 0;
                 let gx = self.gap(pos.x.raw() as i64, x, self.min.0, self.cells_x);
                 let far = gy2.saturating_add(gx.saturating_mul(gx)) > self.enter_sq;
-                let cell = self.cell_start[c] as usize..self.cell_start[c + 1] as usize;
+                let mut cell = self.cell_start[c] as usize..self.cell_start[c + 1] as usize;
                 if done || far {
                     continue;
+                }
+                // Likewise the changed entities before `a` in its own cell,
+                // when there are only changed ones: `a` starts after itself.
+                if c == own && self.clean[c] == 0 {
+                    cell.start = at + 1;
+                    me_in_run = false;
                 }
                 if run.end == cell.start {
                     run.end = cell.end;
@@ -740,8 +747,8 @@ impl Aoi {
                 &mut self.checks,
             );
         }
-        // `a` itself was counted in its own cell.
-        self.checks -= 1;
+        // `a` itself is no pair.
+        self.checks -= me_in_run as usize;
         for i in 0..found {
             let o = self.candidates[i];
             let o_id = EntityId(o as u64);
