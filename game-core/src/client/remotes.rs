@@ -38,6 +38,7 @@ impl Remotes {
     /// Like `get_mut`, searching only at or after index `*from`, and leaving
     /// `*from` at the hit: for ids looked up in ascending order.
     /// Ids out of order still work, through a full search.
+    #[inline]
     pub fn get_mut_from(&mut self, id: &EntityId, from: &mut usize) -> Option<&mut Remote> {
         let start = (*from).min(self.ids.len());
         let rest = &self.ids[start..];
