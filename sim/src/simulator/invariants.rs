@@ -28,6 +28,8 @@ const ORACLE_EVERY_TICKS: u64 = 5;
 const SPEED_EVERY_TICKS: u64 = 5;
 /// Speed is checked over windows up to this long.
 const SPEED_WINDOW: Duration = Duration::from_secs(2);
+/// Ticks of positions kept for the interpolation error and liveness.
+const HISTORY_TICKS: usize = 40;
 /// Links that stalled this long may see honest moves judged too fast.
 const FORGIVEN_STALL: Duration = Duration::from_millis(400);
 
@@ -120,16 +122,19 @@ impl Checker {
         if self.ticks % SPEED_EVERY_TICKS == 0 {
             self.check_speed(node, now);
         }
-        let mut snapshot = Vec::with_capacity(self.history.back().map_or(0, |(_, s)| s.len()));
+        // The oldest snapshot's buffer takes the new one.
+        let mut snapshot = if self.history.len() >= HISTORY_TICKS {
+            self.history.pop_front().map(|(_, s)| s).unwrap_or_default()
+        } else {
+            Vec::with_capacity(self.history.back().map_or(0, |(_, s)| s.len()))
+        };
+        snapshot.clear();
         for zone in node.world().zones() {
             for (id, _, pos) in zone.entities() {
                 snapshot.push(((zone.id(), id), pos));
             }
         }
         self.history.push_back((now, snapshot));
-        while self.history.len() > 40 {
-            self.history.pop_front();
-        }
         if self.ticks % ORACLE_EVERY_TICKS == 0 {
             self.check_oracle(node, now);
         }
@@ -290,19 +295,26 @@ impl Checker {
     }
 
     /// Entities that moved during the recorded history (NPCs keep wandering in
-    /// the liveness phase; their latest step may still be on its way).
-    fn recently_moved(&self) -> std::collections::BTreeSet<(ZoneId, EntityId)> {
-        let mut moving = std::collections::BTreeSet::new();
+    /// the liveness phase; their latest step may still be on its way), sorted.
+    /// Snapshots are sorted by key, so each is walked beside the latest one
+    /// instead of searched entry by entry.
+    fn recently_moved(&self) -> Vec<(ZoneId, EntityId)> {
+        let mut moving = Vec::new();
         let Some((_, latest)) = self.history.back() else {
             return moving;
         };
         for (_, snap) in &self.history {
+            let mut now = latest.iter().peekable();
             for &(key, pos) in snap {
-                if lookup(latest, key) != Some(pos) {
-                    moving.insert(key);
+                while now.next_if(|&&(k, _)| k < key).is_some() {}
+                let still = now.peek().is_some_and(|&&(k, p)| k == key && p == pos);
+                if !still {
+                    moving.push(key);
                 }
             }
         }
+        moving.sort_unstable();
+        moving.dedup();
         moving
     }
 
@@ -326,7 +338,7 @@ impl Checker {
             let Some(zone) = node.world().zone(avatar.zone) else {
                 continue;
             };
-            let settled = |e: &EntityId| !moving.contains(&(avatar.zone, *e));
+            let settled = |e: &EntityId| moving.binary_search(&(avatar.zone, *e)).is_err();
             let truth: Vec<(EntityId, QPos)> = zone
                 .visible(avatar.entity)
                 .filter(|e| settled(e))
