@@ -160,7 +160,7 @@ impl TickObserver for () {
     fn zone_tick_finished(&mut self, _zone: ZoneId) {}
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum TimerKey {
     /// The world's next tick; sorts first so a tick runs before sessions due at
     /// the same instant.
@@ -186,7 +186,8 @@ pub struct Node {
     sessions: IdMap<ConnId, Slot>,
     players: Players,
     timers: BTreeSet<(Instant, TimerKey)>,
-    timer_of: BTreeMap<TimerKey, Instant>,
+    /// Each armed timer's deadline, looked up on every input (never iterated).
+    timer_of: IdMap<TimerKey, Instant>,
     /// Connections with output to flush, in the order they were touched.
     touched: VecDeque<ConnId>,
     outputs: VecDeque<Output>,
@@ -231,7 +232,7 @@ impl Node {
             sessions: IdMap::default(),
             players: Players::default(),
             timers: BTreeSet::new(),
-            timer_of: BTreeMap::new(),
+            timer_of: IdMap::default(),
             touched: VecDeque::new(),
             outputs: VecDeque::new(),
             shutting_down: false,
