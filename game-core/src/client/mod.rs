@@ -13,15 +13,15 @@ mod remotes;
 
 pub use avatar::{clamp_speed, Avatar};
 pub use interpolation::{InterpolationConfig, Interpolator};
-pub use remotes::Remotes;
+pub use remotes::{Remote, Remotes};
 
 use crate::heartbeat::Pinger;
 use crate::ids::{EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
     encode_frame, ChannelRefusal, ClientMsg, Credentials, DecodeError, DisconnectReason,
-    EntityKind, FrameDecoder, NoticeLevel, QPos, ResumeToken, ServerMsg, Violation,
-    WorldUpdateReader, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    FrameDecoder, NoticeLevel, ResumeToken, ServerMsg, Violation, WorldUpdateReader,
+    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use std::collections::VecDeque;
@@ -148,17 +148,6 @@ pub struct Client {
     world_updates: u64,
 }
 
-/// A remote entity as this client knows it.
-#[derive(Clone, Debug)]
-pub struct Remote {
-    pub kind: EntityKind,
-    /// The latest replicated position (quantized, exactly as the server sent it).
-    pub pos: QPos,
-    /// Boxed: most of a remote's bytes, and only drawing clients have one, so
-    /// the remote list itself stays small and dense.
-    interp: Option<Box<Interpolator>>,
-}
-
 impl Client {
     pub fn new(config: ClientConfig) -> Self {
         let pinger = Pinger::new(config.heartbeat_interval, Instant::ZERO);
@@ -264,9 +253,7 @@ impl Client {
         let offset = self.arrival_offset_us?;
         let t = (now.as_micros() as i128 + offset as i128).clamp(0, u64::MAX as i128) as u64;
         self.remotes
-            .get_mut(&entity)?
-            .interp
-            .as_mut()?
+            .interpolator_mut(&entity)?
             .sample(Instant::from_micros(t))
     }
 
@@ -564,29 +551,20 @@ impl Client {
                 interp.push(at, s.pos.to_pos());
                 interp
             });
-            let remote = Remote {
-                kind: s.kind,
-                pos: s.pos,
-                interp,
-            };
-            self.remotes.insert(s.entity, remote);
+            self.remotes.insert(s.entity, s.kind, s.pos, interp);
         }
         let mut from = 0;
         let n_updates = r.count()?;
         self.entity_updates = self.entity_updates.saturating_add(n_updates);
+        // Only a drawing client's remotes have interpolation buffers.
+        let record = self.config.interpolate.then_some(at);
         for _ in 0..n_updates {
             let up = r.update()?;
-            match self.remotes.get_mut_from(&up.entity, &mut from) {
-                Some(remote) => {
-                    remote.pos = QPos {
-                        x: remote.pos.x.wrapping_add(up.dx),
-                        y: remote.pos.y.wrapping_add(up.dy),
-                    };
-                    if let Some(interp) = remote.interp.as_mut() {
-                        interp.push(at, remote.pos.to_pos());
-                    }
-                }
-                None => self.updates_for_unknown += 1,
+            if !self
+                .remotes
+                .step_from(&up.entity, &mut from, up.dx, up.dy, record)
+            {
+                self.updates_for_unknown += 1;
             }
         }
         r.finish()
