@@ -11,7 +11,7 @@
 use super::policy::Kind;
 use super::SimConfig;
 use game_core::client::{Client, ClientState};
-use game_core::ids::{EntityId, PlayerId, ZoneId};
+use game_core::ids::{EntityId, IdMap, PlayerId, ZoneId};
 use game_core::math::Vec2;
 use game_core::node::Node;
 use game_core::protocol::{DisconnectReason, QPos, MAX_SERVER_PAYLOAD};
@@ -74,7 +74,8 @@ pub struct Checker {
     oracle_sample: usize,
     ticks: u64,
     /// Recent authoritative positions per player: (time, zone, position).
-    trails: BTreeMap<PlayerId, VecDeque<(Instant, ZoneId, Vec2)>>,
+    /// Looked up per player per check, never iterated in an observable order.
+    trails: IdMap<PlayerId, VecDeque<(Instant, ZoneId, Vec2)>>,
     /// Every entity's position at each recent tick, for the interpolation error.
     history: VecDeque<(Instant, Snapshot)>,
     violations: Vec<Violation>,
@@ -94,7 +95,7 @@ impl Checker {
                 + MAX_SERVER_PAYLOAD as usize,
             oracle_sample: config.oracle_sample,
             ticks: 0,
-            trails: BTreeMap::new(),
+            trails: IdMap::default(),
             history: VecDeque::new(),
             violations: Vec::new(),
             interp_error_mm: Vec::new(),
@@ -231,8 +232,7 @@ impl Checker {
         for f in failures {
             self.fail(now, f);
         }
-        let live: std::collections::BTreeSet<PlayerId> = node.players().map(|p| p.id).collect();
-        self.trails.retain(|id, _| live.contains(id));
+        self.trails.retain(|&id, _| node.player(id).is_some());
     }
 
     /// Ghosts, duplicates and queue bounds now; the liveness comparison when
