@@ -19,9 +19,9 @@ use crate::heartbeat::Pinger;
 use crate::ids::{EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
-    encode_frame, ChannelRefusal, ClientMsg, Credentials, DecodeError, DisconnectReason,
-    FrameDecoder, NoticeLevel, ResumeToken, ServerMsg, Violation, WorldUpdateReader,
-    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, encode_move_frame, ChannelRefusal, ClientMsg, Credentials, DecodeError,
+    DisconnectReason, FrameDecoder, NoticeLevel, ResumeToken, ServerMsg, Violation,
+    WorldUpdateReader, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use std::collections::VecDeque;
@@ -595,6 +595,11 @@ impl Client {
     }
 
     fn queue(&mut self, msg: &ClientMsg) {
+        if let ClientMsg::Move(m) = msg {
+            // Sent several times a second: written without serde.
+            encode_move_frame(m, &mut self.out);
+            return;
+        }
         // Our own messages are small; failing here would be a bug in this crate.
         let encoded = encode_frame(msg, MAX_CLIENT_PAYLOAD, &mut self.out);
         debug_assert!(encoded.is_ok(), "client message too large: {msg:?}");
