@@ -169,13 +169,15 @@ enum TimerKey {
     Grace(PlayerId),
 }
 
+/// The flags first (`repr(C)`), beside the session's hot fields.
 #[derive(Debug)]
+#[repr(C)]
 struct Slot {
-    session: Session,
     /// Already queued for flushing in `touched`.
     touched: bool,
     /// Player bookkeeping for the close is done.
     close_handled: bool,
+    session: Session,
 }
 
 /// All sessions and players of one server process.
