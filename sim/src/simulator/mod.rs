@@ -545,9 +545,14 @@ impl Simulator {
     }
 
     fn act(&mut self, i: u32) {
-        let friend = {
-            let f = (i as usize + 1) % self.peers.len();
-            self.peers[f].client.avatar().map(|a| a.position())
+        // Only followers look at their friend (the next bot): the others do
+        // not fetch its client from memory.
+        let friend = match self.peers[i as usize].policy.kind {
+            Kind::Follow => {
+                let f = (i as usize + 1) % self.peers.len();
+                self.peers[f].client.avatar().map(|a| a.position())
+            }
+            _ => None,
         };
         let still = self.now + Duration::from_secs(STILL_BEFORE_END) >= self.end;
         let p = &mut self.peers[i as usize];
