@@ -60,7 +60,10 @@ pub enum PongMismatch {
 }
 
 /// Schedules pings on one end of a connection and turns pongs into samples.
+/// In the order written (`repr(C)`): the deadline, read after every event,
+/// first, the samples last.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct Pinger {
     interval: Duration,
     next_ping_at: Instant,

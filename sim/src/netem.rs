@@ -53,6 +53,9 @@ pub enum Item {
 #[derive(Debug, Default)]
 pub struct Pipe {
     queue: VecDeque<(Instant, Item)>,
+    /// The delivery time of the newest item, while the queue holds any: kept
+    /// beside the queue so a send does not read the queue's far end.
+    last_at: Instant,
     /// When the sender's side of the link is free again (bandwidth).
     free_at: Instant,
     /// The largest extra delay any item suffered beyond latency plus jitter.
@@ -97,11 +100,12 @@ impl Pipe {
             }
         }
         // In order: nothing overtakes what was sent before.
-        if let Some(&(last, _)) = self.queue.back() {
-            at = at.max(last);
+        let was_empty = self.queue.is_empty();
+        if !was_empty {
+            at = at.max(self.last_at);
         }
         self.worst_stall = self.worst_stall.max(at.saturating_since(nominal));
-        let was_empty = self.queue.is_empty();
+        self.last_at = at;
         self.queue.push_back((at, item));
         was_empty.then_some(at)
     }

@@ -32,8 +32,10 @@ pub struct Avatar {
     epoch: u16,
     next_seq: u32,
     last_input: Option<Instant>,
-    /// (seq, movement that input added).
-    pending: VecDeque<(u32, Vec2)>,
+    /// The movement each unacknowledged input added, oldest first. Inputs are
+    /// numbered consecutively, so these are inputs `next_seq - len` up to
+    /// `next_seq - 1` (wrapping): acknowledging reads no entry, only counts.
+    pending: VecDeque<Vec2>,
     corrections: u64,
 }
 
@@ -109,7 +111,7 @@ impl Avatar {
         if self.pending.len() >= MAX_PENDING {
             self.pending.pop_front();
         }
-        self.pending.push_back((seq, delta));
+        self.pending.push_back(delta);
         MoveInput {
             seq,
             epoch: self.epoch,
@@ -119,10 +121,16 @@ impl Avatar {
         }
     }
 
+    fn oldest_pending_seq(&self) -> u32 {
+        self.next_seq.wrapping_sub(self.pending.len() as u32)
+    }
+
     /// The server applied every input up to `seq`.
     pub fn acknowledge(&mut self, seq: u32) {
-        while self.pending.front().is_some_and(|&(s, _)| s <= seq) {
+        let mut oldest = self.oldest_pending_seq();
+        while !self.pending.is_empty() && oldest <= seq {
             self.pending.pop_front();
+            oldest = oldest.wrapping_add(1);
         }
     }
 
@@ -132,11 +140,11 @@ impl Avatar {
     pub fn correct(&mut self, now: Instant, c: &Correction) -> Option<MoveInput> {
         self.corrections += 1;
         self.epoch = c.epoch;
-        let replayed = self
-            .pending
-            .iter()
-            .filter(|&&(s, _)| s > c.seq)
-            .fold(c.pos, |p, &(_, d)| p + d);
+        let oldest = self.oldest_pending_seq();
+        let replayed = (0u32..)
+            .zip(&self.pending)
+            .filter(|&(k, _)| oldest.wrapping_add(k) > c.seq)
+            .fold(c.pos, |p, (_, &d)| p + d);
         self.pending.clear();
         self.pos = c.pos;
         if replayed == c.pos {

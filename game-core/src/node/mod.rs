@@ -160,7 +160,7 @@ impl TickObserver for () {
     fn zone_tick_finished(&mut self, _zone: ZoneId) {}
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum TimerKey {
     /// The world's next tick; sorts first so a tick runs before sessions due at
     /// the same instant.
@@ -169,13 +169,15 @@ enum TimerKey {
     Grace(PlayerId),
 }
 
+/// The flags first (`repr(C)`), beside the session's hot fields.
 #[derive(Debug)]
+#[repr(C)]
 struct Slot {
-    session: Session,
     /// Already queued for flushing in `touched`.
     touched: bool,
     /// Player bookkeeping for the close is done.
     close_handled: bool,
+    session: Session,
 }
 
 /// All sessions and players of one server process.
@@ -186,7 +188,8 @@ pub struct Node {
     sessions: IdMap<ConnId, Slot>,
     players: Players,
     timers: BTreeSet<(Instant, TimerKey)>,
-    timer_of: BTreeMap<TimerKey, Instant>,
+    /// Each armed timer's deadline, looked up on every input (never iterated).
+    timer_of: IdMap<TimerKey, Instant>,
     /// Connections with output to flush, in the order they were touched.
     touched: VecDeque<ConnId>,
     outputs: VecDeque<Output>,
@@ -231,7 +234,7 @@ impl Node {
             sessions: IdMap::default(),
             players: Players::default(),
             timers: BTreeSet::new(),
-            timer_of: BTreeMap::new(),
+            timer_of: IdMap::default(),
             touched: VecDeque::new(),
             outputs: VecDeque::new(),
             shutting_down: false,

@@ -34,6 +34,10 @@ impl fmt::Display for FrameError {
 
 impl std::error::Error for FrameError {}
 
+/// Room made before encoding: more than most messages take (a move is under
+/// 48 bytes), so one allocation holds them.
+const SMALL_FRAME: usize = 64;
+
 /// Appends `msg` as one frame to `out`. Fails (leaving `out` as it was) only if the
 /// payload would exceed `max_payload`, which for messages we build is our bug.
 pub fn encode_frame<T: Serialize>(
@@ -42,6 +46,9 @@ pub fn encode_frame<T: Serialize>(
     out: &mut Vec<u8>,
 ) -> Result<(), FrameError> {
     let start = out.len();
+    // Postcard appends byte by byte: into an empty buffer (a client's, after
+    // each write) that would grow it several times for one small message.
+    out.reserve(SMALL_FRAME);
     out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
     // Serialising our message types into a Vec cannot fail: postcard errors only
     // for sequences of unknown length, which no message contains.

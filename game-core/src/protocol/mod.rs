@@ -11,8 +11,8 @@ mod fast;
 mod frame;
 
 pub use fast::{
-    encode_world_update_frame, read_world_update, EncodedUpdate, Entries, UpdateHeader,
-    WorldUpdateReader, WorldUpdateWriter,
+    encode_move_frame, encode_world_update_frame, read_world_update, EncodedUpdate, Entries,
+    UpdateHeader, WorldUpdateReader, WorldUpdateWriter,
 };
 pub use frame::{encode_frame, FrameDecoder, FrameError, FRAME_HEADER_LEN};
 

@@ -147,25 +147,29 @@ pub struct SessionStats {
     pub bad_pongs: u64,
 }
 
+/// Laid out in the order written (`repr(C)`), hottest first: what sending a
+/// tick's update, confirming a write and the timer check read shares the first
+/// cache lines.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Session {
-    conn: ConnId,
-    config: SessionConfig,
     state: SessionState,
-    /// The player this session is (or, once closed, was) attached to.
-    player: Option<PlayerId>,
-    decoder: FrameDecoder,
-    /// Encoded frames not yet handed to the driver.
-    out: Vec<u8>,
     /// Bytes handed to the driver and not yet confirmed written.
     in_flight: usize,
-    bucket: TokenBucket,
-    pinger: Pinger,
-    opened_at: Instant,
+    /// Encoded frames not yet handed to the driver.
+    out: Vec<u8>,
+    stats: SessionStats,
     last_heard: Instant,
     /// When the frame now partly received began to arrive.
     partial_since: Option<Instant>,
-    stats: SessionStats,
+    opened_at: Instant,
+    /// The player this session is (or, once closed, was) attached to.
+    player: Option<PlayerId>,
+    conn: ConnId,
+    config: SessionConfig,
+    decoder: FrameDecoder,
+    bucket: TokenBucket,
+    pinger: Pinger,
 }
 
 impl Session {

@@ -2,10 +2,12 @@
 //!
 //! One binary heap of every pending event (tens of thousands with thousands of
 //! bots) costs a cache miss per level on every pop. Most events fall due within
-//! milliseconds, so only the current millisecond's events sit in a heap; the
-//! next [`RING`] milliseconds wait unsorted in one bucket each, and anything
-//! later in a second heap. The order out is exactly the single heap's: every
-//! event in a later bucket is later than every event in the current one.
+//! milliseconds, so the next [`RING`] milliseconds wait unsorted in one bucket
+//! each, and anything later in a heap. A bucket is sorted once when its
+//! millisecond comes, then taken from the end; the few events pushed for the
+//! current millisecond meanwhile (a timer due at once) wait in a small heap
+//! beside it. The order out is exactly one heap's: every event in a later
+//! bucket is later than every event in the current one.
 
 use game_core::time::Instant;
 use std::cmp::Reverse;
@@ -20,10 +22,13 @@ type Entry<E> = (Instant, u64, E);
 
 #[derive(Debug)]
 pub struct Agenda<E: Ord> {
-    /// The bucket whose events are in `near`.
+    /// The bucket being taken.
     current: u64,
-    /// Events of bucket `current` (and earlier: none are ever pushed).
-    near: BinaryHeap<Reverse<Entry<E>>>,
+    /// Bucket `current` as it stood when it became current, latest first.
+    sorted: Vec<Entry<E>>,
+    /// Events for bucket `current` (or earlier: none are ever pushed) pushed
+    /// after it was sorted.
+    late: BinaryHeap<Reverse<Entry<E>>>,
     /// Bucket `b`, for `current < b < current + RING`, in `ring[b % RING]`.
     ring: Vec<Vec<Entry<E>>>,
     in_ring: usize,
@@ -39,7 +44,8 @@ impl<E: Ord> Default for Agenda<E> {
     fn default() -> Self {
         Agenda {
             current: 0,
-            near: BinaryHeap::new(),
+            sorted: Vec::new(),
+            late: BinaryHeap::new(),
             ring: (0..RING).map(|_| Vec::new()).collect(),
             in_ring: 0,
             far: BinaryHeap::new(),
@@ -51,7 +57,7 @@ impl<E: Ord> Agenda<E> {
     pub fn push(&mut self, at: Instant, seq: u64, e: E) {
         let b = bucket(at);
         if b <= self.current {
-            self.near.push(Reverse((at, seq, e)));
+            self.late.push(Reverse((at, seq, e)));
         } else if b < self.current + RING {
             self.ring[(b % RING) as usize].push((at, seq, e));
             self.in_ring += 1;
@@ -63,30 +69,52 @@ impl<E: Ord> Agenda<E> {
     /// The earliest event, ties broken by the lower sequence number.
     pub fn pop(&mut self) -> Option<Entry<E>> {
         loop {
-            if let Some(Reverse(entry)) = self.near.pop() {
-                return Some(entry);
-            }
-            // Move on to the next bucket that holds anything.
-            if self.in_ring > 0 {
-                self.current += 1;
-            } else {
-                let Reverse((at, _, _)) = self.far.peek()?;
-                self.current = bucket(*at);
-            }
-            let slot = &mut self.ring[(self.current % RING) as usize];
-            self.in_ring -= slot.len();
-            self.near.extend(slot.drain(..).map(Reverse));
-            // Far events that are now within reach.
-            while let Some(Reverse((at, _, _))) = self.far.peek() {
-                if bucket(*at) >= self.current + RING {
-                    break;
+            let take_late = match (self.sorted.last(), self.late.peek()) {
+                (Some(a), Some(Reverse(b))) => (b.0, b.1) < (a.0, a.1),
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                (None, None) => {
+                    self.advance()?;
+                    continue;
                 }
-                let Some(Reverse((at, seq, e))) = self.far.pop() else {
-                    break;
-                };
+            };
+            return if take_late {
+                self.late.pop().map(|Reverse(entry)| entry)
+            } else {
+                self.sorted.pop()
+            };
+        }
+    }
+
+    /// Makes the next bucket that holds anything current; `None` when no
+    /// bucket does.
+    fn advance(&mut self) -> Option<()> {
+        if self.in_ring > 0 {
+            self.current += 1;
+        } else {
+            let Reverse((at, _, _)) = self.far.peek()?;
+            self.current = bucket(*at);
+        }
+        let slot = &mut self.ring[(self.current % RING) as usize];
+        self.in_ring -= slot.len();
+        std::mem::swap(&mut self.sorted, slot);
+        // Far events that are now within reach.
+        while let Some(Reverse((at, _, _))) = self.far.peek() {
+            if bucket(*at) >= self.current + RING {
+                break;
+            }
+            let Some(Reverse((at, seq, e))) = self.far.pop() else {
+                break;
+            };
+            if bucket(at) == self.current {
+                self.sorted.push((at, seq, e));
+            } else {
                 self.push(at, seq, e);
             }
         }
+        self.sorted
+            .sort_unstable_by_key(|&(at, seq, _)| Reverse((at, seq)));
+        Some(())
     }
 }
 

@@ -11,7 +11,7 @@
 use super::policy::Kind;
 use super::SimConfig;
 use game_core::client::{Client, ClientState};
-use game_core::ids::{EntityId, PlayerId, ZoneId};
+use game_core::ids::{EntityId, IdMap, PlayerId, ZoneId};
 use game_core::math::Vec2;
 use game_core::node::Node;
 use game_core::protocol::{DisconnectReason, QPos, MAX_SERVER_PAYLOAD};
@@ -28,6 +28,8 @@ const ORACLE_EVERY_TICKS: u64 = 5;
 const SPEED_EVERY_TICKS: u64 = 5;
 /// Speed is checked over windows up to this long.
 const SPEED_WINDOW: Duration = Duration::from_secs(2);
+/// Ticks of positions kept for the interpolation error and liveness.
+const HISTORY_TICKS: usize = 40;
 /// Links that stalled this long may see honest moves judged too fast.
 const FORGIVEN_STALL: Duration = Duration::from_millis(400);
 
@@ -72,7 +74,8 @@ pub struct Checker {
     oracle_sample: usize,
     ticks: u64,
     /// Recent authoritative positions per player: (time, zone, position).
-    trails: BTreeMap<PlayerId, VecDeque<(Instant, ZoneId, Vec2)>>,
+    /// Looked up per player per check, never iterated in an observable order.
+    trails: IdMap<PlayerId, VecDeque<(Instant, ZoneId, Vec2)>>,
     /// Every entity's position at each recent tick, for the interpolation error.
     history: VecDeque<(Instant, Snapshot)>,
     violations: Vec<Violation>,
@@ -92,7 +95,7 @@ impl Checker {
                 + MAX_SERVER_PAYLOAD as usize,
             oracle_sample: config.oracle_sample,
             ticks: 0,
-            trails: BTreeMap::new(),
+            trails: IdMap::default(),
             history: VecDeque::new(),
             violations: Vec::new(),
             interp_error_mm: Vec::new(),
@@ -120,16 +123,19 @@ impl Checker {
         if self.ticks % SPEED_EVERY_TICKS == 0 {
             self.check_speed(node, now);
         }
-        let mut snapshot = Vec::with_capacity(self.history.back().map_or(0, |(_, s)| s.len()));
+        // The oldest snapshot's buffer takes the new one.
+        let mut snapshot = if self.history.len() >= HISTORY_TICKS {
+            self.history.pop_front().map(|(_, s)| s).unwrap_or_default()
+        } else {
+            Vec::with_capacity(self.history.back().map_or(0, |(_, s)| s.len()))
+        };
+        snapshot.clear();
         for zone in node.world().zones() {
             for (id, _, pos) in zone.entities() {
                 snapshot.push(((zone.id(), id), pos));
             }
         }
         self.history.push_back((now, snapshot));
-        while self.history.len() > 40 {
-            self.history.pop_front();
-        }
         if self.ticks % ORACLE_EVERY_TICKS == 0 {
             self.check_oracle(node, now);
         }
@@ -226,8 +232,7 @@ impl Checker {
         for f in failures {
             self.fail(now, f);
         }
-        let live: std::collections::BTreeSet<PlayerId> = node.players().map(|p| p.id).collect();
-        self.trails.retain(|id, _| live.contains(id));
+        self.trails.retain(|&id, _| node.player(id).is_some());
     }
 
     /// Ghosts, duplicates and queue bounds now; the liveness comparison when
@@ -290,19 +295,26 @@ impl Checker {
     }
 
     /// Entities that moved during the recorded history (NPCs keep wandering in
-    /// the liveness phase; their latest step may still be on its way).
-    fn recently_moved(&self) -> std::collections::BTreeSet<(ZoneId, EntityId)> {
-        let mut moving = std::collections::BTreeSet::new();
+    /// the liveness phase; their latest step may still be on its way), sorted.
+    /// Snapshots are sorted by key, so each is walked beside the latest one
+    /// instead of searched entry by entry.
+    fn recently_moved(&self) -> Vec<(ZoneId, EntityId)> {
+        let mut moving = Vec::new();
         let Some((_, latest)) = self.history.back() else {
             return moving;
         };
         for (_, snap) in &self.history {
+            let mut now = latest.iter().peekable();
             for &(key, pos) in snap {
-                if lookup(latest, key) != Some(pos) {
-                    moving.insert(key);
+                while now.next_if(|&&(k, _)| k < key).is_some() {}
+                let still = now.peek().is_some_and(|&&(k, p)| k == key && p == pos);
+                if !still {
+                    moving.push(key);
                 }
             }
         }
+        moving.sort_unstable();
+        moving.dedup();
         moving
     }
 
@@ -326,7 +338,7 @@ impl Checker {
             let Some(zone) = node.world().zone(avatar.zone) else {
                 continue;
             };
-            let settled = |e: &EntityId| !moving.contains(&(avatar.zone, *e));
+            let settled = |e: &EntityId| moving.binary_search(&(avatar.zone, *e)).is_err();
             let truth: Vec<(EntityId, QPos)> = zone
                 .visible(avatar.entity)
                 .filter(|e| settled(e))

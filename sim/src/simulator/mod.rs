@@ -30,7 +30,6 @@ use policy::{Act, Kind, Policy, ACT_EVERY};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// How a run is set up.
 #[derive(Clone, Debug)]
@@ -113,6 +112,34 @@ struct Peer {
     bytes_in: u64,
 }
 
+/// The bot holding each open connection. The simulator hands out connection
+/// ids in order from 1, so a vector indexed by id is a dense map: one load per
+/// transmit instead of a tree search.
+#[derive(Debug, Default)]
+struct Owners(Vec<Option<u32>>);
+
+impl Owners {
+    fn get(&self, conn: ConnId) -> Option<u32> {
+        self.0.get(conn.0 as usize).copied().flatten()
+    }
+
+    fn insert(&mut self, conn: ConnId, bot: u32) {
+        let i = conn.0 as usize;
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        self.0[i] = Some(bot);
+    }
+
+    fn remove(&mut self, conn: ConnId) -> Option<u32> {
+        self.0.get_mut(conn.0 as usize)?.take()
+    }
+
+    fn clear(&mut self) {
+        self.0.fill(None);
+    }
+}
+
 /// What a run found.
 #[derive(Clone, Debug, Serialize)]
 pub struct SimReport {
@@ -183,7 +210,7 @@ pub struct Simulator {
     seq: u64,
     node_armed: Option<Instant>,
     peers: Vec<Peer>,
-    by_conn: BTreeMap<ConnId, u32>,
+    by_conn: Owners,
     next_conn: u64,
     atlas: Atlas,
     trace: TraceHash,
@@ -223,7 +250,7 @@ impl Simulator {
             seq: 0,
             node_armed: None,
             peers: Vec::with_capacity(config.bots),
-            by_conn: BTreeMap::new(),
+            by_conn: Owners::default(),
             next_conn: 0,
             atlas: Atlas::samples(),
             trace: TraceHash::new(),
@@ -388,14 +415,14 @@ impl Simulator {
                 Output::Transmit { conn, bytes } => {
                     self.trace.u64(conn.0);
                     self.trace.bytes(&bytes);
-                    if let Some(&i) = self.by_conn.get(&conn) {
+                    if let Some(i) = self.by_conn.get(conn) {
                         self.send_down(i, Item::Bytes(bytes));
                     }
                 }
                 Output::Close { conn, reason } => {
                     self.trace.u64(conn.0);
                     self.trace.bytes(reason.label().as_bytes());
-                    if let Some(i) = self.by_conn.remove(&conn) {
+                    if let Some(i) = self.by_conn.remove(conn) {
                         self.send_down(i, Item::Fin);
                     }
                 }
@@ -518,9 +545,14 @@ impl Simulator {
     }
 
     fn act(&mut self, i: u32) {
-        let friend = {
-            let f = (i as usize + 1) % self.peers.len();
-            self.peers[f].client.avatar().map(|a| a.position())
+        // Only followers look at their friend (the next bot): the others do
+        // not fetch its client from memory.
+        let friend = match self.peers[i as usize].policy.kind {
+            Kind::Follow => {
+                let f = (i as usize + 1) % self.peers.len();
+                self.peers[f].client.avatar().map(|a| a.position())
+            }
+            _ => None,
         };
         let still = self.now + Duration::from_secs(STILL_BEFORE_END) >= self.end;
         let p = &mut self.peers[i as usize];
@@ -545,7 +577,7 @@ impl Simulator {
                     p.up.clear();
                     p.down.clear();
                     p.client.handle_connection_lost(self.now);
-                    self.by_conn.remove(&conn);
+                    self.by_conn.remove(conn);
                     self.node.handle_disconnect(self.now, conn);
                     self.node_io();
                     self.client_io(i);
