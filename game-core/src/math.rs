@@ -118,6 +118,21 @@ impl Vec2 {
         x * x + y * y
     }
 
+    /// The squared distance to `other` in raw units, exactly, saturating at
+    /// `u64::MAX` (which only points more than 2^31.5 raw units apart on both
+    /// axes reach). Branch-free: the AOI and replication call it for every
+    /// pair they look at.
+    #[inline]
+    pub fn distance_squared_raw(self, other: Vec2) -> u64 {
+        // Differences of two i32 fit in 33 bits, so each square fits in a
+        // u64; only the sum can overflow.
+        let dx = (self.x.raw() as i64 - other.x.raw() as i64).unsigned_abs();
+        let dy = (self.y.raw() as i64 - other.y.raw() as i64).unsigned_abs();
+        let (sum, overflow) = (dx * dx).overflowing_add(dy * dy);
+        // Saturating without a branch: all ones when it overflowed.
+        sum | (overflow as u64).wrapping_neg()
+    }
+
     /// Whether `other` is within `radius` of `self` (inclusive), exactly.
     pub fn within(self, other: Vec2, radius: Fixed) -> bool {
         let dx = (self.x.raw() as i64) - (other.x.raw() as i64);

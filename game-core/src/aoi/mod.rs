@@ -234,14 +234,9 @@ const MAX_CELLS: i64 = 1 << 18;
 /// Ids index a table: they must be below this.
 pub const MAX_ID: u64 = 1 << ID_BITS;
 
+#[inline(always)]
 fn dist_sq(a: Vec2, b: Vec2) -> u64 {
-    // Differences of two i32 fit in 33 bits, so each square fits in a u64; only
-    // the sum can overflow, and saturating keeps the comparison right.
-    let dx = (a.x.raw() as i64 - b.x.raw() as i64).unsigned_abs();
-    let dy = (a.y.raw() as i64 - b.y.raw() as i64).unsigned_abs();
-    let (sum, overflow) = (dx * dx).overflowing_add(dy * dy);
-    // Saturating without a branch: all ones when it overflowed.
-    sum | (overflow as u64).wrapping_neg()
+    a.distance_squared_raw(b)
 }
 
 /// What a neighbourhood scan for one entity compares against.

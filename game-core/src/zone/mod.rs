@@ -588,8 +588,7 @@ impl Zone {
             let observer_pos = bodies[i].pos;
             // Nearer entities gain priority faster (see `Weights`).
             let weight = |slot: u32| {
-                let d_sq = (bodies[slot as usize].pos - observer_pos).length_squared_raw();
-                weights.of(d_sq as u64)
+                weights.of(bodies[slot as usize].pos.distance_squared_raw(observer_pos))
             };
             let Some(reply) = o.build(seen, budget, scratch, replicas, weight) else {
                 return;

@@ -312,6 +312,24 @@ fn send_one(out: &mut Entries<'_>, seen: Seen, lag: Option<&Lag>, slot: usize, t
     }
 }
 
+/// Sets `marks[k]` to 1 where entry `k` of `seen` has something to send, else
+/// 0, and returns how many do (`lag` is the observer's lag table, in the same
+/// order as its entries tagged `BEHIND`).
+fn mark_pending(seen: &[Seen], lag: &[Lag], t: &Replicas, marks: &mut Vec<u64>) -> usize {
+    marks.clear();
+    marks.resize(seen.len(), 0);
+    let mut lag = lag.iter();
+    let mut n = 0;
+    for (e, mark) in seen.iter().zip(marks.iter_mut()) {
+        let tag = e.tag();
+        let l = if tag & BEHIND != 0 { lag.next() } else { None };
+        let p = pending(tag, l, slot_of(*e), t);
+        *mark = p as u64;
+        n += p as usize;
+    }
+    n
+}
+
 /// Fewer lowest keys than this to leave out are found by insertion, not by
 /// a general selection.
 const FEW: usize = 16;
@@ -406,9 +424,11 @@ impl Observer {
         (self.despawns_at, self.despawns_len) = (0, 0);
         self.fresh = false;
 
-        // A list no longer than the budget cannot overflow it.
+        // A list no longer than the budget cannot overflow it, nor can one
+        // with no more pending than that (a crowd standing around).
         let (at, len) = (self.lag_at as usize, self.lag_len as usize);
-        let over = seen.len() > budget;
+        let over = seen.len() > budget
+            && mark_pending(seen, &scratch.lag[at..at + len], table, &mut scratch.keys) > budget;
         if !over {
             // Everything pending goes out; an entry behind that is not pending
             // stays behind, with the priority it gained.
@@ -474,9 +494,7 @@ impl Observer {
         // One key per entry, in list order: zero when nothing is pending, else
         // the priority (with the spawn boost above it) over the entry's place
         // inverted, so keys are distinct, higher goes first and ties go to
-        // the earlier entry.
-        keys.clear();
-        keys.resize(seen.len(), 0);
+        // the earlier entry. `keys` holds `mark_pending`'s marks on the way in.
         ranked.clear();
         ranked.resize(seen.len(), 0);
         let mut pending_n = 0;
@@ -485,7 +503,7 @@ impl Observer {
             let tag = e.tag();
             let l = if tag & BEHIND != 0 { lag.next() } else { None };
             let slot = slot_of(*e);
-            if pending(tag, l, slot, table) {
+            if *key != 0 {
                 let waited = l.map_or(0, |l| l.priority);
                 let priority = waited.saturating_add(weight(slot as u32)) as u64;
                 let boost = ((tag & STATE == UNSENT) as u64) << 32;
