@@ -198,7 +198,7 @@ pub struct Aoi {
     seen: Vec<u32>,
     stamp: u32,
     /// Cells on each side of an entity's own that can hold something within the
-    /// radius.
+    /// radius: 1 (0 for a zero radius), since cells are at least as wide.
     rings: u32,
     /// Slots inserted or moved since the last update (each once).
     dirty: Vec<u32>,
@@ -274,24 +274,6 @@ impl Probe<'_> {
     }
 }
 
-/// Scans one run of the grid with `probe`, writing the slots that enter to
-/// `candidates[found..]` (grown as needed, never shrunk); returns how many.
-fn scan_run(
-    probe: &Probe<'_>,
-    run: &[Entry],
-    candidates: &mut Vec<u32>,
-    found: usize,
-    checks: &mut usize,
-) -> usize {
-    let end = found + run.len();
-    if candidates.len() < end {
-        candidates.resize(end, 0);
-    }
-    let (kept, checked) = probe.scan(run, &mut candidates[found..end]);
-    *checks += checked;
-    kept
-}
-
 impl Aoi {
     /// Grid covering [min, max] (positions outside are clamped into the edge cells
     /// for bucketing; distances still use true positions).
@@ -311,12 +293,14 @@ impl Aoi {
             cell_size *= 2;
         }
         let (nx, ny) = (span(min.x, max.x, cell_size), span(min.y, max.y, cell_size));
+        let rings = (r + cell_size - 1).div_euclid(cell_size) as u32;
+        assert!(rings <= 1, "cells narrower than the radius");
         let cells = (nx * ny) as usize;
         Aoi {
             config,
             enter_sq: (r * r) as u64,
             leave_sq: (rm * rm) as u64,
-            rings: (r + cell_size - 1).div_euclid(cell_size) as u32,
+            rings,
             min: (min.x.raw() as i64, min.y.raw() as i64),
             cell_size,
             cells_x: nx as u32,
@@ -700,9 +684,11 @@ impl Aoi {
                 continue;
             }
             let row = (y * self.cells_x) as usize;
-            // The cells of a row that are worth scanning, as one run of the
-            // grid where they lie side by side.
-            let mut run = 0..0;
+            // The cells of a row that are worth scanning, as runs of the grid
+            // where they lie side by side (a row has at most three cells
+            // here, so at most three runs).
+            let mut runs = [0..0, 0..0, 0..0];
+            let mut n = 0;
             for x in x0..=x1 {
                 let c = row + x as usize;
                 // Every changed entity in an earlier cell already decided its
@@ -721,26 +707,22 @@ impl Aoi {
                     cell.start = at + 1;
                     me_in_run = false;
                 }
-                if run.end == cell.start {
-                    run.end = cell.end;
+                if n > 0 && runs[n - 1].end == cell.start {
+                    runs[n - 1].end = cell.end;
                 } else {
-                    found += scan_run(
-                        &probe,
-                        &self.grid[run],
-                        &mut self.candidates,
-                        found,
-                        &mut self.checks,
-                    );
-                    run = cell;
+                    runs[n] = cell;
+                    n += 1;
                 }
             }
-            found += scan_run(
-                &probe,
-                &self.grid[run],
-                &mut self.candidates,
-                found,
-                &mut self.checks,
-            );
+            for run in runs.into_iter().take(n) {
+                let end = found + run.len();
+                if self.candidates.len() < end {
+                    self.candidates.resize(end, 0);
+                }
+                let (kept, checked) = probe.scan(&self.grid[run], &mut self.candidates[found..end]);
+                found += kept;
+                self.checks += checked;
+            }
         }
         // `a` itself is no pair.
         self.checks -= me_in_run as usize;

@@ -41,21 +41,28 @@ pub struct EncodedUpdate {
     len: u8,
 }
 
+/// Writes postcard varints of `values` into `buf` from `len` on; returns the
+/// new length. `buf` must have room (at most 10 bytes a value).
+#[inline]
+fn put_varints<const N: usize>(buf: &mut [u8], mut len: usize, values: [u64; N]) -> usize {
+    for mut v in values {
+        while v >= 0x80 {
+            buf[len] = (v as u8) | 0x80;
+            len += 1;
+            v >>= 7;
+        }
+        buf[len] = v as u8;
+        len += 1;
+    }
+    len
+}
+
 /// All of an `Update` entry's bytes (varints of a u64 and two u32: at most
 /// 10 + 5 + 5), and how many there are.
 #[inline]
 fn encode_update(u: &Update) -> ([u8; MAX_UPDATE_LEN], usize) {
     let mut all = [0u8; MAX_UPDATE_LEN];
-    let mut len = 0;
-    for mut v in [u.entity.0, zz(u.dx), zz(u.dy)] {
-        while v >= 0x80 {
-            all[len] = (v as u8) | 0x80;
-            len += 1;
-            v >>= 7;
-        }
-        all[len] = v as u8;
-        len += 1;
-    }
+    let len = put_varints(&mut all, 0, [u.entity.0, zz(u.dx), zz(u.dy)]);
     (all, len)
 }
 
@@ -253,9 +260,7 @@ const MOVE_TAG: u8 = 7;
 pub fn encode_move_frame(m: &MoveInput, out: &mut Vec<u8>) {
     // Header, tag, three varints of at most 5, 3 and 10 bytes, four of 5.
     let mut buf = [0u8; FRAME_HEADER_LEN + 1 + 5 + 3 + 10 + 4 * 5];
-    let mut len = FRAME_HEADER_LEN;
-    buf[len] = MOVE_TAG;
-    len += 1;
+    buf[FRAME_HEADER_LEN] = MOVE_TAG;
     let fields = [
         m.seq as u64,
         m.epoch as u64,
@@ -265,15 +270,7 @@ pub fn encode_move_frame(m: &MoveInput, out: &mut Vec<u8>) {
         zz(m.vel.x.raw()),
         zz(m.vel.y.raw()),
     ];
-    for mut v in fields {
-        while v >= 0x80 {
-            buf[len] = (v as u8) | 0x80;
-            len += 1;
-            v >>= 7;
-        }
-        buf[len] = v as u8;
-        len += 1;
-    }
+    let len = put_varints(&mut buf, FRAME_HEADER_LEN + 1, fields);
     let payload = (len - FRAME_HEADER_LEN) as u32;
     buf[..FRAME_HEADER_LEN].copy_from_slice(&payload.to_le_bytes());
     out.extend_from_slice(&buf[..len]);
