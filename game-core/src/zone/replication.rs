@@ -155,6 +155,9 @@ pub struct Scratch {
     /// to select from.
     keys: Vec<u64>,
     ranked: Vec<u64>,
+    /// The pending entries of one observer's list when it is longer than the
+    /// budget: (place in the list, place of its lag entry or `NOT_BEHIND`).
+    found: Vec<(u32, u32)>,
     /// Every observer's lag table, one after another, as of the last tick; and
     /// the tables being written by this one. Every observer is built once per
     /// tick, so [`Scratch::end_tick`] swaps them: one pair of buffers for the
@@ -312,22 +315,25 @@ fn send_one(out: &mut Entries<'_>, seen: Seen, lag: Option<&Lag>, slot: usize, t
     }
 }
 
-/// Sets `marks[k]` to 1 where entry `k` of `seen` has something to send, else
-/// 0, and returns how many do (`lag` is the observer's lag table, in the same
-/// order as its entries tagged `BEHIND`).
-fn mark_pending(seen: &[Seen], lag: &[Lag], t: &Replicas, marks: &mut Vec<u64>) -> usize {
-    marks.clear();
-    marks.resize(seen.len(), 0);
-    let mut lag = lag.iter();
-    let mut n = 0;
-    for (e, mark) in seen.iter().zip(marks.iter_mut()) {
+/// No entry is behind (in `Found` places).
+const NOT_BEHIND: u32 = u32::MAX;
+
+/// Writes to `found` each entry of `seen` that has something to send, in list
+/// order, as its place in `seen` and the place of its lag entry in `lag` (or
+/// `NOT_BEHIND`); `lag` is the observer's lag table, in the same order as its
+/// entries tagged `BEHIND`.
+fn find_pending(seen: &[Seen], lag: &[Lag], t: &Replicas, found: &mut Vec<(u32, u32)>) {
+    found.clear();
+    let mut lag_at = 0;
+    for (k, e) in seen.iter().enumerate() {
         let tag = e.tag();
-        let l = if tag & BEHIND != 0 { lag.next() } else { None };
-        let p = pending(tag, l, slot_of(*e), t);
-        *mark = p as u64;
-        n += p as usize;
+        let behind = tag & BEHIND != 0;
+        let l = if behind { lag.get(lag_at) } else { None };
+        if pending(tag, l, slot_of(*e), t) {
+            found.push((k as u32, if behind { lag_at as u32 } else { NOT_BEHIND }));
+        }
+        lag_at += behind as usize;
     }
-    n
 }
 
 /// Fewer lowest keys than this to leave out are found by insertion, not by
@@ -424,12 +430,17 @@ impl Observer {
         (self.despawns_at, self.despawns_len) = (0, 0);
         self.fresh = false;
 
-        // A list no longer than the budget cannot overflow it, nor can one
-        // with no more pending than that (a crowd standing around).
         let (at, len) = (self.lag_at as usize, self.lag_len as usize);
-        let over = seen.len() > budget
-            && mark_pending(seen, &scratch.lag[at..at + len], table, &mut scratch.keys) > budget;
-        if !over {
+        if seen.len() > budget {
+            // Longer than the budget: send what is pending if it all fits
+            // (a crowd mostly standing around), else rank it.
+            find_pending(seen, &scratch.lag[at..at + len], table, &mut scratch.found);
+            if scratch.found.len() > budget {
+                self.send_by_priority(seen, budget, scratch, table, weight);
+            } else {
+                self.send_found(seen, scratch, table);
+            }
+        } else {
             // Everything pending goes out; an entry behind that is not pending
             // stays behind, with the priority it gained.
             let Scratch {
@@ -459,8 +470,6 @@ impl Observer {
             });
             self.lag_at = start as u32;
             self.lag_len = (next_lag.len() - start) as u32;
-        } else {
-            self.send_by_priority(seen, budget, scratch, table, weight);
         }
         let writer = &scratch.writer;
         let ack_changed = self.sent_ack != self.ack_seq;
@@ -470,6 +479,40 @@ impl Observer {
             ack_seq: self.ack_seq,
             correction,
         })
+    }
+
+    /// Sends every entry in `scratch.found` (they fit the budget); entries
+    /// behind that are not among them stay behind, with the priority they
+    /// gained.
+    fn send_found(&mut self, seen: &mut [Seen], scratch: &mut Scratch, table: &Replicas) {
+        let Scratch {
+            writer,
+            found,
+            lag,
+            next_lag,
+            ..
+        } = scratch;
+        let old_lag = &lag[self.lag_at as usize..(self.lag_at + self.lag_len) as usize];
+        writer.entries(found.len(), |out| {
+            for &(k, l) in found.iter() {
+                let e = &mut seen[k as usize];
+                let l = old_lag.get(l as usize);
+                e.set_tag(send_one(out, *e, l, slot_of(*e), table));
+            }
+        });
+        // The lag entries of those sent leave the table; the rest stay, in order.
+        let start = next_lag.len();
+        let mut sent = found.iter().map(|&(_, l)| l).filter(|&l| l != NOT_BEHIND);
+        let mut next_sent = sent.next();
+        for (i, l) in old_lag.iter().enumerate() {
+            if next_sent == Some(i as u32) {
+                next_sent = sent.next();
+            } else {
+                next_lag.push(*l);
+            }
+        }
+        self.lag_at = start as u32;
+        self.lag_len = (next_lag.len() - start) as u32;
     }
 
     /// More may be pending than the budget allows: each pending entry gains
@@ -486,6 +529,7 @@ impl Observer {
             writer,
             keys,
             ranked,
+            found,
             lag,
             next_lag,
             ..
@@ -494,27 +538,23 @@ impl Observer {
         // One key per entry, in list order: zero when nothing is pending, else
         // the priority (with the spawn boost above it) over the entry's place
         // inverted, so keys are distinct, higher goes first and ties go to
-        // the earlier entry. `keys` holds `mark_pending`'s marks on the way in.
+        // the earlier entry. The pending ones are in `found` (`find_pending`).
+        keys.clear();
+        keys.resize(seen.len(), 0);
         ranked.clear();
-        ranked.resize(seen.len(), 0);
-        let mut pending_n = 0;
-        let mut lag = old_lag.iter();
-        for (k, (e, key)) in seen.iter().zip(keys.iter_mut()).enumerate() {
+        for &(k, l) in found.iter() {
+            let e = seen[k as usize];
             let tag = e.tag();
-            let l = if tag & BEHIND != 0 { lag.next() } else { None };
-            let slot = slot_of(*e);
-            if *key != 0 {
-                let waited = l.map_or(0, |l| l.priority);
-                let priority = waited.saturating_add(weight(slot as u32)) as u64;
-                let boost = ((tag & STATE == UNSENT) as u64) << 32;
-                *key = (boost | priority) << PLACE_BITS | (PLACE_MASK - k as u64);
-                ranked[pending_n] = *key;
-                pending_n += 1;
-            }
+            let waited = old_lag.get(l as usize).map_or(0, |l| l.priority);
+            let priority = waited.saturating_add(weight(slot_of(e) as u32)) as u64;
+            let boost = ((tag & STATE == UNSENT) as u64) << 32;
+            let key = (boost | priority) << PLACE_BITS | (PLACE_MASK - k as u64);
+            keys[k as usize] = key;
+            ranked.push(key);
         }
         // The budget-th highest key: it and everything above go out, in list
         // order.
-        let last = threshold(&mut ranked[..pending_n], budget);
+        let last = threshold(ranked, budget);
 
         let start = next_lag.len();
         let mut lag = old_lag.iter();
