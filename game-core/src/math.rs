@@ -135,10 +135,8 @@ impl Vec2 {
 
     /// Whether `other` is within `radius` of `self` (inclusive), exactly.
     pub fn within(self, other: Vec2, radius: Fixed) -> bool {
-        let dx = (self.x.raw() as i64) - (other.x.raw() as i64);
-        let dy = (self.y.raw() as i64) - (other.y.raw() as i64);
-        let r = radius.raw() as i64;
-        dx * dx + dy * dy <= r * r
+        let r = radius.raw().unsigned_abs() as u64;
+        self.distance_squared_raw(other) <= r * r
     }
 }
 
@@ -191,5 +189,26 @@ mod tests {
         ));
         let far = Vec2::new(Fixed::from_raw(i32::MAX), Fixed::from_raw(i32::MIN));
         assert!(far.length_squared_raw() > 0);
+    }
+
+    #[test]
+    fn distances_across_the_whole_range_do_not_overflow() {
+        let (lo, hi) = (Fixed::from_raw(i32::MIN), Fixed::from_raw(i32::MAX));
+        let (a, b) = (Vec2::new(lo, lo), Vec2::new(hi, hi));
+        assert_eq!(a.distance_squared_raw(b), u64::MAX, "saturates");
+        assert!(!a.within(b, Fixed::from_raw(i32::MAX)));
+        let d = (u32::MAX as u64) * (u32::MAX as u64);
+        assert_eq!(
+            Vec2::new(lo, Fixed::ZERO).distance_squared_raw(Vec2::new(hi, Fixed::ZERO)),
+            d
+        );
+        assert!(Vec2::ZERO.within(
+            Vec2::new(Fixed::from_raw(3), Fixed::from_raw(4)),
+            Fixed::from_raw(5)
+        ));
+        assert!(!Vec2::ZERO.within(
+            Vec2::new(Fixed::from_raw(3), Fixed::from_raw(4)),
+            Fixed::from_raw(4)
+        ));
     }
 }

@@ -44,6 +44,15 @@ fn update(aoi: &mut Aoi) -> Vec<AoiEvent> {
     events
 }
 
+/// The model's own distance rule, in i128 so it shares nothing with the
+/// AOI's saturating arithmetic.
+fn within(a: Vec2, b: Vec2, radius: Fixed) -> bool {
+    let dx = a.x.raw() as i128 - b.x.raw() as i128;
+    let dy = a.y.raw() as i128 - b.y.raw() as i128;
+    let r = radius.raw() as i128;
+    dx * dx + dy * dy <= r * r
+}
+
 /// The specification: every pair re-decided by the hysteresis rule on each update.
 struct Model {
     config: AoiConfig,
@@ -74,9 +83,9 @@ impl Model {
                 let (pa, pb) = (self.pos[&a], self.pos[&b]);
                 let was = self.pairs.contains(&(a, b));
                 let now = if was {
-                    pa.within(pb, rm)
+                    within(pa, pb, rm)
                 } else {
-                    pa.within(pb, r)
+                    within(pa, pb, r)
                 };
                 if now {
                     next.insert((a, b));

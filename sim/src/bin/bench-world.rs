@@ -239,12 +239,16 @@ impl Crowd {
     }
 }
 
-/// The baseline interest computation: every pair, every tick.
+/// The baseline interest computation: every pair, every tick (in plain i64
+/// arithmetic, as earlier sessions measured it; positions here are small).
 fn all_pairs(positions: &[(EntityId, Vec2)], radius: Fixed) -> usize {
+    let r = radius.raw() as i64;
     let mut pairs = 0;
     for (i, &(_, a)) in positions.iter().enumerate() {
         for &(_, b) in &positions[i + 1..] {
-            if a.within(b, radius) {
+            let dx = a.x.raw() as i64 - b.x.raw() as i64;
+            let dy = a.y.raw() as i64 - b.y.raw() as i64;
+            if dx * dx + dy * dy <= r * r {
                 pairs += 1;
             }
         }
