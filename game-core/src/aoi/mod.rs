@@ -234,11 +234,6 @@ const MAX_CELLS: i64 = 1 << 18;
 /// Ids index a table: they must be below this.
 pub const MAX_ID: u64 = 1 << ID_BITS;
 
-#[inline(always)]
-fn dist_sq(a: Vec2, b: Vec2) -> u64 {
-    a.distance_squared_raw(b)
-}
-
 /// What a neighbourhood scan for one entity compares against.
 struct Probe<'a> {
     pos: Vec2,
@@ -261,7 +256,7 @@ impl Probe<'_> {
         let mut kept = 0;
         for (e, _) in bucket.iter().zip(0..out.len()) {
             out[kept] = e.slot;
-            kept += (dist_sq(self.pos, e.pos) <= self.enter_sq) as usize;
+            kept += (self.pos.distance_squared_raw(e.pos) <= self.enter_sq) as usize;
         }
         // Of those within radius, only the ones not visible yet enter.
         let mut entering = 0;
@@ -641,7 +636,7 @@ impl Aoi {
         let visible = &self.lists[self.slots[au].list()];
         for o in visible.iter().map(|o| o.slot()) {
             seen[o as usize] = stamp;
-            if dist_sq(pos, positions[o as usize]) > self.leave_sq {
+            if pos.distance_squared_raw(positions[o as usize]) > self.leave_sq {
                 self.scratch.push(o);
             }
         }
