@@ -33,13 +33,18 @@ fn zz(v: i32) -> u64 {
     ((v << 1) ^ (v >> 31)) as u32 as u64
 }
 
-/// One `Update` entry's bytes, when they fit in eight (with an id under 2^21,
-/// any step under 64 m on each axis does).
+/// One `Update` entry, encoded once to be copied into many messages: its
+/// bytes when they fit in seven (with an id under 2^21, any step under 64 m on
+/// each axis does), and whether it moves the entity. One word, so a table of
+/// them is dense: the bytes little-endian in the low seven bytes, their count in
+/// bits 56-58 (zero when they do not fit), and bit 63 set when `dx` or `dy` is
+/// not zero. The zero word is an update that does not fit and does not move.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EncodedUpdate {
-    bytes: [u8; 8],
-    len: u8,
-}
+pub struct EncodedUpdate(u64);
+
+const SHORT_LEN: usize = 7;
+const LEN_SHIFT: u32 = 56;
+const MOVES: u64 = 1 << 63;
 
 /// Writes postcard varints of `values` into `buf` from `len` on; returns the
 /// new length. `buf` must have room (at most 10 bytes a value).
@@ -73,18 +78,32 @@ fn encode_update_cold(u: Update) -> ([u8; MAX_UPDATE_LEN], usize) {
 }
 
 impl EncodedUpdate {
-    pub fn of(u: &Update) -> Option<Self> {
+    pub fn of(u: &Update) -> Self {
+        let moves = if u.dx != 0 || u.dy != 0 { MOVES } else { 0 };
         let (all, len) = encode_update(u);
+        if len > SHORT_LEN {
+            return EncodedUpdate(moves);
+        }
         let mut bytes = [0u8; 8];
-        bytes.get_mut(..len)?.copy_from_slice(&all[..len]);
-        Some(EncodedUpdate {
-            bytes,
-            len: len as u8,
-        })
+        bytes[..len].copy_from_slice(&all[..len]);
+        EncodedUpdate(u64::from_le_bytes(bytes) | (len as u64) << LEN_SHIFT | moves)
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len as usize]
+    /// Whether the bytes are here ([`Entries::encoded`] takes only those).
+    #[inline(always)]
+    pub fn fits(self) -> bool {
+        self.len() != 0
+    }
+
+    /// Whether the update moves the entity.
+    #[inline(always)]
+    pub fn moves(self) -> bool {
+        self.0 & MOVES != 0
+    }
+
+    #[inline(always)]
+    fn len(self) -> usize {
+        (self.0 >> LEN_SHIFT) as usize & 7
     }
 }
 
@@ -106,13 +125,14 @@ pub struct Entries<'a> {
 
 impl Entries<'_> {
     /// Appends an update encoded beforehand (the same bytes [`Self::update`]
-    /// writes): one entity's step is encoded once per tick, then copied into
-    /// every message that carries it. Copies all eight bytes (one store) and
-    /// keeps the first `len`.
+    /// writes), which must [fit](EncodedUpdate::fits): one entity's step is
+    /// encoded once per tick, then copied into every message that carries it.
+    /// Copies the whole word (one store) and keeps the first `len` bytes.
     #[inline(always)]
-    pub fn encoded(&mut self, enc: &EncodedUpdate) {
-        self.updates[self.end..self.end + 8].copy_from_slice(&enc.bytes);
-        self.end += enc.len as usize;
+    pub fn encoded(&mut self, enc: EncodedUpdate) {
+        debug_assert!(enc.fits());
+        self.updates[self.end..self.end + 8].copy_from_slice(&enc.0.to_le_bytes());
+        self.end += enc.len();
         self.n_updates += 1;
     }
 
@@ -572,6 +592,28 @@ mod tests {
             let mut slow = vec![0xee];
             encode_frame(&crate::protocol::ClientMsg::Move(m), MAX_SERVER_PAYLOAD, &mut slow).unwrap();
             prop_assert_eq!(fast, slow);
+        }
+
+        /// An update encoded beforehand writes the same bytes as one encoded
+        /// in place, and says truly whether it moves.
+        #[test]
+        fn an_encoded_update_writes_what_update_writes(
+            e in prop_oneof![0u64..(1 << 21), any::<u64>()],
+            dx in prop_oneof![-9000i32..9000, Just(0), any::<i32>()],
+            dy in prop_oneof![-9000i32..9000, Just(0), any::<i32>()],
+        ) {
+            let u = Update { entity: EntityId(e), dx, dy };
+            let enc = EncodedUpdate::of(&u);
+            prop_assert_eq!(enc.moves(), dx != 0 || dy != 0);
+            let short = e < 1 << 21 && (-8192..8192).contains(&dx) && (-8192..8192).contains(&dy);
+            prop_assert!(enc.fits() || !short, "{:?} should fit", u);
+            let (mut a, mut b) = (WorldUpdateWriter::default(), WorldUpdateWriter::default());
+            a.update(&u);
+            b.entries(1, |out| if enc.fits() { out.encoded(enc) } else { out.update(u) });
+            let (mut fa, mut fb) = (Vec::new(), Vec::new());
+            a.finish(Tick(1), 2, 3, None, &mut fa);
+            b.finish(Tick(1), 2, 3, None, &mut fb);
+            prop_assert_eq!(fa, fb);
         }
 
         #[test]

@@ -89,15 +89,10 @@ struct Replica {
     was: QPos,
 }
 
-/// The hot part: all a client holding the previous position needs. Sixteen
-/// bytes, aligned, so a lookup touches one cache line.
-#[derive(Clone, Copy, Debug, Default)]
-#[repr(align(16))]
-struct Step {
-    /// The update from `was` to `now`, encoded (when it fits the short form).
-    encoded: Option<EncodedUpdate>,
-    moved: bool,
-}
+/// The hot part: all a client holding the previous position needs, the step
+/// from `was` to `now` encoded (when it fits the short form) with whether it
+/// moved. One word, so the table of them stays in cache.
+type Step = EncodedUpdate;
 
 /// What every observer of each entity may be sent about it this tick, worked
 /// out once per entity per tick, not once per observer. By slot.
@@ -135,14 +130,11 @@ impl Replicas {
         let r = &mut self.cold[slot as usize];
         r.was = r.now;
         r.now = QPos::from_pos(pos);
-        self.hot[slot as usize] = Step {
-            encoded: EncodedUpdate::of(&Update {
-                entity: EntityId(slot as u64 + 1),
-                dx: r.now.x.wrapping_sub(r.was.x),
-                dy: r.now.y.wrapping_sub(r.was.y),
-            }),
-            moved: r.now != r.was,
-        };
+        self.hot[slot as usize] = EncodedUpdate::of(&Update {
+            entity: EntityId(slot as u64 + 1),
+            dx: r.now.x.wrapping_sub(r.was.x),
+            dy: r.now.y.wrapping_sub(r.was.y),
+        });
     }
 }
 
@@ -231,7 +223,7 @@ impl Weights {
 fn pending(tag: u8, lag: Option<&Lag>, slot: usize, t: &Replicas) -> bool {
     match (tag & STATE, lag) {
         (UNSENT, _) => true,
-        (state, None) => state == MOVING || t.hot[slot].moved,
+        (state, None) => state == MOVING || t.hot[slot].moves(),
         (state, Some(l)) => state == MOVING || l.sent != t.cold[slot].now,
     }
 }
@@ -239,13 +231,14 @@ fn pending(tag: u8, lag: Option<&Lag>, slot: usize, t: &Replicas) -> bool {
 /// Writes this tick's step of the entity to a client holding its position of
 /// the previous tick (the usual case), and returns the entry's new state.
 #[inline(always)]
-fn send_step(run: &mut Entries<'_>, seen: Seen, step: &Step, t: &Replicas) -> u8 {
-    match &step.encoded {
-        Some(encoded) => run.encoded(encoded),
+fn send_step(run: &mut Entries<'_>, seen: Seen, step: Step, t: &Replicas) -> u8 {
+    if step.fits() {
+        run.encoded(step);
+    } else {
         // Passed by value, so the run does not leave the caller's registers.
-        None => run.update(long_step(seen, t)),
+        run.update(long_step(seen, t));
     }
-    if step.moved {
+    if step.moves() {
         MOVING
     } else {
         STILL
@@ -275,8 +268,8 @@ fn send_steps(seen: &mut [Seen], run: &mut Entries<'_>, t: &Replicas) -> bool {
             rest = true;
             continue;
         }
-        let step = &t.hot[slot_of(*e)];
-        if tag == MOVING || step.moved {
+        let step = t.hot[slot_of(*e)];
+        if tag == MOVING || step.moves() {
             e.set_tag(send_step(run, *e, step, t));
         }
     }
@@ -298,7 +291,7 @@ fn send_one(out: &mut Entries<'_>, seen: Seen, lag: Option<&Lag>, slot: usize, t
             });
             STILL
         }
-        (_, None) => send_step(out, seen, &t.hot[slot], t),
+        (_, None) => send_step(out, seen, t.hot[slot], t),
         (_, Some(l)) => {
             let r = &t.cold[slot];
             out.update(Update {
