@@ -1,6 +1,7 @@
 //! Area of interest: which entities see which, on a uniform grid, with hysteresis.
 //!
-//! Owns: one position and one sorted visible list per entity, and the grid buckets.
+//! Owns: one position, one sorted visible list and one near list per entity, and
+//! the grid.
 //! Entity ids index its tables directly (ids are meant to be dense, like a zone's
 //! slot numbers), so a lookup is an index, not a search. Each visible entry
 //! carries eight bits the caller owns ([`Seen::tag`]): a zone keeps what it sent
@@ -8,23 +9,30 @@
 //! May not touch: anything else. It knows no zone, session or protocol; the caller
 //! feeds positions in and takes [`AoiEvent`]s out, and no clock, randomness or IO.
 //!
-//! Algorithm: a dense grid with cells as wide as the radius, so everything within
-//! the radius of an entity lies in the 3x3 cells around it. (Cells only serve
-//! entering, at the radius; leaving is checked on the visible lists. Smaller
-//! cells scan a little less area but visit more cells: measured, no faster.)
+//! Algorithm: near lists (Verlet lists, from molecular dynamics) over a dense
+//! grid. Each entity keeps, beside its visible list, a near list: everyone
+//! that was within `radius + skin` of it when the list was made, where the skin
+//! is at least the margin (so every visible pair is near). An entity's list is
+//! made again once it drifts more than a third of the skin from where it was
+//! made. Then a pair that is not near stays beyond the radius: the later of
+//! the two to make its list found the other beyond `radius + skin`; since then
+//! that one moved at most a third of the skin, and the other at most two
+//! thirds (a third each side of where its own list was made). So only near
+//! pairs can enter, and every visible pair is near, so only near pairs can
+//! leave.
 //! `insert`/`move_to` only note the entity's position and cell and mark it
 //! changed. `update` drops removed entities (a `Leave` to each observer), then
-//! sorts every live entity into one array by cell (a counting sort, so a row of
-//! neighbouring cells is one contiguous run of positions to scan), then, for
-//! each changed entity, checks its visible list (leave at `d > radius + margin`,
-//! wherever the other one is) and the nearby cells' entities (enter at
-//! `d <= radius`).
-//! Deciding a pair is idempotent, so a pair of two changed entities comes out the
-//! same whichever is processed first, and a mover need not look at an earlier
-//! cell that holds only movers. Visible lists live in one arena laid out cell by
-//! cell, so walking entities in grid order walks memory forwards. Cost follows the changed entities and
-//! their neighbours, never all pairs; nothing is allocated once buffers have
-//! grown (see `crate::room`).
+//! sorts every live entity into one array by cell (a counting sort), then makes
+//! the near list again for each changed entity that is new or drifted a third of the
+//! skin (a scan of the 3x3 cells around it: cells are as wide as
+//! `radius + skin`), then re-decides each changed entity's near pairs: enter at
+//! `d <= radius`, leave at `d > radius + margin`.
+//! Near lists are symmetric, and deciding a pair is idempotent, so a pair of two
+//! changed entities is decided once, by the lower slot. Lists live in arenas
+//! laid out by slot, and changed entities are taken in slot order, so the
+//! lists are read forwards. Cost follows the changed entities and their
+//! neighbours, never all pairs; nothing is allocated once buffers have grown
+//! (see `crate::room`).
 
 use crate::ids::EntityId;
 use crate::math::{Fixed, Vec2};
@@ -102,11 +110,14 @@ struct Entry {
 
 /// One entry of a visible list: the id seen, and eight bits that belong to the
 /// caller (zero when the pair starts to see each other; the AOI never reads them).
+/// (Near lists use the same entries, with [`VISIBLE`] in the bits.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Seen(u32);
 
 const ID_BITS: u32 = 24;
 const ID_MASK: u32 = (1 << ID_BITS) - 1;
+/// In a near-list entry: the pair sees each other.
+const VISIBLE: u8 = 1;
 
 impl Seen {
     fn new(slot: u32) -> Self {
@@ -138,27 +149,151 @@ impl Seen {
 struct Slot {
     cell: u32,
     state: State,
-    /// In `Aoi::dirty`.
-    dirty: bool,
-    /// Who this one sees, sorted by id: `len` entries at `at` in `Aoi::lists`,
-    /// with room for `room`.
-    at: u32,
-    len: u32,
-    room: u32,
+    /// Its near list was made (at `Aoi::anchor`); a new entity has none yet.
+    has_near: bool,
 }
 
 impl Slot {
     const FREE: Slot = Slot {
         cell: 0,
         state: State::Free,
-        dirty: false,
-        at: 0,
-        len: 0,
-        room: 0,
+        has_near: false,
     };
+}
 
-    fn list(&self) -> std::ops::Range<usize> {
+/// Where one slot's list is in a [`Lists`]: `len` entries at `at`, with room
+/// for `room`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Span {
+    at: u32,
+    len: u32,
+    room: u32,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
         self.at as usize..(self.at + self.len) as usize
+    }
+}
+
+/// One list per slot, each sorted by slot, all in one buffer with some room to
+/// grow, laid out by slot when last compacted (so walking slots in order walks
+/// memory forwards). A list that outgrows its room moves to the end; the space
+/// it leaves is `garbage` until [`Lists::compact`].
+#[derive(Debug, Default)]
+struct Lists {
+    data: Vec<Seen>,
+    /// What `compact` builds into, then swaps with `data`: no allocation once
+    /// both have grown.
+    spare: Vec<Seen>,
+    span: Vec<Span>,
+    garbage: usize,
+}
+
+impl Lists {
+    fn grow_to(&mut self, slots: usize) {
+        if self.span.len() < slots {
+            self.span.resize(slots, Span::default());
+        }
+    }
+
+    #[inline]
+    fn get(&self, s: u32) -> &[Seen] {
+        &self.data[self.span[s as usize].range()]
+    }
+
+    #[inline]
+    fn get_mut(&mut self, s: u32) -> &mut [Seen] {
+        &mut self.data[self.span[s as usize].range()]
+    }
+
+    /// The entry for `t` in `s`'s list, which must hold it.
+    fn find_mut(&mut self, s: u32, t: u32) -> &mut Seen {
+        let list = self.get_mut(s);
+        let at = list.binary_search_by_key(&t, |o| o.slot());
+        debug_assert!(at.is_ok(), "{t} not listed by {s}");
+        &mut list[at.unwrap_or(0)]
+    }
+
+    /// Adds `e` to `s`'s list, which must not hold its slot.
+    fn insert(&mut self, s: u32, e: Seen) {
+        let span = self.span[s as usize];
+        if span.len == span.room {
+            self.move_to_end(s, span.len as usize + 1);
+        }
+        let span = &mut self.span[s as usize];
+        let len = span.len as usize;
+        let list = &mut self.data[span.at as usize..span.at as usize + len + 1];
+        match list[..len].binary_search_by_key(&e.slot(), |o| o.slot()) {
+            Ok(_) => debug_assert!(false, "{} already listed by {s}", e.slot()),
+            Err(at) => {
+                list.copy_within(at..len, at + 1);
+                list[at] = e;
+                span.len += 1;
+            }
+        }
+    }
+
+    /// Removes `t` from `s`'s list, which must hold it.
+    fn remove(&mut self, s: u32, t: u32) {
+        let span = &mut self.span[s as usize];
+        let list = &mut self.data[span.range()];
+        match list.binary_search_by_key(&t, |o| o.slot()) {
+            Ok(at) => {
+                list.copy_within(at + 1.., at);
+                span.len -= 1;
+            }
+            Err(_) => debug_assert!(false, "{t} not listed by {s}"),
+        }
+    }
+
+    /// Makes `s`'s list `from` (sorted by slot).
+    fn set(&mut self, s: u32, from: &[Seen]) {
+        if from.len() > self.span[s as usize].room as usize {
+            self.move_to_end(s, from.len());
+        }
+        let span = &mut self.span[s as usize];
+        span.len = from.len() as u32;
+        self.data[span.range()].copy_from_slice(from);
+    }
+
+    fn clear(&mut self, s: u32) {
+        self.span[s as usize].len = 0;
+    }
+
+    /// Moves `s`'s list to the end of `data`, with room for at least `need`
+    /// (twice what it had).
+    fn move_to_end(&mut self, s: u32, need: usize) {
+        let span = &mut self.span[s as usize];
+        let at = self.data.len();
+        let room = (span.room * 2).max(8).max(need as u32);
+        self.data.extend_from_within(span.range());
+        self.data.resize(at + room as usize, Seen(0));
+        self.garbage += span.room as usize;
+        span.at = at as u32;
+        span.room = room;
+    }
+
+    /// Lays every list out again by slot, each with a quarter more room than
+    /// it needs (plus a few), and drops the garbage. `live(s)`: whether slot
+    /// `s` may get entries (others keep no room).
+    fn compact(&mut self, live: impl Fn(usize) -> bool) {
+        self.spare.clear();
+        for (s, span) in self.span.iter_mut().enumerate() {
+            if !live(s) {
+                debug_assert_eq!(span.len, 0);
+                *span = Span::default();
+                continue;
+            }
+            let at = self.spare.len();
+            self.spare.extend_from_slice(&self.data[span.range()]);
+            let room = span.len + span.len / 4 + 4;
+            self.spare.resize(at + room as usize, Seen(0));
+            span.at = at as u32;
+            span.room = room;
+        }
+        std::mem::swap(&mut self.data, &mut self.spare);
+        self.garbage = 0;
     }
 }
 
@@ -174,6 +309,13 @@ pub struct Aoi {
     enter_sq: u64,
     /// `(radius + margin)^2` in raw units.
     leave_sq: u64,
+    /// `(radius + skin)^2` in raw units: how near a pair must be to go in each
+    /// other's near lists.
+    near_sq: u64,
+    /// `(skin / 3)^2` in raw units: how far an entity may drift from where its
+    /// near list was made before it is made again (see the module
+    /// documentation for why a third).
+    drift_sq: u64,
     min: (i64, i64),
     cell_size: i64,
     cells_x: u32,
@@ -183,47 +325,41 @@ pub struct Aoi {
     grid: Vec<Entry>,
     /// `cells_x * cells_y + 1` offsets into `grid`.
     cell_start: Vec<u32>,
-    /// Per grid entry: whether it changed since the update before (so it is
-    /// refreshed in this one).
-    grid_dirty: Vec<bool>,
-    /// Per cell: how many of its entities did not change.
-    clean: Vec<u32>,
     /// By id.
     slots: Vec<Slot>,
+    /// By slot: inserted or moved since the last update (in `dirty`).
+    moved: Vec<bool>,
     live: usize,
-    /// Positions by slot, apart from the rest so candidate scans stay in cache.
+    /// Positions by slot, apart from the rest so pair checks stay in cache.
     pos: Vec<Vec2>,
-    /// Per slot: equals `stamp` while that slot is in the visible list of the
-    /// entity being refreshed.
-    seen: Vec<u32>,
-    stamp: u32,
-    /// Cells on each side of an entity's own that can hold something within the
-    /// radius: 1 (0 for a zero radius), since cells are at least as wide.
+    /// By slot: where the entity was when its near list was made.
+    anchor: Vec<Vec2>,
+    /// Cells on each side of an entity's own that can hold something near it:
+    /// 1 (0 for a zero radius and skin), since cells are at least as wide.
     rings: u32,
     /// Slots inserted or moved since the last update (each once).
     dirty: Vec<u32>,
     /// Slots removed since the last update.
     removed: Vec<u32>,
-    /// Scratch for one entity's leaving partners.
-    scratch: Vec<u32>,
-    /// Scratch for one entity's entering partners.
-    candidates: Vec<u32>,
+    /// Scratch: one entity's near entries whose pair changes visibility.
+    flips: Vec<u32>,
+    /// Scratch: one entity's near list being made, and the one it replaces.
+    found: Vec<Seen>,
+    old: Vec<Seen>,
     checks: usize,
-    /// Every visible list, each with some room to grow, laid out in grid order
-    /// when last compacted, so walking entities cell by cell walks memory
-    /// forwards. A list that outgrows its room moves to the end; the space it
-    /// leaves is `garbage` until [`Aoi::compact`].
-    lists: Vec<Seen>,
-    /// What `compact` builds into, then swaps with `lists`: no allocation once
-    /// both have grown.
-    spare: Vec<Seen>,
-    garbage: usize,
+    /// Who each entity sees, with the caller's bits.
+    visible: Lists,
+    /// Who each entity could start to see before it drifts a third of the skin:
+    /// everyone within `radius + skin` when its list was made, and everyone
+    /// whose list found it since (the lists are symmetric), with [`VISIBLE`]
+    /// on the pairs that see each other.
+    near: Lists,
     /// Updates since the last compaction.
     since_compact: u32,
 }
 
-/// Visible lists are laid out again in grid order at least this often (in
-/// updates), since entities drift away from where their lists were put.
+/// Lists are laid out again by slot at least this often (in updates), since
+/// lists that grow move to the end.
 const COMPACT_EVERY: u32 = 64;
 
 /// The grid is dense, and every update that changes anything walks its cells
@@ -234,39 +370,11 @@ const MAX_CELLS: i64 = 1 << 18;
 /// Ids index a table: they must be below this.
 pub const MAX_ID: u64 = 1 << ID_BITS;
 
-/// What a neighbourhood scan for one entity compares against.
-struct Probe<'a> {
-    pos: Vec2,
-    enter_sq: u64,
-    /// The entity itself, which is in its own cell but is no pair.
-    me: u32,
-    seen: &'a [u32],
-    stamp: u32,
-}
-
-impl Probe<'_> {
-    /// Writes the slots in `bucket` that enter to the front of `out` (which is
-    /// as long as `bucket`); returns how many, and how many candidates it saw.
-    ///
-    /// Whether a candidate enters is a coin toss for the branch predictor, so it
-    /// is computed without branches: every candidate is written, and only those
-    /// that enter are kept.
-    #[inline]
-    fn scan(&self, bucket: &[Entry], out: &mut [u32]) -> (usize, usize) {
-        let mut kept = 0;
-        for (e, _) in bucket.iter().zip(0..out.len()) {
-            out[kept] = e.slot;
-            kept += (self.pos.distance_squared_raw(e.pos) <= self.enter_sq) as usize;
-        }
-        // Of those within radius, only the ones not visible yet enter.
-        let mut entering = 0;
-        for i in 0..kept {
-            let o = out[i];
-            out[entering] = o;
-            entering += ((self.seen[o as usize] != self.stamp) & (o != self.me)) as usize;
-        }
-        (entering, bucket.len())
-    }
+/// The skin (raw units) for a radius and margin: at least the margin, so every
+/// visible pair is near; and at least a fifth of the radius, so an entity
+/// drifts a while before its near list is made again.
+fn skin(radius: i64, margin: i64) -> i64 {
+    margin.max(radius / 5)
 }
 
 impl Aoi {
@@ -280,7 +388,9 @@ impl Aoi {
         assert!(min.x <= max.x && min.y <= max.y, "AOI bounds min > max");
         let r = config.radius.raw() as i64;
         let rm = r + config.margin.raw() as i64;
-        let mut cell_size = r.max(1);
+        let s = skin(r, config.margin.raw() as i64);
+        let near = r + s;
+        let mut cell_size = near.max(1);
         let span = |lo: Fixed, hi: Fixed, size: i64| (hi.raw() as i64 - lo.raw() as i64) / size + 1;
         while span(min.x, max.x, cell_size).saturating_mul(span(min.y, max.y, cell_size))
             > MAX_CELLS
@@ -288,13 +398,15 @@ impl Aoi {
             cell_size *= 2;
         }
         let (nx, ny) = (span(min.x, max.x, cell_size), span(min.y, max.y, cell_size));
-        let rings = (r + cell_size - 1).div_euclid(cell_size) as u32;
-        assert!(rings <= 1, "cells narrower than the radius");
+        let rings = (near + cell_size - 1).div_euclid(cell_size) as u32;
+        assert!(rings <= 1, "cells narrower than the near radius");
         let cells = (nx * ny) as usize;
         Aoi {
             config,
             enter_sq: (r * r) as u64,
             leave_sq: (rm * rm) as u64,
+            near_sq: (near * near) as u64,
+            drift_sq: ((s / 3) * (s / 3)) as u64,
             rings,
             min: (min.x.raw() as i64, min.y.raw() as i64),
             cell_size,
@@ -302,21 +414,19 @@ impl Aoi {
             cells_y: ny as u32,
             grid: Vec::new(),
             cell_start: vec![0; cells + 1],
-            grid_dirty: Vec::new(),
-            clean: vec![0; cells],
             slots: Vec::new(),
+            moved: Vec::new(),
             live: 0,
             pos: Vec::new(),
-            seen: Vec::new(),
-            stamp: 0,
+            anchor: Vec::new(),
             dirty: Vec::new(),
             removed: Vec::new(),
-            scratch: Vec::new(),
-            candidates: Vec::new(),
+            flips: Vec::new(),
+            found: Vec::new(),
+            old: Vec::new(),
             checks: 0,
-            lists: Vec::new(),
-            spare: Vec::new(),
-            garbage: 0,
+            visible: Lists::default(),
+            near: Lists::default(),
             since_compact: 0,
         }
     }
@@ -357,7 +467,7 @@ impl Aoi {
     /// Who `id` sees, ascending, as of the last update; nothing if unknown.
     pub fn visible(&self, id: EntityId) -> impl ExactSizeIterator<Item = EntityId> + '_ {
         let list = match self.slot_of(id) {
-            Some(s) => &self.lists[self.slots[s as usize].list()],
+            Some(s) => self.visible.get(s),
             None => &[],
         };
         list.iter().map(|o| o.id())
@@ -366,18 +476,18 @@ impl Aoi {
     /// Who `id` sees, as [`Aoi::visible`], with the caller's bits to change.
     pub fn visible_mut(&mut self, id: EntityId) -> &mut [Seen] {
         match self.slot_of(id) {
-            Some(s) => &mut self.lists[self.slots[s as usize].list()],
+            Some(s) => self.visible.get_mut(s),
             None => &mut [],
         }
     }
 
-    /// Calls `f` with every live id, ascending, and its visible list. (Id
-    /// order, not grid order: a caller's tables by id are then read in order,
-    /// which measured faster than finding neighbours' data in cache.)
+    /// Calls `f` with every live id, ascending, and its visible list (the
+    /// lists are laid out in that order).
     pub fn each_visible_mut(&mut self, mut f: impl FnMut(EntityId, &mut [Seen])) {
+        let Lists { data, span, .. } = &mut self.visible;
         for (s, slot) in self.slots.iter().enumerate() {
             if slot.state == State::Live {
-                f(EntityId(s as u64), &mut self.lists[slot.list()]);
+                f(EntityId(s as u64), &mut data[span[s].range()]);
             }
         }
     }
@@ -385,8 +495,7 @@ impl Aoi {
     /// Whether `id` was inserted or moved since the last [`Aoi::update`], so its
     /// visibility is not decided yet.
     pub fn is_pending(&self, id: EntityId) -> bool {
-        self.slot_of(id)
-            .is_some_and(|s| self.slots[s as usize].dirty)
+        self.slot_of(id).is_some_and(|s| self.moved[s as usize])
     }
 
     /// Adds an entity; it sees and is seen from the next [`Aoi::update`]. An id
@@ -400,8 +509,11 @@ impl Aoi {
         if s as usize >= self.slots.len() {
             let n = s as usize + 1;
             self.slots.resize_with(n, || Slot::FREE);
+            self.moved.resize(n, false);
             self.pos.resize(n, pos);
-            self.seen.resize(n, 0);
+            self.anchor.resize(n, pos);
+            self.visible.grow_to(n);
+            self.near.grow_to(n);
         }
         let state = self.slots[s as usize].state;
         debug_assert!(state != State::Live, "{id} inserted twice");
@@ -418,10 +530,7 @@ impl Aoi {
         slot.cell = cell;
         slot.state = State::Live;
         self.pos[s as usize] = pos;
-        if !slot.dirty {
-            slot.dirty = true;
-            self.dirty.push(s);
-        }
+        self.mark(s);
         self.live += 1;
     }
 
@@ -443,12 +552,14 @@ impl Aoi {
         let Some(s) = self.slot_of(id) else {
             return;
         };
-        let cell = self.cell_of(pos);
+        self.slots[s as usize].cell = self.cell_of(pos);
         self.pos[s as usize] = pos;
-        let slot = &mut self.slots[s as usize];
-        slot.cell = cell;
-        if !slot.dirty {
-            slot.dirty = true;
+        self.mark(s);
+    }
+
+    fn mark(&mut self, s: u32) {
+        if !self.moved[s as usize] {
+            self.moved[s as usize] = true;
             self.dirty.push(s);
         }
     }
@@ -465,7 +576,7 @@ impl Aoi {
             return;
         }
 
-        // Removals first, so no visible list refers to a removed entity below.
+        // Removals first, so no list refers to a removed entity below.
         for i in 0..self.removed.len() {
             let s = self.removed[i];
             self.drop_removed(s, events);
@@ -473,45 +584,59 @@ impl Aoi {
         self.removed.clear();
         self.sort_into_grid();
 
-        // Positions and cells are final. A pair of two changed entities is
-        // looked at twice, and the second look agrees with the first: after
-        // `d <= radius` it is visible, which `d <= radius + margin` keeps, and after
-        // `d > radius + margin` it is hidden, which `d > radius` keeps. So the
-        // order of this loop does not matter, and going cell by cell keeps the
-        // neighbourhoods of consecutive entities in cache.
-        for i in 0..self.grid.len() {
-            if self.grid_dirty[i] {
-                self.refresh(self.grid[i].slot, i, events);
+        // Positions are final. New entities, and those that drifted a third
+        // of the skin from where their near list was made, make it again.
+        for i in 0..self.dirty.len() {
+            let s = self.dirty[i];
+            let (slot, p) = (self.slots[s as usize], self.pos[s as usize]);
+            if self.moved[s as usize]
+                && (!slot.has_near
+                    || p.distance_squared_raw(self.anchor[s as usize]) > self.drift_sq)
+            {
+                self.make_near(s, events);
+            }
+        }
+        // Then each changed entity decides its near pairs. A pair of two
+        // changed entities is decided by the lower slot, and would come out the
+        // same from either: after `d <= radius` it is visible, which
+        // `d <= radius + margin` keeps, and after `d > radius + margin` it is
+        // hidden, which `d > radius` keeps. In slot order, the lists are read
+        // in the order they are laid out.
+        for s in 0..self.slots.len() as u32 {
+            if self.moved[s as usize] {
+                self.decide(s, events);
             }
         }
         for &s in &self.dirty {
-            self.slots[s as usize].dirty = false;
+            self.moved[s as usize] = false;
         }
         self.dirty.clear();
 
         events[start..].sort_unstable_by_key(|e| e.sort_key());
 
-        // Entities drift from the cells their lists were laid out for, and
-        // lists that grew leave garbage behind: now and then, lay them out
+        // Lists that grew leave garbage behind: now and then, lay them out
         // again.
         self.since_compact += 1;
-        if self.garbage > self.lists.len() / 4 || self.since_compact >= COMPACT_EVERY {
-            self.compact();
+        let untidy = |l: &Lists| l.garbage > l.data.len() / 4;
+        if untidy(&self.visible) || untidy(&self.near) || self.since_compact >= COMPACT_EVERY {
+            let slots = &self.slots;
+            let live = |s: usize| slots[s].state == State::Live;
+            self.visible.compact(live);
+            self.near.compact(live);
+            self.since_compact = 0;
         }
-        keep_room(&mut self.lists);
+        keep_room(&mut self.visible.data);
+        keep_room(&mut self.near.data);
     }
 
     /// Every live entity into `grid`, by cell and then by slot (a counting
-    /// sort: one pass to count, one to place), with each cell's count of
-    /// entities that did not change.
+    /// sort: one pass to count, one to place).
     fn sort_into_grid(&mut self) {
-        let cells = self.clean.len();
+        let cells = self.cell_start.len() - 1;
         let start = &mut self.cell_start;
         start.fill(0);
-        self.clean.fill(0);
         for slot in self.slots.iter().filter(|s| s.state == State::Live) {
             start[slot.cell as usize + 1] += 1;
-            self.clean[slot.cell as usize] += !slot.dirty as u32;
         }
         for c in 0..cells {
             start[c + 1] += start[c];
@@ -523,7 +648,6 @@ impl Aoi {
                 pos: Vec2::ZERO,
             },
         );
-        self.grid_dirty.resize(self.live, false);
         // `start[c]` runs ahead as cell `c` fills, ending at the next cell's
         // start; one step back afterwards puts every start right again.
         for (s, slot) in self.slots.iter().enumerate() {
@@ -535,37 +659,10 @@ impl Aoi {
                 slot: s as u32,
                 pos: self.pos[s],
             };
-            self.grid_dirty[*at as usize] = slot.dirty;
             *at += 1;
         }
         start.copy_within(0..cells, 1);
         start[0] = 0;
-    }
-
-    /// Lays every visible list out again, cell by cell, each with a quarter
-    /// more room than it needs (plus a few), and drops the garbage.
-    fn compact(&mut self) {
-        self.spare.clear();
-        for e in &self.grid {
-            let slot = &mut self.slots[e.slot as usize];
-            if slot.state != State::Live {
-                continue;
-            }
-            let at = self.spare.len();
-            self.spare.extend_from_slice(&self.lists[slot.list()]);
-            let room = slot.len + slot.len / 4 + 4;
-            self.spare.resize(at + room as usize, Seen(0));
-            slot.at = at as u32;
-            slot.room = room;
-        }
-        // Lists of ids that are not live are empty; they get room when used.
-        for slot in self.slots.iter_mut().filter(|s| s.state != State::Live) {
-            debug_assert_eq!(slot.len, 0);
-            (slot.at, slot.room) = (0, 0);
-        }
-        std::mem::swap(&mut self.lists, &mut self.spare);
-        self.garbage = 0;
-        self.since_compact = 0;
     }
 
     fn cell_of(&self, pos: Vec2) -> u32 {
@@ -598,147 +695,189 @@ impl Aoi {
         )
     }
 
-    /// Tells everyone who saw removed slot `s` that it left, and frees `s`.
-    fn drop_removed(&mut self, s: u32, events: &mut Vec<AoiEvent>) {
-        for k in self.slots[s as usize].list() {
-            let o = self.lists[k].slot();
-            // Another removed entity is gone too: it gets no events.
-            if self.slots[o as usize].state == State::Live {
-                events.push(AoiEvent::Leave {
-                    observer: EntityId(o as u64),
-                    target: EntityId(s as u64),
-                });
-            }
-            self.forget(o, s);
-        }
-        let slot = &mut self.slots[s as usize];
-        slot.len = 0;
-        slot.state = State::Free;
-        slot.dirty = false;
+    /// The pair of `a` and `b` (its entry in `a`'s near list at `k`) stops
+    /// seeing each other.
+    fn hide(&mut self, a: u32, k: usize, b: u32, events: &mut Vec<AoiEvent>) {
+        self.near.get_mut(a)[k].set_tag(0);
+        self.near.find_mut(b, a).set_tag(0);
+        self.visible.remove(a, b);
+        self.visible.remove(b, a);
+        let (a_id, b_id) = (EntityId(a as u64), EntityId(b as u64));
+        events.push(AoiEvent::Leave {
+            observer: a_id,
+            target: b_id,
+        });
+        events.push(AoiEvent::Leave {
+            observer: b_id,
+            target: a_id,
+        });
     }
 
-    /// Re-decides every pair of changed slot `a` (at `grid[at]`): its visible
-    /// list and its 3x3 neighbourhood.
-    fn refresh(&mut self, a: u32, at: usize, events: &mut Vec<AoiEvent>) {
-        let au = a as usize;
-        let pos = self.pos[au];
-        let a_id = EntityId(a as u64);
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.seen.fill(0);
-            self.stamp = 1;
-        }
-
-        // Leaves: anything visible now beyond radius + margin. This covers entities
-        // outside the neighbourhood too, since the list names their slots.
-        self.scratch.clear();
-        let (positions, seen, stamp) = (&self.pos[..], &mut self.seen[..], self.stamp);
-        let visible = &self.lists[self.slots[au].list()];
-        for o in visible.iter().map(|o| o.slot()) {
-            seen[o as usize] = stamp;
-            if pos.distance_squared_raw(positions[o as usize]) > self.leave_sq {
-                self.scratch.push(o);
+    /// Tells everyone who saw removed slot `s` that it left, takes it out of
+    /// every near list, and frees `s`.
+    fn drop_removed(&mut self, s: u32, events: &mut Vec<AoiEvent>) {
+        for k in self.near.span[s as usize].range() {
+            let e = self.near.data[k];
+            let o = e.slot();
+            if e.tag() & VISIBLE != 0 {
+                // Another removed entity is gone too: it gets no events.
+                if self.slots[o as usize].state == State::Live {
+                    events.push(AoiEvent::Leave {
+                        observer: EntityId(o as u64),
+                        target: EntityId(s as u64),
+                    });
+                }
+                self.visible.remove(o, s);
             }
+            self.near.remove(o, s);
         }
-        self.checks += visible.len();
-        for i in 0..self.scratch.len() {
-            let o = self.scratch[i];
-            let o_id = EntityId(o as u64);
-            self.forget(a, o);
-            self.forget(o, a);
-            events.push(AoiEvent::Leave {
-                observer: a_id,
-                target: o_id,
-            });
-            events.push(AoiEvent::Leave {
-                observer: o_id,
-                target: a_id,
-            });
-        }
+        self.near.clear(s);
+        self.visible.clear(s);
+        self.slots[s as usize] = Slot::FREE;
+        self.moved[s as usize] = false;
+    }
 
-        // Enters: candidates in nearby cells within radius that were not visible.
-        // (One that just left is beyond radius + margin, so it cannot pass.)
+    /// Makes changed slot `a`'s near list again: everyone now within
+    /// `radius + skin`, keeping what it knew of those it listed already. Those
+    /// it listed that are no longer near lose `a` from their own lists, and if
+    /// they saw each other, that ends (they are beyond `radius + margin`).
+    fn make_near(&mut self, a: u32, events: &mut Vec<AoiEvent>) {
+        let pos = self.pos[a as usize];
         let (cx, cy) = self.cell_xy(pos);
-        let own = (cy * self.cells_x + cx) as usize;
         let k = self.rings;
         let (x0, x1) = (cx.saturating_sub(k), (cx + k).min(self.cells_x - 1));
         let (y0, y1) = (cy.saturating_sub(k), (cy + k).min(self.cells_y - 1));
-        let mut found = 0;
-        let mut me_in_run = true;
-        let probe = Probe {
-            pos,
-            enter_sq: self.enter_sq,
-            me: a,
-            seen: &self.seen,
-            stamp: self.stamp,
-        };
+        self.found.clear();
         for y in y0..=y1 {
             let gy = self.gap(pos.y.raw() as i64, y, self.min.1, self.cells_y);
             let gy2 = gy.saturating_mul(gy);
-            if gy2 > self.enter_sq {
+            if gy2 > self.near_sq {
                 continue;
             }
+            // The cells of a row worth scanning lie side by side in the grid.
             let row = (y * self.cells_x) as usize;
-            // The cells of a row that are worth scanning, as runs of the grid
-            // where they lie side by side (a row has at most three cells
-            // here, so at most three runs).
-            let mut runs = [0..0, 0..0, 0..0];
-            let mut n = 0;
+            let mut run: Option<std::ops::Range<usize>> = None;
             for x in x0..=x1 {
-                let c = row + x as usize;
-                // Every changed entity in an earlier cell already decided its
-                // pairs with this one's cell: a cell of changed entities only
-                // has nothing left to find.
-                let done = c < own && self.clean[c] == 0;
                 let gx = self.gap(pos.x.raw() as i64, x, self.min.0, self.cells_x);
-                let far = gy2.saturating_add(gx.saturating_mul(gx)) > self.enter_sq;
-                let mut cell = self.cell_start[c] as usize..self.cell_start[c + 1] as usize;
-                if done || far {
-                    continue;
-                }
-                // Likewise the changed entities before `a` in its own cell,
-                // when there are only changed ones: `a` starts after itself.
-                if c == own && self.clean[c] == 0 {
-                    cell.start = at + 1;
-                    me_in_run = false;
-                }
-                if n > 0 && runs[n - 1].end == cell.start {
-                    runs[n - 1].end = cell.end;
-                } else {
-                    runs[n] = cell;
-                    n += 1;
+                if gy2.saturating_add(gx.saturating_mul(gx)) <= self.near_sq {
+                    let c = row + x as usize;
+                    let from = run.map_or(self.cell_start[c] as usize, |r| r.start);
+                    run = Some(from..self.cell_start[c + 1] as usize);
                 }
             }
-            for run in runs.into_iter().take(n) {
-                let end = found + run.len();
-                if self.candidates.len() < end {
-                    self.candidates.resize(end, 0);
+            let Some(cells) = run.map(|r| &self.grid[r]) else {
+                continue;
+            };
+            self.checks += cells.len();
+            // Whether a candidate is near is a coin toss for the branch
+            // predictor, so every one is written and only the near are kept.
+            let at = self.found.len();
+            self.found.resize(at + cells.len(), Seen(0));
+            let out = &mut self.found[at..];
+            let mut kept = 0;
+            for (e, _) in cells.iter().zip(0..out.len()) {
+                out[kept] = Seen::new(e.slot);
+                kept +=
+                    ((pos.distance_squared_raw(e.pos) <= self.near_sq) & (e.slot != a)) as usize;
+            }
+            self.found.truncate(at + kept);
+        }
+        self.found.sort_unstable_by_key(|e| e.slot());
+
+        // Merge with the list it had: what both hold keeps its bits.
+        self.old.clear();
+        self.old.extend_from_slice(self.near.get(a));
+        let (mut i, mut j) = (0, 0);
+        let mut merged = 0;
+        while i < self.old.len() || j < self.found.len() {
+            let was = self.old.get(i).map_or(u32::MAX, |e| e.slot());
+            let now = self.found.get(j).map_or(u32::MAX, |e| e.slot());
+            if was == now {
+                self.found[merged] = self.old[i];
+                (i, j) = (i + 1, j + 1);
+            } else if was < now {
+                // No longer near.
+                let e = self.old[i];
+                if e.tag() & VISIBLE != 0 {
+                    self.visible.remove(a, was);
+                    self.visible.remove(was, a);
+                    let (a_id, o_id) = (EntityId(a as u64), EntityId(was as u64));
+                    events.push(AoiEvent::Leave {
+                        observer: a_id,
+                        target: o_id,
+                    });
+                    events.push(AoiEvent::Leave {
+                        observer: o_id,
+                        target: a_id,
+                    });
                 }
-                let (kept, checked) = probe.scan(&self.grid[run], &mut self.candidates[found..end]);
-                found += kept;
-                self.checks += checked;
+                self.near.remove(was, a);
+                i += 1;
+                continue;
+            } else {
+                // Newly near.
+                self.near.insert(now, Seen::new(a));
+                self.found[merged] = Seen::new(now);
+                j += 1;
+            }
+            merged += 1;
+        }
+        self.found.truncate(merged);
+        self.near.set(a, &self.found);
+        self.anchor[a as usize] = pos;
+        self.slots[a as usize].has_near = true;
+    }
+
+    /// Re-decides the pairs in changed slot `a`'s near list, but those with a
+    /// lower changed slot, which decides them itself.
+    fn decide(&mut self, a: u32, events: &mut Vec<AoiEvent>) {
+        let pos = self.pos[a as usize];
+        self.flips.clear();
+        let list = self.near.get(a);
+        for (k, e) in list.iter().enumerate() {
+            let o = e.slot();
+            if o < a && self.moved[o as usize] {
+                continue;
+            }
+            self.checks += 1;
+            let d = pos.distance_squared_raw(self.pos[o as usize]);
+            let flip = if e.tag() & VISIBLE != 0 {
+                d > self.leave_sq
+            } else {
+                d <= self.enter_sq
+            };
+            if flip {
+                self.flips.push(k as u32);
             }
         }
-        // `a` itself is no pair.
-        self.checks -= me_in_run as usize;
-        for i in 0..found {
-            let o = self.candidates[i];
-            let o_id = EntityId(o as u64);
-            self.learn(a, o);
-            self.learn(o, a);
-            events.push(AoiEvent::Enter {
-                observer: a_id,
-                target: o_id,
-            });
-            events.push(AoiEvent::Enter {
-                observer: o_id,
-                target: a_id,
-            });
+        for i in 0..self.flips.len() {
+            let k = self.flips[i] as usize;
+            let e = self.near.get(a)[k];
+            let o = e.slot();
+            if e.tag() & VISIBLE != 0 {
+                self.hide(a, k, o, events);
+            } else {
+                self.near.get_mut(a)[k].set_tag(VISIBLE);
+                self.near.find_mut(o, a).set_tag(VISIBLE);
+                self.visible.insert(a, Seen::new(o));
+                self.visible.insert(o, Seen::new(a));
+                let (a_id, o_id) = (EntityId(a as u64), EntityId(o as u64));
+                events.push(AoiEvent::Enter {
+                    observer: a_id,
+                    target: o_id,
+                });
+                events.push(AoiEvent::Enter {
+                    observer: o_id,
+                    target: a_id,
+                });
+            }
         }
     }
 
     /// Checks that the grid holds every live entity, by cell and then by slot,
-    /// with its position, and that each cell's run is where `cell_start` says.
+    /// with its position, that each cell's run is where `cell_start` says, and
+    /// that near lists are symmetric, hold every visible pair, and agree with
+    /// the visible lists.
     #[cfg(test)]
     fn assert_grid(&self) {
         let mut want: Vec<(u32, u32)> = (0..self.slots.len() as u32)
@@ -757,50 +896,27 @@ impl Aoi {
             let c = self.cell_of(e.pos) as usize;
             assert!((self.cell_start[c]..self.cell_start[c + 1]).contains(&(i as u32)));
         }
-    }
-
-    /// Adds `t` to `s`'s visible list.
-    fn learn(&mut self, s: u32, t: u32) {
-        let slot = self.slots[s as usize];
-        if slot.len == slot.room {
-            self.move_to_end(s);
-        }
-        let slot = &mut self.slots[s as usize];
-        let list = &mut self.lists[slot.at as usize..(slot.at + slot.len + 1) as usize];
-        let len = slot.len as usize;
-        match list[..len].binary_search_by_key(&t, |o| o.slot()) {
-            Ok(_) => debug_assert!(false, "{t} already visible to {s}"),
-            Err(at) => {
-                list.copy_within(at..len, at + 1);
-                list[at] = Seen::new(t);
-                slot.len += 1;
+        for (s, slot) in self.slots.iter().enumerate() {
+            let s = s as u32;
+            if slot.state != State::Live {
+                assert!(self.near.get(s).is_empty() && self.visible.get(s).is_empty());
+                continue;
             }
-        }
-    }
-
-    /// Moves `s`'s full list to the end of `lists` with twice the room.
-    fn move_to_end(&mut self, s: u32) {
-        let slot = &mut self.slots[s as usize];
-        let at = self.lists.len();
-        let room = (slot.room * 2).max(8);
-        self.lists
-            .extend_from_within(slot.at as usize..(slot.at + slot.len) as usize);
-        self.lists.resize(at + room as usize, Seen(0));
-        self.garbage += slot.room as usize;
-        slot.at = at as u32;
-        slot.room = room;
-    }
-
-    /// Removes `t` from `s`'s visible list.
-    fn forget(&mut self, s: u32, t: u32) {
-        let slot = &mut self.slots[s as usize];
-        let list = &mut self.lists[slot.list()];
-        match list.binary_search_by_key(&t, |o| o.slot()) {
-            Ok(at) => {
-                list.copy_within(at + 1.., at);
-                slot.len -= 1;
+            let near = self.near.get(s);
+            assert!(near.windows(2).all(|w| w[0].slot() < w[1].slot()));
+            let seen: Vec<u32> = near
+                .iter()
+                .filter(|e| e.tag() & VISIBLE != 0)
+                .map(|e| e.slot())
+                .collect();
+            let vis: Vec<u32> = self.visible.get(s).iter().map(|e| e.slot()).collect();
+            assert_eq!(seen, vis, "near and visible lists of {s}");
+            for e in near {
+                let back = self.near.get(e.slot());
+                let i = back.binary_search_by_key(&s, |b| b.slot());
+                assert!(i.is_ok(), "{s} near {} but not back", e.slot());
+                assert_eq!(back[i.unwrap()].tag(), e.tag());
             }
-            Err(_) => debug_assert!(false, "{t} not visible to {s}"),
         }
     }
 }

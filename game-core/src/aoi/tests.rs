@@ -194,6 +194,9 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (0..IDS, world_pos()).prop_map(|(i, p)| Op::Insert(i, p)),
         6 => (0..IDS, coord(-15, 15), coord(-15, 15)).prop_map(|(i, x, y)| Op::Step(i, Vec2::new(x, y))),
+        // Steps shorter than the skin (10 m here), so entities drift back and
+        // forth without making their near lists again.
+        6 => (0..IDS, coord(-4, 4), coord(-4, 4)).prop_map(|(i, x, y)| Op::Step(i, Vec2::new(x, y))),
         1 => (0..IDS, world_pos()).prop_map(|(i, p)| Op::Teleport(i, p)),
         1 => (0..IDS).prop_map(Op::Remove),
         2 => Just(Op::Update),
@@ -282,6 +285,40 @@ proptest! {
         prop_assert!(ledger.open.is_empty(), "unclosed: {:?}", ledger.open);
         prop_assert!(aoi.is_empty());
     }
+}
+
+/// The case that sets the drift limit at a third of the skin (10 m here): a
+/// pair is not near when the later of the two made its list, and then each
+/// drifts towards the other, one by its limit and the other by up to twice
+/// its limit (from one side of where its list was made to the other).
+#[test]
+fn a_pair_that_drifts_together_without_new_near_lists_still_enters() {
+    let mut aoi = Aoi::new(config(50, 10), m(0, 0), m(400, 400));
+    let x = |metres_tenths: i32| {
+        Vec2::new(
+            Fixed::from_raw(metres_tenths * 256 / 10),
+            Fixed::from_int(200),
+        )
+    };
+    aoi.insert(e(1), x(1000));
+    aoi.insert(e(2), x(1620)); // 62 m apart: not near (radius + skin = 60 m)
+    assert_eq!(update(&mut aoi), vec![]);
+    // 1 drifts 4.8 m away; 2 comes 5.5 m closer (and makes its list again):
+    // 61.3 m, still not near.
+    aoi.move_to(e(1), x(952));
+    aoi.move_to(e(2), x(1565));
+    assert_eq!(update(&mut aoi), vec![]);
+    // 1 swings 9.6 m back, to 4.8 m past where it started; 2 comes 1.7 m
+    // closer: 50.0 m, so they see each other.
+    aoi.move_to(e(1), x(1048));
+    aoi.move_to(e(2), x(1548));
+    let events = update(&mut aoi);
+    let d = aoi
+        .position(e(1))
+        .unwrap()
+        .distance_squared_raw(aoi.position(e(2)).unwrap());
+    assert!(d <= (50u64 * 256).pow(2), "{d}");
+    assert_eq!(events, vec![enter(1, 2), enter(2, 1)]);
 }
 
 #[test]
@@ -436,8 +473,8 @@ fn events_come_by_observer_then_leave_before_enter_then_target() {
 #[test]
 fn outside_bounds_is_bucketed_in_edge_cells_but_measured_at_true_position() {
     let mut aoi = Aoi::new(config(50, 10), m(0, 0), m(100, 100));
-    // Cells as wide as the radius.
-    assert_eq!(aoi.grid_size(), (3, 3));
+    // Cells as wide as the radius plus the skin (here the margin).
+    assert_eq!(aoi.grid_size(), (2, 2));
     aoi.insert(e(1), m(-1000, 10));
     aoi.insert(e(2), m(-960, 40));
     aoi.insert(e(3), m(10, 10));
