@@ -601,10 +601,18 @@ impl Aoi {
         // same from either: after `d <= radius` it is visible, which
         // `d <= radius + margin` keeps, and after `d > radius + margin` it is
         // hidden, which `d > radius` keeps. In slot order, the lists are read
-        // in the order they are laid out.
+        // in the order they are laid out. When every entity changed, every
+        // lower slot decides its own pairs, so a list is read only from the
+        // entity's own slot on.
+        let movers = self
+            .dirty
+            .iter()
+            .filter(|&&s| self.moved[s as usize])
+            .count();
+        let all = movers == self.live;
         for s in 0..self.slots.len() as u32 {
             if self.moved[s as usize] {
-                self.decide(s, events);
+                self.decide(s, all, events);
             }
         }
         for &s in &self.dirty {
@@ -829,12 +837,18 @@ impl Aoi {
     }
 
     /// Re-decides the pairs in changed slot `a`'s near list, but those with a
-    /// lower changed slot, which decides them itself.
-    fn decide(&mut self, a: u32, events: &mut Vec<AoiEvent>) {
+    /// lower changed slot, which decides them itself (all lower slots, if
+    /// `all` changed).
+    fn decide(&mut self, a: u32, all: bool, events: &mut Vec<AoiEvent>) {
         let pos = self.pos[a as usize];
         self.flips.clear();
         let list = self.near.get(a);
-        for (k, e) in list.iter().enumerate() {
+        let from = if all {
+            list.partition_point(|e| e.slot() < a)
+        } else {
+            0
+        };
+        for (k, e) in list.iter().enumerate().skip(from) {
             let o = e.slot();
             if o < a && self.moved[o as usize] {
                 continue;

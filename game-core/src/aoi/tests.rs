@@ -287,6 +287,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// When every entity moves, each decides only its pairs with higher
+    /// slots: still the all-pairs answer, update after update.
+    #[test]
+    fn matches_the_model_when_everyone_moves_every_update(
+        start in proptest::collection::vec(world_pos(), 2..40),
+        steps in proptest::collection::vec(proptest::collection::vec((coord(-6, 6), coord(-6, 6)), 40), 1..12),
+    ) {
+        let cfg = config(50, 10);
+        let mut aoi = Aoi::new(cfg, m(0, 0), m(400, 400));
+        let mut model = Model::new(cfg);
+        let mut ledger = Ledger::default();
+        for (i, &p) in start.iter().enumerate() {
+            aoi.insert(e(i as u64), p);
+            model.pos.insert(e(i as u64), p);
+        }
+        check_against_model(&mut aoi, &mut model, &mut ledger);
+        for round in &steps {
+            for (i, &(dx, dy)) in round.iter().take(start.len()).enumerate() {
+                let id = e(i as u64);
+                let to = model.pos[&id] + Vec2::new(dx, dy);
+                aoi.move_to(id, to);
+                model.pos.insert(id, to);
+            }
+            check_against_model(&mut aoi, &mut model, &mut ledger);
+        }
+    }
+}
+
 /// The case that sets the drift limit at a third of the skin (10 m here): a
 /// pair is not near when the later of the two made its list, and then each
 /// drifts towards the other, one by its limit and the other by up to twice
