@@ -134,7 +134,10 @@ impl Remotes {
         }
     }
 
-    /// Inserts or replaces.
+    /// Inserts or replaces. Kept out of line: spawns are rare beside
+    /// position updates, and inlined into the update loop's function this
+    /// only cost instructions there.
+    #[inline(never)]
     pub(super) fn insert(
         &mut self,
         id: EntityId,
