@@ -33,6 +33,10 @@ const MAX_REMOTES: usize = 65_536;
 /// only a driver bug could reach it.
 const MAX_EVENTS: usize = 4096;
 
+/// A buffer bigger than this is not kept for reuse (a client's own writes are
+/// a few hundred bytes at most).
+const MAX_SPARE_CAPACITY: usize = 16 * 1024;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientConfig {
     /// The development login name (the account).
@@ -141,6 +145,10 @@ pub struct Client {
     entity_updates: u64,
     updates_for_unknown: u64,
     out: Vec<u8>,
+    /// A written buffer the driver gave back ([`Client::recycle`]) while
+    /// `out` held something: the queue after the next write, so a bot moving
+    /// ten times a second allocates nothing.
+    spare: Vec<u8>,
     decoder: FrameDecoder,
     remotes: Remotes,
     events: VecDeque<ClientEvent>,
@@ -161,6 +169,7 @@ impl Client {
             state: ClientState::Idle,
             decoder: FrameDecoder::new(MAX_SERVER_PAYLOAD),
             out: Vec::new(),
+            spare: Vec::new(),
             events: VecDeque::new(),
             pinger,
             resume: None,
@@ -415,7 +424,23 @@ impl Client {
         if self.out.is_empty() {
             None
         } else {
-            Some(std::mem::take(&mut self.out))
+            let next = std::mem::take(&mut self.spare);
+            Some(std::mem::replace(&mut self.out, next))
+        }
+    }
+
+    /// Gives back a buffer [`Client::poll_transmit`] returned, once written:
+    /// the next write goes into it (into the one after, if something is
+    /// queued already). One spare is kept, of at most `MAX_SPARE_CAPACITY`.
+    pub fn recycle(&mut self, mut buffer: Vec<u8>) {
+        if buffer.capacity() > MAX_SPARE_CAPACITY {
+            return;
+        }
+        buffer.clear();
+        if self.out.is_empty() && self.out.capacity() < buffer.capacity() {
+            self.out = buffer;
+        } else if self.spare.capacity() < buffer.capacity() {
+            self.spare = buffer;
         }
     }
 

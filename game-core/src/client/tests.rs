@@ -205,3 +205,32 @@ fn garbage_from_the_server_ends_the_connection() {
         })
     );
 }
+
+#[test]
+fn recycled_buffers_carry_the_same_bytes_and_are_reused() {
+    // A hello, then a goodbye: two writes, the second into the first's
+    // buffer when it is given back, with the same bytes either way.
+    let writes = |recycle: bool| {
+        let mut client = Client::new(ClientConfig::new("ada"));
+        client.connect(Instant::ZERO);
+        let hello = client.poll_transmit().unwrap();
+        let (ptr, capacity) = (hello.as_ptr(), hello.capacity());
+        let first = hello.clone();
+        if recycle {
+            client.recycle(hello);
+        }
+        client.goodbye();
+        let bye = client.poll_transmit().unwrap();
+        if recycle {
+            assert_eq!(bye.as_ptr(), ptr, "the given-back buffer is the next one");
+            assert!(bye.capacity() >= capacity);
+        }
+        // A huge buffer is not kept.
+        client.recycle(Vec::with_capacity(1 << 20));
+        assert!(client.spare.capacity() < 1 << 20);
+        (first, bye)
+    };
+    let plain = writes(false);
+    assert!(!plain.1.is_empty());
+    assert_eq!(writes(true), plain);
+}

@@ -469,7 +469,9 @@ impl Node {
                 return Some(out);
             }
             let conn = self.touched.pop_front()?;
-            self.flush(conn);
+            if let Some(out) = self.flush(conn) {
+                return Some(out);
+            }
         }
     }
 
@@ -885,24 +887,33 @@ impl Node {
         }
     }
 
-    fn flush(&mut self, conn: ConnId) {
-        let Some(slot) = self.sessions.get_mut(&conn) else {
-            return;
-        };
+    /// Moves a touched connection's output out. Called with `outputs` empty:
+    /// a lone `Transmit` is returned at once rather than queued and taken
+    /// back (most of what a node outputs); one followed by its `Close` is
+    /// queued, in that order.
+    fn flush(&mut self, conn: ConnId) -> Option<Output> {
+        debug_assert!(self.outputs.is_empty());
+        let slot = self.sessions.get_mut(&conn)?;
         slot.touched = false;
-        if let Some(bytes) = slot.session.poll_transmit_from(&mut self.spares) {
-            self.stats.bytes_out += bytes.len() as u64;
-            self.outputs.push_back(Output::Transmit { conn, bytes });
-        }
-        if let Some(reason) = slot.session.close_reason().cloned() {
-            let closed = slot.session.stats();
-            self.stats.rate_limited += closed.rate_limited;
-            self.stats.msgs_in += closed.msgs_in;
-            self.stats.msgs_out += closed.msgs_out;
-            self.sessions.remove(&conn);
-            self.set_timer(TimerKey::Session(conn), None);
-            self.outputs.push_back(Output::Close { conn, reason });
-        }
+        let transmit = slot
+            .session
+            .poll_transmit_from(&mut self.spares)
+            .map(|bytes| {
+                self.stats.bytes_out += bytes.len() as u64;
+                Output::Transmit { conn, bytes }
+            });
+        let Some(reason) = slot.session.close_reason().cloned() else {
+            return transmit;
+        };
+        self.outputs.extend(transmit);
+        let closed = slot.session.stats();
+        self.stats.rate_limited += closed.rate_limited;
+        self.stats.msgs_in += closed.msgs_in;
+        self.stats.msgs_out += closed.msgs_out;
+        self.sessions.remove(&conn);
+        self.set_timer(TimerKey::Session(conn), None);
+        self.outputs.push_back(Output::Close { conn, reason });
+        None
     }
 
     /// Session deadlines mostly move later (every message pushes the idle

@@ -17,7 +17,7 @@ use game_core::node::Node;
 use game_core::protocol::{DisconnectReason, QPos, MAX_SERVER_PAYLOAD};
 use game_core::time::{Duration, Instant};
 use game_core::zone::MovementRules;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 /// How often the sampled checks run.
@@ -145,28 +145,37 @@ impl Checker {
     /// nothing beyond radius + margin is.
     fn check_oracle(&mut self, node: &Node, now: Instant) {
         let mut failures = Vec::new();
+        let mut all: Vec<(EntityId, Vec2, bool)> = Vec::new();
+        let mut visible: Vec<EntityId> = Vec::new();
         for zone in node.world().zones() {
-            let all: Vec<(EntityId, Vec2)> = zone.entities().map(|(id, _, p)| (id, p)).collect();
+            // Arrivals after the tick (transfers) are decided at the next one.
+            all.clear();
+            all.extend(
+                zone.entities()
+                    .map(|(id, _, p)| (id, p, zone.interest_pending(id))),
+            );
             let players: Vec<EntityId> = zone
                 .entities()
                 .filter(|(_, k, _)| *k == game_core::protocol::EntityKind::Player)
                 .map(|(id, _, _)| id)
                 .collect();
             let step = (players.len() / self.oracle_sample.max(1)).max(1);
-            // Arrivals after the tick (transfers) are decided at the next one.
-            let pending = |e: EntityId| zone.interest_pending(e);
             for &o in players.iter().step_by(step) {
-                if pending(o) {
+                if zone.interest_pending(o) {
                     continue;
                 }
                 let Some(op) = zone.position(o) else { continue };
-                let visible: Vec<EntityId> = zone.visible(o).collect();
-                for &(e, p) in &all {
-                    if pending(e) {
+                visible.clear();
+                visible.extend(zone.visible(o));
+                // Entities come in id order and the visible list is ascending:
+                // one walk along it answers every entity.
+                let mut seen_by_o = SortedWalk::new(&visible);
+                for &(e, p, pending) in &all {
+                    if pending {
                         continue;
                     }
+                    let seen = seen_by_o.contains(e);
                     let d = (p - op).length_squared_raw();
-                    let seen = visible.binary_search(&e).is_ok();
                     if e != o && d <= self.radius_sq && !seen {
                         failures.push(format!(
                             "aoi: {:?} in {:?} does not see {e:?} at {} m",
@@ -212,8 +221,8 @@ impl Checker {
             for &(t, _, old) in trail.iter() {
                 let dt = now.saturating_since(t).as_micros() as i64;
                 let allowed = per_s * dt / 1_000_000 + burst + 2;
-                let moved = game_core::zone::movement::distance_raw(old, pos);
-                if moved > allowed {
+                if moved_more_than(old, pos, allowed) {
+                    let moved = game_core::zone::movement::distance_raw(old, pos);
                     failures.push(format!(
                         "speed: {:?} moved {} raw in {} us (allowed {allowed})",
                         p.id, moved, dt
@@ -262,11 +271,12 @@ impl Checker {
                 }
             }
         }
-        // One live session per player.
-        let mut sessions_of: BTreeMap<PlayerId, u32> = BTreeMap::new();
+        // One live session per player: sorted, a player's sessions are
+        // neighbours.
+        let mut sessions_of: Vec<PlayerId> = Vec::with_capacity(node.session_count());
         for s in node.sessions() {
             if let (Some(player), false) = (s.player(), s.is_closed()) {
-                *sessions_of.entry(player).or_default() += 1;
+                sessions_of.push(player);
             }
             if s.outbound_bytes() > self.max_outbound {
                 failures.push(format!(
@@ -276,7 +286,9 @@ impl Checker {
                 ));
             }
         }
-        for (player, n) in sessions_of {
+        sessions_of.sort_unstable();
+        for run in sessions_of.chunk_by(|a, b| a == b) {
+            let (player, n) = (run[0], run.len());
             if n > 1 {
                 failures.push(format!("duplicate: {player:?} has {n} sessions"));
             }
@@ -338,20 +350,29 @@ impl Checker {
             let Some(zone) = node.world().zone(avatar.zone) else {
                 continue;
             };
-            let settled = |e: &EntityId| moving.binary_search(&(avatar.zone, *e)).is_err();
-            let truth: Vec<(EntityId, QPos)> = zone
-                .visible(avatar.entity)
-                .filter(|e| settled(e))
-                .filter_map(|e| zone.position(e).map(|pos| (e, QPos::from_pos(pos))))
-                .collect();
-            let seen: Vec<(EntityId, QPos)> = p
-                .client
-                .remotes()
-                .iter()
-                .filter(|(e, _)| settled(e))
-                .map(|(&e, r)| (e, r.pos))
-                .collect();
-            if seen != truth {
+            // This zone's part of `moving`; both views come in id order, so
+            // each walks it once.
+            let zone_id = avatar.zone;
+            let moving = &moving[moving.partition_point(|&(z, _)| z < zone_id)
+                ..moving.partition_point(|&(z, _)| z <= zone_id)];
+            let truth = || {
+                let mut moved = SortedWalk::new(moving);
+                zone.visible(avatar.entity)
+                    .filter(move |&e| !moved.contains((zone_id, e)))
+                    .filter_map(|e| zone.position(e).map(|pos| (e, QPos::from_pos(pos))))
+            };
+            let seen = || {
+                let mut moved = SortedWalk::new(moving);
+                p.client
+                    .remotes()
+                    .iter()
+                    .filter(move |&(&e, _)| !moved.contains((zone_id, e)))
+                    .map(|(&e, r)| (e, r.pos))
+            };
+            // Equal in the usual case: compared without collecting either.
+            if !truth().eq(seen()) {
+                let truth: Vec<(EntityId, QPos)> = truth().collect();
+                let seen: Vec<(EntityId, QPos)> = seen().collect();
                 let missing = truth.iter().filter(|t| !seen.contains(t)).count();
                 let extra = seen.iter().filter(|s| !truth.contains(s)).count();
                 failures.push(format!(
@@ -482,6 +503,107 @@ fn verdict(i: usize, p: &PeerView<'_>) -> Vec<String> {
     out
 }
 
+/// Membership in a sorted slice for queries that mostly come in ascending
+/// order: each query walks on from where the last one stopped, so a run of
+/// ascending queries costs one pass over the slice instead of a binary search
+/// each. A query below the previous one starts the walk over (still exact).
+struct SortedWalk<'a, T> {
+    items: &'a [T],
+    cursor: usize,
+    last: Option<T>,
+}
+
+impl<'a, T: Ord + Copy> SortedWalk<'a, T> {
+    fn new(items: &'a [T]) -> Self {
+        SortedWalk {
+            items,
+            cursor: 0,
+            last: None,
+        }
+    }
+
+    fn contains(&mut self, x: T) -> bool {
+        if self.last.is_some_and(|l| x < l) {
+            self.cursor = 0;
+        }
+        self.last = Some(x);
+        while self.items.get(self.cursor).is_some_and(|&v| v < x) {
+            self.cursor += 1;
+        }
+        self.items.get(self.cursor) == Some(&x)
+    }
+}
+
+/// Whether a move from `old` to `pos` is longer than `allowed` raw units, as
+/// `distance_raw(old, pos) > allowed`. That distance is the square root
+/// rounded up, so it exceeds `allowed` exactly when the squared distance
+/// exceeds `allowed` squared: no square root per comparison.
+fn moved_more_than(old: Vec2, pos: Vec2, allowed: i64) -> bool {
+    let sq = (pos - old).length_squared_raw().max(0) as u64;
+    match u64::try_from(allowed) {
+        Ok(a) => a.checked_mul(a).is_some_and(|a2| sq > a2),
+        Err(_) => true,
+    }
+}
+
 fn isqrt_m(d_sq_raw: i64) -> i64 {
     (d_sq_raw.max(0) as u64).isqrt() as i64 / 256
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use game_core::math::Fixed;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A walk answers exactly what a binary search answers, whatever
+        /// order the queries come in.
+        #[test]
+        fn sorted_walk_agrees_with_binary_search(
+            items in proptest::collection::btree_set(0u32..300, 0..100),
+            queries in proptest::collection::vec(0u32..320, 0..150),
+            ascending in any::<bool>(),
+        ) {
+            let items: Vec<u32> = items.into_iter().collect();
+            let mut queries = queries;
+            if ascending {
+                queries.sort_unstable();
+            }
+            let mut walk = SortedWalk::new(&items);
+            for q in queries {
+                prop_assert_eq!(walk.contains(q), items.binary_search(&q).is_ok(), "query {}", q);
+            }
+        }
+
+        /// The squared comparison agrees with the rounded-up distance.
+        #[test]
+        fn moved_more_than_agrees_with_distance(
+            ax in -100_000i32..100_000, ay in -100_000i32..100_000,
+            bx in -100_000i32..100_000, by in -100_000i32..100_000,
+            allowed in -10i64..300_000,
+            near in any::<bool>(),
+        ) {
+            let a = Vec2::new(Fixed::from_raw(ax), Fixed::from_raw(ay));
+            let b = Vec2::new(Fixed::from_raw(bx), Fixed::from_raw(by));
+            let d = game_core::zone::movement::distance_raw(a, b);
+            // Half the cases right at the boundary, where rounding matters.
+            let allowed = if near { d + allowed % 3 - 1 } else { allowed };
+            prop_assert_eq!(moved_more_than(a, b, allowed), d > allowed);
+        }
+    }
+
+    #[test]
+    fn moved_more_than_at_exact_squares_and_extremes() {
+        let o = Vec2::new(Fixed::from_raw(0), Fixed::from_raw(0));
+        let p = Vec2::new(Fixed::from_raw(3), Fixed::from_raw(4));
+        assert!(!moved_more_than(o, p, 5));
+        assert!(moved_more_than(o, p, 4));
+        let q = Vec2::new(Fixed::from_raw(3), Fixed::from_raw(5));
+        // sqrt(34) rounds up to 6.
+        assert!(!moved_more_than(o, q, 6));
+        assert!(moved_more_than(o, q, 5));
+        assert!(moved_more_than(o, o, -1));
+        assert!(!moved_more_than(o, p, i64::MAX));
+    }
 }

@@ -502,6 +502,7 @@ impl Simulator {
                     self.trace.u64(conn.0 | (1 << 63));
                     self.trace.bytes(&b);
                     self.node.handle_bytes(self.now, conn, &b);
+                    self.peers[i as usize].client.recycle(b);
                 }
                 Item::Fin => self.node.handle_disconnect(self.now, conn),
             }
