@@ -312,10 +312,11 @@ pub struct Aoi {
     /// `(radius + skin)^2` in raw units: how near a pair must be to go in each
     /// other's near lists.
     near_sq: u64,
-    /// `(skin / 3)^2` in raw units: how far an entity may drift from where its
-    /// near list was made before it is made again (see the module
-    /// documentation for why a third).
-    drift_sq: u64,
+    /// A third of the skin, in raw units: how far an entity may drift from
+    /// where its near list was made before it is made again (see the module
+    /// documentation for why a third). Each list has its own limit, between
+    /// half and all of this (see [`Aoi::drift_limit_sq`]).
+    drift: i64,
     min: (i64, i64),
     cell_size: i64,
     cells_x: u32,
@@ -343,9 +344,15 @@ pub struct Aoi {
     removed: Vec<u32>,
     /// Scratch: one entity's near entries whose pair changes visibility.
     flips: Vec<u32>,
-    /// Scratch: one entity's near list being made, and the one it replaces.
+    /// Scratch for making one entity's near list: who is near now, the list
+    /// it had, and what of that stays.
     found: Vec<Seen>,
     old: Vec<Seen>,
+    merged: Vec<Seen>,
+    /// Per slot: equals `stamp` while that slot is near the entity whose list
+    /// is being made and was not near before.
+    mark: Vec<u32>,
+    stamp: u32,
     checks: usize,
     /// Who each entity sees, with the caller's bits.
     visible: Lists,
@@ -406,7 +413,7 @@ impl Aoi {
             enter_sq: (r * r) as u64,
             leave_sq: (rm * rm) as u64,
             near_sq: (near * near) as u64,
-            drift_sq: ((s / 3) * (s / 3)) as u64,
+            drift: s / 3,
             rings,
             min: (min.x.raw() as i64, min.y.raw() as i64),
             cell_size,
@@ -424,6 +431,9 @@ impl Aoi {
             flips: Vec::new(),
             found: Vec::new(),
             old: Vec::new(),
+            merged: Vec::new(),
+            mark: Vec::new(),
+            stamp: 0,
             checks: 0,
             visible: Lists::default(),
             near: Lists::default(),
@@ -512,6 +522,7 @@ impl Aoi {
             self.moved.resize(n, false);
             self.pos.resize(n, pos);
             self.anchor.resize(n, pos);
+            self.mark.resize(n, 0);
             self.visible.grow_to(n);
             self.near.grow_to(n);
         }
@@ -591,7 +602,7 @@ impl Aoi {
             let (slot, p) = (self.slots[s as usize], self.pos[s as usize]);
             if self.moved[s as usize]
                 && (!slot.has_near
-                    || p.distance_squared_raw(self.anchor[s as usize]) > self.drift_sq)
+                    || p.distance_squared_raw(self.anchor[s as usize]) > self.drift_limit_sq(s))
             {
                 self.make_near(s, events);
             }
@@ -635,6 +646,19 @@ impl Aoi {
         }
         keep_room(&mut self.visible.data);
         keep_room(&mut self.near.data);
+    }
+
+    /// The squared drift limit of slot `s`'s near list: between half and all
+    /// of `drift`, by a hash of the slot and where the list was made. Were it
+    /// the same for all, entities that started moving together at one speed
+    /// (a benchmark, a raid) would all make their lists again on the same
+    /// tick, every few ticks; spread out, those ticks cost the same as others.
+    fn drift_limit_sq(&self, s: u32) -> u64 {
+        let at = self.anchor[s as usize];
+        let h =
+            (s ^ at.x.raw() as u32 ^ (at.y.raw() as u32).rotate_left(16)).wrapping_mul(0x9e37_79b9);
+        let limit = self.drift / 2 + ((self.drift * (h >> 24) as i64) >> 9);
+        (limit * limit) as u64
     }
 
     /// Every live entity into `grid`, by cell and then by slot (a counting
@@ -790,48 +814,73 @@ impl Aoi {
             }
             self.found.truncate(at + kept);
         }
-        self.found.sort_unstable_by_key(|e| e.slot());
 
-        // Merge with the list it had: what both hold keeps its bits.
+        // Against the list it had (sorted), with `found` marked: what both
+        // hold keeps its bits; what only the old list holds goes; what only
+        // `found` holds is new, and only that little needs sorting.
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.mark.fill(0);
+            self.stamp = 1;
+        }
+        let stamp = self.stamp;
+        for e in &self.found {
+            self.mark[e.slot() as usize] = stamp;
+        }
         self.old.clear();
         self.old.extend_from_slice(self.near.get(a));
-        let (mut i, mut j) = (0, 0);
-        let mut merged = 0;
-        while i < self.old.len() || j < self.found.len() {
-            let was = self.old.get(i).map_or(u32::MAX, |e| e.slot());
-            let now = self.found.get(j).map_or(u32::MAX, |e| e.slot());
-            if was == now {
-                self.found[merged] = self.old[i];
-                (i, j) = (i + 1, j + 1);
-            } else if was < now {
-                // No longer near.
-                let e = self.old[i];
-                if e.tag() & VISIBLE != 0 {
-                    self.visible.remove(a, was);
-                    self.visible.remove(was, a);
-                    let (a_id, o_id) = (EntityId(a as u64), EntityId(was as u64));
-                    events.push(AoiEvent::Leave {
-                        observer: a_id,
-                        target: o_id,
-                    });
-                    events.push(AoiEvent::Leave {
-                        observer: o_id,
-                        target: a_id,
-                    });
-                }
-                self.near.remove(was, a);
-                i += 1;
+        self.merged.clear();
+        for i in 0..self.old.len() {
+            let e = self.old[i];
+            let o = e.slot();
+            if self.mark[o as usize] == stamp {
+                // Still near; and not new.
+                self.merged.push(e);
+                self.mark[o as usize] = 0;
                 continue;
+            }
+            if e.tag() & VISIBLE != 0 {
+                self.visible.remove(a, o);
+                self.visible.remove(o, a);
+                let (a_id, o_id) = (EntityId(a as u64), EntityId(o as u64));
+                events.push(AoiEvent::Leave {
+                    observer: a_id,
+                    target: o_id,
+                });
+                events.push(AoiEvent::Leave {
+                    observer: o_id,
+                    target: a_id,
+                });
+            }
+            self.near.remove(o, a);
+        }
+        // The new ones, sorted, to the front of `found`.
+        let mut fresh = 0;
+        for j in 0..self.found.len() {
+            let e = self.found[j];
+            self.found[fresh] = e;
+            fresh += (self.mark[e.slot() as usize] == stamp) as usize;
+        }
+        self.found.truncate(fresh);
+        self.found.sort_unstable_by_key(|e| e.slot());
+        for &e in &self.found {
+            self.near.insert(e.slot(), Seen::new(a));
+        }
+        // Both sorted: merged into the new list.
+        self.old.clear();
+        let (mut i, mut j) = (0, 0);
+        while i < self.merged.len() || j < self.found.len() {
+            let kept = self.merged.get(i).map_or(u32::MAX, |e| e.slot());
+            let new = self.found.get(j).map_or(u32::MAX, |e| e.slot());
+            if kept < new {
+                self.old.push(self.merged[i]);
+                i += 1;
             } else {
-                // Newly near.
-                self.near.insert(now, Seen::new(a));
-                self.found[merged] = Seen::new(now);
+                self.old.push(self.found[j]);
                 j += 1;
             }
-            merged += 1;
         }
-        self.found.truncate(merged);
-        self.near.set(a, &self.found);
+        self.near.set(a, &self.old);
         self.anchor[a as usize] = pos;
         self.slots[a as usize].has_near = true;
     }
