@@ -361,13 +361,7 @@ pub struct Aoi {
     /// whose list found it since (the lists are symmetric), with [`VISIBLE`]
     /// on the pairs that see each other.
     near: Lists,
-    /// Updates since the last compaction.
-    since_compact: u32,
 }
-
-/// Lists are laid out again by slot at least this often (in updates), since
-/// lists that grow move to the end.
-const COMPACT_EVERY: u32 = 64;
 
 /// The grid is dense, and every update that changes anything walks its cells
 /// once: cells are made larger than the radius when the bounds would otherwise
@@ -437,7 +431,6 @@ impl Aoi {
             checks: 0,
             visible: Lists::default(),
             near: Lists::default(),
-            since_compact: 0,
         }
     }
 
@@ -633,16 +626,16 @@ impl Aoi {
 
         events[start..].sort_unstable_by_key(|e| e.sort_key());
 
-        // Lists that grew leave garbage behind: now and then, lay them out
-        // again.
-        self.since_compact += 1;
-        let untidy = |l: &Lists| l.garbage > l.data.len() / 4;
-        if untidy(&self.visible) || untidy(&self.near) || self.since_compact >= COMPACT_EVERY {
-            let slots = &self.slots;
-            let live = |s: usize| slots[s].state == State::Live;
-            self.visible.compact(live);
-            self.near.compact(live);
-            self.since_compact = 0;
+        // Lists that outgrew their room moved to the end and left garbage
+        // behind: once that is a quarter of an arena, lay it out again. (Not
+        // on a timer: a compaction copies the whole arena, megabytes at 10k
+        // entities, and lists laid out by slot do not drift out of order.)
+        let slots = &self.slots;
+        let live = |s: usize| slots[s].state == State::Live;
+        for lists in [&mut self.visible, &mut self.near] {
+            if lists.garbage > lists.data.len() / 4 {
+                lists.compact(live);
+            }
         }
         keep_room(&mut self.visible.data);
         keep_room(&mut self.near.data);
