@@ -380,6 +380,18 @@ fn skin(radius: i64, margin: i64) -> i64 {
     margin.max(radius / 5)
 }
 
+/// Pushes an `Enter` (or a `Leave`) for the pair of slots `a` and `b` to each.
+fn both(events: &mut Vec<AoiEvent>, a: u32, b: u32, enter: bool) {
+    let (a, b) = (EntityId(a as u64), EntityId(b as u64));
+    for (observer, target) in [(a, b), (b, a)] {
+        events.push(if enter {
+            AoiEvent::Enter { observer, target }
+        } else {
+            AoiEvent::Leave { observer, target }
+        });
+    }
+}
+
 impl Aoi {
     /// Grid covering [min, max] (positions outside are clamped into the edge cells
     /// for bucketing; distances still use true positions).
@@ -728,17 +740,15 @@ impl Aoi {
     fn hide(&mut self, a: u32, k: usize, b: u32, events: &mut Vec<AoiEvent>) {
         self.near.get_mut(a)[k].set_tag(0);
         self.near.find_mut(b, a).set_tag(0);
+        self.unsee(a, b, events);
+    }
+
+    /// Takes `a` and `b` out of each other's visible lists, with a `Leave` to
+    /// each.
+    fn unsee(&mut self, a: u32, b: u32, events: &mut Vec<AoiEvent>) {
         self.visible.remove(a, b);
         self.visible.remove(b, a);
-        let (a_id, b_id) = (EntityId(a as u64), EntityId(b as u64));
-        events.push(AoiEvent::Leave {
-            observer: a_id,
-            target: b_id,
-        });
-        events.push(AoiEvent::Leave {
-            observer: b_id,
-            target: a_id,
-        });
+        both(events, a, b, false);
     }
 
     /// Tells everyone who saw removed slot `s` that it left, takes it out of
@@ -836,17 +846,7 @@ impl Aoi {
                 continue;
             }
             if e.tag() & VISIBLE != 0 {
-                self.visible.remove(a, o);
-                self.visible.remove(o, a);
-                let (a_id, o_id) = (EntityId(a as u64), EntityId(o as u64));
-                events.push(AoiEvent::Leave {
-                    observer: a_id,
-                    target: o_id,
-                });
-                events.push(AoiEvent::Leave {
-                    observer: o_id,
-                    target: a_id,
-                });
+                self.unsee(a, o, events);
             }
             self.near.remove(o, a);
         }
@@ -920,15 +920,7 @@ impl Aoi {
                 self.near.find_mut(o, a).set_tag(VISIBLE);
                 self.visible.insert(a, Seen::new(o));
                 self.visible.insert(o, Seen::new(a));
-                let (a_id, o_id) = (EntityId(a as u64), EntityId(o as u64));
-                events.push(AoiEvent::Enter {
-                    observer: a_id,
-                    target: o_id,
-                });
-                events.push(AoiEvent::Enter {
-                    observer: o_id,
-                    target: a_id,
-                });
+                both(events, a, o, true);
             }
         }
     }
