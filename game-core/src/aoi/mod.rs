@@ -13,18 +13,19 @@
 //! grid. Each entity keeps, beside its visible list, a near list: everyone
 //! that was within `radius + skin` of it when the list was made, where the skin
 //! is at least the margin (so every visible pair is near). An entity's list is
-//! made again once it drifts more than a third of the skin from where it was
-//! made. Then a pair that is not near stays beyond the radius: the later of
-//! the two to make its list found the other beyond `radius + skin`; since then
-//! that one moved at most a third of the skin, and the other at most two
-//! thirds (a third each side of where its own list was made). So only near
+//! made again once it drifts from where it was made by more than its limit,
+//! which is at most a third of the skin. Then a pair that is not near stays
+//! beyond the radius: the later of the two to make its list found the other
+//! beyond `radius + skin`; since then that one moved at most a third of the
+//! skin, and the other at most two thirds (a third each side of where its own
+//! list was made). So only near
 //! pairs can enter, and every visible pair is near, so only near pairs can
 //! leave.
 //! `insert`/`move_to` only note the entity's position and cell and mark it
 //! changed. `update` drops removed entities (a `Leave` to each observer), then
 //! sorts every live entity into one array by cell (a counting sort), then makes
-//! the near list again for each changed entity that is new or drifted a third of the
-//! skin (a scan of the 3x3 cells around it: cells are as wide as
+//! the near list again for each changed entity that is new or drifted past its
+//! limit (a scan of the 3x3 cells around it: cells are as wide as
 //! `radius + skin`), then re-decides each changed entity's near pairs: enter at
 //! `d <= radius`, leave at `d > radius + margin`.
 //! Near lists are symmetric, and deciding a pair is idempotent, so a pair of two
@@ -358,7 +359,7 @@ pub struct Aoi {
     checks: usize,
     /// Who each entity sees, with the caller's bits.
     visible: Lists,
-    /// Who each entity could start to see before it drifts a third of the skin:
+    /// Who each entity could start to see before it drifts past its limit:
     /// everyone within `radius + skin` when its list was made, and everyone
     /// whose list found it since (the lists are symmetric), with [`VISIBLE`]
     /// on the pairs that see each other.
@@ -602,14 +603,19 @@ impl Aoi {
         self.removed.clear();
         self.sort_into_grid();
 
-        // Positions are final. New entities, and those that drifted a third
-        // of the skin from where their near list was made, make it again.
+        // Positions are final. New entities, and those that drifted past
+        // their limit from where their near list was made, make it again.
+        let mut movers = 0;
         for i in 0..self.dirty.len() {
             let s = self.dirty[i];
+            if !self.moved[s as usize] {
+                // Moved, then removed.
+                continue;
+            }
+            movers += 1;
             let (slot, p) = (self.slots[s as usize], self.pos[s as usize]);
-            if self.moved[s as usize]
-                && (!slot.has_near
-                    || p.distance_squared_raw(self.anchor[s as usize]) > self.drift_limit_sq(s))
+            if !slot.has_near
+                || p.distance_squared_raw(self.anchor[s as usize]) > self.drift_limit_sq(s)
             {
                 self.make_near(s, events);
             }
@@ -622,11 +628,6 @@ impl Aoi {
         // in the order they are laid out. When every entity changed, every
         // lower slot decides its own pairs, so a list is read only from the
         // entity's own slot on.
-        let movers = self
-            .dirty
-            .iter()
-            .filter(|&&s| self.moved[s as usize])
-            .count();
         let all = movers == self.live;
         for s in 0..self.slots.len() as u32 {
             if self.moved[s as usize] {
