@@ -84,3 +84,8 @@ id_type!(
     ZoneId,
     "zone#"
 );
+id_type!(
+    /// A persistence intent: unique within a node, so a store applies each once.
+    IntentId,
+    "intent#"
+);

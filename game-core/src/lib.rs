@@ -11,7 +11,9 @@
 //!
 //! ```text
 //! time, rng, math, ids      foundation, no game meaning
+//! timers                    deadlines keyed by whatever a machine times
 //! protocol                  bytes <-> typed messages, nothing else
+//! persist, bus              the store contract and cross-server messages (types only)
 //! aoi                       interest management, usable on its own
 //! heartbeat                 RTT and clock-offset estimation from ping/pong
 //! session                   one connection's life
@@ -23,16 +25,19 @@
 #![forbid(unsafe_code)]
 
 pub mod aoi;
+pub mod bus;
 pub mod client;
 pub mod heartbeat;
 pub mod ids;
 pub mod math;
 pub mod node;
+pub mod persist;
 pub mod protocol;
 pub mod rng;
 mod room;
 pub mod session;
 pub mod time;
+pub mod timers;
 pub mod zone;
 
 pub use time::{Duration, Instant, Tick};

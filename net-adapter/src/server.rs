@@ -20,7 +20,7 @@ use crate::config::ServerConfig;
 use crate::metrics::{Metrics, ZoneTimer};
 use crate::transport::Listener;
 use game_core::ids::ConnId;
-use game_core::node::{Node, NodeEvent, NodeStats, Output};
+use game_core::node::{InProcess, Node, NodeEvent, NodeStats, Output};
 use game_core::protocol::{encode_frame, DisconnectReason, ServerMsg, MAX_SERVER_PAYLOAD};
 use game_core::time::Instant;
 use std::collections::HashMap;
@@ -255,6 +255,8 @@ pub async fn serve_with_metrics<L: Listener>(
     // The node's clock only goes forward: events carry the time they happened,
     // which can be a little behind a time the node was already given.
     let mut node_now = NodeClock::default();
+    // The store and the bus, in process, until the SQL stores and Redis arrive.
+    let mut in_process = InProcess::default();
     // Every connection task holds a clone; when all are gone, `recv` returns None.
     let (alive_tx, mut alive) = mpsc::channel::<()>(1);
     let linger = Duration::from_millis(config.close_linger_ms);
@@ -318,7 +320,8 @@ pub async fn serve_with_metrics<L: Listener>(
                 }
             }
         }
-        drain(&mut node, &mut conns, linger);
+        let now = node_now.at(clock.now());
+        drain(&mut node, &mut in_process, now, &mut conns, linger);
     }
 
     info!("shutting down: telling {} clients", node.session_count());
@@ -327,7 +330,14 @@ pub async fn serve_with_metrics<L: Listener>(
     // The goodbyes' linger (for peers that have not closed) ends well inside the
     // grace, so a peer that holds its socket open cannot outlast the shutdown.
     let grace = Duration::from_millis(config.shutdown_grace_ms);
-    drain(&mut node, &mut conns, linger.min(grace / 2));
+    let now = node_now.at(clock.now());
+    drain(
+        &mut node,
+        &mut in_process,
+        now,
+        &mut conns,
+        linger.min(grace / 2),
+    );
     drop(events);
     let finished = tokio::time::timeout(grace, alive.recv()).await.is_ok();
     log_status(&node, &admission);
@@ -439,8 +449,17 @@ fn apply(
     }
 }
 
-fn drain(node: &mut Node, conns: &mut HashMap<ConnId, ConnHandle>, linger: Duration) {
+fn drain(
+    node: &mut Node,
+    in_process: &mut InProcess,
+    now: Instant,
+    conns: &mut HashMap<ConnId, ConnHandle>,
+    linger: Duration,
+) {
     while let Some(output) = node.poll_output() {
+        let Some(output) = in_process.serve(node, now, output) else {
+            continue;
+        };
         match output {
             Output::Transmit { conn, bytes } => {
                 if let Some(handle) = conns.get(&conn) {
@@ -462,6 +481,8 @@ fn drain(node: &mut Node, conns: &mut HashMap<ConnId, ConnHandle>, linger: Durat
                 }
             }
             Output::Event(event) => log_event(&event),
+            // Served in process above.
+            Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}
         }
     }
 }

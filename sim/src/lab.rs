@@ -10,7 +10,7 @@ use crate::netem::{Item, LinkParams, Pipe};
 use game_core::client::{Client, ClientConfig, ClientEvent};
 use game_core::ids::{ConnId, EntityId, PlayerId};
 use game_core::math::Vec2;
-use game_core::node::{Node, NodeConfig, Output};
+use game_core::node::{InProcess, Node, NodeConfig, Output};
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
 use rand_chacha::ChaCha8Rng;
@@ -40,6 +40,8 @@ pub struct Peer {
 #[derive(Debug)]
 pub struct Lab {
     pub node: Node,
+    /// The node's store and bus.
+    pub in_process: InProcess,
     pub peers: Vec<Peer>,
     pub now: Instant,
     rng: ChaCha8Rng,
@@ -53,6 +55,7 @@ impl Lab {
     pub fn new(config: NodeConfig, seed: u64) -> Self {
         Lab {
             node: Node::new(config, seed).expect("valid lab config"),
+            in_process: InProcess::default(),
             peers: Vec::new(),
             now: Instant::ZERO,
             rng: rng::stream(seed, StreamKind::Link, 0),
@@ -155,6 +158,9 @@ impl Lab {
                 }
             }
             while let Some(out) = self.node.poll_output() {
+                let Some(out) = self.in_process.serve(&mut self.node, self.now, out) else {
+                    continue;
+                };
                 match out {
                     Output::Transmit { conn, bytes } => {
                         self.node.handle_flushed(conn, bytes.len());
@@ -173,6 +179,8 @@ impl Lab {
                         }
                     }
                     Output::Event(_) => {}
+                    // Served in process above.
+                    Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}
                 }
             }
             for p in &mut self.peers {

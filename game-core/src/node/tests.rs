@@ -3,10 +3,14 @@
 //! deadline, so "wait 30 seconds" costs nothing.
 
 use super::*;
+use crate::bus::{BusMessage, Topic};
+use crate::ids::ZoneId;
+use crate::persist::{MemoryStore, Outcome};
 use crate::protocol::{
-    encode_frame, ClientMsg, FrameDecoder, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
-    PROTOCOL_VERSION,
+    encode_frame, ChannelRefusal, ClientMsg, Credentials, FrameDecoder, LoginRefusal, NoticeLevel,
+    ResumeToken, ServerMsg, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
+use std::collections::BTreeSet;
 
 struct Harness {
     node: Node,
@@ -17,6 +21,13 @@ struct Harness {
     events: Vec<NodeEvent>,
     /// Connections whose client answers heartbeats.
     answering: BTreeSet<ConnId>,
+    /// Executes the node's persistence intents, answering at once.
+    store: MemoryStore,
+    /// Outcomes held back instead (while `hold_outcomes` is set).
+    held: Vec<Outcome>,
+    hold_outcomes: bool,
+    published: Vec<BusMessage>,
+    subscribed: Vec<Topic>,
 }
 
 impl Harness {
@@ -33,6 +44,11 @@ impl Harness {
             closed: BTreeMap::new(),
             events: Vec::new(),
             answering: BTreeSet::new(),
+            store: MemoryStore::default(),
+            held: Vec::new(),
+            hold_outcomes: false,
+            published: Vec::new(),
+            subscribed: Vec::new(),
         }
     }
 
@@ -56,6 +72,7 @@ impl Harness {
 
     fn drain(&mut self) {
         let mut pongs = Vec::new();
+        let mut bus_back = Vec::new();
         while let Some(out) = self.node.poll_output() {
             match out {
                 Output::Transmit { conn, bytes } => {
@@ -91,7 +108,27 @@ impl Harness {
                     assert!(self.closed.insert(conn, reason).is_none(), "closed twice");
                 }
                 Output::Event(e) => self.events.push(e),
+                Output::Persist(intent) => {
+                    let outcome = self.store.apply(&intent);
+                    if self.hold_outcomes {
+                        self.held.push(outcome);
+                    } else {
+                        self.node.handle_store_outcome(self.now, outcome);
+                    }
+                }
+                Output::Publish(m) => {
+                    self.published.push(m.clone());
+                    // One server: the bus hands the node its own messages.
+                    if self.subscribed.contains(&m.topic()) {
+                        bus_back.push(m);
+                    }
+                }
+                Output::Subscribe(topic) => self.subscribed.push(topic),
             }
+        }
+        for m in bus_back {
+            self.node.handle_bus(self.now, m);
+            self.drain();
         }
         for (conn, pong) in pongs {
             self.send(conn, &[pong]);
@@ -606,7 +643,7 @@ fn transfer_moves_the_character_and_observers_see_it_leave_and_appear() {
     assert_eq!(h.node.stats().transfers, 1);
     assert_eq!(
         h.node.transfer(h.now, player_a, "nowhere"),
-        Err(ChannelRefusal::NoSuchChannel)
+        Err(TransferError::NoSuchMap)
     );
 }
 
@@ -731,14 +768,17 @@ fn big_written_buffers_are_not_kept_for_reuse() {
     }
     assert!(!capacities.is_empty());
     assert!(
-        capacities.iter().all(|&c| c <= MAX_SPARE_CAPACITY),
+        capacities
+            .iter()
+            .all(|&c| c <= outbox::MAX_REUSABLE_CAPACITY),
         "{capacities:?}"
     );
     assert!(h
         .node
-        .spares
+        .outbox
+        .reusable_buffers
         .iter()
-        .all(|b| b.capacity() <= MAX_SPARE_CAPACITY));
+        .all(|b| b.capacity() <= outbox::MAX_REUSABLE_CAPACITY));
 }
 
 fn frame_bytes(msgs: &[ClientMsg]) -> Vec<u8> {
@@ -747,4 +787,127 @@ fn frame_bytes(msgs: &[ClientMsg]) -> Vec<u8> {
         encode_frame(m, MAX_CLIENT_PAYLOAD, &mut bytes).unwrap();
     }
     bytes
+}
+
+fn enter_and_leave(h: &mut Harness, c: u64, name: &str) {
+    let (conn, _, _) = h.login(c, name);
+    h.send(conn, &[ClientMsg::EnterWorld]);
+    h.send(conn, &[ClientMsg::Goodbye]);
+}
+
+#[test]
+fn a_leaving_character_s_place_is_saved_through_the_store() {
+    let mut h = Harness::new();
+    enter_and_leave(&mut h, 1, "ada");
+    let place = h
+        .store
+        .place("ada")
+        .expect("the store was asked to save")
+        .clone();
+    assert_eq!(place.map, "meadow");
+    assert_eq!(h.node.pending_intents(), 0, "the outcome came back");
+    assert_eq!(h.node.stats().store_intents, 1);
+    assert_eq!(h.node.stats().store_acknowledged, 1);
+    // Never entered the world: nothing to save.
+    let (conn, _, _) = h.login(2, "bob");
+    h.send(conn, &[ClientMsg::Goodbye]);
+    assert_eq!(h.node.stats().store_intents, 1);
+}
+
+#[test]
+fn intents_wait_for_their_outcome_within_a_bound_and_a_repeated_outcome_is_ignored() {
+    let mut h = Harness::with_config(NodeConfig {
+        max_pending_intents: 1,
+        ..NodeConfig::default()
+    });
+    h.hold_outcomes = true;
+    enter_and_leave(&mut h, 1, "ada");
+    enter_and_leave(&mut h, 2, "bob");
+    assert_eq!(h.node.pending_intents(), 1, "still waiting for the store");
+    assert_eq!(
+        h.node.stats().store_dropped,
+        1,
+        "past the bound: dropped, counted"
+    );
+    let held = std::mem::take(&mut h.held);
+    assert_eq!(held.len(), 1);
+    h.node.handle_store_outcome(h.now, held[0].clone());
+    assert_eq!(h.node.pending_intents(), 0);
+    assert_eq!(h.node.stats().store_acknowledged, 1);
+    h.node.handle_store_outcome(h.now, held[0].clone());
+    assert_eq!(h.node.stats().store_unexpected, 1);
+    assert_eq!(h.node.stats().store_acknowledged, 1, "not counted twice");
+}
+
+#[test]
+fn a_failed_outcome_is_counted_and_ends_the_wait() {
+    let mut h = Harness::new();
+    h.hold_outcomes = true;
+    enter_and_leave(&mut h, 1, "ada");
+    let id = h.held.pop().unwrap().id;
+    h.node.handle_store_outcome(
+        h.now,
+        Outcome {
+            id,
+            result: Err(crate::persist::StoreError::Unavailable),
+        },
+    );
+    assert_eq!(h.node.pending_intents(), 0);
+    assert_eq!(h.node.stats().store_failed, 1);
+}
+
+#[test]
+fn presence_is_published_when_an_account_comes_online_and_leaves() {
+    let mut h = Harness::new();
+    enter_and_leave(&mut h, 1, "ada");
+    assert_eq!(
+        h.published,
+        vec![
+            BusMessage::Presence {
+                account: "ada".into(),
+                online: true
+            },
+            BusMessage::Presence {
+                account: "ada".into(),
+                online: false
+            },
+        ]
+    );
+    assert_eq!(h.subscribed, vec![Topic::Announcements]);
+}
+
+#[test]
+fn an_announcement_goes_out_on_the_bus_and_reaches_every_player_when_it_comes_back() {
+    let mut h = Harness::new();
+    let (a, _, _) = h.login(1, "ada");
+    let (b, _, _) = h.login(2, "bob");
+    h.node
+        .announce(NoticeLevel::Warning, "restart in 5 minutes");
+    assert!(
+        h.take(a).is_empty(),
+        "nothing is shown before the bus hands it back"
+    );
+    h.drain();
+    let notice = ServerMsg::Notice {
+        level: NoticeLevel::Warning,
+        text: "restart in 5 minutes".into(),
+    };
+    assert_eq!(h.take(a), vec![notice.clone()]);
+    assert_eq!(h.take(b), vec![notice]);
+    assert_eq!(h.node.stats().bus_received, 1);
+}
+
+#[test]
+fn moving_a_player_who_is_not_in_the_world_names_that_cause() {
+    let mut h = Harness::new();
+    let (_, player, _) = h.login(1, "ada");
+    assert_eq!(
+        h.node.transfer(h.now, player, "forest"),
+        Err(TransferError::NotInWorld)
+    );
+    assert_eq!(
+        h.node
+            .teleport(h.now, PlayerId(999), crate::math::Vec2::ZERO),
+        Err(TransferError::NoSuchPlayer)
+    );
 }

@@ -2,12 +2,13 @@
 //!
 //! Each map runs as one or more channels (copies) with a player cap. A player
 //! entering a map goes to the least-loaded channel with room; when every channel
-//! is full a new one opens, up to `max_channels`.
+//! is full a new one opens, up to `max_channels`. The world owns the tick's
+//! deadline: it runs while anyone is in the world, at a fixed rate.
 
 use crate::ids::{EntityId, PlayerId, ZoneId};
 use crate::math::Vec2;
 use crate::protocol::ChannelRefusal;
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 use crate::zone::{Map, Zone, ZoneConfig, SAMPLE_MAPS};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -51,6 +52,9 @@ pub struct World {
     channels: BTreeMap<String, Vec<ZoneId>>,
     zones: BTreeMap<ZoneId, Zone>,
     next_zone: u64,
+    tick_period: Duration,
+    /// When the next tick is due; `None` while nobody is in the world.
+    tick_due: Option<Instant>,
 }
 
 impl World {
@@ -103,7 +107,36 @@ impl World {
             channels: BTreeMap::new(),
             zones: BTreeMap::new(),
             next_zone: 0,
+            tick_period: Duration::per_second(tick_hz as u32),
+            tick_due: None,
         })
+    }
+
+    /// When the next tick is due, if the world is ticking.
+    pub fn tick_due(&self) -> Option<Instant> {
+        self.tick_due
+    }
+
+    /// Starts ticking, one period from `now`, if there are players and the
+    /// tick is not running.
+    pub(super) fn arm_tick(&mut self, now: Instant) {
+        if self.tick_due.is_none() && self.player_count() > 0 {
+            self.tick_due = Some(now + self.tick_period);
+        }
+    }
+
+    /// After the tick due at `due` ran at `now`: the next is due one period
+    /// after it was (a fixed rate), or, running more than a period late, one
+    /// period from now (the missed ticks are skipped rather than run as a
+    /// burst; returns true then). Nobody in the world stops the tick.
+    pub(super) fn schedule_next_tick(&mut self, due: Instant, now: Instant) -> bool {
+        let mut next = due + self.tick_period;
+        let overrun = next <= now;
+        if overrun {
+            next = now + self.tick_period;
+        }
+        self.tick_due = (self.player_count() > 0).then_some(next);
+        overrun
     }
 
     pub fn start_map(&self) -> &str {

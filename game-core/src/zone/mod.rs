@@ -172,8 +172,46 @@ pub struct Zone {
     input_order: u32,
     transfers: Vec<Transfer>,
     scratch: Scratch,
-    frame: Vec<u8>,
+    replies: Replies,
     stats: ZoneStats,
+}
+
+/// What one tick has to say: one encoded frame (a `WorldUpdate`) per client
+/// with something to hear, in observer order. The zone hands these to the node
+/// as values, not through a callback into its sessions, so a zone could run on
+/// another thread or server. Both buffers are reused tick after tick.
+#[derive(Debug, Default)]
+pub struct Replies {
+    bytes: Vec<u8>,
+    /// Each frame's player and where its bytes end in `bytes`.
+    frames: Vec<(PlayerId, u32)>,
+}
+
+impl Replies {
+    /// Each client's frame, in the order the tick made them.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (PlayerId, &[u8])> + '_ {
+        let mut start = 0;
+        self.frames.iter().map(move |&(player, end)| {
+            let frame = &self.bytes[start as usize..end as usize];
+            start = end;
+            (player, frame)
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    fn clear(&mut self) {
+        crate::room::keep_room(&mut self.bytes);
+        crate::room::keep_room(&mut self.frames);
+        self.bytes.clear();
+        self.frames.clear();
+    }
 }
 
 impl Zone {
@@ -216,7 +254,7 @@ impl Zone {
             input_order: 0,
             transfers: Vec::new(),
             scratch: Scratch::default(),
-            frame: Vec::new(),
+            replies: Replies::default(),
             stats: ZoneStats::default(),
             config,
             map,
@@ -438,17 +476,23 @@ impl Zone {
 
     // ----- the tick -----
 
-    /// Runs one tick at `now`. `send(player, frame)` receives each client's one
-    /// encoded message (a complete frame).
-    pub fn run_tick(&mut self, now: Instant, send: &mut impl FnMut(PlayerId, &[u8])) {
+    /// Runs one tick at `now`. Each client's one encoded message (a complete
+    /// frame) is then in [`Zone::replies`] until the next tick.
+    pub fn run_tick(&mut self, now: Instant) {
         self.tick = Tick(self.tick.0 + 1);
         self.stats.ticks += 1;
+        self.replies.clear();
         self.apply_inputs();
         self.step_npcs();
         self.find_portal_steps();
         self.update_interest();
-        self.replicate(now, send);
+        self.replicate(now);
         self.free.append(&mut self.freed);
+    }
+
+    /// The frames the last tick made, one per client with something to hear.
+    pub fn replies(&self) -> &Replies {
+        &self.replies
     }
 
     fn apply_inputs(&mut self) {
@@ -558,7 +602,7 @@ impl Zone {
         }
     }
 
-    fn replicate(&mut self, now: Instant, send: &mut impl FnMut(PlayerId, &[u8])) {
+    fn replicate(&mut self, now: Instant) {
         let budget = self.config.update_budget as usize;
         let weights = {
             let r = Fixed::from_int(self.config.view_radius_m).raw() as i64;
@@ -574,7 +618,7 @@ impl Zone {
             bodies,
             replicas,
             scratch,
-            frame,
+            replies,
             stats,
             tick,
             ..
@@ -593,19 +637,20 @@ impl Zone {
             let Some(reply) = o.build(seen, budget, scratch, replicas, weight) else {
                 return;
             };
-            frame.clear();
+            let start = replies.bytes.len();
             scratch.writer.finish(
                 *tick,
                 now.as_micros(),
                 reply.ack_seq,
                 reply.correction.as_ref(),
-                frame,
+                &mut replies.bytes,
             );
+            let len = replies.bytes.len() - start;
             // The budget bounds the message far below the frame limit.
-            debug_assert!(frame.len() <= MAX_SERVER_PAYLOAD as usize);
+            debug_assert!(len <= MAX_SERVER_PAYLOAD as usize);
             stats.messages_out += 1;
-            stats.bytes_out += frame.len() as u64;
-            send(player, frame);
+            stats.bytes_out += len as u64;
+            replies.frames.push((player, replies.bytes.len() as u32));
         });
         self.scratch.end_tick();
     }

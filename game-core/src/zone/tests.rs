@@ -24,7 +24,8 @@ fn open_zone(config: ZoneConfig) -> Zone {
 /// Runs a tick and decodes each player's message.
 fn tick(zone: &mut Zone, now: Instant) -> BTreeMap<PlayerId, WorldUpdate> {
     let mut out = BTreeMap::new();
-    zone.run_tick(now, &mut |player, frame| {
+    zone.run_tick(now);
+    for (player, frame) in zone.replies().iter() {
         let mut dec = FrameDecoder::new(MAX_SERVER_PAYLOAD);
         let mut input = frame;
         let payload = dec.decode(&mut input).unwrap().unwrap();
@@ -37,7 +38,7 @@ fn tick(zone: &mut Zone, now: Instant) -> BTreeMap<PlayerId, WorldUpdate> {
             }
             other => panic!("unexpected {other:?}"),
         }
-    });
+    }
     out
 }
 

@@ -222,8 +222,13 @@ impl Crowd {
 
     fn tick(&mut self, bytes: &mut u64) {
         let now = self.now;
-        self.zone
-            .run_tick(now, &mut |_, frame| *bytes += frame.len() as u64);
+        self.zone.run_tick(now);
+        *bytes += self
+            .zone
+            .replies()
+            .iter()
+            .map(|(_, frame)| frame.len() as u64)
+            .sum::<u64>();
     }
 
     fn avg_visible(&self) -> f64 {
@@ -376,11 +381,12 @@ fn bench_bandwidth(moving: bool, ticks: usize) -> BandwidthRow {
         let now = crowd.now;
         let sampled: std::collections::BTreeSet<PlayerId> =
             sample.iter().map(|e| PlayerId(e.0)).collect();
-        crowd.zone.run_tick(now, &mut |player, frame| {
+        crowd.zone.run_tick(now);
+        for (player, frame) in crowd.zone.replies().iter() {
             if sampled.contains(&player) {
                 ours += frame.len() as u64;
             }
-        });
+        }
         for &e in &sample {
             let vis: Vec<(EntityId, Vec2)> = crowd
                 .zone

@@ -21,7 +21,7 @@ use crate::netem::{Item, LinkParams, Pipe, Stall};
 use crate::report::{Percentiles, Spread, Tally};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::ConnId;
-use game_core::node::{Node, NodeConfig, Output};
+use game_core::node::{InProcess, Node, NodeConfig, Output};
 use game_core::protocol::{encode_frame, ClientMsg, DisconnectReason, MAX_CLIENT_PAYLOAD};
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
@@ -203,6 +203,8 @@ pub struct Simulator {
     config: SimConfig,
     plan: FaultPlan,
     node: Node,
+    /// The store and the bus; they outlive a node's restart, as a database would.
+    in_process: InProcess,
     restarts: u64,
     now: Instant,
     end: Instant,
@@ -244,6 +246,7 @@ impl Simulator {
             end: Instant::from_micros(config.seconds * 1_000_000),
             plan,
             node,
+            in_process: InProcess::default(),
             restarts: 0,
             now: Instant::ZERO,
             queue: agenda::Agenda::default(),
@@ -411,6 +414,9 @@ impl Simulator {
     /// Moves the node's outputs onto the links.
     fn node_io(&mut self) {
         while let Some(out) = self.node.poll_output() {
+            let Some(out) = self.in_process.serve(&mut self.node, self.now, out) else {
+                continue;
+            };
             match out {
                 Output::Transmit { conn, bytes } => {
                     self.trace.u64(conn.0);
@@ -427,6 +433,8 @@ impl Simulator {
                     }
                 }
                 Output::Event(_) => {}
+                // Served in process above.
+                Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}
             }
         }
         self.arm_node();

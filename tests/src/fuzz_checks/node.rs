@@ -4,7 +4,7 @@ use super::script::{Script, ScriptWriter};
 use super::wire::{message, ServerStream};
 use game_core::ids::ConnId;
 use game_core::math::{Fixed, Vec2};
-use game_core::node::{Node, NodeConfig, Output};
+use game_core::node::{InProcess, Node, NodeConfig, Output};
 use game_core::protocol::{encode_frame, DisconnectReason, NoticeLevel, MAX_CLIENT_PAYLOAD};
 use game_core::session::SessionState;
 use game_core::time::{Duration, Instant};
@@ -73,6 +73,7 @@ struct Conn {
 
 struct Harness {
     node: Node,
+    in_process: InProcess,
     config: NodeConfig,
     now: Instant,
     slots: BTreeMap<u8, Conn>,
@@ -93,6 +94,7 @@ pub fn node(data: &[u8]) {
     let config = config();
     let mut h = Harness {
         node: Node::new(config.clone(), seed).expect("valid config"),
+        in_process: InProcess::default(),
         config,
         now: Instant::ZERO,
         slots: BTreeMap::new(),
@@ -219,6 +221,9 @@ impl Harness {
         while let Some(output) = self.node.poll_output() {
             steps += 1;
             assert!(steps < 1_000_000, "the node's outputs never end");
+            let Some(output) = self.in_process.serve(&mut self.node, self.now, output) else {
+                continue;
+            };
             match output {
                 Output::Transmit { conn, bytes } => {
                     assert!(
@@ -239,6 +244,8 @@ impl Harness {
                     }
                 }
                 Output::Event(_) => {}
+                // Served in process above.
+                Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}
             }
         }
     }

@@ -1,0 +1,238 @@
+//! Routing: each request a session passes up goes to the part that owns it,
+//! and characters move between zones (entering the world, channel switches,
+//! portals, operator moves).
+//!
+//! The session decides only whether a message is allowed in its state; what a
+//! request means is decided here or by the subsystem it is routed to. Owns no
+//! state of its own.
+
+use super::{Location, Node, NodeEvent};
+use crate::ids::{ConnId, PlayerId};
+use crate::math::Vec2;
+use crate::protocol::{ChannelRefusal, DisconnectReason, MoveInput, ServerMsg};
+use crate::session::SessionRequest;
+use crate::time::Instant;
+use std::fmt;
+
+/// Why an operator's move of a character (teleport, transfer) did not happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferError {
+    /// No player has that id.
+    NoSuchPlayer,
+    /// The player is logged in but has no character in the world.
+    NotInWorld,
+    /// No map has that name.
+    NoSuchMap,
+    /// The zone refused the character (full, or the channel does not exist).
+    Refused(ChannelRefusal),
+}
+
+impl fmt::Display for TransferError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransferError::NoSuchPlayer => f.write_str("no such player"),
+            TransferError::NotInWorld => f.write_str("the player is not in the world"),
+            TransferError::NoSuchMap => f.write_str("no such map"),
+            TransferError::Refused(r) => write!(f, "refused by the zone: {r:?}"),
+        }
+    }
+}
+
+impl std::error::Error for TransferError {}
+
+impl Node {
+    /// Carries out what a session asked for.
+    pub(super) fn route(&mut self, now: Instant, conn: ConnId, request: SessionRequest) {
+        match request {
+            SessionRequest::Login { credentials } => self.login(now, conn, credentials),
+            SessionRequest::Resume { player, token } => self.resume(now, conn, player, token),
+            SessionRequest::EnterWorld => self.enter_world(now, conn),
+            SessionRequest::Move(input) => self.route_move(now, conn, input),
+            SessionRequest::SwitchChannel { channel } => self.switch_channel(now, conn, channel),
+        }
+    }
+
+    /// Operator command: puts a player's character at `pos` in its current map
+    /// and channel (observers see it leave and appear; its client is told).
+    pub fn teleport(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        pos: Vec2,
+    ) -> Result<(), TransferError> {
+        let at = self.location_of(player)?;
+        let (map, channel) = self
+            .world
+            .channel_of(at.zone)
+            .ok_or(TransferError::NotInWorld)?;
+        self.relocate(now, player, &map, Some(channel), Some(pos))?;
+        self.player_changed(now, player);
+        Ok(())
+    }
+
+    /// Operator command: moves a player's character to `map` (its spawn area).
+    pub fn transfer(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        map: &str,
+    ) -> Result<(), TransferError> {
+        self.relocate(now, player, map, None, None)?;
+        self.player_changed(now, player);
+        Ok(())
+    }
+
+    fn player_of(&self, conn: ConnId) -> Option<PlayerId> {
+        self.connections.get(&conn)?.session.player()
+    }
+
+    fn location_of(&self, player: PlayerId) -> Result<Location, TransferError> {
+        self.players
+            .get(player)
+            .ok_or(TransferError::NoSuchPlayer)?
+            .location
+            .ok_or(TransferError::NotInWorld)
+    }
+
+    fn enter_world(&mut self, now: Instant, conn: ConnId) {
+        let Some(player) = self.player_of(conn) else {
+            return;
+        };
+        let Some(p) = self.players.get(player) else {
+            return;
+        };
+        let location = match p.location {
+            // Resumed or taken over: the character is still there; start the
+            // client's view afresh.
+            Some(at) => {
+                if let Some(zone) = self.world.zone_mut(at.zone) {
+                    zone.resync(at.entity, now);
+                }
+                at
+            }
+            None => {
+                let start = self.world.start_map().to_owned();
+                match self.world.place(&start, None, player, None, 0, now) {
+                    Ok(at) => at,
+                    Err(_) => {
+                        self.close(now, conn, DisconnectReason::ServerFull);
+                        return;
+                    }
+                }
+            }
+        };
+        if let Some(p) = self.players.get_mut(player) {
+            p.in_world = true;
+            p.location = Some(location);
+        }
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.session.enter_world(now);
+        }
+        self.send_zone_entered(now, player);
+        self.world.arm_tick(now);
+        self.event(NodeEvent::EnteredWorld { player });
+    }
+
+    fn route_move(&mut self, now: Instant, conn: ConnId, input: MoveInput) {
+        let at = self
+            .player_of(conn)
+            .and_then(|p| self.players.get(p))
+            .and_then(|p| p.location);
+        if let Some(at) = at {
+            if let Some(zone) = self.world.zone_mut(at.zone) {
+                zone.queue_move(at.entity, now, input);
+            }
+        }
+    }
+
+    fn switch_channel(&mut self, now: Instant, conn: ConnId, channel: u16) {
+        let Some(player) = self.player_of(conn) else {
+            return;
+        };
+        let Ok(at) = self.location_of(player) else {
+            return;
+        };
+        let Some((map, current)) = self.world.channel_of(at.zone) else {
+            return;
+        };
+        // Same place, another copy of the map.
+        let here = self.world.zone(at.zone).and_then(|z| z.position(at.entity));
+        let refusal = if channel == current {
+            Some(ChannelRefusal::AlreadyThere)
+        } else {
+            match self.relocate(now, player, &map, Some(channel), here) {
+                Ok(()) => None,
+                Err(TransferError::Refused(r)) => Some(r),
+                // The map and the character were just found; nothing else fails.
+                Err(_) => Some(ChannelRefusal::NoSuchChannel),
+            }
+        };
+        if let Some(reason) = refusal {
+            if let Some(c) = self.connections.get_mut(&conn) {
+                c.session
+                    .send(now, &ServerMsg::ChannelRefused { channel, reason });
+            }
+        }
+    }
+
+    /// Moves a character to another zone: out of the old one (its observers see
+    /// it leave at their next tick), into the new one (observers there see it
+    /// appear), and tells the client.
+    pub(super) fn relocate(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        map: &str,
+        channel: Option<u16>,
+        pos: Option<Vec2>,
+    ) -> Result<(), TransferError> {
+        let from = self.location_of(player)?;
+        if self.world.map(map).is_none() {
+            return Err(TransferError::NoSuchMap);
+        }
+        let epoch = self
+            .world
+            .zone(from.zone)
+            .and_then(|z| z.epoch_of(from.entity))
+            .unwrap_or(0)
+            .wrapping_add(1);
+        // Place first: a refused move leaves the character where it was.
+        let to = self
+            .world
+            .place(map, channel, player, pos, epoch, now)
+            .map_err(TransferError::Refused)?;
+        self.world.remove(from);
+        if let Some(p) = self.players.get_mut(player) {
+            p.location = Some(to);
+        }
+        self.stats.transfers += 1;
+        self.send_zone_entered(now, player);
+        Ok(())
+    }
+
+    fn send_zone_entered(&mut self, now: Instant, player: PlayerId) {
+        let Some(p) = self.players.get(player) else {
+            return;
+        };
+        let (Some(at), Some(conn)) = (p.location, p.conn) else {
+            return;
+        };
+        let Some(msg) = self
+            .world
+            .zone(at.zone)
+            .and_then(|z| z.entered_message(at.entity, now))
+        else {
+            return;
+        };
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.session.send(now, &ServerMsg::ZoneEntered(msg));
+        }
+    }
+
+    /// Bookkeeping for the connection of a player something was sent to.
+    pub(super) fn player_changed(&mut self, now: Instant, player: PlayerId) {
+        if let Some(conn) = self.players.get(player).and_then(|p| p.conn) {
+            self.session_changed(now, conn);
+        }
+    }
+}
