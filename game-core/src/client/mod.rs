@@ -473,7 +473,8 @@ impl Client {
                 // First ping at once, for an early RTT and clock estimate.
                 self.pinger = Pinger::new(self.config.heartbeat_interval, now);
                 self.emit(ClientEvent::Welcomed { player, resumed });
-                if self.config.auto_enter_world {
+                // A resumed player is put back in the world by the server.
+                if self.config.auto_enter_world && !resumed {
                     self.enter_world();
                 }
             }

@@ -84,6 +84,10 @@ impl Node {
         self.stats.resumes += 1;
         self.event(NodeEvent::Resumed { conn, player });
         self.welcome(now, conn, player, token, true);
+        // Straight back into the world, with no round trip: `EnteredWorld`,
+        // `ZoneEntered`, and at the next tick every entity in view spawned
+        // afresh, before any update refers to one.
+        self.enter_world(now, conn);
     }
 
     fn welcome(

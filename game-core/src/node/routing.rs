@@ -94,7 +94,7 @@ impl Node {
             .ok_or(TransferError::NotInWorld)
     }
 
-    fn enter_world(&mut self, now: Instant, conn: ConnId) {
+    pub(super) fn enter_world(&mut self, now: Instant, conn: ConnId) {
         let Some(player) = self.player_of(conn) else {
             return;
         };

@@ -648,7 +648,7 @@ fn transfer_moves_the_character_and_observers_see_it_leave_and_appear() {
 }
 
 #[test]
-fn a_resumed_player_finds_its_character_where_it_stood() {
+fn a_resumed_connection_gets_its_zone_and_every_spawn_before_any_update_with_no_round_trip() {
     let mut h = Harness::new();
     let (a, za) = h.enter(1, "a");
     h.enter(2, "b");
@@ -660,6 +660,56 @@ fn a_resumed_player_finds_its_character_where_it_stood() {
     h.advance(Duration::from_secs(5));
     let a2 = h.connect(10);
     h.answering.insert(a2);
+    // No EnterWorld: the server puts a resumed player back by itself.
+    h.send(a2, &[hello(), ClientMsg::Resume { player, token }]);
+    let first = h.take(a2);
+    assert!(matches!(first[0], ServerMsg::Welcome { resumed: true, .. }));
+    assert!(matches!(first[1], ServerMsg::EnteredWorld { .. }));
+    let again = zone_entered(&first);
+    assert_eq!(
+        (again.entity, again.pos, again.zone),
+        (za.entity, za.pos, za.zone)
+    );
+    assert!(again.epoch > za.epoch);
+    // Moving at once is allowed.
+    let step = crate::protocol::MoveInput {
+        seq: 1,
+        epoch: again.epoch,
+        client_time_us: 0,
+        pos: again.pos,
+        vel: crate::math::Vec2::ZERO,
+    };
+    h.send(a2, &[ClientMsg::Move(step)]);
+    assert!(!h.closed.contains_key(&a2));
+    // Everything in view is spawned afresh before any update refers to it.
+    h.advance(Duration::from_millis(500));
+    let mut spawned = BTreeSet::new();
+    let updates = world_updates(&h.take(a2));
+    for u in &updates {
+        spawned.extend(u.spawns.iter().map(|s| s.entity));
+        for d in &u.despawns {
+            spawned.remove(d);
+        }
+        for m in &u.updates {
+            assert!(
+                spawned.contains(&m.entity),
+                "update for unspawned {:?}",
+                m.entity
+            );
+        }
+    }
+    assert!(updates.iter().map(|u| u.spawns.len()).sum::<usize>() >= 1);
+}
+
+#[test]
+fn entering_the_world_again_after_a_resume_is_a_violation() {
+    let mut h = Harness::new();
+    let (a, _) = h.enter(1, "a");
+    let player = h.node.session(a).unwrap().player().unwrap();
+    let token = h.node.player(player).unwrap().resume_token;
+    h.node.handle_disconnect(h.now, a);
+    h.drain();
+    let a2 = h.connect(10);
     h.send(
         a2,
         &[
@@ -668,19 +718,12 @@ fn a_resumed_player_finds_its_character_where_it_stood() {
             ClientMsg::EnterWorld,
         ],
     );
-    let again = zone_entered(&h.take(a2));
     assert_eq!(
-        (again.entity, again.pos, again.zone),
-        (za.entity, za.pos, za.zone)
+        h.closed.get(&a2),
+        Some(&DisconnectReason::ProtocolViolation(
+            Violation::UnexpectedMessage
+        ))
     );
-    assert!(again.epoch > za.epoch);
-    // The new connection is sent everything in view afresh.
-    h.advance(Duration::from_millis(60));
-    let spawns: usize = world_updates(&h.take(a2))
-        .iter()
-        .map(|u| u.spawns.len())
-        .sum();
-    assert!(spawns >= 1);
 }
 
 #[test]
