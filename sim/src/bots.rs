@@ -29,8 +29,14 @@ pub struct BotOutcome {
     pub rtt_samples_us: Vec<u64>,
     /// Every disconnect except the bot's own goodbye at the end.
     pub disconnects: Vec<DisconnectReason>,
+    /// How many of `disconnects` the bot got over: its next welcome resumed
+    /// the same player (only a bot that reconnects can).
+    pub recovered_disconnects: u32,
     /// Transport connects that failed, with the last error.
     pub connect_failures: u32,
+    /// How many of `connect_failures` a later connect made good: the bot was
+    /// welcomed after them.
+    pub recovered_connect_failures: u32,
     pub last_connect_error: Option<String>,
     /// Still connected and in the world when the run ended.
     pub connected_at_end: bool,
@@ -119,6 +125,44 @@ pub struct LiveCounts {
     pub dropped: AtomicU64,
 }
 
+/// A bot's outcome as it is written, with the troubles the bot has not yet got
+/// over. A disconnect is recovered when the bot's next welcome resumes the same
+/// player; a welcome that starts afresh (the server no longer held the player)
+/// leaves it unrecovered for good. A failed connect is recovered by any later
+/// welcome. Whatever is still open when the run ends was not recovered.
+#[derive(Debug, Default)]
+struct Record {
+    outcome: BotOutcome,
+    open_disconnects: u32,
+    open_connect_failures: u32,
+}
+
+impl Record {
+    fn disconnected(&mut self, reason: DisconnectReason) {
+        self.outcome.disconnects.push(reason);
+        self.open_disconnects += 1;
+    }
+
+    fn connect_failed(&mut self, error: String) {
+        self.outcome.connect_failures += 1;
+        self.outcome.last_connect_error = Some(error);
+        self.open_connect_failures += 1;
+    }
+
+    fn welcomed(&mut self, player: PlayerId, resumed: bool) {
+        let o = &mut self.outcome;
+        o.welcomes += 1;
+        o.players.push(player);
+        o.resumes += u32::from(resumed);
+        if resumed {
+            o.recovered_disconnects += self.open_disconnects;
+        }
+        o.recovered_connect_failures += self.open_connect_failures;
+        self.open_disconnects = 0;
+        self.open_connect_failures = 0;
+    }
+}
+
 /// How a bot behaves when its connection drops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnDrop {
@@ -166,17 +210,14 @@ where
         let us = epoch.elapsed().as_micros();
         Instant::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
     };
-    let mut outcome = BotOutcome {
-        name: config.name.clone(),
-        ..BotOutcome::default()
-    };
+    let mut record = Record::default();
+    record.outcome.name = config.name.clone();
     let mut client = Client::new(config);
     while tokio::time::Instant::now() < until {
         let stream = match connect().await {
             Ok(s) => s,
             Err(e) => {
-                outcome.connect_failures += 1;
-                outcome.last_connect_error = Some(e.to_string());
+                record.connect_failed(e.to_string());
                 match on_drop {
                     OnDrop::GiveUp => break,
                     OnDrop::Reconnect { retry_after } => {
@@ -192,15 +233,15 @@ where
             stream,
             &now,
             until,
-            &mut outcome,
+            &mut record,
             &mut behaviour,
             live,
         )
         .await;
-        outcome.entity_updates = client.entity_updates();
-        outcome.world_updates = client.world_updates();
+        record.outcome.entity_updates = client.entity_updates();
+        record.outcome.world_updates = client.world_updates();
         if finished {
-            return outcome;
+            return record.outcome;
         }
         live.dropped.fetch_add(1, Ordering::Relaxed);
         match on_drop {
@@ -208,7 +249,7 @@ where
             OnDrop::Reconnect { retry_after } => tokio::time::sleep(retry_after).await,
         }
     }
-    outcome
+    record.outcome
 }
 
 /// Drives one connection. Returns true when the run ended with the bot connected
@@ -218,7 +259,7 @@ async fn drive<S: AsyncRead + AsyncWrite>(
     stream: S,
     now: &impl Fn() -> Instant,
     until: tokio::time::Instant,
-    outcome: &mut BotOutcome,
+    record: &mut Record,
     behaviour: &mut Behaviour,
     live: &LiveCounts,
 ) -> bool {
@@ -239,21 +280,21 @@ async fn drive<S: AsyncRead + AsyncWrite>(
         while let Some(event) = client.poll_event() {
             match event {
                 ClientEvent::Welcomed { player, resumed } => {
-                    if outcome.welcomes == 0 {
+                    if record.outcome.welcomes == 0 {
                         live.welcomed.fetch_add(1, Ordering::Relaxed);
                     }
                     if welcomed_at.is_none() {
                         welcomed_at = Some(tokio::time::Instant::now());
                         live.connected.fetch_add(1, Ordering::Relaxed);
                     }
-                    outcome.welcomes += 1;
-                    outcome.players.push(player);
-                    outcome.resumes += u32::from(resumed);
+                    record.welcomed(player, resumed);
                 }
-                ClientEvent::RttSample { rtt } => outcome.rtt_samples_us.push(rtt.as_micros()),
-                ClientEvent::Disconnected { reason } => outcome.disconnects.push(reason),
-                ClientEvent::Corrected { .. } => outcome.corrections += 1,
-                ClientEvent::ZoneEntered { .. } => outcome.zones_entered += 1,
+                ClientEvent::RttSample { rtt } => {
+                    record.outcome.rtt_samples_us.push(rtt.as_micros())
+                }
+                ClientEvent::Disconnected { reason } => record.disconnected(reason),
+                ClientEvent::Corrected { .. } => record.outcome.corrections += 1,
+                ClientEvent::ZoneEntered { .. } => record.outcome.zones_entered += 1,
                 ClientEvent::EnteredWorld
                 | ClientEvent::Notice { .. }
                 | ClientEvent::ChannelRefused { .. } => {}
@@ -263,7 +304,7 @@ async fn drive<S: AsyncRead + AsyncWrite>(
             if welcomed_at.is_some() {
                 live.connected.fetch_sub(1, Ordering::Relaxed);
             }
-            outcome.connected += connected_since(welcomed_at);
+            record.outcome.connected += connected_since(welcomed_at);
             return false;
         }
         let deadline = client
@@ -274,7 +315,7 @@ async fn drive<S: AsyncRead + AsyncWrite>(
             // Fixed order, so a turmoil replay is the same whatever is ready.
             biased;
             _ = tokio::time::sleep_until(until) => {
-                outcome.connected_at_end = *client.state() == ClientState::InWorld;
+                record.outcome.connected_at_end = *client.state() == ClientState::InWorld;
                 client.goodbye();
                 if let Some(bytes) = client.poll_transmit() {
                     let _ = wr.write_all(&bytes).await;
@@ -292,13 +333,13 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 if welcomed_at.is_some() {
                     live.connected.fetch_sub(1, Ordering::Relaxed);
                 }
-                outcome.connected += connected_since(welcomed_at);
+                record.outcome.connected += connected_since(welcomed_at);
                 return true;
             }
             read = rd.read(&mut buf) => match read {
                 Ok(0) | Err(_) => client.handle_connection_lost(now()),
                 Ok(n) => {
-                    outcome.bytes_in += n as u64;
+                    record.outcome.bytes_in += n as u64;
                     client.handle_bytes(now(), &buf[..n]);
                 }
             },
@@ -336,4 +377,57 @@ fn step(client: &mut Client, behaviour: &mut Behaviour, now: Instant) {
 fn tokio_deadline(now: Instant, at: Instant) -> tokio::time::Instant {
     tokio::time::Instant::now()
         + std::time::Duration::from_micros(at.saturating_since(now).as_micros())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: PlayerId = PlayerId(1);
+
+    #[test]
+    fn a_disconnect_is_recovered_only_by_a_resume() {
+        let mut r = Record::default();
+        r.welcomed(P, false);
+        r.disconnected(DisconnectReason::IdleTimeout);
+        r.connect_failed("refused".into());
+        r.connect_failed("refused".into());
+        r.welcomed(P, true);
+        assert_eq!(r.outcome.disconnects, vec![DisconnectReason::IdleTimeout]);
+        assert_eq!(r.outcome.recovered_disconnects, 1);
+        assert_eq!(
+            (
+                r.outcome.connect_failures,
+                r.outcome.recovered_connect_failures
+            ),
+            (2, 2)
+        );
+
+        // The server had let the player go: back in, but as someone new.
+        r.disconnected(DisconnectReason::ConnectionLost);
+        r.welcomed(PlayerId(2), false);
+        // A later resume does not reach back past that fresh start.
+        r.disconnected(DisconnectReason::IdleTimeout);
+        r.welcomed(PlayerId(2), true);
+        assert_eq!(r.outcome.disconnects.len(), 3);
+        assert_eq!(r.outcome.recovered_disconnects, 2);
+    }
+
+    #[test]
+    fn troubles_still_open_at_the_end_stay_unrecovered() {
+        let mut r = Record::default();
+        r.connect_failed("refused".into());
+        r.welcomed(P, false);
+        r.disconnected(DisconnectReason::IdleTimeout);
+        r.connect_failed("timed out".into());
+        assert_eq!(r.outcome.recovered_disconnects, 0);
+        assert_eq!(
+            (
+                r.outcome.connect_failures,
+                r.outcome.recovered_connect_failures
+            ),
+            (2, 1)
+        );
+        assert_eq!(r.outcome.last_connect_error.as_deref(), Some("timed out"));
+    }
 }

@@ -87,7 +87,11 @@ pub struct LoadReport {
     pub connected: usize,
     pub connected_at_end: usize,
     pub resumes: u64,
+    /// Transport connects that failed, whether or not the bot got in later.
     pub connect_failures: u64,
+    /// Failed connects a later connect made good (with `--reconnect`).
+    #[serde(default)]
+    pub recovered_connect_failures: u64,
     pub zones_entered: u64,
     pub corrections: u64,
     pub rtt: Percentiles,
@@ -98,8 +102,14 @@ pub struct LoadReport {
     pub entity_updates_per_client_s: f64,
     /// Bytes received per bot per second connected.
     pub bytes_per_client_s: f64,
-    /// Every disconnect except the bots' own goodbyes at the end, by reason.
+    /// Every disconnect except the bots' own goodbyes at the end, by reason,
+    /// including those the bots recovered from.
     pub disconnects: Tally,
+    /// Disconnects the bots got over by reconnecting and resuming their
+    /// player (with `--reconnect`).
+    #[serde(default)]
+    pub recovered_disconnects: u64,
+    /// The rest: disconnects no resume made good.
     pub unexpected_disconnects: u64,
     pub wall_seconds: f64,
 }
@@ -116,6 +126,10 @@ impl LoadReport {
         for reason in outcomes.iter().flat_map(|o| &o.disconnects) {
             *disconnects.entry(reason.label().to_string()).or_default() += 1;
         }
+        let sum = |field: fn(&BotOutcome) -> u32| -> u64 {
+            outcomes.iter().map(|o| u64::from(field(o))).sum()
+        };
+        let recovered_disconnects = sum(|o| o.recovered_disconnects);
         let updates: u64 = outcomes.iter().map(|o| o.entity_updates).sum();
         let bytes: u64 = outcomes.iter().map(|o| o.bytes_in).sum();
         let connected_s: f64 = outcomes.iter().map(|o| o.connected.as_secs_f64()).sum();
@@ -131,14 +145,16 @@ impl LoadReport {
             connected: outcomes.iter().filter(|o| o.welcomes > 0).count(),
             connected_at_end: outcomes.iter().filter(|o| o.connected_at_end).count(),
             resumes: outcomes.iter().map(|o| u64::from(o.resumes)).sum(),
-            connect_failures: outcomes.iter().map(|o| u64::from(o.connect_failures)).sum(),
+            connect_failures: sum(|o| o.connect_failures),
+            recovered_connect_failures: sum(|o| o.recovered_connect_failures),
             corrections: outcomes.iter().map(|o| u64::from(o.corrections)).sum(),
             zones_entered: outcomes.iter().map(|o| u64::from(o.zones_entered)).sum(),
             rtt: Percentiles::of(&mut rtts),
             entity_updates_per_s: per(updates, wall_seconds),
             entity_updates_per_client_s: per(updates, connected_s),
             bytes_per_client_s: per(bytes, connected_s),
-            unexpected_disconnects: disconnects.values().sum(),
+            unexpected_disconnects: disconnects.values().sum::<u64>() - recovered_disconnects,
+            recovered_disconnects,
             disconnects,
             wall_seconds,
             ..LoadReport::default()
@@ -146,9 +162,9 @@ impl LoadReport {
     }
 
     /// Whether the run went as a load test wants: every bot connected and none
-    /// dropped.
+    /// dropped, counting as neither what a bot recovered from by reconnecting.
     pub fn clean(&self) -> bool {
-        self.unexpected_disconnects == 0 && self.connect_failures == 0
+        self.unexpected_disconnects == 0 && self.connect_failures == self.recovered_connect_failures
     }
 
     /// The report as `label  value` lines, for a terminal.
@@ -158,7 +174,13 @@ impl LoadReport {
             ("moves".into(), format!("{} Hz", self.move_hz)),
             ("connected".into(), self.connected.to_string()),
             ("connected at end".into(), self.connected_at_end.to_string()),
-            ("connect failures".into(), self.connect_failures.to_string()),
+            (
+                "connect failures".into(),
+                format!(
+                    "{} ({} recovered)",
+                    self.connect_failures, self.recovered_connect_failures
+                ),
+            ),
             ("resumes".into(), self.resumes.to_string()),
             ("zones entered".into(), self.zones_entered.to_string()),
             ("corrections".into(), self.corrections.to_string()),
@@ -181,13 +203,21 @@ impl LoadReport {
                 format!("{:.0}", self.bytes_per_client_s),
             ),
             (
-                "unexpected disconnects".into(),
-                self.unexpected_disconnects.to_string(),
+                "disconnects".into(),
+                self.disconnects.values().sum::<u64>().to_string(),
             ),
         ];
         for (reason, n) in &self.disconnects {
             rows.push((format!("  {reason}"), n.to_string()));
         }
+        rows.push((
+            "  recovered (resumed)".into(),
+            self.recovered_disconnects.to_string(),
+        ));
+        rows.push((
+            "unexpected disconnects".into(),
+            self.unexpected_disconnects.to_string(),
+        ));
         rows.push(("wall time".into(), format!("{:.1} s", self.wall_seconds)));
         rows
     }
@@ -246,6 +276,40 @@ mod tests {
         assert!(rows
             .iter()
             .any(|(k, v)| k == "unexpected disconnects" && v == "2"));
+    }
+
+    #[test]
+    fn what_a_bot_recovered_from_by_reconnecting_leaves_the_run_clean() {
+        // `mmo-bots --reconnect`: timed out, two failed connects, then resumed.
+        let mut resumed = bot(50, 0, 0);
+        resumed.resumes = 1;
+        resumed.disconnects = vec![DisconnectReason::IdleTimeout];
+        resumed.recovered_disconnects = 1;
+        resumed.connect_failures = 2;
+        resumed.recovered_connect_failures = 2;
+        let r = LoadReport::summarise(&[resumed.clone(), bot(60, 0, 0)], 60.0);
+        assert_eq!(r.disconnects.get("idle_timeout"), Some(&1));
+        assert_eq!(r.recovered_disconnects, 1);
+        assert_eq!(r.unexpected_disconnects, 0);
+        assert!(r.clean(), "{r:?}");
+
+        // The same bot without the resume: its disconnect was unexpected.
+        let mut lost = resumed;
+        lost.recovered_disconnects = 0;
+        let r = LoadReport::summarise(&[lost], 60.0);
+        assert_eq!(r.unexpected_disconnects, 1);
+        assert!(!r.clean());
+    }
+
+    #[test]
+    fn a_bot_that_never_got_in_after_failed_connects_makes_the_run_unclean() {
+        let never = BotOutcome {
+            connect_failures: 3,
+            ..BotOutcome::default()
+        };
+        let r = LoadReport::summarise(&[never], 10.0);
+        assert_eq!(r.unexpected_disconnects, 0);
+        assert!(!r.clean());
     }
 
     #[test]

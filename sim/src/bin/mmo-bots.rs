@@ -4,7 +4,9 @@
 //!
 //! `mmo-bots --addr 127.0.0.1:7777 --bots 5000 --seconds 300 --mix wander=100
 //! --move-hz 10 --connect-rate 500 [--json FILE]`
-//! Exits non-zero if any bot was disconnected unexpectedly or could not connect.
+//! Exits non-zero if any bot was disconnected unexpectedly or could not connect;
+//! with `--reconnect`, a drop the bot resumed from and a failed connect a later
+//! one made good count as neither.
 
 use clap::Parser;
 use game_core::client::ClientConfig;
