@@ -2,8 +2,7 @@
 //! byte stream. `mmo-bots` runs thousands of these; the turmoil tests run them
 //! inside a simulated network. The bot owns no game logic of its own.
 
-use crate::behaviour::Atlas;
-use crate::policy::{Act, Kind, Policy};
+use crate::policy::{Act, Atlas, Kind, Policy};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::PlayerId;
 use game_core::protocol::DisconnectReason;
@@ -54,17 +53,18 @@ pub struct BotOutcome {
     pub world_updates: u64,
 }
 
-/// What a bot does once in the world: one of the simulator's policies, stepped
-/// every `move_every`, or nothing (standing still).
+/// The policy a bot on a socket follows once in the world: one of the
+/// simulator's policies, stepped every `move_every`, with the maps it walks
+/// by; or none (standing still). Only the kinds in [`SocketPolicy::KINDS`].
 #[derive(Debug)]
-pub struct Behaviour {
+pub struct SocketPolicy {
     policy: Option<Policy>,
     atlas: Arc<Atlas>,
 }
 
-impl Behaviour {
+impl SocketPolicy {
     pub fn idle() -> Self {
-        Behaviour {
+        SocketPolicy {
             policy: None,
             atlas: Arc::new(Atlas::empty()),
         }
@@ -72,15 +72,15 @@ impl Behaviour {
 
     /// Walks around, turning before walls, acting every 100 ms.
     pub fn wander(seed: u64, bot: u64, atlas: Arc<Atlas>) -> Self {
-        Behaviour {
+        SocketPolicy {
             policy: Some(Policy::seeded(Kind::Wander, seed, bot)),
             atlas,
         }
     }
 
     /// Bot `bot` following policy `kind`, acting every `every`. Only the kinds
-    /// in [`Behaviour::KINDS`]: the others cut connections or misbehave, which a
-    /// load test would count as failures.
+    /// in [`SocketPolicy::KINDS`]: the others cut connections or misbehave,
+    /// which a load test would count as failures.
     pub fn of(
         kind: Kind,
         seed: u64,
@@ -88,16 +88,17 @@ impl Behaviour {
         atlas: Arc<Atlas>,
         every: std::time::Duration,
     ) -> Option<Self> {
-        if !Behaviour::KINDS.contains(&kind) {
+        if !SocketPolicy::KINDS.contains(&kind) {
             return None;
         }
         let every = game_core::time::Duration::from_micros(every.as_micros() as u64);
         let policy =
             (kind != Kind::Idle).then(|| Policy::seeded(kind, seed, bot).acting_every(every));
-        Some(Behaviour { policy, atlas })
+        Some(SocketPolicy { policy, atlas })
     }
 
-    /// The policies a real-socket bot can follow.
+    /// The policies a bot on a socket can follow: those that ask the driver
+    /// for nothing but movement.
     pub const KINDS: [Kind; 6] = [
         Kind::Wander,
         Kind::Hotspot,
@@ -111,6 +112,21 @@ impl Behaviour {
         self.policy
             .as_ref()
             .map(|p| std::time::Duration::from_micros(p.every().as_micros()))
+    }
+
+    /// One step of the policy at `now`, if there is one.
+    fn step(&mut self, client: &mut Client, now: Instant) {
+        if let Some(policy) = self.policy.as_mut() {
+            // No friend to follow: a follower wanders. The kinds a bot on a
+            // socket may follow never ask for more than movement (`KINDS`).
+            let act = policy.step(now, client, &self.atlas, None);
+            debug_assert_eq!(
+                act,
+                Act::None,
+                "{:?} asked for more than movement",
+                policy.kind
+            );
+        }
     }
 }
 
@@ -180,7 +196,7 @@ pub async fn run_bot<S, C, F>(
     epoch: tokio::time::Instant,
     until: tokio::time::Instant,
     on_drop: OnDrop,
-    behaviour: Behaviour,
+    policy: SocketPolicy,
 ) -> BotOutcome
 where
     S: AsyncRead + AsyncWrite,
@@ -188,7 +204,7 @@ where
     F: Future<Output = io::Result<S>>,
 {
     let live = LiveCounts::default();
-    run_bot_counted(config, connect, epoch, until, on_drop, behaviour, &live).await
+    run_bot_counted(config, connect, epoch, until, on_drop, policy, &live).await
 }
 
 /// [`run_bot`], keeping `live` up to date as it goes.
@@ -198,7 +214,7 @@ pub async fn run_bot_counted<S, C, F>(
     epoch: tokio::time::Instant,
     until: tokio::time::Instant,
     on_drop: OnDrop,
-    mut behaviour: Behaviour,
+    mut policy: SocketPolicy,
     live: &LiveCounts,
 ) -> BotOutcome
 where
@@ -234,7 +250,7 @@ where
             &now,
             until,
             &mut record,
-            &mut behaviour,
+            &mut policy,
             live,
         )
         .await;
@@ -260,12 +276,12 @@ async fn drive<S: AsyncRead + AsyncWrite>(
     now: &impl Fn() -> Instant,
     until: tokio::time::Instant,
     record: &mut Record,
-    behaviour: &mut Behaviour,
+    policy: &mut SocketPolicy,
     live: &LiveCounts,
 ) -> bool {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let mut buf = vec![0u8; 16 * 1024];
-    let move_every = behaviour.every();
+    let move_every = policy.every();
     let mut next_move = tokio::time::Instant::now() + move_every.unwrap_or_default();
     // Set at the welcome: from then on the connection counts as connected.
     let mut welcomed_at: Option<tokio::time::Instant> = None;
@@ -352,25 +368,9 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 if next_move < at {
                     next_move = at + move_every.unwrap_or_default();
                 }
-                step(client, behaviour, now());
+                policy.step(client, now());
             }
         }
-    }
-}
-
-/// One step of the bot's policy.
-fn step(client: &mut Client, behaviour: &mut Behaviour, now: Instant) {
-    let Behaviour { policy, atlas } = behaviour;
-    if let Some(policy) = policy.as_mut() {
-        // No friend to follow: a follower wanders. The kinds a real-socket bot
-        // may follow never ask for more than movement (see `Behaviour::KINDS`).
-        let act = policy.step(now, client, atlas, None);
-        debug_assert_eq!(
-            act,
-            Act::None,
-            "{:?} asked for more than movement",
-            policy.kind
-        );
     }
 }
 

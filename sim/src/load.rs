@@ -2,7 +2,7 @@
 //! from their [`BotOutcome`]s. `mmo-bots` prints it and writes it as JSON;
 //! `loadtest` reads that JSON back and prints it beside the server's figures.
 
-use crate::bots::{Behaviour, BotOutcome};
+use crate::bots::{BotOutcome, SocketPolicy};
 use crate::policy::Kind;
 use crate::report::{Percentiles, Tally};
 use serde::{Deserialize, Serialize};
@@ -44,9 +44,9 @@ impl FromStr for Mix {
                 .split_once('=')
                 .ok_or_else(|| format!("{part:?}: expected kind=percent"))?;
             let kind = Kind::from_label(name.trim())
-                .filter(|k| Behaviour::KINDS.contains(k))
+                .filter(|k| SocketPolicy::KINDS.contains(k))
                 .ok_or_else(|| {
-                    let names: Vec<_> = Behaviour::KINDS.iter().map(|k| k.label()).collect();
+                    let names: Vec<_> = SocketPolicy::KINDS.iter().map(|k| k.label()).collect();
                     format!("{name:?} is not one of {}", names.join(", "))
                 })?;
             let pct: u32 = pct

@@ -6,7 +6,7 @@
 use game_core::client::ClientConfig;
 use game_core::protocol::DisconnectReason;
 use net_adapter::{serve, ServerConfig};
-use sim::bots::{run_bot, Behaviour, BotOutcome, OnDrop};
+use sim::bots::{run_bot, BotOutcome, OnDrop, SocketPolicy};
 use sim::load::LoadReport;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -52,7 +52,7 @@ fn run_partition_scenario(seed: u64) -> BTreeMap<String, BotOutcome> {
                 OnDrop::Reconnect {
                     retry_after: Duration::from_secs(1),
                 },
-                Behaviour::idle(),
+                SocketPolicy::idle(),
             )
             .await;
             outcomes.lock().unwrap().insert(name.to_string(), outcome);
