@@ -6,8 +6,8 @@
 use game_core::client::ClientConfig;
 use game_core::protocol::DisconnectReason;
 use net_adapter::{serve, ServerConfig};
-use sim::bots::{run_bot, BotOutcome, OnDrop, SocketPolicy};
-use sim::load::LoadReport;
+use sim::socket_tools::bot::{run_bot, BotOutcome, OnDrop, SocketPolicy};
+use sim::socket_tools::load_report::LoadReport;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -11,9 +11,10 @@
 use clap::Parser;
 use game_core::client::ClientConfig;
 use game_core::zone::Map;
-use sim::bots::{run_bot_counted, LiveCounts, OnDrop, SocketPolicy};
-use sim::load::{LoadReport, Mix};
 use sim::policy::{Atlas, Kind};
+use sim::socket_tools::bot::{run_bot_counted, LiveCounts, OnDrop, SocketPolicy};
+use sim::socket_tools::load_report::LoadReport;
+use sim::socket_tools::mix::Mix;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;

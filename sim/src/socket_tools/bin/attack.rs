@@ -21,9 +21,9 @@ use game_core::protocol::{
     encode_frame, ClientMsg, Credentials, FrameDecoder, MoveInput, ServerMsg, MAX_CLIENT_PAYLOAD,
     MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
-use sim::bots::{run_bot, OnDrop, SocketPolicy};
 use sim::policy::Atlas;
 use sim::report::{Percentiles, Tally};
+use sim::socket_tools::bot::{run_bot, OnDrop, SocketPolicy};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
