@@ -1,12 +1,22 @@
-//! Drivers that run many client machines: the `mmo-bots` load tool now, the
-//! deterministic simulator and turmoil harness next.
+//! Drivers that run many client machines against the real server machine.
+//!
+//! Deterministic, in virtual time, with no IO: the simulator (`simulator`,
+//! over the link model in `netem`) and the `lab` the world tests and scenario
+//! snapshots script. Over real (or turmoil) sockets, on tokio and the wall
+//! clock: `socket_tools`. Every bot in either follows a `policy`; `report`
+//! holds the summaries both print.
 
-pub mod behaviour;
-pub mod bots;
 pub mod lab;
-pub mod load;
 pub mod netem;
 pub mod policy;
 pub mod report;
-pub mod scrape;
 pub mod simulator;
+pub mod socket_tools;
+
+/// The old path of [`policy::Atlas`] and [`policy::Wander`], kept only because
+/// `snapshots/tests/scenarios.rs` imports it from here and is edited on
+/// another branch; remove it once that file imports `sim::policy`.
+#[doc(hidden)]
+pub mod behaviour {
+    pub use crate::policy::{Atlas, Wander};
+}

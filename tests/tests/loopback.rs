@@ -6,7 +6,7 @@ use common::{disconnect, hello, Received, Server};
 use game_core::client::ClientConfig;
 use game_core::protocol::{ClientMsg, DisconnectReason, ServerMsg, Violation, PROTOCOL_VERSION};
 use net_adapter::ServerConfig;
-use sim::bots::{run_bot, Behaviour, OnDrop};
+use sim::socket_tools::bot::{run_bot, OnDrop, SocketPolicy};
 use std::time::Duration;
 use tokio::net::TcpStream;
 
@@ -165,7 +165,7 @@ async fn client_machine_bots_stay_connected() {
                 epoch,
                 until,
                 OnDrop::GiveUp,
-                Behaviour::idle(),
+                SocketPolicy::idle(),
             ))
         })
         .collect();

@@ -6,7 +6,7 @@ mod common;
 use common::{RawClient, Received};
 use game_core::protocol::{ClientMsg, ServerMsg};
 use net_adapter::{serve_admin, serve_with_metrics, Metrics, ServerConfig};
-use sim::scrape::{self, Buckets, Sample};
+use sim::socket_tools::scrape::{self, Buckets, Sample};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

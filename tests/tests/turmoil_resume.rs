@@ -6,7 +6,8 @@
 use game_core::client::ClientConfig;
 use game_core::protocol::DisconnectReason;
 use net_adapter::{serve, ServerConfig};
-use sim::bots::{run_bot, Behaviour, BotOutcome, OnDrop};
+use sim::socket_tools::bot::{run_bot, BotOutcome, OnDrop, SocketPolicy};
+use sim::socket_tools::load_report::LoadReport;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -51,7 +52,7 @@ fn run_partition_scenario(seed: u64) -> BTreeMap<String, BotOutcome> {
                 OnDrop::Reconnect {
                     retry_after: Duration::from_secs(1),
                 },
-                Behaviour::idle(),
+                SocketPolicy::idle(),
             )
             .await;
             outcomes.lock().unwrap().insert(name.to_string(), outcome);
@@ -103,6 +104,21 @@ fn partition_past_the_idle_timeout_then_reconnect_resumes() {
         (10_000..=80_000).contains(&median),
         "median rtt {median} us"
     );
+}
+
+#[test]
+fn an_idle_timeout_recovered_by_resuming_is_not_an_unexpected_disconnect() {
+    // What `mmo-bots --reconnect` reports for the partitioned bot: it lost its
+    // connection to the idle timeout, came back and resumed the same player.
+    let outcomes = run_partition_scenario(7);
+    let far = &outcomes["far"];
+    assert_eq!(far.disconnects, vec![DisconnectReason::IdleTimeout]);
+    assert_eq!(far.resumes, 1, "{far:?}");
+    let report = LoadReport::summarise(std::slice::from_ref(far), 60.0);
+    assert_eq!(report.unexpected_disconnects, 0, "{report:?}");
+    assert!(report.clean(), "mmo-bots would exit non-zero: {report:?}");
+    // The disconnect is still reported, by its reason.
+    assert_eq!(report.disconnects.get("idle_timeout"), Some(&1));
 }
 
 #[test]

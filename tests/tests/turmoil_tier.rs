@@ -18,9 +18,9 @@ use game_core::client::ClientConfig;
 use game_core::node::NodeStats;
 use game_core::protocol::DisconnectReason;
 use net_adapter::{serve, ServerConfig};
-use sim::behaviour::Atlas;
-use sim::bots::{run_bot, Behaviour, BotOutcome, OnDrop};
+use sim::policy::Atlas;
 use sim::report::{Percentiles, Tally};
+use sim::socket_tools::bot::{run_bot, BotOutcome, OnDrop, SocketPolicy};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -221,7 +221,7 @@ fn run_tier(bots: usize, hosts: usize, seconds: u64, seed: u64, script: Script) 
             // Bots are dealt round-robin, so every host's bots start all
             // through the ramp.
             for i in (h..bots).step_by(hosts) {
-                let behaviour = Behaviour::wander(seed, i as u64, Arc::clone(&atlas));
+                let policy = SocketPolicy::wander(seed, i as u64, Arc::clone(&atlas));
                 let start = epoch + RAMP.mul_f64(i as f64 / bots as f64);
                 tasks.push((
                     i,
@@ -247,7 +247,7 @@ fn run_tier(bots: usize, hosts: usize, seconds: u64, seed: u64, script: Script) 
                             OnDrop::Reconnect {
                                 retry_after: RETRY_AFTER,
                             },
-                            behaviour,
+                            policy,
                         )
                         .await
                     }),

@@ -115,7 +115,7 @@ fn prediction_plus_correction_ends_at_the_authoritative_position() {
 
 #[test]
 fn bots_that_know_the_map_are_never_corrected() {
-    use sim::behaviour::{Atlas, Wander};
+    use sim::policy::{Atlas, Wander};
     let atlas = Atlas::samples();
     let mut lab = Lab::new(NodeConfig::default(), 7);
     let bots: Vec<usize> = (0..12)

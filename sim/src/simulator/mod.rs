@@ -16,8 +16,8 @@ pub use crate::policy;
 pub use faults::{FaultMode, FaultPlan, HEAL};
 pub use invariants::Violation;
 
-use crate::behaviour::Atlas;
 use crate::netem::{Item, LinkParams, Pipe, Stall};
+use crate::policy::Atlas;
 use crate::report::{Percentiles, Spread, Tally};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::ConnId;

@@ -2,8 +2,7 @@
 //! byte stream. `mmo-bots` runs thousands of these; the turmoil tests run them
 //! inside a simulated network. The bot owns no game logic of its own.
 
-use crate::behaviour::Atlas;
-use crate::policy::{Act, Kind, Policy};
+use crate::policy::{Act, Atlas, Kind, Policy};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::PlayerId;
 use game_core::protocol::DisconnectReason;
@@ -29,8 +28,14 @@ pub struct BotOutcome {
     pub rtt_samples_us: Vec<u64>,
     /// Every disconnect except the bot's own goodbye at the end.
     pub disconnects: Vec<DisconnectReason>,
+    /// How many of `disconnects` the bot got over: its next welcome resumed
+    /// the same player (only a bot that reconnects can).
+    pub recovered_disconnects: u32,
     /// Transport connects that failed, with the last error.
     pub connect_failures: u32,
+    /// How many of `connect_failures` a later connect made good: the bot was
+    /// welcomed after them.
+    pub recovered_connect_failures: u32,
     pub last_connect_error: Option<String>,
     /// Still connected and in the world when the run ended.
     pub connected_at_end: bool,
@@ -48,17 +53,18 @@ pub struct BotOutcome {
     pub world_updates: u64,
 }
 
-/// What a bot does once in the world: one of the simulator's policies, stepped
-/// every `move_every`, or nothing (standing still).
+/// The policy a bot on a socket follows once in the world: one of the
+/// simulator's policies, stepped every `move_every`, with the maps it walks
+/// by; or none (standing still). Only the kinds in [`SocketPolicy::KINDS`].
 #[derive(Debug)]
-pub struct Behaviour {
+pub struct SocketPolicy {
     policy: Option<Policy>,
     atlas: Arc<Atlas>,
 }
 
-impl Behaviour {
+impl SocketPolicy {
     pub fn idle() -> Self {
-        Behaviour {
+        SocketPolicy {
             policy: None,
             atlas: Arc::new(Atlas::empty()),
         }
@@ -66,15 +72,15 @@ impl Behaviour {
 
     /// Walks around, turning before walls, acting every 100 ms.
     pub fn wander(seed: u64, bot: u64, atlas: Arc<Atlas>) -> Self {
-        Behaviour {
+        SocketPolicy {
             policy: Some(Policy::seeded(Kind::Wander, seed, bot)),
             atlas,
         }
     }
 
     /// Bot `bot` following policy `kind`, acting every `every`. Only the kinds
-    /// in [`Behaviour::KINDS`]: the others cut connections or misbehave, which a
-    /// load test would count as failures.
+    /// in [`SocketPolicy::KINDS`]: the others cut connections or misbehave,
+    /// which a load test would count as failures.
     pub fn of(
         kind: Kind,
         seed: u64,
@@ -82,16 +88,17 @@ impl Behaviour {
         atlas: Arc<Atlas>,
         every: std::time::Duration,
     ) -> Option<Self> {
-        if !Behaviour::KINDS.contains(&kind) {
+        if !SocketPolicy::KINDS.contains(&kind) {
             return None;
         }
         let every = game_core::time::Duration::from_micros(every.as_micros() as u64);
         let policy =
             (kind != Kind::Idle).then(|| Policy::seeded(kind, seed, bot).acting_every(every));
-        Some(Behaviour { policy, atlas })
+        Some(SocketPolicy { policy, atlas })
     }
 
-    /// The policies a real-socket bot can follow.
+    /// The policies a bot on a socket can follow: those that ask the driver
+    /// for nothing but movement.
     pub const KINDS: [Kind; 6] = [
         Kind::Wander,
         Kind::Hotspot,
@@ -106,6 +113,21 @@ impl Behaviour {
             .as_ref()
             .map(|p| std::time::Duration::from_micros(p.every().as_micros()))
     }
+
+    /// One step of the policy at `now`, if there is one.
+    fn step(&mut self, client: &mut Client, now: Instant) {
+        if let Some(policy) = self.policy.as_mut() {
+            // No friend to follow: a follower wanders. The kinds a bot on a
+            // socket may follow never ask for more than movement (`KINDS`).
+            let act = policy.step(now, client, &self.atlas, None);
+            debug_assert_eq!(
+                act,
+                Act::None,
+                "{:?} asked for more than movement",
+                policy.kind
+            );
+        }
+    }
 }
 
 /// Counts shared by every bot of a run while it goes (for a progress line).
@@ -117,6 +139,44 @@ pub struct LiveCounts {
     pub connected: AtomicU64,
     /// Connections that ended other than by the bot's goodbye.
     pub dropped: AtomicU64,
+}
+
+/// A bot's outcome as it is written, with the troubles the bot has not yet got
+/// over. A disconnect is recovered when the bot's next welcome resumes the same
+/// player; a welcome that starts afresh (the server no longer held the player)
+/// leaves it unrecovered for good. A failed connect is recovered by any later
+/// welcome. Whatever is still open when the run ends was not recovered.
+#[derive(Debug, Default)]
+struct Record {
+    outcome: BotOutcome,
+    open_disconnects: u32,
+    open_connect_failures: u32,
+}
+
+impl Record {
+    fn disconnected(&mut self, reason: DisconnectReason) {
+        self.outcome.disconnects.push(reason);
+        self.open_disconnects += 1;
+    }
+
+    fn connect_failed(&mut self, error: String) {
+        self.outcome.connect_failures += 1;
+        self.outcome.last_connect_error = Some(error);
+        self.open_connect_failures += 1;
+    }
+
+    fn welcomed(&mut self, player: PlayerId, resumed: bool) {
+        let o = &mut self.outcome;
+        o.welcomes += 1;
+        o.players.push(player);
+        o.resumes += u32::from(resumed);
+        if resumed {
+            o.recovered_disconnects += self.open_disconnects;
+        }
+        o.recovered_connect_failures += self.open_connect_failures;
+        self.open_disconnects = 0;
+        self.open_connect_failures = 0;
+    }
 }
 
 /// How a bot behaves when its connection drops.
@@ -136,7 +196,7 @@ pub async fn run_bot<S, C, F>(
     epoch: tokio::time::Instant,
     until: tokio::time::Instant,
     on_drop: OnDrop,
-    behaviour: Behaviour,
+    policy: SocketPolicy,
 ) -> BotOutcome
 where
     S: AsyncRead + AsyncWrite,
@@ -144,7 +204,7 @@ where
     F: Future<Output = io::Result<S>>,
 {
     let live = LiveCounts::default();
-    run_bot_counted(config, connect, epoch, until, on_drop, behaviour, &live).await
+    run_bot_counted(config, connect, epoch, until, on_drop, policy, &live).await
 }
 
 /// [`run_bot`], keeping `live` up to date as it goes.
@@ -154,7 +214,7 @@ pub async fn run_bot_counted<S, C, F>(
     epoch: tokio::time::Instant,
     until: tokio::time::Instant,
     on_drop: OnDrop,
-    mut behaviour: Behaviour,
+    mut policy: SocketPolicy,
     live: &LiveCounts,
 ) -> BotOutcome
 where
@@ -166,17 +226,14 @@ where
         let us = epoch.elapsed().as_micros();
         Instant::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
     };
-    let mut outcome = BotOutcome {
-        name: config.name.clone(),
-        ..BotOutcome::default()
-    };
+    let mut record = Record::default();
+    record.outcome.name = config.name.clone();
     let mut client = Client::new(config);
     while tokio::time::Instant::now() < until {
         let stream = match connect().await {
             Ok(s) => s,
             Err(e) => {
-                outcome.connect_failures += 1;
-                outcome.last_connect_error = Some(e.to_string());
+                record.connect_failed(e.to_string());
                 match on_drop {
                     OnDrop::GiveUp => break,
                     OnDrop::Reconnect { retry_after } => {
@@ -192,15 +249,15 @@ where
             stream,
             &now,
             until,
-            &mut outcome,
-            &mut behaviour,
+            &mut record,
+            &mut policy,
             live,
         )
         .await;
-        outcome.entity_updates = client.entity_updates();
-        outcome.world_updates = client.world_updates();
+        record.outcome.entity_updates = client.entity_updates();
+        record.outcome.world_updates = client.world_updates();
         if finished {
-            return outcome;
+            return record.outcome;
         }
         live.dropped.fetch_add(1, Ordering::Relaxed);
         match on_drop {
@@ -208,7 +265,7 @@ where
             OnDrop::Reconnect { retry_after } => tokio::time::sleep(retry_after).await,
         }
     }
-    outcome
+    record.outcome
 }
 
 /// Drives one connection. Returns true when the run ended with the bot connected
@@ -218,13 +275,13 @@ async fn drive<S: AsyncRead + AsyncWrite>(
     stream: S,
     now: &impl Fn() -> Instant,
     until: tokio::time::Instant,
-    outcome: &mut BotOutcome,
-    behaviour: &mut Behaviour,
+    record: &mut Record,
+    policy: &mut SocketPolicy,
     live: &LiveCounts,
 ) -> bool {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let mut buf = vec![0u8; 16 * 1024];
-    let move_every = behaviour.every();
+    let move_every = policy.every();
     let mut next_move = tokio::time::Instant::now() + move_every.unwrap_or_default();
     // Set at the welcome: from then on the connection counts as connected.
     let mut welcomed_at: Option<tokio::time::Instant> = None;
@@ -239,21 +296,21 @@ async fn drive<S: AsyncRead + AsyncWrite>(
         while let Some(event) = client.poll_event() {
             match event {
                 ClientEvent::Welcomed { player, resumed } => {
-                    if outcome.welcomes == 0 {
+                    if record.outcome.welcomes == 0 {
                         live.welcomed.fetch_add(1, Ordering::Relaxed);
                     }
                     if welcomed_at.is_none() {
                         welcomed_at = Some(tokio::time::Instant::now());
                         live.connected.fetch_add(1, Ordering::Relaxed);
                     }
-                    outcome.welcomes += 1;
-                    outcome.players.push(player);
-                    outcome.resumes += u32::from(resumed);
+                    record.welcomed(player, resumed);
                 }
-                ClientEvent::RttSample { rtt } => outcome.rtt_samples_us.push(rtt.as_micros()),
-                ClientEvent::Disconnected { reason } => outcome.disconnects.push(reason),
-                ClientEvent::Corrected { .. } => outcome.corrections += 1,
-                ClientEvent::ZoneEntered { .. } => outcome.zones_entered += 1,
+                ClientEvent::RttSample { rtt } => {
+                    record.outcome.rtt_samples_us.push(rtt.as_micros())
+                }
+                ClientEvent::Disconnected { reason } => record.disconnected(reason),
+                ClientEvent::Corrected { .. } => record.outcome.corrections += 1,
+                ClientEvent::ZoneEntered { .. } => record.outcome.zones_entered += 1,
                 ClientEvent::EnteredWorld
                 | ClientEvent::Notice { .. }
                 | ClientEvent::ChannelRefused { .. } => {}
@@ -263,7 +320,7 @@ async fn drive<S: AsyncRead + AsyncWrite>(
             if welcomed_at.is_some() {
                 live.connected.fetch_sub(1, Ordering::Relaxed);
             }
-            outcome.connected += connected_since(welcomed_at);
+            record.outcome.connected += connected_since(welcomed_at);
             return false;
         }
         let deadline = client
@@ -274,7 +331,7 @@ async fn drive<S: AsyncRead + AsyncWrite>(
             // Fixed order, so a turmoil replay is the same whatever is ready.
             biased;
             _ = tokio::time::sleep_until(until) => {
-                outcome.connected_at_end = *client.state() == ClientState::InWorld;
+                record.outcome.connected_at_end = *client.state() == ClientState::InWorld;
                 client.goodbye();
                 if let Some(bytes) = client.poll_transmit() {
                     let _ = wr.write_all(&bytes).await;
@@ -292,13 +349,13 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 if welcomed_at.is_some() {
                     live.connected.fetch_sub(1, Ordering::Relaxed);
                 }
-                outcome.connected += connected_since(welcomed_at);
+                record.outcome.connected += connected_since(welcomed_at);
                 return true;
             }
             read = rd.read(&mut buf) => match read {
                 Ok(0) | Err(_) => client.handle_connection_lost(now()),
                 Ok(n) => {
-                    outcome.bytes_in += n as u64;
+                    record.outcome.bytes_in += n as u64;
                     client.handle_bytes(now(), &buf[..n]);
                 }
             },
@@ -311,29 +368,66 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 if next_move < at {
                     next_move = at + move_every.unwrap_or_default();
                 }
-                step(client, behaviour, now());
+                policy.step(client, now());
             }
         }
-    }
-}
-
-/// One step of the bot's policy.
-fn step(client: &mut Client, behaviour: &mut Behaviour, now: Instant) {
-    let Behaviour { policy, atlas } = behaviour;
-    if let Some(policy) = policy.as_mut() {
-        // No friend to follow: a follower wanders. The kinds a real-socket bot
-        // may follow never ask for more than movement (see `Behaviour::KINDS`).
-        let act = policy.step(now, client, atlas, None);
-        debug_assert_eq!(
-            act,
-            Act::None,
-            "{:?} asked for more than movement",
-            policy.kind
-        );
     }
 }
 
 fn tokio_deadline(now: Instant, at: Instant) -> tokio::time::Instant {
     tokio::time::Instant::now()
         + std::time::Duration::from_micros(at.saturating_since(now).as_micros())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: PlayerId = PlayerId(1);
+
+    #[test]
+    fn a_disconnect_is_recovered_only_by_a_resume() {
+        let mut r = Record::default();
+        r.welcomed(P, false);
+        r.disconnected(DisconnectReason::IdleTimeout);
+        r.connect_failed("refused".into());
+        r.connect_failed("refused".into());
+        r.welcomed(P, true);
+        assert_eq!(r.outcome.disconnects, vec![DisconnectReason::IdleTimeout]);
+        assert_eq!(r.outcome.recovered_disconnects, 1);
+        assert_eq!(
+            (
+                r.outcome.connect_failures,
+                r.outcome.recovered_connect_failures
+            ),
+            (2, 2)
+        );
+
+        // The server had let the player go: back in, but as someone new.
+        r.disconnected(DisconnectReason::ConnectionLost);
+        r.welcomed(PlayerId(2), false);
+        // A later resume does not reach back past that fresh start.
+        r.disconnected(DisconnectReason::IdleTimeout);
+        r.welcomed(PlayerId(2), true);
+        assert_eq!(r.outcome.disconnects.len(), 3);
+        assert_eq!(r.outcome.recovered_disconnects, 2);
+    }
+
+    #[test]
+    fn troubles_still_open_at_the_end_stay_unrecovered() {
+        let mut r = Record::default();
+        r.connect_failed("refused".into());
+        r.welcomed(P, false);
+        r.disconnected(DisconnectReason::IdleTimeout);
+        r.connect_failed("timed out".into());
+        assert_eq!(r.outcome.recovered_disconnects, 0);
+        assert_eq!(
+            (
+                r.outcome.connect_failures,
+                r.outcome.recovered_connect_failures
+            ),
+            (2, 1)
+        );
+        assert_eq!(r.outcome.last_connect_error.as_deref(), Some("timed out"));
+    }
 }

@@ -10,8 +10,8 @@
 
 use clap::Parser;
 use serde::Serialize;
-use sim::load::LoadReport;
-use sim::scrape::{self, Buckets, Sample};
+use sim::socket_tools::load_report::LoadReport;
+use sim::socket_tools::scrape::{self, Buckets, Sample};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode};

@@ -2,78 +2,9 @@
 //! from their [`BotOutcome`]s. `mmo-bots` prints it and writes it as JSON;
 //! `loadtest` reads that JSON back and prints it beside the server's figures.
 
-use crate::bots::{Behaviour, BotOutcome};
-use crate::policy::Kind;
+use super::bot::BotOutcome;
 use crate::report::{Percentiles, Tally};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
-
-/// Which policy each bot follows: `wander=90,hotspot=10` gives 90 of every
-/// 100 bots the wandering policy and 10 the crowd at the hotspot, interleaved
-/// (bot `i` by `i % 100`), so every stage of a staggered start has the mix.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mix(Vec<(Kind, u32)>);
-
-impl Mix {
-    pub fn only(kind: Kind) -> Self {
-        Mix(vec![(kind, 100)])
-    }
-
-    pub fn kind_of(&self, bot: usize) -> Kind {
-        let slot = (bot % 100) as u32;
-        let mut upto = 0;
-        for &(kind, pct) in &self.0 {
-            upto += pct;
-            if slot < upto {
-                return kind;
-            }
-        }
-        // Percentages sum to 100 (checked when parsed).
-        self.0.last().map_or(Kind::Idle, |&(k, _)| k)
-    }
-}
-
-impl FromStr for Mix {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let mut parts = Vec::new();
-        for part in s.split(',') {
-            let (name, pct) = part
-                .split_once('=')
-                .ok_or_else(|| format!("{part:?}: expected kind=percent"))?;
-            let kind = Kind::from_label(name.trim())
-                .filter(|k| Behaviour::KINDS.contains(k))
-                .ok_or_else(|| {
-                    let names: Vec<_> = Behaviour::KINDS.iter().map(|k| k.label()).collect();
-                    format!("{name:?} is not one of {}", names.join(", "))
-                })?;
-            let pct: u32 = pct
-                .trim()
-                .parse()
-                .map_err(|_| format!("{part:?}: the percent is not a number"))?;
-            parts.push((kind, pct));
-        }
-        let total: u32 = parts.iter().map(|&(_, p)| p).sum();
-        if total != 100 {
-            return Err(format!("the percentages add up to {total}, not 100"));
-        }
-        Ok(Mix(parts))
-    }
-}
-
-impl fmt::Display for Mix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (kind, pct)) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{}={pct}", kind.label())?;
-        }
-        Ok(())
-    }
-}
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {
@@ -87,7 +18,11 @@ pub struct LoadReport {
     pub connected: usize,
     pub connected_at_end: usize,
     pub resumes: u64,
+    /// Transport connects that failed, whether or not the bot got in later.
     pub connect_failures: u64,
+    /// Failed connects a later connect made good (with `--reconnect`).
+    #[serde(default)]
+    pub recovered_connect_failures: u64,
     pub zones_entered: u64,
     pub corrections: u64,
     pub rtt: Percentiles,
@@ -98,8 +33,14 @@ pub struct LoadReport {
     pub entity_updates_per_client_s: f64,
     /// Bytes received per bot per second connected.
     pub bytes_per_client_s: f64,
-    /// Every disconnect except the bots' own goodbyes at the end, by reason.
+    /// Every disconnect except the bots' own goodbyes at the end, by reason,
+    /// including those the bots recovered from.
     pub disconnects: Tally,
+    /// Disconnects the bots got over by reconnecting and resuming their
+    /// player (with `--reconnect`).
+    #[serde(default)]
+    pub recovered_disconnects: u64,
+    /// The rest: disconnects no resume made good.
     pub unexpected_disconnects: u64,
     pub wall_seconds: f64,
 }
@@ -116,6 +57,10 @@ impl LoadReport {
         for reason in outcomes.iter().flat_map(|o| &o.disconnects) {
             *disconnects.entry(reason.label().to_string()).or_default() += 1;
         }
+        let sum = |field: fn(&BotOutcome) -> u32| -> u64 {
+            outcomes.iter().map(|o| u64::from(field(o))).sum()
+        };
+        let recovered_disconnects = sum(|o| o.recovered_disconnects);
         let updates: u64 = outcomes.iter().map(|o| o.entity_updates).sum();
         let bytes: u64 = outcomes.iter().map(|o| o.bytes_in).sum();
         let connected_s: f64 = outcomes.iter().map(|o| o.connected.as_secs_f64()).sum();
@@ -131,14 +76,16 @@ impl LoadReport {
             connected: outcomes.iter().filter(|o| o.welcomes > 0).count(),
             connected_at_end: outcomes.iter().filter(|o| o.connected_at_end).count(),
             resumes: outcomes.iter().map(|o| u64::from(o.resumes)).sum(),
-            connect_failures: outcomes.iter().map(|o| u64::from(o.connect_failures)).sum(),
+            connect_failures: sum(|o| o.connect_failures),
+            recovered_connect_failures: sum(|o| o.recovered_connect_failures),
             corrections: outcomes.iter().map(|o| u64::from(o.corrections)).sum(),
             zones_entered: outcomes.iter().map(|o| u64::from(o.zones_entered)).sum(),
             rtt: Percentiles::of(&mut rtts),
             entity_updates_per_s: per(updates, wall_seconds),
             entity_updates_per_client_s: per(updates, connected_s),
             bytes_per_client_s: per(bytes, connected_s),
-            unexpected_disconnects: disconnects.values().sum(),
+            unexpected_disconnects: disconnects.values().sum::<u64>() - recovered_disconnects,
+            recovered_disconnects,
             disconnects,
             wall_seconds,
             ..LoadReport::default()
@@ -146,9 +93,9 @@ impl LoadReport {
     }
 
     /// Whether the run went as a load test wants: every bot connected and none
-    /// dropped.
+    /// dropped, counting as neither what a bot recovered from by reconnecting.
     pub fn clean(&self) -> bool {
-        self.unexpected_disconnects == 0 && self.connect_failures == 0
+        self.unexpected_disconnects == 0 && self.connect_failures == self.recovered_connect_failures
     }
 
     /// The report as `label  value` lines, for a terminal.
@@ -158,7 +105,13 @@ impl LoadReport {
             ("moves".into(), format!("{} Hz", self.move_hz)),
             ("connected".into(), self.connected.to_string()),
             ("connected at end".into(), self.connected_at_end.to_string()),
-            ("connect failures".into(), self.connect_failures.to_string()),
+            (
+                "connect failures".into(),
+                format!(
+                    "{} ({} recovered)",
+                    self.connect_failures, self.recovered_connect_failures
+                ),
+            ),
             ("resumes".into(), self.resumes.to_string()),
             ("zones entered".into(), self.zones_entered.to_string()),
             ("corrections".into(), self.corrections.to_string()),
@@ -181,13 +134,21 @@ impl LoadReport {
                 format!("{:.0}", self.bytes_per_client_s),
             ),
             (
-                "unexpected disconnects".into(),
-                self.unexpected_disconnects.to_string(),
+                "disconnects".into(),
+                self.disconnects.values().sum::<u64>().to_string(),
             ),
         ];
         for (reason, n) in &self.disconnects {
             rows.push((format!("  {reason}"), n.to_string()));
         }
+        rows.push((
+            "  recovered (resumed)".into(),
+            self.recovered_disconnects.to_string(),
+        ));
+        rows.push((
+            "unexpected disconnects".into(),
+            self.unexpected_disconnects.to_string(),
+        ));
         rows.push(("wall time".into(), format!("{:.1} s", self.wall_seconds)));
         rows
     }
@@ -249,36 +210,45 @@ mod tests {
     }
 
     #[test]
+    fn what_a_bot_recovered_from_by_reconnecting_leaves_the_run_clean() {
+        // `mmo-bots --reconnect`: timed out, two failed connects, then resumed.
+        let mut resumed = bot(50, 0, 0);
+        resumed.resumes = 1;
+        resumed.disconnects = vec![DisconnectReason::IdleTimeout];
+        resumed.recovered_disconnects = 1;
+        resumed.connect_failures = 2;
+        resumed.recovered_connect_failures = 2;
+        let r = LoadReport::summarise(&[resumed.clone(), bot(60, 0, 0)], 60.0);
+        assert_eq!(r.disconnects.get("idle_timeout"), Some(&1));
+        assert_eq!(r.recovered_disconnects, 1);
+        assert_eq!(r.unexpected_disconnects, 0);
+        assert!(r.clean(), "{r:?}");
+
+        // The same bot without the resume: its disconnect was unexpected.
+        let mut lost = resumed;
+        lost.recovered_disconnects = 0;
+        let r = LoadReport::summarise(&[lost], 60.0);
+        assert_eq!(r.unexpected_disconnects, 1);
+        assert!(!r.clean());
+    }
+
+    #[test]
+    fn a_bot_that_never_got_in_after_failed_connects_makes_the_run_unclean() {
+        let never = BotOutcome {
+            connect_failures: 3,
+            ..BotOutcome::default()
+        };
+        let r = LoadReport::summarise(&[never], 10.0);
+        assert_eq!(r.unexpected_disconnects, 0);
+        assert!(!r.clean());
+    }
+
+    #[test]
     fn a_run_with_no_time_has_zero_rates_not_nan() {
         let r = LoadReport::summarise(&[BotOutcome::default()], 0.0);
         assert_eq!(r.entity_updates_per_s, 0.0);
         assert_eq!(r.bytes_per_client_s, 0.0);
         assert_eq!(r.connected, 0);
-    }
-
-    #[test]
-    fn a_mix_interleaves_kinds_by_percent() {
-        let mix: Mix = "wander=90, hotspot=10".parse().unwrap();
-        assert_eq!(mix.to_string(), "wander=90,hotspot=10");
-        let hot = (0..1000)
-            .filter(|&i| mix.kind_of(i) == Kind::Hotspot)
-            .count();
-        assert_eq!(hot, 100);
-        assert_eq!(mix.kind_of(0), Kind::Wander);
-        assert_eq!(mix.kind_of(95), Kind::Hotspot);
-        assert_eq!(mix.kind_of(100), Kind::Wander);
-        assert_eq!(Mix::only(Kind::Idle).kind_of(7), Kind::Idle);
-    }
-
-    #[test]
-    fn a_bad_mix_is_refused_with_a_reason() {
-        assert!("wander=90".parse::<Mix>().unwrap_err().contains("90"));
-        assert!("flooder=100"
-            .parse::<Mix>()
-            .unwrap_err()
-            .contains("not one of"));
-        assert!("wander".parse::<Mix>().is_err());
-        assert!("wander=x".parse::<Mix>().is_err());
     }
 
     #[test]

@@ -1,48 +1,13 @@
-//! What bots know and how they walk: the maps ([`Atlas`]) and the wandering
-//! walk ([`Wander`]) that the policies in [`crate::policy`] build on.
+//! The wandering walk most policies build on (honest walkers, and the speed
+//! hacker and slow reader as they cheat): straight lines at a
+//! steady pace, turning at random moments and before walls and portals.
 
 use game_core::math::{Fixed, Vec2};
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
-use game_core::zone::{Map, SAMPLE_MAPS};
+use game_core::zone::Map;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// The maps a bot knows, so it walks around walls instead of into them.
-#[derive(Clone, Debug)]
-pub struct Atlas {
-    maps: BTreeMap<String, Arc<Map>>,
-}
-
-impl Atlas {
-    /// The maps compiled into the server.
-    pub fn samples() -> Self {
-        let maps = SAMPLE_MAPS
-            .iter()
-            .filter_map(|t| Map::parse(t).ok())
-            .map(|m| (m.name().to_owned(), Arc::new(m)))
-            .collect();
-        Atlas { maps }
-    }
-
-    /// Knows no map: a bot walks blind (and standing bots need none).
-    pub fn empty() -> Self {
-        Atlas {
-            maps: BTreeMap::new(),
-        }
-    }
-
-    /// Adds (or replaces) a map, for a server running maps from files.
-    pub fn insert(&mut self, map: Map) {
-        self.maps.insert(map.name().to_owned(), Arc::new(map));
-    }
-
-    pub fn get(&self, name: &str) -> Option<&Arc<Map>> {
-        self.maps.get(name)
-    }
-}
 
 /// Walks in a straight line at a steady pace, turning at random moments and
 /// before walls: an honest player exploring.

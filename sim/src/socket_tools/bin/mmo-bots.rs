@@ -4,15 +4,17 @@
 //!
 //! `mmo-bots --addr 127.0.0.1:7777 --bots 5000 --seconds 300 --mix wander=100
 //! --move-hz 10 --connect-rate 500 [--json FILE]`
-//! Exits non-zero if any bot was disconnected unexpectedly or could not connect.
+//! Exits non-zero if any bot was disconnected unexpectedly or could not connect;
+//! with `--reconnect`, a drop the bot resumed from and a failed connect a later
+//! one made good count as neither.
 
 use clap::Parser;
 use game_core::client::ClientConfig;
 use game_core::zone::Map;
-use sim::behaviour::Atlas;
-use sim::bots::{run_bot_counted, Behaviour, LiveCounts, OnDrop};
-use sim::load::{LoadReport, Mix};
-use sim::policy::Kind;
+use sim::policy::{Atlas, Kind};
+use sim::socket_tools::bot::{run_bot_counted, LiveCounts, OnDrop, SocketPolicy};
+use sim::socket_tools::load_report::LoadReport;
+use sim::socket_tools::mix::Mix;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -168,7 +170,7 @@ async fn run(args: &Args, atlas: Arc<Atlas>) -> LoadReport {
     let mut tasks = Vec::with_capacity(args.bots);
     for i in 0..args.bots {
         let kind = args.mix.kind_of(i);
-        let behaviour = Behaviour::of(kind, args.seed, i as u64, Arc::clone(&atlas), every)
+        let policy = SocketPolicy::of(kind, args.seed, i as u64, Arc::clone(&atlas), every)
             .expect("the mix holds only kinds a bot can follow");
         let addr = args.addr;
         let mut config = ClientConfig::new(format!("{}{i}", args.name_prefix));
@@ -183,7 +185,7 @@ async fn run(args: &Args, atlas: Arc<Atlas>) -> LoadReport {
                 s.set_nodelay(true)?;
                 Ok(s)
             };
-            run_bot_counted(config, connect, epoch, until, on_drop, behaviour, &live).await
+            run_bot_counted(config, connect, epoch, until, on_drop, policy, &live).await
         }));
     }
     let total = (ramp + Duration::from_secs(args.seconds)).as_secs_f64();

@@ -21,9 +21,9 @@ use game_core::protocol::{
     encode_frame, ClientMsg, Credentials, FrameDecoder, MoveInput, ServerMsg, MAX_CLIENT_PAYLOAD,
     MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
-use sim::behaviour::Atlas;
-use sim::bots::{run_bot, Behaviour, OnDrop};
+use sim::policy::Atlas;
 use sim::report::{Percentiles, Tally};
+use sim::socket_tools::bot::{run_bot, OnDrop, SocketPolicy};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -289,7 +289,7 @@ async fn phase(bin: &PathBuf, name: &'static str, length: Duration) -> Result<Ro
         epoch,
         end,
         OnDrop::GiveUp,
-        Behaviour::wander(1, 0, Arc::new(Atlas::samples())),
+        SocketPolicy::wander(1, 0, Arc::new(Atlas::samples())),
     ));
     tokio::time::sleep(warmup).await;
 

@@ -1,9 +1,16 @@
-//! What each bot does: honest players and hostile ones, each a seeded policy on
-//! top of the client machine. The simulator drives these in virtual time and
-//! `mmo-bots` on real sockets: the same code, so a load test walks the way a
-//! simulation does.
+//! Bot policies: what each bot does, honest players and hostile ones, each a
+//! seeded machine on top of the client machine. The simulator drives these in
+//! virtual time and the socket tools (`mmo-bots`, `attack`, the turmoil tests)
+//! on real sockets: the same code, so a load test walks the way a simulation
+//! does. A policy reads the maps it knows ([`Atlas`]) and builds on the
+//! wandering walk ([`Wander`]); it owns no transport and reads no clock.
 
-use crate::behaviour::{Atlas, Wander};
+mod atlas;
+mod wander;
+
+pub use atlas::Atlas;
+pub use wander::Wander;
+
 use game_core::client::Client;
 use game_core::math::{Fixed, Vec2};
 use game_core::rng::{self, StreamKind};

@@ -1,0 +1,40 @@
+//! The maps a bot knows, so its policy walks around walls instead of into
+//! them. Read-only once built; the simulator shares one among all its bots.
+
+use game_core::zone::{Map, SAMPLE_MAPS};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The maps a bot knows, so it walks around walls instead of into them.
+#[derive(Clone, Debug)]
+pub struct Atlas {
+    maps: BTreeMap<String, Arc<Map>>,
+}
+
+impl Atlas {
+    /// The maps compiled into the server.
+    pub fn samples() -> Self {
+        let maps = SAMPLE_MAPS
+            .iter()
+            .filter_map(|t| Map::parse(t).ok())
+            .map(|m| (m.name().to_owned(), Arc::new(m)))
+            .collect();
+        Atlas { maps }
+    }
+
+    /// Knows no map: a bot walks blind (and standing bots need none).
+    pub fn empty() -> Self {
+        Atlas {
+            maps: BTreeMap::new(),
+        }
+    }
+
+    /// Adds (or replaces) a map, for a server running maps from files.
+    pub fn insert(&mut self, map: Map) {
+        self.maps.insert(map.name().to_owned(), Arc::new(map));
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<Map>> {
+        self.maps.get(name)
+    }
+}
