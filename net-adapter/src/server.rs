@@ -21,7 +21,9 @@ use crate::metrics::{Metrics, ZoneTimer};
 use crate::transport::Listener;
 use game_core::ids::ConnId;
 use game_core::node::{InProcess, Node, NodeEvent, NodeStats, Output};
-use game_core::protocol::{encode_frame, DisconnectReason, ServerMsg, MAX_SERVER_PAYLOAD};
+use game_core::protocol::{
+    encode_frame, DisconnectReason, ServerMsg, ServerSession, MAX_SERVER_PAYLOAD,
+};
 use game_core::time::Instant;
 use std::collections::HashMap;
 use std::future::Future;
@@ -616,7 +618,7 @@ fn refuse<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
     };
     let mut frame = Vec::new();
     if encode_frame(
-        &ServerMsg::Disconnect { reason },
+        &ServerMsg::Session(ServerSession::Disconnect { reason }),
         MAX_SERVER_PAYLOAD,
         &mut frame,
     )

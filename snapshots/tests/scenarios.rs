@@ -20,7 +20,9 @@ use game_core::client::ClientEvent;
 use game_core::ids::EntityId;
 use game_core::math::{Fixed, Vec2};
 use game_core::node::NodeConfig;
-use game_core::protocol::{FrameDecoder, ServerMsg, WorldUpdate, MAX_SERVER_PAYLOAD};
+use game_core::protocol::{
+    FrameDecoder, ServerMsg, ServerSession, ServerWorld, WorldUpdate, MAX_SERVER_PAYLOAD,
+};
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
 use rand_core::RngCore;
@@ -63,7 +65,7 @@ fn messages(lab: &Lab) -> Vec<(Instant, usize, ServerMsg)> {
 fn updates_of(msgs: &[(Instant, usize, ServerMsg)], peer: usize) -> Vec<(Instant, &WorldUpdate)> {
     msgs.iter()
         .filter_map(|(at, p, msg)| match msg {
-            ServerMsg::WorldUpdate(u) if *p == peer => Some((*at, u)),
+            ServerMsg::World(ServerWorld::WorldUpdate(u)) if *p == peer => Some((*at, u)),
             _ => None,
         })
         .collect()
@@ -75,7 +77,9 @@ fn trace(lab: &Lab, names: &[&str]) -> String {
     let corrected_ticks: BTreeSet<u64> = msgs
         .iter()
         .filter_map(|(_, _, msg)| match msg {
-            ServerMsg::WorldUpdate(u) if u.correction.is_some() => Some(u.tick.0),
+            ServerMsg::World(ServerWorld::WorldUpdate(u)) if u.correction.is_some() => {
+                Some(u.tick.0)
+            }
             _ => None,
         })
         .collect();
@@ -83,11 +87,11 @@ fn trace(lab: &Lab, names: &[&str]) -> String {
     let mut lines: Vec<(Instant, u8, String)> = Vec::new();
     for (at, peer, msg) in msgs {
         let line = match msg {
-            ServerMsg::ZoneEntered(z) => format!(
+            ServerMsg::World(ServerWorld::ZoneEntered(z)) => format!(
                 "zone {} ch{} as {:?} at {:?}",
                 z.map, z.channel, z.entity, z.pos
             ),
-            ServerMsg::WorldUpdate(u) => {
+            ServerMsg::World(ServerWorld::WorldUpdate(u)) => {
                 let shown = !u.spawns.is_empty()
                     || !u.despawns.is_empty()
                     || u.correction.is_some()
@@ -115,7 +119,8 @@ fn trace(lab: &Lab, names: &[&str]) -> String {
                 }
                 s
             }
-            ServerMsg::Ping { .. } | ServerMsg::Pong { .. } => continue,
+            ServerMsg::Session(ServerSession::Ping { .. })
+            | ServerMsg::Session(ServerSession::Pong { .. }) => continue,
             other => format!("{other:?}"),
         };
         lines.push((at, 0, format!("{at:?} {}: {line}", names[peer])));

@@ -5,8 +5,9 @@
 use game_core::ids::{EntityId, PlayerId, ZoneId};
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
-    encode_frame, ClientMsg, Credentials, DisconnectReason, LoginRefusal, NoticeLevel, ResumeToken,
-    ServerMsg, Violation, FRAME_HEADER_LEN, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, ClientMsg, ClientSession, ClientWorld, Credentials, DisconnectReason,
+    LoginRefusal, NoticeLevel, ResumeToken, ServerMsg, ServerSession, ServerWorld, Violation,
+    FRAME_HEADER_LEN, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use game_core::protocol::{
     ChannelRefusal, Correction, EntityKind, MoveInput, QPos, Spawn, Update, WorldUpdate,
@@ -36,48 +37,48 @@ fn hex_frame<T: serde::Serialize + Debug>(msg: &T) -> String {
 /// a snapshot a compile error.
 fn client_examples() -> Vec<ClientMsg> {
     let all = vec![
-        ClientMsg::Hello {
+        ClientMsg::Session(ClientSession::Hello {
             protocol_version: PROTOCOL_VERSION,
             client: "unity-1.0".into(),
-        },
-        ClientMsg::Login {
+        }),
+        ClientMsg::Session(ClientSession::Login {
             credentials: Credentials::Dev { name: "ada".into() },
-        },
-        ClientMsg::Resume {
+        }),
+        ClientMsg::Session(ClientSession::Resume {
             player: PlayerId(300),
             token: ResumeToken([0xab; 16]),
-        },
-        ClientMsg::EnterWorld,
-        ClientMsg::Ping {
+        }),
+        ClientMsg::Session(ClientSession::EnterWorld),
+        ClientMsg::Session(ClientSession::Ping {
             seq: 7,
             client_time_us: 1_500_000,
-        },
-        ClientMsg::Pong {
+        }),
+        ClientMsg::Session(ClientSession::Pong {
             seq: 7,
             server_time_us: 2_000_000,
             client_time_us: 1_500_000,
-        },
-        ClientMsg::Goodbye,
-        ClientMsg::Move(MoveInput {
+        }),
+        ClientMsg::Session(ClientSession::Goodbye),
+        ClientMsg::World(ClientWorld::Move(MoveInput {
             seq: 42,
             epoch: 1,
             client_time_us: 1_550_000,
             pos: Vec2::new(Fixed::from_raw(81 * 256 + 64), Fixed::from_raw(120 * 256)),
             vel: Vec2::new(Fixed::from_int(4), Fixed::ZERO),
-        }),
-        ClientMsg::SwitchChannel { channel: 2 },
+        })),
+        ClientMsg::World(ClientWorld::SwitchChannel { channel: 2 }),
     ];
     for m in &all {
         match m {
-            ClientMsg::Hello { .. }
-            | ClientMsg::Login { .. }
-            | ClientMsg::Resume { .. }
-            | ClientMsg::EnterWorld
-            | ClientMsg::Ping { .. }
-            | ClientMsg::Pong { .. }
-            | ClientMsg::Goodbye
-            | ClientMsg::Move(_)
-            | ClientMsg::SwitchChannel { .. } => {}
+            ClientMsg::Session(ClientSession::Hello { .. })
+            | ClientMsg::Session(ClientSession::Login { .. })
+            | ClientMsg::Session(ClientSession::Resume { .. })
+            | ClientMsg::Session(ClientSession::EnterWorld)
+            | ClientMsg::Session(ClientSession::Ping { .. })
+            | ClientMsg::Session(ClientSession::Pong { .. })
+            | ClientMsg::Session(ClientSession::Goodbye)
+            | ClientMsg::World(ClientWorld::Move(_))
+            | ClientMsg::World(ClientWorld::SwitchChannel { .. }) => {}
         }
     }
     all
@@ -85,7 +86,7 @@ fn client_examples() -> Vec<ClientMsg> {
 
 fn server_examples() -> Vec<ServerMsg> {
     let mut all = vec![
-        ServerMsg::Welcome {
+        ServerMsg::Session(ServerSession::Welcome {
             player: PlayerId(300),
             resume_token: ResumeToken([0xab; 16]),
             server_time_us: 2_000_000,
@@ -94,26 +95,26 @@ fn server_examples() -> Vec<ServerMsg> {
             idle_timeout_ms: 15_000,
             resume_grace_ms: 30_000,
             resumed: false,
-        },
-        ServerMsg::EnteredWorld {
+        }),
+        ServerMsg::Session(ServerSession::EnteredWorld {
             server_time_us: 2_000_000,
-        },
-        ServerMsg::Ping {
+        }),
+        ServerMsg::Session(ServerSession::Ping {
             seq: 1,
             server_time_us: 4_000_000,
-        },
-        ServerMsg::Pong {
+        }),
+        ServerMsg::Session(ServerSession::Pong {
             seq: 7,
             client_time_us: 1_500_000,
             server_time_us: 2_000_000,
-        },
-        ServerMsg::Notice {
+        }),
+        ServerMsg::Session(ServerSession::Notice {
             level: NoticeLevel::Warning,
             text: "restart in 5 min".into(),
-        },
+        }),
     ];
     all.extend([
-        ServerMsg::ZoneEntered(ZoneEntered {
+        ServerMsg::World(ServerWorld::ZoneEntered(ZoneEntered {
             zone: ZoneId(1),
             map: "meadow".into(),
             channel: 0,
@@ -123,8 +124,8 @@ fn server_examples() -> Vec<ServerMsg> {
             epoch: 0,
             tick: Tick(40),
             server_time_us: 2_000_000,
-        }),
-        ServerMsg::WorldUpdate(WorldUpdate {
+        })),
+        ServerMsg::World(ServerWorld::WorldUpdate(WorldUpdate {
             tick: Tick(41),
             server_time_us: 2_050_000,
             ack_seq: 42,
@@ -151,28 +152,28 @@ fn server_examples() -> Vec<ServerMsg> {
                     dy: 0,
                 },
             ],
-        }),
-        ServerMsg::ChannelRefused {
+        })),
+        ServerMsg::World(ServerWorld::ChannelRefused {
             channel: 9,
             reason: ChannelRefusal::NoSuchChannel,
-        },
+        }),
     ]);
     all.extend(
         disconnect_examples()
             .into_iter()
-            .map(|reason| ServerMsg::Disconnect { reason }),
+            .map(|reason| ServerMsg::Session(ServerSession::Disconnect { reason })),
     );
     for m in &all {
         match m {
-            ServerMsg::Welcome { .. }
-            | ServerMsg::EnteredWorld { .. }
-            | ServerMsg::Ping { .. }
-            | ServerMsg::Pong { .. }
-            | ServerMsg::Notice { .. }
-            | ServerMsg::Disconnect { .. }
-            | ServerMsg::ZoneEntered(_)
-            | ServerMsg::WorldUpdate(_)
-            | ServerMsg::ChannelRefused { .. } => {}
+            ServerMsg::Session(ServerSession::Welcome { .. })
+            | ServerMsg::Session(ServerSession::EnteredWorld { .. })
+            | ServerMsg::Session(ServerSession::Ping { .. })
+            | ServerMsg::Session(ServerSession::Pong { .. })
+            | ServerMsg::Session(ServerSession::Notice { .. })
+            | ServerMsg::Session(ServerSession::Disconnect { .. })
+            | ServerMsg::World(ServerWorld::ZoneEntered(_))
+            | ServerMsg::World(ServerWorld::WorldUpdate(_))
+            | ServerMsg::World(ServerWorld::ChannelRefused { .. }) => {}
         }
     }
     all

@@ -4,35 +4,43 @@
 
 use game_core::ids::PlayerId;
 use game_core::protocol::{
-    encode_frame, ClientMsg, Credentials, FrameDecoder, FrameError, ResumeToken, FRAME_HEADER_LEN,
-    MAX_CLIENT_PAYLOAD,
+    encode_frame, ClientMsg, ClientSession, Credentials, FrameDecoder, FrameError, ResumeToken,
+    FRAME_HEADER_LEN, MAX_CLIENT_PAYLOAD,
 };
 use proptest::prelude::*;
 
 fn client_msg() -> impl Strategy<Value = ClientMsg> {
     prop_oneof![
-        (any::<u16>(), ".{0,40}").prop_map(|(protocol_version, client)| ClientMsg::Hello {
-            protocol_version,
-            client
-        }),
-        ".{0,64}".prop_map(|name| ClientMsg::Login {
+        (any::<u16>(), ".{0,40}").prop_map(|(protocol_version, client)| ClientMsg::Session(
+            ClientSession::Hello {
+                protocol_version,
+                client
+            }
+        )),
+        ".{0,64}".prop_map(|name| ClientMsg::Session(ClientSession::Login {
             credentials: Credentials::Dev { name }
-        }),
-        (any::<u64>(), any::<[u8; 16]>()).prop_map(|(p, t)| ClientMsg::Resume {
-            player: PlayerId(p),
-            token: ResumeToken(t)
-        }),
-        Just(ClientMsg::EnterWorld),
-        (any::<u32>(), any::<u64>()).prop_map(|(seq, client_time_us)| ClientMsg::Ping {
-            seq,
-            client_time_us
-        }),
-        (any::<u32>(), any::<u64>(), any::<u64>()).prop_map(|(seq, s, c)| ClientMsg::Pong {
-            seq,
-            server_time_us: s,
-            client_time_us: c
-        }),
-        Just(ClientMsg::Goodbye),
+        })),
+        (any::<u64>(), any::<[u8; 16]>()).prop_map(|(p, t)| ClientMsg::Session(
+            ClientSession::Resume {
+                player: PlayerId(p),
+                token: ResumeToken(t)
+            }
+        )),
+        Just(ClientMsg::Session(ClientSession::EnterWorld)),
+        (any::<u32>(), any::<u64>()).prop_map(|(seq, client_time_us)| ClientMsg::Session(
+            ClientSession::Ping {
+                seq,
+                client_time_us
+            }
+        )),
+        (any::<u32>(), any::<u64>(), any::<u64>()).prop_map(|(seq, s, c)| ClientMsg::Session(
+            ClientSession::Pong {
+                seq,
+                server_time_us: s,
+                client_time_us: c
+            }
+        )),
+        Just(ClientMsg::Session(ClientSession::Goodbye)),
     ]
 }
 

@@ -9,7 +9,8 @@ mod common;
 use common::{disconnect, hello, login, RawClient, Received, Server};
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
-    encode_frame, ClientMsg, DisconnectReason, MoveInput, ServerMsg, Violation, MAX_CLIENT_PAYLOAD,
+    encode_frame, ClientMsg, ClientSession, ClientWorld, DisconnectReason, MoveInput, ServerMsg,
+    ServerSession, ServerWorld, Violation, MAX_CLIENT_PAYLOAD,
 };
 use net_adapter::ServerConfig;
 use std::time::Duration;
@@ -36,15 +37,17 @@ async fn start(config: ServerConfig) -> Server {
 /// did not starve it.
 async fn answers_in_time(good: &mut RawClient<TcpStream>, seq: u32, budget: Duration) {
     let sent = std::time::Instant::now();
-    good.send(&[ClientMsg::Ping {
+    good.send(&[ClientMsg::Session(ClientSession::Ping {
         seq,
         client_time_us: 0,
-    }])
+    })])
     .await;
     loop {
         match good.recv().await {
-            Received::Msg(ServerMsg::Pong { seq: s, .. }) if s == seq => break,
-            Received::Msg(ServerMsg::Disconnect { reason }) => {
+            Received::Msg(ServerMsg::Session(ServerSession::Pong { seq: s, .. })) if s == seq => {
+                break
+            }
+            Received::Msg(ServerMsg::Session(ServerSession::Disconnect { reason })) => {
                 panic!("the well-behaved client was cut: {reason:?}")
             }
             Received::Closed => panic!("the well-behaved client was closed"),
@@ -86,10 +89,10 @@ async fn a_frame_trickled_a_byte_at_a_time_is_cut_by_the_frame_deadline() {
     slow.login("slow").await;
     let mut frame = Vec::new();
     encode_frame(
-        &ClientMsg::Ping {
+        &ClientMsg::Session(ClientSession::Ping {
             seq: 1,
             client_time_us: u64::MAX,
-        },
+        }),
         MAX_CLIENT_PAYLOAD,
         &mut frame,
     )
@@ -156,7 +159,7 @@ async fn connections_over_the_per_address_cap_are_refused_with_a_reason() {
         let mut c = server.client().await;
         c.send(&[hello(), login("late")]).await;
         match c.recv_skipping_pings().await {
-            Received::Msg(ServerMsg::Welcome { .. }) => {
+            Received::Msg(ServerMsg::Session(ServerSession::Welcome { .. })) => {
                 admitted = true;
                 break;
             }
@@ -202,17 +205,19 @@ async fn a_message_flood_is_rate_limited_then_disconnected() {
     let mut flood = server.client().await;
     flood.login("flood").await;
     let pings: Vec<ClientMsg> = (0..1_000)
-        .map(|seq| ClientMsg::Ping {
-            seq,
-            client_time_us: 0,
+        .map(|seq| {
+            ClientMsg::Session(ClientSession::Ping {
+                seq,
+                client_time_us: 0,
+            })
         })
         .collect();
     flood.send(&pings).await;
     let mut pongs = 0;
     loop {
         match flood.recv().await {
-            Received::Msg(ServerMsg::Pong { .. }) => pongs += 1,
-            Received::Msg(ServerMsg::Disconnect { reason }) => {
+            Received::Msg(ServerMsg::Session(ServerSession::Pong { .. })) => pongs += 1,
+            Received::Msg(ServerMsg::Session(ServerSession::Disconnect { reason })) => {
                 assert_eq!(reason, DisconnectReason::RateLimited);
                 break;
             }
@@ -252,10 +257,10 @@ async fn a_client_that_never_reads_is_cut_as_a_slow_reader() {
     }
     let mut batch = Vec::new();
     for seq in 0..1_000 {
-        let ping = ClientMsg::Ping {
+        let ping = ClientMsg::Session(ClientSession::Ping {
             seq,
             client_time_us: u64::MAX,
-        };
+        });
         encode_frame(&ping, MAX_CLIENT_PAYLOAD, &mut batch).unwrap();
     }
     stream.write_all(&bytes).await.unwrap();
@@ -272,7 +277,9 @@ async fn a_client_that_never_reads_is_cut_as_a_slow_reader() {
     let mut deaf = RawClient::new(stream);
     let last = loop {
         match deaf.recv().await {
-            Received::Msg(ServerMsg::Disconnect { reason }) => break reason,
+            Received::Msg(ServerMsg::Session(ServerSession::Disconnect { reason })) => {
+                break reason
+            }
             Received::Msg(_) => {}
             Received::Closed => panic!("closed without a reason"),
         }
@@ -287,13 +294,13 @@ async fn unknown_tags_and_messages_out_of_order_are_violations() {
     let server = start(config()).await;
     let mut good = server.client().await;
     good.login("good").await;
-    let moving = ClientMsg::Move(MoveInput {
+    let moving = ClientMsg::World(ClientWorld::Move(MoveInput {
         seq: 1,
         epoch: 0,
         client_time_us: 0,
         pos: Vec2::default(),
         vel: Vec2::default(),
-    });
+    }));
     let cases: Vec<(Vec<u8>, Violation)> = vec![
         // Tag 99 after a valid Hello; tag 200 as the very first message.
         (
@@ -320,7 +327,12 @@ async fn unknown_tags_and_messages_out_of_order_are_violations() {
             {
                 let mut b = Vec::new();
                 encode_frame(&hello(), MAX_CLIENT_PAYLOAD, &mut b).unwrap();
-                encode_frame(&ClientMsg::EnterWorld, MAX_CLIENT_PAYLOAD, &mut b).unwrap();
+                encode_frame(
+                    &ClientMsg::Session(ClientSession::EnterWorld),
+                    MAX_CLIENT_PAYLOAD,
+                    &mut b,
+                )
+                .unwrap();
                 b
             },
             Violation::UnexpectedMessage,
@@ -355,12 +367,18 @@ async fn absurd_coordinates_and_sequence_jumps_are_corrected_not_applied() {
     let server = start(config()).await;
     let mut watcher = server.client().await;
     watcher.login("watcher").await;
-    watcher.send(&[ClientMsg::EnterWorld]).await;
+    watcher
+        .send(&[ClientMsg::Session(ClientSession::EnterWorld)])
+        .await;
     let mut cheat = server.client().await;
     cheat.login("cheat").await;
-    cheat.send(&[ClientMsg::EnterWorld]).await;
+    cheat
+        .send(&[ClientMsg::Session(ClientSession::EnterWorld)])
+        .await;
     let epoch = loop {
-        if let Received::Msg(ServerMsg::ZoneEntered(z)) = cheat.recv_skipping_pings().await {
+        if let Received::Msg(ServerMsg::World(ServerWorld::ZoneEntered(z))) =
+            cheat.recv_skipping_pings().await
+        {
             break z.epoch;
         }
     };
@@ -372,17 +390,17 @@ async fn absurd_coordinates_and_sequence_jumps_are_corrected_not_applied() {
     let mut epoch = epoch;
     for (x, y, seq) in absurd {
         cheat
-            .send(&[ClientMsg::Move(MoveInput {
+            .send(&[ClientMsg::World(ClientWorld::Move(MoveInput {
                 seq,
                 epoch,
                 client_time_us: 0,
                 pos: Vec2::new(Fixed::from_raw(x), Fixed::from_raw(y)),
                 vel: Vec2::new(Fixed::from_raw(x), Fixed::from_raw(y)),
-            })])
+            }))])
             .await;
         let correction = loop {
             match cheat.recv_skipping_pings().await {
-                Received::Msg(ServerMsg::WorldUpdate(u)) => {
+                Received::Msg(ServerMsg::World(ServerWorld::WorldUpdate(u))) => {
                     if let Some(c) = u.correction {
                         break c;
                     }
@@ -400,7 +418,7 @@ async fn absurd_coordinates_and_sequence_jumps_are_corrected_not_applied() {
     while tokio::time::Instant::now() < deadline {
         let next = tokio::time::timeout_at(deadline, watcher.recv()).await;
         match next {
-            Ok(Received::Msg(ServerMsg::WorldUpdate(u))) => {
+            Ok(Received::Msg(ServerMsg::World(ServerWorld::WorldUpdate(u)))) => {
                 for s in u.spawns {
                     assert!(s.pos.x.abs() < 1 << 17 && s.pos.y.abs() < 1 << 17, "{s:?}");
                 }

@@ -4,7 +4,10 @@ mod common;
 
 use common::{disconnect, hello, Received, Server};
 use game_core::client::ClientConfig;
-use game_core::protocol::{ClientMsg, DisconnectReason, ServerMsg, Violation, PROTOCOL_VERSION};
+use game_core::protocol::{
+    ClientMsg, ClientSession, DisconnectReason, ServerMsg, ServerSession, Violation,
+    PROTOCOL_VERSION,
+};
 use net_adapter::ServerConfig;
 use sim::socket_tools::bot::{run_bot, OnDrop, SocketPolicy};
 use std::time::Duration;
@@ -22,24 +25,24 @@ async fn start() -> Server {
 async fn connect_login_and_ping() {
     let server = start().await;
     let mut c = server.client().await;
-    let ServerMsg::Welcome {
+    let ServerMsg::Session(ServerSession::Welcome {
         tick_hz, resumed, ..
-    } = c.login("ada").await
+    }) = c.login("ada").await
     else {
         unreachable!()
     };
     assert_eq!((tick_hz, resumed), (20, false));
-    c.send(&[ClientMsg::Ping {
+    c.send(&[ClientMsg::Session(ClientSession::Ping {
         seq: 42,
         client_time_us: 7,
-    }])
+    })])
     .await;
     match c.recv_skipping_pings().await {
-        Received::Msg(ServerMsg::Pong {
+        Received::Msg(ServerMsg::Session(ServerSession::Pong {
             seq: 42,
             client_time_us: 7,
             ..
-        }) => {}
+        })) => {}
         other => panic!("expected our pong, got {other:?}"),
     }
     server.stop().await;
@@ -49,15 +52,15 @@ async fn connect_login_and_ping() {
 async fn duplicate_login_kicks_the_first() {
     let server = start().await;
     let mut first = server.client().await;
-    let ServerMsg::Welcome { player, .. } = first.login("ada").await else {
+    let ServerMsg::Session(ServerSession::Welcome { player, .. }) = first.login("ada").await else {
         unreachable!()
     };
     let mut second = server.client().await;
-    let ServerMsg::Welcome {
+    let ServerMsg::Session(ServerSession::Welcome {
         player: again,
         resumed,
         ..
-    } = second.login("ada").await
+    }) = second.login("ada").await
     else {
         unreachable!()
     };
@@ -89,14 +92,14 @@ async fn garbage_closes_only_that_connection() {
     );
     assert_eq!(bad.recv().await, Received::Closed);
     // The well-behaved client is untouched.
-    good.send(&[ClientMsg::Ping {
+    good.send(&[ClientMsg::Session(ClientSession::Ping {
         seq: 1,
         client_time_us: 0,
-    }])
+    })])
     .await;
     assert!(matches!(
         good.recv_skipping_pings().await,
-        Received::Msg(ServerMsg::Pong { seq: 1, .. })
+        Received::Msg(ServerMsg::Session(ServerSession::Pong { seq: 1, .. }))
     ));
     server.stop().await;
 }
@@ -120,10 +123,10 @@ async fn oversized_length_prefix_ends_the_connection() {
 async fn wrong_protocol_version_is_refused_with_a_reason() {
     let server = start().await;
     let mut c = server.client().await;
-    c.send(&[ClientMsg::Hello {
+    c.send(&[ClientMsg::Session(ClientSession::Hello {
         protocol_version: PROTOCOL_VERSION + 1,
         client: "future".into(),
-    }])
+    })])
     .await;
     assert_eq!(
         c.recv().await,

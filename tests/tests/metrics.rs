@@ -4,7 +4,7 @@
 mod common;
 
 use common::{RawClient, Received};
-use game_core::protocol::{ClientMsg, ServerMsg};
+use game_core::protocol::{ClientMsg, ClientSession, ServerMsg, ServerWorld};
 use net_adapter::{serve_admin, serve_with_metrics, Metrics, ServerConfig};
 use sim::socket_tools::scrape::{self, Buckets, Sample};
 use std::net::SocketAddr;
@@ -104,10 +104,11 @@ async fn metrics_follow_logins_moves_ticks_and_disconnects() {
     // and zone ticks all show it.
     let mut c = RawClient::new(TcpStream::connect(addr).await.unwrap());
     c.login("ada").await;
-    c.send(&[ClientMsg::EnterWorld]).await;
+    c.send(&[ClientMsg::Session(ClientSession::EnterWorld)])
+        .await;
     let entered = loop {
         match c.recv_skipping_pings().await {
-            Received::Msg(ServerMsg::ZoneEntered(z)) => break z,
+            Received::Msg(ServerMsg::World(ServerWorld::ZoneEntered(z))) => break z,
             Received::Msg(_) => continue,
             Received::Closed => panic!("closed before entering the world"),
         }
@@ -141,7 +142,7 @@ async fn metrics_follow_logins_moves_ticks_and_disconnects() {
             && s.value > 0.0));
 
     // It leaves: the session gauge falls and the disconnect is counted by reason.
-    c.send(&[ClientMsg::Goodbye]).await;
+    c.send(&[ClientMsg::Session(ClientSession::Goodbye)]).await;
     let after = until(admin, "the goodbye counted", |s| {
         value(s, "mmo_disconnects_total", Some(("reason", "client_quit"))) == 1.0
     })

@@ -5,8 +5,9 @@
 
 use game_core::ids::{ConnId, PlayerId};
 use game_core::protocol::{
-    encode_frame, ClientMsg, Credentials, DisconnectReason, FrameDecoder, MoveInput, ResumeToken,
-    ServerMsg, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, ClientMsg, ClientSession, ClientWorld, Credentials, DisconnectReason,
+    FrameDecoder, MoveInput, ResumeToken, ServerMsg, ServerSession, Violation, MAX_CLIENT_PAYLOAD,
+    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use game_core::session::{Session, SessionConfig, SessionRequest, SessionState, WelcomeInfo};
 use game_core::time::{Duration, Instant};
@@ -108,9 +109,9 @@ impl Model {
         let next = match (st, msg) {
             (
                 St::Hello,
-                ClientMsg::Hello {
+                ClientMsg::Session(ClientSession::Hello {
                     protocol_version, ..
-                },
+                }),
             ) => {
                 if *protocol_version == PROTOCOL_VERSION {
                     Ok(St::Login)
@@ -122,21 +123,26 @@ impl Model {
                 }
             }
             (St::Hello, _) => Err(unexpected),
-            (_, ClientMsg::Ping { .. }) => {
+            (_, ClientMsg::Session(ClientSession::Ping { .. })) => {
                 self.pongs += 1;
                 Ok(st)
             }
-            (_, ClientMsg::Goodbye) => Err(DisconnectReason::ClientQuit),
-            (St::Login, ClientMsg::Login { .. }) => self.verdict(St::Auth, || {
-                DisconnectReason::LoginRefused(game_core::protocol::LoginRefusal::InvalidName)
-            }),
-            (St::Login, ClientMsg::Resume { .. }) => {
+            (_, ClientMsg::Session(ClientSession::Goodbye)) => Err(DisconnectReason::ClientQuit),
+            (St::Login, ClientMsg::Session(ClientSession::Login { .. })) => self
+                .verdict(St::Auth, || {
+                    DisconnectReason::LoginRefused(game_core::protocol::LoginRefusal::InvalidName)
+                }),
+            (St::Login, ClientMsg::Session(ClientSession::Resume { .. })) => {
                 self.verdict(St::Auth, || DisconnectReason::ResumeRejected)
             }
-            (St::Auth, ClientMsg::EnterWorld) => {
+            (St::Auth, ClientMsg::Session(ClientSession::EnterWorld)) => {
                 self.verdict(St::World, || DisconnectReason::ServerFull)
             }
-            (St::World, ClientMsg::Move(_) | ClientMsg::SwitchChannel { .. }) => Ok(St::World),
+            (
+                St::World,
+                ClientMsg::World(ClientWorld::Move(_))
+                | ClientMsg::World(ClientWorld::SwitchChannel { .. }),
+            ) => Ok(St::World),
             _ => Err(unexpected),
         };
         self.state = next;
@@ -206,7 +212,7 @@ impl Driver {
                     self.session.close(self.at(), DisconnectReason::ServerFull)
                 }
                 SessionRequest::EnterWorld => self.session.enter_world(self.at()),
-                SessionRequest::Move(_) | SessionRequest::SwitchChannel { .. } => {}
+                SessionRequest::Game(_) => {}
             }
         }
     }
@@ -253,25 +259,25 @@ fn as_message(op: &Op) -> Option<ClientMsg> {
         vel: Default::default(),
     };
     Some(match op {
-        Op::Hello { version } => ClientMsg::Hello {
+        Op::Hello { version } => ClientMsg::Session(ClientSession::Hello {
             protocol_version: *version,
             client: "model".into(),
-        },
-        Op::Login => ClientMsg::Login {
+        }),
+        Op::Login => ClientMsg::Session(ClientSession::Login {
             credentials: Credentials::Dev { name: "ada".into() },
-        },
-        Op::Resume => ClientMsg::Resume {
+        }),
+        Op::Resume => ClientMsg::Session(ClientSession::Resume {
             player: PlayerId(1),
             token: ResumeToken([1; 16]),
-        },
-        Op::EnterWorld => ClientMsg::EnterWorld,
-        Op::Move => ClientMsg::Move(mv),
-        Op::SwitchChannel => ClientMsg::SwitchChannel { channel: 1 },
-        Op::Ping => ClientMsg::Ping {
+        }),
+        Op::EnterWorld => ClientMsg::Session(ClientSession::EnterWorld),
+        Op::Move => ClientMsg::World(ClientWorld::Move(mv)),
+        Op::SwitchChannel => ClientMsg::World(ClientWorld::SwitchChannel { channel: 1 }),
+        Op::Ping => ClientMsg::Session(ClientSession::Ping {
             seq: 9,
             client_time_us: 0,
-        },
-        Op::Goodbye => ClientMsg::Goodbye,
+        }),
+        Op::Goodbye => ClientMsg::Session(ClientSession::Goodbye),
         _ => return None,
     })
 }
@@ -307,7 +313,7 @@ proptest! {
             refuse_next: false,
             pongs: 0,
         };
-        let ping = ClientMsg::Ping { seq: 9, client_time_us: 0 };
+        let ping = ClientMsg::Session(ClientSession::Ping { seq: 9, client_time_us: 0 });
         for op in &ops {
             // The driver's node refuses the first request of this step exactly
             // when the model's does.
@@ -373,15 +379,15 @@ proptest! {
             d.collect();
             prop_assert_eq!(d.session.state().clone(), state_of(&m), "after {:?}", op);
         }
-        let pongs = d.heard.iter().filter(|m| matches!(m, ServerMsg::Pong { .. })).count();
+        let pongs = d.heard.iter().filter(|m| matches!(m, ServerMsg::Session(ServerSession::Pong { .. }))).count();
         prop_assert_eq!(pongs as u32, m.pongs);
         if let Err(reason) = &m.state {
             let last = d.heard.last().cloned();
             if *reason == DisconnectReason::ConnectionLost {
-                let said_goodbye = matches!(last, Some(ServerMsg::Disconnect { .. }));
+                let said_goodbye = matches!(last, Some(ServerMsg::Session(ServerSession::Disconnect { .. })));
                 prop_assert!(!said_goodbye, "a lost transport is told nothing");
             } else {
-                prop_assert_eq!(last, Some(ServerMsg::Disconnect { reason: reason.clone() }));
+                prop_assert_eq!(last, Some(ServerMsg::Session(ServerSession::Disconnect { reason: reason.clone() })));
             }
         }
     }

@@ -19,9 +19,10 @@ use crate::heartbeat::Pinger;
 use crate::ids::{EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
-    encode_frame, encode_move_frame, ChannelRefusal, ClientMsg, Credentials, DecodeError,
-    DisconnectReason, FrameDecoder, NoticeLevel, ResumeToken, ServerMsg, Violation,
-    WorldUpdateReader, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, encode_move_frame, ChannelRefusal, ClientMsg, ClientSession, ClientWorld,
+    Credentials, DecodeError, DisconnectReason, FrameDecoder, NoticeLevel, ResumeToken, ServerMsg,
+    ServerSession, ServerWorld, Violation, WorldUpdateReader, MAX_CLIENT_PAYLOAD,
+    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use std::collections::VecDeque;
@@ -223,7 +224,7 @@ impl Client {
         let avatar = self.avatar.as_mut()?;
         let input = avatar.step(now, vel);
         let pos = avatar.position();
-        self.queue(&ClientMsg::Move(input));
+        self.queue(&ClientMsg::World(ClientWorld::Move(input)));
         Some(pos)
     }
 
@@ -234,13 +235,13 @@ impl Client {
         }
         if let Some(avatar) = self.avatar.as_mut() {
             let input = avatar.claim(now, pos);
-            self.queue(&ClientMsg::Move(input));
+            self.queue(&ClientMsg::World(ClientWorld::Move(input)));
         }
     }
 
     pub fn switch_channel(&mut self, channel: u16) {
         if self.state == ClientState::InWorld {
-            self.queue(&ClientMsg::SwitchChannel { channel });
+            self.queue(&ClientMsg::World(ClientWorld::SwitchChannel { channel }));
         }
     }
 
@@ -315,31 +316,33 @@ impl Client {
         self.out.clear();
         self.connected_at = now;
         self.last_heard = now;
-        self.queue(&ClientMsg::Hello {
+        self.queue(&ClientMsg::Session(ClientSession::Hello {
             protocol_version: self.config.protocol_version,
             client: "game-core".into(),
-        });
+        }));
         match self.resume {
-            Some((player, token)) => self.queue(&ClientMsg::Resume { player, token }),
-            None => self.queue(&ClientMsg::Login {
+            Some((player, token)) => {
+                self.queue(&ClientMsg::Session(ClientSession::Resume { player, token }))
+            }
+            None => self.queue(&ClientMsg::Session(ClientSession::Login {
                 credentials: Credentials::Dev {
                     name: self.config.name.clone(),
                 },
-            }),
+            })),
         }
     }
 
     /// Asks to enter the world (done automatically with `auto_enter_world`).
     pub fn enter_world(&mut self) {
         if self.state == ClientState::LoggedIn {
-            self.queue(&ClientMsg::EnterWorld);
+            self.queue(&ClientMsg::Session(ClientSession::EnterWorld));
         }
     }
 
     /// Leaves for good: the server removes the player at once.
     pub fn goodbye(&mut self) {
         if self.is_connected() {
-            self.queue(&ClientMsg::Goodbye);
+            self.queue(&ClientMsg::Session(ClientSession::Goodbye));
         }
         self.resume = None;
         self.disconnect(DisconnectReason::ClientQuit);
@@ -400,10 +403,10 @@ impl Client {
         }
         if matches!(self.state, ClientState::LoggedIn | ClientState::InWorld) {
             if let Some((seq, sent)) = self.pinger.poll_ping(now) {
-                self.queue(&ClientMsg::Ping {
+                self.queue(&ClientMsg::Session(ClientSession::Ping {
                     seq,
                     client_time_us: sent.as_micros(),
-                });
+                }));
             }
         }
     }
@@ -455,14 +458,14 @@ impl Client {
 
     fn on_message(&mut self, now: Instant, msg: ServerMsg) {
         match msg {
-            ServerMsg::Welcome {
+            ServerMsg::Session(ServerSession::Welcome {
                 player,
                 resume_token,
                 tick_hz,
                 idle_timeout_ms,
                 resumed,
                 ..
-            } => {
+            }) => {
                 self.player = Some(player);
                 self.resume = Some((player, resume_token));
                 self.server = Some(ServerParams {
@@ -478,23 +481,23 @@ impl Client {
                     self.enter_world();
                 }
             }
-            ServerMsg::EnteredWorld { .. } => {
+            ServerMsg::Session(ServerSession::EnteredWorld { .. }) => {
                 self.state = ClientState::InWorld;
                 self.emit(ClientEvent::EnteredWorld);
             }
-            ServerMsg::Ping {
+            ServerMsg::Session(ServerSession::Ping {
                 seq,
                 server_time_us,
-            } => self.queue(&ClientMsg::Pong {
+            }) => self.queue(&ClientMsg::Session(ClientSession::Pong {
                 seq,
                 server_time_us,
                 client_time_us: now.as_micros(),
-            }),
-            ServerMsg::Pong {
+            })),
+            ServerMsg::Session(ServerSession::Pong {
                 seq,
                 client_time_us,
                 server_time_us,
-            } => {
+            }) => {
                 if let Ok(rtt) = self
                     .pinger
                     .handle_pong(now, seq, client_time_us, server_time_us)
@@ -502,8 +505,10 @@ impl Client {
                     self.emit(ClientEvent::RttSample { rtt });
                 }
             }
-            ServerMsg::Notice { level, text } => self.emit(ClientEvent::Notice { level, text }),
-            ServerMsg::ZoneEntered(z) => {
+            ServerMsg::Session(ServerSession::Notice { level, text }) => {
+                self.emit(ClientEvent::Notice { level, text })
+            }
+            ServerMsg::World(ServerWorld::ZoneEntered(z)) => {
                 let next_seq = self.avatar.as_ref().map_or(0, |a| a.next_seq());
                 self.avatar = Some(Avatar::new(&z, next_seq));
                 self.remotes.clear();
@@ -514,11 +519,11 @@ impl Client {
                 });
             }
             // Read in place by `handle_bytes`; never decoded into this form.
-            ServerMsg::WorldUpdate(_) => {}
-            ServerMsg::ChannelRefused { channel, reason } => {
+            ServerMsg::World(ServerWorld::WorldUpdate(_)) => {}
+            ServerMsg::World(ServerWorld::ChannelRefused { channel, reason }) => {
                 self.emit(ClientEvent::ChannelRefused { channel, reason })
             }
-            ServerMsg::Disconnect { reason } => {
+            ServerMsg::Session(ServerSession::Disconnect { reason }) => {
                 if !matches!(
                     reason,
                     DisconnectReason::IdleTimeout | DisconnectReason::SlowReader
@@ -552,7 +557,7 @@ impl Client {
             if let Some(c) = h.correction {
                 let replay = avatar.correct(now, &c);
                 if let Some(input) = replay {
-                    self.queue(&ClientMsg::Move(input));
+                    self.queue(&ClientMsg::World(ClientWorld::Move(input)));
                 }
                 self.emit(ClientEvent::Corrected { seq: c.seq });
             }
@@ -626,7 +631,7 @@ impl Client {
     }
 
     fn queue(&mut self, msg: &ClientMsg) {
-        if let ClientMsg::Move(m) = msg {
+        if let ClientMsg::World(ClientWorld::Move(m)) = msg {
             // Sent several times a second: written without serde.
             encode_move_frame(m, &mut self.out);
             return;

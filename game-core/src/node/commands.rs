@@ -4,7 +4,7 @@
 use super::Node;
 use crate::bus::BusMessage;
 use crate::ids::{ConnId, PlayerId};
-use crate::protocol::{DisconnectReason, NoticeLevel, ServerMsg};
+use crate::protocol::{DisconnectReason, NoticeLevel, ServerMsg, ServerSession};
 use crate::time::Instant;
 
 impl Node {
@@ -35,10 +35,10 @@ impl Node {
                 conns
             }
         };
-        let msg = ServerMsg::Notice {
+        let msg = ServerMsg::Session(ServerSession::Notice {
             level,
             text: text.to_owned(),
-        };
+        });
         for conn in conns {
             if let Some(c) = self.connections.get_mut(&conn) {
                 c.session.send(now, &msg);

@@ -9,7 +9,9 @@
 use super::{Location, Node, NodeEvent};
 use crate::ids::{ConnId, PlayerId};
 use crate::math::Vec2;
-use crate::protocol::{ChannelRefusal, DisconnectReason, MoveInput, ServerMsg};
+use crate::protocol::{
+    ChannelRefusal, ClientMsg, ClientWorld, DisconnectReason, MoveInput, ServerMsg, ServerWorld,
+};
 use crate::session::SessionRequest;
 use crate::time::Instant;
 use std::fmt;
@@ -47,8 +49,12 @@ impl Node {
             SessionRequest::Login { credentials } => self.login(now, conn, credentials),
             SessionRequest::Resume { player, token } => self.resume(now, conn, player, token),
             SessionRequest::EnterWorld => self.enter_world(now, conn),
-            SessionRequest::Move(input) => self.route_move(now, conn, input),
-            SessionRequest::SwitchChannel { channel } => self.switch_channel(now, conn, channel),
+            SessionRequest::Game(ClientMsg::World(request)) => match request {
+                ClientWorld::Move(input) => self.route_move(now, conn, input),
+                ClientWorld::SwitchChannel { channel } => self.switch_channel(now, conn, channel),
+            },
+            // The session answers its own messages and passes only the others.
+            SessionRequest::Game(ClientMsg::Session(_)) => {}
         }
     }
 
@@ -169,8 +175,10 @@ impl Node {
         };
         if let Some(reason) = refusal {
             if let Some(c) = self.connections.get_mut(&conn) {
-                c.session
-                    .send(now, &ServerMsg::ChannelRefused { channel, reason });
+                c.session.send(
+                    now,
+                    &ServerMsg::World(ServerWorld::ChannelRefused { channel, reason }),
+                );
             }
         }
     }
@@ -225,7 +233,8 @@ impl Node {
             return;
         };
         if let Some(c) = self.connections.get_mut(&conn) {
-            c.session.send(now, &ServerMsg::ZoneEntered(msg));
+            c.session
+                .send(now, &ServerMsg::World(ServerWorld::ZoneEntered(msg)));
         }
     }
 

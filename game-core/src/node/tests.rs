@@ -7,8 +7,9 @@ use crate::bus::{BusMessage, Topic};
 use crate::ids::ZoneId;
 use crate::persist::{MemoryStore, Outcome};
 use crate::protocol::{
-    encode_frame, ChannelRefusal, ClientMsg, Credentials, FrameDecoder, LoginRefusal, NoticeLevel,
-    ResumeToken, ServerMsg, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, ChannelRefusal, ClientMsg, ClientSession, ClientWorld, Credentials, FrameDecoder,
+    LoginRefusal, NoticeLevel, ResumeToken, ServerMsg, ServerSession, ServerWorld, Violation,
+    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use std::collections::BTreeSet;
 
@@ -85,19 +86,19 @@ impl Harness {
                         let msg = ServerMsg::decode(p).unwrap();
                         if let (
                             true,
-                            ServerMsg::Ping {
+                            ServerMsg::Session(ServerSession::Ping {
                                 seq,
                                 server_time_us,
-                            },
+                            }),
                         ) = (self.answering.contains(&conn), &msg)
                         {
                             pongs.push((
                                 conn,
-                                ClientMsg::Pong {
+                                ClientMsg::Session(ClientSession::Pong {
                                     seq: *seq,
                                     server_time_us: *server_time_us,
                                     client_time_us: 0,
-                                },
+                                }),
                             ));
                         }
                         self.inbox.entry(conn).or_default().push(msg);
@@ -161,45 +162,54 @@ impl Harness {
 }
 
 fn hello() -> ClientMsg {
-    ClientMsg::Hello {
+    ClientMsg::Session(ClientSession::Hello {
         protocol_version: PROTOCOL_VERSION,
         client: "test".into(),
-    }
+    })
 }
 
 fn login(name: &str) -> ClientMsg {
-    ClientMsg::Login {
+    ClientMsg::Session(ClientSession::Login {
         credentials: Credentials::Dev { name: name.into() },
-    }
+    })
 }
 
 fn welcome(msgs: &[ServerMsg]) -> (PlayerId, ResumeToken) {
     match msgs.first() {
-        Some(ServerMsg::Welcome {
+        Some(ServerMsg::Session(ServerSession::Welcome {
             player,
             resume_token,
             ..
-        }) => (*player, *resume_token),
+        })) => (*player, *resume_token),
         other => panic!("expected a welcome, got {other:?} in {msgs:?}"),
     }
 }
 
 fn resumed_flag(msgs: &[ServerMsg]) -> bool {
-    matches!(msgs.first(), Some(ServerMsg::Welcome { resumed: true, .. }))
+    matches!(
+        msgs.first(),
+        Some(ServerMsg::Session(ServerSession::Welcome {
+            resumed: true,
+            ..
+        }))
+    )
 }
 
 fn disconnect(reason: DisconnectReason) -> Vec<ServerMsg> {
-    vec![ServerMsg::Disconnect { reason }]
+    vec![ServerMsg::Session(ServerSession::Disconnect { reason })]
 }
 
 #[test]
 fn login_and_enter_world() {
     let mut h = Harness::new();
     let (conn, player, _) = h.login(1, "ada");
-    h.send(conn, &[ClientMsg::EnterWorld]);
+    h.send(conn, &[ClientMsg::Session(ClientSession::EnterWorld)]);
     assert!(matches!(
         &h.take(conn)[..],
-        [ServerMsg::EnteredWorld { .. }, ServerMsg::ZoneEntered(_)]
+        [
+            ServerMsg::Session(ServerSession::EnteredWorld { .. }),
+            ServerMsg::World(ServerWorld::ZoneEntered(_))
+        ]
     ));
     assert!(h.node.player(player).unwrap().in_world);
     assert_eq!(
@@ -219,14 +229,21 @@ fn login_and_enter_world() {
 fn pipelined_handshake_in_one_read() {
     let mut h = Harness::new();
     let conn = h.connect(1);
-    h.send(conn, &[hello(), login("ada"), ClientMsg::EnterWorld]);
+    h.send(
+        conn,
+        &[
+            hello(),
+            login("ada"),
+            ClientMsg::Session(ClientSession::EnterWorld),
+        ],
+    );
     let msgs = h.take(conn);
     assert!(matches!(
         &msgs[..],
         [
-            ServerMsg::Welcome { .. },
-            ServerMsg::EnteredWorld { .. },
-            ServerMsg::ZoneEntered(_)
+            ServerMsg::Session(ServerSession::Welcome { .. }),
+            ServerMsg::Session(ServerSession::EnteredWorld { .. }),
+            ServerMsg::World(ServerWorld::ZoneEntered(_))
         ]
     ));
 }
@@ -253,7 +270,7 @@ fn second_login_closes_the_first_and_keeps_one_player() {
     assert_eq!(h.node.session_count(), 1);
     assert_eq!(h.node.player(player).unwrap().conn, Some(second));
     // The first connection's late bytes reach nobody.
-    h.send(first, &[ClientMsg::Goodbye]);
+    h.send(first, &[ClientMsg::Session(ClientSession::Goodbye)]);
     assert_eq!(h.node.player_count(), 1);
     assert_eq!(h.node.stats().input_after_close, 1);
 }
@@ -279,7 +296,13 @@ fn dropped_connection_keeps_the_player_and_resume_gets_it_back() {
 
     h.advance(Duration::from_secs(29));
     let conn2 = h.connect(2);
-    h.send(conn2, &[hello(), ClientMsg::Resume { player, token }]);
+    h.send(
+        conn2,
+        &[
+            hello(),
+            ClientMsg::Session(ClientSession::Resume { player, token }),
+        ],
+    );
     let msgs = h.take(conn2);
     assert!(resumed_flag(&msgs));
     let (same, new_token) = welcome(&msgs);
@@ -305,7 +328,13 @@ fn resume_after_the_grace_period_is_rejected() {
         reason: DisconnectReason::ConnectionLost
     }));
     let conn2 = h.connect(2);
-    h.send(conn2, &[hello(), ClientMsg::Resume { player, token }]);
+    h.send(
+        conn2,
+        &[
+            hello(),
+            ClientMsg::Session(ClientSession::Resume { player, token }),
+        ],
+    );
     assert_eq!(h.take(conn2), disconnect(DisconnectReason::ResumeRejected));
     // A fresh login still works, as a new player.
     let (_, again, _) = h.login(3, "ada");
@@ -325,16 +354,22 @@ fn resume_with_a_wrong_token_is_rejected_and_the_player_kept() {
         conn2,
         &[
             hello(),
-            ClientMsg::Resume {
+            ClientMsg::Session(ClientSession::Resume {
                 player,
                 token: forged,
-            },
+            }),
         ],
     );
     assert_eq!(h.take(conn2), disconnect(DisconnectReason::ResumeRejected));
     assert!(h.node.player(player).is_some());
     let conn3 = h.connect(3);
-    h.send(conn3, &[hello(), ClientMsg::Resume { player, token }]);
+    h.send(
+        conn3,
+        &[
+            hello(),
+            ClientMsg::Session(ClientSession::Resume { player, token }),
+        ],
+    );
     assert!(resumed_flag(&h.take(conn3)));
 }
 
@@ -343,7 +378,13 @@ fn resume_over_a_half_open_connection_closes_the_old_one() {
     let mut h = Harness::new();
     let (old, player, token) = h.login(1, "ada");
     let conn2 = h.connect(2);
-    h.send(conn2, &[hello(), ClientMsg::Resume { player, token }]);
+    h.send(
+        conn2,
+        &[
+            hello(),
+            ClientMsg::Session(ClientSession::Resume { player, token }),
+        ],
+    );
     assert!(resumed_flag(&h.take(conn2)));
     assert_eq!(
         h.closed.get(&old),
@@ -384,7 +425,7 @@ fn heartbeats_keep_an_answering_client_connected() {
 fn goodbye_removes_the_player_at_once() {
     let mut h = Harness::new();
     let (conn, player, _) = h.login(1, "ada");
-    h.send(conn, &[ClientMsg::Goodbye]);
+    h.send(conn, &[ClientMsg::Session(ClientSession::Goodbye)]);
     assert_eq!(h.take(conn), disconnect(DisconnectReason::ClientQuit));
     assert!(h.node.player(player).is_none());
     assert_eq!(h.node.stats().disconnects.get("client_quit"), Some(&1));
@@ -486,10 +527,10 @@ fn notice_reaches_everyone_connected() {
     for conn in [a, b] {
         assert_eq!(
             h.take(conn),
-            vec![ServerMsg::Notice {
+            vec![ServerMsg::Session(ServerSession::Notice {
                 level: NoticeLevel::Warning,
                 text: "restart in 5 minutes".into()
-            }]
+            })]
         );
     }
 }
@@ -538,7 +579,7 @@ fn same_seed_same_tokens() {
 fn zone_entered(msgs: &[ServerMsg]) -> crate::protocol::ZoneEntered {
     msgs.iter()
         .find_map(|m| match m {
-            ServerMsg::ZoneEntered(z) => Some(z.clone()),
+            ServerMsg::World(ServerWorld::ZoneEntered(z)) => Some(z.clone()),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no ZoneEntered in {msgs:?}"))
@@ -547,7 +588,7 @@ fn zone_entered(msgs: &[ServerMsg]) -> crate::protocol::ZoneEntered {
 fn world_updates(msgs: &[ServerMsg]) -> Vec<crate::protocol::WorldUpdate> {
     msgs.iter()
         .filter_map(|m| match m {
-            ServerMsg::WorldUpdate(u) => Some(u.clone()),
+            ServerMsg::World(ServerWorld::WorldUpdate(u)) => Some(u.clone()),
             _ => None,
         })
         .collect()
@@ -557,7 +598,7 @@ impl Harness {
     fn enter(&mut self, c: u64, name: &str) -> (ConnId, crate::protocol::ZoneEntered) {
         let (conn, _, _) = self.login(c, name);
         self.answering.insert(conn);
-        self.send(conn, &[ClientMsg::EnterWorld]);
+        self.send(conn, &[ClientMsg::Session(ClientSession::EnterWorld)]);
         (conn, zone_entered(&self.take(conn)))
     }
 }
@@ -577,10 +618,12 @@ fn a_full_map_sends_newcomers_to_another_channel_until_all_are_full() {
         .collect();
     assert_eq!(channels, vec![0, 0, 1, 1]);
     let (conn, _, _) = h.login(5, "p5");
-    h.send(conn, &[ClientMsg::EnterWorld]);
-    assert!(h.take(conn).contains(&ServerMsg::Disconnect {
-        reason: DisconnectReason::ServerFull
-    }));
+    h.send(conn, &[ClientMsg::Session(ClientSession::EnterWorld)]);
+    assert!(h
+        .take(conn)
+        .contains(&ServerMsg::Session(ServerSession::Disconnect {
+            reason: DisconnectReason::ServerFull
+        })));
 }
 
 #[test]
@@ -590,17 +633,30 @@ fn switching_channel_moves_the_character_or_says_why_not() {
     h.enter(2, "b");
     let (c, zc) = h.enter(3, "c");
     assert_eq!((za.channel, zc.channel), (0, 1));
-    h.send(c, &[ClientMsg::SwitchChannel { channel: 0 }]);
-    assert!(h.take(c).contains(&ServerMsg::ChannelRefused {
-        channel: 0,
-        reason: ChannelRefusal::Full
-    }));
-    h.send(c, &[ClientMsg::SwitchChannel { channel: 1 }]);
-    assert!(h.take(c).contains(&ServerMsg::ChannelRefused {
-        channel: 1,
-        reason: ChannelRefusal::AlreadyThere
-    }));
-    h.send(a, &[ClientMsg::SwitchChannel { channel: 1 }]);
+    h.send(
+        c,
+        &[ClientMsg::World(ClientWorld::SwitchChannel { channel: 0 })],
+    );
+    assert!(h
+        .take(c)
+        .contains(&ServerMsg::World(ServerWorld::ChannelRefused {
+            channel: 0,
+            reason: ChannelRefusal::Full
+        })));
+    h.send(
+        c,
+        &[ClientMsg::World(ClientWorld::SwitchChannel { channel: 1 })],
+    );
+    assert!(h
+        .take(c)
+        .contains(&ServerMsg::World(ServerWorld::ChannelRefused {
+            channel: 1,
+            reason: ChannelRefusal::AlreadyThere
+        })));
+    h.send(
+        a,
+        &[ClientMsg::World(ClientWorld::SwitchChannel { channel: 1 })],
+    );
     let moved = zone_entered(&h.take(a));
     assert_eq!(moved.channel, 1);
     assert_eq!(moved.pos, za.pos, "same place, other channel");
@@ -661,10 +717,22 @@ fn a_resumed_connection_gets_its_zone_and_every_spawn_before_any_update_with_no_
     let a2 = h.connect(10);
     h.answering.insert(a2);
     // No EnterWorld: the server puts a resumed player back by itself.
-    h.send(a2, &[hello(), ClientMsg::Resume { player, token }]);
+    h.send(
+        a2,
+        &[
+            hello(),
+            ClientMsg::Session(ClientSession::Resume { player, token }),
+        ],
+    );
     let first = h.take(a2);
-    assert!(matches!(first[0], ServerMsg::Welcome { resumed: true, .. }));
-    assert!(matches!(first[1], ServerMsg::EnteredWorld { .. }));
+    assert!(matches!(
+        first[0],
+        ServerMsg::Session(ServerSession::Welcome { resumed: true, .. })
+    ));
+    assert!(matches!(
+        first[1],
+        ServerMsg::Session(ServerSession::EnteredWorld { .. })
+    ));
     let again = zone_entered(&first);
     assert_eq!(
         (again.entity, again.pos, again.zone),
@@ -679,7 +747,7 @@ fn a_resumed_connection_gets_its_zone_and_every_spawn_before_any_update_with_no_
         pos: again.pos,
         vel: crate::math::Vec2::ZERO,
     };
-    h.send(a2, &[ClientMsg::Move(step)]);
+    h.send(a2, &[ClientMsg::World(ClientWorld::Move(step))]);
     assert!(!h.closed.contains_key(&a2));
     // Everything in view is spawned afresh before any update refers to it.
     h.advance(Duration::from_millis(500));
@@ -714,8 +782,8 @@ fn entering_the_world_again_after_a_resume_is_a_violation() {
         a2,
         &[
             hello(),
-            ClientMsg::Resume { player, token },
-            ClientMsg::EnterWorld,
+            ClientMsg::Session(ClientSession::Resume { player, token }),
+            ClientMsg::Session(ClientSession::EnterWorld),
         ],
     );
     assert_eq!(
@@ -730,7 +798,7 @@ fn entering_the_world_again_after_a_resume_is_a_violation() {
 fn a_player_who_leaves_is_removed_from_its_zone() {
     let mut h = Harness::new();
     let (a, za) = h.enter(1, "a");
-    h.send(a, &[ClientMsg::Goodbye]);
+    h.send(a, &[ClientMsg::Session(ClientSession::Goodbye)]);
     let zone = h.node.world().zone(za.zone).unwrap();
     assert_eq!(zone.position(za.entity), None);
     assert_eq!(zone.player_count(), 0);
@@ -742,13 +810,15 @@ fn moving_before_entering_the_world_is_a_violation() {
     let (conn, _, _) = h.login(1, "a");
     h.send(
         conn,
-        &[ClientMsg::Move(crate::protocol::MoveInput {
-            seq: 1,
-            epoch: 0,
-            client_time_us: 0,
-            pos: crate::math::Vec2::ZERO,
-            vel: crate::math::Vec2::ZERO,
-        })],
+        &[ClientMsg::World(ClientWorld::Move(
+            crate::protocol::MoveInput {
+                seq: 1,
+                epoch: 0,
+                client_time_us: 0,
+                pos: crate::math::Vec2::ZERO,
+                vel: crate::math::Vec2::ZERO,
+            },
+        ))],
     );
     assert_eq!(
         h.closed.get(&conn),
@@ -775,9 +845,9 @@ impl TickObserver for Calls {
 fn the_tick_observer_hears_each_zone_with_players_start_and_finish() {
     let mut h = Harness::new();
     let (conn, _, _) = h.login(1, "ada");
-    h.send(conn, &[ClientMsg::EnterWorld]);
+    h.send(conn, &[ClientMsg::Session(ClientSession::EnterWorld)]);
     let zone = match h.take(conn).last() {
-        Some(ServerMsg::ZoneEntered(z)) => z.zone,
+        Some(ServerMsg::World(ServerWorld::ZoneEntered(z))) => z.zone,
         other => panic!("expected ZoneEntered, got {other:?}"),
     };
     let mut calls = Calls::default();
@@ -834,8 +904,8 @@ fn frame_bytes(msgs: &[ClientMsg]) -> Vec<u8> {
 
 fn enter_and_leave(h: &mut Harness, c: u64, name: &str) {
     let (conn, _, _) = h.login(c, name);
-    h.send(conn, &[ClientMsg::EnterWorld]);
-    h.send(conn, &[ClientMsg::Goodbye]);
+    h.send(conn, &[ClientMsg::Session(ClientSession::EnterWorld)]);
+    h.send(conn, &[ClientMsg::Session(ClientSession::Goodbye)]);
 }
 
 #[test]
@@ -853,7 +923,7 @@ fn a_leaving_character_s_place_is_saved_through_the_store() {
     assert_eq!(h.node.stats().store_acknowledged, 1);
     // Never entered the world: nothing to save.
     let (conn, _, _) = h.login(2, "bob");
-    h.send(conn, &[ClientMsg::Goodbye]);
+    h.send(conn, &[ClientMsg::Session(ClientSession::Goodbye)]);
     assert_eq!(h.node.stats().store_intents, 1);
 }
 
@@ -931,10 +1001,10 @@ fn an_announcement_goes_out_on_the_bus_and_reaches_every_player_when_it_comes_ba
         "nothing is shown before the bus hands it back"
     );
     h.drain();
-    let notice = ServerMsg::Notice {
+    let notice = ServerMsg::Session(ServerSession::Notice {
         level: NoticeLevel::Warning,
         text: "restart in 5 minutes".into(),
-    };
+    });
     assert_eq!(h.take(a), vec![notice.clone()]);
     assert_eq!(h.take(b), vec![notice]);
     assert_eq!(h.node.stats().bus_received, 1);

@@ -3,10 +3,10 @@
 //! second.
 //!
 //! [`WorldUpdateWriter`] writes exactly the bytes postcard would write for
-//! `ServerMsg::WorldUpdate` (a property test holds it to that), several times
+//! `ServerMsg::World(ServerWorld::WorldUpdate)` (a property test holds it to that), several times
 //! faster than the generic serde path: entries are encoded as replication picks
 //! them, into buffers reused from tick to tick, and the frame is assembled once.
-//! [`encode_move_frame`] does the same for `ClientMsg::Move`.
+//! [`encode_move_frame`] does the same for `ClientMsg::World(ClientWorld::Move)`.
 
 use super::{
     Correction, DecodeError, EntityKind, MoveInput, Spawn, Update, WorldUpdate, FRAME_HEADER_LEN,
@@ -14,8 +14,9 @@ use super::{
 use crate::ids::EntityId;
 use crate::time::Tick;
 
-/// The variant index of `ServerMsg::WorldUpdate` (see `docs/PROTOCOL.md`).
-const WORLD_UPDATE_TAG: u64 = 7;
+/// The tag of `ServerMsg::World(ServerWorld::WorldUpdate)`: the world
+/// domain's base plus its index (see `docs/PROTOCOL.md`).
+const WORLD_UPDATE_TAG: u64 = super::domain::WORLD as u64 + 1;
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -271,10 +272,11 @@ impl WorldUpdateWriter {
     }
 }
 
-/// The variant index of `ClientMsg::Move` (see `docs/PROTOCOL.md`).
-const MOVE_TAG: u8 = 7;
+/// The tag of `ClientMsg::World(ClientWorld::Move)`: the world domain's base
+/// plus its index (see `docs/PROTOCOL.md`).
+const MOVE_TAG: u8 = super::domain::WORLD as u8;
 
-/// Appends `ClientMsg::Move(m)` as one frame to `out`: exactly the bytes
+/// Appends `ClientMsg::World(ClientWorld::Move(m))` as one frame to `out`: exactly the bytes
 /// `encode_frame` writes for it (a property test holds it to that), built on
 /// the stack and appended at once.
 pub fn encode_move_frame(m: &MoveInput, out: &mut Vec<u8>) {
@@ -316,7 +318,7 @@ pub struct WorldUpdateReader<'a> {
 }
 
 impl<'a> WorldUpdateReader<'a> {
-    /// `Some` when `payload` is a `ServerMsg::WorldUpdate`.
+    /// `Some` when `payload` is a `ServerMsg::World(ServerWorld::WorldUpdate)`.
     pub fn new(payload: &'a [u8]) -> Option<Self> {
         let mut r = WorldUpdateReader {
             buf: payload,
@@ -471,7 +473,7 @@ pub fn read_world_update(payload: &[u8]) -> Result<WorldUpdate, DecodeError> {
     Ok(u)
 }
 
-/// Appends `ServerMsg::WorldUpdate(u)` as one frame to `out`.
+/// Appends `ServerMsg::World(ServerWorld::WorldUpdate(u))` as one frame to `out`.
 pub fn encode_world_update_frame(u: &WorldUpdate, out: &mut Vec<u8>) {
     let mut w = WorldUpdateWriter::default();
     u.spawns.iter().for_each(|s| w.spawn(s));
@@ -490,7 +492,9 @@ pub fn encode_world_update_frame(u: &WorldUpdate, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use crate::math::{Fixed, Vec2};
-    use crate::protocol::{encode_frame, QPos, ServerMsg, MAX_SERVER_PAYLOAD};
+    use crate::protocol::{
+        encode_frame, ClientWorld, QPos, ServerMsg, ServerWorld, MAX_SERVER_PAYLOAD,
+    };
     use proptest::prelude::*;
 
     fn update() -> impl Strategy<Value = WorldUpdate> {
@@ -567,7 +571,7 @@ mod tests {
             payload.extend(&tail);
             let ours = read_world_update(&payload).ok();
             let theirs = match ServerMsg::decode(&payload) {
-                Ok(ServerMsg::WorldUpdate(u)) => Some(u),
+                Ok(ServerMsg::World(ServerWorld::WorldUpdate(u))) => Some(u),
                 _ => None,
             };
             prop_assert_eq!(ours, theirs);
@@ -590,7 +594,7 @@ mod tests {
             let mut fast = vec![0xee];
             encode_move_frame(&m, &mut fast);
             let mut slow = vec![0xee];
-            encode_frame(&crate::protocol::ClientMsg::Move(m), MAX_SERVER_PAYLOAD, &mut slow).unwrap();
+            encode_frame(&crate::protocol::ClientMsg::World(ClientWorld::Move(m)), MAX_SERVER_PAYLOAD, &mut slow).unwrap();
             prop_assert_eq!(fast, slow);
         }
 
@@ -621,7 +625,7 @@ mod tests {
             let mut fast = vec![0xee];
             encode_world_update_frame(&u, &mut fast);
             let mut slow = vec![0xee];
-            encode_frame(&ServerMsg::WorldUpdate(u), MAX_SERVER_PAYLOAD, &mut slow).unwrap();
+            encode_frame(&ServerMsg::World(ServerWorld::WorldUpdate(u)), MAX_SERVER_PAYLOAD, &mut slow).unwrap();
             prop_assert_eq!(fast, slow);
         }
     }

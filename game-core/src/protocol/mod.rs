@@ -9,6 +9,7 @@
 
 mod fast;
 mod frame;
+mod tags;
 
 pub use fast::{
     encode_move_frame, encode_world_update_frame, read_world_update, EncodedUpdate, Entries,
@@ -34,9 +35,20 @@ pub const MAX_SERVER_PAYLOAD: u32 = 256 * 1024;
 /// The longest player name a development login accepts, in bytes of UTF-8.
 pub const MAX_NAME_LEN: usize = 32;
 
-/// Messages from a client to the server.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Messages from a client to the server, grouped by domain. A new domain is a
+/// new variant here, an enum of its own and a range in [`domain`]; each
+/// message is one tag on the wire (see `tags.rs`).
+#[derive(Clone, PartialEq, Eq)]
 pub enum ClientMsg {
+    /// The connection's life: handshake, login, heartbeats, leaving.
+    Session(ClientSession),
+    /// The character in the world: movement, channels.
+    World(ClientWorld),
+}
+
+/// The session's own messages from a client: the session handles these.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientSession {
     /// First message on every connection.
     Hello {
         protocol_version: u16,
@@ -50,11 +62,11 @@ pub enum ClientMsg {
         player: PlayerId,
         token: ResumeToken,
     },
-    /// Ask to be placed in the world after login.
+    /// Ask to be placed in the world after login (not after a resume).
     EnterWorld,
-    /// Heartbeat from the client; the server answers with [`ServerMsg::Pong`].
+    /// Heartbeat from the client; the server answers with [`ServerSession::Pong`].
     Ping { seq: u32, client_time_us: u64 },
-    /// Answer to [`ServerMsg::Ping`], echoing its fields.
+    /// Answer to [`ServerSession::Ping`], echoing its fields.
     Pong {
         seq: u32,
         server_time_us: u64,
@@ -62,6 +74,12 @@ pub enum ClientMsg {
     },
     /// Leave for good: the player is removed at once, no grace period.
     Goodbye,
+}
+
+/// In-game requests about the character in the world. The session passes
+/// them to the node without reading them, once the player is in the world.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientWorld {
     /// Where the client's own character is now (client-side prediction). The
     /// zone validates it and answers a bad move with a correction.
     Move(MoveInput),
@@ -91,13 +109,20 @@ pub enum Credentials {
     Dev { name: String },
 }
 
-/// Messages from the server to a client.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Messages from the server to a client, grouped by domain as [`ClientMsg`] is.
+#[derive(Clone, PartialEq, Eq)]
 pub enum ServerMsg {
+    Session(ServerSession),
+    World(ServerWorld),
+}
+
+/// The session's messages to a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerSession {
     /// Login or resume accepted.
     Welcome {
         player: PlayerId,
-        /// Present it in [`ClientMsg::Resume`] after a dropped connection.
+        /// Present it in [`ClientSession::Resume`] after a dropped connection.
         resume_token: ResumeToken,
         server_time_us: u64,
         tick_hz: u16,
@@ -108,14 +133,14 @@ pub enum ServerMsg {
         /// How long the player is kept after the connection drops.
         resume_grace_ms: u32,
         /// True when this session took over an existing player (resume, or a second
-        /// login for the same account).
+        /// login for the same account): the server puts it back in the world.
         resumed: bool,
     },
     /// The player is in the world.
     EnteredWorld { server_time_us: u64 },
-    /// Heartbeat from the server; the client answers with [`ClientMsg::Pong`].
+    /// Heartbeat from the server; the client answers with [`ClientSession::Pong`].
     Ping { seq: u32, server_time_us: u64 },
-    /// Answer to [`ClientMsg::Ping`].
+    /// Answer to [`ClientSession::Ping`].
     Pong {
         seq: u32,
         client_time_us: u64,
@@ -125,6 +150,11 @@ pub enum ServerMsg {
     Notice { level: NoticeLevel, text: String },
     /// The last message on a connection: why it ends.
     Disconnect { reason: DisconnectReason },
+}
+
+/// What the world tells a client about its character and what it sees.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerWorld {
     /// The player's character is now in this zone (first entry, portal, channel
     /// switch, or a resume): forget every entity of the previous zone.
     ZoneEntered(ZoneEntered),
@@ -136,6 +166,43 @@ pub enum ServerMsg {
         reason: ChannelRefusal,
     },
 }
+
+/// Where each domain's message tags start on the wire: a message's tag is its
+/// domain's base plus its index in the domain's enum. Ranges are reserved for
+/// the domains to come; every tag below 128 is one byte.
+pub mod domain {
+    /// Tags 0-15.
+    pub const SESSION: u32 = 0;
+    /// Tags 16-31.
+    pub const WORLD: u32 = 16;
+    /// Reserved: tags 32-47.
+    pub const COMBAT: u32 = 32;
+    /// Reserved: tags 48-79.
+    pub const SOCIAL: u32 = 48;
+    /// Reserved: tags 80-111.
+    pub const ECONOMY: u32 = 80;
+    /// Reserved: tags 112-127.
+    pub const MATCHING: u32 = 112;
+    /// One past the last tag in use by a domain.
+    pub(crate) const END: u32 = 128;
+
+    /// The range of tags a domain's base owns.
+    pub fn range(base: u32) -> std::ops::Range<u32> {
+        let bases = [SESSION, WORLD, COMBAT, SOCIAL, ECONOMY, MATCHING, END];
+        let next = bases.iter().copied().find(|&b| b > base).unwrap_or(END);
+        base..next
+    }
+}
+
+tags::by_domain!(ClientMsg, "a client message" {
+    Session(ClientSession) = domain::SESSION,
+    World(ClientWorld) = domain::WORLD,
+});
+
+tags::by_domain!(ServerMsg, "a server message" {
+    Session(ServerSession) = domain::SESSION,
+    World(ServerWorld) = domain::WORLD,
+});
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZoneEntered {

@@ -18,8 +18,9 @@ pub use rate_limit::{RateDecision, TokenBucket};
 use crate::heartbeat::Pinger;
 use crate::ids::{ConnId, PlayerId};
 use crate::protocol::{
-    encode_frame, ClientMsg, Credentials, DisconnectReason, FrameDecoder, FrameError, MoveInput,
-    ResumeToken, ServerMsg, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, ClientMsg, ClientSession, Credentials, DisconnectReason, FrameDecoder,
+    FrameError, ResumeToken, ServerMsg, ServerSession, Violation, MAX_CLIENT_PAYLOAD,
+    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
@@ -123,11 +124,12 @@ pub enum SessionRequest {
         token: ResumeToken,
     },
     EnterWorld,
-    Move(MoveInput),
-    SwitchChannel {
-        channel: u16,
-    },
+    /// An in-game request (any domain but the session's), passed on unread.
+    Game(ClientMsg),
 }
+
+const UNEXPECTED: DisconnectReason =
+    DisconnectReason::ProtocolViolation(Violation::UnexpectedMessage);
 
 /// What the node tells the client in its welcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -301,13 +303,26 @@ impl Session {
         None
     }
 
+    /// The session's own messages it handles; every other domain's it passes
+    /// to the node unread, once the player is in the world.
     fn on_message(&mut self, now: Instant, msg: ClientMsg) -> Option<SessionRequest> {
-        let unexpected = DisconnectReason::ProtocolViolation(Violation::UnexpectedMessage);
+        match msg {
+            ClientMsg::Session(m) => self.on_session_message(now, m),
+            _ if self.state == SessionState::InWorld => Some(SessionRequest::Game(msg)),
+            _ if self.is_closed() => None,
+            _ => {
+                self.close(now, UNEXPECTED);
+                None
+            }
+        }
+    }
+
+    fn on_session_message(&mut self, now: Instant, msg: ClientSession) -> Option<SessionRequest> {
         match (&self.state, msg) {
             (SessionState::Closed { .. }, _) => None,
             (
                 SessionState::AwaitingHello,
-                ClientMsg::Hello {
+                ClientSession::Hello {
                     protocol_version, ..
                 },
             ) => {
@@ -325,29 +340,29 @@ impl Session {
                 None
             }
             (SessionState::AwaitingHello, _) => {
-                self.close(now, unexpected);
+                self.close(now, UNEXPECTED);
                 None
             }
             (
                 _,
-                ClientMsg::Ping {
+                ClientSession::Ping {
                     seq,
                     client_time_us,
                 },
             ) => {
                 self.send(
                     now,
-                    &ServerMsg::Pong {
+                    &ServerMsg::Session(ServerSession::Pong {
                         seq,
                         client_time_us,
                         server_time_us: now.as_micros(),
-                    },
+                    }),
                 );
                 None
             }
             (
                 _,
-                ClientMsg::Pong {
+                ClientSession::Pong {
                     seq,
                     server_time_us,
                     client_time_us,
@@ -362,25 +377,21 @@ impl Session {
                 }
                 None
             }
-            (_, ClientMsg::Goodbye) => {
+            (_, ClientSession::Goodbye) => {
                 self.close(now, DisconnectReason::ClientQuit);
                 None
             }
-            (SessionState::AwaitingLogin, ClientMsg::Login { credentials }) => {
+            (SessionState::AwaitingLogin, ClientSession::Login { credentials }) => {
                 Some(SessionRequest::Login { credentials })
             }
-            (SessionState::AwaitingLogin, ClientMsg::Resume { player, token }) => {
+            (SessionState::AwaitingLogin, ClientSession::Resume { player, token }) => {
                 Some(SessionRequest::Resume { player, token })
             }
-            (SessionState::Authenticated, ClientMsg::EnterWorld) => {
+            (SessionState::Authenticated, ClientSession::EnterWorld) => {
                 Some(SessionRequest::EnterWorld)
             }
-            (SessionState::InWorld, ClientMsg::Move(input)) => Some(SessionRequest::Move(input)),
-            (SessionState::InWorld, ClientMsg::SwitchChannel { channel }) => {
-                Some(SessionRequest::SwitchChannel { channel })
-            }
             (_, _) => {
-                self.close(now, unexpected);
+                self.close(now, UNEXPECTED);
                 None
             }
         }
@@ -405,7 +416,7 @@ impl Session {
         self.pinger = Pinger::new(heartbeat, now + heartbeat);
         self.send(
             now,
-            &ServerMsg::Welcome {
+            &ServerMsg::Session(ServerSession::Welcome {
                 player,
                 resume_token,
                 server_time_us: now.as_micros(),
@@ -414,7 +425,7 @@ impl Session {
                 idle_timeout_ms: self.config.idle_timeout_ms,
                 resume_grace_ms: u32::try_from(info.resume_grace.as_millis()).unwrap_or(u32::MAX),
                 resumed,
-            },
+            }),
         );
     }
 
@@ -424,9 +435,9 @@ impl Session {
             self.state = SessionState::InWorld;
             self.send(
                 now,
-                &ServerMsg::EnteredWorld {
+                &ServerMsg::Session(ServerSession::EnteredWorld {
                     server_time_us: now.as_micros(),
-                },
+                }),
             );
         }
     }
@@ -470,9 +481,9 @@ impl Session {
             self.out.clear();
         }
         if reason != DisconnectReason::ConnectionLost {
-            let msg = ServerMsg::Disconnect {
+            let msg = ServerMsg::Session(ServerSession::Disconnect {
                 reason: reason.clone(),
-            };
+            });
             if encode_frame(&msg, MAX_SERVER_PAYLOAD, &mut self.out).is_ok() {
                 self.stats.msgs_out += 1;
             }
@@ -501,10 +512,10 @@ impl Session {
                 } else if let Some((seq, sent)) = self.pinger.poll_ping(now) {
                     self.send(
                         now,
-                        &ServerMsg::Ping {
+                        &ServerMsg::Session(ServerSession::Ping {
                             seq,
                             server_time_us: sent.as_micros(),
-                        },
+                        }),
                     );
                 }
             }

@@ -2,7 +2,7 @@
 //! logins need the node and are tested in `node/tests.rs`.
 
 use super::*;
-use crate::protocol::{encode_frame, NoticeLevel};
+use crate::protocol::{encode_frame, ClientSession, NoticeLevel, ServerSession};
 
 const T0: Instant = Instant::ZERO;
 
@@ -17,16 +17,16 @@ fn frame(msg: &ClientMsg) -> Vec<u8> {
 }
 
 fn hello() -> Vec<u8> {
-    frame(&ClientMsg::Hello {
+    frame(&ClientMsg::Session(ClientSession::Hello {
         protocol_version: PROTOCOL_VERSION,
         client: "test".into(),
-    })
+    }))
 }
 
 fn login(name: &str) -> Vec<u8> {
-    frame(&ClientMsg::Login {
+    frame(&ClientMsg::Session(ClientSession::Login {
         credentials: Credentials::Dev { name: name.into() },
-    })
+    }))
 }
 
 /// Feeds all bytes, collecting every request (as the node would, answering none).
@@ -88,24 +88,28 @@ fn hello_then_login_asks_the_node_and_accept_welcomes() {
     assert_eq!(s.state(), &SessionState::Authenticated);
     assert_eq!(s.player(), Some(PlayerId(7)));
     match &sent(&mut s)[..] {
-        [ServerMsg::Welcome {
+        [ServerMsg::Session(ServerSession::Welcome {
             player,
             tick_hz: 20,
             resumed: false,
             server_time_us: 5_000,
             ..
-        }] => assert_eq!(*player, PlayerId(7)),
+        })] => assert_eq!(*player, PlayerId(7)),
         other => panic!("expected a welcome, got {other:?}"),
     }
     assert_eq!(
-        feed(&mut s, at_ms(6), &frame(&ClientMsg::EnterWorld)),
+        feed(
+            &mut s,
+            at_ms(6),
+            &frame(&ClientMsg::Session(ClientSession::EnterWorld))
+        ),
         vec![SessionRequest::EnterWorld]
     );
     s.enter_world(at_ms(6));
     assert_eq!(s.state(), &SessionState::InWorld);
     assert!(matches!(
         &sent(&mut s)[..],
-        [ServerMsg::EnteredWorld { .. }]
+        [ServerMsg::Session(ServerSession::EnteredWorld { .. })]
     ));
 }
 
@@ -115,17 +119,20 @@ fn wrong_protocol_version_is_refused_with_both_versions() {
     feed(
         &mut s,
         T0,
-        &frame(&ClientMsg::Hello {
+        &frame(&ClientMsg::Session(ClientSession::Hello {
             protocol_version: 99,
             client: "old".into(),
-        }),
+        })),
     );
     let reason = DisconnectReason::VersionMismatch {
         server: PROTOCOL_VERSION,
         client: 99,
     };
     assert_eq!(s.close_reason(), Some(&reason));
-    assert_eq!(sent(&mut s), vec![ServerMsg::Disconnect { reason }]);
+    assert_eq!(
+        sent(&mut s),
+        vec![ServerMsg::Session(ServerSession::Disconnect { reason })]
+    );
 }
 
 #[test]
@@ -144,7 +151,7 @@ fn anything_before_hello_is_a_violation() {
 fn entering_the_world_before_login_is_a_violation() {
     let mut s = Session::new(ConnId(1), SessionConfig::default(), T0);
     let mut bytes = hello();
-    bytes.extend(frame(&ClientMsg::EnterWorld));
+    bytes.extend(frame(&ClientMsg::Session(ClientSession::EnterWorld)));
     feed(&mut s, T0, &bytes);
     assert_eq!(
         s.close_reason(),
@@ -173,9 +180,9 @@ fn garbage_is_malformed_and_oversized_prefix_is_too_large() {
     );
     assert!(matches!(
         &sent(&mut s)[..],
-        [ServerMsg::Disconnect {
+        [ServerMsg::Session(ServerSession::Disconnect {
             reason: DisconnectReason::ProtocolViolation(Violation::FrameTooLarge)
-        }]
+        })]
     ));
 }
 
@@ -199,20 +206,20 @@ fn heartbeats_measure_rtt() {
     assert_eq!(ping_at, at_ms(2_000));
     s.handle_timeout(ping_at);
     let (seq, server_time_us) = match &sent(&mut s)[..] {
-        [ServerMsg::Ping {
+        [ServerMsg::Session(ServerSession::Ping {
             seq,
             server_time_us,
-        }] => (*seq, *server_time_us),
+        })] => (*seq, *server_time_us),
         other => panic!("expected a ping, got {other:?}"),
     };
     feed(
         &mut s,
         at_ms(2_030),
-        &frame(&ClientMsg::Pong {
+        &frame(&ClientMsg::Session(ClientSession::Pong {
             seq,
             server_time_us,
             client_time_us: 999,
-        }),
+        })),
     );
     assert_eq!(s.pinger().rtt().latest(), Some(Duration::from_millis(30)));
     assert_eq!(s.poll_timeout(), Some(at_ms(4_000)));
@@ -224,18 +231,18 @@ fn client_ping_is_answered_with_server_time() {
     feed(
         &mut s,
         at_ms(100),
-        &frame(&ClientMsg::Ping {
+        &frame(&ClientMsg::Session(ClientSession::Ping {
             seq: 4,
             client_time_us: 77,
-        }),
+        })),
     );
     assert_eq!(
         sent(&mut s),
-        vec![ServerMsg::Pong {
+        vec![ServerMsg::Session(ServerSession::Pong {
             seq: 4,
             client_time_us: 77,
             server_time_us: 100_000
-        }]
+        })]
     );
 }
 
@@ -259,10 +266,10 @@ fn any_message_keeps_the_session_alive() {
     feed(
         &mut s,
         at_ms(14_000),
-        &frame(&ClientMsg::Ping {
+        &frame(&ClientMsg::Session(ClientSession::Ping {
             seq: 1,
             client_time_us: 0,
-        }),
+        })),
     );
     s.handle_timeout(at_ms(15_000));
     assert!(!s.is_closed());
@@ -273,7 +280,11 @@ fn any_message_keeps_the_session_alive() {
 #[test]
 fn goodbye_closes_with_client_quit() {
     let mut s = logged_in();
-    feed(&mut s, at_ms(1), &frame(&ClientMsg::Goodbye));
+    feed(
+        &mut s,
+        at_ms(1),
+        &frame(&ClientMsg::Session(ClientSession::Goodbye)),
+    );
     assert_eq!(s.close_reason(), Some(&DisconnectReason::ClientQuit));
 }
 
@@ -285,10 +296,10 @@ fn flooding_is_dropped_then_disconnected() {
         ..SessionConfig::default()
     };
     let mut s = Session::new(ConnId(1), config, T0);
-    let ping = frame(&ClientMsg::Ping {
+    let ping = frame(&ClientMsg::Session(ClientSession::Ping {
         seq: 0,
         client_time_us: 0,
-    });
+    }));
     // Hello + 4 pings fit in the burst of 5, 5 more are dropped, the 11th is too many.
     feed(&mut s, T0, &hello());
     for i in 0..9 {
@@ -304,10 +315,10 @@ fn flooding_is_dropped_then_disconnected() {
 #[test]
 fn slow_reader_is_disconnected_at_the_outbound_bound() {
     let mut s = logged_in();
-    let notice = ServerMsg::Notice {
+    let notice = ServerMsg::Session(ServerSession::Notice {
         level: NoticeLevel::Info,
         text: "x".repeat(1000),
-    };
+    });
     // The driver takes the bytes but never confirms them written.
     let mut taken = 0;
     loop {
@@ -328,10 +339,10 @@ fn slow_reader_is_disconnected_at_the_outbound_bound() {
 #[test]
 fn a_reader_that_keeps_up_is_never_cut_off() {
     let mut s = logged_in();
-    let notice = ServerMsg::Notice {
+    let notice = ServerMsg::Session(ServerSession::Notice {
         level: NoticeLevel::Info,
         text: "x".repeat(1000),
-    };
+    });
     for _ in 0..10_000 {
         s.send(T0, &notice);
         let n = s.poll_transmit().unwrap().len();
@@ -345,7 +356,12 @@ fn closed_session_ignores_input_and_has_no_timers() {
     let mut s = logged_in();
     s.close(T0, DisconnectReason::ServerShutdown);
     sent(&mut s);
-    assert!(feed(&mut s, T0, &frame(&ClientMsg::EnterWorld)).is_empty());
+    assert!(feed(
+        &mut s,
+        T0,
+        &frame(&ClientMsg::Session(ClientSession::EnterWorld))
+    )
+    .is_empty());
     s.close(T0, DisconnectReason::IdleTimeout);
     assert_eq!(s.close_reason(), Some(&DisconnectReason::ServerShutdown));
     assert_eq!(s.poll_timeout(), None);

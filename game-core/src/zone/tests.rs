@@ -1,7 +1,7 @@
 //! The zone driven tick by tick with no IO.
 
 use super::*;
-use crate::protocol::{FrameDecoder, QPos, ServerMsg, WorldUpdate};
+use crate::protocol::{FrameDecoder, QPos, ServerMsg, ServerWorld, WorldUpdate};
 use proptest::prelude::*;
 
 const T0: Instant = Instant::ZERO;
@@ -30,7 +30,7 @@ fn tick(zone: &mut Zone, now: Instant) -> BTreeMap<PlayerId, WorldUpdate> {
         let mut input = frame;
         let payload = dec.decode(&mut input).unwrap().unwrap();
         match ServerMsg::decode(payload).unwrap() {
-            ServerMsg::WorldUpdate(u) => {
+            ServerMsg::World(ServerWorld::WorldUpdate(u)) => {
                 assert!(
                     out.insert(player, u).is_none(),
                     "one message per client per tick"

@@ -22,7 +22,9 @@ use crate::report::{Percentiles, Spread, Tally};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::ConnId;
 use game_core::node::{InProcess, Node, NodeConfig, Output};
-use game_core::protocol::{encode_frame, ClientMsg, DisconnectReason, MAX_CLIENT_PAYLOAD};
+use game_core::protocol::{
+    encode_frame, ClientMsg, ClientSession, DisconnectReason, MAX_CLIENT_PAYLOAD,
+};
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
 use invariants::Checker;
@@ -601,10 +603,10 @@ impl Simulator {
                 if hostile_active {
                     let mut bytes = Vec::new();
                     for seq in 0..n {
-                        let ping = ClientMsg::Ping {
+                        let ping = ClientMsg::Session(ClientSession::Ping {
                             seq,
                             client_time_us: self.now.as_micros(),
-                        };
+                        });
                         let _ = encode_frame(&ping, MAX_CLIENT_PAYLOAD, &mut bytes);
                     }
                     self.send_up(i, Item::Bytes(bytes));

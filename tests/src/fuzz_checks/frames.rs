@@ -1,7 +1,7 @@
 //! Checks of the byte parsers: the frame decoder and message decoding.
 
 use game_core::protocol::{
-    encode_frame, read_world_update, ClientMsg, FrameDecoder, FrameError, ServerMsg,
+    encode_frame, read_world_update, ClientMsg, FrameDecoder, FrameError, ServerMsg, ServerWorld,
     FRAME_HEADER_LEN, MAX_CLIENT_PAYLOAD,
 };
 
@@ -141,7 +141,7 @@ pub fn client_msg(data: &[u8]) {
     }
     let fast = read_world_update(data).ok();
     let slow = match server {
-        Ok(ServerMsg::WorldUpdate(u)) => Some(u),
+        Ok(ServerMsg::World(ServerWorld::WorldUpdate(u))) => Some(u),
         _ => None,
     };
     assert_eq!(fast, slow, "the fast reader disagrees with postcard");

@@ -10,9 +10,9 @@ use super::wire::Kind;
 use game_core::ids::{EntityId, PlayerId};
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
-    encode_frame, encode_world_update_frame, ClientMsg, Correction, Credentials, EntityKind,
-    MoveInput, QPos, ResumeToken, ServerMsg, Spawn, Update, WorldUpdate, FRAME_HEADER_LEN,
-    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, encode_world_update_frame, ClientMsg, ClientSession, ClientWorld, Correction,
+    Credentials, EntityKind, MoveInput, QPos, ResumeToken, ServerMsg, ServerSession, Spawn, Update,
+    WorldUpdate, FRAME_HEADER_LEN, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use game_core::time::Tick;
 
@@ -26,36 +26,36 @@ pub struct Seed {
 
 fn client_messages() -> Vec<ClientMsg> {
     vec![
-        ClientMsg::Hello {
+        ClientMsg::Session(ClientSession::Hello {
             protocol_version: PROTOCOL_VERSION,
             client: "unity-1.0".into(),
-        },
-        ClientMsg::Login {
+        }),
+        ClientMsg::Session(ClientSession::Login {
             credentials: Credentials::Dev { name: "ada".into() },
-        },
-        ClientMsg::Resume {
+        }),
+        ClientMsg::Session(ClientSession::Resume {
             player: PlayerId(300),
             token: ResumeToken([0xab; 16]),
-        },
-        ClientMsg::EnterWorld,
-        ClientMsg::Ping {
+        }),
+        ClientMsg::Session(ClientSession::EnterWorld),
+        ClientMsg::Session(ClientSession::Ping {
             seq: 7,
             client_time_us: 1_500_000,
-        },
-        ClientMsg::Pong {
+        }),
+        ClientMsg::Session(ClientSession::Pong {
             seq: 3,
             server_time_us: 2_000_000,
             client_time_us: 1_500_000,
-        },
-        ClientMsg::Goodbye,
-        ClientMsg::Move(MoveInput {
+        }),
+        ClientMsg::Session(ClientSession::Goodbye),
+        ClientMsg::World(ClientWorld::Move(MoveInput {
             seq: 12,
             epoch: 1,
             client_time_us: 600_000,
             pos: Vec2::new(Fixed::from_raw(2_560), Fixed::from_raw(-768)),
             vel: Vec2::new(Fixed::from_raw(512), Fixed::from_raw(0)),
-        }),
-        ClientMsg::SwitchChannel { channel: 1 },
+        })),
+        ClientMsg::World(ClientWorld::SwitchChannel { channel: 1 }),
     ]
 }
 
@@ -291,7 +291,7 @@ pub fn all() -> Vec<Seed> {
         bytes: f[FRAME_HEADER_LEN..].to_vec(),
     });
     let mut f = Vec::new();
-    let welcome = ServerMsg::Welcome {
+    let welcome = ServerMsg::Session(ServerSession::Welcome {
         player: PlayerId(300),
         resume_token: ResumeToken([0xab; 16]),
         server_time_us: 2_000_000,
@@ -300,7 +300,7 @@ pub fn all() -> Vec<Seed> {
         idle_timeout_ms: 15_000,
         resume_grace_ms: 30_000,
         resumed: false,
-    };
+    });
     encode_frame(&welcome, MAX_SERVER_PAYLOAD, &mut f).expect("server frame");
     seeds.push(Seed {
         target: "client_msg",

@@ -4,7 +4,7 @@ use super::script::{Script, ScriptWriter};
 use super::wire::{message, ServerStream};
 use game_core::ids::{ConnId, PlayerId};
 use game_core::protocol::{
-    encode_frame, DisconnectReason, LoginRefusal, ResumeToken, MAX_CLIENT_PAYLOAD,
+    encode_frame, ClientMsg, DisconnectReason, LoginRefusal, ResumeToken, MAX_CLIENT_PAYLOAD,
 };
 use game_core::session::{Session, SessionConfig, SessionRequest, SessionState, WelcomeInfo};
 use game_core::time::{Duration, Instant};
@@ -196,8 +196,12 @@ impl Harness {
                     self.session.enter_world(self.now);
                 }
             }
-            SessionRequest::Move(_) | SessionRequest::SwitchChannel { .. } => {
-                assert_eq!(state, SessionState::InWorld, "{request:?}");
+            SessionRequest::Game(msg) => {
+                assert_eq!(state, SessionState::InWorld, "{msg:?}");
+                assert!(
+                    !matches!(msg, ClientMsg::Session(_)),
+                    "the session passed on its own message {msg:?}"
+                );
             }
         }
     }

@@ -5,8 +5,8 @@ use super::script::{Script, ScriptWriter};
 use game_core::ids::PlayerId;
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
-    ClientMsg, Credentials, DisconnectReason, FrameDecoder, MoveInput, ResumeToken, ServerMsg,
-    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    ClientMsg, ClientSession, ClientWorld, Credentials, DisconnectReason, FrameDecoder, MoveInput,
+    ResumeToken, ServerMsg, ServerSession, ServerWorld, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 
 /// What the client learned from the server, so scripted messages can be right
@@ -52,21 +52,23 @@ impl ServerStream {
             );
             self.messages += 1;
             match msg {
-                ServerMsg::Disconnect { reason } => self.disconnect = Some(reason),
-                ServerMsg::Welcome {
+                ServerMsg::Session(ServerSession::Disconnect { reason }) => {
+                    self.disconnect = Some(reason)
+                }
+                ServerMsg::Session(ServerSession::Welcome {
                     player,
                     resume_token,
                     ..
-                } => self.welcome = Some((player, resume_token)),
-                ServerMsg::Ping {
+                }) => self.welcome = Some((player, resume_token)),
+                ServerMsg::Session(ServerSession::Ping {
                     seq,
                     server_time_us,
-                } => self.ping = Some((seq, server_time_us)),
-                ServerMsg::ZoneEntered(z) => {
+                }) => self.ping = Some((seq, server_time_us)),
+                ServerMsg::World(ServerWorld::ZoneEntered(z)) => {
                     self.pos = Some(z.pos);
                     self.epoch = z.epoch;
                 }
-                ServerMsg::WorldUpdate(u) => {
+                ServerMsg::World(ServerWorld::WorldUpdate(u)) => {
                     if let Some(c) = u.correction {
                         self.pos = Some(c.pos);
                         self.epoch = c.epoch;
@@ -116,16 +118,16 @@ pub fn message(script: &mut Script<'_>, heard: &mut ServerStream) -> ClientMsg {
     match script.u8() % KINDS {
         0 => {
             let v = script.u8();
-            ClientMsg::Hello {
+            ClientMsg::Session(ClientSession::Hello {
                 protocol_version: if v == 0 { PROTOCOL_VERSION } else { v as u16 },
                 client: "fuzz".into(),
-            }
+            })
         }
-        1 => ClientMsg::Login {
+        1 => ClientMsg::Session(ClientSession::Login {
             credentials: Credentials::Dev {
                 name: NAMES[script.u8() as usize % NAMES.len()].into(),
             },
-        },
+        }),
         2 => {
             let forge = script.u8();
             let (player, mut token) = heard
@@ -134,27 +136,27 @@ pub fn message(script: &mut Script<'_>, heard: &mut ServerStream) -> ClientMsg {
             if forge & 1 == 1 {
                 token.0[0] ^= 1;
             }
-            ClientMsg::Resume { player, token }
+            ClientMsg::Session(ClientSession::Resume { player, token })
         }
-        3 => ClientMsg::EnterWorld,
-        4 => ClientMsg::Ping {
+        3 => ClientMsg::Session(ClientSession::EnterWorld),
+        4 => ClientMsg::Session(ClientSession::Ping {
             seq: script.u32(),
             client_time_us: 1,
-        },
+        }),
         5 => {
             let forge = script.u8();
             let (seq, server_time_us) = heard.ping.unwrap_or((forge as u32, forge as u64));
-            ClientMsg::Pong {
+            ClientMsg::Session(ClientSession::Pong {
                 seq: seq.wrapping_add((forge & 1) as u32),
                 server_time_us,
                 client_time_us: 1,
-            }
+            })
         }
-        6 => ClientMsg::Goodbye,
-        7 => ClientMsg::Move(movement(script, heard)),
-        _ => ClientMsg::SwitchChannel {
+        6 => ClientMsg::Session(ClientSession::Goodbye),
+        7 => ClientMsg::World(ClientWorld::Move(movement(script, heard))),
+        _ => ClientMsg::World(ClientWorld::SwitchChannel {
             channel: script.u8() as u16 % 4,
-        },
+        }),
     }
 }
 

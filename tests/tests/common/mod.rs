@@ -5,8 +5,8 @@
 
 use game_core::protocol::DisconnectReason;
 use game_core::protocol::{
-    encode_frame, ClientMsg, Credentials, FrameDecoder, ServerMsg, MAX_CLIENT_PAYLOAD,
-    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, ClientMsg, ClientSession, Credentials, FrameDecoder, ServerMsg, ServerSession,
+    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use net_adapter::{serve, ServerConfig, ServerReport};
 use std::net::SocketAddr;
@@ -46,7 +46,7 @@ impl Server {
 }
 
 pub fn disconnect(reason: DisconnectReason) -> Received {
-    Received::Msg(ServerMsg::Disconnect { reason })
+    Received::Msg(ServerMsg::Session(ServerSession::Disconnect { reason }))
 }
 
 pub struct RawClient<S> {
@@ -114,7 +114,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
     pub async fn recv_skipping_pings(&mut self) -> Received {
         loop {
             match self.recv().await {
-                Received::Msg(ServerMsg::Ping { .. }) => continue,
+                Received::Msg(ServerMsg::Session(ServerSession::Ping { .. })) => continue,
                 other => return other,
             }
         }
@@ -123,21 +123,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
     pub async fn login(&mut self, name: &str) -> ServerMsg {
         self.send(&[hello(), login(name)]).await;
         match self.recv_skipping_pings().await {
-            Received::Msg(m @ ServerMsg::Welcome { .. }) => m,
+            Received::Msg(m @ ServerMsg::Session(ServerSession::Welcome { .. })) => m,
             other => panic!("expected a welcome, got {other:?}"),
         }
     }
 }
 
 pub fn hello() -> ClientMsg {
-    ClientMsg::Hello {
+    ClientMsg::Session(ClientSession::Hello {
         protocol_version: PROTOCOL_VERSION,
         client: "test".into(),
-    }
+    })
 }
 
 pub fn login(name: &str) -> ClientMsg {
-    ClientMsg::Login {
+    ClientMsg::Session(ClientSession::Login {
         credentials: Credentials::Dev { name: name.into() },
-    }
+    })
 }

@@ -18,8 +18,9 @@ use clap::Parser;
 use game_core::client::ClientConfig;
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
-    encode_frame, ClientMsg, Credentials, FrameDecoder, MoveInput, ServerMsg, MAX_CLIENT_PAYLOAD,
-    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, ClientMsg, ClientSession, ClientWorld, Credentials, FrameDecoder, MoveInput,
+    ServerMsg, ServerSession, ServerWorld, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
+    PROTOCOL_VERSION,
 };
 use sim::policy::Atlas;
 use sim::report::{Percentiles, Tally};
@@ -396,16 +397,16 @@ fn frames(msgs: &[ClientMsg]) -> Vec<u8> {
 }
 
 fn hello() -> ClientMsg {
-    ClientMsg::Hello {
+    ClientMsg::Session(ClientSession::Hello {
         protocol_version: PROTOCOL_VERSION,
         client: "attack".into(),
-    }
+    })
 }
 
 fn login(name: String) -> ClientMsg {
-    ClientMsg::Login {
+    ClientMsg::Session(ClientSession::Login {
         credentials: Credentials::Dev { name },
-    }
+    })
 }
 
 /// Reads until the server's `Disconnect` (its reason's label), the close, or
@@ -429,10 +430,12 @@ async fn told(stream: &mut TcpStream, limit: Duration) -> String {
         let mut input = &buf[..n];
         while let Ok(Some(p)) = decoder.decode(&mut input) {
             match ServerMsg::decode(p) {
-                Ok(ServerMsg::Disconnect { reason }) => {
+                Ok(ServerMsg::Session(ServerSession::Disconnect { reason })) => {
                     return label(reason.label().to_string(), corrections)
                 }
-                Ok(ServerMsg::WorldUpdate(u)) if u.correction.is_some() => corrections += 1,
+                Ok(ServerMsg::World(ServerWorld::WorldUpdate(u))) if u.correction.is_some() => {
+                    corrections += 1
+                }
                 _ => {}
             }
         }
@@ -458,10 +461,10 @@ async fn trickle(addr: SocketAddr) -> String {
     };
     let name = format!("slow{}", next_number());
     let _ = s.write_all(&frames(&[hello(), login(name)])).await;
-    let ping = frames(&[ClientMsg::Ping {
+    let ping = frames(&[ClientMsg::Session(ClientSession::Ping {
         seq: 1,
         client_time_us: u64::MAX,
-    }]);
+    })]);
     let (mut rd, mut wr) = s.into_split();
     let reader = tokio::spawn(async move {
         let mut buf = vec![0u8; 4096];
@@ -473,7 +476,9 @@ async fn trickle(addr: SocketAddr) -> String {
             };
             let mut input = &buf[..n];
             while let Ok(Some(p)) = decoder.decode(&mut input) {
-                if let Ok(ServerMsg::Disconnect { reason }) = ServerMsg::decode(p) {
+                if let Ok(ServerMsg::Session(ServerSession::Disconnect { reason })) =
+                    ServerMsg::decode(p)
+                {
                     return reason.label().to_string();
                 }
             }
@@ -541,13 +546,15 @@ async fn flood(addr: SocketAddr, i: usize) -> String {
         .write_all(&frames(&[
             hello(),
             login(format!("flood{i}")),
-            ClientMsg::EnterWorld,
+            ClientMsg::Session(ClientSession::EnterWorld),
         ]))
         .await;
     let pings: Vec<ClientMsg> = (0..4_000)
-        .map(|seq| ClientMsg::Ping {
-            seq,
-            client_time_us: 0,
+        .map(|seq| {
+            ClientMsg::Session(ClientSession::Ping {
+                seq,
+                client_time_us: 0,
+            })
         })
         .collect();
     let batch = frames(&pings);
@@ -562,7 +569,9 @@ async fn flood(addr: SocketAddr, i: usize) -> String {
         let mut input = &buf[..n];
         let mut reason = None;
         while let Ok(Some(p)) = decoder.decode(&mut input) {
-            if let Ok(ServerMsg::Disconnect { reason: r }) = ServerMsg::decode(p) {
+            if let Ok(ServerMsg::Session(ServerSession::Disconnect { reason: r })) =
+                ServerMsg::decode(p)
+            {
                 reason = Some(r.label().to_string());
             }
         }
@@ -588,9 +597,11 @@ async fn never_reads(addr: SocketAddr, i: usize) -> String {
         .write_all(&frames(&[hello(), login(format!("deaf{i}"))]))
         .await;
     let pings: Vec<ClientMsg> = (0..2_000)
-        .map(|seq| ClientMsg::Ping {
-            seq,
-            client_time_us: u64::MAX,
+        .map(|seq| {
+            ClientMsg::Session(ClientSession::Ping {
+                seq,
+                client_time_us: u64::MAX,
+            })
         })
         .collect();
     let batch = frames(&pings);
@@ -610,13 +621,13 @@ async fn bad_message(addr: SocketAddr, i: usize) -> String {
     let Ok(mut s) = TcpStream::connect(addr).await else {
         return "connect failed".into();
     };
-    let absurd = ClientMsg::Move(MoveInput {
+    let absurd = ClientMsg::World(ClientWorld::Move(MoveInput {
         seq: u32::MAX - i as u32,
         epoch: 0,
         client_time_us: 0,
         pos: Vec2::new(Fixed::from_raw(i32::MAX), Fixed::from_raw(i32::MIN)),
         vel: Vec2::new(Fixed::from_raw(i32::MIN), Fixed::from_raw(i32::MAX)),
-    });
+    }));
     let bytes = match i % 5 {
         0 => {
             let mut b = frames(&[hello()]);
@@ -629,19 +640,23 @@ async fn bad_message(addr: SocketAddr, i: usize) -> String {
             b
         }
         2 => frames(&[hello(), absurd]),
-        3 => frames(&[ClientMsg::EnterWorld]),
+        3 => frames(&[ClientMsg::Session(ClientSession::EnterWorld)]),
         _ => {
             // Logged in and in the world: absurd moves are corrected, not
             // applied (the first; the rest carry a stale epoch and are
             // ignored), and the connection stays until the goodbye, sent
             // after a tick has judged them.
-            let mut msgs = vec![hello(), login(format!("absurd{i}")), ClientMsg::EnterWorld];
+            let mut msgs = vec![
+                hello(),
+                login(format!("absurd{i}")),
+                ClientMsg::Session(ClientSession::EnterWorld),
+            ];
             msgs.extend(std::iter::repeat_n(absurd, 5));
             if s.write_all(&frames(&msgs)).await.is_err() {
                 return "reset".into();
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
-            frames(&[ClientMsg::Goodbye])
+            frames(&[ClientMsg::Session(ClientSession::Goodbye)])
         }
     };
     if s.write_all(&bytes).await.is_err() {
