@@ -45,7 +45,7 @@ fn every_seed_and_regression_input_passes_its_check() {
 fn committed_seeds_are_the_generated_ones() {
     let update = std::env::var_os("UPDATE_FUZZ_SEEDS").is_some();
     for seed in seeds::all() {
-        let path = fuzz_dir().join("seeds").join(seed.target).join(seed.name);
+        let path = fuzz_dir().join("seeds").join(seed.target).join(&seed.name);
         if update {
             std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
             std::fs::write(&path, &seed.bytes).expect("write seed");

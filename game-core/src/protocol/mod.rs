@@ -7,6 +7,7 @@
 //! Compatibility rule: new enum variants are only ever appended, so an old peer's
 //! messages keep their encoding. Anything else bumps [`PROTOCOL_VERSION`].
 
+pub mod examples;
 mod fast;
 mod frame;
 mod tags;

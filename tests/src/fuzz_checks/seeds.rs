@@ -7,56 +7,30 @@ use super::node::NodeStep;
 use super::script::ScriptWriter;
 use super::session::Step;
 use super::wire::Kind;
-use game_core::ids::{EntityId, PlayerId};
-use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
-    encode_frame, encode_world_update_frame, ClientMsg, ClientSession, ClientWorld, Correction,
-    Credentials, EntityKind, MoveInput, QPos, ResumeToken, ServerMsg, ServerSession, Spawn, Update,
-    WorldUpdate, FRAME_HEADER_LEN, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, examples, ClientMsg, FRAME_HEADER_LEN, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
 };
-use game_core::time::Tick;
 
 /// One seed: its target, its file name, its bytes.
 #[derive(Debug)]
 pub struct Seed {
     pub target: &'static str,
-    pub name: &'static str,
+    pub name: String,
     pub bytes: Vec<u8>,
 }
 
 fn client_messages() -> Vec<ClientMsg> {
-    vec![
-        ClientMsg::Session(ClientSession::Hello {
-            protocol_version: PROTOCOL_VERSION,
-            client: "unity-1.0".into(),
-        }),
-        ClientMsg::Session(ClientSession::Login {
-            credentials: Credentials::Dev { name: "ada".into() },
-        }),
-        ClientMsg::Session(ClientSession::Resume {
-            player: PlayerId(300),
-            token: ResumeToken([0xab; 16]),
-        }),
-        ClientMsg::Session(ClientSession::EnterWorld),
-        ClientMsg::Session(ClientSession::Ping {
-            seq: 7,
-            client_time_us: 1_500_000,
-        }),
-        ClientMsg::Session(ClientSession::Pong {
-            seq: 3,
-            server_time_us: 2_000_000,
-            client_time_us: 1_500_000,
-        }),
-        ClientMsg::Session(ClientSession::Goodbye),
-        ClientMsg::World(ClientWorld::Move(MoveInput {
-            seq: 12,
-            epoch: 1,
-            client_time_us: 600_000,
-            pos: Vec2::new(Fixed::from_raw(2_560), Fixed::from_raw(-768)),
-            vel: Vec2::new(Fixed::from_raw(512), Fixed::from_raw(0)),
-        })),
-        ClientMsg::World(ClientWorld::SwitchChannel { channel: 1 }),
-    ]
+    examples::client_messages()
+}
+
+/// A file name for an example: its place in the list and its name.
+fn seed_name(side: &str, i: usize, msg: &impl std::fmt::Debug) -> String {
+    let debug = format!("{msg:?}");
+    let name: String = debug
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    format!("{side}_{i:02}_{}", name.to_lowercase())
 }
 
 /// An honest conversation: hello, login, enter, ping, move.
@@ -71,30 +45,6 @@ fn frames(msgs: &[ClientMsg]) -> Vec<u8> {
         encode_frame(m, MAX_CLIENT_PAYLOAD, &mut out).expect("client frame");
     }
     out
-}
-
-fn world_update() -> WorldUpdate {
-    WorldUpdate {
-        tick: Tick(41),
-        server_time_us: 2_050_000,
-        ack_seq: 12,
-        correction: Some(Correction {
-            epoch: 2,
-            seq: 12,
-            pos: Vec2::new(Fixed::from_raw(2_300), Fixed::from_raw(-700)),
-        }),
-        spawns: vec![Spawn {
-            entity: EntityId(5),
-            kind: EntityKind::Npc,
-            pos: QPos { x: 300, y: -90 },
-        }],
-        despawns: vec![EntityId(9)],
-        updates: vec![Update {
-            entity: EntityId(2),
-            dx: -4,
-            dy: 3,
-        }],
-    }
 }
 
 /// A message step of a session script.
@@ -137,7 +87,7 @@ fn session_seeds() -> Vec<Seed> {
     Step::Transmit.write(&mut w);
     seeds.push(Seed {
         target: "session",
-        name: "login_move_goodbye",
+        name: "login_move_goodbye".into(),
         bytes: w.bytes,
     });
     // The same conversation as raw frames, in one read.
@@ -148,7 +98,7 @@ fn session_seeds() -> Vec<Seed> {
     Step::Transmit.write(&mut w);
     seeds.push(Seed {
         target: "session",
-        name: "raw_handshake",
+        name: "raw_handshake".into(),
         bytes: w.bytes,
     });
     // A slowloris: one byte of a frame at a time, slower than the frame timeout.
@@ -160,7 +110,7 @@ fn session_seeds() -> Vec<Seed> {
     Step::Transmit.write(&mut w);
     seeds.push(Seed {
         target: "session",
-        name: "trickle",
+        name: "trickle".into(),
         bytes: w.bytes,
     });
     // A flood of pings past the rate limit, never read.
@@ -172,7 +122,7 @@ fn session_seeds() -> Vec<Seed> {
     Step::Transmit.write(&mut w);
     seeds.push(Seed {
         target: "session",
-        name: "ping_flood",
+        name: "ping_flood".into(),
         bytes: w.bytes,
     });
     seeds
@@ -209,7 +159,7 @@ fn node_seeds() -> Vec<Seed> {
     NodeStep::Advance.write(&mut w).u16(3_000);
     seeds.push(Seed {
         target: "node",
-        name: "meet_drop_resume_kick",
+        name: "meet_drop_resume_kick".into(),
         bytes: w.bytes,
     });
     // More connections than the caps, a duplicate login, a channel switch,
@@ -232,7 +182,7 @@ fn node_seeds() -> Vec<Seed> {
     NodeStep::Operator.write(&mut w).u8(0).u8(255);
     seeds.push(Seed {
         target: "node",
-        name: "caps_takeover_operator",
+        name: "caps_takeover_operator".into(),
         bytes: w.bytes,
     });
     // A real conversation as raw bytes, cut across reads.
@@ -246,7 +196,7 @@ fn node_seeds() -> Vec<Seed> {
     NodeStep::Advance.write(&mut w).u16(500);
     seeds.push(Seed {
         target: "node",
-        name: "raw_conversation",
+        name: "raw_conversation".into(),
         bytes: w.bytes,
     });
     seeds
@@ -260,7 +210,7 @@ pub fn all() -> Vec<Seed> {
     cut.extend_from_slice(&stream);
     seeds.push(Seed {
         target: "frame_decoder",
-        name: "conversation",
+        name: "conversation".into(),
         bytes: cut,
     });
     let mut oversized = vec![1u8, 2];
@@ -268,45 +218,27 @@ pub fn all() -> Vec<Seed> {
     oversized.extend_from_slice(&u32::MAX.to_le_bytes());
     seeds.push(Seed {
         target: "frame_decoder",
-        name: "then_4gib_prefix",
+        name: "then_4gib_prefix".into(),
         bytes: oversized,
     });
-    let names = [
-        "hello", "login", "resume", "enter", "ping", "pong", "goodbye", "move", "switch",
-    ];
-    for (msg, name) in client_messages().iter().zip(names) {
+    for (i, msg) in client_messages().iter().enumerate() {
         let mut f = Vec::new();
         encode_frame(msg, MAX_CLIENT_PAYLOAD, &mut f).expect("client frame");
         seeds.push(Seed {
             target: "client_msg",
-            name,
+            name: seed_name("client", i, msg),
             bytes: f[FRAME_HEADER_LEN..].to_vec(),
         });
     }
-    let mut f = Vec::new();
-    encode_world_update_frame(&world_update(), &mut f);
-    seeds.push(Seed {
-        target: "client_msg",
-        name: "server_world_update",
-        bytes: f[FRAME_HEADER_LEN..].to_vec(),
-    });
-    let mut f = Vec::new();
-    let welcome = ServerMsg::Session(ServerSession::Welcome {
-        player: PlayerId(300),
-        resume_token: ResumeToken([0xab; 16]),
-        server_time_us: 2_000_000,
-        tick_hz: 20,
-        heartbeat_ms: 2_000,
-        idle_timeout_ms: 15_000,
-        resume_grace_ms: 30_000,
-        resumed: false,
-    });
-    encode_frame(&welcome, MAX_SERVER_PAYLOAD, &mut f).expect("server frame");
-    seeds.push(Seed {
-        target: "client_msg",
-        name: "server_welcome",
-        bytes: f[FRAME_HEADER_LEN..].to_vec(),
-    });
+    for (i, msg) in examples::server_messages().iter().enumerate() {
+        let mut f = Vec::new();
+        encode_frame(msg, MAX_SERVER_PAYLOAD, &mut f).expect("server frame");
+        seeds.push(Seed {
+            target: "client_msg",
+            name: seed_name("server", i, msg),
+            bytes: f[FRAME_HEADER_LEN..].to_vec(),
+        });
+    }
     seeds.extend(session_seeds());
     seeds.extend(node_seeds());
     seeds

@@ -1,0 +1,266 @@
+//! One example of every message, with realistic values: the one list that the
+//! wire snapshots, the fuzz seeds, the session model test and the examples in
+//! `docs/PROTOCOL.md` are made from. A new message is added here once (the
+//! matches below make forgetting it a compile error, and a test finds any tag
+//! in use that has no example).
+
+use super::{
+    ChannelRefusal, ClientMsg, ClientSession, ClientWorld, Correction, Credentials,
+    DisconnectReason, EntityKind, LoginRefusal, MoveInput, NoticeLevel, QPos, ResumeToken,
+    ServerMsg, ServerSession, ServerWorld, Spawn, Update, Violation, WorldUpdate, ZoneEntered,
+    PROTOCOL_VERSION,
+};
+use crate::ids::{EntityId, PlayerId, ZoneId};
+use crate::math::{Fixed, Vec2};
+use crate::time::Tick;
+
+/// One example of every client message. The match makes adding a variant without
+/// a snapshot a compile error.
+pub fn client_messages() -> Vec<ClientMsg> {
+    let all = vec![
+        ClientMsg::Session(ClientSession::Hello {
+            protocol_version: PROTOCOL_VERSION,
+            client: "unity-1.0".into(),
+        }),
+        ClientMsg::Session(ClientSession::Login {
+            credentials: Credentials::Dev { name: "ada".into() },
+        }),
+        ClientMsg::Session(ClientSession::Resume {
+            player: PlayerId(300),
+            token: ResumeToken([0xab; 16]),
+        }),
+        ClientMsg::Session(ClientSession::EnterWorld),
+        ClientMsg::Session(ClientSession::Ping {
+            seq: 7,
+            client_time_us: 1_500_000,
+        }),
+        ClientMsg::Session(ClientSession::Pong {
+            seq: 7,
+            server_time_us: 2_000_000,
+            client_time_us: 1_500_000,
+        }),
+        ClientMsg::Session(ClientSession::Goodbye),
+        ClientMsg::World(ClientWorld::Move(MoveInput {
+            seq: 42,
+            epoch: 1,
+            client_time_us: 1_550_000,
+            pos: Vec2::new(Fixed::from_raw(81 * 256 + 64), Fixed::from_raw(120 * 256)),
+            vel: Vec2::new(Fixed::from_int(4), Fixed::ZERO),
+        })),
+        ClientMsg::World(ClientWorld::SwitchChannel { channel: 2 }),
+    ];
+    for m in &all {
+        match m {
+            ClientMsg::Session(ClientSession::Hello { .. })
+            | ClientMsg::Session(ClientSession::Login { .. })
+            | ClientMsg::Session(ClientSession::Resume { .. })
+            | ClientMsg::Session(ClientSession::EnterWorld)
+            | ClientMsg::Session(ClientSession::Ping { .. })
+            | ClientMsg::Session(ClientSession::Pong { .. })
+            | ClientMsg::Session(ClientSession::Goodbye)
+            | ClientMsg::World(ClientWorld::Move(_))
+            | ClientMsg::World(ClientWorld::SwitchChannel { .. }) => {}
+        }
+    }
+    all
+}
+
+pub fn server_messages() -> Vec<ServerMsg> {
+    let mut all = vec![
+        ServerMsg::Session(ServerSession::Welcome {
+            player: PlayerId(300),
+            resume_token: ResumeToken([0xab; 16]),
+            server_time_us: 2_000_000,
+            tick_hz: 20,
+            heartbeat_ms: 2_000,
+            idle_timeout_ms: 15_000,
+            resume_grace_ms: 30_000,
+            resumed: false,
+        }),
+        ServerMsg::Session(ServerSession::EnteredWorld {
+            server_time_us: 2_000_000,
+        }),
+        ServerMsg::Session(ServerSession::Ping {
+            seq: 1,
+            server_time_us: 4_000_000,
+        }),
+        ServerMsg::Session(ServerSession::Pong {
+            seq: 7,
+            client_time_us: 1_500_000,
+            server_time_us: 2_000_000,
+        }),
+        ServerMsg::Session(ServerSession::Notice {
+            level: NoticeLevel::Warning,
+            text: "restart in 5 min".into(),
+        }),
+    ];
+    all.extend([
+        ServerMsg::World(ServerWorld::ZoneEntered(ZoneEntered {
+            zone: ZoneId(1),
+            map: "meadow".into(),
+            channel: 0,
+            entity: EntityId(17),
+            pos: Vec2::from_ints(81, 121),
+            max_speed: Fixed::from_int(6),
+            epoch: 0,
+            tick: Tick(40),
+            server_time_us: 2_000_000,
+        })),
+        ServerMsg::World(ServerWorld::WorldUpdate(WorldUpdate {
+            tick: Tick(41),
+            server_time_us: 2_050_000,
+            ack_seq: 42,
+            correction: Some(Correction {
+                epoch: 2,
+                seq: 43,
+                pos: Vec2::from_ints(81, 121),
+            }),
+            spawns: vec![Spawn {
+                entity: EntityId(18),
+                kind: EntityKind::Npc,
+                pos: QPos { x: 2600, y: 3872 },
+            }],
+            despawns: vec![EntityId(9)],
+            updates: vec![
+                Update {
+                    entity: EntityId(12),
+                    dx: 6,
+                    dy: -1,
+                },
+                Update {
+                    entity: EntityId(13),
+                    dx: 0,
+                    dy: 0,
+                },
+            ],
+        })),
+        ServerMsg::World(ServerWorld::ChannelRefused {
+            channel: 9,
+            reason: ChannelRefusal::NoSuchChannel,
+        }),
+    ]);
+    all.extend(
+        disconnect_reasons()
+            .into_iter()
+            .map(|reason| ServerMsg::Session(ServerSession::Disconnect { reason })),
+    );
+    for m in &all {
+        match m {
+            ServerMsg::Session(ServerSession::Welcome { .. })
+            | ServerMsg::Session(ServerSession::EnteredWorld { .. })
+            | ServerMsg::Session(ServerSession::Ping { .. })
+            | ServerMsg::Session(ServerSession::Pong { .. })
+            | ServerMsg::Session(ServerSession::Notice { .. })
+            | ServerMsg::Session(ServerSession::Disconnect { .. })
+            | ServerMsg::World(ServerWorld::ZoneEntered(_))
+            | ServerMsg::World(ServerWorld::WorldUpdate(_))
+            | ServerMsg::World(ServerWorld::ChannelRefused { .. }) => {}
+        }
+    }
+    all
+}
+
+pub fn disconnect_reasons() -> Vec<DisconnectReason> {
+    let all = vec![
+        DisconnectReason::ClientQuit,
+        DisconnectReason::VersionMismatch {
+            server: PROTOCOL_VERSION,
+            client: 0,
+        },
+        DisconnectReason::LoginRefused(LoginRefusal::InvalidName),
+        DisconnectReason::ResumeRejected,
+        DisconnectReason::LoggedInElsewhere,
+        DisconnectReason::HandshakeTimeout,
+        DisconnectReason::IdleTimeout,
+        DisconnectReason::RateLimited,
+        DisconnectReason::SlowReader,
+        DisconnectReason::ProtocolViolation(Violation::FrameTooLarge),
+        DisconnectReason::ProtocolViolation(Violation::Malformed),
+        DisconnectReason::ProtocolViolation(Violation::UnexpectedMessage),
+        DisconnectReason::ServerShutdown,
+        DisconnectReason::Kicked {
+            message: "spam".into(),
+        },
+        DisconnectReason::ServerFull,
+        DisconnectReason::ConnectionLost,
+        DisconnectReason::FrameTimeout,
+        DisconnectReason::TooManyConnections,
+    ];
+    for r in &all {
+        match r {
+            DisconnectReason::ClientQuit
+            | DisconnectReason::VersionMismatch { .. }
+            | DisconnectReason::LoginRefused(LoginRefusal::InvalidName)
+            | DisconnectReason::ResumeRejected
+            | DisconnectReason::LoggedInElsewhere
+            | DisconnectReason::HandshakeTimeout
+            | DisconnectReason::IdleTimeout
+            | DisconnectReason::RateLimited
+            | DisconnectReason::SlowReader
+            | DisconnectReason::ProtocolViolation(
+                Violation::FrameTooLarge | Violation::Malformed | Violation::UnexpectedMessage,
+            )
+            | DisconnectReason::ServerShutdown
+            | DisconnectReason::Kicked { .. }
+            | DisconnectReason::ServerFull
+            | DisconnectReason::ConnectionLost
+            | DisconnectReason::FrameTimeout
+            | DisconnectReason::TooManyConnections => {}
+        }
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::domain;
+
+    /// Tags that decode from a payload of zeros: every tag a message uses (a
+    /// zero is a valid value of every field type here).
+    fn tags_in_use<T: serde::de::DeserializeOwned>() -> Vec<u8> {
+        let mut payload = vec![0u8; 256];
+        (0..domain::END as u8)
+            .filter(|&tag| {
+                payload[0] = tag;
+                postcard::take_from_bytes::<T>(&payload).is_ok()
+            })
+            .collect()
+    }
+
+    fn tags<T: serde::Serialize>(msgs: &[T]) -> Vec<u8> {
+        let mut tags: Vec<u8> = msgs
+            .iter()
+            .map(|m| postcard::to_allocvec(m).unwrap()[0])
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        tags
+    }
+
+    #[test]
+    fn every_message_in_use_has_an_example() {
+        assert_eq!(tags(&client_messages()), tags_in_use::<ClientMsg>());
+        assert_eq!(tags(&server_messages()), tags_in_use::<ServerMsg>());
+    }
+
+    #[test]
+    fn every_tag_lies_in_its_domain_range() {
+        for m in client_messages() {
+            let base = match m {
+                ClientMsg::Session(_) => domain::SESSION,
+                ClientMsg::World(_) => domain::WORLD,
+            };
+            let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
+            assert!(domain::range(base).contains(&tag), "{m:?}");
+        }
+        for m in server_messages() {
+            let base = match m {
+                ServerMsg::Session(_) => domain::SESSION,
+                ServerMsg::World(_) => domain::WORLD,
+            };
+            let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
+            assert!(domain::range(base).contains(&tag), "{m:?}");
+        }
+    }
+}
