@@ -39,9 +39,14 @@ pub struct RefusalStats {
     pub silent: u64,
 }
 
-/// The accept loop's admission control: open sockets, in total and per address.
-/// A [`Ticket`] holds one place and gives it back when dropped (the connection
-/// task's end, lingering included).
+/// The accept loop's admission control: open sockets in total, and per
+/// address the open sockets plus the characters the address left waiting for
+/// a resume (the core loop reports those: [`Admission::hold`]). Without the
+/// second, a client that logs in, enters the world and drops, again and
+/// again, keeps one character per drop for the resume grace with few sockets.
+///
+/// A [`Ticket`] holds one socket's place and gives it back when dropped (the
+/// connection task's end, lingering included).
 pub(super) struct Admission {
     max_total: u32,
     max_per_address: u32,
@@ -55,12 +60,23 @@ pub(super) struct Admission {
 #[derive(Default)]
 struct OpenSockets {
     total: u32,
-    by_address: HashMap<IpAddr, u32>,
+    by_address: HashMap<IpAddr, FromAddress>,
 }
 
-struct Ticket {
+/// What one address holds.
+#[derive(Clone, Copy, Debug, Default)]
+struct FromAddress {
+    sockets: u32,
+    /// Characters detached from their connection, kept for a resume.
+    held: u32,
+}
+
+pub(super) struct Ticket {
     admission: Arc<Admission>,
     ip: IpAddr,
+    /// Admitted only to take back a character the address left: logging in a
+    /// new one on it is refused (`TooManyConnections`).
+    pub(super) resume_only: bool,
 }
 
 impl Admission {
@@ -77,23 +93,48 @@ impl Admission {
     }
 
     /// A place for a socket from `ip`, or the reason it gets none.
+    ///
+    /// An address whose sockets and kept characters together reach its cap
+    /// still gets a socket while its sockets alone are under the cap, but only
+    /// to resume: otherwise the players behind one address (a NAT) who all
+    /// dropped at once could not come back until their characters expired.
     fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Ticket, DisconnectReason> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if open.total >= self.max_total {
             self.server_full.fetch_add(1, Ordering::Relaxed);
             return Err(DisconnectReason::ServerFull);
         }
-        let from_ip = open.by_address.get(&ip).copied().unwrap_or(0);
-        if from_ip >= self.max_per_address && !self.exempt.contains(&ip) {
+        let from_ip = open.by_address.get(&ip).copied().unwrap_or_default();
+        let capped = !self.exempt.contains(&ip);
+        if capped && from_ip.sockets >= self.max_per_address {
             self.per_address.fetch_add(1, Ordering::Relaxed);
             return Err(DisconnectReason::TooManyConnections);
         }
+        let resume_only = capped && from_ip.sockets + from_ip.held >= self.max_per_address;
         open.total += 1;
-        *open.by_address.entry(ip).or_default() += 1;
+        open.by_address.entry(ip).or_default().sockets += 1;
         Ok(Ticket {
             admission: self.clone(),
             ip,
+            resume_only,
         })
+    }
+
+    /// A character logged in from `ip` lost its connection and is kept.
+    pub(super) fn hold(&self, ip: IpAddr) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.by_address.entry(ip).or_default().held += 1;
+    }
+
+    /// A character [`Admission::hold`] counted was resumed or removed.
+    pub(super) fn release(&self, ip: IpAddr) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.forget(ip, |from| from.held = from.held.saturating_sub(1));
+    }
+
+    /// A connection admitted to resume logged in a new character instead.
+    pub(super) fn count_refused_login(&self) {
+        self.per_address.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(super) fn stats(&self) -> RefusalStats {
@@ -101,6 +142,18 @@ impl Admission {
             server_full: self.server_full.load(Ordering::Relaxed),
             per_address: self.per_address.load(Ordering::Relaxed),
             silent: self.silent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl OpenSockets {
+    /// Applies `change` to `ip`'s counts, dropping the entry once it is empty.
+    fn forget(&mut self, ip: IpAddr, change: impl FnOnce(&mut FromAddress)) {
+        if let Some(from) = self.by_address.get_mut(&ip) {
+            change(from);
+            if from.sockets == 0 && from.held == 0 {
+                self.by_address.remove(&ip);
+            }
         }
     }
 }
@@ -113,12 +166,7 @@ impl Drop for Ticket {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         open.total -= 1;
-        if let Some(n) = open.by_address.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                open.by_address.remove(&self.ip);
-            }
-        }
+        open.forget(self.ip, |from| from.sockets -= 1);
     }
 }
 
@@ -160,6 +208,7 @@ pub(super) async fn accept_loop<L: Listener>(
         let opened = Event::Opened {
             conn,
             peer,
+            resume_only: ticket.resume_only,
             commands: commands_tx,
             kill: kill_tx,
             written: Arc::clone(&written),
@@ -219,4 +268,49 @@ fn refuse<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
         .await;
         drop(permit);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admission(cap: u32, exempt: Vec<IpAddr>) -> Arc<Admission> {
+        Arc::new(Admission::new(&ServerConfig {
+            max_connections_per_address: cap,
+            per_address_exempt: exempt,
+            ..ServerConfig::default()
+        }))
+    }
+
+    const FAR: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7));
+
+    #[test]
+    fn kept_characters_count_against_the_address_until_released() {
+        let a = admission(2, Vec::new());
+        a.hold(FAR);
+        let first = a.admit(FAR).unwrap();
+        assert!(!first.resume_only);
+        // One socket and one kept character: the cap of 2 is reached, so the
+        // next socket may only resume, and the one after that is refused.
+        let second = a.admit(FAR).unwrap();
+        assert!(second.resume_only);
+        assert_eq!(
+            a.admit(FAR).err(),
+            Some(DisconnectReason::TooManyConnections)
+        );
+        drop(second);
+        a.release(FAR);
+        assert!(!a.admit(FAR).unwrap().resume_only);
+        drop(first);
+        assert!(a.open.lock().unwrap().by_address.is_empty());
+    }
+
+    #[test]
+    fn exempt_addresses_are_not_held_to_kept_characters() {
+        let a = admission(1, vec![FAR]);
+        a.hold(FAR);
+        a.hold(FAR);
+        let tickets: Vec<_> = (0..3).map(|_| a.admit(FAR).unwrap()).collect();
+        assert!(tickets.iter().all(|t| !t.resume_only));
+    }
 }

@@ -15,12 +15,13 @@ use super::admission::Admission;
 use super::messages::{Command, Event, ReturnedBuffers, Stamped, Written};
 use crate::clock::AdapterClock;
 use crate::metrics::{Metrics, ZoneTimer};
-use game_core::ids::ConnId;
+use game_core::ids::{ConnId, PlayerId};
 use game_core::node::{Node, NodeEvent, NodeStats, Output};
+use game_core::protocol::DisconnectReason;
 use game_core::time::Instant;
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,16 +46,28 @@ pub(super) struct CoreLoop {
     returned: Arc<ReturnedBuffers>,
     buffers: Vec<Vec<u8>>,
     admission: Arc<Admission>,
+    /// The address each player last connected from, and whether it waits
+    /// for a resume: admission counts those against the address's cap.
+    players: HashMap<PlayerId, PlayerAddress>,
     metrics: Arc<Metrics>,
     linger: Duration,
 }
 
 struct ConnHandle {
     peer: SocketAddr,
+    /// Admitted only to take back a kept character, not to log in a new one.
+    resume_only: bool,
     written: Arc<Written>,
     commands: mpsc::UnboundedSender<Command>,
     /// Dropping it ends the connection task at once.
     kill: oneshot::Sender<()>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PlayerAddress {
+    ip: IpAddr,
+    /// Held by [`Admission::hold`]: detached, kept for a resume.
+    detached: bool,
 }
 
 /// What the loop needs from the config.
@@ -81,6 +94,7 @@ impl CoreLoop {
             returned,
             buffers: Vec::new(),
             admission,
+            players: HashMap::new(),
             metrics,
             linger,
         }
@@ -164,15 +178,17 @@ impl CoreLoop {
             Event::Opened {
                 conn,
                 peer,
+                resume_only,
                 commands,
                 kill,
                 written,
             } => {
-                debug!(%conn, %peer, "connection opened");
+                debug!(%conn, %peer, resume_only, "connection opened");
                 self.conns.insert(
                     conn,
                     ConnHandle {
                         peer,
+                        resume_only,
                         written,
                         commands,
                         kill,
@@ -207,8 +223,72 @@ impl CoreLoop {
                         });
                     }
                 }
-                Output::Event(event) => log_event(&event),
+                Output::Event(event) => {
+                    log_event(&event);
+                    self.follow_player(&event);
+                }
             }
+        }
+    }
+
+    /// Keeps [`Admission`]'s count of the characters each address left
+    /// waiting for a resume, and refuses a new character on a connection
+    /// admitted only to resume.
+    fn follow_player(&mut self, event: &NodeEvent) {
+        let ip_of = |conns: &HashMap<ConnId, ConnHandle>, conn| {
+            conns.get(&conn).map(|h| (h.peer.ip(), h.resume_only))
+        };
+        match *event {
+            NodeEvent::LoggedIn { conn, player, .. } => {
+                let Some((ip, resume_only)) = ip_of(&self.conns, conn) else {
+                    return;
+                };
+                self.players.insert(
+                    player,
+                    PlayerAddress {
+                        ip,
+                        detached: false,
+                    },
+                );
+                if resume_only {
+                    // Closed with a reason that keeps no player: the node
+                    // removes the character at once (`PlayerLeft` follows).
+                    debug!(%conn, %ip, "new character over the address's cap");
+                    self.admission.count_refused_login();
+                    let now = self.node_now.latest();
+                    self.node
+                        .close(now, conn, DisconnectReason::TooManyConnections);
+                }
+            }
+            NodeEvent::Resumed { conn, player } => {
+                let Some((ip, _)) = ip_of(&self.conns, conn) else {
+                    return;
+                };
+                let before = self.players.insert(
+                    player,
+                    PlayerAddress {
+                        ip,
+                        detached: false,
+                    },
+                );
+                if let Some(PlayerAddress { ip, detached: true }) = before {
+                    self.admission.release(ip);
+                }
+            }
+            NodeEvent::Detached { player, .. } => {
+                if let Some(p) = self.players.get_mut(&player) {
+                    if !p.detached {
+                        p.detached = true;
+                        self.admission.hold(p.ip);
+                    }
+                }
+            }
+            NodeEvent::PlayerLeft { player, .. } => {
+                if let Some(PlayerAddress { ip, detached: true }) = self.players.remove(&player) {
+                    self.admission.release(ip);
+                }
+            }
+            NodeEvent::EnteredWorld { .. } => {}
         }
     }
 
@@ -322,6 +402,10 @@ async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
 struct NodeClock(Instant);
 
 impl NodeClock {
+    fn latest(&self) -> Instant {
+        self.0
+    }
+
     fn at(&mut self, t: Instant) -> Instant {
         self.0 = self.0.max(t);
         self.0

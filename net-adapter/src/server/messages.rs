@@ -24,6 +24,8 @@ pub(super) enum Event {
     Opened {
         conn: ConnId,
         peer: SocketAddr,
+        /// Admitted only to resume ([`super::admission::Ticket::resume_only`]).
+        resume_only: bool,
         commands: mpsc::UnboundedSender<Command>,
         kill: oneshot::Sender<()>,
         written: std::sync::Arc<Written>,
