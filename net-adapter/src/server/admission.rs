@@ -1,32 +1,37 @@
 //! Admission: the accept loop and the caps it holds every socket to.
 //!
-//! Owns the listener, the count of open sockets (in total and per address),
-//! and the refusals being written to connections over a cap. It may not touch
-//! the node: a refused connection is told why in one small write and closed
-//! before the node ever hears of it; an admitted one is announced to the core
-//! loop (`Opened`) before its connection task can send anything.
+//! Owns the listener and the count of open sockets (in total and per address,
+//! with the characters each address left waiting for a resume). It may not
+//! touch the node: a refused connection is handed to [`super::refusal`] and
+//! closed before the node ever hears of it; an admitted one is announced to
+//! the core loop (`Opened`) before its connection task can send anything.
 
 use super::connection::connection;
+use super::descriptors::SocketBudget;
 use super::messages::{Event, ReturnedBuffers, Stamped, Written};
+use super::refusal::Refusals;
 use crate::clock::AdapterClock;
 use crate::config::ServerConfig;
+use crate::metrics::Metrics;
 use crate::transport::Listener;
 use game_core::ids::ConnId;
-use game_core::protocol::{encode_frame, DisconnectReason, ServerMsg, MAX_SERVER_PAYLOAD};
+use game_core::protocol::DisconnectReason;
 use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
-/// Refusals of a connection over a cap may each take this long to write.
-const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
-/// Refusals being written at once; past this, a refused socket is just closed.
-const MAX_REFUSALS_IN_FLIGHT: usize = 256;
+/// After a failed accept the loop sleeps this long, doubling per failure in a
+/// row up to [`ACCEPT_BACKOFF_MAX`]: out of descriptors, spinning on the
+/// error would only burn the CPU the tick needs.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_millis(500);
+/// At most one accept-error warning per this long, with the count since the last.
+const ACCEPT_ERROR_LOG_EVERY: Duration = Duration::from_secs(5);
 
 /// Connections refused by the accept loop's caps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,7 +40,7 @@ pub struct RefusalStats {
     pub server_full: u64,
     /// Over `max_connections_per_address`: told `TooManyConnections`.
     pub per_address: u64,
-    /// Refused without being told, because too many refusals were in flight.
+    /// Refused without being told: every refusal slot stayed busy.
     pub silent: u64,
 }
 
@@ -49,6 +54,8 @@ pub struct RefusalStats {
 /// connection task's end, lingering included).
 pub(super) struct Admission {
     max_total: u32,
+    /// Refusals being written at once; past this, a refused socket is just closed.
+    max_refusals: usize,
     max_per_address: u32,
     exempt: Vec<IpAddr>,
     open: Mutex<OpenSockets>,
@@ -80,9 +87,12 @@ pub(super) struct Ticket {
 }
 
 impl Admission {
-    pub(super) fn new(config: &ServerConfig) -> Self {
+    /// `budget` is what the open-file limit leaves
+    /// ([`SocketBudget::from_process`]).
+    pub(super) fn new(config: &ServerConfig, budget: SocketBudget) -> Self {
         Admission {
-            max_total: config.max_connections,
+            max_total: budget.connections.min(config.max_connections),
+            max_refusals: budget.refusals,
             max_per_address: config.max_connections_per_address,
             exempt: config.per_address_exempt.clone(),
             open: Mutex::new(OpenSockets::default()),
@@ -177,17 +187,24 @@ pub(super) async fn accept_loop<L: Listener>(
     alive: mpsc::Sender<()>,
     returned: Arc<ReturnedBuffers>,
     admission: Arc<Admission>,
+    metrics: Arc<Metrics>,
 ) {
-    let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS_IN_FLIGHT));
+    let mut refusals = Refusals::new(admission.max_refusals);
+    let mut backoff = AcceptBackoff::default();
     let mut next_id = 0u64;
     loop {
         let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
+            Ok(accepted) => {
+                backoff.succeeded();
+                accepted
+            }
             Err(error) => {
-                // Out of file descriptors, or a connection reset before accept:
-                // back off briefly rather than spin.
-                warn!(%error, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Out of file descriptors (EMFILE, ENFILE), out of memory, or
+                // a connection reset before accept: the connection waits in
+                // the kernel's backlog while the loop backs off.
+                metrics.count_accept_error();
+                let pause = backoff.failed(&error, tokio::time::Instant::now());
+                tokio::time::sleep(pause).await;
                 continue;
             }
         };
@@ -195,7 +212,9 @@ pub(super) async fn accept_loop<L: Listener>(
             Ok(ticket) => ticket,
             Err(reason) => {
                 debug!(%peer, %reason, "connection refused");
-                refuse(stream, reason, &refusals, &admission);
+                if !refusals.refuse(stream, reason).await {
+                    admission.silent.fetch_add(1, Ordering::Relaxed);
+                }
                 continue;
             }
         };
@@ -231,43 +250,51 @@ pub(super) async fn accept_loop<L: Listener>(
     }
 }
 
-/// Tells a connection over a cap why, in one frame, and closes it. The write
-/// (and the reading that follows it) is bounded in time and in how many run at
-/// once; past that bound the socket is closed without a word, so a flood of
-/// connects costs the server nothing that grows. What the client sent is read
-/// and dropped until it closes: closing over unread input would reset the
-/// connection and could discard the reason before the client reads it.
-fn refuse<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
-    mut stream: S,
-    reason: DisconnectReason,
-    refusals: &Arc<tokio::sync::Semaphore>,
-    admission: &Admission,
-) {
-    let Ok(permit) = refusals.clone().try_acquire_owned() else {
-        admission.silent.fetch_add(1, Ordering::Relaxed);
-        return;
-    };
-    let mut frame = Vec::new();
-    if encode_frame(
-        &ServerMsg::Disconnect { reason },
-        MAX_SERVER_PAYLOAD,
-        &mut frame,
-    )
-    .is_err()
-    {
-        return;
+/// The accept loop's pause after failures in a row, and its rate-limited
+/// warning: a server out of descriptors fails every accept, and one line per
+/// failure filled the log.
+#[derive(Debug)]
+struct AcceptBackoff {
+    next_pause: Duration,
+    unlogged: u64,
+    logged_at: Option<tokio::time::Instant>,
+}
+
+impl Default for AcceptBackoff {
+    fn default() -> Self {
+        AcceptBackoff {
+            next_pause: ACCEPT_BACKOFF_MIN,
+            unlogged: 0,
+            logged_at: None,
+        }
     }
-    tokio::spawn(async move {
-        let _ = tokio::time::timeout(REFUSAL_WRITE_TIMEOUT, async {
-            stream.write_all(&frame).await?;
-            stream.shutdown().await?;
-            let mut sink = [0u8; 1024];
-            while stream.read(&mut sink).await? > 0 {}
-            io::Result::Ok(())
-        })
-        .await;
-        drop(permit);
-    });
+}
+
+impl AcceptBackoff {
+    /// Notes a failure; returns how long to pause before accepting again.
+    fn failed(&mut self, error: &io::Error, now: tokio::time::Instant) -> Duration {
+        self.unlogged += 1;
+        let due = self
+            .logged_at
+            .is_none_or(|at| now.duration_since(at) >= ACCEPT_ERROR_LOG_EVERY);
+        if due {
+            warn!(
+                %error,
+                failures = self.unlogged,
+                "accept failed (counted in mmo_accept_errors_total; at most one line per {}s)",
+                ACCEPT_ERROR_LOG_EVERY.as_secs()
+            );
+            self.unlogged = 0;
+            self.logged_at = Some(now);
+        }
+        let pause = self.next_pause;
+        self.next_pause = (pause * 2).min(ACCEPT_BACKOFF_MAX);
+        pause
+    }
+
+    fn succeeded(&mut self) {
+        self.next_pause = ACCEPT_BACKOFF_MIN;
+    }
 }
 
 #[cfg(test)]
@@ -275,11 +302,15 @@ mod tests {
     use super::*;
 
     fn admission(cap: u32, exempt: Vec<IpAddr>) -> Arc<Admission> {
-        Arc::new(Admission::new(&ServerConfig {
+        let config = ServerConfig {
             max_connections_per_address: cap,
             per_address_exempt: exempt,
             ..ServerConfig::default()
-        }))
+        };
+        Arc::new(Admission::new(
+            &config,
+            SocketBudget::of(None, config.max_connections),
+        ))
     }
 
     const FAR: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7));
@@ -303,6 +334,23 @@ mod tests {
         assert!(!a.admit(FAR).unwrap().resume_only);
         drop(first);
         assert!(a.open.lock().unwrap().by_address.is_empty());
+    }
+
+    #[test]
+    fn accept_failures_back_off_doubling_and_log_once_per_period() {
+        let mut b = AcceptBackoff::default();
+        let error = io::Error::from_raw_os_error(24);
+        let t0 = tokio::time::Instant::now();
+        let pauses: Vec<u64> = (0..9)
+            .map(|_| b.failed(&error, t0).as_millis() as u64)
+            .collect();
+        assert_eq!(pauses, [5, 10, 20, 40, 80, 160, 320, 500, 500]);
+        // Logged once, at the first failure; the other eight wait for the next line.
+        assert_eq!(b.unlogged, 8);
+        b.failed(&error, t0 + ACCEPT_ERROR_LOG_EVERY);
+        assert_eq!(b.unlogged, 0);
+        b.succeeded();
+        assert_eq!(b.failed(&error, t0).as_millis(), 5);
     }
 
     #[test]

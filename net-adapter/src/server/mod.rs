@@ -3,7 +3,9 @@
 //! Three parts, each in its own file:
 //!
 //! - [`admission`]: the accept loop and its caps (open sockets in total and
-//!   per address); refusals are written there, before the node hears of them.
+//!   per address), within what the open-file limit leaves ([`descriptors`]).
+//! - [`refusal`]: telling a connection over a cap why, before the node ever
+//!   hears of it.
 //! - [`core_loop`]: the one task that owns the `Node` and drives it: events
 //!   in, outputs out, timers, metrics refresh.
 //! - [`connection`]: one task per socket, moving bytes and nothing else.
@@ -17,12 +19,16 @@
 //! them until the core collects the connection task's written count (when its
 //! timers run: every tick while anyone is in the world). Open sockets are capped
 //! globally and per address in the accept loop: a connection over a cap is told
-//! why in one small write and closed before the node ever hears of it.
+//! why in one small write and closed before the node ever hears of it. The
+//! global cap is also held below the open-file limit ([`descriptors`]), so the
+//! server always has a descriptor left to say `ServerFull` with.
 
 mod admission;
 mod connection;
 mod core_loop;
+mod descriptors;
 mod messages;
+mod refusal;
 
 pub use admission::RefusalStats;
 
@@ -32,6 +38,7 @@ use crate::metrics::Metrics;
 use crate::transport::Listener;
 use admission::{accept_loop, Admission};
 use core_loop::{CoreLoop, LoopSettings};
+use descriptors::SocketBudget;
 use game_core::node::{Node, NodeStats};
 use messages::{ReturnedBuffers, Stamped};
 use std::future::Future;
@@ -85,7 +92,15 @@ pub async fn serve_with_metrics<L: Listener>(
     let (alive_tx, mut alive) = mpsc::channel::<()>(1);
     let linger = Duration::from_millis(config.close_linger_ms);
     let returned = Arc::new(ReturnedBuffers::default());
-    let admission = Arc::new(Admission::new(&config));
+    // Past the open-file limit, accept fails and nobody is told anything:
+    // admission refuses (`ServerFull`) well before it.
+    let budget = if L::USES_FILE_DESCRIPTORS {
+        SocketBudget::from_process(config.max_connections)
+    } else {
+        SocketBudget::of(None, config.max_connections)
+    };
+    metrics.set_connection_cap(budget.connections);
+    let admission = Arc::new(Admission::new(&config, budget));
     let accept = tokio::spawn(accept_loop(
         listener,
         clock,
@@ -93,6 +108,7 @@ pub async fn serve_with_metrics<L: Listener>(
         alive_tx,
         Arc::clone(&returned),
         admission.clone(),
+        Arc::clone(&metrics),
     ));
     let mut core = CoreLoop::new(
         node,
