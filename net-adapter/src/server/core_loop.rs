@@ -7,33 +7,34 @@
 //! leave in one write. Timers also collect what the connection tasks wrote and
 //! refresh the metrics.
 //!
-//! Owns the node, the map of open connections (their command channels) and
-//! the metrics' writing side. It may not touch sockets: it only sends
-//! commands to connection tasks, and it never blocks on one.
+//! Owns the node, the map of open connections (their command channels), the
+//! player-to-address book admission counts kept characters by, and the
+//! metrics' writing side. It may not touch sockets: it only sends commands to
+//! connection tasks, and it never blocks on one.
 
 use super::admission::Admission;
 use super::messages::{Command, Event, ReturnedBuffers, Stamped, Written};
+use super::overruns::OverrunWatch;
+use super::player_addresses::PlayerAddresses;
 use crate::clock::AdapterClock;
 use crate::metrics::{Metrics, ZoneTimer};
-use game_core::ids::{ConnId, PlayerId};
-use game_core::node::{Node, NodeEvent, NodeStats, Output};
+use game_core::ids::ConnId;
+use game_core::node::{Node, NodeEvent, Output};
 use game_core::protocol::DisconnectReason;
 use game_core::time::Instant;
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 /// Events applied to the node before its outputs are drained.
 const MAX_BATCH: usize = 1024;
 /// How often the core loop copies the node's counters into the metrics.
 const METRICS_EVERY: Duration = Duration::from_millis(500);
-/// At most one tick-overrun warning per this long; the rest are summed into it.
-const OVERRUN_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// The core loop's state: the node and what it needs to reach the connections.
 pub(super) struct CoreLoop {
@@ -46,9 +47,7 @@ pub(super) struct CoreLoop {
     returned: Arc<ReturnedBuffers>,
     buffers: Vec<Vec<u8>>,
     admission: Arc<Admission>,
-    /// The address each player last connected from, and whether it waits
-    /// for a resume: admission counts those against the address's cap.
-    players: HashMap<PlayerId, PlayerAddress>,
+    addresses: PlayerAddresses,
     metrics: Arc<Metrics>,
     linger: Duration,
 }
@@ -61,13 +60,6 @@ struct ConnHandle {
     commands: mpsc::UnboundedSender<Command>,
     /// Dropping it ends the connection task at once.
     kill: oneshot::Sender<()>,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct PlayerAddress {
-    ip: IpAddr,
-    /// Held by [`Admission::hold`]: detached, kept for a resume.
-    detached: bool,
 }
 
 /// What the loop needs from the config.
@@ -93,8 +85,8 @@ impl CoreLoop {
             conns: HashMap::new(),
             returned,
             buffers: Vec::new(),
+            addresses: PlayerAddresses::new(Arc::clone(&admission)),
             admission,
-            players: HashMap::new(),
             metrics,
             linger,
         }
@@ -225,70 +217,20 @@ impl CoreLoop {
                 }
                 Output::Event(event) => {
                     log_event(&event);
-                    self.follow_player(&event);
-                }
-            }
-        }
-    }
-
-    /// Keeps [`Admission`]'s count of the characters each address left
-    /// waiting for a resume, and refuses a new character on a connection
-    /// admitted only to resume.
-    fn follow_player(&mut self, event: &NodeEvent) {
-        let ip_of = |conns: &HashMap<ConnId, ConnHandle>, conn| {
-            conns.get(&conn).map(|h| (h.peer.ip(), h.resume_only))
-        };
-        match *event {
-            NodeEvent::LoggedIn { conn, player, .. } => {
-                let Some((ip, resume_only)) = ip_of(&self.conns, conn) else {
-                    return;
-                };
-                self.players.insert(
-                    player,
-                    PlayerAddress {
-                        ip,
-                        detached: false,
-                    },
-                );
-                if resume_only {
-                    // Closed with a reason that keeps no player: the node
-                    // removes the character at once (`PlayerLeft` follows).
-                    debug!(%conn, %ip, "new character over the address's cap");
-                    self.admission.count_refused_login();
-                    let now = self.node_now.latest();
-                    self.node
-                        .close(now, conn, DisconnectReason::TooManyConnections);
-                }
-            }
-            NodeEvent::Resumed { conn, player } => {
-                let Some((ip, _)) = ip_of(&self.conns, conn) else {
-                    return;
-                };
-                let before = self.players.insert(
-                    player,
-                    PlayerAddress {
-                        ip,
-                        detached: false,
-                    },
-                );
-                if let Some(PlayerAddress { ip, detached: true }) = before {
-                    self.admission.release(ip);
-                }
-            }
-            NodeEvent::Detached { player, .. } => {
-                if let Some(p) = self.players.get_mut(&player) {
-                    if !p.detached {
-                        p.detached = true;
-                        self.admission.hold(p.ip);
+                    let conns = &self.conns;
+                    let refuse = self.addresses.follow(&event, |conn| {
+                        conns.get(&conn).map(|h| (h.peer.ip(), h.resume_only))
+                    });
+                    if let Some(conn) = refuse {
+                        // Closed with a reason that keeps no player: the node
+                        // removes the character at once (`PlayerLeft` follows).
+                        debug!(%conn, "new character over its address's cap");
+                        let now = self.node_now.latest();
+                        self.node
+                            .close(now, conn, DisconnectReason::TooManyConnections);
                     }
                 }
             }
-            NodeEvent::PlayerLeft { player, .. } => {
-                if let Some(PlayerAddress { ip, detached: true }) = self.players.remove(&player) {
-                    self.admission.release(ip);
-                }
-            }
-            NodeEvent::EnteredWorld { .. } => {}
         }
     }
 
@@ -336,57 +278,6 @@ fn log_event(event: &NodeEvent) {
             debug!(%player, %reason, "connection lost, player kept for resume")
         }
         NodeEvent::PlayerLeft { player, reason } => debug!(%player, %reason, "player left"),
-    }
-}
-
-/// Follows the node's overrun counter tick by tick: the longest streak of
-/// consecutive overruns, and a warning at most every [`OVERRUN_LOG_EVERY`].
-#[derive(Debug, Default)]
-struct OverrunWatch {
-    ticks: u64,
-    overruns: u64,
-    streak: u64,
-    streak_max: u64,
-    /// Overruns not yet logged, the slowest zone tick among them, and when the
-    /// last warning went out.
-    unlogged: u64,
-    slowest: Duration,
-    logged_at: Option<tokio::time::Instant>,
-}
-
-impl OverrunWatch {
-    fn after_timers(&mut self, stats: &NodeStats, slowest_zone: Option<Duration>) {
-        if stats.ticks == self.ticks {
-            return;
-        }
-        let new = stats.tick_overruns - self.overruns;
-        self.ticks = stats.ticks;
-        self.overruns = stats.tick_overruns;
-        if new == 0 {
-            self.streak = 0;
-        } else {
-            self.streak += new;
-            self.streak_max = self.streak_max.max(self.streak);
-            self.unlogged += new;
-            self.slowest = self.slowest.max(slowest_zone.unwrap_or_default());
-        }
-        let now = tokio::time::Instant::now();
-        let due = self
-            .logged_at
-            .is_none_or(|at| now.duration_since(at) >= OVERRUN_LOG_EVERY);
-        if self.unlogged > 0 && due {
-            warn!(
-                overruns = self.unlogged,
-                total = self.overruns,
-                streak = self.streak,
-                longest_streak = self.streak_max,
-                slowest_zone_tick_ms = self.slowest.as_secs_f64() * 1000.0,
-                "ticks started more than a period late (missed ticks skipped)"
-            );
-            self.unlogged = 0;
-            self.slowest = Duration::ZERO;
-            self.logged_at = Some(now);
-        }
     }
 }
 

@@ -7,7 +7,9 @@
 //! - [`refusal`]: telling a connection over a cap why, before the node ever
 //!   hears of it.
 //! - [`core_loop`]: the one task that owns the `Node` and drives it: events
-//!   in, outputs out, timers, metrics refresh.
+//!   in, outputs out, timers, metrics refresh; with [`overruns`] (tick
+//!   overrun warnings) and [`player_addresses`] (which address each kept
+//!   character counts against).
 //! - [`connection`]: one task per socket, moving bytes and nothing else.
 //!
 //! [`messages`] holds what they say to each other. This file wires them
@@ -28,6 +30,8 @@ mod connection;
 mod core_loop;
 mod descriptors;
 mod messages;
+mod overruns;
+mod player_addresses;
 mod refusal;
 
 pub use admission::RefusalStats;
