@@ -2,8 +2,14 @@
 //! hyper's HTTP/1 server. Off the game port and on loopback by default: it is
 //! for the operator's scraper, not for players.
 //!
-//! Bounds: at most [`MAX_ADMIN_CONNECTIONS`] at once (more wait in the
-//! kernel's backlog), each closed after [`ADMIN_CONNECTION_TIMEOUT`].
+//! Bounds: at most [`MAX_ADMIN_CONNECTIONS`] at once; a request's headers must
+//! arrive within [`ADMIN_HEADER_TIMEOUT`], and a connection (its requests,
+//! their bodies and the responses) is closed after [`ADMIN_CONNECTION_TIMEOUT`].
+//! A new connection with every place taken closes the oldest one: sixteen
+//! clients that send half a request and stall (slowloris) used to hold every
+//! place for 10 s, and `/healthz` timed out, so a supervisor would restart a
+//! healthy server. Now the health check always gets in, and a stalled request
+//! is cut after the header deadline anyway.
 
 use crate::metrics::Metrics;
 use http_body_util::Full;
@@ -11,16 +17,20 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::task::AbortHandle;
 use tracing::warn;
 
 pub const MAX_ADMIN_CONNECTIONS: usize = 16;
 pub const ADMIN_CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// A request's headers (from the connection's start, or the end of the
+/// previous response) arrive within this, or the connection is closed.
+pub const ADMIN_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
 /// `/healthz` fails when the core loop has not refreshed the metrics for this
 /// long: the loop is stuck (or the server is shutting down).
 pub const HEALTHY_WITHIN: Duration = Duration::from_secs(5);
@@ -29,11 +39,9 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 
 /// Serves the admin port on `listener` until the task is dropped.
 pub async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>) {
-    let slots = Arc::new(Semaphore::new(MAX_ADMIN_CONNECTIONS));
+    // Oldest first.
+    let mut open: VecDeque<AbortHandle> = VecDeque::with_capacity(MAX_ADMIN_CONNECTIONS);
     loop {
-        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
-            return;
-        };
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
@@ -42,16 +50,27 @@ pub async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>) {
                 continue;
             }
         };
+        open.retain(|connection| !connection.is_finished());
+        if open.len() >= MAX_ADMIN_CONNECTIONS {
+            // The oldest is the likeliest to be stalled (a scraper's request
+            // is answered in a millisecond); it may reconnect.
+            if let Some(oldest) = open.pop_front() {
+                oldest.abort();
+            }
+        }
         let metrics = Arc::clone(&metrics);
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let service = service_fn(move |req: Request<Incoming>| {
                 let response = respond(&metrics, &req);
                 async move { Ok::<_, Infallible>(response) }
             });
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(ADMIN_HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
             let _ = tokio::time::timeout(ADMIN_CONNECTION_TIMEOUT, connection).await;
-            drop(permit);
         });
+        open.push_back(task.abort_handle());
     }
 }
 

@@ -29,10 +29,14 @@ pub struct ServerConfig {
     pub maps: Vec<PathBuf>,
     pub admin: AdminConfig,
     /// Open sockets at once, lingering closes included. One more is sent
-    /// `Disconnect{ServerFull}` and closed before any session exists.
+    /// `Disconnect{ServerFull}` and closed before any session exists. The
+    /// open-file limit may lower it (the server logs the cap it uses).
     pub max_connections: u32,
-    /// Open sockets from one IP address at once. One more is sent
-    /// `Disconnect{TooManyConnections}` and closed.
+    /// Open sockets from one IP address at once, plus the characters it left
+    /// waiting for a resume. One more socket is sent
+    /// `Disconnect{TooManyConnections}` and closed; while kept characters
+    /// alone fill the cap, a socket may still resume one, and a new login on
+    /// it is told `TooManyConnections`.
     pub max_connections_per_address: u32,
     /// Addresses the per-address cap does not apply to (a local load tester,
     /// a proxy in front of the server). The global cap still does.

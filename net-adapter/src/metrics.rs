@@ -85,6 +85,8 @@ pub struct Metrics {
     event_queue_capacity: Gauge,
     outbound_bytes: Gauge,
     outbound_bytes_max: Gauge,
+    accept_errors: Counter,
+    connection_cap: Gauge,
     /// When the core loop last refreshed, in µs since `born`: the health check.
     refreshed_us: AtomicU64,
     born: Instant,
@@ -139,6 +141,8 @@ impl Metrics {
             event_queue_capacity: Gauge::default(),
             outbound_bytes: Gauge::default(),
             outbound_bytes_max: Gauge::default(),
+            accept_errors: Counter::default(),
+            connection_cap: Gauge::default(),
             refreshed_us: AtomicU64::new(0),
             born: Instant::now(),
         };
@@ -245,7 +249,27 @@ impl Metrics {
             "Bytes queued or being written to the most backed-up session",
             self.outbound_bytes_max.clone(),
         );
+        r.register(
+            "accept_errors",
+            "Failed accepts on the game port (out of file descriptors, resets)",
+            self.accept_errors.clone(),
+        );
+        r.register(
+            "connection_cap",
+            "Connections admitted at once: max_connections, or less under the open-file limit",
+            self.connection_cap.clone(),
+        );
         self
+    }
+
+    /// Counts a failed accept on the game port (the accept loop calls it).
+    pub fn count_accept_error(&self) {
+        self.accept_errors.inc();
+    }
+
+    /// The effective cap on connections, fixed at start.
+    pub fn set_connection_cap(&self, cap: u32) {
+        self.connection_cap.set(i64::from(cap));
     }
 
     /// The Prometheus (OpenMetrics) text of every metric.

@@ -12,6 +12,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub trait Listener: Send + Sync + 'static {
     type Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static;
 
+    /// Whether each stream holds one of the process's file descriptors, so
+    /// the open-file limit caps connections (not so for simulated sockets).
+    const USES_FILE_DESCRIPTORS: bool = true;
+
     /// Accepts one connection, with TCP_NODELAY set: game messages are small and
     /// latency matters more than packet count.
     fn accept(&self) -> impl Future<Output = io::Result<(Self::Stream, SocketAddr)>> + Send;
@@ -36,6 +40,7 @@ impl Listener for tokio::net::TcpListener {
 #[cfg(feature = "turmoil")]
 impl Listener for turmoil::net::TcpListener {
     type Stream = turmoil::net::TcpStream;
+    const USES_FILE_DESCRIPTORS: bool = false;
 
     async fn accept(&self) -> io::Result<(Self::Stream, SocketAddr)> {
         let (stream, peer) = turmoil::net::TcpListener::accept(self).await?;

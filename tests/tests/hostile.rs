@@ -12,7 +12,8 @@ use game_core::protocol::{
     encode_frame, ClientMsg, ClientSession, ClientWorld, DisconnectReason, MoveInput, ServerMsg,
     ServerSession, ServerWorld, Violation, MAX_CLIENT_PAYLOAD,
 };
-use net_adapter::ServerConfig;
+use net_adapter::{Metrics, ServerConfig};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -170,6 +171,135 @@ async fn connections_over_the_per_address_cap_are_refused_with_a_reason() {
     let report = server.stop().await;
     assert!(report.refused.per_address >= 1);
     assert_eq!(report.refused.server_full, 0);
+}
+
+/// How one connect-and-login attempt ended.
+#[derive(Debug, PartialEq)]
+enum Attempt {
+    /// Logged in and in the world.
+    InWorld,
+    /// Told `TooManyConnections`, at connect or at login.
+    TooMany,
+}
+
+/// Connects, logs in as `name` and enters the world, or is refused.
+async fn try_enter(server: &Server, name: &str) -> (Attempt, RawClient<TcpStream>) {
+    let mut c = server.client().await;
+    c.send(&[hello(), login(name)]).await;
+    let too_many = disconnect(DisconnectReason::TooManyConnections);
+    match c.recv_skipping_pings().await {
+        Received::Msg(ServerMsg::Session(ServerSession::Welcome { .. })) => {}
+        r if r == too_many => return (Attempt::TooMany, c),
+        other => panic!("{name}: expected a welcome or a refusal, got {other:?}"),
+    }
+    // A refusal after the welcome is already on its way: entering fails.
+    let _ = c.try_send_raw(&enter_world_frame()).await;
+    loop {
+        match c.recv_skipping_pings().await {
+            Received::Msg(ServerMsg::World(ServerWorld::ZoneEntered(_))) => {
+                return (Attempt::InWorld, c)
+            }
+            r if r == too_many => return (Attempt::TooMany, c),
+            Received::Msg(_) => {}
+            Received::Closed => panic!("{name}: closed without a reason"),
+        }
+    }
+}
+
+fn enter_world_frame() -> Vec<u8> {
+    let mut b = Vec::new();
+    encode_frame(
+        &ClientMsg::Session(ClientSession::EnterWorld),
+        MAX_CLIENT_PAYLOAD,
+        &mut b,
+    )
+    .unwrap();
+    b
+}
+
+/// Players the server holds, connected or waiting for a resume, from a
+/// refresh of the metrics after this call.
+async fn players_held(metrics: &Metrics) -> f64 {
+    // The core loop refreshes every 500 ms.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    sim::socket_tools::scrape::parse(&metrics.render())
+        .iter()
+        .filter(|s| s.name == "mmo_players")
+        .map(|s| s.value)
+        .sum()
+}
+
+/// Log in, enter the world, drop the connection, again and again: each
+/// character stays for the resume grace, and those count against the
+/// address's cap, so one address cannot fill the world with them.
+#[tokio::test]
+async fn characters_kept_for_resume_count_against_the_address_cap() {
+    let metrics = Arc::new(Metrics::new());
+    let cap = 4;
+    let server = Server::start_with_metrics(
+        ServerConfig {
+            max_connections_per_address: cap,
+            ..config()
+        },
+        Arc::clone(&metrics),
+    )
+    .await;
+    let mut refused = 0;
+    for i in 0..20 {
+        let (attempt, c) = try_enter(&server, &format!("drop{i}")).await;
+        if attempt == Attempt::TooMany {
+            refused += 1;
+        }
+        // Dropped without a goodbye: the character is kept for a resume.
+        drop(c);
+        // Give the server time to see the drop, as an attacker's loop would.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let held = players_held(&metrics).await;
+    assert!(
+        held <= f64::from(cap),
+        "{held} characters held for one address"
+    );
+    assert!(refused >= 20 - cap, "only {refused} refused");
+    let (attempt, _c) = try_enter(&server, "one-more").await;
+    assert_eq!(attempt, Attempt::TooMany);
+    server.stop().await;
+}
+
+/// At the cap, a character kept for resume can still be taken back from the
+/// same address (here by logging in again, which resumes it).
+#[tokio::test]
+async fn an_address_at_its_cap_can_still_take_its_characters_back() {
+    let cap = 3;
+    let server = start(ServerConfig {
+        max_connections_per_address: cap,
+        ..config()
+    })
+    .await;
+    for i in 0..cap {
+        let (attempt, c) = try_enter(&server, &format!("p{i}")).await;
+        assert_eq!(attempt, Attempt::InWorld);
+        drop(c);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (attempt, new) = try_enter(&server, "new").await;
+    assert_eq!(attempt, Attempt::TooMany, "a new character past the cap");
+    drop(new);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut back = Vec::new();
+    for i in 0..cap {
+        let mut c = server.client().await;
+        c.send(&[hello(), login(&format!("p{i}"))]).await;
+        match c.recv_skipping_pings().await {
+            Received::Msg(ServerMsg::Session(ServerSession::Welcome { resumed, .. })) => {
+                assert!(resumed)
+            }
+            other => panic!("p{i} could not come back: {other:?}"),
+        }
+        back.push(c);
+    }
+    answers_in_time(&mut back[0], 1, Duration::from_millis(500)).await;
+    server.stop().await;
 }
 
 #[tokio::test]

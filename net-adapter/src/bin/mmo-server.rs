@@ -67,7 +67,8 @@ fn main() -> ExitCode {
         error!("{e}");
         return ExitCode::from(2);
     }
-    raise_fd_limit(config.node.max_sessions as u64);
+    // The open-file limit is raised, and connections capped below it, by
+    // `serve_with_metrics` (it logs the cap).
 
     // The game loop runs on this thread (`block_on`); connections run on the
     // runtime's workers, a little below it.
@@ -173,8 +174,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// Each connection needs a file descriptor: raise the soft limit as far as the
-/// hard limit allows, and say so when it is below what the config asks for.
 /// Adds `by` to the calling thread's nice value (on Linux, nice is per thread).
 fn lower_this_thread(by: i32) {
     if by == 0 {
@@ -184,16 +183,5 @@ fn lower_this_thread(by: i32) {
         .and_then(|nice| rustix::process::setpriority_process(None, (nice + by).min(19)));
     if let Err(e) = result {
         warn!("cannot lower an I/O thread's priority: {e}");
-    }
-}
-
-fn raise_fd_limit(wanted: u64) {
-    match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(limit) if limit < wanted => warn!(
-            limit,
-            wanted, "open-file limit is below max_sessions; raise the hard limit (ulimit -Hn)"
-        ),
-        Ok(limit) => info!(limit, "open-file limit"),
-        Err(e) => warn!("cannot raise the open-file limit: {e}"),
     }
 }

@@ -8,8 +8,9 @@ use game_core::protocol::{
     encode_frame, ClientMsg, ClientSession, Credentials, FrameDecoder, ServerMsg, ServerSession,
     MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
-use net_adapter::{serve, ServerConfig, ServerReport};
+use net_adapter::{serve_with_metrics, Metrics, ServerConfig, ServerReport};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -25,12 +26,18 @@ pub struct Server {
 
 impl Server {
     pub async fn start(config: ServerConfig) -> Server {
+        Self::start_with_metrics(config, Arc::new(Metrics::new())).await
+    }
+
+    /// [`Server::start`], keeping `metrics` up to date.
+    pub async fn start_with_metrics(config: ServerConfig, metrics: Arc<Metrics>) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, config, 1, async move {
+        let shutdown = async move {
             let _ = stopped.await;
-        }));
+        };
+        let task = tokio::spawn(serve_with_metrics(listener, config, 1, shutdown, metrics));
         Server { addr, stop, task }
     }
 

@@ -1,0 +1,144 @@
+//! The server: one task owns the node; each connection has one task.
+//!
+//! Three parts, each in its own file:
+//!
+//! - [`admission`]: the accept loop and its caps (open sockets in total and
+//!   per address), within what the open-file limit leaves ([`descriptors`]).
+//! - [`refusal`]: telling a connection over a cap why, before the node ever
+//!   hears of it.
+//! - [`core_loop`]: the one task that owns the `Node` and drives it: events
+//!   in, outputs out, timers, metrics refresh; with [`overruns`] (tick
+//!   overrun warnings) and [`player_addresses`] (which address each kept
+//!   character counts against).
+//! - [`connection`]: one task per socket, moving bytes and nothing else.
+//!
+//! [`messages`] holds what they say to each other. This file wires them
+//! together and runs the shutdown.
+//!
+//! Bounds: connection events travel on a bounded channel (a full channel makes
+//! connection tasks wait, and TCP flow control pushes back on clients); bytes
+//! queued for a connection are bounded by the node's outbound limit, which counts
+//! them until the core collects the connection task's written count (when its
+//! timers run: every tick while anyone is in the world). Open sockets are capped
+//! globally and per address in the accept loop: a connection over a cap is told
+//! why in one small write and closed before the node ever hears of it. The
+//! global cap is also held below the open-file limit ([`descriptors`]), so the
+//! server always has a descriptor left to say `ServerFull` with.
+
+mod admission;
+mod connection;
+mod core_loop;
+mod descriptors;
+mod messages;
+mod overruns;
+mod player_addresses;
+mod refusal;
+
+pub use admission::RefusalStats;
+
+use crate::clock::AdapterClock;
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use crate::transport::Listener;
+use admission::{accept_loop, Admission};
+use core_loop::{CoreLoop, LoopSettings};
+use descriptors::SocketBudget;
+use game_core::node::{Node, NodeStats};
+use messages::{ReturnedBuffers, Stamped};
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// What the server did, returned when it stops.
+#[derive(Clone, Debug)]
+pub struct ServerReport {
+    pub stats: NodeStats,
+    /// Connections refused by the accept loop, before any session existed.
+    pub refused: RefusalStats,
+    /// Connection tasks still running when the shutdown grace ran out.
+    pub unfinished_connections: bool,
+}
+
+/// Runs the server on `listener` until `shutdown` completes, then tells every
+/// client why and waits (up to the configured grace) for that to be written.
+/// `seed` seeds the node's resume tokens; in production, pass OS entropy.
+pub async fn serve<L: Listener>(
+    listener: L,
+    config: ServerConfig,
+    seed: u64,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<ServerReport> {
+    serve_with_metrics(listener, config, seed, shutdown, Arc::new(Metrics::new())).await
+}
+
+/// [`serve`], keeping `metrics` up to date (serve them with
+/// [`crate::admin::serve_admin`]).
+pub async fn serve_with_metrics<L: Listener>(
+    listener: L,
+    config: ServerConfig,
+    seed: u64,
+    shutdown: impl Future<Output = ()>,
+    metrics: Arc<Metrics>,
+) -> io::Result<ServerReport> {
+    config
+        .validate()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let maps = config
+        .load_maps()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let node = Node::with_maps(config.node.clone(), seed, maps)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let clock = AdapterClock::start();
+    let (events_tx, mut events) = mpsc::channel::<Stamped>(config.event_queue);
+    // Every connection task holds a clone; when all are gone, `recv` returns None.
+    let (alive_tx, mut alive) = mpsc::channel::<()>(1);
+    let linger = Duration::from_millis(config.close_linger_ms);
+    let returned = Arc::new(ReturnedBuffers::default());
+    // Past the open-file limit, accept fails and nobody is told anything:
+    // admission refuses (`ServerFull`) well before it.
+    let budget = if L::USES_FILE_DESCRIPTORS {
+        SocketBudget::from_process(config.max_connections)
+    } else {
+        SocketBudget::of(None, config.max_connections)
+    };
+    metrics.set_connection_cap(budget.connections);
+    let admission = Arc::new(Admission::new(&config, budget));
+    let accept = tokio::spawn(accept_loop(
+        listener,
+        clock,
+        events_tx,
+        alive_tx,
+        Arc::clone(&returned),
+        admission.clone(),
+        Arc::clone(&metrics),
+    ));
+    let mut core = CoreLoop::new(
+        node,
+        clock,
+        returned,
+        Arc::clone(&admission),
+        metrics,
+        linger,
+    );
+    let settings = LoopSettings {
+        status_interval_s: config.status_interval_s,
+        event_queue: config.event_queue,
+    };
+    core.run(&mut events, &settings, shutdown).await;
+
+    accept.abort();
+    // The goodbyes' linger (for peers that have not closed) ends well inside the
+    // grace, so a peer that holds its socket open cannot outlast the shutdown.
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
+    core.shut_down(linger.min(grace / 2));
+    drop(events);
+    let finished = tokio::time::timeout(grace, alive.recv()).await.is_ok();
+    core.log_status();
+    Ok(ServerReport {
+        stats: core.node.stats().clone(),
+        refused: admission.stats(),
+        unfinished_connections: !finished,
+    })
+}
