@@ -24,13 +24,13 @@
 
 pub mod aoi;
 pub mod client;
+mod headroom;
 pub mod heartbeat;
 pub mod ids;
 pub mod math;
 pub mod node;
 pub mod protocol;
 pub mod rng;
-mod room;
 pub mod session;
 pub mod time;
 pub mod zone;

@@ -1,4 +1,4 @@
-//! The list arena: one sorted list of [`Seen`]s per slot, all in one
+//! The list arena: one sorted list of [`TaggedId`]s per slot, all in one
 //! buffer.
 //!
 //! Lists are laid out by slot when the arena is compacted, each with room to
@@ -22,12 +22,12 @@ pub const MAX_ID: u64 = 1 << ID_BITS;
 /// belongs to the caller (zero when the pair starts to see each other; the AOI
 /// never reads it); in a near list it holds the AOI's own flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Seen(u32);
+pub struct TaggedId(u32);
 
-impl Seen {
+impl TaggedId {
     /// `slot` with a zero tag.
     pub(super) fn new(slot: u32) -> Self {
-        Seen(slot)
+        TaggedId(slot)
     }
 
     #[inline]
@@ -69,10 +69,10 @@ impl Span {
 /// One list per slot, each sorted by slot: see the module documentation.
 #[derive(Debug, Default)]
 pub(super) struct ListArena {
-    pub(super) data: Vec<Seen>,
+    pub(super) data: Vec<TaggedId>,
     /// What `compact` builds into, then swaps with `data`: no allocation once
     /// both have grown.
-    spare: Vec<Seen>,
+    spare: Vec<TaggedId>,
     pub(super) span: Vec<Span>,
     garbage: usize,
 }
@@ -85,17 +85,17 @@ impl ListArena {
     }
 
     #[inline]
-    pub(super) fn get(&self, s: u32) -> &[Seen] {
+    pub(super) fn get(&self, s: u32) -> &[TaggedId] {
         &self.data[self.span[s as usize].range()]
     }
 
     #[inline]
-    pub(super) fn get_mut(&mut self, s: u32) -> &mut [Seen] {
+    pub(super) fn get_mut(&mut self, s: u32) -> &mut [TaggedId] {
         &mut self.data[self.span[s as usize].range()]
     }
 
     /// The entry for `t` in `s`'s list, which must hold it.
-    pub(super) fn find_mut(&mut self, s: u32, t: u32) -> &mut Seen {
+    pub(super) fn find_mut(&mut self, s: u32, t: u32) -> &mut TaggedId {
         let list = self.get_mut(s);
         let at = list.binary_search_by_key(&t, |o| o.slot());
         debug_assert!(at.is_ok(), "{t} not listed by {s}");
@@ -103,7 +103,7 @@ impl ListArena {
     }
 
     /// Adds `e` to `s`'s list, which must not hold its slot.
-    pub(super) fn insert(&mut self, s: u32, e: Seen) {
+    pub(super) fn insert(&mut self, s: u32, e: TaggedId) {
         let span = self.span[s as usize];
         if span.len == span.room {
             self.move_to_end(s, span.len as usize + 1);
@@ -135,7 +135,7 @@ impl ListArena {
     }
 
     /// Makes `s`'s list `from` (sorted by slot).
-    pub(super) fn set(&mut self, s: u32, from: &[Seen]) {
+    pub(super) fn set(&mut self, s: u32, from: &[TaggedId]) {
         if from.len() > self.span[s as usize].room as usize {
             self.move_to_end(s, from.len());
         }
@@ -155,7 +155,7 @@ impl ListArena {
         let at = self.data.len();
         let room = (span.room * 2).max(8).max(need as u32);
         self.data.extend_from_within(span.range());
-        self.data.resize(at + room as usize, Seen(0));
+        self.data.resize(at + room as usize, TaggedId(0));
         self.garbage += span.room as usize;
         span.at = at as u32;
         span.room = room;
@@ -188,7 +188,7 @@ impl ListArena {
             let at = self.spare.len();
             self.spare.extend_from_slice(&self.data[span.range()]);
             let room = span.len + span.len / 4 + 4;
-            self.spare.resize(at + room as usize, Seen(0));
+            self.spare.resize(at + room as usize, TaggedId(0));
             span.at = at as u32;
             span.room = room;
         }

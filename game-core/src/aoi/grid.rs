@@ -7,7 +7,7 @@
 //! of cells is one run of one array. Positions outside the bounds are clamped
 //! into the edge cells for bucketing; distances always use true positions.
 
-use super::{Seen, Slot, State};
+use super::{Slot, State, TaggedId};
 use crate::math::{Fixed, Vec2};
 
 /// The grid is dense, and every update that changes anything walks its cells
@@ -114,7 +114,7 @@ impl Grid {
         pos: Vec2,
         me: u32,
         near_sq: u64,
-        found: &mut Vec<Seen>,
+        found: &mut Vec<TaggedId>,
     ) -> usize {
         let (cx, cy) = self.cell_xy(pos);
         let k = self.rings;
@@ -145,11 +145,11 @@ impl Grid {
             // Whether a candidate is near is a coin toss for the branch
             // predictor, so every one is written and only the near are kept.
             let at = found.len();
-            found.resize(at + cells.len(), Seen::new(0));
+            found.resize(at + cells.len(), TaggedId::new(0));
             let out = &mut found[at..];
             let mut kept = 0;
             for (e, _) in cells.iter().zip(0..out.len()) {
-                out[kept] = Seen::new(e.slot);
+                out[kept] = TaggedId::new(e.slot);
                 kept += ((pos.distance_squared_raw(e.pos) <= near_sq) & (e.slot != me)) as usize;
             }
             found.truncate(at + kept);

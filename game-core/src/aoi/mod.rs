@@ -4,7 +4,7 @@
 //! the grid.
 //! Entity ids index its tables directly (ids are meant to be dense, like a zone's
 //! slot numbers), so a lookup is an index, not a search. Each visible entry is a
-//! [`Seen`]: the id and eight bits the caller owns ([`Seen::tag`]): a
+//! [`TaggedId`]: the id and eight bits the caller owns ([`TaggedId::tag`]): a
 //! zone keeps what it sent each client about each entity there, so it walks one
 //! list, not two.
 //! May not touch: anything else. It knows no zone, session or protocol; the caller
@@ -38,7 +38,7 @@
 //!
 //! Layout: `grid` holds the cells (the counting sort of entities by cell and
 //! the scan of the cells around a point); `arena` the lists (4-byte
-//! [`Seen`] entries laid out by slot, their growth and compaction); `near`
+//! [`TaggedId`] entries laid out by slot, their growth and compaction); `near`
 //! the near lists and the visibility decisions made from them. This file keeps
 //! the public [`Aoi`] API and `update`, which runs those phases in order.
 
@@ -46,7 +46,7 @@ mod arena;
 mod grid;
 mod near;
 
-pub use arena::{Seen, MAX_ID};
+pub use arena::{TaggedId, MAX_ID};
 
 use crate::ids::EntityId;
 use crate::math::{Fixed, Vec2};
@@ -171,9 +171,9 @@ pub struct Aoi {
     flips: Vec<u32>,
     /// Scratch for making one entity's near list: who is near now, the list
     /// it had, and what of that stays.
-    found: Vec<Seen>,
-    old: Vec<Seen>,
-    merged: Vec<Seen>,
+    found: Vec<TaggedId>,
+    old: Vec<TaggedId>,
+    merged: Vec<TaggedId>,
     /// Per slot: equals `stamp` while that slot is near the entity whose list
     /// is being made and was not near before.
     mark: Vec<u32>,
@@ -270,7 +270,7 @@ impl Aoi {
     }
 
     /// Who `id` sees, as [`Aoi::visible`], with the caller's bits to change.
-    pub fn visible_mut(&mut self, id: EntityId) -> &mut [Seen] {
+    pub fn visible_mut(&mut self, id: EntityId) -> &mut [TaggedId] {
         match self.slot_of(id) {
             Some(s) => self.visible.get_mut(s),
             None => &mut [],
@@ -279,7 +279,7 @@ impl Aoi {
 
     /// Calls `f` with every live id, ascending, and its visible list (the
     /// lists are laid out in that order).
-    pub fn each_visible_mut(&mut self, mut f: impl FnMut(EntityId, &mut [Seen])) {
+    pub fn each_visible_mut(&mut self, mut f: impl FnMut(EntityId, &mut [TaggedId])) {
         let ListArena { data, span, .. } = &mut self.visible;
         for (s, slot) in self.slots.iter().enumerate() {
             if slot.state == State::Live {

@@ -8,7 +8,7 @@
 //! it; otherwise an update only re-decides the near pairs of the entities that
 //! moved: enter at `d <= radius`, leave at `d > radius + margin`.
 
-use super::{Aoi, AoiEvent, Seen, Slot, State};
+use super::{Aoi, AoiEvent, Slot, State, TaggedId};
 use crate::ids::EntityId;
 
 /// In a near-list entry's tag: the pair sees each other.
@@ -137,7 +137,7 @@ impl Aoi {
         self.found.truncate(fresh);
         self.found.sort_unstable_by_key(|e| e.slot());
         for &e in &self.found {
-            self.near.insert(e.slot(), Seen::new(a));
+            self.near.insert(e.slot(), TaggedId::new(a));
         }
         // Both sorted: merged into the new list.
         self.old.clear();
@@ -195,8 +195,8 @@ impl Aoi {
             } else {
                 self.near.get_mut(a)[k].set_tag(VISIBLE);
                 self.near.find_mut(o, a).set_tag(VISIBLE);
-                self.visible.insert(a, Seen::new(o));
-                self.visible.insert(o, Seen::new(a));
+                self.visible.insert(a, TaggedId::new(o));
+                self.visible.insert(o, TaggedId::new(a));
                 both(events, a, o, true);
             }
         }

@@ -31,7 +31,7 @@ use movement::Mover;
 use npc::Wanderer;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use replication::{Replicas, Scratch, Weights};
+use replication::{ObserverBuffers, Replicas, Weights};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -171,7 +171,7 @@ pub struct Zone {
     inputs: Vec<QueuedInput>,
     input_order: u32,
     transfers: Vec<Transfer>,
-    scratch: Scratch,
+    scratch: ObserverBuffers,
     frame: Vec<u8>,
     stats: ZoneStats,
 }
@@ -215,7 +215,7 @@ impl Zone {
             inputs: Vec::new(),
             input_order: 0,
             transfers: Vec::new(),
-            scratch: Scratch::default(),
+            scratch: ObserverBuffers::default(),
             frame: Vec::new(),
             stats: ZoneStats::default(),
             config,
@@ -541,7 +541,7 @@ impl Zone {
     fn update_interest(&mut self) {
         self.events.clear();
         self.aoi.update(&mut self.events);
-        crate::room::keep_room(&mut self.events);
+        crate::headroom::reserve_twice_peak(&mut self.events);
         // An entering entity is in its observers' visible lists now, marked
         // unsent; a leaving one needs a despawn.
         for ev in &self.events {
