@@ -32,8 +32,9 @@ const PLACE_MASK: u64 = (1 << PLACE_BITS) - 1;
 const UNSENT: u8 = 0;
 /// Sent, and the last update did not move it.
 const STILL: u8 = 1;
-/// The last update moved it: when it stops, one zero update says so, so the
-/// client stops extrapolating. After that, standing still is free.
+/// The last update moved it: once it has stopped ([`stopped`]), one zero
+/// update says so, so the client stops extrapolating. After that, standing
+/// still is free.
 const MOVING: u8 = 2;
 const STATE: u8 = 3;
 /// The budget left it out, so the client does not hold its position of the
@@ -82,19 +83,53 @@ pub struct Observer {
     pub(super) correction: Option<Correction>,
 }
 
-/// Where an entity is now and was at the previous tick, quantized (the cold
-/// part of [`Replicas`]: spawns and clients held back read it).
+/// Where an entity is now and was at the previous tick, quantized, and the
+/// rhythm of its moves (the cold part of [`Replicas`]: spawns, clients held
+/// back and the once-a-tick [`Replicas::advance`] read it). The three counts
+/// fill what would be padding.
 #[derive(Clone, Copy, Debug)]
 struct Replica {
     kind: EntityKind,
     now: QPos,
     was: QPos,
+    /// Ticks since its quantized position last changed (saturating).
+    still: u8,
+    /// Ticks between its last two moves, and the two before those: its input
+    /// rhythm (0: unknown, the first move after a pause longer than
+    /// [`MAX_RHYTHM_TICKS`]).
+    last_gap: u8,
+    gap_before: u8,
 }
+
+/// Gaps between moves are a rhythm up to this many ticks (input at 5 Hz or
+/// faster at a 20 Hz tick); a longer gap was a pause.
+const MAX_RHYTHM_TICKS: u8 = 4;
+/// However fast it moved, an entity counts as stopped only after this many
+/// ticks without a move, and one more (slack for jitter that bunches a
+/// client's inputs into one tick and leaves the next without).
+const MIN_RHYTHM_TICKS: u8 = 2;
 
 /// The hot part: all a client holding the previous position needs, the step
 /// from `was` to `now` encoded (when it fits the short form) with whether it
-/// moved. One word, so the table of them stays in cache.
+/// moved. One word, so the table of them stays in cache. Between two moves of
+/// its rhythm an entity has no step ([`coasting`]): it is still moving, so a
+/// client told it moves is sent nothing; once it has stopped, its step is the
+/// zero update, which always fits (ids are below 2^24).
 type Step = EncodedUpdate;
+
+/// The step of an entity between two moves of its rhythm: the zero word, no
+/// bytes and no move (a real step without bytes is a long jump, which moves).
+#[inline]
+fn coasting() -> Step {
+    Step::default()
+}
+
+/// The entity has stopped: it has not moved for longer than its rhythm, and a
+/// client told it moves must hear so (one zero update). Not while coasting.
+#[inline]
+fn stopped(step: Step) -> bool {
+    !step.moves() && step.fits()
+}
 
 /// What every observer of each entity may be sent about it this tick, worked
 /// out once per entity per tick, not once per observer. By slot.
@@ -112,14 +147,17 @@ impl Replicas {
             kind,
             now: q,
             was: q,
+            still: u8::MAX,
+            last_gap: 0,
+            gap_before: 0,
         };
         let s = slot as usize;
         if s == self.cold.len() {
             self.cold.push(r);
-            self.hot.push(Step::default());
+            self.hot.push(coasting());
         } else {
             self.cold[s] = r;
-            self.hot[s] = Step::default();
+            self.hot[s] = coasting();
         }
     }
 
@@ -127,16 +165,37 @@ impl Replicas {
         self.cold[slot as usize].kind
     }
 
-    /// Moves on to this tick: the entity in `slot` is at `pos`.
+    /// Moves on to this tick: the entity in `slot` is at `pos`. An entity
+    /// that did not move is still moving (coasting) until it has gone without
+    /// a move for longer than the gaps between its last moves (a client
+    /// sending 10 Hz input moves its character every other tick at 20 Hz),
+    /// and never less than [`MIN_RHYTHM_TICKS`] plus a tick.
     pub fn advance(&mut self, slot: u32, pos: Vec2) {
         let r = &mut self.cold[slot as usize];
         r.was = r.now;
         r.now = QPos::from_pos(pos);
-        self.hot[slot as usize] = EncodedUpdate::of(&Update {
-            entity: EntityId(slot as u64 + 1),
-            dx: r.now.x.wrapping_sub(r.was.x),
-            dy: r.now.y.wrapping_sub(r.was.y),
-        });
+        let (dx, dy) = (r.now.x.wrapping_sub(r.was.x), r.now.y.wrapping_sub(r.was.y));
+        let moved = dx != 0 || dy != 0;
+        if moved {
+            let gap = r.still.saturating_add(1);
+            r.gap_before = r.last_gap;
+            r.last_gap = if gap <= MAX_RHYTHM_TICKS { gap } else { 0 };
+            r.still = 0;
+        } else {
+            r.still = r.still.saturating_add(1);
+        }
+        let rhythm = r.last_gap.max(r.gap_before).max(MIN_RHYTHM_TICKS);
+        self.hot[slot as usize] = if moved || r.still > rhythm {
+            let step = EncodedUpdate::of(&Update {
+                entity: EntityId(slot as u64 + 1),
+                dx,
+                dy,
+            });
+            debug_assert!(moved || stopped(step), "a zero step always fits");
+            step
+        } else {
+            coasting()
+        };
     }
 }
 
@@ -225,14 +284,17 @@ impl Weights {
 }
 
 /// Whether an entry has something to send: it was never sent, it moved, or it
-/// stopped (one zero update says so). `held` is its held-back entry if it is
-/// held back.
+/// stopped after the client was told it moves (one zero update says so).
+/// `held` is its held-back entry if it is held back.
 #[inline(always)]
 fn pending(tag: u8, held: Option<&HeldBack>, slot: usize, t: &Replicas) -> bool {
     match (tag & STATE, held) {
         (UNSENT, _) => true,
-        (state, None) => state == MOVING || t.hot[slot].moves(),
-        (state, Some(l)) => state == MOVING || l.sent != t.cold[slot].now,
+        (state, None) => {
+            let step = t.hot[slot];
+            step.moves() || (state == MOVING && stopped(step))
+        }
+        (state, Some(l)) => l.sent != t.cold[slot].now || (state == MOVING && stopped(t.hot[slot])),
     }
 }
 
@@ -278,7 +340,7 @@ fn send_steps(seen: &mut [TaggedId], run: &mut Entries<'_>, t: &Replicas) -> boo
             continue;
         }
         let step = t.hot[slot_of(*e)];
-        if tag == MOVING || step.moves() {
+        if step.moves() || (tag == MOVING && stopped(step)) {
             e.set_tag(send_step(run, *e, step, t));
         }
     }
