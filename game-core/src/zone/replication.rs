@@ -286,7 +286,12 @@ impl Weights {
 /// Whether an entry has something to send: it was never sent, it moved, or it
 /// stopped after the client was told it moves (one zero update says so).
 /// `held` is its held-back entry if it is held back.
-#[inline(always)]
+///
+/// `pending`, `send_step` and `send_steps` run for every visible entry: their
+/// `#[inline]` hints keep them in `build`'s loops. Callgrind, `bench-world
+/// --entities 10000 --quick`, measured ticks (2026-12-06): 1,429M instructions
+/// with the hints, 1,584M without; `#[inline(always)]` on all three, 1,431M.
+#[inline]
 fn pending(tag: u8, held: Option<&HeldBack>, slot: usize, t: &Replicas) -> bool {
     match (tag & STATE, held) {
         (UNSENT, _) => true,
@@ -300,7 +305,7 @@ fn pending(tag: u8, held: Option<&HeldBack>, slot: usize, t: &Replicas) -> bool 
 
 /// Writes this tick's step of the entity to a client holding its position of
 /// the previous tick (the usual case), and returns the entry's new state.
-#[inline(always)]
+#[inline]
 fn send_step(run: &mut Entries<'_>, seen: TaggedId, step: Step, t: &Replicas) -> u8 {
     if step.fits() {
         run.encoded(step);
@@ -330,7 +335,7 @@ fn long_step(seen: TaggedId, t: &Replicas) -> Update {
 /// position (`STILL` or `MOVING`), the entity's step is all it may need.
 /// Returns whether any entry was left for the general path (unsent or held
 /// back).
-#[inline(always)]
+#[inline]
 fn send_steps(seen: &mut [TaggedId], run: &mut Entries<'_>, t: &Replicas) -> bool {
     let mut rest = false;
     for e in seen.iter_mut() {
@@ -349,6 +354,11 @@ fn send_steps(seen: &mut [TaggedId], run: &mut Entries<'_>, t: &Replicas) -> boo
 
 /// Writes the spawn or update that brings the client up to date with the
 /// entity, and returns the entry's new tag.
+///
+/// `#[inline(always)]`: inlined into its three callers, the message's write
+/// position stays in registers. Callgrind, `bench-world --entities 10000
+/// --quick`, measured ticks (2026-12-06): 1,431M instructions with it, 1,465M
+/// with `#[inline]`.
 #[inline(always)]
 fn send_one(
     out: &mut Entries<'_>,
