@@ -104,10 +104,9 @@ struct Replica {
 /// Gaps between moves are a rhythm up to this many ticks (input at 5 Hz or
 /// faster at a 20 Hz tick); a longer gap was a pause.
 const MAX_RHYTHM_TICKS: u8 = 4;
-/// However fast it moved, an entity counts as stopped only after this many
-/// ticks without a move, and one more (slack for jitter that bunches a
-/// client's inputs into one tick and leaves the next without).
-const MIN_RHYTHM_TICKS: u8 = 2;
+/// The rhythm of an entity whose gaps are unknown (its first moves after a
+/// pause): a client sending 10 Hz input at a 20 Hz tick.
+const UNKNOWN_RHYTHM_TICKS: u8 = 2;
 
 /// The hot part: all a client holding the previous position needs, the step
 /// from `was` to `now` encoded (when it fits the short form) with whether it
@@ -167,9 +166,13 @@ impl Replicas {
 
     /// Moves on to this tick: the entity in `slot` is at `pos`. An entity
     /// that did not move is still moving (coasting) until it has gone without
-    /// a move for longer than the gaps between its last moves (a client
-    /// sending 10 Hz input moves its character every other tick at 20 Hz),
-    /// and never less than [`MIN_RHYTHM_TICKS`] plus a tick.
+    /// a move for longer than the longer of the gaps between its last three
+    /// moves, its rhythm (a client sending 10 Hz input moves its character
+    /// every other tick at 20 Hz): the stop is announced one tick after the
+    /// move that did not come was due. Any sooner and a 10 Hz mover would
+    /// seem to stop between its moves; any later and a client rendering
+    /// 100 ms behind would draw a 20 Hz mover past where it stopped, then
+    /// pull it back.
     pub fn advance(&mut self, slot: u32, pos: Vec2) {
         let r = &mut self.cold[slot as usize];
         r.was = r.now;
@@ -184,7 +187,10 @@ impl Replicas {
         } else {
             r.still = r.still.saturating_add(1);
         }
-        let rhythm = r.last_gap.max(r.gap_before).max(MIN_RHYTHM_TICKS);
+        let rhythm = match r.last_gap.max(r.gap_before) {
+            0 => UNKNOWN_RHYTHM_TICKS,
+            gap => gap,
+        };
         self.hot[slot as usize] = if moved || r.still > rhythm {
             let step = EncodedUpdate::of(&Update {
                 entity: EntityId(slot as u64 + 1),
