@@ -8,9 +8,16 @@
 //! tick, so the step each entity took is encoded once per tick and copied into
 //! every message; what each client was sent about each entity fits in the few
 //! bits the AOI keeps beside its visible entries, and only entries the budget
-//! left behind keep a position of their own. When more entities changed than the per-tick budget allows, each
-//! one left out gains priority (more the nearer it is) and the highest priorities
-//! go first, so the nearest are freshest and none starves.
+//! left behind keep a position of their own. When more entities changed than
+//! the per-tick budget allows, each one left out gains priority (more the
+//! nearer it is) and the highest priorities go first, so the nearest are
+//! freshest and none starves.
+//!
+//! A client told an entity moves is told once when it stops (a zero update),
+//! but not before it has gone without a move for longer than its rhythm: a
+//! client sending 10 Hz input moves its character every other tick, and
+//! between two of its moves it is coasting, not stopped (see
+//! [`Replicas::advance`]).
 
 use crate::aoi::TaggedId;
 use crate::headroom::reserve_twice_peak;
