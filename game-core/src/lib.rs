@@ -27,6 +27,7 @@
 pub mod aoi;
 pub mod bus;
 pub mod client;
+mod headroom;
 pub mod heartbeat;
 pub mod ids;
 pub mod math;
@@ -34,7 +35,6 @@ pub mod node;
 pub mod persist;
 pub mod protocol;
 pub mod rng;
-mod room;
 pub mod session;
 pub mod time;
 pub mod timers;

@@ -109,6 +109,12 @@ fn print_report(r: &SimReport) {
         "interpolation error   p50 {:.3} m, p99 {:.3} m ({} samples)",
         r.interpolation_error_m.p50, r.interpolation_error_m.p99, r.interpolation_error_m.samples
     );
+    println!(
+        "  vs path through moves p50 {:.3} m, p99 {:.3} m ({} samples)",
+        r.interpolation_error_vs_moves_m.p50,
+        r.interpolation_error_vs_moves_m.p99,
+        r.interpolation_error_vs_moves_m.samples
+    );
     println!("invariant violations  {}", r.invariant_violations);
     for v in &r.violations {
         println!("  {v}");

@@ -1,8 +1,9 @@
 //! Entity interpolation: where to draw one remote entity between server snapshots.
 //!
 //! The client receives authoritative positions of a remote entity stamped with
-//! server time (at the tick rate, 20 Hz, sometimes late, jittered, reordered or
-//! missing) and draws the entity a little in the past, at the *render time*
+//! server time (whenever it moved: every tick for a 20 Hz mover, every other
+//! tick for a client sending 10 Hz input; sometimes late, jittered, reordered
+//! or missing) and draws the entity a little in the past, at the *render time*
 //! `server_now - delay`, so that it usually has a snapshot on each side and can
 //! interpolate instead of guess. [`Interpolator`] owns the snapshot buffer of one
 //! entity, the last render time and last drawn position, and the correction that
@@ -22,6 +23,17 @@
 //! - after the newest: extrapolation with the velocity of the last two snapshots
 //!   for at most `max_extrapolation` past the newest, then the position reached
 //!   there is held. With a single snapshot there is no velocity and it is held.
+//!
+//! This follows the protocol's update semantics: an entity with no new update
+//! is still moving (a 10 Hz mover is silent every other tick), so the path runs
+//! on; a zero update (a snapshot at the newest position again) says it stopped
+//! there, so the path holds from the newest snapshot on. A stop is announced
+//! only once the entity has gone without a move for longer than its input
+//! interval, so its snapshot comes well after the entity stood still: the first
+//! move after it did not take all that time. [`Interpolator::push`] therefore
+//! starts a stopped entity's next move `start_lead` before its snapshot (one
+//! tick: the server moved it at that tick), holding the stop until then,
+//! instead of drawing a slow glide over the whole pause.
 //!
 //! # Rendering rules
 //!
@@ -71,6 +83,9 @@ pub struct InterpolationConfig {
     /// Snapshots kept (values below two are treated as two); the oldest is dropped
     /// first.
     pub capacity: usize,
+    /// A move that follows a stop began this long before its snapshot: one
+    /// server tick (see the module docs).
+    pub start_lead: Duration,
 }
 
 impl Default for InterpolationConfig {
@@ -79,6 +94,7 @@ impl Default for InterpolationConfig {
             delay: Duration::from_millis(100),
             max_extrapolation: Duration::from_millis(200),
             capacity: 32,
+            start_lead: Duration::from_millis(50),
         }
     }
 }
@@ -129,13 +145,37 @@ impl Interpolator {
 
     /// A snapshot: the entity was at `pos` at server time `server_time`. Snapshots
     /// older than or equal to the newest are ignored (out of order/duplicate);
-    /// returns whether it was kept.
+    /// returns whether it was kept. A move after a stop (the two newest
+    /// snapshots at one position) first gets the stop held until `start_lead`
+    /// before it.
     pub fn push(&mut self, server_time: Instant, pos: Vec2) -> bool {
         if let Some(newest) = self.snapshots.back() {
             if server_time <= newest.time {
                 return false;
             }
         }
+        if let Some(start) = self.start_of_move_after_stop(server_time, pos) {
+            self.push_one(start, self.snapshots.back().map_or(pos, |s| s.pos));
+        }
+        self.push_one(server_time, pos);
+        true
+    }
+
+    /// When the entity stopped (the two newest snapshots hold one position)
+    /// and `pos` moves it, the time it set off, if that is after the newest.
+    fn start_of_move_after_stop(&self, server_time: Instant, pos: Vec2) -> Option<Instant> {
+        let len = self.snapshots.len();
+        if len < 2 {
+            return None;
+        }
+        let (prev, newest) = (self.snapshots[len - 2], self.snapshots[len - 1]);
+        let start = server_time - self.config.start_lead;
+        (prev.pos == newest.pos && newest.pos != pos && start > newest.time).then_some(start)
+    }
+
+    /// Adds a snapshot later than the newest, and starts a correction if that
+    /// changes the path at the last render time.
+    fn push_one(&mut self, server_time: Instant, pos: Vec2) {
         // The path at the last render time, before this snapshot changes it.
         let before = match (self.last_render, self.last_drawn) {
             (Some(r), Some(drawn)) => self.path_at(r).map(|p| (r, drawn, p)),
@@ -164,7 +204,6 @@ impl Interpolator {
                 };
             }
         }
-        true
     }
 
     /// Where to draw the entity when the client's estimate of the server clock is

@@ -31,7 +31,7 @@ use movement::Mover;
 use npc::Wanderer;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use replication::{Replicas, Scratch, Weights};
+use replication::{ObserverBuffers, Replicas, Weights};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -171,7 +171,7 @@ pub struct Zone {
     inputs: Vec<QueuedInput>,
     input_order: u32,
     transfers: Vec<Transfer>,
-    scratch: Scratch,
+    buffers: ObserverBuffers,
     replies: Replies,
     stats: ZoneStats,
 }
@@ -207,8 +207,8 @@ impl Replies {
     }
 
     fn clear(&mut self) {
-        crate::room::keep_room(&mut self.bytes);
-        crate::room::keep_room(&mut self.frames);
+        crate::headroom::reserve_twice_peak(&mut self.bytes);
+        crate::headroom::reserve_twice_peak(&mut self.frames);
         self.bytes.clear();
         self.frames.clear();
     }
@@ -253,7 +253,7 @@ impl Zone {
             inputs: Vec::new(),
             input_order: 0,
             transfers: Vec::new(),
-            scratch: Scratch::default(),
+            buffers: ObserverBuffers::default(),
             replies: Replies::default(),
             stats: ZoneStats::default(),
             config,
@@ -585,7 +585,7 @@ impl Zone {
     fn update_interest(&mut self) {
         self.events.clear();
         self.aoi.update(&mut self.events);
-        crate::room::keep_room(&mut self.events);
+        crate::headroom::reserve_twice_peak(&mut self.events);
         // An entering entity is in its observers' visible lists now, marked
         // unsent; a leaving one needs a despawn.
         for ev in &self.events {
@@ -597,7 +597,7 @@ impl Zone {
             };
             let o = &mut self.observers[oslot as usize];
             if o.player.is_some() {
-                o.on_leave(target, &mut self.scratch);
+                o.on_leave(target, &mut self.buffers);
             }
         }
     }
@@ -617,7 +617,7 @@ impl Zone {
             observers,
             bodies,
             replicas,
-            scratch,
+            buffers,
             replies,
             stats,
             tick,
@@ -634,11 +634,11 @@ impl Zone {
             let weight = |slot: u32| {
                 weights.of(bodies[slot as usize].pos.distance_squared_raw(observer_pos))
             };
-            let Some(reply) = o.build(seen, budget, scratch, replicas, weight) else {
+            let Some(reply) = o.build(seen, budget, buffers, replicas, weight) else {
                 return;
             };
             let start = replies.bytes.len();
-            scratch.writer.finish(
+            buffers.writer.finish(
                 *tick,
                 now.as_micros(),
                 reply.ack_seq,
@@ -652,7 +652,7 @@ impl Zone {
             stats.bytes_out += len as u64;
             replies.frames.push((player, replies.bytes.len() as u32));
         });
-        self.scratch.end_tick();
+        self.buffers.end_tick();
     }
 
     // ----- entity table -----

@@ -113,16 +113,67 @@ fn stationary_entities_cost_nothing_after_one_stop_update() {
     z.queue_move(a, ms(100), mv(1, 0, step));
     let msgs = tick(&mut z, ms(100));
     assert_eq!(msgs[&PlayerId(2)].updates.len(), 1);
-    // A stops: one zero update so B's client stops extrapolating...
-    let msgs = tick(&mut z, ms(150));
+    // A stops. It could still be a mover between two inputs for two ticks;
+    // after those and one of slack, one zero update so B's client stops
+    // extrapolating...
+    for t in [150, 200] {
+        assert!(!tick(&mut z, ms(t)).contains_key(&PlayerId(2)), "at {t} ms");
+    }
+    let msgs = tick(&mut z, ms(250));
     let u = &msgs[&PlayerId(2)].updates;
     assert_eq!((u[0].entity, u[0].dx, u[0].dy), (a, 0, 0));
     // ...then silence.
     for i in 0..20 {
-        let msgs = tick(&mut z, ms(200 + 50 * i));
+        let msgs = tick(&mut z, ms(300 + 50 * i));
         assert!(!msgs.contains_key(&PlayerId(2)), "tick {i}: {msgs:?}");
     }
     let _ = b;
+}
+
+/// A client that moves at 10 Hz moves its character every other tick of a
+/// 20 Hz zone. Between two of its moves it is still moving, so its observers
+/// must not get a zero update (which says it stopped) between them: only the
+/// moves, and once it really stops, one zero update soon after, then silence.
+#[test]
+fn a_10_hz_mover_gets_no_stop_update_between_its_moves() {
+    let mut z = open_zone(ZoneConfig::default());
+    let a = z.spawn_player(PlayerId(1), Some(Vec2::from_ints(100, 100)), 0, T0);
+    z.spawn_player(PlayerId(2), Some(Vec2::from_ints(110, 100)), 0, T0);
+    tick(&mut z, ms(50));
+    // (tick, dx, dy) of every update about A that B's client gets.
+    let mut heard = Vec::new();
+    for i in 0..24u32 {
+        let now = ms(100 + 50 * i as u64);
+        if i % 2 == 0 && i <= 10 {
+            // 0.4 m every 100 ms: 4 m/s.
+            let x = Fixed::from_raw(100 * 256 + 102 * (i as i32 / 2 + 1));
+            assert!(z.queue_move(a, now, mv(i / 2 + 1, 0, Vec2::new(x, Fixed::from_int(100)))));
+        }
+        if let Some(u) = tick(&mut z, now).get(&PlayerId(2)) {
+            heard.extend(
+                u.updates
+                    .iter()
+                    .filter(|u| u.entity == a)
+                    .map(|u| (i, u.dx, u.dy)),
+            );
+        }
+    }
+    let moves: Vec<u32> = heard
+        .iter()
+        .filter(|h| (h.1, h.2) != (0, 0))
+        .map(|h| h.0)
+        .collect();
+    let stops: Vec<u32> = heard
+        .iter()
+        .filter(|h| (h.1, h.2) == (0, 0))
+        .map(|h| h.0)
+        .collect();
+    assert_eq!(moves, vec![0, 2, 4, 6, 8, 10], "{heard:?}");
+    assert_eq!(stops.len(), 1, "one stop, after the last move: {heard:?}");
+    assert!(
+        (11..=14).contains(&stops[0]),
+        "the stop comes within four ticks of the last move: {heard:?}"
+    );
 }
 
 #[test]

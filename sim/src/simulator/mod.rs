@@ -166,6 +166,9 @@ pub struct SimReport {
     pub violations: Vec<String>,
     /// Distance between where bots draw others and where they truly were.
     pub interpolation_error_m: Spread,
+    /// The same draws against each entity's path through its moves (a 10 Hz
+    /// mover walks between its moves; it does not hop every other tick).
+    pub interpolation_error_vs_moves_m: Spread,
     pub repro: String,
 }
 
@@ -718,6 +721,7 @@ impl Simulator {
             invariant_violations: violations.len(),
             violations: violations.iter().take(20).map(|v| v.to_string()).collect(),
             interpolation_error_m: self.checker.interpolation_error(),
+            interpolation_error_vs_moves_m: self.checker.interpolation_error_vs_moves(),
             repro: self.config.repro(),
         }
     }

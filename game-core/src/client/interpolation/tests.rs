@@ -325,6 +325,33 @@ fn a_stopped_entity_converges_exactly_to_its_last_position() {
     assert_eq!(interp.sample(ms(100_000)), Some(raw(200, 0)));
 }
 
+/// The stop was announced long after the entity stood still, and it stood
+/// for a second after that: its next move began one tick before its
+/// snapshot, not at the stop's, so it is drawn standing until then instead of
+/// gliding across the whole pause.
+#[test]
+fn a_move_after_a_stop_sets_off_one_tick_before_its_snapshot() {
+    let mut interp = Interpolator::new(InterpolationConfig::default());
+    assert!(interp.push(ms(1_000), raw(0, 0)));
+    assert!(interp.push(ms(1_050), raw(100, 0)));
+    // The stop, three ticks later.
+    assert!(interp.push(ms(1_200), raw(100, 0)));
+    assert!(interp.push(ms(2_200), raw(200, 0)));
+    // Render 2100 ms: still standing; 2175 ms: half way along the last tick.
+    assert_eq!(interp.sample(ms(2_250)), Some(raw(100, 0)));
+    assert_eq!(interp.sample(ms(2_275)), Some(raw(150, 0)));
+    assert_eq!(interp.sample(ms(2_300)), Some(raw(200, 0)));
+
+    // A mover between two moves (no stop) is not held: 10 Hz snapshots
+    // interpolate straight through.
+    let mut walker = Interpolator::new(InterpolationConfig::default());
+    assert!(walker.push(ms(1_000), raw(0, 0)));
+    assert!(walker.push(ms(1_100), raw(100, 0)));
+    assert!(walker.push(ms(1_200), raw(200, 0)));
+    assert_eq!(walker.sample(ms(1_250)), Some(raw(150, 0)));
+    assert_eq!(walker.len(), 2);
+}
+
 // ---------------------------------------------------------------------------
 // Memory.
 
