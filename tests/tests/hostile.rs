@@ -152,9 +152,15 @@ async fn connections_over_the_per_address_cap_are_refused_with_a_reason() {
         disconnect(DisconnectReason::TooManyConnections)
     );
     assert_eq!(extra.recv().await, Received::Closed);
-    // The held connections are untouched, and a place freed is a place again.
+    // The held connections are untouched, and a place freed is a place again
+    // (a player who says goodbye leaves at once; a dropped one would be kept
+    // for a resume, and count, for the grace period).
     answers_in_time(&mut held[0], 1, Duration::from_millis(500)).await;
-    drop(held.pop());
+    let mut leaving = held.pop().expect("three held");
+    leaving
+        .send(&[ClientMsg::Session(ClientSession::Goodbye)])
+        .await;
+    drop(leaving);
     let mut admitted = false;
     for _ in 0..50 {
         let mut c = server.client().await;
@@ -285,6 +291,14 @@ async fn an_address_at_its_cap_can_still_take_its_characters_back() {
     let (attempt, new) = try_enter(&server, "new").await;
     assert_eq!(attempt, Attempt::TooMany, "a new character past the cap");
     drop(new);
+    // Refused with a typed reason and no welcome first.
+    let mut refused = server.client().await;
+    refused.send(&[hello(), login("newer")]).await;
+    assert_eq!(
+        refused.recv_skipping_pings().await,
+        disconnect(DisconnectReason::TooManyConnections)
+    );
+    drop(refused);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut back = Vec::new();
     for i in 0..cap {

@@ -29,6 +29,10 @@ impl Node {
         match self.players.by_account(&name) {
             Some(existing) => self.take_over(now, conn, existing),
             None => {
+                if self.connections.get(&conn).is_some_and(|c| c.resume_only) {
+                    self.close(now, conn, DisconnectReason::TooManyConnections);
+                    return;
+                }
                 if self.players.len() >= self.config.max_players as usize {
                     self.close(now, conn, DisconnectReason::ServerFull);
                     return;

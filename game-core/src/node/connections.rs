@@ -20,6 +20,9 @@ pub(super) struct Connection {
     pub(super) queued_for_flush: bool,
     /// What becomes of its player after the close has been decided.
     pub(super) close_handled: bool,
+    /// Admitted only to take back a player already kept (its address is at
+    /// its cap): a login that would make a new player is refused.
+    pub(super) resume_only: bool,
     pub(super) session: Session,
 }
 
@@ -27,6 +30,19 @@ impl Node {
     /// A transport connection opened. Over the session cap, or while shutting down,
     /// the client is told why and the connection is closed.
     pub fn handle_connect(&mut self, now: Instant, conn: ConnId) {
+        self.open(now, conn, false);
+    }
+
+    /// A transport connection opened that the driver admits only to take back
+    /// a player the node keeps (a resume, or a login to an account already
+    /// online): its address holds as many connections and kept players as it
+    /// may. A login that would make a new player gets
+    /// `Disconnect{TooManyConnections}` instead of a welcome.
+    pub fn handle_connect_resume_only(&mut self, now: Instant, conn: ConnId) {
+        self.open(now, conn, true);
+    }
+
+    fn open(&mut self, now: Instant, conn: ConnId, resume_only: bool) {
         self.stats.connections_opened += 1;
         let mut session = Session::new(conn, self.config.session.clone(), now);
         if self.shutting_down {
@@ -38,6 +54,7 @@ impl Node {
             session,
             queued_for_flush: false,
             close_handled: false,
+            resume_only,
         };
         if let Some(old) = self.connections.insert(conn, connection) {
             // A driver that reuses a live id has a bug; keep the old one's books right.

@@ -1024,3 +1024,37 @@ fn moving_a_player_who_is_not_in_the_world_names_that_cause() {
         Err(TransferError::NoSuchPlayer)
     );
 }
+
+#[test]
+fn a_connection_admitted_only_to_resume_is_refused_a_new_player_but_takes_back_a_kept_one() {
+    let mut h = Harness::new();
+    let (a, player, token) = h.login(1, "ada");
+    h.node.handle_disconnect(h.now, a);
+    h.drain();
+    // A new character: refused before any welcome, with a typed reason.
+    let fresh = ConnId(2);
+    h.decoders
+        .insert(fresh, FrameDecoder::new(MAX_SERVER_PAYLOAD));
+    h.node.handle_connect_resume_only(h.now, fresh);
+    h.drain();
+    h.send(fresh, &[hello(), login("bob")]);
+    assert_eq!(
+        h.take(fresh),
+        disconnect(DisconnectReason::TooManyConnections)
+    );
+    assert_eq!(h.node.player_count(), 1, "no player was made for bob");
+    // The kept character comes back on such a connection.
+    let back = ConnId(3);
+    h.decoders
+        .insert(back, FrameDecoder::new(MAX_SERVER_PAYLOAD));
+    h.node.handle_connect_resume_only(h.now, back);
+    h.drain();
+    h.send(
+        back,
+        &[
+            hello(),
+            ClientMsg::Session(ClientSession::Resume { player, token }),
+        ],
+    );
+    assert_eq!(welcome(&h.take(back)).0, player);
+}

@@ -142,7 +142,7 @@ impl Admission {
         open.forget(ip, |from| from.held = from.held.saturating_sub(1));
     }
 
-    /// A connection admitted to resume logged in a new character instead.
+    /// A connection admitted only to resume was refused a new character.
     pub(super) fn count_refused_login(&self) {
         self.per_address.fetch_add(1, Ordering::Relaxed);
     }

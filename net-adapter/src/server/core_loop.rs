@@ -57,8 +57,6 @@ pub(super) struct CoreLoop {
 
 struct ConnHandle {
     peer: SocketAddr,
-    /// Admitted only to take back a kept character, not to log in a new one.
-    resume_only: bool,
     written: Arc<Written>,
     commands: mpsc::UnboundedSender<Command>,
     /// Dropping it ends the connection task at once.
@@ -184,13 +182,16 @@ impl CoreLoop {
                     conn,
                     ConnHandle {
                         peer,
-                        resume_only,
                         written,
                         commands,
                         kill,
                     },
                 );
-                self.node.handle_connect(now, conn);
+                if resume_only {
+                    self.node.handle_connect_resume_only(now, conn);
+                } else {
+                    self.node.handle_connect(now, conn);
+                }
             }
             Event::Bytes { conn, data } => self.node.handle_bytes(now, conn, &data),
             Event::Lost { conn } => self.node.handle_disconnect(now, conn),
@@ -211,6 +212,10 @@ impl CoreLoop {
                     }
                 }
                 Output::Close { conn, reason } => {
+                    if reason == DisconnectReason::TooManyConnections {
+                        // Only a connection admitted to resume is closed so.
+                        self.admission.count_refused_login();
+                    }
                     if let Some(handle) = self.conns.remove(&conn) {
                         debug!(%conn, peer = %handle.peer, %reason, "connection closed");
                         let _ = handle.commands.send(Command::Close);
@@ -226,17 +231,8 @@ impl CoreLoop {
                 Output::Event(event) => {
                     log_event(&event);
                     let conns = &self.conns;
-                    let refuse = self.addresses.follow(&event, |conn| {
-                        conns.get(&conn).map(|h| (h.peer.ip(), h.resume_only))
-                    });
-                    if let Some(conn) = refuse {
-                        // Closed with a reason that keeps no player: the node
-                        // removes the character at once (`PlayerLeft` follows).
-                        debug!(%conn, "new character over its address's cap");
-                        let now = self.node_now.latest();
-                        self.node
-                            .close(now, conn, DisconnectReason::TooManyConnections);
-                    }
+                    self.addresses
+                        .follow(&event, |conn| conns.get(&conn).map(|h| h.peer.ip()));
                 }
                 // Served in process above.
                 Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}

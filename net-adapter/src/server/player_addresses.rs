@@ -3,8 +3,8 @@
 //!
 //! Owns the map from player to (address, detached). It follows the node's
 //! events and tells [`Admission`] when a character is kept or let go; it may
-//! not touch the node itself: when a connection admitted only to resume logs
-//! in a new character, it names that connection and the core loop closes it.
+//! not touch the node itself (a connection admitted only to resume is opened
+//! as such, and the node refuses it a new character).
 
 use super::admission::Admission;
 use game_core::ids::{ConnId, PlayerId};
@@ -34,18 +34,11 @@ impl PlayerAddresses {
         }
     }
 
-    /// Follows one node event. `conn_of` gives a connection's address and
-    /// whether it was admitted only to resume. Returns a connection that
-    /// logged in a new character it was not admitted for, to be closed with
-    /// `TooManyConnections`.
-    pub(super) fn follow(
-        &mut self,
-        event: &NodeEvent,
-        conn_of: impl Fn(ConnId) -> Option<(IpAddr, bool)>,
-    ) -> Option<ConnId> {
+    /// Follows one node event. `ip_of` gives a connection's address.
+    pub(super) fn follow(&mut self, event: &NodeEvent, ip_of: impl Fn(ConnId) -> Option<IpAddr>) {
         match *event {
             NodeEvent::LoggedIn { conn, player, .. } => {
-                let (ip, resume_only) = conn_of(conn)?;
+                let Some(ip) = ip_of(conn) else { return };
                 self.players.insert(
                     player,
                     PlayerAddress {
@@ -53,13 +46,9 @@ impl PlayerAddresses {
                         detached: false,
                     },
                 );
-                if resume_only {
-                    self.admission.count_refused_login();
-                    return Some(conn);
-                }
             }
             NodeEvent::Resumed { conn, player } => {
-                let (ip, _) = conn_of(conn)?;
+                let Some(ip) = ip_of(conn) else { return };
                 let attached = PlayerAddress {
                     ip,
                     detached: false,
@@ -85,6 +74,5 @@ impl PlayerAddresses {
             }
             NodeEvent::EnteredWorld { .. } => {}
         }
-        None
     }
 }
