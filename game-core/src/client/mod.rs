@@ -20,8 +20,8 @@ use crate::ids::{EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
     encode_frame, encode_move_frame, ChannelRefusal, ClientMsg, ClientSession, ClientWorld,
-    Credentials, DecodeError, DisconnectReason, FrameDecoder, NoticeLevel, ResumeToken, ServerMsg,
-    ServerSession, ServerWorld, Violation, WorldUpdateReader, MAX_CLIENT_PAYLOAD,
+    Credentials, DecodeError, DisconnectReason, FrameDecoder, MapChunk, NoticeLevel, ResumeToken,
+    ServerMsg, ServerSession, ServerWorld, Violation, WorldUpdateReader, MAX_CLIENT_PAYLOAD,
     MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
@@ -113,6 +113,8 @@ pub enum ClientEvent {
         channel: u16,
         reason: ChannelRefusal,
     },
+    /// Part of the current map, answering [`Client::fetch_map`].
+    MapChunk(MapChunk),
     /// The connection ended. `ConnectionLost` and `IdleTimeout` are detected
     /// locally; other reasons are the server's word.
     Disconnected {
@@ -242,6 +244,14 @@ impl Client {
     pub fn switch_channel(&mut self, channel: u16) {
         if self.state == ClientState::InWorld {
             self.queue(&ClientMsg::World(ClientWorld::SwitchChannel { channel }));
+        }
+    }
+
+    /// Asks for the current map from `first_row` on; the answer comes as
+    /// [`ClientEvent::MapChunk`].
+    pub fn fetch_map(&mut self, first_row: u32) {
+        if self.state == ClientState::InWorld {
+            self.queue(&ClientMsg::World(ClientWorld::FetchMap { first_row }));
         }
     }
 
@@ -522,6 +532,9 @@ impl Client {
             ServerMsg::World(ServerWorld::WorldUpdate(_)) => {}
             ServerMsg::World(ServerWorld::ChannelRefused { channel, reason }) => {
                 self.emit(ClientEvent::ChannelRefused { channel, reason })
+            }
+            ServerMsg::World(ServerWorld::MapChunk(chunk)) => {
+                self.emit(ClientEvent::MapChunk(chunk))
             }
             ServerMsg::Session(ServerSession::Disconnect { reason }) => {
                 if !matches!(

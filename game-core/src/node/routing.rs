@@ -10,7 +10,8 @@ use super::{Location, Node, NodeEvent};
 use crate::ids::{ConnId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
-    ChannelRefusal, ClientMsg, ClientWorld, DisconnectReason, MoveInput, ServerMsg, ServerWorld,
+    ChannelRefusal, ClientMsg, ClientWorld, DisconnectReason, MapChunk, MoveInput, PortalInfo,
+    ServerMsg, ServerWorld, MAX_MAP_CHUNK_BYTES,
 };
 use crate::session::SessionRequest;
 use crate::time::Instant;
@@ -52,6 +53,7 @@ impl Node {
             SessionRequest::Game(ClientMsg::World(request)) => match request {
                 ClientWorld::Move(input) => self.route_move(now, conn, input),
                 ClientWorld::SwitchChannel { channel } => self.switch_channel(now, conn, channel),
+                ClientWorld::FetchMap { first_row } => self.send_map(now, conn, first_row),
             },
             // The session answers its own messages and passes only the others.
             SessionRequest::Game(ClientMsg::Session(_)) => {}
@@ -180,6 +182,43 @@ impl Node {
                     &ServerMsg::World(ServerWorld::ChannelRefused { channel, reason }),
                 );
             }
+        }
+    }
+
+    /// Answers a map fetch with the rows from `first_row` that fit one chunk.
+    fn send_map(&mut self, now: Instant, conn: ConnId, first_row: u32) {
+        let Some(at) = self.player_of(conn).and_then(|p| self.location_of(p).ok()) else {
+            return;
+        };
+        let Some(map) = self.world.zone(at.zone).map(|z| z.map()) else {
+            return;
+        };
+        let per_chunk = (MAX_MAP_CHUNK_BYTES as u32 * 8 / map.width()).max(1);
+        let first_row = first_row.min(map.height());
+        let rows = per_chunk.min(map.height() - first_row);
+        let chunk = MapChunk {
+            map: map.name().to_owned(),
+            checksum: map.checksum(),
+            cell_m: map.cell_metres(),
+            width: map.width(),
+            height: map.height(),
+            spawn: map.spawn_cell(),
+            portals: map
+                .portals()
+                .iter()
+                .map(|p| PortalInfo {
+                    cell: p.cell,
+                    target_map: p.target_map.clone(),
+                    target_cell: p.target_cell,
+                })
+                .collect(),
+            first_row,
+            rows,
+            walkable: map.walkable_rows(first_row, rows),
+        };
+        if let Some(c) = self.connections.get_mut(&conn) {
+            c.session
+                .send(now, &ServerMsg::World(ServerWorld::MapChunk(chunk)));
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::bus::{BusMessage, Topic};
-use crate::ids::ZoneId;
+use crate::ids::{EntityId, ZoneId};
 use crate::persist::{MemoryStore, Outcome};
 use crate::protocol::{
     encode_frame, ChannelRefusal, ClientMsg, ClientSession, ClientWorld, Credentials, FrameDecoder,
@@ -1057,4 +1057,84 @@ fn a_connection_admitted_only_to_resume_is_refused_a_new_player_but_takes_back_a
         ],
     );
     assert_eq!(welcome(&h.take(back)).0, player);
+}
+
+#[test]
+fn a_client_fetches_the_map_it_is_in_chunk_by_chunk_and_can_verify_it() {
+    let big = crate::zone::Map::open("plain", 3000, 100, 1);
+    let mut config = NodeConfig::default();
+    config.world.start_map = "plain".into();
+    let mut h = Harness {
+        node: Node::with_maps(config, 7, vec![big.clone()]).unwrap(),
+        ..Harness::new()
+    };
+    let (conn, entered) = h.enter(1, "ada");
+    assert_eq!(entered.map_checksum, big.checksum());
+    let mut next = 0;
+    let mut chunks = 0;
+    while next < big.height() {
+        h.send(
+            conn,
+            &[ClientMsg::World(ClientWorld::FetchMap { first_row: next })],
+        );
+        let chunk = h
+            .take(conn)
+            .into_iter()
+            .find_map(|m| match m {
+                ServerMsg::World(ServerWorld::MapChunk(c)) => Some(c),
+                _ => None,
+            })
+            .expect("a map chunk");
+        assert_eq!(
+            (
+                chunk.map.as_str(),
+                chunk.checksum,
+                chunk.width,
+                chunk.height
+            ),
+            ("plain", big.checksum(), 3000, 100)
+        );
+        assert_eq!(chunk.first_row, next);
+        assert!(chunk.rows > 0 && chunk.walkable.len() <= crate::protocol::MAX_MAP_CHUNK_BYTES);
+        // Every bit says what the server's own walkability check says.
+        for y in chunk.first_row..chunk.first_row + chunk.rows {
+            for x in 0..3000 {
+                let i = ((y - chunk.first_row) * 3000 + x) as usize;
+                let bit = chunk.walkable[i / 8] >> (i % 8) & 1 == 1;
+                assert_eq!(bit, big.is_walkable(big.cell_center((x, y))), "({x}, {y})");
+            }
+        }
+        next += chunk.rows;
+        chunks += 1;
+    }
+    assert!(chunks > 1, "a big map takes several chunks");
+    // Past the last row: an empty chunk, not an error.
+    h.send(
+        conn,
+        &[ClientMsg::World(ClientWorld::FetchMap { first_row: 5000 })],
+    );
+    let past = h.take(conn);
+    assert!(matches!(
+        &past[..],
+        [ServerMsg::World(ServerWorld::MapChunk(c))] if c.rows == 0 && c.first_row == 100 && c.walkable.is_empty()
+    ));
+}
+
+#[test]
+fn a_client_is_never_sent_its_own_entity_in_world_updates() {
+    let mut h = Harness::new();
+    let (a, za) = h.enter(1, "a");
+    let (_, zb) = h.enter(2, "b");
+    h.advance(Duration::from_millis(500));
+    let updates = world_updates(&h.take(a));
+    let spawned: Vec<EntityId> = updates
+        .iter()
+        .flat_map(|u| u.spawns.iter().map(|s| s.entity))
+        .collect();
+    assert!(spawned.contains(&zb.entity), "b is seen");
+    assert!(updates.iter().all(|u| {
+        u.spawns.iter().all(|s| s.entity != za.entity)
+            && u.updates.iter().all(|m| m.entity != za.entity)
+            && !u.despawns.contains(&za.entity)
+    }));
 }

@@ -6,9 +6,9 @@
 
 use super::{
     ChannelRefusal, ClientMsg, ClientSession, ClientWorld, Correction, Credentials,
-    DisconnectReason, EntityKind, LoginRefusal, MoveInput, NoticeLevel, QPos, ResumeToken,
-    ServerMsg, ServerSession, ServerWorld, Spawn, Update, Violation, WorldUpdate, ZoneEntered,
-    PROTOCOL_VERSION,
+    DisconnectReason, EntityKind, LoginRefusal, MapChunk, MoveInput, NoticeLevel, PortalInfo, QPos,
+    ResumeToken, ServerMsg, ServerSession, ServerWorld, Spawn, Update, Violation, WorldUpdate,
+    ZoneEntered, PROTOCOL_VERSION,
 };
 use crate::ids::{EntityId, PlayerId, ZoneId};
 use crate::math::{Fixed, Vec2};
@@ -48,6 +48,7 @@ pub fn client_messages() -> Vec<ClientMsg> {
             vel: Vec2::new(Fixed::from_int(4), Fixed::ZERO),
         })),
         ClientMsg::World(ClientWorld::SwitchChannel { channel: 2 }),
+        ClientMsg::World(ClientWorld::FetchMap { first_row: 0 }),
     ];
     for m in &all {
         match m {
@@ -59,7 +60,8 @@ pub fn client_messages() -> Vec<ClientMsg> {
             | ClientMsg::Session(ClientSession::Pong { .. })
             | ClientMsg::Session(ClientSession::Goodbye)
             | ClientMsg::World(ClientWorld::Move(_))
-            | ClientMsg::World(ClientWorld::SwitchChannel { .. }) => {}
+            | ClientMsg::World(ClientWorld::SwitchChannel { .. })
+            | ClientMsg::World(ClientWorld::FetchMap { .. }) => {}
         }
     }
     all
@@ -105,6 +107,7 @@ pub fn server_messages() -> Vec<ServerMsg> {
             epoch: 0,
             tick: Tick(40),
             server_time_us: 2_000_000,
+            map_checksum: 0x3c1f_a2b4_9e07_5d11,
         })),
         ServerMsg::World(ServerWorld::WorldUpdate(WorldUpdate {
             tick: Tick(41),
@@ -138,6 +141,25 @@ pub fn server_messages() -> Vec<ServerMsg> {
             channel: 9,
             reason: ChannelRefusal::NoSuchChannel,
         }),
+        // A 12 x 3 map: a walled room with a door east to "forest".
+        ServerMsg::World(ServerWorld::MapChunk(MapChunk {
+            map: "hut".into(),
+            checksum: 0x3c1f_a2b4_9e07_5d11,
+            cell_m: 2,
+            width: 12,
+            height: 3,
+            spawn: (2, 1),
+            portals: vec![PortalInfo {
+                cell: (11, 1),
+                target_map: "forest".into(),
+                target_cell: (1, 20),
+            }],
+            first_row: 0,
+            rows: 3,
+            // Rows `############`, `#...........`, `############`: 36 bits,
+            // least significant first (see the test of `HUT` below).
+            walkable: vec![0x00, 0xe0, 0xff, 0x00, 0x00],
+        })),
     ]);
     all.extend(
         disconnect_reasons()
@@ -154,7 +176,8 @@ pub fn server_messages() -> Vec<ServerMsg> {
             | ServerMsg::Session(ServerSession::Disconnect { .. })
             | ServerMsg::World(ServerWorld::ZoneEntered(_))
             | ServerMsg::World(ServerWorld::WorldUpdate(_))
-            | ServerMsg::World(ServerWorld::ChannelRefused { .. }) => {}
+            | ServerMsg::World(ServerWorld::ChannelRefused { .. })
+            | ServerMsg::World(ServerWorld::MapChunk(_)) => {}
         }
     }
     all
@@ -215,6 +238,25 @@ pub fn disconnect_reasons() -> Vec<DisconnectReason> {
 mod tests {
     use super::*;
     use crate::protocol::domain;
+    use crate::zone::Map;
+
+    const HUT: &str = "name hut\ncell 2\nspawn 2 1\nportal 11 1 forest 1 20\ngrid\n\
+                       ############\n#...........\n############\n";
+
+    #[test]
+    fn the_map_chunk_example_is_what_the_server_makes_of_its_map() {
+        let map = Map::parse(HUT).unwrap();
+        let chunk = server_messages()
+            .into_iter()
+            .find_map(|m| match m {
+                ServerMsg::World(ServerWorld::MapChunk(c)) => Some(c),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!((chunk.width, chunk.height), (map.width(), map.height()));
+        assert_eq!(chunk.spawn, map.spawn_cell());
+        assert_eq!(chunk.walkable, map.walkable_rows(0, 3));
+    }
 
     /// Tags that decode from a payload of zeros: every tag a message uses (a
     /// zero is a valid value of every field type here).

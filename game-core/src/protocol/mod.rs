@@ -86,6 +86,10 @@ pub enum ClientWorld {
     Move(MoveInput),
     /// Move to another channel (copy) of the current map.
     SwitchChannel { channel: u16 },
+    /// Send the current map's description and walkability from this row on
+    /// (answered with [`ServerWorld::MapChunk`]). Fetch from row 0, then from
+    /// each answer's `first_row + rows` until it reaches `height`.
+    FetchMap { first_row: u32 },
 }
 
 /// One movement input, sent at 10-20 Hz while moving.
@@ -166,6 +170,43 @@ pub enum ServerWorld {
         channel: u16,
         reason: ChannelRefusal,
     },
+    /// Part of the current map, answering [`ClientWorld::FetchMap`].
+    MapChunk(MapChunk),
+}
+
+/// The largest walkability payload of one [`MapChunk`].
+pub const MAX_MAP_CHUNK_BYTES: usize = 16 * 1024;
+
+/// The map a character is in, as a client needs it: its size, spawn and
+/// portals in every chunk, and some rows of its walkability grid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapChunk {
+    pub map: String,
+    /// As in [`ZoneEntered::map_checksum`]: keep it with a cached copy.
+    pub checksum: u64,
+    /// Metres per cell side.
+    pub cell_m: u32,
+    /// Cells per row, and rows.
+    pub width: u32,
+    pub height: u32,
+    /// The cell new players appear around.
+    pub spawn: (u32, u32),
+    pub portals: Vec<PortalInfo>,
+    /// The rows this chunk carries: `first_row .. first_row + rows`. None
+    /// (`rows == 0`) when `first_row` is past the last row.
+    pub first_row: u32,
+    pub rows: u32,
+    /// One bit per cell of those rows, row-major from (0, first_row), least
+    /// significant bit first, 1 = walkable; the last byte padded with zeros.
+    pub walkable: Vec<u8>,
+}
+
+/// A portal: stepping on `cell` leads to `target_cell` of `target_map`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalInfo {
+    pub cell: (u32, u32),
+    pub target_map: String,
+    pub target_cell: (u32, u32),
 }
 
 /// Where each domain's message tags start on the wire: a message's tag is its
@@ -219,6 +260,10 @@ pub struct ZoneEntered {
     pub epoch: u16,
     pub tick: Tick,
     pub server_time_us: u64,
+    /// A fingerprint of the map's content: a client with a copy cached under
+    /// this value can use it; otherwise it fetches the map
+    /// ([`ClientWorld::FetchMap`]).
+    pub map_checksum: u64,
 }
 
 /// One tick of replication for one client. Positions are quantized to

@@ -39,6 +39,8 @@ pub struct Map {
     spawn: (u32, u32),
     portals: Vec<Portal>,
     npcs: Vec<(u32, u32)>,
+    /// A fingerprint of what a client needs of the map (see [`Map::checksum`]).
+    checksum: u64,
 }
 
 /// A fixed set of bits: eight times denser than `Vec<bool>`, so a big map's
@@ -95,6 +97,23 @@ fn parse_cell(line: usize, x: Option<&str>, y: Option<&str>) -> Result<(u32, u32
             .ok_or_else(|| err(line, "expected two cell coordinates"))
     };
     Ok((p(x)?, p(y)?))
+}
+
+/// FNV-1a, 64 bits: small, stable across machines and versions.
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv1a {
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 impl Map {
@@ -204,7 +223,9 @@ impl Map {
             spawn: spawn.ok_or_else(|| err(1, "missing `spawn`"))?,
             portals,
             npcs,
-        };
+            checksum: 0,
+        }
+        .with_checksum();
         for (what, cell) in std::iter::once(("spawn", map.spawn))
             .chain(map.npcs.iter().map(|c| ("npc", *c)))
             .chain(map.portals.iter().map(|p| ("portal", p.cell)))
@@ -231,7 +252,77 @@ impl Map {
             spawn: (w / 2, h / 2),
             portals: Vec::new(),
             npcs: Vec::new(),
+            checksum: 0,
         }
+        .with_checksum()
+    }
+
+    fn with_checksum(mut self) -> Map {
+        let mut h = Fnv1a::default();
+        h.bytes(self.name.as_bytes());
+        for v in [
+            self.cell_m as u32,
+            self.width,
+            self.height,
+            self.spawn.0,
+            self.spawn.1,
+        ] {
+            h.bytes(&v.to_le_bytes());
+        }
+        for p in &self.portals {
+            h.bytes(&p.cell.0.to_le_bytes());
+            h.bytes(&p.cell.1.to_le_bytes());
+            h.bytes(p.target_map.as_bytes());
+            h.bytes(&p.target_cell.0.to_le_bytes());
+            h.bytes(&p.target_cell.1.to_le_bytes());
+        }
+        h.bytes(&self.walkable_rows(0, self.height));
+        self.checksum = h.0;
+        self
+    }
+
+    /// A fingerprint of the map as a client sees it (name, cell size, size,
+    /// spawn, portals, walkability): a client that cached a map under this
+    /// value need not fetch it again. Not a security measure.
+    pub fn checksum(&self) -> u64 {
+        self.checksum
+    }
+
+    /// Cells per row.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Rows of cells.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Metres per cell side.
+    pub fn cell_metres(&self) -> u32 {
+        self.cell_m as u32
+    }
+
+    /// The spawn point's cell.
+    pub fn spawn_cell(&self) -> (u32, u32) {
+        self.spawn
+    }
+
+    /// Walkability of `rows` rows from `first_row` (clipped to the map), one
+    /// bit per cell, row-major, least significant bit first, 1 = walkable; the
+    /// last byte is padded with zeros.
+    pub fn walkable_rows(&self, first_row: u32, rows: u32) -> Vec<u8> {
+        let first = first_row.min(self.height) as usize;
+        let end = first_row.saturating_add(rows).min(self.height) as usize;
+        let w = self.width as usize;
+        let cells = (end - first) * w;
+        let mut out = vec![0u8; cells.div_ceil(8)];
+        for i in 0..cells {
+            if self.walkable.get(first * w + i) {
+                out[i / 8] |= 1 << (i % 8);
+            }
+        }
+        out
     }
 
     pub fn name(&self) -> &str {

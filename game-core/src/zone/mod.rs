@@ -352,6 +352,7 @@ impl Zone {
             epoch: p.mover.epoch(),
             tick: self.tick,
             server_time_us: now.as_micros(),
+            map_checksum: self.map.checksum(),
         })
     }
 

@@ -313,7 +313,8 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 ClientEvent::ZoneEntered { .. } => record.outcome.zones_entered += 1,
                 ClientEvent::EnteredWorld
                 | ClientEvent::Notice { .. }
-                | ClientEvent::ChannelRefused { .. } => {}
+                | ClientEvent::ChannelRefused { .. }
+                | ClientEvent::MapChunk(_) => {}
             }
         }
         if matches!(client.state(), ClientState::Disconnected { .. }) {
