@@ -8,11 +8,11 @@
 //! messages keep their encoding. Anything else bumps [`PROTOCOL_VERSION`].
 
 pub mod examples;
-mod fast;
+mod world_update_codec;
 mod frame;
 mod tags;
 
-pub use fast::{
+pub use world_update_codec::{
     encode_move_frame, encode_world_update_frame, read_world_update, EncodedUpdate, Entries,
     UpdateHeader, WorldUpdateReader, WorldUpdateWriter,
 };

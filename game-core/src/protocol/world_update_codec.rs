@@ -3,10 +3,16 @@
 //! second.
 //!
 //! [`WorldUpdateWriter`] writes exactly the bytes postcard would write for
-//! `ServerMsg::World(ServerWorld::WorldUpdate)` (a property test holds it to that), several times
-//! faster than the generic serde path: entries are encoded as replication picks
-//! them, into buffers reused from tick to tick, and the frame is assembled once.
-//! [`encode_move_frame`] does the same for `ClientMsg::World(ClientWorld::Move)`.
+//! `ServerMsg::World(ServerWorld::WorldUpdate)` (a property test holds it to
+//! that). What it buys is [`Entries::encoded`]: an entity's step is encoded
+//! once per tick ([`EncodedUpdate`]) and copied into every observer's message,
+//! into buffers reused from tick to tick. Measured for one frame of 55 updates
+//! and 2 spawns (a release build, 200,000 frames, 2026-12-06): postcard through
+//! serde 730-990 ns, the writer entry by entry ([`Entries::update`], for the
+//! few steps that are not shared) about the same, 730-835 ns, and the shared,
+//! pre-encoded steps 58-96 ns, 8 to 17 times faster.
+//! [`encode_move_frame`] writes `ClientMsg::World(ClientWorld::Move)` the same
+//! way, byte for byte.
 
 use super::{
     Correction, DecodeError, EntityKind, MoveInput, Spawn, Update, WorldUpdate, FRAME_HEADER_LEN,
