@@ -182,6 +182,12 @@ impl<'de, A: VariantAccess<'de>> de::Deserializer<'de> for DomainVariant<A> {
 /// at its domain's base. Adding a domain is one line here.
 macro_rules! by_domain {
     ($msg:ident, $what:literal { $($variant:ident($domain:ty) = $base:expr,)* }) => {
+        $(impl From<$domain> for $msg {
+            fn from(m: $domain) -> Self {
+                $msg::$variant(m)
+            }
+        })*
+
         /// The message itself, without its domain: logs and traces read as
         /// they did when the enum was flat.
         impl std::fmt::Debug for $msg {
