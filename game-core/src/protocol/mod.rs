@@ -8,15 +8,15 @@
 //! messages keep their encoding. Anything else bumps [`PROTOCOL_VERSION`].
 
 pub mod examples;
-mod world_update_codec;
 mod frame;
 mod tags;
+mod world_update_codec;
 
+pub use frame::{encode_frame, FrameDecoder, FrameError, FRAME_HEADER_LEN};
 pub use world_update_codec::{
     encode_move_frame, encode_world_update_frame, read_world_update, EncodedUpdate, Entries,
     UpdateHeader, WorldUpdateReader, WorldUpdateWriter,
 };
-pub use frame::{encode_frame, FrameDecoder, FrameError, FRAME_HEADER_LEN};
 
 use crate::ids::{EntityId, PlayerId, ZoneId};
 use crate::math::{Fixed, Vec2};
