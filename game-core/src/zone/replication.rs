@@ -18,14 +18,19 @@
 //! client sending 10 Hz input moves its character every other tick, and
 //! between two of its moves it is coasting, not stopped (see
 //! [`Replicas::advance`]).
+//!
+//! Tick phase 5 is [`Zone::replicate`], at the end of this file.
 
+use super::Zone;
 use crate::aoi::TaggedId;
 use crate::headroom::reserve_twice_peak;
 use crate::ids::{EntityId, PlayerId};
-use crate::math::Vec2;
+use crate::math::{Fixed, Vec2};
 use crate::protocol::{
     Correction, EncodedUpdate, EntityKind, Entries, QPos, Spawn, Update, WorldUpdateWriter,
+    MAX_SERVER_PAYLOAD,
 };
+use crate::time::Instant;
 
 /// A ranking key is `(spawn << 32 | priority) << PLACE_BITS | inverted place`:
 /// spawns go before updates, then higher priority, then earlier entries.
@@ -706,6 +711,63 @@ impl Observer {
         });
         self.held_at = start as u32;
         self.held_len = (next_held.len() - start) as u32;
+    }
+}
+
+impl Zone {
+    /// Tick phase 5: every entity's replica moves on to this tick, then each
+    /// observer with something to hear gets one frame in [`Zone::replies`].
+    pub(super) fn replicate(&mut self, now: Instant) {
+        let budget = self.config.update_budget as usize;
+        let weights = {
+            let r = Fixed::from_int(self.config.view_radius_m).raw() as i64;
+            Weights::new((r * r) as u64)
+        };
+        // Free slots too: nobody sees them, and a dense loop beats a check.
+        for (i, body) in self.bodies.iter().enumerate() {
+            self.replicas.advance(i as u32, body.pos);
+        }
+        // Observers by id: the observer and AOI tables are read in order.
+        let Zone {
+            observers,
+            bodies,
+            replicas,
+            buffers,
+            replies,
+            stats,
+            tick,
+            ..
+        } = self;
+        self.aoi.each_visible_mut(|id, seen| {
+            let i = (id.0 - 1) as usize;
+            let o = &mut observers[i];
+            let Some(player) = o.player else {
+                return;
+            };
+            let observer_pos = bodies[i].pos;
+            // Nearer entities gain priority faster (see `Weights`).
+            let weight = |slot: u32| {
+                weights.of(bodies[slot as usize].pos.distance_squared_raw(observer_pos))
+            };
+            let Some(reply) = o.build(seen, budget, buffers, replicas, weight) else {
+                return;
+            };
+            let start = replies.bytes.len();
+            buffers.writer.finish(
+                *tick,
+                now.as_micros(),
+                reply.ack_seq,
+                reply.correction.as_ref(),
+                &mut replies.bytes,
+            );
+            let len = replies.bytes.len() - start;
+            // The budget bounds the message far below the frame limit.
+            debug_assert!(len <= MAX_SERVER_PAYLOAD as usize);
+            stats.messages_out += 1;
+            stats.bytes_out += len as u64;
+            replies.frames.push((player, replies.bytes.len() as u32));
+        });
+        self.buffers.end_tick();
     }
 }
 
