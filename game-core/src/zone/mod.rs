@@ -11,7 +11,7 @@
 //!    transfers them after the tick);
 //! 4. interest (`interest.rs`): update the AOI for what moved, and tell
 //!    observers who entered and left;
-//! 5. replication (`replication.rs`): build and encode one message per client
+//! 5. replication (`replication/`): build and encode one message per client
 //!    that has something to hear.
 //!
 //! Each phase is its own file, an `impl Zone` block that [`Zone::run_tick`]
