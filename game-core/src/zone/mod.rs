@@ -4,17 +4,34 @@
 //! and applied at the next tick in a fixed order (by entity, then arrival), never
 //! in arrival order across clients. One tick, in order:
 //!
-//! 1. apply queued movement inputs through the validator (accept or correct);
-//! 2. step the NPCs;
-//! 3. note players standing on portals (the node transfers them after the tick);
-//! 4. update interest (AOI) for what moved, and tell observers who entered and left;
-//! 5. build and encode one message per client that has something to hear.
+//! 1. inputs (`inputs.rs`): apply queued movement inputs through the validator
+//!    (accept or correct);
+//! 2. NPCs (`npc.rs`): step the NPCs;
+//! 3. portals (`portals.rs`): note players standing on portals (the node
+//!    transfers them after the tick);
+//! 4. interest (`interest.rs`): update the AOI for what moved, and tell
+//!    observers who entered and left;
+//! 5. replication (`replication/`): build and encode one message per client
+//!    that has something to hear.
+//!
+//! Each phase is its own file, an `impl Zone` block that [`Zone::run_tick`]
+//! calls in this order. This file keeps the zone's types, its public API and
+//! the tick; the entity table (insert, despawn, lookup by id) is
+//! `entities.rs`, the movement validator `movement.rs`, the map `map.rs`.
+//!
+//! Owns one map instance: its entities, their positions and its tick. May not
+//! touch sessions, other zones or the node: what a tick has to say leaves as
+//! values ([`Replies`], [`Transfer`]).
 //!
 //! Steady-state ticks allocate nothing: buffers and scratch space are reused.
 
+mod entities;
+mod inputs;
+mod interest;
 pub mod map;
 pub mod movement;
 mod npc;
+mod portals;
 pub(crate) mod replication;
 
 pub use map::{Map, MapError, Portal, SAMPLE_MAPS};
@@ -24,14 +41,14 @@ pub use replication::Observer;
 use crate::aoi::{Aoi, AoiConfig, AoiEvent};
 use crate::ids::{EntityId, PlayerId, ZoneId};
 use crate::math::{Fixed, Vec2};
-use crate::protocol::{Correction, EntityKind, MoveInput, ZoneEntered, MAX_SERVER_PAYLOAD};
+use crate::protocol::{EntityKind, MoveInput, ZoneEntered};
 use crate::rng::{self, StreamKind};
 use crate::time::{Duration, Instant, Tick};
 use movement::Mover;
 use npc::Wanderer;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use replication::{ObserverBuffers, Replicas, Weights};
+use replication::{ObserverBuffers, Replicas};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -401,23 +418,6 @@ impl Zone {
         base
     }
 
-    /// Removes an entity; observers see it leave at the next tick.
-    pub fn despawn(&mut self, entity: EntityId) -> Option<Vec2> {
-        let slot = self.slot_of(entity)?;
-        let e = self.slots[slot as usize].take()?;
-        self.live -= 1;
-        if e.player.is_some() {
-            self.players -= 1;
-        }
-        if e.npc.is_some() {
-            self.npcs.retain(|&s| s != slot);
-        }
-        self.aoi.remove(entity);
-        self.observers[slot as usize] = Observer::default();
-        self.freed.push(slot);
-        Some(self.bodies[slot as usize].pos)
-    }
-
     /// The client starts from nothing (a resume): send it everything again, and
     /// start a new movement epoch so its old inputs in flight are ignored.
     pub fn resync(&mut self, entity: EntityId, now: Instant) {
@@ -488,227 +488,12 @@ impl Zone {
         self.find_portal_steps();
         self.update_interest();
         self.replicate(now);
-        self.free.append(&mut self.freed);
+        self.reuse_freed_slots();
     }
 
     /// The frames the last tick made, one per client with something to hear.
     pub fn replies(&self) -> &Replies {
         &self.replies
-    }
-
-    fn apply_inputs(&mut self) {
-        // Fixed order: by entity, then arrival.
-        self.inputs.sort_unstable_by_key(|q| (q.entity, q.order));
-        let rules = self.config.movement;
-        let max_speed_sq = {
-            let v = rules.max_speed_raw as i64 * (100 + rules.tolerance_pct as i64) / 100;
-            v * v
-        };
-        for q in self.inputs.drain(..) {
-            let Some(e) = self.slots[q.slot as usize].as_mut() else {
-                continue;
-            };
-            let Some(p) = e.player.as_mut().filter(|_| e.id == q.entity) else {
-                continue;
-            };
-            p.queued = 0;
-            let body = &mut self.bodies[q.slot as usize];
-            match p
-                .mover
-                .judge(&rules, &self.map, q.received, body.pos, &q.input)
-            {
-                Verdict::Accept => {
-                    self.stats.inputs_applied += 1;
-                    self.observers[q.slot as usize].ack_seq = q.input.seq;
-                    if body.pos != q.input.pos {
-                        body.pos = q.input.pos;
-                        self.aoi.move_to(e.id, body.pos);
-                    }
-                    // Velocity is a hint for others' extrapolation: keep it sane.
-                    e.vel = if q.input.vel.length_squared_raw() <= max_speed_sq {
-                        q.input.vel
-                    } else {
-                        Vec2::ZERO
-                    };
-                }
-                Verdict::Reject(why) => {
-                    *self.stats.corrections.entry(why.label()).or_default() += 1;
-                    p.corrections += 1;
-                    self.observers[q.slot as usize].correction = Some(Correction {
-                        epoch: p.mover.epoch(),
-                        seq: q.input.seq,
-                        pos: body.pos,
-                    });
-                }
-                Verdict::Stale => self.stats.inputs_stale += 1,
-            }
-        }
-    }
-
-    fn step_npcs(&mut self) {
-        let step = Fixed::from_raw(
-            (Fixed::from_int(self.config.npc_speed_m).raw() as i64
-                * self.tick_period.as_micros() as i64
-                / 1_000_000) as i32,
-        );
-        for &slot in &self.npcs {
-            let Some(e) = self.slots[slot as usize].as_mut() else {
-                continue;
-            };
-            let body = &mut self.bodies[slot as usize];
-            if let Some(npc) = e.npc.as_mut() {
-                if let Some(next) = npc.step(&mut self.rng, &self.map, body.pos, step) {
-                    body.pos = next;
-                    self.aoi.move_to(e.id, next);
-                }
-            }
-        }
-    }
-
-    fn find_portal_steps(&mut self) {
-        if self.map.portals().is_empty() {
-            return;
-        }
-        for (e, body) in self.slots.iter().zip(&self.bodies) {
-            let Some(e) = e else { continue };
-            let Some(p) = &e.player else { continue };
-            if let Some(portal) = self.map.portal_at(body.pos) {
-                self.transfers.push(Transfer {
-                    player: p.player,
-                    entity: e.id,
-                    target_map: portal.target_map.clone(),
-                    target_cell: portal.target_cell,
-                });
-            }
-        }
-    }
-
-    fn update_interest(&mut self) {
-        self.events.clear();
-        self.aoi.update(&mut self.events);
-        crate::headroom::reserve_twice_peak(&mut self.events);
-        // An entering entity is in its observers' visible lists now, marked
-        // unsent; a leaving one needs a despawn.
-        for ev in &self.events {
-            let AoiEvent::Leave { observer, target } = *ev else {
-                continue;
-            };
-            let Some(oslot) = self.slot_of(observer) else {
-                continue;
-            };
-            let o = &mut self.observers[oslot as usize];
-            if o.player.is_some() {
-                o.on_leave(target, &mut self.buffers);
-            }
-        }
-    }
-
-    fn replicate(&mut self, now: Instant) {
-        let budget = self.config.update_budget as usize;
-        let weights = {
-            let r = Fixed::from_int(self.config.view_radius_m).raw() as i64;
-            Weights::new((r * r) as u64)
-        };
-        // Free slots too: nobody sees them, and a dense loop beats a check.
-        for (i, body) in self.bodies.iter().enumerate() {
-            self.replicas.advance(i as u32, body.pos);
-        }
-        // Observers by id: the observer and AOI tables are read in order.
-        let Zone {
-            observers,
-            bodies,
-            replicas,
-            buffers,
-            replies,
-            stats,
-            tick,
-            ..
-        } = self;
-        self.aoi.each_visible_mut(|id, seen| {
-            let i = (id.0 - 1) as usize;
-            let o = &mut observers[i];
-            let Some(player) = o.player else {
-                return;
-            };
-            let observer_pos = bodies[i].pos;
-            // Nearer entities gain priority faster (see `Weights`).
-            let weight = |slot: u32| {
-                weights.of(bodies[slot as usize].pos.distance_squared_raw(observer_pos))
-            };
-            let Some(reply) = o.build(seen, budget, buffers, replicas, weight) else {
-                return;
-            };
-            let start = replies.bytes.len();
-            buffers.writer.finish(
-                *tick,
-                now.as_micros(),
-                reply.ack_seq,
-                reply.correction.as_ref(),
-                &mut replies.bytes,
-            );
-            let len = replies.bytes.len() - start;
-            // The budget bounds the message far below the frame limit.
-            debug_assert!(len <= MAX_SERVER_PAYLOAD as usize);
-            stats.messages_out += 1;
-            stats.bytes_out += len as u64;
-            replies.frames.push((player, replies.bytes.len() as u32));
-        });
-        self.buffers.end_tick();
-    }
-
-    // ----- entity table -----
-
-    /// Entity ids are slot numbers plus one: a lookup is an index, not a search.
-    /// A freed slot is reused only after the tick that freed it, when every
-    /// observer has been sent the despawn, and clients apply despawns before
-    /// spawns, so a reused id never confuses a client.
-    fn insert(
-        &mut self,
-        kind: EntityKind,
-        pos: Vec2,
-        player: Option<PlayerPart>,
-        npc: Option<Wanderer>,
-    ) -> EntityId {
-        let slot = match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.slots.push(None);
-                self.bodies.push(Body { pos });
-                self.observers.push(Observer::default());
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let id = EntityId(slot as u64 + 1);
-        let is_npc = npc.is_some();
-        self.observers[slot as usize] = Observer::new(player.as_ref().map(|p| p.player));
-        self.slots[slot as usize] = Some(Entity {
-            id,
-            vel: Vec2::ZERO,
-            player,
-            npc,
-        });
-        self.bodies[slot as usize] = Body { pos };
-        self.replicas.set(slot, kind, pos);
-        if is_npc {
-            if let Err(at) = self.npcs.binary_search(&slot) {
-                self.npcs.insert(at, slot);
-            }
-        }
-        self.live += 1;
-        self.aoi.insert(id, pos);
-        id
-    }
-
-    fn slot_of(&self, entity: EntityId) -> Option<u32> {
-        let slot = usize::try_from(entity.0.checked_sub(1)?).ok()?;
-        match self.slots.get(slot)? {
-            Some(e) if e.id == entity => Some(slot as u32),
-            _ => None,
-        }
-    }
-
-    fn get(&self, entity: EntityId) -> Option<&Entity> {
-        self.slots[self.slot_of(entity)? as usize].as_ref()
     }
 }
 

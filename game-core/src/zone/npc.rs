@@ -1,9 +1,15 @@
-//! Non-player entities: a wanderer that strolls around its home point.
+//! Tick phase 2, NPCs: each non-player entity takes its step, in slot order.
+//! Today every NPC is a wanderer that strolls around its home point.
 //!
 //! Each zone draws NPC decisions from its own seeded stream, so NPC paths are part
 //! of the deterministic trace.
+//!
+//! Owns NPC behaviour and the phase that runs it. May not touch players or
+//! their inputs, nor replication: an NPC that moves only moves its body and
+//! tells the AOI.
 
 use super::map::Map;
+use super::Zone;
 use crate::math::{Fixed, Vec2};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
@@ -76,6 +82,29 @@ impl Wanderer {
             self.target = None;
             self.rest = 5;
             None
+        }
+    }
+}
+
+impl Zone {
+    /// Every NPC takes its step, in slot order, drawing from the zone's stream.
+    pub(super) fn step_npcs(&mut self) {
+        let step = Fixed::from_raw(
+            (Fixed::from_int(self.config.npc_speed_m).raw() as i64
+                * self.tick_period.as_micros() as i64
+                / 1_000_000) as i32,
+        );
+        for &slot in &self.npcs {
+            let Some(e) = self.slots[slot as usize].as_mut() else {
+                continue;
+            };
+            let body = &mut self.bodies[slot as usize];
+            if let Some(npc) = e.npc.as_mut() {
+                if let Some(next) = npc.step(&mut self.rng, &self.map, body.pos, step) {
+                    body.pos = next;
+                    self.aoi.move_to(e.id, next);
+                }
+            }
         }
     }
 }

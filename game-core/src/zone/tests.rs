@@ -1,7 +1,9 @@
 //! The zone driven tick by tick with no IO.
 
 use super::*;
-use crate::protocol::{FrameDecoder, QPos, ServerMsg, ServerWorld, WorldUpdate};
+use crate::protocol::{
+    FrameDecoder, QPos, ServerMsg, ServerWorld, WorldUpdate, MAX_SERVER_PAYLOAD,
+};
 use proptest::prelude::*;
 
 const T0: Instant = Instant::ZERO;

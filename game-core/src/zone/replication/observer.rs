@@ -1,36 +1,17 @@
-//! Replication: what one client knows of the zone, and the one batched message
-//! per tick that brings it up to date.
+//! The observer: what one client was sent about each entity in its view, and
+//! the building of its one message per tick (spawns, despawns, and the updates
+//! the budget lets through, by priority).
 //!
-//! For each visible entity the client is sent the difference from the quantized
-//! position it was sent last (the stream is ordered and reliable, so that is a
-//! safe baseline), only when it changed: standing still costs nothing on the
-//! wire. Usually what it was sent last is the entity's position of the previous
-//! tick, so the step each entity took is encoded once per tick and copied into
-//! every message; what each client was sent about each entity fits in the few
-//! bits the AOI keeps beside its visible entries, and only entries the budget
-//! left behind keep a position of their own. When more entities changed than
-//! the per-tick budget allows, each one left out gains priority (more the
-//! nearer it is) and the highest priorities go first, so the nearest are
-//! freshest and none starves.
-//!
-//! A client told an entity moves is told once when it stops (a zero update),
-//! but not before it has gone without a move for longer than its rhythm: a
-//! client sending 10 Hz input moves its character every other tick, and
-//! between two of its moves it is coasting, not stopped (see
-//! [`Replicas::advance`]).
+//! Owns the per-entry state (kept in the tags of the AOI's visible lists) and
+//! the choice of what a message carries. May not change who sees whom (that
+//! is the AOI's) nor any entity's replica (read only).
 
+use super::buffers::{HeldBack, ObserverBuffers, NOT_HELD_BACK};
+use super::priority::{threshold, PLACE_BITS, PLACE_MASK};
+use super::replicas::{stopped, Replicas, Step};
 use crate::aoi::TaggedId;
-use crate::headroom::reserve_twice_peak;
 use crate::ids::{EntityId, PlayerId};
-use crate::math::Vec2;
-use crate::protocol::{
-    Correction, EncodedUpdate, EntityKind, Entries, QPos, Spawn, Update, WorldUpdateWriter,
-};
-
-/// A ranking key is `(spawn << 32 | priority) << PLACE_BITS | inverted place`:
-/// spawns go before updates, then higher priority, then earlier entries.
-const PLACE_BITS: u32 = 24;
-const PLACE_MASK: u64 = (1 << PLACE_BITS) - 1;
+use crate::protocol::{Correction, Entries, Spawn, Update};
 
 // What the client was sent about one visible entity lives in the eight bits the
 // AOI keeps beside each visible entry ([`TaggedId::tag`]), so one list serves
@@ -51,18 +32,6 @@ const STATE: u8 = 3;
 /// tick (or nothing, if `UNSENT`).
 const HELD_BACK: u8 = 4;
 
-/// A visible entry the budget held back: what the client holds of the entity
-/// and the priority it gained while it waited.
-#[derive(Clone, Copy, Debug)]
-struct HeldBack {
-    /// The entity's id.
-    id: u32,
-    /// The position last sent (meaningless when `unsent`).
-    sent: QPos,
-    priority: u32,
-    unsent: bool,
-}
-
 #[inline]
 fn slot_of(seen: TaggedId) -> usize {
     seen.id().0 as usize - 1
@@ -73,7 +42,7 @@ fn slot_of(seen: TaggedId) -> usize {
 #[derive(Clone, Debug, Default)]
 pub struct Observer {
     /// The client's player (`None` in a slot that holds no player).
-    pub(super) player: Option<PlayerId>,
+    pub(in crate::zone) player: Option<PlayerId>,
     /// Where its held-back table is in [`ObserverBuffers::held`]: one entry for
     /// each visible entry tagged `HELD_BACK`, in the same (id) order.
     held_at: u32,
@@ -85,170 +54,9 @@ pub struct Observer {
     /// The client was reset to knowing nothing and has not been sent anything
     /// since: it needs no despawns.
     fresh: bool,
-    pub(super) ack_seq: u32,
+    pub(in crate::zone) ack_seq: u32,
     sent_ack: u32,
-    pub(super) correction: Option<Correction>,
-}
-
-/// Where an entity is now and was at the previous tick, quantized, and the
-/// rhythm of its moves (the cold part of [`Replicas`]: spawns, clients held
-/// back and the once-a-tick [`Replicas::advance`] read it). The three counts
-/// fill what would be padding.
-#[derive(Clone, Copy, Debug)]
-struct Replica {
-    kind: EntityKind,
-    now: QPos,
-    was: QPos,
-    /// Ticks since its quantized position last changed (saturating).
-    still: u8,
-    /// Ticks between its last two moves, and the two before those: its input
-    /// rhythm (0: unknown, the first move after a pause longer than
-    /// [`MAX_RHYTHM_TICKS`]).
-    last_gap: u8,
-    gap_before: u8,
-}
-
-/// Gaps between moves are a rhythm up to this many ticks (input at 5 Hz or
-/// faster at a 20 Hz tick); a longer gap was a pause.
-const MAX_RHYTHM_TICKS: u8 = 4;
-/// The rhythm of an entity whose gaps are unknown (its first moves after a
-/// pause): a client sending 10 Hz input at a 20 Hz tick.
-const UNKNOWN_RHYTHM_TICKS: u8 = 2;
-
-/// The hot part: all a client holding the previous position needs, the step
-/// from `was` to `now` encoded (when it fits the short form) with whether it
-/// moved. One word, so the table of them stays in cache. Between two moves of
-/// its rhythm an entity has no step ([`coasting`]): it is still moving, so a
-/// client told it moves is sent nothing; once it has stopped, its step is the
-/// zero update, which always fits (ids are below 2^24).
-type Step = EncodedUpdate;
-
-/// The step of an entity between two moves of its rhythm: the zero word, no
-/// bytes and no move (a real step without bytes is a long jump, which moves).
-#[inline]
-fn coasting() -> Step {
-    Step::default()
-}
-
-/// The entity has stopped: it has not moved for longer than its rhythm, and a
-/// client told it moves must hear so (one zero update). Not while coasting.
-#[inline]
-fn stopped(step: Step) -> bool {
-    !step.moves() && step.fits()
-}
-
-/// What every observer of each entity may be sent about it this tick, worked
-/// out once per entity per tick, not once per observer. By slot.
-#[derive(Clone, Debug, Default)]
-pub struct Replicas {
-    hot: Vec<Step>,
-    cold: Vec<Replica>,
-}
-
-impl Replicas {
-    /// The entity in `slot` (one past the last, or a free one) is new at `pos`.
-    pub fn set(&mut self, slot: u32, kind: EntityKind, pos: Vec2) {
-        let q = QPos::from_pos(pos);
-        let r = Replica {
-            kind,
-            now: q,
-            was: q,
-            still: u8::MAX,
-            last_gap: 0,
-            gap_before: 0,
-        };
-        let s = slot as usize;
-        if s == self.cold.len() {
-            self.cold.push(r);
-            self.hot.push(coasting());
-        } else {
-            self.cold[s] = r;
-            self.hot[s] = coasting();
-        }
-    }
-
-    pub fn kind(&self, slot: u32) -> EntityKind {
-        self.cold[slot as usize].kind
-    }
-
-    /// Moves on to this tick: the entity in `slot` is at `pos`. An entity
-    /// that did not move is still moving (coasting) until it has gone without
-    /// a move for longer than the longer of the gaps between its last three
-    /// moves, its rhythm (a client sending 10 Hz input moves its character
-    /// every other tick at 20 Hz): the stop is announced one tick after the
-    /// move that did not come was due. Any sooner and a 10 Hz mover would
-    /// seem to stop between its moves; any later and a client rendering
-    /// 100 ms behind would draw a 20 Hz mover past where it stopped, then
-    /// pull it back.
-    pub fn advance(&mut self, slot: u32, pos: Vec2) {
-        let r = &mut self.cold[slot as usize];
-        r.was = r.now;
-        r.now = QPos::from_pos(pos);
-        let (dx, dy) = (r.now.x.wrapping_sub(r.was.x), r.now.y.wrapping_sub(r.was.y));
-        let moved = dx != 0 || dy != 0;
-        if moved {
-            let gap = r.still.saturating_add(1);
-            r.gap_before = r.last_gap;
-            r.last_gap = if gap <= MAX_RHYTHM_TICKS { gap } else { 0 };
-            r.still = 0;
-        } else {
-            r.still = r.still.saturating_add(1);
-        }
-        let rhythm = match r.last_gap.max(r.gap_before) {
-            0 => UNKNOWN_RHYTHM_TICKS,
-            gap => gap,
-        };
-        self.hot[slot as usize] = if moved || r.still > rhythm {
-            let step = EncodedUpdate::of(&Update {
-                entity: EntityId(slot as u64 + 1),
-                dx,
-                dy,
-            });
-            debug_assert!(moved || stopped(step), "a zero step always fits");
-            step
-        } else {
-            coasting()
-        };
-    }
-}
-
-/// The buffers every observer of a zone shares: their held-back tables and
-/// this tick's despawns, each observer's a run of one buffer, and the space
-/// one observer's message is built and ranked in. Reused across observers and
-/// ticks, so a tick allocates nothing.
-#[derive(Debug, Default)]
-pub struct ObserverBuffers {
-    pub writer: WorldUpdateWriter,
-    /// Ranking keys of one observer's entries, in list order (zero: nothing
-    /// pending), when they may not all fit the budget; and the non-zero ones,
-    /// to select from.
-    keys: Vec<u64>,
-    ranked: Vec<u64>,
-    /// The pending entries of one observer's list when it is longer than the
-    /// budget: (place in the list, place of its held-back entry or
-    /// `NOT_HELD_BACK`).
-    found: Vec<(u32, u32)>,
-    /// Every observer's held-back table, one after another, as of the last
-    /// tick; and the tables being written by this one. Every observer is built
-    /// once per tick, so [`ObserverBuffers::end_tick`] swaps them: one pair of
-    /// buffers for the zone, which grows only when the zone's total does.
-    held: Vec<HeldBack>,
-    next_held: Vec<HeldBack>,
-    /// This tick's despawns for every observer, one run each: the AOI sorts
-    /// its events by observer, so each observer's leaves come together.
-    despawns: Vec<EntityId>,
-}
-
-impl ObserverBuffers {
-    /// After every observer was built: this tick's held-back tables become
-    /// current.
-    pub fn end_tick(&mut self) {
-        reserve_twice_peak(&mut self.next_held);
-        reserve_twice_peak(&mut self.despawns);
-        std::mem::swap(&mut self.held, &mut self.next_held);
-        self.next_held.clear();
-        self.despawns.clear();
-    }
+    pub(in crate::zone) correction: Option<Correction>,
 }
 
 /// The per-message fields of a client's update.
@@ -256,44 +64,6 @@ impl ObserverBuffers {
 pub struct Reply {
     pub ack_seq: u32,
     pub correction: Option<Correction>,
-}
-
-/// The priority an entry gains per tick while it waits, by its distance `d`
-/// from the observer: `1 + 256 r^2 / (d^2 + r^2/4)` for view radius `r`, so
-/// from 1025 at the observer's feet to 205 at the radius, with `d^2 / r^2`
-/// taken in 256ths (a multiply and a table, not a division per entry).
-#[derive(Clone, Copy, Debug)]
-pub struct Weights {
-    /// `2^32 * 256 / r^2`.
-    scale: u64,
-}
-
-/// By `d^2 / r^2` in 256ths, up to 2 (visible entities are within the radius
-/// plus the margin).
-const WEIGHTS: [u32; 512] = {
-    let mut table = [0; 512];
-    let mut q = 0;
-    while q < 512 {
-        table[q] = 1 + 256 * 256 / (q as u32 + 64);
-        q += 1;
-    }
-    table
-};
-
-impl Weights {
-    /// For a view radius of `radius_sq` (squared, raw units).
-    pub fn new(radius_sq: u64) -> Self {
-        Weights {
-            scale: (256u64 << 32) / radius_sq.max(1),
-        }
-    }
-
-    /// For an entity `d_sq` (squared, raw units) away.
-    #[inline]
-    pub fn of(self, d_sq: u64) -> u32 {
-        let q = d_sq.saturating_mul(self.scale) >> 32;
-        WEIGHTS[(q as usize).min(WEIGHTS.len() - 1)]
-    }
 }
 
 /// Whether an entry has something to send: it was never sent, it moved, or it
@@ -408,9 +178,6 @@ fn send_one(
     }
 }
 
-/// No entry is held back (in `Found` places).
-const NOT_HELD_BACK: u32 = u32::MAX;
-
 /// Writes to `found` each entry of `seen` that has something to send, in list
 /// order, as its place in `seen` and the place of its held-back entry in `held`
 /// (or `NOT_HELD_BACK`); `held` is the observer's held-back table, in the same
@@ -434,33 +201,6 @@ fn find_pending(seen: &[TaggedId], held: &[HeldBack], t: &Replicas, found: &mut 
         }
         held_at += held_back as usize;
     }
-}
-
-/// Fewer lowest keys than this to leave out are found by insertion, not by
-/// a general selection.
-const FEW: usize = 16;
-
-/// The lowest key of the `budget` highest of `keys` (distinct, none zero), or 1
-/// when they all fit.
-fn threshold(keys: &mut [u64], budget: usize) -> u64 {
-    if keys.len() <= budget {
-        return 1;
-    }
-    // The answer is the (out + 1)-th lowest.
-    let out = keys.len() - budget;
-    if out >= FEW {
-        return *keys.select_nth_unstable(out).1;
-    }
-    // Usually only a few are left out: keep the out + 1 lowest, sorted.
-    let mut low = [u64::MAX; FEW];
-    for &k in keys.iter() {
-        if k < low[out] {
-            let at = low[..out].partition_point(|&l| l < k);
-            low.copy_within(at..out, at + 1);
-            low[at] = k;
-        }
-    }
-    low[out]
 }
 
 impl Observer {
@@ -706,27 +446,5 @@ impl Observer {
         });
         self.held_at = start as u32;
         self.held_len = (next_held.len() - start) as u32;
-    }
-}
-
-#[cfg(test)]
-mod threshold_tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn threshold_is_the_lowest_of_the_budget_highest(
-            keys in proptest::collection::btree_set(1u64..u64::MAX, 0..80)
-                .prop_map(Vec::from_iter)
-                .prop_shuffle(),
-            budget in 1usize..80,
-        ) {
-            let mut keys = keys;
-            let mut sorted = keys.clone();
-            sorted.sort_unstable_by(|a, b| b.cmp(a));
-            let want = if keys.len() <= budget { 1 } else { sorted[budget - 1] };
-            prop_assert_eq!(threshold(&mut keys, budget), want);
-        }
     }
 }
