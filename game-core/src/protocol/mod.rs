@@ -24,7 +24,7 @@ use crate::time::Tick;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The version a client announces in [`ClientMsg::Hello`]; a mismatch is refused.
+/// The version a client announces in [`ClientSession::Hello`]; a mismatch is refused.
 pub const PROTOCOL_VERSION: u16 = 2;
 
 /// The largest payload a server accepts from a client by default.
@@ -366,7 +366,7 @@ pub enum NoticeLevel {
     Warning,
 }
 
-/// Why a connection ended. Sent to the client in [`ServerMsg::Disconnect`], counted
+/// Why a connection ended. Sent to the client in [`ServerSession::Disconnect`], counted
 /// by the node, and shown to players, so each says whose fault it was.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum DisconnectReason {
