@@ -1,7 +1,11 @@
 //! The node fed arbitrary interleavings of inputs from several connections.
 
-use super::script::{Script, ScriptWriter};
-use super::wire::{message, ServerStream};
+mod ops;
+
+pub use ops::NodeOp;
+
+use super::script::Script;
+use super::wire::ServerStream;
 use game_core::ids::ConnId;
 use game_core::math::{Fixed, Vec2};
 use game_core::node::{InProcess, Node, NodeConfig, Output};
@@ -24,44 +28,6 @@ pub fn config() -> NodeConfig {
     config
 }
 
-/// Connections a script juggles (each reconnect gets a fresh id).
-const SLOTS: u8 = 5;
-
-/// Steps of a node script: an opcode byte (modulo the count), then operands.
-/// Most name a connection slot first (`[slot: u8]`, modulo 5).
-#[derive(Clone, Copy, Debug)]
-pub enum NodeStep {
-    /// `[slot]`: a new connection in the slot (if it holds none that is open),
-    /// remembering the last welcome's player and token for a resume.
-    Connect = 0,
-    /// `[slot] [kind] [operands] [split: u8]`: a well-formed message, delivered
-    /// in two reads cut at `split`.
-    Message = 1,
-    /// `[slot] [len: u8] [bytes]`: raw bytes.
-    Raw = 2,
-    /// `[ms: u16]`: time passes, then the timers run.
-    Advance = 3,
-    /// Jump to the node's next deadline and run it.
-    Deadline = 4,
-    /// `[slot]`: the transport is lost.
-    Lost = 5,
-    /// `[slot]`: the driver reports the slot's oldest write done.
-    Flushed = 6,
-    /// `[slot]`: the operator kicks the slot's player.
-    Kick = 7,
-    /// `[slot] [what: u8]`: an operator command: a notice, a transfer, a
-    /// teleport to an absurd place, or (rarely) shutdown.
-    Operator = 8,
-}
-
-const STEPS: u8 = 9;
-
-impl NodeStep {
-    pub fn write(self, w: &mut ScriptWriter) -> &mut ScriptWriter {
-        w.u8(self as u8)
-    }
-}
-
 #[derive(Debug)]
 struct Conn {
     id: ConnId,
@@ -81,7 +47,7 @@ struct Harness {
     closed_ids: BTreeSet<ConnId>,
 }
 
-/// Runs a node script (see [`NodeStep`]) and checks after every step: outputs
+/// Runs a node script (see [`NodeOp`]) and checks after every step: outputs
 /// name only open connections and nothing follows a connection's `Close`; a
 /// close (other than a lost transport) is announced by a `Disconnect` as the
 /// connection's last message; the session and player caps hold; every player
@@ -102,17 +68,25 @@ pub fn node(data: &[u8]) {
         closed_ids: BTreeSet::new(),
     };
     while !script.done() {
-        match script.u8() % STEPS {
-            0 => {
-                let slot = script.u8() % SLOTS;
-                if h.slots.get(&slot).is_none_or(|c| c.closed) {
-                    h.next_id += 1;
-                    let id = ConnId(h.next_id);
+        h.apply(NodeOp::read(&mut script));
+        h.drain();
+        h.check();
+    }
+}
+
+impl Harness {
+    fn apply(&mut self, op: NodeOp) {
+        let now = self.now;
+        match op {
+            NodeOp::Connect { slot } => {
+                if self.slots.get(&slot).is_none_or(|c| c.closed) {
+                    self.next_id += 1;
+                    let id = ConnId(self.next_id);
                     // A client that reconnects remembers its player and resume
                     // token, as a real one does.
                     let mut heard = ServerStream::default();
-                    heard.welcome = h.slots.get(&slot).and_then(|c| c.heard.welcome);
-                    h.slots.insert(
+                    heard.welcome = self.slots.get(&slot).and_then(|c| c.heard.welcome);
+                    self.slots.insert(
                         slot,
                         Conn {
                             id,
@@ -121,94 +95,84 @@ pub fn node(data: &[u8]) {
                             writes: VecDeque::new(),
                         },
                     );
-                    h.node.handle_connect(h.now, id);
+                    self.node.handle_connect(now, id);
                 }
             }
-            1 => {
-                let slot = script.u8() % SLOTS;
-                let Some(conn) = h.slots.get_mut(&slot) else {
-                    continue;
+            NodeOp::Say { slot, say, split } => {
+                let Some(conn) = self.slots.get_mut(&slot) else {
+                    return;
                 };
-                let msg = message(&mut script, &mut conn.heard);
+                let msg = say.message(&mut conn.heard);
                 let mut frame = Vec::new();
                 encode_frame(&msg, MAX_CLIENT_PAYLOAD, &mut frame).expect("client frame");
-                let split = (script.u8() as usize).min(frame.len());
+                let split = (split as usize).min(frame.len());
                 let id = conn.id;
-                h.node.handle_bytes(h.now, id, &frame[..split]);
-                h.node.handle_bytes(h.now, id, &frame[split..]);
+                self.node.handle_bytes(now, id, &frame[..split]);
+                self.node.handle_bytes(now, id, &frame[split..]);
             }
-            2 => {
-                let slot = script.u8() % SLOTS;
-                let n = script.u8() as usize;
-                let bytes = script.bytes(n);
-                if let Some(conn) = h.slots.get(&slot) {
-                    h.node.handle_bytes(h.now, conn.id, bytes);
+            NodeOp::Raw { slot, bytes } => {
+                if let Some(conn) = self.slots.get(&slot) {
+                    self.node.handle_bytes(now, conn.id, &bytes);
                 }
             }
-            3 => {
-                h.now += Duration::from_millis(script.u16() as u64);
-                h.node.handle_timeout(h.now);
-                h.check_timers();
+            NodeOp::Advance { ms } => {
+                self.now += Duration::from_millis(ms as u64);
+                self.node.handle_timeout(self.now);
+                self.check_timers();
             }
-            4 => {
-                if let Some(at) = h.node.poll_timeout() {
-                    h.now = h.now.max(at);
-                    h.node.handle_timeout(h.now);
-                    h.check_timers();
+            NodeOp::Deadline => {
+                if let Some(at) = self.node.poll_timeout() {
+                    self.now = self.now.max(at);
+                    self.node.handle_timeout(self.now);
+                    self.check_timers();
                 }
             }
-            5 => {
-                if let Some(conn) = h.slots.get(&(script.u8() % SLOTS)) {
-                    h.node.handle_disconnect(h.now, conn.id);
+            NodeOp::Lost { slot } => {
+                if let Some(conn) = self.slots.get(&slot) {
+                    self.node.handle_disconnect(now, conn.id);
                 }
             }
-            6 => {
-                if let Some(conn) = h.slots.get_mut(&(script.u8() % SLOTS)) {
+            NodeOp::Flushed { slot } => {
+                if let Some(conn) = self.slots.get_mut(&slot) {
                     if let Some(n) = conn.writes.pop_front() {
-                        h.node.handle_flushed(conn.id, n);
+                        self.node.handle_flushed(conn.id, n);
                     }
                 }
             }
-            7 => {
-                let player = h
-                    .slots
-                    .get(&(script.u8() % SLOTS))
-                    .and_then(|c| c.heard.welcome)
-                    .map(|(p, _)| p);
-                if let Some(player) = player {
-                    h.node.kick(h.now, player, "fuzz".into());
+            NodeOp::Kick { slot } => {
+                if let Some(player) = self.player_in(slot) {
+                    self.node.kick(now, player, "fuzz".into());
                 }
             }
-            _ => {
-                let player = h
-                    .slots
-                    .get(&(script.u8() % SLOTS))
-                    .and_then(|c| c.heard.welcome)
-                    .map(|(p, _)| p);
-                let what = script.u8();
+            NodeOp::Operator { slot, what } => {
+                let player = self.player_in(slot);
                 match (what % 8, player) {
-                    (0, _) => h.node.notice(h.now, player, NoticeLevel::Info, "fuzz"),
+                    (0, _) => self.node.notice(now, player, NoticeLevel::Info, "fuzz"),
                     (1, Some(p)) => {
-                        let _ = h.node.transfer(h.now, p, "forest");
+                        let _ = self.node.transfer(now, p, "forest");
                     }
                     (2, Some(p)) => {
-                        let _ = h.node.transfer(h.now, p, "meadow");
+                        let _ = self.node.transfer(now, p, "meadow");
                     }
                     (3, Some(p)) => {
                         let far = Fixed::from_raw(i32::MAX);
-                        let _ = h.node.teleport(h.now, p, Vec2::new(far, far));
+                        let _ = self.node.teleport(now, p, Vec2::new(far, far));
                     }
-                    (7, _) if what == 255 => h.node.shutdown(h.now),
+                    (7, _) if what == 255 => self.node.shutdown(now),
                     _ => {}
                 }
             }
         }
-        h.drain();
-        h.check();
     }
-}
 
-impl Harness {
+    /// The player the slot's client last heard it was.
+    fn player_in(&self, slot: u8) -> Option<game_core::ids::PlayerId> {
+        self.slots
+            .get(&slot)
+            .and_then(|c| c.heard.welcome)
+            .map(|(p, _)| p)
+    }
+
     fn conn_mut(&mut self, id: ConnId) -> &mut Conn {
         self.slots
             .values_mut()
