@@ -20,7 +20,7 @@ mod session;
 mod wire;
 
 pub use frames::{client_msg, frame_decoder};
-pub use node::{node, NodeOp};
+pub use node::{node, NodeOp, StoreMode};
 pub use script::{Script, ScriptWriter};
 pub use session::{session, SessionOp};
 pub use wire::Say;

@@ -3,7 +3,7 @@
 //! that reach deep states. `tests/tests/fuzz_regressions.rs` holds the files to
 //! this list (`UPDATE_FUZZ_SEEDS=1` rewrites them).
 
-use super::node::NodeOp;
+use super::node::{NodeOp, StoreMode};
 use super::script::ScriptWriter;
 use super::session::SessionOp;
 use super::wire::Say;
@@ -280,6 +280,62 @@ fn node_scripts() -> Vec<(&'static str, u8, Vec<NodeOp>)> {
         NodeOp::Advance { ms: 500 },
     ];
     seeds.push(("raw_conversation", 3, ops.to_vec()));
+    // The store holds intents back: three characters leave the world with room
+    // for two pending (the third is dropped); answered out of order, one with
+    // `Unavailable`, one twice, and an id never issued; then a store that
+    // refuses at once, and one that answers at once, answered again.
+    let mut ops = vec![NodeOp::Store(StoreMode::Hold)];
+    for slot in 0..3 {
+        ops.extend(arrive(slot, slot));
+    }
+    ops.extend((0..3).map(|slot| tell(slot, goodbye())));
+    ops.extend([
+        NodeOp::Answer {
+            which: 1,
+            fail: false,
+        },
+        NodeOp::Answer {
+            which: 0,
+            fail: true,
+        },
+        NodeOp::AnswerAgain {
+            which: 0,
+            fail: false,
+        },
+        NodeOp::AnswerUnknown { ahead: 0 },
+        NodeOp::Store(StoreMode::Unavailable),
+    ]);
+    ops.extend(arrive(0, 0));
+    ops.extend([NodeOp::Kick { slot: 0 }, NodeOp::Store(StoreMode::AtOnce)]);
+    ops.extend(arrive(1, 1));
+    ops.extend([
+        tell(1, goodbye()),
+        NodeOp::AnswerAgain {
+            which: 2,
+            fail: true,
+        },
+        NodeOp::Advance { ms: 100 },
+    ]);
+    seeds.push(("store_late_twice_unknown", 4, ops));
+    // The bus holds the node's announcement back while another server's
+    // announcement and a presence the node never subscribed to arrive; then
+    // delivers it; then hands one back at once. A player leaves meanwhile.
+    let mut ops = Vec::new();
+    for slot in 0..2 {
+        ops.extend(arrive(slot, slot));
+    }
+    ops.extend([
+        NodeOp::BusHold { hold: true },
+        NodeOp::Operator { slot: 0, what: 4 },
+        NodeOp::BusFromAfar { what: 1 },
+        NodeOp::BusFromAfar { what: 2 },
+        tell(1, goodbye()),
+        NodeOp::BusDeliver,
+        NodeOp::BusHold { hold: false },
+        NodeOp::Operator { slot: 0, what: 4 },
+        NodeOp::Advance { ms: 100 },
+    ]);
+    seeds.push(("bus_held_and_from_afar", 5, ops));
     seeds
 }
 
@@ -339,6 +395,7 @@ pub fn all() -> Vec<Seed> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::node;
     use super::super::script::Script;
     use super::*;
     use std::collections::BTreeSet;
@@ -385,5 +442,23 @@ mod tests {
             .flat_map(|(_, _, ops)| ops.iter().map(|op| format!("{:?}", discriminant(op))))
             .collect();
         assert_eq!(node.len(), NodeOp::COUNT as usize);
+    }
+
+    #[test]
+    fn the_store_and_bus_seeds_reach_their_paths() {
+        let script = |name: &str| {
+            let (_, seed, ops) = node_scripts()
+                .into_iter()
+                .find(|(n, _, _)| *n == name)
+                .expect("a seed of that name");
+            node::run(&node_script(seed, &ops))
+        };
+        let store = script("store_late_twice_unknown");
+        assert_eq!(store.store_dropped, 1, "{store:?}");
+        assert_eq!(store.store_failed, 2, "{store:?}");
+        assert_eq!(store.store_unexpected, 3, "{store:?}");
+        assert_eq!(store.store_acknowledged, 2, "{store:?}");
+        let bus = script("bus_held_and_from_afar");
+        assert_eq!(bus.bus_received, 3, "{bus:?}");
     }
 }

@@ -22,6 +22,8 @@ pub struct ServerStream {
     pub disconnect: Option<DisconnectReason>,
     pub welcome: Option<(PlayerId, ResumeToken)>,
     pub ping: Option<(u32, u64)>,
+    /// `Notice` messages heard.
+    pub notices: u64,
     pub pos: Option<Vec2>,
     pub epoch: u16,
     pub move_seq: u32,
@@ -35,6 +37,7 @@ impl Default for ServerStream {
             disconnect: None,
             welcome: None,
             ping: None,
+            notices: 0,
             pos: None,
             epoch: 0,
             move_seq: 0,
@@ -67,6 +70,7 @@ impl ServerStream {
                     seq,
                     server_time_us,
                 }) => self.ping = Some((seq, server_time_us)),
+                ServerMsg::Session(ServerSession::Notice { .. }) => self.notices += 1,
                 ServerMsg::World(ServerWorld::ZoneEntered(z)) => {
                     self.pos = Some(z.pos);
                     self.epoch = z.epoch;

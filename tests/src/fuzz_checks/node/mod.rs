@@ -1,18 +1,22 @@
-//! The node fed arbitrary interleavings of inputs from several connections.
+//! The node fed arbitrary interleavings of inputs from several connections,
+//! with a store and a bus that answer at once, late, twice or not at all.
 
 mod ops;
+mod store_bus;
 
-pub use ops::NodeOp;
+pub use ops::{NodeOp, StoreMode};
 
 use super::script::Script;
 use super::wire::ServerStream;
+use game_core::bus::BusMessage;
 use game_core::ids::ConnId;
 use game_core::math::{Fixed, Vec2};
-use game_core::node::{InProcess, Node, NodeConfig, Output};
+use game_core::node::{Node, NodeConfig, NodeStats, Output};
 use game_core::protocol::{encode_frame, DisconnectReason, NoticeLevel, MAX_CLIENT_PAYLOAD};
 use game_core::session::SessionState;
 use game_core::time::{Duration, Instant};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use store_bus::StoreAndBus;
 
 /// Small caps, so a short script meets every one of them.
 pub fn config() -> NodeConfig {
@@ -20,6 +24,7 @@ pub fn config() -> NodeConfig {
         max_sessions: 4,
         max_players: 3,
         resume_grace_ms: 2_000,
+        max_pending_intents: 2,
         session: super::session::config(),
         ..NodeConfig::default()
     };
@@ -39,12 +44,15 @@ struct Conn {
 
 struct Harness {
     node: Node,
-    in_process: InProcess,
+    store_bus: StoreAndBus,
     config: NodeConfig,
     now: Instant,
     slots: BTreeMap<u8, Conn>,
     next_id: u64,
     closed_ids: BTreeSet<ConnId>,
+    /// Connections an announcement was handed to the node for, with the
+    /// notices each had heard then: each must hear one more, or be closed.
+    notices_due: Vec<(ConnId, u64)>,
 }
 
 /// Runs a node script (see [`NodeOp`]) and checks after every step: outputs
@@ -53,25 +61,57 @@ struct Harness {
 /// connection's last message; the session and player caps hold; every player
 /// has at most one connection and that connection's session names it; every
 /// placed character is in its zone; queues stay within their bounds; nothing is
-/// left due after the timers ran.
+/// left due after the timers ran. For the store and the bus: the node holds
+/// pending exactly the intents issued and not yet answered, never more than
+/// its bound; its counters agree with every answer (an answer to nothing
+/// pending, a second one included, counts as unexpected, and issued =
+/// acknowledged + failed + pending); every announcement the bus hands it
+/// reaches every connected player; the accounts it announced online are its
+/// players'. At the end the store answers everything held and the bus
+/// delivers what it holds: nothing may stay pending.
 pub fn node(data: &[u8]) {
+    run(data);
+}
+
+/// [`node`], returning the node's counters at the end (for tests of what the
+/// seeds reach).
+pub(crate) fn run(data: &[u8]) -> NodeStats {
     let mut script = Script::new(data);
     let seed = script.u8() as u64;
     let config = config();
     let mut h = Harness {
         node: Node::new(config.clone(), seed).expect("valid config"),
-        in_process: InProcess::default(),
+        store_bus: StoreAndBus::default(),
         config,
         now: Instant::ZERO,
         slots: BTreeMap::new(),
         next_id: 0,
         closed_ids: BTreeSet::new(),
+        notices_due: Vec::new(),
     };
+    // The node's first outputs (its subscriptions) reach the driver before
+    // anything else happens, as they do in the adapter.
+    h.drain();
+    h.check();
     while !script.done() {
         h.apply(NodeOp::read(&mut script));
         h.drain();
         h.check();
     }
+    h.store_bus.mode = StoreMode::AtOnce;
+    h.store_bus.hold_bus = false;
+    h.store_bus.answer_all(&mut h.node, h.now);
+    while let Some(message) = h.store_bus.next_delivery() {
+        h.deliver(message);
+    }
+    h.drain();
+    h.check();
+    assert_eq!(
+        h.node.pending_intents(),
+        0,
+        "intents left pending at the end"
+    );
+    h.node.stats().clone()
 }
 
 impl Harness {
@@ -158,9 +198,45 @@ impl Harness {
                         let far = Fixed::from_raw(i32::MAX);
                         let _ = self.node.teleport(now, p, Vec2::new(far, far));
                     }
+                    (4, _) => self.node.announce(NoticeLevel::Warning, "fuzz"),
                     (7, _) if what == 255 => self.node.shutdown(now),
                     _ => {}
                 }
+            }
+            NodeOp::Store(mode) => self.store_bus.mode = mode,
+            NodeOp::Answer { which, fail } => {
+                self.store_bus
+                    .answer(&mut self.node, now, which as usize, fail)
+            }
+            NodeOp::AnswerAgain { which, fail } => {
+                self.store_bus
+                    .answer_again(&mut self.node, now, which as usize, fail)
+            }
+            NodeOp::AnswerUnknown { ahead } => {
+                self.store_bus.answer_unknown(&mut self.node, now, ahead)
+            }
+            NodeOp::BusHold { hold } => self.store_bus.hold_bus = hold,
+            NodeOp::BusDeliver => {
+                if let Some(message) = self.store_bus.next_delivery() {
+                    self.deliver(message);
+                }
+            }
+            NodeOp::BusFromAfar { what } => {
+                let message = match what % 4 {
+                    0 => BusMessage::Announcement {
+                        level: NoticeLevel::Info,
+                        text: "from afar".into(),
+                    },
+                    1 => BusMessage::Announcement {
+                        level: NoticeLevel::Warning,
+                        text: "from afar".into(),
+                    },
+                    n => BusMessage::Presence {
+                        account: "zed".into(),
+                        online: n == 2,
+                    },
+                };
+                self.deliver(message);
             }
         }
     }
@@ -171,6 +247,23 @@ impl Harness {
             .get(&slot)
             .and_then(|c| c.heard.welcome)
             .map(|(p, _)| p)
+    }
+
+    /// Hands the node a bus message, noting who must hear an announcement.
+    fn deliver(&mut self, message: BusMessage) {
+        let subscribed = self.store_bus.delivering(&message);
+        if subscribed && matches!(message, BusMessage::Announcement { .. }) {
+            for p in self.node.players() {
+                let Some(id) = p.conn else { continue };
+                let slot = self.slots.values().find(|c| c.id == id);
+                let heard = slot
+                    .expect("a player's connection has a slot")
+                    .heard
+                    .notices;
+                self.notices_due.push((id, heard));
+            }
+        }
+        self.node.handle_bus(self.now, message);
     }
 
     fn conn_mut(&mut self, id: ConnId) -> &mut Conn {
@@ -185,9 +278,6 @@ impl Harness {
         while let Some(output) = self.node.poll_output() {
             steps += 1;
             assert!(steps < 1_000_000, "the node's outputs never end");
-            let Some(output) = self.in_process.serve(&mut self.node, self.now, output) else {
-                continue;
-            };
             match output {
                 Output::Transmit { conn, bytes } => {
                     assert!(
@@ -208,8 +298,13 @@ impl Harness {
                     }
                 }
                 Output::Event(_) => {}
-                // Served in process above.
-                Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}
+                Output::Persist(intent) => self.store_bus.intent(&mut self.node, self.now, intent),
+                Output::Publish(message) => {
+                    if let Some(back) = self.store_bus.publish(message) {
+                        self.deliver(back);
+                    }
+                }
+                Output::Subscribe(topic) => self.store_bus.subscribe(topic),
             }
         }
     }
@@ -220,7 +315,14 @@ impl Harness {
         }
     }
 
-    fn check(&self) {
+    fn check(&mut self) {
+        self.store_bus.check(&self.node, &self.config);
+        for (id, before) in std::mem::take(&mut self.notices_due) {
+            let conn = self.slots.values().find(|c| c.id == id);
+            if let Some(c) = conn.filter(|c| !c.closed) {
+                assert!(c.heard.notices > before, "{id} missed an announcement");
+            }
+        }
         let node = &self.node;
         assert!(node.session_count() <= self.config.max_sessions as usize);
         assert!(node.player_count() <= self.config.max_players as usize);

@@ -32,13 +32,46 @@ pub enum NodeOp {
     Kick { slot: u8 },
     /// `[slot] [what: u8]`: an operator command, `what` % 8: 0 a notice (to
     /// the slot's player, or to everyone), 1 and 2 a transfer to `forest` or
-    /// `meadow`, 3 a teleport to an absurd place; `what` = 255 shuts the node
-    /// down.
+    /// `meadow`, 3 a teleport to an absurd place, 4 an announcement (over the
+    /// bus); `what` = 255 shuts the node down.
     Operator { slot: u8, what: u8 },
+    /// `[mode: u8]`: how the store answers intents from now on.
+    Store(StoreMode),
+    /// `[which: u8] [fail: u8]`: the store answers the `which`-th held intent
+    /// (modulo how many are held), with `Unavailable` when `fail` is odd.
+    Answer { which: u8, fail: bool },
+    /// `[which: u8] [fail: u8]`: the store answers, once more, the `which`-th
+    /// intent it has answered (a retry after a lost acknowledgement).
+    AnswerAgain { which: u8, fail: bool },
+    /// `[ahead: u8]`: the store answers an id the node has not issued, `ahead`
+    /// past the last it has.
+    AnswerUnknown { ahead: u8 },
+    /// `[hold: u8]`: from now on the bus holds the node's publications back
+    /// (`hold` odd) until [`NodeOp::BusDeliver`], or hands them back at once
+    /// as a server alone does.
+    BusHold { hold: bool },
+    /// The bus hands the node the oldest publication it holds, if the node
+    /// subscribed to its topic.
+    BusDeliver,
+    /// `[what: u8]`: a message from another server, `what` % 4: an
+    /// announcement (info, warning), or presence (online, offline) on a topic
+    /// the node never subscribed to.
+    BusFromAfar { what: u8 },
+}
+
+/// How the scripted store answers intents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreMode {
+    /// Applied and acknowledged during the drain, as `InProcess` does.
+    AtOnce,
+    /// Kept until an [`NodeOp::Answer`].
+    Hold,
+    /// Refused during the drain with `StoreError::Unavailable`.
+    Unavailable,
 }
 
 impl NodeOp {
-    pub const COUNT: u8 = 9;
+    pub const COUNT: u8 = 16;
 
     fn code(&self) -> u8 {
         match self {
@@ -51,6 +84,13 @@ impl NodeOp {
             NodeOp::Flushed { .. } => 6,
             NodeOp::Kick { .. } => 7,
             NodeOp::Operator { .. } => 8,
+            NodeOp::Store(_) => 9,
+            NodeOp::Answer { .. } => 10,
+            NodeOp::AnswerAgain { .. } => 11,
+            NodeOp::AnswerUnknown { .. } => 12,
+            NodeOp::BusHold { .. } => 13,
+            NodeOp::BusDeliver => 14,
+            NodeOp::BusFromAfar { .. } => 15,
         }
     }
 
@@ -76,10 +116,29 @@ impl NodeOp {
             5 => NodeOp::Lost { slot: slot(script) },
             6 => NodeOp::Flushed { slot: slot(script) },
             7 => NodeOp::Kick { slot: slot(script) },
-            _ => NodeOp::Operator {
+            8 => NodeOp::Operator {
                 slot: slot(script),
                 what: script.u8(),
             },
+            9 => NodeOp::Store(match script.u8() % 3 {
+                0 => StoreMode::AtOnce,
+                1 => StoreMode::Hold,
+                _ => StoreMode::Unavailable,
+            }),
+            10 => NodeOp::Answer {
+                which: script.u8(),
+                fail: script.u8() & 1 == 1,
+            },
+            11 => NodeOp::AnswerAgain {
+                which: script.u8(),
+                fail: script.u8() & 1 == 1,
+            },
+            12 => NodeOp::AnswerUnknown { ahead: script.u8() },
+            13 => NodeOp::BusHold {
+                hold: script.u8() & 1 == 1,
+            },
+            14 => NodeOp::BusDeliver,
+            _ => NodeOp::BusFromAfar { what: script.u8() },
         }
     }
 
@@ -107,7 +166,26 @@ impl NodeOp {
             NodeOp::Operator { slot, what } => {
                 w.u8(*slot).u8(*what);
             }
-            NodeOp::Deadline => {}
+            NodeOp::Store(mode) => {
+                w.u8(match mode {
+                    StoreMode::AtOnce => 0,
+                    StoreMode::Hold => 1,
+                    StoreMode::Unavailable => 2,
+                });
+            }
+            NodeOp::Answer { which, fail } | NodeOp::AnswerAgain { which, fail } => {
+                w.u8(*which).u8(*fail as u8);
+            }
+            NodeOp::AnswerUnknown { ahead } => {
+                w.u8(*ahead);
+            }
+            NodeOp::BusHold { hold } => {
+                w.u8(*hold as u8);
+            }
+            NodeOp::BusFromAfar { what } => {
+                w.u8(*what);
+            }
+            NodeOp::Deadline | NodeOp::BusDeliver => {}
         }
     }
 }
