@@ -39,29 +39,44 @@ fn every_seed_and_regression_input_passes_its_check() {
     assert!(ran >= seeds::all().len(), "only {ran} inputs found");
 }
 
-/// The committed seed files are the generated ones; `UPDATE_FUZZ_SEEDS=1`
-/// rewrites them after a protocol or script change.
+/// The committed seed files are the generated ones, and no others;
+/// `UPDATE_FUZZ_SEEDS=1` rewrites them after a protocol or script change and
+/// deletes the files no longer generated.
 #[test]
 fn committed_seeds_are_the_generated_ones() {
     let update = std::env::var_os("UPDATE_FUZZ_SEEDS").is_some();
-    for seed in seeds::all() {
+    let regenerate =
+        "run UPDATE_FUZZ_SEEDS=1 cargo test -p integration-tests --test fuzz_regressions";
+    let all = seeds::all();
+    for seed in &all {
         let path = fuzz_dir().join("seeds").join(seed.target).join(&seed.name);
         if update {
             std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
             std::fs::write(&path, &seed.bytes).expect("write seed");
         }
-        let committed = std::fs::read(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; run UPDATE_FUZZ_SEEDS=1 cargo test -p integration-tests --test fuzz_regressions",
-                path.display()
-            )
-        });
+        let committed = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; {regenerate}", path.display()));
         assert_eq!(
             committed,
             seed.bytes,
-            "{} is stale; run UPDATE_FUZZ_SEEDS=1 cargo test -p integration-tests --test fuzz_regressions",
+            "{} is stale; {regenerate}",
             path.display()
         );
+    }
+    for (target, _) in TARGETS {
+        for file in inputs(&fuzz_dir().join("seeds").join(target)) {
+            let generated = all.iter().any(|s| {
+                s.target == target && file.file_name() == Some(std::ffi::OsStr::new(&s.name))
+            });
+            if generated {
+                continue;
+            }
+            if update {
+                std::fs::remove_file(&file).expect("remove a stale seed");
+            } else {
+                panic!("{} is no longer generated; {regenerate}", file.display());
+            }
+        }
     }
 }
 

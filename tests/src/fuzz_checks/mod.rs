@@ -7,7 +7,10 @@
 //! The session and node targets read their input as a script: each step is an
 //! opcode byte and its operands ([`Script`]), so a mutation of one step leaves the
 //! others meaningful and the fuzzer reaches deep states (logged in, in the world)
-//! instead of dying on the first byte.
+//! instead of dying on the first byte. Each machine has one list of its
+//! operations ([`SessionOp`], [`NodeOp`]), which the check reads and the seeds
+//! write; a message step picks one of the protocol's example messages ([`Say`]),
+//! so a message added to the protocol is fuzzed with no change here.
 
 mod frames;
 mod node;
@@ -17,11 +20,10 @@ mod session;
 mod wire;
 
 pub use frames::{client_msg, frame_decoder};
-pub use node::{node, NodeStep};
+pub use node::{node, NodeOp, StoreMode};
 pub use script::{Script, ScriptWriter};
-pub use session::session;
-pub use session::Step as SessionStep;
-pub use wire::Kind;
+pub use session::{session, SessionOp};
+pub use wire::Say;
 
 /// The check of one fuzz target: panics on an input that breaks its rules.
 pub type Check = fn(&[u8]);

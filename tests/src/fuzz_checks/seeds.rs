@@ -3,12 +3,13 @@
 //! that reach deep states. `tests/tests/fuzz_regressions.rs` holds the files to
 //! this list (`UPDATE_FUZZ_SEEDS=1` rewrites them).
 
-use super::node::NodeStep;
+use super::node::{NodeOp, StoreMode};
 use super::script::ScriptWriter;
-use super::session::Step;
-use super::wire::Kind;
+use super::session::SessionOp;
+use super::wire::Say;
 use game_core::protocol::{
-    encode_frame, examples, ClientMsg, FRAME_HEADER_LEN, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
+    encode_frame, examples, ClientMsg, ClientSession, ClientWorld, FRAME_HEADER_LEN,
+    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
 };
 
 /// One seed: its target, its file name, its bytes.
@@ -35,8 +36,20 @@ fn seed_name(side: &str, i: usize, msg: &impl std::fmt::Debug) -> String {
 
 /// An honest conversation: hello, login, enter, ping, move.
 fn conversation() -> Vec<ClientMsg> {
-    let all = client_messages();
-    [0, 1, 3, 4, 7].iter().map(|&i| all[i].clone()).collect()
+    client_messages()
+        .into_iter()
+        .filter(|m| {
+            matches!(
+                m,
+                ClientMsg::Session(
+                    ClientSession::Hello { .. }
+                        | ClientSession::Login { .. }
+                        | ClientSession::EnterWorld
+                        | ClientSession::Ping { .. }
+                ) | ClientMsg::World(ClientWorld::Move(_))
+            )
+        })
+        .collect()
 }
 
 fn frames(msgs: &[ClientMsg]) -> Vec<u8> {
@@ -47,158 +60,282 @@ fn frames(msgs: &[ClientMsg]) -> Vec<u8> {
     out
 }
 
-/// A message step of a session script.
-fn say(w: &mut ScriptWriter, kind: Kind, operands: &[u8]) {
-    Step::Message.write(w);
-    kind.write(w).raw(operands).u8(0);
+// What the scripted clients say, by the example each picks (see `Say`).
+
+fn hello() -> Say {
+    Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Hello { .. })))
 }
 
-/// A message step of a node script, to `slot`.
-fn tell(w: &mut ScriptWriter, slot: u8, kind: Kind, operands: &[u8]) {
-    NodeStep::Message.write(w).u8(slot);
-    kind.write(w).raw(operands).u8(3);
+/// `name`: 0 "ada", 1 "bob", 2 "cy", 3 invalid.
+fn login(name: u8) -> Say {
+    Say {
+        pick: name,
+        ..Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Login { .. })))
+    }
+}
+
+fn resume() -> Say {
+    Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Resume { .. })))
+}
+
+fn enter_world() -> Say {
+    Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::EnterWorld)))
+}
+
+fn ping(seq: u32) -> Say {
+    Say {
+        n: seq,
+        ..Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Ping { .. })))
+    }
+}
+
+fn pong() -> Say {
+    Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Pong { .. })))
+}
+
+fn goodbye() -> Say {
+    Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Goodbye)))
 }
 
 /// A move: small honest step (`how` 0), long (1), absurd (2), with sequence jump (4).
-fn step_operands(how: u8, dx: i16, dy: i16, jump: u32) -> Vec<u8> {
+fn moving(how: u8, dx: i16, dy: i16, jump: u32) -> Say {
+    Say {
+        pick: how,
+        dx,
+        dy,
+        n: jump,
+        ..Say::of(|m| matches!(m, ClientMsg::World(ClientWorld::Move(_))))
+    }
+}
+
+fn switch_channel(channel: u8) -> Say {
+    Say {
+        pick: channel,
+        ..Say::of(|m| matches!(m, ClientMsg::World(ClientWorld::SwitchChannel { .. })))
+    }
+}
+
+fn session_script(ops: &[SessionOp]) -> Vec<u8> {
     let mut w = ScriptWriter::default();
-    w.u8(how).u16(dx as u16).u16(dy as u16).u32(jump);
+    for op in ops {
+        op.write(&mut w);
+    }
     w.bytes
 }
 
-fn session_seeds() -> Vec<Seed> {
+/// A node script: the node's seed, then the operations.
+fn node_script(seed: u8, ops: &[NodeOp]) -> Vec<u8> {
+    let mut w = ScriptWriter::default();
+    w.u8(seed);
+    for op in ops {
+        op.write(&mut w);
+    }
+    w.bytes
+}
+
+/// A message the node accepts (verdicts 0).
+fn says(say: Say) -> SessionOp {
+    SessionOp::Say { say, verdicts: 0 }
+}
+
+/// The session target's seed scripts, by name.
+fn session_scripts() -> Vec<(&'static str, Vec<SessionOp>)> {
     let mut seeds = Vec::new();
     // Log in, enter, move, heartbeats, then leave.
-    let mut w = ScriptWriter::default();
-    say(&mut w, Kind::Hello, &[0]);
-    say(&mut w, Kind::Login, &[0]);
-    Step::Transmit.write(&mut w);
-    say(&mut w, Kind::EnterWorld, &[]);
+    let mut ops = vec![says(hello()), says(login(0)), SessionOp::Transmit];
+    ops.push(says(enter_world()));
     for i in 0..4 {
-        say(&mut w, Kind::Move, &step_operands(i, 3_000, -2_000, 9));
-        Step::Advance.write(&mut w).u16(100);
+        ops.push(says(moving(i, 3_000, -2_000, 9)));
+        ops.push(SessionOp::Advance { ms: 100 });
     }
-    Step::Deadline.write(&mut w);
-    Step::Transmit.write(&mut w);
-    say(&mut w, Kind::Pong, &[0]);
-    Step::Flushed.write(&mut w);
-    say(&mut w, Kind::Ping, &[1, 0, 0, 0]);
-    say(&mut w, Kind::Goodbye, &[]);
-    Step::Transmit.write(&mut w);
-    seeds.push(Seed {
-        target: "session",
-        name: "login_move_goodbye".into(),
-        bytes: w.bytes,
-    });
+    ops.extend([
+        SessionOp::Deadline,
+        SessionOp::Transmit,
+        says(pong()),
+        SessionOp::Flushed,
+        says(ping(1)),
+        says(goodbye()),
+        SessionOp::Transmit,
+    ]);
+    seeds.push(("login_move_goodbye", ops));
     // The same conversation as raw frames, in one read.
-    let mut w = ScriptWriter::default();
-    let raw = frames(&conversation());
-    Step::Raw.write(&mut w).u8(raw.len() as u8).raw(&raw);
-    Step::Deadline.write(&mut w);
-    Step::Transmit.write(&mut w);
-    seeds.push(Seed {
-        target: "session",
-        name: "raw_handshake".into(),
-        bytes: w.bytes,
-    });
+    let ops = [
+        SessionOp::Raw(frames(&conversation())),
+        SessionOp::Deadline,
+        SessionOp::Transmit,
+    ];
+    seeds.push(("raw_handshake", ops.to_vec()));
     // A slowloris: one byte of a frame at a time, slower than the frame timeout.
-    let mut w = ScriptWriter::default();
+    let mut ops = Vec::new();
     for &b in &frames(&client_messages()[..1]) {
-        Step::Raw.write(&mut w).u8(1).u8(b);
-        Step::Advance.write(&mut w).u16(90);
+        ops.push(SessionOp::Raw(vec![b]));
+        ops.push(SessionOp::Advance { ms: 90 });
     }
-    Step::Transmit.write(&mut w);
-    seeds.push(Seed {
-        target: "session",
-        name: "trickle".into(),
-        bytes: w.bytes,
-    });
+    ops.push(SessionOp::Transmit);
+    seeds.push(("trickle", ops));
     // A flood of pings past the rate limit, never read.
-    let mut w = ScriptWriter::default();
-    say(&mut w, Kind::Hello, &[0]);
-    for seq in 0..40u8 {
-        say(&mut w, Kind::Ping, &[seq, 0, 0, 0]);
-    }
-    Step::Transmit.write(&mut w);
-    seeds.push(Seed {
-        target: "session",
-        name: "ping_flood".into(),
-        bytes: w.bytes,
-    });
+    let mut ops = vec![says(hello())];
+    ops.extend((0..40).map(|seq| says(ping(seq))));
+    ops.push(SessionOp::Transmit);
+    seeds.push(("ping_flood", ops));
+    // The node refuses a resume; then, in the world, another session is
+    // kicked and its transport lost.
+    let refused = SessionOp::Say {
+        say: resume(),
+        verdicts: 1,
+    };
+    seeds.push((
+        "resume_refused",
+        vec![says(hello()), refused, SessionOp::Transmit],
+    ));
+    let ops = [
+        says(hello()),
+        says(login(1)),
+        says(enter_world()),
+        says(switch_channel(1)),
+        SessionOp::Transmit,
+        SessionOp::Kick,
+        SessionOp::Lost,
+        SessionOp::Transmit,
+    ];
+    seeds.push(("kicked_in_world", ops.to_vec()));
     seeds
 }
 
-fn node_seeds() -> Vec<Seed> {
+/// A message from `slot`, cut after three bytes.
+fn tell(slot: u8, say: Say) -> NodeOp {
+    NodeOp::Say {
+        slot,
+        say,
+        split: 3,
+    }
+}
+
+/// A client in `slot` logs in as `name` and enters the world.
+fn arrive(slot: u8, name: u8) -> [NodeOp; 4] {
+    [
+        NodeOp::Connect { slot },
+        tell(slot, hello()),
+        tell(slot, login(name)),
+        tell(slot, enter_world()),
+    ]
+}
+
+/// The node target's seed scripts, by name, with the node's seed.
+fn node_scripts() -> Vec<(&'static str, u8, Vec<NodeOp>)> {
     let mut seeds = Vec::new();
-    // Two players meet, walk, one drops and resumes, one is kicked.
-    let mut w = ScriptWriter::default();
-    w.u8(1);
+    // Two players meet, walk, one drops, resumes (back in the world at once)
+    // and walks on, one is kicked.
+    let mut ops = Vec::new();
     for slot in 0..2 {
-        NodeStep::Connect.write(&mut w).u8(slot);
-        tell(&mut w, slot, Kind::Hello, &[0]);
-        tell(&mut w, slot, Kind::Login, &[slot]);
-        tell(&mut w, slot, Kind::EnterWorld, &[]);
+        ops.extend(arrive(slot, slot));
     }
     for i in 0..6u8 {
-        tell(
-            &mut w,
-            i % 2,
-            Kind::Move,
-            &step_operands(i % 3, 2_000, 1_000, 1),
-        );
-        NodeStep::Advance.write(&mut w).u16(50);
+        ops.push(tell(i % 2, moving(i % 3, 2_000, 1_000, 1)));
+        ops.push(NodeOp::Advance { ms: 50 });
     }
-    NodeStep::Lost.write(&mut w).u8(1);
-    NodeStep::Connect.write(&mut w).u8(1);
-    tell(&mut w, 1, Kind::Hello, &[0]);
-    tell(&mut w, 1, Kind::Resume, &[0]);
-    tell(&mut w, 1, Kind::EnterWorld, &[]);
-    NodeStep::Deadline.write(&mut w);
-    NodeStep::Flushed.write(&mut w).u8(0);
-    NodeStep::Kick.write(&mut w).u8(0);
-    NodeStep::Advance.write(&mut w).u16(3_000);
-    seeds.push(Seed {
-        target: "node",
-        name: "meet_drop_resume_kick".into(),
-        bytes: w.bytes,
-    });
-    // More connections than the caps, a duplicate login, a channel switch,
-    // moving before login, and operator commands.
-    let mut w = ScriptWriter::default();
-    w.u8(2);
+    ops.extend([
+        NodeOp::Lost { slot: 1 },
+        NodeOp::Connect { slot: 1 },
+        tell(1, hello()),
+        tell(1, resume()),
+        tell(1, moving(0, 500, 500, 1)),
+        NodeOp::Deadline,
+        NodeOp::Flushed { slot: 0 },
+        NodeOp::Kick { slot: 0 },
+        NodeOp::Advance { ms: 3_000 },
+    ]);
+    seeds.push(("meet_drop_resume_kick", 1, ops));
+    // More connections than the caps, logins taking over players, a channel
+    // switch, moving before login, and operator commands (a transfer, a
+    // teleport, shutdown).
+    let mut ops = Vec::new();
     for slot in 0..5 {
-        NodeStep::Connect.write(&mut w).u8(slot);
-        tell(&mut w, slot, Kind::Hello, &[0]);
-        tell(&mut w, slot, Kind::Login, &[slot % 3]);
-        tell(&mut w, slot, Kind::EnterWorld, &[]);
+        ops.extend(arrive(slot, slot % 3));
     }
-    tell(&mut w, 0, Kind::SwitchChannel, &[1]);
-    tell(&mut w, 2, Kind::Move, &step_operands(2, -1, -1, 0));
-    NodeStep::Operator.write(&mut w).u8(0).u8(1);
-    NodeStep::Operator.write(&mut w).u8(1).u8(3);
-    NodeStep::Connect.write(&mut w).u8(4);
-    tell(&mut w, 4, Kind::Move, &step_operands(0, 10, 10, 0));
-    NodeStep::Deadline.write(&mut w);
-    NodeStep::Operator.write(&mut w).u8(0).u8(255);
-    seeds.push(Seed {
-        target: "node",
-        name: "caps_takeover_operator".into(),
-        bytes: w.bytes,
-    });
+    ops.extend([
+        tell(0, switch_channel(1)),
+        tell(2, moving(2, -1, -1, 0)),
+        NodeOp::Operator { slot: 2, what: 1 },
+        NodeOp::Operator { slot: 2, what: 3 },
+        NodeOp::Connect { slot: 4 },
+        tell(4, moving(0, 10, 10, 0)),
+        NodeOp::Deadline,
+        NodeOp::Operator { slot: 0, what: 255 },
+    ]);
+    seeds.push(("caps_takeover_operator", 2, ops));
     // A real conversation as raw bytes, cut across reads.
-    let mut w = ScriptWriter::default();
-    w.u8(3);
-    NodeStep::Connect.write(&mut w).u8(0);
     let raw = frames(&conversation());
     let (a, b) = raw.split_at(7);
-    NodeStep::Raw.write(&mut w).u8(0).u8(a.len() as u8).raw(a);
-    NodeStep::Raw.write(&mut w).u8(0).u8(b.len() as u8).raw(b);
-    NodeStep::Advance.write(&mut w).u16(500);
-    seeds.push(Seed {
-        target: "node",
-        name: "raw_conversation".into(),
-        bytes: w.bytes,
-    });
+    let ops = [
+        NodeOp::Connect { slot: 0 },
+        NodeOp::Raw {
+            slot: 0,
+            bytes: a.to_vec(),
+        },
+        NodeOp::Raw {
+            slot: 0,
+            bytes: b.to_vec(),
+        },
+        NodeOp::Advance { ms: 500 },
+    ];
+    seeds.push(("raw_conversation", 3, ops.to_vec()));
+    // The store holds intents back: three characters leave the world with room
+    // for two pending (the third is dropped); answered out of order, one with
+    // `Unavailable`, one twice, and an id never issued; then a store that
+    // refuses at once, and one that answers at once, answered again.
+    let mut ops = vec![NodeOp::Store(StoreMode::Hold)];
+    for slot in 0..3 {
+        ops.extend(arrive(slot, slot));
+    }
+    ops.extend((0..3).map(|slot| tell(slot, goodbye())));
+    ops.extend([
+        NodeOp::Answer {
+            which: 1,
+            fail: false,
+        },
+        NodeOp::Answer {
+            which: 0,
+            fail: true,
+        },
+        NodeOp::AnswerAgain {
+            which: 0,
+            fail: false,
+        },
+        NodeOp::AnswerUnknown { ahead: 0 },
+        NodeOp::Store(StoreMode::Unavailable),
+    ]);
+    ops.extend(arrive(0, 0));
+    ops.extend([NodeOp::Kick { slot: 0 }, NodeOp::Store(StoreMode::AtOnce)]);
+    ops.extend(arrive(1, 1));
+    ops.extend([
+        tell(1, goodbye()),
+        NodeOp::AnswerAgain {
+            which: 2,
+            fail: true,
+        },
+        NodeOp::Advance { ms: 100 },
+    ]);
+    seeds.push(("store_late_twice_unknown", 4, ops));
+    // The bus holds the node's announcement back while another server's
+    // announcement and a presence the node never subscribed to arrive; then
+    // delivers it; then hands one back at once. A player leaves meanwhile.
+    let mut ops = Vec::new();
+    for slot in 0..2 {
+        ops.extend(arrive(slot, slot));
+    }
+    ops.extend([
+        NodeOp::BusHold { hold: true },
+        NodeOp::Operator { slot: 0, what: 4 },
+        NodeOp::BusFromAfar { what: 1 },
+        NodeOp::BusFromAfar { what: 2 },
+        tell(1, goodbye()),
+        NodeOp::BusDeliver,
+        NodeOp::BusHold { hold: false },
+        NodeOp::Operator { slot: 0, what: 4 },
+        NodeOp::Advance { ms: 100 },
+    ]);
+    seeds.push(("bus_held_and_from_afar", 5, ops));
     seeds
 }
 
@@ -239,7 +376,89 @@ pub fn all() -> Vec<Seed> {
             bytes: f[FRAME_HEADER_LEN..].to_vec(),
         });
     }
-    seeds.extend(session_seeds());
-    seeds.extend(node_seeds());
+    for (name, ops) in session_scripts() {
+        seeds.push(Seed {
+            target: "session",
+            name: name.into(),
+            bytes: session_script(&ops),
+        });
+    }
+    for (name, seed, ops) in node_scripts() {
+        seeds.push(Seed {
+            target: "node",
+            name: name.into(),
+            bytes: node_script(seed, &ops),
+        });
+    }
     seeds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::node;
+    use super::super::script::Script;
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::mem::discriminant;
+
+    fn read_session(bytes: &[u8]) -> Vec<SessionOp> {
+        let mut script = Script::new(bytes);
+        let mut ops = Vec::new();
+        while !script.done() {
+            ops.push(SessionOp::read(&mut script));
+        }
+        ops
+    }
+
+    fn read_node(bytes: &[u8]) -> Vec<NodeOp> {
+        let mut script = Script::new(bytes);
+        script.u8();
+        let mut ops = Vec::new();
+        while !script.done() {
+            ops.push(NodeOp::read(&mut script));
+        }
+        ops
+    }
+
+    #[test]
+    fn the_checks_read_back_every_operation_the_seeds_write() {
+        for (name, ops) in session_scripts() {
+            assert_eq!(read_session(&session_script(&ops)), ops, "{name}");
+        }
+        for (name, seed, ops) in node_scripts() {
+            assert_eq!(read_node(&node_script(seed, &ops)), ops, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_seeds_use_every_operation_of_each_machine() {
+        let session: BTreeSet<_> = session_scripts()
+            .iter()
+            .flat_map(|(_, ops)| ops.iter().map(|op| format!("{:?}", discriminant(op))))
+            .collect();
+        assert_eq!(session.len(), SessionOp::COUNT as usize);
+        let node: BTreeSet<_> = node_scripts()
+            .iter()
+            .flat_map(|(_, _, ops)| ops.iter().map(|op| format!("{:?}", discriminant(op))))
+            .collect();
+        assert_eq!(node.len(), NodeOp::COUNT as usize);
+    }
+
+    #[test]
+    fn the_store_and_bus_seeds_reach_their_paths() {
+        let script = |name: &str| {
+            let (_, seed, ops) = node_scripts()
+                .into_iter()
+                .find(|(n, _, _)| *n == name)
+                .expect("a seed of that name");
+            node::run(&node_script(seed, &ops))
+        };
+        let store = script("store_late_twice_unknown");
+        assert_eq!(store.store_dropped, 1, "{store:?}");
+        assert_eq!(store.store_failed, 2, "{store:?}");
+        assert_eq!(store.store_unexpected, 3, "{store:?}");
+        assert_eq!(store.store_acknowledged, 2, "{store:?}");
+        let bus = script("bus_held_and_from_afar");
+        assert_eq!(bus.bus_received, 3, "{bus:?}");
+    }
 }

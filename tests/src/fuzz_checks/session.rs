@@ -1,7 +1,7 @@
 //! One session machine fed arbitrary bytes, node decisions, flushes and time.
 
 use super::script::{Script, ScriptWriter};
-use super::wire::{message, ServerStream};
+use super::wire::{Say, ServerStream};
 use game_core::ids::{ConnId, PlayerId};
 use game_core::protocol::{
     encode_frame, ClientMsg, DisconnectReason, LoginRefusal, ResumeToken, MAX_CLIENT_PAYLOAD,
@@ -24,33 +24,86 @@ pub fn config() -> SessionConfig {
     }
 }
 
-/// Steps of a session script. Each is an opcode byte (taken modulo the count)
-/// and its operands.
-#[derive(Clone, Copy, Debug)]
-pub enum Step {
+/// What a session script does: the one list of the session target's
+/// operations, read by the check and written by the seeds. On the wire each is
+/// an opcode byte (modulo [`SessionOp::COUNT`]) and its operands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionOp {
     /// `[len: u8] [len bytes]`: raw bytes from the client.
-    Raw = 0,
-    /// `[kind: u8] [operands]`: one well-formed client message (see [`message`]).
-    Message = 1,
+    Raw(Vec<u8>),
+    /// `[say: Say::LEN] [verdicts: u8]`: one well-formed client message; the
+    /// bits of `verdicts` decide, one request at a time, whether the node
+    /// accepts (0) or refuses (1).
+    Say { say: Say, verdicts: u8 },
     /// `[ms: u16]`: time passes, then the timers run.
-    Advance = 2,
+    Advance { ms: u16 },
     /// Jump to the session's next deadline and run it.
-    Deadline = 3,
+    Deadline,
     /// The driver takes what is queued for the client.
-    Transmit = 4,
+    Transmit,
     /// The driver reports the oldest write done.
-    Flushed = 5,
+    Flushed,
     /// The node closes the session (an operator's kick).
-    Kick = 6,
+    Kick,
     /// The transport is lost.
-    Lost = 7,
+    Lost,
 }
 
-const STEPS: u8 = 8;
+impl SessionOp {
+    pub const COUNT: u8 = 8;
 
-impl Step {
-    pub fn write(self, w: &mut ScriptWriter) -> &mut ScriptWriter {
-        w.u8(self as u8)
+    fn code(&self) -> u8 {
+        match self {
+            SessionOp::Raw(_) => 0,
+            SessionOp::Say { .. } => 1,
+            SessionOp::Advance { .. } => 2,
+            SessionOp::Deadline => 3,
+            SessionOp::Transmit => 4,
+            SessionOp::Flushed => 5,
+            SessionOp::Kick => 6,
+            SessionOp::Lost => 7,
+        }
+    }
+
+    pub fn read(script: &mut Script<'_>) -> SessionOp {
+        match script.u8() % Self::COUNT {
+            0 => {
+                let n = script.u8() as usize;
+                SessionOp::Raw(script.bytes(n).to_vec())
+            }
+            1 => SessionOp::Say {
+                say: Say::read(script),
+                verdicts: script.u8(),
+            },
+            2 => SessionOp::Advance { ms: script.u16() },
+            3 => SessionOp::Deadline,
+            4 => SessionOp::Transmit,
+            5 => SessionOp::Flushed,
+            6 => SessionOp::Kick,
+            _ => SessionOp::Lost,
+        }
+    }
+
+    pub fn write(&self, w: &mut ScriptWriter) {
+        w.u8(self.code());
+        match self {
+            SessionOp::Raw(bytes) => {
+                let n = u8::try_from(bytes.len()).expect("at most 255 raw bytes a step");
+                w.u8(n).raw(bytes);
+            }
+            SessionOp::Say { say, verdicts } => {
+                say.write(w);
+                w.u8(*verdicts);
+            }
+            SessionOp::Advance { ms } => {
+                w.u16(*ms);
+            }
+            SessionOp::Deadline
+            | SessionOp::Transmit
+            | SessionOp::Flushed
+            | SessionOp::Kick
+            | SessionOp::Lost => {}
+        }
     }
 }
 
@@ -76,7 +129,7 @@ struct Harness {
     verdicts: u8,
 }
 
-/// Runs a session script (see [`Step`]) and checks after every step: states only
+/// Runs a session script (see [`SessionOp`]) and checks after every step: states only
 /// move forward and `Closed` is final; requests come only in the states that
 /// allow them; queued and buffered bytes stay within their bounds; a deadline
 /// that has passed has been dealt with; every byte sent is a whole server
@@ -95,46 +148,7 @@ pub fn session(data: &[u8]) {
     };
     let mut script = Script::new(data);
     while !script.done() {
-        match script.u8() % STEPS {
-            0 => {
-                let n = script.u8() as usize;
-                let bytes = script.bytes(n);
-                h.feed(bytes);
-            }
-            1 => {
-                let mut frame = Vec::new();
-                let msg = message(&mut script, &mut h.wire);
-                encode_frame(&msg, MAX_CLIENT_PAYLOAD, &mut frame).expect("client frame");
-                h.verdicts = script.u8();
-                h.feed(&frame);
-            }
-            2 => {
-                let ms = script.u16();
-                h.now += Duration::from_millis(ms as u64);
-                h.session.handle_timeout(h.now);
-                h.check_timers();
-            }
-            3 => {
-                if let Some(at) = h.session.poll_timeout() {
-                    h.now = h.now.max(at);
-                    h.session.handle_timeout(h.now);
-                    h.check_timers();
-                }
-            }
-            4 => h.transmit(),
-            5 => {
-                if let Some(n) = h.writes.pop_front() {
-                    h.session.handle_flushed(n);
-                }
-            }
-            6 => h.session.close(
-                h.now,
-                DisconnectReason::Kicked {
-                    message: "fuzz".into(),
-                },
-            ),
-            _ => h.session.close(h.now, DisconnectReason::ConnectionLost),
-        }
+        h.apply(SessionOp::read(&mut script));
         h.check();
     }
     // Whatever is left goes out: the stream must end in the close's goodbye.
@@ -143,6 +157,46 @@ pub fn session(data: &[u8]) {
 }
 
 impl Harness {
+    fn apply(&mut self, op: SessionOp) {
+        match op {
+            SessionOp::Raw(bytes) => self.feed(&bytes),
+            SessionOp::Say { say, verdicts } => {
+                let mut frame = Vec::new();
+                let msg = say.message(&mut self.wire);
+                encode_frame(&msg, MAX_CLIENT_PAYLOAD, &mut frame).expect("client frame");
+                self.verdicts = verdicts;
+                self.feed(&frame);
+            }
+            SessionOp::Advance { ms } => {
+                self.now += Duration::from_millis(ms as u64);
+                self.session.handle_timeout(self.now);
+                self.check_timers();
+            }
+            SessionOp::Deadline => {
+                if let Some(at) = self.session.poll_timeout() {
+                    self.now = self.now.max(at);
+                    self.session.handle_timeout(self.now);
+                    self.check_timers();
+                }
+            }
+            SessionOp::Transmit => self.transmit(),
+            SessionOp::Flushed => {
+                if let Some(n) = self.writes.pop_front() {
+                    self.session.handle_flushed(n);
+                }
+            }
+            SessionOp::Kick => self.session.close(
+                self.now,
+                DisconnectReason::Kicked {
+                    message: "fuzz".into(),
+                },
+            ),
+            SessionOp::Lost => self
+                .session
+                .close(self.now, DisconnectReason::ConnectionLost),
+        }
+    }
+
     fn feed(&mut self, mut input: &[u8]) {
         let mut rounds = 0;
         while let Some(request) = self.session.handle_bytes(self.now, &mut input) {

@@ -1,13 +1,16 @@
 //! What a fuzzed client says and hears: well-formed client messages built from
-//! script bytes, and a checker of the server's byte stream.
+//! the protocol's examples and script bytes ([`Say`]), and a checker of the
+//! server's byte stream ([`ServerStream`]).
 
 use super::script::{Script, ScriptWriter};
 use game_core::ids::PlayerId;
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
-    ClientMsg, ClientSession, ClientWorld, Credentials, DisconnectReason, FrameDecoder, MoveInput,
-    ResumeToken, ServerMsg, ServerSession, ServerWorld, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    examples, ClientMsg, ClientSession, ClientWorld, Credentials, DisconnectReason, FrameDecoder,
+    MoveInput, ResumeToken, ServerMsg, ServerSession, ServerWorld, MAX_SERVER_PAYLOAD,
+    PROTOCOL_VERSION,
 };
+use std::sync::LazyLock;
 
 /// What the client learned from the server, so scripted messages can be right
 /// (a resume with the real token, a pong echoing the real ping, a move from
@@ -19,6 +22,8 @@ pub struct ServerStream {
     pub disconnect: Option<DisconnectReason>,
     pub welcome: Option<(PlayerId, ResumeToken)>,
     pub ping: Option<(u32, u64)>,
+    /// `Notice` messages heard.
+    pub notices: u64,
     pub pos: Option<Vec2>,
     pub epoch: u16,
     pub move_seq: u32,
@@ -32,6 +37,7 @@ impl Default for ServerStream {
             disconnect: None,
             welcome: None,
             ping: None,
+            notices: 0,
             pos: None,
             epoch: 0,
             move_seq: 0,
@@ -64,6 +70,7 @@ impl ServerStream {
                     seq,
                     server_time_us,
                 }) => self.ping = Some((seq, server_time_us)),
+                ServerMsg::Session(ServerSession::Notice { .. }) => self.notices += 1,
                 ServerMsg::World(ServerWorld::ZoneEntered(z)) => {
                     self.pos = Some(z.pos);
                     self.epoch = z.epoch;
@@ -80,94 +87,134 @@ impl ServerStream {
     }
 }
 
+/// One example of every client message, built once: what a message step picks
+/// from, so a message added to the protocol is fuzzed with no change here.
+static EXAMPLES: LazyLock<Vec<ClientMsg>> = LazyLock::new(examples::client_messages);
+
 /// Names scripted logins use: a few, so logins collide and take over.
 const NAMES: [&str; 4] = ["ada", "bob", "cy", "ada "];
 
-/// Kinds of scripted message, the first operand of a message step.
-#[derive(Clone, Copy, Debug)]
-pub enum Kind {
-    /// `[version: u8]`: 0 is the server's version, anything else that number.
-    Hello = 0,
-    /// `[name: u8]`: one of a few names (one invalid).
-    Login = 1,
-    /// `[forge: u8]`: with the last welcome's player and token unless `forge` is odd.
-    Resume = 2,
-    EnterWorld = 3,
-    /// `[seq: u32]`
-    Ping = 4,
-    /// `[forge: u8]`: echoes the last server ping unless `forge` is odd.
-    Pong = 5,
-    Goodbye = 6,
-    /// `[how: u8] [dx: u16] [dy: u16] [seq jump: u32]`: see [`movement`].
-    Move = 7,
-    /// `[channel: u8]`
-    SwitchChannel = 8,
+/// A message step's operands: which of the protocol's example messages, and how
+/// to vary it. Always [`Say::LEN`] bytes, `[example: u8] [pick: u8] [dx: u16]
+/// [dy: u16] [n: u32]`, so seeds need not know which message reads which field
+/// and a mutation of the example byte leaves the rest of the script in step.
+///
+/// The messages the check knows are varied with what the client has heard (a
+/// resume with the real token, a pong echoing the real ping, a move from where
+/// the character stands); any other is sent as its example.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Say {
+    /// Index into `examples::client_messages()`, modulo its length.
+    pub example: u8,
+    /// `Hello`: the protocol version (0 is the server's). `Login`: which of a few
+    /// names (one invalid). `Resume`, `Pong`: forged when odd. `Move`: how the
+    /// move is made (see [`movement`]). `SwitchChannel`: the channel, modulo 4.
+    pub pick: u8,
+    /// `Move`: the step, in raw fixed-point units.
+    pub dx: i16,
+    pub dy: i16,
+    /// `Ping`: the sequence number. `Move`: the sequence jump.
+    pub n: u32,
 }
 
-const KINDS: u8 = 9;
+impl Say {
+    pub const LEN: usize = 10;
 
-impl Kind {
-    pub fn write(self, w: &mut ScriptWriter) -> &mut ScriptWriter {
-        w.u8(self as u8)
+    /// The first example `is` accepts, unvaried (for seeds and tests).
+    pub fn of(is: impl Fn(&ClientMsg) -> bool) -> Say {
+        let i = EXAMPLES
+            .iter()
+            .position(is)
+            .expect("an example of the message");
+        Say {
+            example: u8::try_from(i).expect("fewer than 256 examples"),
+            ..Say::default()
+        }
     }
-}
 
-/// A well-formed client message chosen by the script, using what the client
-/// has heard so far.
-pub fn message(script: &mut Script<'_>, heard: &mut ServerStream) -> ClientMsg {
-    match script.u8() % KINDS {
-        0 => {
-            let v = script.u8();
+    pub fn read(script: &mut Script<'_>) -> Say {
+        Say {
+            example: script.u8(),
+            pick: script.u8(),
+            dx: script.u16() as i16,
+            dy: script.u16() as i16,
+            n: script.u32(),
+        }
+    }
+
+    pub fn write(&self, w: &mut ScriptWriter) {
+        w.u8(self.example)
+            .u8(self.pick)
+            .u16(self.dx as u16)
+            .u16(self.dy as u16)
+            .u32(self.n);
+    }
+
+    /// The message, using what the client has heard so far.
+    pub fn message(&self, heard: &mut ServerStream) -> ClientMsg {
+        let mut msg = EXAMPLES[self.example as usize % EXAMPLES.len()].clone();
+        let pick = self.pick;
+        match &mut msg {
             ClientMsg::Session(ClientSession::Hello {
-                protocol_version: if v == 0 { PROTOCOL_VERSION } else { v as u16 },
-                client: "fuzz".into(),
-            })
-        }
-        1 => ClientMsg::Session(ClientSession::Login {
-            credentials: Credentials::Dev {
-                name: NAMES[script.u8() as usize % NAMES.len()].into(),
-            },
-        }),
-        2 => {
-            let forge = script.u8();
-            let (player, mut token) = heard
-                .welcome
-                .unwrap_or((PlayerId(forge as u64), ResumeToken([forge; 16])));
-            if forge & 1 == 1 {
-                token.0[0] ^= 1;
+                protocol_version,
+                client,
+            }) => {
+                *protocol_version = if pick == 0 {
+                    PROTOCOL_VERSION
+                } else {
+                    pick as u16
+                };
+                *client = "fuzz".into();
             }
-            ClientMsg::Session(ClientSession::Resume { player, token })
-        }
-        3 => ClientMsg::Session(ClientSession::EnterWorld),
-        4 => ClientMsg::Session(ClientSession::Ping {
-            seq: script.u32(),
-            client_time_us: 1,
-        }),
-        5 => {
-            let forge = script.u8();
-            let (seq, server_time_us) = heard.ping.unwrap_or((forge as u32, forge as u64));
+            ClientMsg::Session(ClientSession::Login {
+                credentials: Credentials::Dev { name },
+            }) => *name = NAMES[pick as usize % NAMES.len()].into(),
+            ClientMsg::Session(ClientSession::Resume { player, token }) => {
+                (*player, *token) = heard
+                    .welcome
+                    .unwrap_or((PlayerId(pick as u64), ResumeToken([pick; 16])));
+                if pick & 1 == 1 {
+                    token.0[0] ^= 1;
+                }
+            }
+            ClientMsg::Session(ClientSession::Ping {
+                seq,
+                client_time_us,
+            }) => {
+                *seq = self.n;
+                *client_time_us = 1;
+            }
             ClientMsg::Session(ClientSession::Pong {
-                seq: seq.wrapping_add((forge & 1) as u32),
+                seq,
                 server_time_us,
-                client_time_us: 1,
-            })
+                client_time_us,
+            }) => {
+                let (ping, at) = heard.ping.unwrap_or((pick as u32, pick as u64));
+                *seq = ping.wrapping_add((pick & 1) as u32);
+                *server_time_us = at;
+                *client_time_us = 1;
+            }
+            ClientMsg::World(ClientWorld::Move(input)) => *input = movement(self, heard),
+            ClientMsg::World(ClientWorld::SwitchChannel { channel }) => {
+                *channel = pick as u16 % 4;
+            }
+            // Sent as the example: a new message is fuzzed before the check
+            // learns to vary it.
+            _ => {}
         }
-        6 => ClientMsg::Session(ClientSession::Goodbye),
-        7 => ClientMsg::World(ClientWorld::Move(movement(script, heard))),
-        _ => ClientMsg::World(ClientWorld::SwitchChannel {
-            channel: script.u8() as u16 % 4,
-        }),
+        msg
     }
 }
 
 /// A move: from where the character stands by a step the script picks, which
 /// may be honest, too long, absurd (far outside any map, the extremes of the
 /// coordinate range) or made with a stale epoch; the sequence number may jump.
-pub fn movement(script: &mut Script<'_>, heard: &mut ServerStream) -> MoveInput {
-    let how = script.u8();
-    let dx = script.u16() as i16 as i32;
-    let dy = script.u16() as i16 as i32;
-    let jump = script.u32();
+/// `pick` % 4: half a metre at most, 128 m at most, the extremes, anywhere;
+/// `pick & 4`: the sequence jumps by `n`; `pick & 8`: a stale epoch.
+fn movement(say: &Say, heard: &mut ServerStream) -> MoveInput {
+    let how = say.pick;
+    let dx = say.dx as i32;
+    let dy = say.dy as i32;
     let here = heard.pos.unwrap_or_default();
     let pos = match how % 4 {
         // Small steps: up to 1/2 m each way.
@@ -192,7 +239,7 @@ pub fn movement(script: &mut Script<'_>, heard: &mut ServerStream) -> MoveInput 
     heard.move_seq = if how & 4 == 0 {
         heard.move_seq.wrapping_add(1)
     } else {
-        heard.move_seq.wrapping_add(jump)
+        heard.move_seq.wrapping_add(say.n)
     };
     let epoch = if how & 8 == 0 {
         heard.epoch

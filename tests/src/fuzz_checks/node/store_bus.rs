@@ -1,0 +1,221 @@
+//! The store and the bus as the fuzzed driver plays them, and what the node must
+//! have counted after each answer.
+//!
+//! The store answers an intent at once (as `InProcess` does), refuses it at
+//! once with `Unavailable`, or holds it until the script answers it: late, out
+//! of order, twice, failing. It also answers ids the node never issued. The bus
+//! hands the node's publications back at once or holds them until the script
+//! delivers them. Ok answers are applied to a real `MemoryStore`, so its
+//! idempotence is checked on the way.
+
+use super::ops::StoreMode;
+use game_core::bus::{BusMessage, Topic};
+use game_core::ids::IntentId;
+use game_core::node::{Node, NodeConfig};
+use game_core::persist::{Intent, MemoryStore, Outcome, StoreError};
+use game_core::time::Instant;
+use std::collections::{BTreeSet, VecDeque};
+
+#[derive(Debug)]
+pub(super) struct StoreAndBus {
+    pub mode: StoreMode,
+    memory: MemoryStore,
+    /// Intents issued, and the last id among them.
+    issued: u64,
+    last_id: u64,
+    /// Issued and not yet answered, in the order issued: what the node must
+    /// hold pending.
+    held: Vec<Intent>,
+    /// Answered at least once, in the order of their first answer.
+    answered: Vec<Intent>,
+    /// What the node's counters must say.
+    acknowledged: u64,
+    failed: u64,
+    unexpected: u64,
+    /// Ids applied to the memory store (answered Ok at least once).
+    applied: BTreeSet<IntentId>,
+    /// The node's `store_dropped` after the last check.
+    dropped: u64,
+    pub hold_bus: bool,
+    subscribed: BTreeSet<Topic>,
+    /// Publications held back, on subscribed topics.
+    in_flight: VecDeque<BusMessage>,
+    /// Accounts the node has announced online and not since offline.
+    online: BTreeSet<String>,
+    /// Bus messages the node must have taken (on a subscribed topic).
+    bus_received: u64,
+}
+
+impl Default for StoreAndBus {
+    fn default() -> Self {
+        StoreAndBus {
+            mode: StoreMode::AtOnce,
+            memory: MemoryStore::default(),
+            issued: 0,
+            last_id: 0,
+            held: Vec::new(),
+            answered: Vec::new(),
+            acknowledged: 0,
+            failed: 0,
+            unexpected: 0,
+            applied: BTreeSet::new(),
+            dropped: 0,
+            hold_bus: false,
+            subscribed: BTreeSet::new(),
+            in_flight: VecDeque::new(),
+            online: BTreeSet::new(),
+            bus_received: 0,
+        }
+    }
+}
+
+impl StoreAndBus {
+    /// An `Output::Persist`: answered now or held, as the mode says.
+    pub fn intent(&mut self, node: &mut Node, now: Instant, intent: Intent) {
+        assert!(
+            intent.id.0 > self.last_id,
+            "{:?} issued after {}",
+            intent.id,
+            self.last_id
+        );
+        self.last_id = intent.id.0;
+        self.issued += 1;
+        self.held.push(intent);
+        match self.mode {
+            StoreMode::AtOnce => self.answer(node, now, self.held.len() - 1, false),
+            StoreMode::Unavailable => self.answer(node, now, self.held.len() - 1, true),
+            StoreMode::Hold => {}
+        }
+    }
+
+    /// Answers the `which`-th held intent (modulo), if any is held.
+    pub fn answer(&mut self, node: &mut Node, now: Instant, which: usize, fail: bool) {
+        if self.held.is_empty() {
+            return;
+        }
+        let intent = self.held.remove(which % self.held.len());
+        if fail {
+            self.failed += 1;
+        } else {
+            self.acknowledged += 1;
+        }
+        self.reply(node, now, &intent, fail);
+        self.answered.push(intent);
+    }
+
+    /// Answers again the `which`-th intent already answered (modulo).
+    pub fn answer_again(&mut self, node: &mut Node, now: Instant, which: usize, fail: bool) {
+        if self.answered.is_empty() {
+            return;
+        }
+        let intent = self.answered[which % self.answered.len()].clone();
+        self.unexpected += 1;
+        self.reply(node, now, &intent, fail);
+    }
+
+    /// Answers an id `ahead` past the last the node issued.
+    pub fn answer_unknown(&mut self, node: &mut Node, now: Instant, ahead: u8) {
+        let id = IntentId(self.last_id + 1 + ahead as u64);
+        self.unexpected += 1;
+        node.handle_store_outcome(now, Outcome { id, result: Ok(()) });
+    }
+
+    /// Answers everything held, acknowledged, oldest first.
+    pub fn answer_all(&mut self, node: &mut Node, now: Instant) {
+        while !self.held.is_empty() {
+            self.answer(node, now, 0, false);
+        }
+    }
+
+    fn reply(&mut self, node: &mut Node, now: Instant, intent: &Intent, fail: bool) {
+        let result = if fail {
+            Err(StoreError::Unavailable)
+        } else {
+            self.applied.insert(intent.id);
+            let outcome = self.memory.apply(intent);
+            assert_eq!(outcome.id, intent.id);
+            outcome.result
+        };
+        node.handle_store_outcome(
+            now,
+            Outcome {
+                id: intent.id,
+                result,
+            },
+        );
+    }
+
+    /// An `Output::Subscribe`: each topic once.
+    pub fn subscribe(&mut self, topic: Topic) {
+        assert!(
+            self.subscribed.insert(topic),
+            "subscribed to {topic:?} twice"
+        );
+    }
+
+    /// An `Output::Publish`: returns it if the bus hands it back now.
+    pub fn publish(&mut self, message: BusMessage) -> Option<BusMessage> {
+        if let BusMessage::Presence { account, online } = &message {
+            let changed = if *online {
+                self.online.insert(account.clone())
+            } else {
+                self.online.remove(account)
+            };
+            assert!(changed, "presence of {account:?} repeated: online {online}");
+        }
+        if !self.subscribed.contains(&message.topic()) {
+            return None;
+        }
+        if self.hold_bus {
+            self.in_flight.push_back(message);
+            return None;
+        }
+        Some(message)
+    }
+
+    /// The oldest publication held back.
+    pub fn next_delivery(&mut self) -> Option<BusMessage> {
+        self.in_flight.pop_front()
+    }
+
+    /// A message is about to be handed to the node: whether it subscribed.
+    pub fn delivering(&mut self, message: &BusMessage) -> bool {
+        let subscribed = self.subscribed.contains(&message.topic());
+        self.bus_received += subscribed as u64;
+        subscribed
+    }
+
+    /// The node's counters agree with every answer given and every message
+    /// delivered; its pending table is what was issued and not answered, and
+    /// within its bound; the accounts announced online are its players'.
+    pub fn check(&mut self, node: &Node, config: &NodeConfig) {
+        let stats = node.stats();
+        let pending = node.pending_intents();
+        assert_eq!(pending, self.held.len(), "pending intents");
+        assert!(pending <= config.max_pending_intents as usize);
+        assert_eq!(stats.store_intents, self.issued, "intents issued");
+        assert_eq!(stats.store_acknowledged, self.acknowledged);
+        assert_eq!(stats.store_failed, self.failed);
+        assert_eq!(stats.store_unexpected, self.unexpected);
+        assert_eq!(
+            stats.store_intents,
+            stats.store_acknowledged + stats.store_failed + pending as u64,
+            "every intent is acknowledged, failed or pending"
+        );
+        assert!(stats.store_dropped >= self.dropped);
+        if stats.store_dropped > self.dropped && self.mode == StoreMode::Hold {
+            // Nothing was answered during the step, so the table stayed full.
+            assert_eq!(pending, config.max_pending_intents as usize, "dropped");
+        }
+        self.dropped = stats.store_dropped;
+        assert_eq!(
+            self.memory.applied(),
+            self.applied.len(),
+            "applied once each"
+        );
+        assert_eq!(stats.bus_received, self.bus_received, "bus messages taken");
+        let players: BTreeSet<&str> = node.players().map(|p| p.account.as_str()).collect();
+        let online: BTreeSet<&str> = self.online.iter().map(String::as_str).collect();
+        assert_eq!(players, online, "players and presence disagree");
+    }
+}
