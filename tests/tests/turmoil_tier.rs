@@ -189,6 +189,7 @@ fn run_tier(bots: usize, hosts: usize, seconds: u64, seed: u64, script: Script) 
                 };
                 config.node.max_sessions = cap;
                 config.node.max_players = cap;
+                config.node.max_pending_intents = cap.max(config.node.max_pending_intents);
                 // Many bots share each client host, so one address carries
                 // far more connections than the per-address cap allows.
                 config.max_connections_per_address = cap;

@@ -96,10 +96,16 @@ impl NodeConfig {
         if self.tick_hz == 0 || self.tick_hz > 1000 {
             return Err(format!("tick_hz must be 1..=1000, got {}", self.tick_hz));
         }
-        if self.max_sessions == 0 || self.max_players == 0 || self.max_pending_intents == 0 {
-            return Err(
-                "max_sessions, max_players and max_pending_intents must be positive".into(),
-            );
+        if self.max_sessions == 0 || self.max_players == 0 {
+            return Err("max_sessions and max_players must be positive".into());
+        }
+        // A shutdown saves every player at once, before the driver can hand
+        // back a single outcome: the table must hold them all.
+        if self.max_pending_intents < self.max_players {
+            return Err(format!(
+                "max_pending_intents ({}) must be at least max_players ({}), or a shutdown drops saves",
+                self.max_pending_intents, self.max_players
+            ));
         }
         self.session.validate()?;
         self.world.zone.validate()

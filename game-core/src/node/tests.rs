@@ -931,6 +931,7 @@ fn a_leaving_character_s_place_is_saved_through_the_store() {
 fn intents_wait_for_their_outcome_within_a_bound_and_a_repeated_outcome_is_ignored() {
     let mut h = Harness::with_config(NodeConfig {
         max_pending_intents: 1,
+        max_players: 1,
         ..NodeConfig::default()
     });
     h.hold_outcomes = true;
@@ -1137,4 +1138,15 @@ fn a_client_is_never_sent_its_own_entity_in_world_updates() {
             && u.updates.iter().all(|m| m.entity != za.entity)
             && !u.despawns.contains(&za.entity)
     }));
+}
+
+#[test]
+fn a_pending_table_smaller_than_the_player_cap_is_refused_at_start() {
+    let config = NodeConfig {
+        max_players: 100,
+        max_pending_intents: 99,
+        ..NodeConfig::default()
+    };
+    let err = Node::new(config, 1).unwrap_err();
+    assert!(err.contains("max_pending_intents"), "{err}");
 }

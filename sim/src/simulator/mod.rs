@@ -52,6 +52,7 @@ impl SimConfig {
         let mut node = NodeConfig::default();
         node.max_sessions = (bots as u32 + 64).max(node.max_sessions);
         node.max_players = node.max_sessions;
+        node.max_pending_intents = node.max_players.max(node.max_pending_intents);
         node.world.max_channels = (bots as u32 / 500 + 2).min(64) as u16;
         node.world.zone.max_players = 500;
         // Arrivals spread over the map, as if it had many spawn points: a

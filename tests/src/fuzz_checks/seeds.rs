@@ -280,15 +280,18 @@ fn node_scripts() -> Vec<(&'static str, u8, Vec<NodeOp>)> {
         NodeOp::Advance { ms: 500 },
     ];
     seeds.push(("raw_conversation", 3, ops.to_vec()));
-    // The store holds intents back: three characters leave the world with room
-    // for two pending (the third is dropped); answered out of order, one with
-    // `Unavailable`, one twice, and an id never issued; then a store that
-    // refuses at once, and one that answers at once, answered again.
+    // The store holds intents back: three characters leave the world, filling
+    // the three places for pending intents, and a fourth comes and leaves (its
+    // save is dropped); answered out of order, one with `Unavailable`, one
+    // twice, and an id never issued; then a store that refuses at once, and
+    // one that answers at once, answered again.
     let mut ops = vec![NodeOp::Store(StoreMode::Hold)];
     for slot in 0..3 {
         ops.extend(arrive(slot, slot));
     }
     ops.extend((0..3).map(|slot| tell(slot, goodbye())));
+    ops.extend(arrive(0, 0));
+    ops.push(tell(0, goodbye()));
     ops.extend([
         NodeOp::Answer {
             which: 1,
@@ -457,7 +460,7 @@ mod tests {
         assert_eq!(store.store_dropped, 1, "{store:?}");
         assert_eq!(store.store_failed, 2, "{store:?}");
         assert_eq!(store.store_unexpected, 3, "{store:?}");
-        assert_eq!(store.store_acknowledged, 2, "{store:?}");
+        assert_eq!(store.store_acknowledged, 3, "{store:?}");
         let bus = script("bus_held_and_from_afar");
         assert_eq!(bus.bus_received, 3, "{bus:?}");
     }

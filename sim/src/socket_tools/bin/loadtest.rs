@@ -557,6 +557,7 @@ fn server_config(
          [node]\n\
          max_sessions = {cap}\n\
          max_players = {cap}\n\
+         max_pending_intents = {cap}\n\
          [node.world]\n\
          start_map = \"arena\"\n\
          max_channels = 1\n\

@@ -24,7 +24,7 @@ pub fn config() -> NodeConfig {
         max_sessions: 4,
         max_players: 3,
         resume_grace_ms: 2_000,
-        max_pending_intents: 2,
+        max_pending_intents: 3,
         session: super::session::config(),
         ..NodeConfig::default()
     };
