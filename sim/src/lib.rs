@@ -12,11 +12,3 @@ pub mod policy;
 pub mod report;
 pub mod simulator;
 pub mod socket_tools;
-
-/// The old path of [`policy::Atlas`] and [`policy::Wander`], kept only because
-/// `snapshots/tests/scenarios.rs` imports it from here and is edited on
-/// another branch; remove it once that file imports `sim::policy`.
-#[doc(hidden)]
-pub mod behaviour {
-    pub use crate::policy::{Atlas, Wander};
-}

@@ -26,8 +26,8 @@ use game_core::protocol::{
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
 use rand_core::RngCore;
-use sim::behaviour::{Atlas, Wander};
 use sim::lab::{Lab, INSTANT};
+use sim::policy::{Atlas, Wander};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -168,7 +168,7 @@ fn corrections(lab: &Lab, i: usize) -> usize {
         .count()
 }
 
-/// Honest bots strolling about: `sim::behaviour::Wander` (seeded per bot, the
+/// Honest bots strolling about: `sim::policy::Wander` (seeded per bot, the
 /// walk `mmo-bots` and the simulator use), capped at `max` so they stay near
 /// each other for the few seconds of a scenario.
 struct Strollers {
