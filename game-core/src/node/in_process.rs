@@ -37,13 +37,4 @@ impl InProcess {
             other => Some(other),
         }
     }
-
-    /// Drains `node`, serving what this answers and handing the rest to `each`.
-    pub fn drain(&mut self, node: &mut Node, now: Instant, mut each: impl FnMut(Output)) {
-        while let Some(out) = node.poll_output() {
-            if let Some(out) = self.serve(node, now, out) {
-                each(out);
-            }
-        }
-    }
 }

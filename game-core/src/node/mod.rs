@@ -53,7 +53,7 @@ use outbox::Outbox;
 use players::Players;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tick::TickBuffers;
 
 /// The node's configuration: the `[node]` table of the server's config file.
@@ -215,8 +215,8 @@ pub struct Node {
     world: World,
     tick_buffers: TickBuffers,
     outbox: Outbox,
-    /// Persistence intents waiting for their outcome, by id.
-    pending: BTreeMap<IntentId, Change>,
+    /// Persistence intents waiting for their outcome.
+    pending: BTreeSet<IntentId>,
     next_intent: u64,
     subscriptions: Vec<Topic>,
     shutting_down: bool,
@@ -244,7 +244,7 @@ impl Node {
             grace_timers: TimerSet::default(),
             tick_buffers: TickBuffers::default(),
             outbox: Outbox::default(),
-            pending: BTreeMap::new(),
+            pending: BTreeSet::new(),
             next_intent: 0,
             subscriptions: Vec::new(),
             shutting_down: false,
@@ -337,7 +337,7 @@ impl Node {
     /// An answer to no pending intent (a store answering twice) is counted
     /// and otherwise ignored.
     pub fn handle_store_outcome(&mut self, _now: Instant, outcome: Outcome) {
-        if self.pending.remove(&outcome.id).is_none() {
+        if !self.pending.remove(&outcome.id) {
             self.stats.store_unexpected += 1;
             return;
         }
@@ -397,7 +397,7 @@ impl Node {
         }
         self.next_intent += 1;
         let id = IntentId(self.next_intent);
-        self.pending.insert(id, change.clone());
+        self.pending.insert(id);
         self.stats.store_intents += 1;
         self.outbox
             .outputs

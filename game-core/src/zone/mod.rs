@@ -215,14 +215,6 @@ impl Replies {
         })
     }
 
-    pub fn len(&self) -> usize {
-        self.frames.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.frames.is_empty()
-    }
-
     fn clear(&mut self) {
         crate::headroom::reserve_twice_peak(&mut self.bytes);
         crate::headroom::reserve_twice_peak(&mut self.frames);
