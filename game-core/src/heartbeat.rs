@@ -61,7 +61,10 @@ pub enum PongMismatch {
 
 /// Schedules pings on one end of a connection and turns pongs into samples.
 /// In the order written (`repr(C)`): the deadline, read after every event,
-/// first, the samples last.
+/// first, the samples last. Cachegrind, `sim --bots 1000 --seconds 10 --seed 42`
+/// (2026-12-06), with the four `repr(C)` orderings (`node::Connection`,
+/// `Session`, `Pinger`, `Client`) against none: 18.37M first-level data-cache
+/// misses against 19.40M, for 0.2% more instructions; last-level misses equal.
 #[derive(Clone, Debug)]
 #[repr(C)]
 pub struct Pinger {

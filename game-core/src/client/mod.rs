@@ -133,6 +133,10 @@ struct ServerParams {
 /// drives thousands of clients, each event touches one of them cold, and what
 /// a delivered world update and the timer check after it read then shares a
 /// few adjacent cache lines instead of spreading over all twelve.
+/// Cachegrind, `sim --bots 1000 --seconds 10 --seed 42` (2026-12-06), with
+/// the four `repr(C)` orderings (`node::Connection`, `Session`, `Pinger`,
+/// `Client`) against none: 18.37M first-level data-cache misses against
+/// 19.40M, for 0.2% more instructions; last-level misses equal.
 #[derive(Debug)]
 #[repr(C)]
 pub struct Client {

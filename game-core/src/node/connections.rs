@@ -12,7 +12,10 @@ use crate::session::Session;
 use crate::time::Instant;
 
 /// A session and the node's flags about it; the flags first (`repr(C)`),
-/// beside the session's hot fields.
+/// beside the session's hot fields. Cachegrind, `sim --bots 1000 --seconds 10 --seed 42`
+/// (2026-12-06), with the four `repr(C)` orderings (`node::Connection`,
+/// `Session`, `Pinger`, `Client`) against none: 18.37M first-level data-cache
+/// misses against 19.40M, for 0.2% more instructions; last-level misses equal.
 #[derive(Debug)]
 #[repr(C)]
 pub(super) struct Connection {

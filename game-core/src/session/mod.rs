@@ -151,7 +151,10 @@ pub struct SessionStats {
 
 /// Laid out in the order written (`repr(C)`), hottest first: what sending a
 /// tick's update, confirming a write and the timer check read shares the first
-/// cache lines.
+/// cache lines. Cachegrind, `sim --bots 1000 --seconds 10 --seed 42`
+/// (2026-12-06), with the four `repr(C)` orderings (`node::Connection`,
+/// `Session`, `Pinger`, `Client`) against none: 18.37M first-level data-cache
+/// misses against 19.40M, for 0.2% more instructions; last-level misses equal.
 #[derive(Debug)]
 #[repr(C)]
 pub struct Session {
