@@ -134,10 +134,7 @@ impl Remotes {
         }
     }
 
-    /// Inserts or replaces. Kept out of line: spawns are rare beside
-    /// position updates, and inlined into the update loop's function this
-    /// only cost instructions there.
-    #[inline(never)]
+    /// Inserts or replaces.
     pub(super) fn insert(
         &mut self,
         id: EntityId,

@@ -18,6 +18,9 @@
 //! keeps the write position in the replication loop's registers. Callgrind,
 //! `bench-world --entities 10000 --quick`, measured ticks (2026-12-06):
 //! 1,413.7M instructions with them, 1,447.3M with plain `#[inline]`.
+//! The rare paths are kept out of line (`#[cold]`, `#[inline(never)]`: a long
+//! step, a spawn, growing the buffer), and so is replication's `long_step`:
+//! with them 1,413.7M, with none of those attributes 1,623.9M.
 
 use super::{
     Correction, DecodeError, EntityKind, MoveInput, Spawn, Update, WorldUpdate, FRAME_HEADER_LEN,

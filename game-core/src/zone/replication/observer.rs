@@ -103,7 +103,8 @@ fn send_step(run: &mut Entries<'_>, seen: TaggedId, step: Step, t: &Replicas) ->
     }
 }
 
-/// A step that did not fit the short form (a long jump).
+/// A step that did not fit the short form (a long jump). Out of line
+/// (`#[cold]`): see the figure in `protocol/world_update_codec.rs`.
 #[cold]
 fn long_step(seen: TaggedId, t: &Replicas) -> Update {
     let r = &t.cold[slot_of(seen)];
