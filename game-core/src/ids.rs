@@ -32,12 +32,6 @@ impl Hasher for IdHasher {
         self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
 
-    /// An enum key's variant: one multiply, not one per byte.
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-
     #[inline]
     fn finish(&self) -> u64 {
         self.0

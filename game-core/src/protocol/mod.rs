@@ -310,19 +310,10 @@ pub struct Update {
 }
 
 /// A quantized position: raw fixed-point divided by [`QUANTUM_RAW`].
-#[derive(Clone, Copy, Debug, Default, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct QPos {
     pub x: i32,
     pub y: i32,
-}
-
-/// Field by field, as derived, but without a branch between the fields:
-/// replication compares positions for every visible entity every tick.
-impl PartialEq for QPos {
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        ((self.x ^ other.x) | (self.y ^ other.y)) == 0
-    }
 }
 
 /// Raw fixed-point units per quantum of replicated positions (8 = 1/32 m).
