@@ -1,0 +1,100 @@
+//! The accept loop: HTTP/1 connections, each bounded in number and in time.
+
+use super::http::router;
+use super::LoginState;
+use axum::extract::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_service::Service;
+use tracing::{debug, info, warn};
+
+/// The client's address, put in each request's extensions by [`serve`]; the
+/// per-address limiter keys on it. (Behind a proxy every client would share
+/// the proxy's address: the service expects to face clients directly.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// The largest request head hyper buffers (its minimum allowed).
+const MAX_HEAD_BYTES: usize = 8192;
+
+/// Serves the login API on `listener` until `shutdown` completes; then stops
+/// accepting, lets requests in flight finish for up to `request_timeout`, and
+/// returns.
+///
+/// Each connection: at most `max_connections` at once (past that, clients wait
+/// in the listen backlog); its request heads within `header_timeout`, each
+/// request within `request_timeout` (the router's), and the whole connection
+/// closed `connection_timeout` after it opened, so a client trickling bytes
+/// holds a place for a bounded time.
+pub async fn serve(
+    listener: TcpListener,
+    state: LoginState,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let config = state.config().clone();
+    let app = router(state);
+    let places = Arc::new(Semaphore::new(config.max_connections));
+    let graceful = GracefulShutdown::new();
+    if let Ok(addr) = listener.local_addr() {
+        info!(%addr, "login service listening");
+    }
+    tokio::pin!(shutdown);
+    loop {
+        let place = tokio::select! {
+            () = &mut shutdown => break,
+            place = places.clone().acquire_owned() => place.expect("never closed"),
+        };
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, a connection reset before
+                    // accept: wait a little rather than spin.
+                    warn!("login: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(PeerAddr(peer));
+            app.clone().call(request)
+        });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(config.header_timeout())
+            .max_buf_size(MAX_HEAD_BYTES)
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        let lifetime = config.connection_timeout();
+        tokio::spawn(async move {
+            match tokio::time::timeout(lifetime, connection).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => debug!(%peer, "login connection: {e}"),
+                Err(_) => debug!(%peer, "login connection closed at its time limit"),
+            }
+            drop(place);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(config.request_timeout(), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        warn!("login: connections still open at shutdown were cut");
+    }
+    Ok(())
+}
