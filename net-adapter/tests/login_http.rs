@@ -257,6 +257,7 @@ async fn a_registered_account_logs_in_and_its_token_verifies_with_the_key_file()
     let body = reply.json();
     assert_eq!(body["account"].as_u64(), Some(account));
     let token = body["token"].as_str().unwrap();
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
 
     // A game server holding only the .pub file accepts it.
     let public = load_verifying_key(&pub_path).unwrap();
@@ -517,6 +518,64 @@ async fn trickling_headers_are_cut_at_the_header_timeout() {
         start.elapsed() < Duration::from_millis(2_500),
         "{:?}",
         start.elapsed()
+    );
+    service.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_is_closed_at_its_time_limit_after_its_answer() {
+    let config = LoginConfig {
+        header_timeout_ms: 10_000,
+        request_timeout_ms: 3_000,
+        connection_timeout_ms: 1_000,
+        // A hash of a hundred ms or more in a debug build: often in flight at the limit.
+        password_params: PasswordParams {
+            memory_kib: 4 * 1024,
+            iterations: 2,
+        },
+        ..config()
+    };
+    let service = Running::start(config, SigningKey::from_seed(&[3; 32])).await;
+    let mut stream = TcpStream::connect(service.addr).await.unwrap();
+    let start = Instant::now();
+    let request = |name: &str| {
+        let body = json!({ "name": name, "password": PASSWORD }).to_string();
+        format!(
+            "POST /v1/sessions HTTP/1.1\r\nHost: login\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    // Keep-alive: logins one after another on one connection, until the
+    // limit; the one in flight then is answered, and the connection closes.
+    let mut answered = 0;
+    let mut bytes = Vec::new();
+    while start.elapsed() < Duration::from_millis(4_000) {
+        if stream.write_all(request("Ada").as_bytes()).await.is_err() {
+            break;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        answered += 1;
+    }
+    let elapsed = start.elapsed();
+    assert!(answered >= 1, "{answered} answers");
+    let text = String::from_utf8_lossy(&bytes);
+    assert_eq!(text.matches("HTTP/1.1 401").count(), answered, "{text}");
+    // The last answer says the connection closes; none before it does.
+    assert_eq!(text.matches("connection: close").count(), 1, "{text}");
+    let last = text.rfind("HTTP/1.1 401").unwrap();
+    assert!(text[last..].contains("connection: close"), "{text}");
+    assert!(
+        elapsed >= Duration::from_millis(1_000) && elapsed < Duration::from_millis(3_500),
+        "{elapsed:?}"
     );
     service.stop().await;
 }

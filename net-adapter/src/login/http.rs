@@ -304,7 +304,9 @@ async fn login(
         "expires_at": format_unix_time(claims.expires_at),
         "account": claims.account.0,
     });
-    Ok((StatusCode::OK, Json(body)).into_response())
+    // A token is a credential: no cache along the way keeps it.
+    let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
+    Ok((StatusCode::OK, no_store, Json(body)).into_response())
 }
 
 async fn not_found(State(state): State<LoginState>) -> ApiError {

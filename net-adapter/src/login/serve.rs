@@ -7,13 +7,13 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
 use tower_service::Service;
 use tracing::{debug, info, warn};
 
@@ -32,9 +32,11 @@ const MAX_HEAD_BYTES: usize = 8192;
 ///
 /// Each connection: at most `max_connections` at once (past that, clients wait
 /// in the listen backlog); its request heads within `header_timeout`, each
-/// request within `request_timeout` (the router's), and the whole connection
-/// closed `connection_timeout` after it opened, so a client trickling bytes
-/// holds a place for a bounded time.
+/// request within `request_timeout` (the router's). `connection_timeout`
+/// after it opened, a connection is closed once its request in flight is
+/// answered (so at most `connection_timeout + request_timeout` in all): a
+/// client trickling bytes or idling in keep-alive holds a place for a
+/// bounded time.
 pub async fn serve(
     listener: TcpListener,
     state: LoginState,
@@ -43,12 +45,15 @@ pub async fn serve(
     let config = state.config().clone();
     let app = router(state);
     let places = Arc::new(Semaphore::new(config.max_connections));
-    let graceful = GracefulShutdown::new();
+    let (stop, stopping) = watch::channel(false);
+    let mut connections = JoinSet::new();
     if let Ok(addr) = listener.local_addr() {
         info!(%addr, "login service listening");
     }
     tokio::pin!(shutdown);
     loop {
+        // Forget finished connections, so the set holds open ones only.
+        while connections.try_join_next().is_some() {}
         let place = tokio::select! {
             () = &mut shutdown => break,
             place = places.clone().acquire_owned() => place.expect("never closed"),
@@ -78,22 +83,41 @@ pub async fn serve(
             .max_buf_size(MAX_HEAD_BYTES)
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        let lifetime = config.connection_timeout();
-        tokio::spawn(async move {
-            match tokio::time::timeout(lifetime, connection).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => debug!(%peer, "login connection: {e}"),
-                Err(_) => debug!(%peer, "login connection closed at its time limit"),
+        let (lifetime, grace) = (config.connection_timeout(), config.request_timeout());
+        let mut stopping = stopping.clone();
+        connections.spawn(async move {
+            tokio::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => Some(ended),
+                () = tokio::time::sleep(lifetime) => None,
+                _ = stopping.wait_for(|stop| *stop) => None,
+            };
+            let ended = match ended {
+                Some(ended) => ended,
+                None => {
+                    // Answer what is in flight, then close.
+                    connection.as_mut().graceful_shutdown();
+                    match tokio::time::timeout(grace, connection).await {
+                        Ok(ended) => ended,
+                        Err(_) => {
+                            debug!(%peer, "login connection cut: its request outlived the grace");
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if let Err(e) = ended {
+                debug!(%peer, "login connection: {e}");
             }
             drop(place);
         });
     }
     drop(listener);
-    if tokio::time::timeout(config.request_timeout(), graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(config.request_timeout() + Duration::from_secs(1), async {
+        while connections.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
         warn!("login: connections still open at shutdown were cut");
     }
     Ok(())
