@@ -4,8 +4,10 @@
 
 use game_core::auth::{format_unix_time, LimiterConfig, PasswordParams, SigningKey};
 use game_core::persist::MemoryStore;
+use net_adapter::login::store::StoreFuture;
 use net_adapter::login::{
     load_or_create_keys, load_verifying_key, serve, AccountStore, LoginConfig, LoginState,
+    RegisterError, Unavailable,
 };
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -720,4 +722,43 @@ async fn the_keys_survive_a_restart_and_old_tokens_still_verify() {
     assert_eq!(second.login("Ada", PASSWORD).await.status, 200);
     second.stop().await;
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A store whose database is down.
+struct Down;
+
+impl AccountStore for Down {
+    fn register<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+    ) -> StoreFuture<'a, Result<game_core::ids::AccountId, RegisterError>> {
+        Box::pin(async { Err(RegisterError::Unavailable) })
+    }
+
+    fn find_account<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> StoreFuture<'a, Result<Option<game_core::persist::AccountRecord>, Unavailable>> {
+        Box::pin(async { Err(Unavailable) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_is_down_gives_503_not_a_wrong_answer() {
+    let service =
+        Running::start_with(config(), Arc::new(Down), SigningKey::from_seed(&[3; 32])).await;
+    let reply = service.register("Ada", PASSWORD).await;
+    assert_eq!(
+        (reply.status, reply.error()),
+        (503, "store unavailable".into())
+    );
+    // Not "bad credentials": the client should try again, not doubt its password.
+    let reply = service.login("Ada", PASSWORD).await;
+    assert_eq!(
+        (reply.status, reply.error()),
+        (503, "store unavailable".into())
+    );
+    assert_eq!(service.state.metrics().snapshot().store_unavailable, 2);
+    service.stop().await;
 }

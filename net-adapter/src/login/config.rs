@@ -189,6 +189,12 @@ mod tests {
         assert_eq!(key, Path::new("/var/lib/mmo/login_ed25519.key"));
         assert_eq!(public, Path::new("/var/lib/mmo/login_ed25519.pub"));
         assert!(config.hash_concurrency() >= 1);
+        // The defaults print and read back (the server shows its config).
+        let text = toml::to_string(&LoginConfig::default()).unwrap();
+        assert_eq!(
+            toml::from_str::<LoginConfig>(&text).unwrap(),
+            LoginConfig::default()
+        );
     }
 
     #[test]
