@@ -2,6 +2,7 @@
 
 use super::http::router;
 use super::LoginState;
+use crate::transport::Listener;
 use axum::extract::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -11,7 +12,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tower_service::Service;
@@ -26,7 +26,8 @@ pub struct PeerAddr(pub SocketAddr);
 /// The largest request head hyper buffers (its minimum allowed).
 const MAX_HEAD_BYTES: usize = 8192;
 
-/// Serves the login API on `listener` until `shutdown` completes; then stops
+/// Serves the login API on `listener` (tokio's TCP, or turmoil's under the
+/// `turmoil` feature) until `shutdown` completes; then stops
 /// accepting, lets requests in flight finish for up to `request_timeout`, and
 /// returns.
 ///
@@ -37,8 +38,8 @@ const MAX_HEAD_BYTES: usize = 8192;
 /// answered (so at most `connection_timeout + request_timeout` in all): a
 /// client trickling bytes or idling in keep-alive holds a place for a
 /// bounded time.
-pub async fn serve(
-    listener: TcpListener,
+pub async fn serve<L: Listener>(
+    listener: L,
     state: LoginState,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
@@ -71,7 +72,6 @@ pub async fn serve(
                 }
             },
         };
-        let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(PeerAddr(peer));
