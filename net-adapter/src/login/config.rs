@@ -63,15 +63,17 @@ impl Default for LoginConfig {
             token_ttl_s: 300,
             min_client_version: 0,
             password_params: PasswordParams::OWASP,
+            // Tables of 16,384 keys: when one is full, each new key scans it
+            // (0.2 ms in a release build; 1.4 ms at 100,000), so bigger is not free.
             per_address: LimiterConfig {
                 burst: 20,
                 per_minute: 30,
-                max_keys: 100_000,
+                max_keys: 16_384,
             },
             per_account: LimiterConfig {
                 burst: 5,
                 per_minute: 6,
-                max_keys: 100_000,
+                max_keys: 16_384,
             },
             max_hash_concurrency: 0,
             max_hash_queue: 64,
