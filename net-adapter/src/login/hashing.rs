@@ -89,9 +89,10 @@ mod tests {
             let pool = pool.clone();
             tokio::spawn(async move { pool.run(|| 7).await })
         };
-        tokio::task::yield_now().await;
-        // Give the queued job time to take its queue place.
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Wait until the queued job holds its queue place.
+        while pool.admitted.available_permits() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
         assert_eq!(pool.run(|| 8).await, Err(Busy));
         release.send(()).unwrap();
         assert_eq!(running.await.unwrap(), Ok(()));

@@ -24,7 +24,10 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The service's routes, with its bounds (body size, request time) and the
-/// JSON error rule as layers.
+/// JSON error rule as layers. The per-address limiter reads the client's
+/// address from a [`PeerAddr`] extension, which [`super::serve`] inserts; a
+/// request without one (the router used on its own) counts as one address,
+/// "unknown".
 pub fn router(state: LoginState) -> Router {
     let limit = state.config().max_body_bytes;
     Router::new()
