@@ -20,7 +20,7 @@
 //!
 //! Bounds: connections ([`LoginConfig::max_connections`]), the time to send
 //! headers, a request and a whole connection, the body size, the Argon2 jobs
-//! running and waiting ([`hashing`]), and the limiter tables. Argon2 never runs on
+//! running and waiting (`hashing.rs`), and the limiter tables. Argon2 never runs on
 //! an async thread. An unknown name is checked against a dummy hash of the
 //! same cost, so the answer's timing does not tell which names exist.
 
