@@ -10,6 +10,7 @@
 //! [`Output::Publish`]: crate::node::Output::Publish
 //! [`Output::Subscribe`]: crate::node::Output::Subscribe
 
+use crate::ids::AccountId;
 use crate::protocol::NoticeLevel;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,7 +37,7 @@ impl Topic {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BusMessage {
     /// An account's player came online on, or left, the publishing server.
-    Presence { account: String, online: bool },
+    Presence { account: AccountId, online: bool },
     /// Text for every connected player.
     Announcement { level: NoticeLevel, text: String },
 }

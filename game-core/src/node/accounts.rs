@@ -138,7 +138,7 @@ impl Node {
             .insert(account, name.clone(), characters.clone(), conn, token);
         self.stats.logins += 1;
         self.publish(BusMessage::Presence {
-            account: name.clone(),
+            account,
             online: true,
         });
         self.event(NodeEvent::LoggedIn { conn, player, name });
@@ -282,7 +282,7 @@ impl Node {
         }
         self.grace_timers.set(player, None);
         self.publish(BusMessage::Presence {
-            account: p.name,
+            account: p.account,
             online: false,
         });
         self.event(NodeEvent::PlayerLeft { player, reason });

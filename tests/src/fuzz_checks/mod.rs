@@ -17,12 +17,14 @@ mod node;
 mod script;
 pub mod seeds;
 mod session;
+mod token;
 mod wire;
 
 pub use frames::{client_msg, frame_decoder};
 pub use node::{node, NodeOp, StoreMode};
 pub use script::{Script, ScriptWriter};
 pub use session::{session, SessionOp};
+pub use token::token;
 pub use wire::Say;
 
 /// The check of one fuzz target: panics on an input that breaks its rules.
@@ -30,9 +32,10 @@ pub type Check = fn(&[u8]);
 
 /// The fuzz targets, by name: the directory names under `fuzz/seeds/` and
 /// `fuzz/regressions/`.
-pub const TARGETS: [(&str, Check); 4] = [
+pub const TARGETS: [(&str, Check); 5] = [
     ("frame_decoder", frame_decoder),
     ("client_msg", client_msg),
     ("session", session),
     ("node", node),
+    ("token", token),
 ];

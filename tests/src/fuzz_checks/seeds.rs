@@ -495,6 +495,13 @@ pub fn all() -> Vec<Seed> {
             bytes: node_script(seed, &ops),
         });
     }
+    for (name, bytes) in super::token::seeds() {
+        seeds.push(Seed {
+            target: "token",
+            name,
+            bytes,
+        });
+    }
     seeds
 }
 

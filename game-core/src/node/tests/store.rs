@@ -105,11 +105,11 @@ fn presence_is_published_when_an_account_comes_online_and_leaves() {
         h.published,
         vec![
             BusMessage::Presence {
-                account: "ada".into(),
+                account: crate::ids::AccountId(1),
                 online: true
             },
             BusMessage::Presence {
-                account: "ada".into(),
+                account: crate::ids::AccountId(1),
                 online: false
             },
         ]

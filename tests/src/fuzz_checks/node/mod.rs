@@ -236,7 +236,7 @@ impl Harness {
                         text: "from afar".into(),
                     },
                     n => BusMessage::Presence {
-                        account: "zed".into(),
+                        account: game_core::ids::AccountId(999),
                         online: n == 2,
                     },
                 };

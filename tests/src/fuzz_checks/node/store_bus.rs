@@ -12,7 +12,7 @@
 
 use super::ops::StoreMode;
 use game_core::bus::{BusMessage, Topic};
-use game_core::ids::IntentId;
+use game_core::ids::{AccountId, IntentId};
 use game_core::node::{Node, NodeConfig};
 use game_core::persist::{Intent, MemoryStore, Outcome, Reply, StoreError};
 use game_core::time::Instant;
@@ -40,7 +40,7 @@ pub(super) struct StoreAndBus {
     /// Publications held back, on subscribed topics.
     in_flight: VecDeque<BusMessage>,
     /// Accounts the node has announced online and not since offline.
-    online: BTreeSet<String>,
+    online: BTreeSet<AccountId>,
     /// Bus messages the node must have taken (on a subscribed topic).
     bus_received: u64,
 }
@@ -155,7 +155,7 @@ impl StoreAndBus {
     pub fn publish(&mut self, message: BusMessage) -> Option<BusMessage> {
         if let BusMessage::Presence { account, online } = &message {
             let changed = if *online {
-                self.online.insert(account.clone())
+                self.online.insert(*account)
             } else {
                 self.online.remove(account)
             };
@@ -206,8 +206,7 @@ impl StoreAndBus {
         assert!(stats.store_dropped >= self.dropped);
         self.dropped = stats.store_dropped;
         assert_eq!(stats.bus_received, self.bus_received, "bus messages taken");
-        let players: BTreeSet<&str> = node.players().map(|p| p.name.as_str()).collect();
-        let online: BTreeSet<&str> = self.online.iter().map(String::as_str).collect();
-        assert_eq!(players, online, "players and presence disagree");
+        let players: BTreeSet<AccountId> = node.players().map(|p| p.account).collect();
+        assert_eq!(players, self.online, "players and presence disagree");
     }
 }
