@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod metrics;
 pub mod server;
+pub mod store;
 pub mod transport;
 
 pub use admin::serve_admin;
