@@ -83,3 +83,13 @@ id_type!(
     IntentId,
     "intent#"
 );
+id_type!(
+    /// An account, chosen by the store when it is registered; never reused.
+    AccountId,
+    "account#"
+);
+id_type!(
+    /// A character of an account, chosen by the store when it is created; never reused.
+    CharacterId,
+    "character#"
+);

@@ -13,6 +13,7 @@
 //! time, rng, math, ids      foundation, no game meaning
 //! timers                    deadlines keyed by whatever a machine times
 //! protocol                  bytes <-> typed messages, nothing else
+//! auth                      names, passwords, login tokens, attempt limits
 //! persist, bus              the store contract and cross-server messages (types only)
 //! aoi                       interest management, usable on its own
 //! heartbeat                 RTT and clock-offset estimation from ping/pong
@@ -25,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aoi;
+pub mod auth;
 pub mod bus;
 pub mod client;
 mod headroom;

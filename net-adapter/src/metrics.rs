@@ -40,10 +40,12 @@ fn tick_histogram() -> Histogram {
 }
 
 /// The session states a gauge is kept for (closed sessions leave the node at once).
-const SESSION_STATES: [&str; 4] = [
+const SESSION_STATES: [&str; 6] = [
     "awaiting_hello",
     "awaiting_login",
+    "logging_in",
     "authenticated",
+    "entering",
     "in_world",
 ];
 
@@ -51,8 +53,10 @@ fn state_label(state: &SessionState) -> Option<&'static str> {
     match state {
         SessionState::AwaitingHello => Some(SESSION_STATES[0]),
         SessionState::AwaitingLogin => Some(SESSION_STATES[1]),
-        SessionState::Authenticated => Some(SESSION_STATES[2]),
-        SessionState::InWorld => Some(SESSION_STATES[3]),
+        SessionState::LoggingIn => Some(SESSION_STATES[2]),
+        SessionState::Authenticated => Some(SESSION_STATES[3]),
+        SessionState::Entering => Some(SESSION_STATES[4]),
+        SessionState::InWorld => Some(SESSION_STATES[5]),
         SessionState::Closed { .. } => None,
     }
 }

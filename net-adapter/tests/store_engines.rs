@@ -8,7 +8,7 @@
 //! `MemoryStore` is the reference: every engine must answer every intent as
 //! it does, and end with the same characters.
 
-use net_adapter::store::contract as gc;
+use game_core as gc;
 use net_adapter::store::{
     Engine, RegisterFailure, Store, StoreHandle, SubmitError, WorkerConfig, MAX_KEY_BYTES,
 };

@@ -16,13 +16,13 @@ pub use interpolation::{InterpolationConfig, Interpolator};
 pub use remotes::{Remote, Remotes};
 
 use crate::heartbeat::Pinger;
-use crate::ids::{EntityId, PlayerId};
+use crate::ids::{CharacterId, EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
-    encode_frame, encode_move_frame, ChannelRefusal, ClientMsg, ClientSession, ClientWorld,
-    Credentials, DecodeError, DisconnectReason, FrameDecoder, MapChunk, NoticeLevel, ResumeToken,
-    ServerMsg, ServerSession, ServerWorld, Violation, WorldUpdateReader, MAX_CLIENT_PAYLOAD,
-    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, encode_move_frame, ChannelRefusal, CharacterRefusal, CharacterSummary, ClientMsg,
+    ClientSession, ClientWorld, Credentials, DecodeError, DisconnectReason, FrameDecoder, MapChunk,
+    NoticeLevel, ResumeToken, ServerMsg, ServerSession, ServerWorld, Violation, WorldUpdateReader,
+    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use std::collections::VecDeque;
@@ -40,15 +40,21 @@ const MAX_SPARE_CAPACITY: usize = 16 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientConfig {
-    /// The development login name (the account).
-    pub name: String,
+    /// How the client logs in: a development name, or a token from the login
+    /// service (used once: set a fresh one with [`Client::set_credentials`]
+    /// before a connect that cannot resume).
+    pub credentials: Credentials,
+    /// The character to play with `auto_enter_world`: created on the
+    /// character screen if the account has none of that name.
+    pub character: String,
     /// Announced in Hello; anything but [`PROTOCOL_VERSION`] is refused by the server.
     pub protocol_version: u16,
     /// How often the client pings once logged in.
     pub heartbeat_interval: Duration,
     /// Give up on a connection whose handshake has not completed in this long.
     pub handshake_timeout: Duration,
-    /// Ask to enter the world as soon as the welcome arrives.
+    /// On the character screen, enter the world at once with `character`
+    /// (creating it first if needed).
     pub auto_enter_world: bool,
     pub interpolation: InterpolationConfig,
     /// Keep an interpolation buffer per remote entity. A headless client (a
@@ -57,9 +63,12 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// A development login as `name`, playing a character of the same name.
     pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
         ClientConfig {
-            name: name.into(),
+            credentials: Credentials::Dev { name: name.clone() },
+            character: name,
             protocol_version: PROTOCOL_VERSION,
             heartbeat_interval: Duration::from_secs(1),
             handshake_timeout: Duration::from_secs(10),
@@ -90,7 +99,18 @@ pub enum ClientEvent {
         player: PlayerId,
         resumed: bool,
     },
-    EnteredWorld,
+    /// The character screen: the account's characters and how many it may have.
+    Characters {
+        characters: Vec<CharacterSummary>,
+        max: u8,
+    },
+    CharacterRefused {
+        reason: CharacterRefusal,
+    },
+    EnteredWorld {
+        character: CharacterSummary,
+        experience: u64,
+    },
     Notice {
         level: NoticeLevel,
         text: String,
@@ -165,6 +185,10 @@ pub struct Client {
     /// The player and token to resume with on the next connect.
     resume: Option<(PlayerId, ResumeToken)>,
     player: Option<PlayerId>,
+    /// The account's characters, from the last character screen.
+    characters: Vec<CharacterSummary>,
+    /// `auto_enter_world` asked to create its character on this connection.
+    create_sent: bool,
     dropped_events: u64,
 }
 
@@ -181,6 +205,8 @@ impl Client {
             pinger,
             resume: None,
             player: None,
+            characters: Vec::new(),
+            create_sent: false,
             server: None,
             connected_at: Instant::ZERO,
             last_heard: Instant::ZERO,
@@ -339,17 +365,65 @@ impl Client {
                 self.queue(&ClientMsg::Session(ClientSession::Resume { player, token }))
             }
             None => self.queue(&ClientMsg::Session(ClientSession::Login {
-                credentials: Credentials::Dev {
-                    name: self.config.name.clone(),
-                },
+                credentials: self.config.credentials.clone(),
             })),
+        }
+        self.create_sent = false;
+    }
+
+    /// The credentials of the next login (a fresh token: each logs in once).
+    pub fn set_credentials(&mut self, credentials: Credentials) {
+        self.config.credentials = credentials;
+    }
+
+    /// The account's characters, as the last character screen listed them.
+    pub fn characters(&self) -> &[CharacterSummary] {
+        &self.characters
+    }
+
+    /// Asks to enter the world with one of the account's characters (done
+    /// automatically with `auto_enter_world`).
+    pub fn enter_world(&mut self, character: CharacterId) {
+        if self.state == ClientState::LoggedIn {
+            self.queue(&ClientMsg::Session(ClientSession::EnterWorld { character }));
         }
     }
 
-    /// Asks to enter the world (done automatically with `auto_enter_world`).
-    pub fn enter_world(&mut self) {
+    /// Asks to create a character (answered with a new character screen).
+    pub fn create_character(&mut self, name: &str) {
         if self.state == ClientState::LoggedIn {
-            self.queue(&ClientMsg::Session(ClientSession::EnterWorld));
+            self.queue(&ClientMsg::Session(ClientSession::CreateCharacter {
+                name: name.to_owned(),
+            }));
+        }
+    }
+
+    /// Asks to delete a character (answered with a new character screen).
+    pub fn delete_character(&mut self, character: CharacterId) {
+        if self.state == ClientState::LoggedIn {
+            self.queue(&ClientMsg::Session(ClientSession::DeleteCharacter {
+                character,
+            }));
+        }
+    }
+
+    /// `auto_enter_world` on the character screen: enter with the configured
+    /// character, creating it once if the account lacks it.
+    fn auto_enter(&mut self) {
+        let wanted = crate::auth::name_key(&self.config.character);
+        let found = self
+            .characters
+            .iter()
+            .find(|c| crate::auth::name_key(&c.name) == wanted)
+            .map(|c| c.id);
+        match found {
+            Some(id) => self.enter_world(id),
+            None if !self.create_sent => {
+                self.create_sent = true;
+                let name = self.config.character.clone();
+                self.create_character(&name);
+            }
+            None => {}
         }
     }
 
@@ -489,15 +563,30 @@ impl Client {
                 self.state = ClientState::LoggedIn;
                 // First ping at once, for an early RTT and clock estimate.
                 self.pinger = Pinger::new(self.config.heartbeat_interval, now);
+                // A resumed player is put back in the world by the server;
+                // any other login gets the character screen next.
                 self.emit(ClientEvent::Welcomed { player, resumed });
-                // A resumed player is put back in the world by the server.
-                if self.config.auto_enter_world && !resumed {
-                    self.enter_world();
+            }
+            ServerMsg::Session(ServerSession::Characters { characters, max }) => {
+                self.characters = characters.clone();
+                self.emit(ClientEvent::Characters { characters, max });
+                if self.config.auto_enter_world && self.state == ClientState::LoggedIn {
+                    self.auto_enter();
                 }
             }
-            ServerMsg::Session(ServerSession::EnteredWorld { .. }) => {
+            ServerMsg::Session(ServerSession::CharacterRefused { reason }) => {
+                self.emit(ClientEvent::CharacterRefused { reason })
+            }
+            ServerMsg::Session(ServerSession::EnteredWorld {
+                character,
+                experience,
+                ..
+            }) => {
                 self.state = ClientState::InWorld;
-                self.emit(ClientEvent::EnteredWorld);
+                self.emit(ClientEvent::EnteredWorld {
+                    character,
+                    experience,
+                });
             }
             ServerMsg::Session(ServerSession::Ping {
                 seq,

@@ -15,7 +15,7 @@ impl Node {
         };
         match p.conn {
             Some(conn) => self.close(now, conn, DisconnectReason::Kicked { message }),
-            None => self.remove_player(player, DisconnectReason::Kicked { message }),
+            None => self.remove_player(now, player, DisconnectReason::Kicked { message }),
         }
         true
     }
@@ -68,7 +68,7 @@ impl Node {
         let mut players: Vec<PlayerId> = self.players.iter().map(|p| p.id).collect();
         players.sort_unstable();
         for player in players {
-            self.remove_player(player, DisconnectReason::ServerShutdown);
+            self.remove_player(now, player, DisconnectReason::ServerShutdown);
         }
     }
 }

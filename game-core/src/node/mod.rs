@@ -6,7 +6,10 @@
 //! | file | concern |
 //! |---|---|
 //! | `connections.rs` | the sessions (one per connection) and their timers |
-//! | `accounts.rs` | login, resume, take-over, the grace period, leaving |
+//! | `accounts.rs` | login (development names, tokens), resume, take-over, the grace period, leaving |
+//! | `characters.rs` | the character screen: list, create, delete, enter the world |
+//! | `saves.rs` | characters saved on leaving, on a map change, periodically; retries |
+//! | `store.rs` | intents in flight and their deadlines; outcomes to the part that asked |
 //! | `routing.rs` | in-game requests to the part that owns them; zone transfers |
 //! | `tick.rs` | the world's tick: zones run, their frames go to sessions |
 //! | `outbox.rs` | connections with output to flush, in order; buffer reuse |
@@ -24,14 +27,19 @@
 //! Outputs for one connection come in order: its bytes, then its close.
 
 mod accounts;
+mod characters;
 mod commands;
 mod connections;
 mod in_process;
 mod outbox;
 mod players;
 mod routing;
+mod saves;
+mod store;
 mod tick;
 mod world;
+
+pub use accounts::refusal_label;
 
 pub use in_process::InProcess;
 pub use players::Player;
@@ -40,8 +48,8 @@ pub use tick::TickObserver;
 pub use world::{Location, World, WorldConfig};
 
 use crate::bus::{BusMessage, Topic};
-use crate::ids::{ConnId, IdMap, IntentId, PlayerId};
-use crate::persist::{Change, Intent, Outcome};
+use crate::ids::{CharacterId, ConnId, IdMap, PlayerId};
+use crate::persist::{CharacterState, Intent};
 use crate::protocol::DisconnectReason;
 use crate::rng::{self, StreamKind};
 use crate::session::{Session, SessionConfig};
@@ -52,8 +60,10 @@ use connections::Connection;
 use outbox::Outbox;
 use players::Players;
 use rand_chacha::ChaCha8Rng;
+use saves::Saves;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use store::StoreLink;
 use tick::TickBuffers;
 
 /// The node's configuration: the `[node]` table of the server's config file.
@@ -69,8 +79,27 @@ pub struct NodeConfig {
     /// How long a player whose connection dropped is kept for a resume.
     pub resume_grace_ms: u32,
     /// Persistence intents waiting for their outcome; past this, new ones are
-    /// dropped and counted (`NodeStats::store_dropped`).
+    /// refused and counted (`NodeStats::store_dropped`): a login is refused
+    /// as busy, a save waits and retries.
     pub max_pending_intents: u32,
+    /// New logins are refused as `ServerBusy` while this many intents wait,
+    /// counting the unsaved characters of players who left: the store is
+    /// behind, and the server sheds work instead of growing.
+    pub store_busy_intents: u32,
+    /// How long an intent waits for its outcome before it counts as failed
+    /// (a save is then retried; a login or character request refused).
+    pub store_timeout_ms: u32,
+    /// A character being played is saved this often (and on leaving, and on
+    /// a map change).
+    pub save_interval_ms: u32,
+    /// Characters one account may have.
+    pub max_characters: u8,
+    /// Accept `Credentials::Dev` (trust the typed name). For development and
+    /// the simulator; a production server turns it off and takes tokens.
+    pub dev_login: bool,
+    /// Login-token ids remembered until they expire, so each logs in once;
+    /// when full of unexpired ids, token logins are refused as busy.
+    pub max_token_ids: u32,
     pub session: SessionConfig,
     pub world: WorldConfig,
 }
@@ -83,6 +112,12 @@ impl Default for NodeConfig {
             max_players: 16_000,
             resume_grace_ms: 30_000,
             max_pending_intents: 16_384,
+            store_busy_intents: 8_192,
+            store_timeout_ms: 10_000,
+            save_interval_ms: 30_000,
+            max_characters: 4,
+            dev_login: true,
+            max_token_ids: 65_536,
             session: SessionConfig::default(),
             world: WorldConfig::default(),
         }
@@ -106,6 +141,18 @@ impl NodeConfig {
                 "max_pending_intents ({}) must be at least max_players ({}), or a shutdown drops saves",
                 self.max_pending_intents, self.max_players
             ));
+        }
+        if self.store_busy_intents == 0 || self.store_busy_intents > self.max_pending_intents {
+            return Err(format!(
+                "store_busy_intents ({}) must be 1..=max_pending_intents ({})",
+                self.store_busy_intents, self.max_pending_intents
+            ));
+        }
+        if self.store_timeout_ms == 0 || self.save_interval_ms == 0 {
+            return Err("store_timeout_ms and save_interval_ms must be positive".into());
+        }
+        if self.max_characters == 0 {
+            return Err("max_characters must be positive".into());
         }
         self.session.validate()?;
         self.world.zone.validate()
@@ -148,12 +195,15 @@ pub enum NodeEvent {
         name: String,
     },
     /// A session took over an existing player (resume or second login).
-    Resumed {
-        conn: ConnId,
-        player: PlayerId,
-    },
+    Resumed { conn: ConnId, player: PlayerId },
     EnteredWorld {
         player: PlayerId,
+        character: CharacterId,
+    },
+    /// The store acknowledged a save of the character at this version.
+    CharacterSaved {
+        character: CharacterId,
+        version: u64,
     },
     /// The player's connection dropped; it is kept for the grace period.
     Detached {
@@ -172,6 +222,10 @@ pub enum NodeEvent {
 pub struct NodeStats {
     pub connections_opened: u64,
     pub logins: u64,
+    /// Logins refused, by [`refusal_label`].
+    pub login_refusals: BTreeMap<&'static str, u64>,
+    /// Character requests refused (any reason).
+    pub character_refusals: u64,
     pub resumes: u64,
     /// Closed connections by [`DisconnectReason::label`].
     pub disconnects: BTreeMap<&'static str, u64>,
@@ -189,13 +243,14 @@ pub struct NodeStats {
     /// Ticks started later than one period after they were due.
     pub tick_overruns: u64,
     pub transfers: u64,
-    /// Persistence intents issued, acknowledged, failed, and dropped because
-    /// too many were pending.
+    /// Persistence intents issued, acknowledged, failed, not issued because
+    /// too many were pending, and given up on after `store_timeout_ms`.
     pub store_intents: u64,
     pub store_acknowledged: u64,
     pub store_failed: u64,
     pub store_dropped: u64,
-    /// Outcomes for no pending intent (a store answering twice).
+    pub store_timeouts: u64,
+    /// Outcomes for no pending intent (a store answering twice, or late).
     pub store_unexpected: u64,
     /// Bus messages handed in.
     pub bus_received: u64,
@@ -216,8 +271,11 @@ pub struct Node {
     tick_buffers: TickBuffers,
     outbox: Outbox,
     /// Persistence intents waiting for their outcome.
-    pending: BTreeSet<IntentId>,
-    next_intent: u64,
+    store: StoreLink,
+    /// Characters being played or not yet saved.
+    saves: Saves,
+    /// Set by [`Node::accept_tokens`].
+    tokens: Option<accounts::TokenCheck>,
     subscriptions: Vec<Topic>,
     shutting_down: bool,
     stats: NodeStats,
@@ -244,8 +302,9 @@ impl Node {
             grace_timers: TimerSet::default(),
             tick_buffers: TickBuffers::default(),
             outbox: Outbox::default(),
-            pending: BTreeSet::new(),
-            next_intent: 0,
+            store: StoreLink::default(),
+            saves: Saves::default(),
+            tokens: None,
             subscriptions: Vec::new(),
             shutting_down: false,
             stats: NodeStats::default(),
@@ -296,7 +355,13 @@ impl Node {
 
     /// Persistence intents issued and not yet answered.
     pub fn pending_intents(&self) -> usize {
-        self.pending.len()
+        self.store.len()
+    }
+
+    /// The latest state of a character being played or not yet saved, and
+    /// its version (for tests and the simulator's invariants).
+    pub fn character_state(&self, character: CharacterId) -> Option<(u64, &CharacterState)> {
+        self.saves.latest(character)
     }
 
     /// Messages received and sent, over every session the node has had (closed
@@ -321,7 +386,8 @@ impl Node {
     /// and ends.
     pub fn handle_timeout_observed(&mut self, now: Instant, observer: &mut impl TickObserver) {
         // Earliest first; due at the same instant, the world's tick runs
-        // first, then sessions, then grace periods: one total order on every run.
+        // first, then sessions, grace periods, intent deadlines and saves:
+        // one total order on every run.
         while let Some(at) = self.poll_timeout().filter(|&at| at <= now) {
             if self.world.tick_due() == Some(at) {
                 self.tick(at, now, observer);
@@ -329,21 +395,11 @@ impl Node {
                 self.session_timeout(now, conn);
             } else if let Some((_, player)) = self.grace_timers.pop_due(at) {
                 self.grace_ended(now, player);
+            } else if let Some(intent) = self.store.pop_due(at) {
+                self.intent_timed_out(now, intent);
+            } else if let Some(character) = self.saves.pop_due(at) {
+                self.save_timer(now, character);
             }
-        }
-    }
-
-    /// A store's answer to an intent this node issued ([`Output::Persist`]).
-    /// An answer to no pending intent (a store answering twice) is counted
-    /// and otherwise ignored.
-    pub fn handle_store_outcome(&mut self, _now: Instant, outcome: Outcome) {
-        if !self.pending.remove(&outcome.id) {
-            self.stats.store_unexpected += 1;
-            return;
-        }
-        match outcome.result {
-            Ok(()) => self.stats.store_acknowledged += 1,
-            Err(_) => self.stats.store_failed += 1,
         }
     }
 
@@ -381,6 +437,8 @@ impl Node {
             self.world.tick_due(),
             self.session_timers.next().map(|(at, _)| at),
             self.grace_timers.next().map(|(at, _)| at),
+            self.store.next_deadline(),
+            self.saves.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -388,21 +446,6 @@ impl Node {
     }
 
     // ----- shared internals -----
-
-    /// Asks the store to apply `change`, unless too many intents are pending.
-    fn persist(&mut self, change: Change) {
-        if self.pending.len() >= self.config.max_pending_intents as usize {
-            self.stats.store_dropped += 1;
-            return;
-        }
-        self.next_intent += 1;
-        let id = IntentId(self.next_intent);
-        self.pending.insert(id);
-        self.stats.store_intents += 1;
-        self.outbox
-            .outputs
-            .push_back(Output::Persist(Intent { id, change }));
-    }
 
     fn publish(&mut self, message: BusMessage) {
         self.outbox.outputs.push_back(Output::Publish(message));

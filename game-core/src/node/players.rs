@@ -1,21 +1,29 @@
-//! The players of a node, indexed by id, account and connection.
+//! The players of a node, indexed by id and by account.
 
-use crate::ids::{ConnId, IdMap, PlayerId};
-use crate::protocol::ResumeToken;
+use crate::ids::{AccountId, CharacterId, ConnId, IdMap, PlayerId};
+use crate::protocol::{CharacterSummary, ResumeToken};
 use crate::time::Instant;
 use std::collections::BTreeMap;
 
-/// A logged-in player. It outlives its connection for the resume grace period.
+/// A logged-in account. It outlives its connection for the resume grace period.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Player {
     pub id: PlayerId,
-    pub account: String,
+    pub account: AccountId,
+    /// The account's name (for development accounts, what the client typed).
+    pub name: String,
     /// The connection it is attached to; `None` during the grace period.
     pub conn: Option<ConnId>,
     pub resume_token: ResumeToken,
     /// When a detached player is removed for good.
     pub grace_until: Option<Instant>,
     pub in_world: bool,
+    /// The account's characters, as the store last listed them.
+    pub characters: Vec<CharacterSummary>,
+    /// The character being loaded or played.
+    pub character: Option<CharacterId>,
+    /// A character request waits for the store.
+    pub busy: bool,
     /// Where the character is; kept while detached, so a resume finds it.
     pub location: Option<super::Location>,
 }
@@ -23,7 +31,7 @@ pub struct Player {
 #[derive(Debug, Default)]
 pub(super) struct Players {
     by_id: IdMap<PlayerId, Player>,
-    by_account: BTreeMap<String, PlayerId>,
+    by_account: BTreeMap<AccountId, PlayerId>,
     next_id: u64,
 }
 
@@ -45,23 +53,34 @@ impl Players {
         self.by_id.values()
     }
 
-    pub fn by_account(&self, account: &str) -> Option<PlayerId> {
-        self.by_account.get(account).copied()
+    pub fn by_account(&self, account: AccountId) -> Option<PlayerId> {
+        self.by_account.get(&account).copied()
     }
 
-    pub fn insert(&mut self, account: String, conn: ConnId, token: ResumeToken) -> PlayerId {
+    pub fn insert(
+        &mut self,
+        account: AccountId,
+        name: String,
+        characters: Vec<CharacterSummary>,
+        conn: ConnId,
+        token: ResumeToken,
+    ) -> PlayerId {
         self.next_id += 1;
         let id = PlayerId(self.next_id);
-        self.by_account.insert(account.clone(), id);
+        self.by_account.insert(account, id);
         self.by_id.insert(
             id,
             Player {
                 id,
                 account,
+                name,
                 conn: Some(conn),
                 resume_token: token,
                 grace_until: None,
                 in_world: false,
+                characters,
+                character: None,
+                busy: false,
                 location: None,
             },
         );

@@ -10,8 +10,8 @@ use super::{Location, Node, NodeEvent};
 use crate::ids::{ConnId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
-    ChannelRefusal, ClientMsg, ClientWorld, DisconnectReason, MapChunk, MoveInput, PortalInfo,
-    ServerMsg, ServerWorld, MAX_MAP_CHUNK_BYTES,
+    ChannelRefusal, ClientMsg, ClientWorld, MapChunk, MoveInput, PortalInfo, ServerMsg,
+    ServerWorld, MAX_MAP_CHUNK_BYTES,
 };
 use crate::session::SessionRequest;
 use crate::time::Instant;
@@ -49,7 +49,12 @@ impl Node {
         match request {
             SessionRequest::Login { credentials } => self.login(now, conn, credentials),
             SessionRequest::Resume { player, token } => self.resume(now, conn, player, token),
-            SessionRequest::EnterWorld => self.enter_world(now, conn),
+            SessionRequest::ListCharacters => self.list_characters(now, conn),
+            SessionRequest::CreateCharacter { name } => self.create_character(now, conn, name),
+            SessionRequest::DeleteCharacter { character } => {
+                self.delete_character(now, conn, character)
+            }
+            SessionRequest::EnterWorld { character } => self.choose_character(now, conn, character),
             SessionRequest::Game(ClientMsg::World(request)) => match request {
                 ClientWorld::Move(input) => self.route_move(now, conn, input),
                 ClientWorld::SwitchChannel { channel } => self.switch_channel(now, conn, channel),
@@ -90,7 +95,7 @@ impl Node {
         Ok(())
     }
 
-    fn player_of(&self, conn: ConnId) -> Option<PlayerId> {
+    pub(super) fn player_of(&self, conn: ConnId) -> Option<PlayerId> {
         self.connections.get(&conn)?.session.player()
     }
 
@@ -102,43 +107,37 @@ impl Node {
             .ok_or(TransferError::NotInWorld)
     }
 
-    pub(super) fn enter_world(&mut self, now: Instant, conn: ConnId) {
+    /// A take-over found the player's character still in the world: the new
+    /// session enters with it, and the client's view starts afresh.
+    pub(super) fn reenter_world(&mut self, now: Instant, conn: ConnId) {
         let Some(player) = self.player_of(conn) else {
             return;
         };
         let Some(p) = self.players.get(player) else {
             return;
         };
-        let location = match p.location {
-            // Resumed or taken over: the character is still there; start the
-            // client's view afresh.
-            Some(at) => {
-                if let Some(zone) = self.world.zone_mut(at.zone) {
-                    zone.resync(at.entity, now);
-                }
-                at
-            }
-            None => {
-                let start = self.world.start_map().to_owned();
-                match self.world.place(&start, None, player, None, 0, now) {
-                    Ok(at) => at,
-                    Err(_) => {
-                        self.close(now, conn, DisconnectReason::ServerFull);
-                        return;
-                    }
-                }
-            }
+        let (Some(at), Some(character)) = (p.location, p.character) else {
+            return;
         };
+        let Some(record) = self.saves.record(character) else {
+            return;
+        };
+        if let Some(zone) = self.world.zone_mut(at.zone) {
+            zone.resync(at.entity, now);
+        }
+        let mut summary = record.summary();
+        if let Some((map, _)) = self.world.channel_of(at.zone) {
+            summary.map = map;
+        }
         if let Some(p) = self.players.get_mut(player) {
             p.in_world = true;
-            p.location = Some(location);
         }
         if let Some(c) = self.connections.get_mut(&conn) {
-            c.session.enter_world(now);
+            c.session.enter_world(now, summary, record.state.experience);
         }
         self.send_zone_entered(now, player);
         self.world.arm_tick(now);
-        self.event(NodeEvent::EnteredWorld { player });
+        self.event(NodeEvent::EnteredWorld { player, character });
     }
 
     fn route_move(&mut self, now: Instant, conn: ConnId, input: MoveInput) {
@@ -248,16 +247,21 @@ impl Node {
             .world
             .place(map, channel, player, pos, epoch, now)
             .map_err(TransferError::Refused)?;
+        let left = self.world.channel_of(from.zone).map(|(m, _)| m);
         self.world.remove(from);
         if let Some(p) = self.players.get_mut(player) {
             p.location = Some(to);
         }
         self.stats.transfers += 1;
         self.send_zone_entered(now, player);
+        // A map change is saved at once; a channel switch waits for the next save.
+        if left.as_deref() != Some(map) {
+            self.save_playing(now, player);
+        }
         Ok(())
     }
 
-    fn send_zone_entered(&mut self, now: Instant, player: PlayerId) {
+    pub(super) fn send_zone_entered(&mut self, now: Instant, player: PlayerId) {
         let Some(p) = self.players.get(player) else {
             return;
         };

@@ -1,25 +1,35 @@
 //! The contract every store keeps: persistence is an output of the core.
 //!
 //! The core asks with an [`Intent`] (a change with a unique [`IntentId`]); the
-//! driver executes it against a store (the adapter's, the simulator's) and feeds
-//! the [`Outcome`] back as an input. Rules every store and every caller keep:
+//! driver executes it against a store (the adapter's SQL stores, the
+//! simulator's faulty memory store) and feeds the [`Outcome`] back as an input.
+//! Rules every store and every caller keep:
 //!
-//! 1. An intent is idempotent by its id: applied twice, it has the effect of once
-//!    (a retry after a crash or a timeout cannot apply a change twice).
+//! 1. An intent is idempotent by its id: applied twice, it has the effect of
+//!    once, and answers the same. A retry after a crash or a timeout cannot
+//!    apply a change twice, nor roll a newer one back.
 //! 2. The core treats a change as done only when its outcome arrives; until
-//!    then it is pending, in a bounded table.
+//!    then it is pending, in a bounded table, and nothing is shown to a player.
 //! 3. Many intents may share one commit; none is acknowledged before it.
 //!
-//! This module owns the types and [`MemoryStore`], the reference store: no IO,
-//! so the simulator and the tests run it, and so does the adapter until the
-//! SQL stores arrive. It may not touch sessions, zones or the node.
+//! How each change keeps rule 1 without a table of every id ever applied:
+//! reads ([`Change::OpenAccount`], [`Change::LoadCharacter`]) change nothing
+//! (opening a development account creates it once, keyed by its name); a
+//! save carries the character's version, and a store keeps only a save newer
+//! than the one it holds; a created character remembers the intent that made
+//! it, so the same creation again answers with the same list; deleting what
+//! is gone succeeds.
+//!
+//! This module owns the types and [`MemoryStore`], the reference store every
+//! other store is tested against. It may not touch sessions, zones or the node.
 
 mod memory;
 
-pub use memory::MemoryStore;
+pub use memory::{AccountRecord, MemoryStore, RegisterError};
 
-use crate::ids::IntentId;
+use crate::ids::{AccountId, CharacterId, IntentId};
 use crate::math::Vec2;
+use crate::protocol::CharacterSummary;
 
 /// One change for the store to apply, named by its id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,31 +38,128 @@ pub struct Intent {
     pub change: Change,
 }
 
-/// What a store can be asked to do.
+/// What the core can ask a store to do. Each answers with the [`Reply`] named
+/// in its documentation, or a [`StoreError`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    /// Remember where an account's character last stood (on leaving the world).
-    SavePlace { account: String, place: Place },
+    /// A session logs in: the account and its characters, for the character
+    /// screen. Answered with [`Reply::Account`]. A development account is
+    /// created on first use.
+    OpenAccount { account: AccountRef },
+    /// A new character at `state`, named `name` (unique across the server, by
+    /// [`crate::auth::name_key`]), unless the account already has
+    /// `max_characters`. Answered with [`Reply::Characters`].
+    CreateCharacter {
+        account: AccountId,
+        name: String,
+        state: CharacterState,
+        max_characters: u8,
+    },
+    /// The account's character is deleted. Answered with [`Reply::Characters`].
+    DeleteCharacter {
+        account: AccountId,
+        character: CharacterId,
+    },
+    /// The account's character, to play it. Answered with [`Reply::Character`].
+    LoadCharacter {
+        account: AccountId,
+        character: CharacterId,
+    },
+    /// The character's state at `version`, kept only if newer than the stored
+    /// version (a late retry never rolls a newer save back). Answered with
+    /// [`Reply::Done`], also when the save was older and so not kept.
+    SaveCharacter {
+        character: CharacterId,
+        version: u64,
+        state: CharacterState,
+    },
 }
 
-/// A spot in the world: a map and a position on it.
+/// Which account a session logs in to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountRef {
+    /// A registered account, named by a verified login token.
+    Id(AccountId),
+    /// A development account, named by whatever the client typed (no
+    /// password; kept apart from registered accounts, created on first use).
+    Dev(String),
+}
+
+/// What a character is, as the store keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CharacterState {
+    pub place: Place,
+    pub level: u16,
+    pub experience: u64,
+}
+
+/// A spot in the world: a map, the channel last played and a position on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Place {
     pub map: String,
+    pub channel: u16,
     pub pos: Vec2,
+}
+
+/// A loaded character: its state and the version of that state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CharacterRecord {
+    pub id: CharacterId,
+    pub account: AccountId,
+    pub name: String,
+    /// Starts at 0 when created; each kept save sets it.
+    pub version: u64,
+    pub state: CharacterState,
+}
+
+impl CharacterRecord {
+    /// What the character screen shows of it.
+    pub fn summary(&self) -> CharacterSummary {
+        CharacterSummary {
+            id: self.id,
+            name: self.name.clone(),
+            level: self.state.level,
+            map: self.state.place.map.clone(),
+        }
+    }
 }
 
 /// The store's answer to one intent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     pub id: IntentId,
-    pub result: Result<(), StoreError>,
+    pub result: Result<Reply, StoreError>,
+}
+
+/// What a store answers when it applied (or had already applied) an intent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// A save was committed (or was older than the stored state).
+    Done,
+    /// An opened account: its name and its characters, oldest first.
+    Account {
+        account: AccountId,
+        name: String,
+        characters: Vec<CharacterSummary>,
+    },
+    /// The account's characters after a creation or deletion, oldest first.
+    Characters(Vec<CharacterSummary>),
+    /// A loaded character.
+    Character(CharacterRecord),
 }
 
 /// Why a store did not apply an intent. The change did not happen.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StoreError {
-    /// The store could not be reached or failed to commit; trying the same
-    /// intent again later is safe (rule 1).
+    /// The store could not be reached, failed to commit or is behind; trying
+    /// the same intent again later is safe (rule 1).
     Unavailable,
+    /// No such account (a token for an account since removed).
+    NoSuchAccount,
+    /// No such character on this account.
+    NoSuchCharacter,
+    /// Another character (on any account) has this name.
+    NameTaken,
+    /// The account already has its most characters.
+    TooManyCharacters,
 }

@@ -5,12 +5,12 @@
 //! in use that has no example).
 
 use super::{
-    ChannelRefusal, ClientMsg, ClientSession, ClientWorld, Correction, Credentials,
-    DisconnectReason, EntityKind, LoginRefusal, MapChunk, MoveInput, NoticeLevel, PortalInfo, QPos,
-    ResumeToken, ServerMsg, ServerSession, ServerWorld, Spawn, Update, Violation, WorldUpdate,
-    ZoneEntered, PROTOCOL_VERSION,
+    ChannelRefusal, CharacterRefusal, CharacterSummary, ClientMsg, ClientSession, ClientWorld,
+    Correction, Credentials, DisconnectReason, EntityKind, LoginRefusal, MapChunk, MoveInput,
+    NoticeLevel, PortalInfo, QPos, ResumeToken, ServerMsg, ServerSession, ServerWorld, Spawn,
+    TokenRefusal, Update, Violation, WorldUpdate, ZoneEntered, PROTOCOL_VERSION,
 };
-use crate::ids::{EntityId, PlayerId, ZoneId};
+use crate::ids::{CharacterId, EntityId, PlayerId, ZoneId};
 use crate::math::{Fixed, Vec2};
 use crate::time::Tick;
 
@@ -29,7 +29,9 @@ pub fn client_messages() -> Vec<ClientMsg> {
             player: PlayerId(300),
             token: ResumeToken([0xab; 16]),
         }),
-        ClientMsg::Session(ClientSession::EnterWorld),
+        ClientMsg::Session(ClientSession::EnterWorld {
+            character: CharacterId(12),
+        }),
         ClientMsg::Session(ClientSession::Ping {
             seq: 7,
             client_time_us: 1_500_000,
@@ -49,16 +51,29 @@ pub fn client_messages() -> Vec<ClientMsg> {
         })),
         ClientMsg::World(ClientWorld::SwitchChannel { channel: 2 }),
         ClientMsg::World(ClientWorld::FetchMap { first_row: 0 }),
+        ClientMsg::Session(ClientSession::Login {
+            credentials: Credentials::Token {
+                token: "v4.public.eyJzdWIiOiIxNyJ9c2lnbmF0dXJl".into(),
+            },
+        }),
+        ClientMsg::Session(ClientSession::ListCharacters),
+        ClientMsg::Session(ClientSession::CreateCharacter { name: "Ada".into() }),
+        ClientMsg::Session(ClientSession::DeleteCharacter {
+            character: CharacterId(12),
+        }),
     ];
     for m in &all {
         match m {
             ClientMsg::Session(ClientSession::Hello { .. })
             | ClientMsg::Session(ClientSession::Login { .. })
             | ClientMsg::Session(ClientSession::Resume { .. })
-            | ClientMsg::Session(ClientSession::EnterWorld)
+            | ClientMsg::Session(ClientSession::EnterWorld { .. })
             | ClientMsg::Session(ClientSession::Ping { .. })
             | ClientMsg::Session(ClientSession::Pong { .. })
             | ClientMsg::Session(ClientSession::Goodbye)
+            | ClientMsg::Session(ClientSession::ListCharacters)
+            | ClientMsg::Session(ClientSession::CreateCharacter { .. })
+            | ClientMsg::Session(ClientSession::DeleteCharacter { .. })
             | ClientMsg::World(ClientWorld::Move(_))
             | ClientMsg::World(ClientWorld::SwitchChannel { .. })
             | ClientMsg::World(ClientWorld::FetchMap { .. }) => {}
@@ -81,6 +96,8 @@ pub fn server_messages() -> Vec<ServerMsg> {
         }),
         ServerMsg::Session(ServerSession::EnteredWorld {
             server_time_us: 2_000_000,
+            character: ada(),
+            experience: 1_250,
         }),
         ServerMsg::Session(ServerSession::Ping {
             seq: 1,
@@ -166,6 +183,15 @@ pub fn server_messages() -> Vec<ServerMsg> {
             .into_iter()
             .map(|reason| ServerMsg::Session(ServerSession::Disconnect { reason })),
     );
+    all.extend([
+        ServerMsg::Session(ServerSession::Characters {
+            characters: vec![ada()],
+            max: 4,
+        }),
+        ServerMsg::Session(ServerSession::CharacterRefused {
+            reason: CharacterRefusal::NameTaken,
+        }),
+    ]);
     for m in &all {
         match m {
             ServerMsg::Session(ServerSession::Welcome { .. })
@@ -174,6 +200,8 @@ pub fn server_messages() -> Vec<ServerMsg> {
             | ServerMsg::Session(ServerSession::Pong { .. })
             | ServerMsg::Session(ServerSession::Notice { .. })
             | ServerMsg::Session(ServerSession::Disconnect { .. })
+            | ServerMsg::Session(ServerSession::Characters { .. })
+            | ServerMsg::Session(ServerSession::CharacterRefused { .. })
             | ServerMsg::World(ServerWorld::ZoneEntered(_))
             | ServerMsg::World(ServerWorld::WorldUpdate(_))
             | ServerMsg::World(ServerWorld::ChannelRefused { .. })
@@ -181,6 +209,15 @@ pub fn server_messages() -> Vec<ServerMsg> {
         }
     }
     all
+}
+
+fn ada() -> CharacterSummary {
+    CharacterSummary {
+        id: CharacterId(12),
+        name: "Ada".into(),
+        level: 7,
+        map: "meadow".into(),
+    }
 }
 
 pub fn disconnect_reasons() -> Vec<DisconnectReason> {
@@ -208,6 +245,13 @@ pub fn disconnect_reasons() -> Vec<DisconnectReason> {
         DisconnectReason::ConnectionLost,
         DisconnectReason::FrameTimeout,
         DisconnectReason::TooManyConnections,
+        DisconnectReason::LoginRefused(LoginRefusal::Token(TokenRefusal::Malformed)),
+        DisconnectReason::LoginRefused(LoginRefusal::Token(TokenRefusal::BadSignature)),
+        DisconnectReason::LoginRefused(LoginRefusal::Token(TokenRefusal::Expired)),
+        DisconnectReason::LoginRefused(LoginRefusal::Token(TokenRefusal::Replayed)),
+        DisconnectReason::LoginRefused(LoginRefusal::DevLoginDisabled),
+        DisconnectReason::LoginRefused(LoginRefusal::ServerBusy),
+        DisconnectReason::LoginRefused(LoginRefusal::StoreUnavailable),
     ];
     for r in &all {
         match r {
@@ -228,7 +272,18 @@ pub fn disconnect_reasons() -> Vec<DisconnectReason> {
             | DisconnectReason::ServerFull
             | DisconnectReason::ConnectionLost
             | DisconnectReason::FrameTimeout
-            | DisconnectReason::TooManyConnections => {}
+            | DisconnectReason::TooManyConnections
+            | DisconnectReason::LoginRefused(
+                LoginRefusal::Token(
+                    TokenRefusal::Malformed
+                    | TokenRefusal::BadSignature
+                    | TokenRefusal::Expired
+                    | TokenRefusal::Replayed,
+                )
+                | LoginRefusal::DevLoginDisabled
+                | LoginRefusal::ServerBusy
+                | LoginRefusal::StoreUnavailable,
+            ) => {}
         }
     }
     all

@@ -18,14 +18,14 @@ pub use world_update_codec::{
     UpdateHeader, WorldUpdateReader, WorldUpdateWriter,
 };
 
-use crate::ids::{EntityId, PlayerId, ZoneId};
+use crate::ids::{CharacterId, EntityId, PlayerId, ZoneId};
 use crate::math::{Fixed, Vec2};
 use crate::time::Tick;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The version a client announces in [`ClientSession::Hello`]; a mismatch is refused.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// The largest payload a server accepts from a client by default.
 pub const MAX_CLIENT_PAYLOAD: u32 = 2 * 1024;
@@ -63,8 +63,9 @@ pub enum ClientSession {
         player: PlayerId,
         token: ResumeToken,
     },
-    /// Ask to be placed in the world after login (not after a resume).
-    EnterWorld,
+    /// Play one of the account's characters: it enters the world where it last
+    /// stood (after login, not after a resume, which puts it back by itself).
+    EnterWorld { character: CharacterId },
     /// Heartbeat from the client; the server answers with [`ServerSession::Pong`].
     Ping { seq: u32, client_time_us: u64 },
     /// Answer to [`ServerSession::Ping`], echoing its fields.
@@ -75,6 +76,13 @@ pub enum ClientSession {
     },
     /// Leave for good: the player is removed at once, no grace period.
     Goodbye,
+    /// Ask for the account's characters again (answered with [`ServerSession::Characters`]).
+    ListCharacters,
+    /// Create a character (answered with [`ServerSession::Characters`] or
+    /// [`ServerSession::CharacterRefused`]).
+    CreateCharacter { name: String },
+    /// Delete one of the account's characters (answered as `CreateCharacter` is).
+    DeleteCharacter { character: CharacterId },
 }
 
 /// In-game requests about the character in the world. The session passes
@@ -106,12 +114,45 @@ pub struct MoveInput {
     pub vel: Vec2,
 }
 
-/// How a client proves who it is. A signed token from a login server will be
-/// appended as a new variant, which does not change the encoding of `Dev`.
+/// How a client proves who it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Credentials {
-    /// Development login: trust the name. Accounts are keyed by name.
+    /// Development login: trust the name (refused when the server turns it
+    /// off). Development accounts are keyed by name, apart from registered ones.
     Dev { name: String },
+    /// A PASETO v4.public token from the login service (`POST /v1/sessions`),
+    /// at most [`MAX_TOKEN_LEN`] bytes. Each token is accepted once.
+    Token { token: String },
+}
+
+/// The longest login token a server reads, in bytes.
+pub const MAX_TOKEN_LEN: usize = 1024;
+
+/// One character on the character screen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CharacterSummary {
+    pub id: CharacterId,
+    pub name: String,
+    pub level: u16,
+    /// The map it last stood on.
+    pub map: String,
+}
+
+/// Why a character request was refused. Nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CharacterRefusal {
+    /// Not 3 to 16 ASCII letters, digits, `_` or `-`, starting with a letter.
+    InvalidName,
+    /// Another character, on any account, has this name (in any case).
+    NameTaken,
+    /// The account already has its most characters.
+    TooManyCharacters,
+    /// The account has no such character.
+    NoSuchCharacter,
+    /// An earlier character request is still being answered.
+    Busy,
+    /// The store did not answer; try again later.
+    StoreUnavailable,
 }
 
 /// Messages from the server to a client, grouped by domain as [`ClientMsg`] is.
@@ -141,8 +182,12 @@ pub enum ServerSession {
         /// login for the same account): the server puts it back in the world.
         resumed: bool,
     },
-    /// The player is in the world.
-    EnteredWorld { server_time_us: u64 },
+    /// The player's character is in the world.
+    EnteredWorld {
+        server_time_us: u64,
+        character: CharacterSummary,
+        experience: u64,
+    },
     /// Heartbeat from the server; the client answers with [`ClientSession::Pong`].
     Ping { seq: u32, server_time_us: u64 },
     /// Answer to [`ClientSession::Ping`].
@@ -155,6 +200,14 @@ pub enum ServerSession {
     Notice { level: NoticeLevel, text: String },
     /// The last message on a connection: why it ends.
     Disconnect { reason: DisconnectReason },
+    /// The account's characters (after a login, and answering a character
+    /// request), oldest first, and how many it may have.
+    Characters {
+        characters: Vec<CharacterSummary>,
+        max: u8,
+    },
+    /// A character request was refused.
+    CharacterRefused { reason: CharacterRefusal },
 }
 
 /// What the world tells a client about its character and what it sees.
@@ -401,6 +454,27 @@ pub enum DisconnectReason {
 pub enum LoginRefusal {
     /// Empty, too long, or containing control characters.
     InvalidName,
+    /// A token that is malformed, forged, expired or already used.
+    Token(TokenRefusal),
+    /// This server does not accept development logins.
+    DevLoginDisabled,
+    /// The store is behind: new logins are shed until it catches up.
+    ServerBusy,
+    /// The store did not answer, or no longer knows the account.
+    StoreUnavailable,
+}
+
+/// Why a login token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TokenRefusal {
+    /// Not a PASETO v4.public token, too long, or its claims are unreadable.
+    Malformed,
+    /// The signature is not the login service's (forged, or another key).
+    BadSignature,
+    /// Past its expiry.
+    Expired,
+    /// Already used once (a token logs in once).
+    Replayed,
 }
 
 /// A protocol violation by the peer.

@@ -7,8 +7,18 @@
 //! [`Session::enter_world`] or [`Session::close`].
 //!
 //! ```text
-//! AwaitingHello --Hello(ok)--> AwaitingLogin --accept--> Authenticated --enter_world--> InWorld
+//! AwaitingHello --Hello(ok)--> AwaitingLogin --Login--> LoggingIn --accept--> Authenticated
+//! AwaitingLogin --Resume + accept--> Authenticated
+//! Authenticated --EnterWorld--> Entering --enter_world--> InWorld
+//!               Entering --refuse_character--> Authenticated (the character screen)
+//! Authenticated --enter_world (a take-over puts the character back)--> InWorld
 //!       any state --close(reason)--> Closed (a Disconnect frame is the last thing sent)
+//! ```
+//!
+//! While the node waits for the store (`LoggingIn`, `Entering`) the session
+//! still answers heartbeats, and the handshake deadline still runs before login.
+//!
+//! ```text
 //! ```
 
 mod rate_limit;
@@ -16,11 +26,11 @@ mod rate_limit;
 pub use rate_limit::{RateDecision, TokenBucket};
 
 use crate::heartbeat::Pinger;
-use crate::ids::{ConnId, PlayerId};
+use crate::ids::{CharacterId, ConnId, PlayerId};
 use crate::protocol::{
-    encode_frame, ClientMsg, ClientSession, Credentials, DisconnectReason, FrameDecoder,
-    FrameError, ResumeToken, ServerMsg, ServerSession, Violation, MAX_CLIENT_PAYLOAD,
-    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, CharacterRefusal, CharacterSummary, ClientMsg, ClientSession, Credentials,
+    DisconnectReason, FrameDecoder, FrameError, ResumeToken, ServerMsg, ServerSession, Violation,
+    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
@@ -108,9 +118,16 @@ impl SessionConfig {
 pub enum SessionState {
     AwaitingHello,
     AwaitingLogin,
+    /// The node is checking the login with the store.
+    LoggingIn,
+    /// Logged in, on the character screen.
     Authenticated,
+    /// The node is loading the chosen character.
+    Entering,
     InWorld,
-    Closed { reason: DisconnectReason },
+    Closed {
+        reason: DisconnectReason,
+    },
 }
 
 /// What the session needs the node to decide.
@@ -123,7 +140,16 @@ pub enum SessionRequest {
         player: PlayerId,
         token: ResumeToken,
     },
-    EnterWorld,
+    ListCharacters,
+    CreateCharacter {
+        name: String,
+    },
+    DeleteCharacter {
+        character: CharacterId,
+    },
+    EnterWorld {
+        character: CharacterId,
+    },
     /// An in-game request (any domain but the session's), passed on unread.
     Game(ClientMsg),
 }
@@ -385,13 +411,24 @@ impl Session {
                 None
             }
             (SessionState::AwaitingLogin, ClientSession::Login { credentials }) => {
+                self.state = SessionState::LoggingIn;
                 Some(SessionRequest::Login { credentials })
             }
             (SessionState::AwaitingLogin, ClientSession::Resume { player, token }) => {
                 Some(SessionRequest::Resume { player, token })
             }
-            (SessionState::Authenticated, ClientSession::EnterWorld) => {
-                Some(SessionRequest::EnterWorld)
+            (SessionState::Authenticated, ClientSession::ListCharacters) => {
+                Some(SessionRequest::ListCharacters)
+            }
+            (SessionState::Authenticated, ClientSession::CreateCharacter { name }) => {
+                Some(SessionRequest::CreateCharacter { name })
+            }
+            (SessionState::Authenticated, ClientSession::DeleteCharacter { character }) => {
+                Some(SessionRequest::DeleteCharacter { character })
+            }
+            (SessionState::Authenticated, ClientSession::EnterWorld { character }) => {
+                self.state = SessionState::Entering;
+                Some(SessionRequest::EnterWorld { character })
             }
             (_, _) => {
                 self.close(now, UNEXPECTED);
@@ -432,15 +469,46 @@ impl Session {
         );
     }
 
-    /// The node placed the player in the world.
-    pub fn enter_world(&mut self, now: Instant) {
-        if self.state == SessionState::Authenticated {
+    /// The node placed the player's character in the world (a character it
+    /// loaded, or the one a take-over found there).
+    pub fn enter_world(&mut self, now: Instant, character: CharacterSummary, experience: u64) {
+        if matches!(
+            self.state,
+            SessionState::Authenticated | SessionState::Entering
+        ) {
             self.state = SessionState::InWorld;
             self.send(
                 now,
                 &ServerMsg::Session(ServerSession::EnteredWorld {
                     server_time_us: now.as_micros(),
+                    character,
+                    experience,
                 }),
+            );
+        }
+    }
+
+    /// The character screen: the account's characters.
+    pub fn show_characters(&mut self, now: Instant, characters: Vec<CharacterSummary>, max: u8) {
+        if self.state == SessionState::Authenticated {
+            self.send(
+                now,
+                &ServerMsg::Session(ServerSession::Characters { characters, max }),
+            );
+        }
+    }
+
+    /// A character request was refused; a refused entry returns to the
+    /// character screen.
+    pub fn refuse_character(&mut self, now: Instant, reason: CharacterRefusal) {
+        if matches!(
+            self.state,
+            SessionState::Authenticated | SessionState::Entering
+        ) {
+            self.state = SessionState::Authenticated;
+            self.send(
+                now,
+                &ServerMsg::Session(ServerSession::CharacterRefused { reason }),
             );
         }
     }
@@ -504,12 +572,12 @@ impl Session {
         }
         match self.state {
             SessionState::Closed { .. } => {}
-            SessionState::AwaitingHello | SessionState::AwaitingLogin => {
+            SessionState::AwaitingHello | SessionState::AwaitingLogin | SessionState::LoggingIn => {
                 if now >= self.handshake_deadline() {
                     self.close(now, DisconnectReason::HandshakeTimeout);
                 }
             }
-            SessionState::Authenticated | SessionState::InWorld => {
+            SessionState::Authenticated | SessionState::Entering | SessionState::InWorld => {
                 if now >= self.idle_deadline() {
                     self.close(now, DisconnectReason::IdleTimeout);
                 } else if let Some((seq, sent)) = self.pinger.poll_ping(now) {
@@ -529,8 +597,10 @@ impl Session {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let state_deadline = match self.state {
             SessionState::Closed { .. } => return None,
-            SessionState::AwaitingHello | SessionState::AwaitingLogin => self.handshake_deadline(),
-            SessionState::Authenticated | SessionState::InWorld => {
+            SessionState::AwaitingHello | SessionState::AwaitingLogin | SessionState::LoggingIn => {
+                self.handshake_deadline()
+            }
+            SessionState::Authenticated | SessionState::Entering | SessionState::InWorld => {
                 self.idle_deadline().min(self.pinger.deadline())
             }
         };

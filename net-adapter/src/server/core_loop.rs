@@ -279,7 +279,12 @@ fn log_event(event: &NodeEvent) {
     match event {
         NodeEvent::LoggedIn { conn, player, name } => debug!(%conn, %player, name, "logged in"),
         NodeEvent::Resumed { conn, player } => debug!(%conn, %player, "resumed"),
-        NodeEvent::EnteredWorld { player } => debug!(%player, "entered world"),
+        NodeEvent::EnteredWorld { player, character } => {
+            debug!(%player, %character, "entered world")
+        }
+        NodeEvent::CharacterSaved { character, version } => {
+            debug!(%character, version, "character saved")
+        }
         NodeEvent::Detached { player, reason } => {
             debug!(%player, %reason, "connection lost, player kept for resume")
         }

@@ -72,7 +72,7 @@ impl PlayerAddresses {
                     self.admission.release(ip);
                 }
             }
-            NodeEvent::EnteredWorld { .. } => {}
+            NodeEvent::EnteredWorld { .. } | NodeEvent::CharacterSaved { .. } => {}
         }
     }
 }

@@ -43,17 +43,15 @@
 //! holding such a string is answered `Unavailable` alone, without touching
 //! the database, on every engine alike.
 
-#[doc(hidden)]
-pub mod contract;
 mod sql;
 mod worker;
 
 pub use sql::MAX_KEY_BYTES;
 pub use worker::{StoreHandle, StoreStats, StoreStatsSnapshot, SubmitError, WorkerConfig};
 
-use contract::auth::name_key;
-use contract::ids::AccountId;
-use contract::persist::{AccountRecord, CharacterRecord, Intent, Outcome, StoreError};
+use game_core::auth::name_key;
+use game_core::ids::AccountId;
+use game_core::persist::{AccountRecord, CharacterRecord, Intent, Outcome, StoreError};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};

@@ -5,15 +5,15 @@
 //! means the transaction is lost, and the whole batch answers `Unavailable`.
 //! u64s the core holds are stored as the same 64 bits in a signed BIGINT.
 
-use super::contract::auth::name_key;
-use super::contract::ids::{AccountId, CharacterId, IntentId};
-use super::contract::persist::{
+use super::{Engine, RegisterFailure};
+use game_core::auth::name_key;
+use game_core::ids::{AccountId, CharacterId, IntentId};
+use game_core::math::{Fixed, Vec2};
+use game_core::persist::{
     AccountRecord, AccountRef, Change, CharacterRecord, CharacterState, Intent, Outcome, Place,
     Reply, StoreError,
 };
-use super::contract::protocol::CharacterSummary;
-use super::{Engine, RegisterFailure};
-use game_core::math::{Fixed, Vec2};
+use game_core::protocol::CharacterSummary;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 

@@ -1,7 +1,7 @@
 //! Group commit: one task in front of a [`Store`], a bounded queue before it.
 
-use super::contract::persist::{Intent, Outcome};
 use super::Store;
+use game_core::persist::{Intent, Outcome};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;

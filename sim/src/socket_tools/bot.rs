@@ -227,7 +227,7 @@ where
         Instant::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
     };
     let mut record = Record::default();
-    record.outcome.name = config.name.clone();
+    record.outcome.name = config.character.clone();
     let mut client = Client::new(config);
     while tokio::time::Instant::now() < until {
         let stream = match connect().await {
@@ -311,7 +311,9 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 ClientEvent::Disconnected { reason } => record.disconnected(reason),
                 ClientEvent::Corrected { .. } => record.outcome.corrections += 1,
                 ClientEvent::ZoneEntered { .. } => record.outcome.zones_entered += 1,
-                ClientEvent::EnteredWorld
+                ClientEvent::EnteredWorld { .. }
+                | ClientEvent::Characters { .. }
+                | ClientEvent::CharacterRefused { .. }
                 | ClientEvent::Notice { .. }
                 | ClientEvent::ChannelRefused { .. }
                 | ClientEvent::MapChunk(_) => {}
