@@ -284,6 +284,17 @@ impl Store {
             .map_err(|_| StoreError::Unavailable)
     }
 
+    /// What makes a commit durable on this engine, as the server reports it
+    /// (for a log line at start and the benchmark): SQLite's journal mode
+    /// and `synchronous` (2 = FULL), PostgreSQL's `fsync` and
+    /// `synchronous_commit`, InnoDB's `innodb_flush_log_at_trx_commit`.
+    pub async fn durability(&self) -> Result<String, StoreError> {
+        self.inner.durability().await.map_err(|e| {
+            tracing::warn!(engine = %self.inner.engine, error = %e, "store durability query failed");
+            StoreError::Unavailable
+        })
+    }
+
     /// Closes the pool, waiting for connections in use to come back.
     pub async fn close(&self) {
         self.inner.pool.close().await;

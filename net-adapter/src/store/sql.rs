@@ -484,6 +484,34 @@ impl Inner {
         }))
     }
 
+    pub(super) async fn durability(&self) -> Result<String, sqlx::Error> {
+        let settings: &[(&str, &str)] = match self.engine {
+            Engine::Sqlite => &[
+                ("journal_mode", "PRAGMA journal_mode"),
+                ("synchronous", "PRAGMA synchronous"),
+            ],
+            Engine::Postgres => &[
+                ("fsync", "SHOW fsync"),
+                ("synchronous_commit", "SHOW synchronous_commit"),
+            ],
+            Engine::MySql => &[(
+                "innodb_flush_log_at_trx_commit",
+                "SELECT CAST(@@innodb_flush_log_at_trx_commit AS CHAR)",
+            )],
+        };
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::new();
+        for (name, sql) in settings {
+            let row = sqlx::query(sql).fetch_one(&mut *conn).await?;
+            let value = match row.try_get::<i64, _>(0) {
+                Ok(v) => v.to_string(),
+                Err(_) => text(&row, 0)?,
+            };
+            out.push(format!("{name}={value}"));
+        }
+        Ok(out.join(" "))
+    }
+
     pub(super) async fn characters(&self) -> Result<Vec<CharacterRecord>, sqlx::Error> {
         sqlx::query(&self.sql.all_characters)
             .fetch_all(&self.pool)
