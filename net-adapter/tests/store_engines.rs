@@ -561,6 +561,11 @@ async fn committed_data_survives_a_reopen(db: &mut TestDb) {
     assert_eq!(before[0].version, 4);
     assert!(db.store.find_account("zed").await.unwrap().is_some());
     if db.engine == Engine::Sqlite {
+        // Every pooled connection commits durably.
+        assert_eq!(
+            db.store.durability().await.unwrap(),
+            "journal_mode=wal synchronous=2"
+        );
         // The file is on disk where the URL said, in the directory the store made.
         let path = db.url.trim_start_matches("sqlite://");
         assert!(std::path::Path::new(path).is_file());
@@ -717,6 +722,68 @@ async fn a_full_queue_refuses_and_never_grows(db: &mut TestDb) {
     drop(handle);
     worker.await.unwrap();
     assert!(rx.recv().await.is_none());
+}
+
+// ---------------------------------------------------------------------------
+// SQLite after a crash: a child process (this test binary again) commits and
+// exits at once, closing nothing; the parent reopens the file.
+
+const CRASH_URL: &str = "MMO_STORE_CRASH_URL";
+const CRASH_EXIT: i32 = 86;
+
+fn crash_batch() -> Vec<Intent> {
+    [open_dev("ada"), create(1, "Ada", 2), save(1, 7, 70)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, change)| Intent {
+            id: IntentId(i as u64 + 1),
+            change,
+        })
+        .collect()
+}
+
+/// The child half of `sqlite_commits_survive_a_crash`; does nothing unless
+/// that test runs it.
+#[test]
+fn sqlite_crash_child() {
+    let Ok(url) = std::env::var(CRASH_URL) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        for o in store.apply_batch(&crash_batch()).await {
+            assert!(o.result.is_ok(), "{o:?}");
+        }
+        // Answered means committed: die now, nothing closed or checkpointed.
+        std::process::exit(CRASH_EXIT);
+    });
+}
+
+#[tokio::test]
+async fn sqlite_commits_survive_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/crash.db", dir.path().display());
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "sqlite_crash_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CRASH_URL, &url)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(CRASH_EXIT), "the child did not commit");
+    let mut memory = MemoryStore::default();
+    for intent in crash_batch() {
+        memory.apply(&intent);
+    }
+    let store = Store::open(&url).await.unwrap();
+    let expected: Vec<CharacterRecord> = memory.characters().cloned().collect();
+    assert_eq!(store.characters().await.unwrap(), expected);
+    assert_eq!(expected[0].version, 7);
 }
 
 // ---------------------------------------------------------------------------
