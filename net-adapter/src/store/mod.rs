@@ -21,6 +21,13 @@
 //!   its commit, and each intent is idempotent by its id, so trying again is
 //!   safe.
 //! - [`Store::register`] and [`Store::find_account`], for the login service.
+//! - [`Store::durability`]: what the engine says makes a commit durable
+//!   (worth a log line at start).
+//!
+//! A store holds a pool of at most 4 SQLite connections (3 files each) or 8
+//! server connections. Ids come from the engine (SQLite `AUTOINCREMENT`,
+//! identity, `AUTO_INCREMENT`): counting from 1 and never reused, so a late
+//! save for a deleted character cannot land on a newer one.
 //!
 //! # Group commit and its bound
 //!
@@ -327,4 +334,67 @@ fn sqlite_url(url: &str) -> Result<(String, bool), OpenError> {
         format!("{query}&mode=rwc")
     };
     Ok((format!("sqlite://{path}?{query}"), false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_are_named_by_the_url_scheme() {
+        assert_eq!(Engine::of_url("sqlite://a.db"), Some(Engine::Sqlite));
+        assert_eq!(Engine::of_url("sqlite::memory:"), Some(Engine::Sqlite));
+        assert_eq!(Engine::of_url("postgresql://h/db"), Some(Engine::Postgres));
+        assert_eq!(Engine::of_url("mysql://root@h/db"), Some(Engine::MySql));
+        assert_eq!(Engine::of_url("redis://h"), None);
+        assert_eq!(Engine::of_url("a.db"), None);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_engine_is_the_operators_error_and_hides_the_url() {
+        let e = Store::open("redis://user:secret@h").await.unwrap_err();
+        assert!(matches!(e, OpenError::UnknownEngine));
+        assert!(!e.to_string().contains("secret"));
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_sqlite_store_keeps_its_one_database() {
+        use game_core::ids::IntentId;
+        use game_core::persist::{AccountRef, Change, Reply};
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let open = |id| Intent {
+            id: IntentId(id),
+            change: Change::OpenAccount {
+                account: AccountRef::Dev("ada".into()),
+            },
+        };
+        let first = store.apply_batch(&[open(1)]).await;
+        let again = store.apply_batch(&[open(2)]).await;
+        assert!(matches!(&first[0].result, Ok(Reply::Account { account, .. }) if account.0 == 1));
+        assert_eq!(first[0].result, again[0].result);
+    }
+
+    #[test]
+    fn sqlite_urls_create_the_directory_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a/b/store.db");
+        let url = format!("sqlite://{}", file.display());
+        assert_eq!(
+            sqlite_url(&url).unwrap(),
+            (format!("sqlite://{}?mode=rwc", file.display()), false)
+        );
+        assert!(dir.path().join("a/b").is_dir());
+        assert_eq!(
+            sqlite_url(&format!("{url}?cache=private")).unwrap().0,
+            format!("sqlite://{}?cache=private&mode=rwc", file.display())
+        );
+        assert_eq!(
+            sqlite_url(&format!("{url}?mode=ro")).unwrap().0,
+            format!("sqlite://{}?mode=ro", file.display())
+        );
+        assert_eq!(
+            sqlite_url("sqlite::memory:").unwrap(),
+            ("sqlite::memory:".to_owned(), true)
+        );
+    }
 }
