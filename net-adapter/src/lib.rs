@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod login;
 pub mod metrics;
 pub mod server;
 pub mod store;

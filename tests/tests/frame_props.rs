@@ -2,7 +2,7 @@
 //! same messages; arbitrary bytes never panic and never grow the buffer past one
 //! frame; an oversized prefix is refused before anything is allocated.
 
-use game_core::ids::PlayerId;
+use game_core::ids::{CharacterId, PlayerId};
 use game_core::protocol::{
     encode_frame, ClientMsg, ClientSession, Credentials, FrameDecoder, FrameError, ResumeToken,
     FRAME_HEADER_LEN, MAX_CLIENT_PAYLOAD,
@@ -26,7 +26,13 @@ fn client_msg() -> impl Strategy<Value = ClientMsg> {
                 token: ResumeToken(t)
             }
         )),
-        Just(ClientMsg::Session(ClientSession::EnterWorld)),
+        any::<u64>().prop_map(|c| ClientMsg::Session(ClientSession::EnterWorld {
+            character: CharacterId(c)
+        })),
+        ".{0,32}".prop_map(|name| ClientMsg::Session(ClientSession::CreateCharacter { name })),
+        ".{0,900}".prop_map(|token| ClientMsg::Session(ClientSession::Login {
+            credentials: Credentials::Token { token }
+        })),
         (any::<u32>(), any::<u64>()).prop_map(|(seq, client_time_us)| ClientMsg::Session(
             ClientSession::Ping {
                 seq,

@@ -198,29 +198,35 @@ async fn try_enter(server: &Server, name: &str) -> (Attempt, RawClient<TcpStream
         r if r == too_many => return (Attempt::TooMany, c),
         other => panic!("{name}: expected a welcome or a refusal, got {other:?}"),
     }
-    // A refusal after the welcome is already on its way: entering fails.
-    let _ = c.try_send_raw(&enter_world_frame()).await;
+    // The character screen: create the character (named after the account)
+    // if needed, and enter with it.
+    let character = format!("c{name}");
+    let mut created = false;
     loop {
-        match c.recv_skipping_pings().await {
+        let reply = match c.recv_skipping_pings().await {
             Received::Msg(ServerMsg::World(ServerWorld::ZoneEntered(_))) => {
                 return (Attempt::InWorld, c)
             }
+            Received::Msg(ServerMsg::Session(ServerSession::Characters { characters, .. })) => {
+                match characters.iter().find(|ch| ch.name == character) {
+                    Some(ch) => ClientSession::EnterWorld { character: ch.id },
+                    None if !created => {
+                        created = true;
+                        ClientSession::CreateCharacter {
+                            name: character.clone(),
+                        }
+                    }
+                    None => panic!("{name}: not created"),
+                }
+            }
             r if r == too_many => return (Attempt::TooMany, c),
-            Received::Msg(_) => {}
+            Received::Msg(_) => continue,
             Received::Closed => panic!("{name}: closed without a reason"),
-        }
+        };
+        let mut b = Vec::new();
+        encode_frame(&ClientMsg::Session(reply), MAX_CLIENT_PAYLOAD, &mut b).unwrap();
+        let _ = c.try_send_raw(&b).await;
     }
-}
-
-fn enter_world_frame() -> Vec<u8> {
-    let mut b = Vec::new();
-    encode_frame(
-        &ClientMsg::Session(ClientSession::EnterWorld),
-        MAX_CLIENT_PAYLOAD,
-        &mut b,
-    )
-    .unwrap();
-    b
 }
 
 /// Players the server holds, connected or waiting for a resume, from a
@@ -472,7 +478,9 @@ async fn unknown_tags_and_messages_out_of_order_are_violations() {
                 let mut b = Vec::new();
                 encode_frame(&hello(), MAX_CLIENT_PAYLOAD, &mut b).unwrap();
                 encode_frame(
-                    &ClientMsg::Session(ClientSession::EnterWorld),
+                    &ClientMsg::Session(ClientSession::EnterWorld {
+                        character: game_core::ids::CharacterId(1),
+                    }),
                     MAX_CLIENT_PAYLOAD,
                     &mut b,
                 )
@@ -511,21 +519,10 @@ async fn absurd_coordinates_and_sequence_jumps_are_corrected_not_applied() {
     let server = start(config()).await;
     let mut watcher = server.client().await;
     watcher.login("watcher").await;
-    watcher
-        .send(&[ClientMsg::Session(ClientSession::EnterWorld)])
-        .await;
+    watcher.enter("watcher").await;
     let mut cheat = server.client().await;
     cheat.login("cheat").await;
-    cheat
-        .send(&[ClientMsg::Session(ClientSession::EnterWorld)])
-        .await;
-    let epoch = loop {
-        if let Received::Msg(ServerMsg::World(ServerWorld::ZoneEntered(z))) =
-            cheat.recv_skipping_pings().await
-        {
-            break z.epoch;
-        }
-    };
+    let epoch = cheat.enter("cheat").await.epoch;
     let absurd = [
         (i32::MAX, i32::MAX, 1),
         (i32::MIN, i32::MIN, 2),

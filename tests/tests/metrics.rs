@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{RawClient, Received};
-use game_core::protocol::{ClientMsg, ClientSession, ServerMsg, ServerWorld};
+use common::RawClient;
+use game_core::protocol::{ClientMsg, ClientSession};
 use net_adapter::{serve_admin, serve_with_metrics, Metrics, ServerConfig};
 use sim::socket_tools::scrape::{self, Buckets, Sample};
 use std::net::SocketAddr;
@@ -104,15 +104,7 @@ async fn metrics_follow_logins_moves_ticks_and_disconnects() {
     // and zone ticks all show it.
     let mut c = RawClient::new(TcpStream::connect(addr).await.unwrap());
     c.login("ada").await;
-    c.send(&[ClientMsg::Session(ClientSession::EnterWorld)])
-        .await;
-    let entered = loop {
-        match c.recv_skipping_pings().await {
-            Received::Msg(ServerMsg::World(ServerWorld::ZoneEntered(z))) => break z,
-            Received::Msg(_) => continue,
-            Received::Closed => panic!("closed before entering the world"),
-        }
-    };
+    let entered = c.enter("ada").await;
     let during = until(admin, "the player in the world, ticking", |s| {
         value(s, "mmo_sessions", Some(("state", "in_world"))) == 1.0
             && Buckets::of(s, "mmo_tick_duration_seconds").count() > 0.0

@@ -5,8 +5,9 @@
 
 use game_core::ids::{ConnId, PlayerId};
 use game_core::protocol::{
-    encode_frame, examples, ClientMsg, ClientSession, DisconnectReason, FrameDecoder, ResumeToken,
-    ServerMsg, ServerSession, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, examples, CharacterRefusal, CharacterSummary, ClientMsg, ClientSession,
+    DisconnectReason, FrameDecoder, ResumeToken, ServerMsg, ServerSession, Violation,
+    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use game_core::session::{Session, SessionConfig, SessionRequest, SessionState, WelcomeInfo};
 use game_core::time::{Duration, Instant};
@@ -126,8 +127,25 @@ impl Model {
             (St::Login, ClientMsg::Session(ClientSession::Resume { .. })) => {
                 self.verdict(St::Auth, || DisconnectReason::ResumeRejected)
             }
-            (St::Auth, ClientMsg::Session(ClientSession::EnterWorld)) => {
-                self.verdict(St::World, || DisconnectReason::ServerFull)
+            // A refused entry goes back to the character screen.
+            (St::Auth, ClientMsg::Session(ClientSession::EnterWorld { .. })) => {
+                Ok(if std::mem::take(&mut self.refuse_next) {
+                    St::Auth
+                } else {
+                    St::World
+                })
+            }
+            // The character screen's requests, answered or refused, stay on it.
+            (
+                St::Auth,
+                ClientMsg::Session(
+                    ClientSession::ListCharacters
+                    | ClientSession::CreateCharacter { .. }
+                    | ClientSession::DeleteCharacter { .. },
+                ),
+            ) => {
+                self.refuse_next = false;
+                Ok(St::Auth)
             }
             // Any other domain's message, in the world, goes to the node.
             (St::World, msg) if !matches!(msg, ClientMsg::Session(_)) => Ok(St::World),
@@ -196,10 +214,28 @@ impl Driver {
                 SessionRequest::Login { .. } | SessionRequest::Resume { .. } => self
                     .session
                     .accept(self.at(), PlayerId(1), ResumeToken([1; 16]), false, info),
-                SessionRequest::EnterWorld if refuse => {
-                    self.session.close(self.at(), DisconnectReason::ServerFull)
+                SessionRequest::ListCharacters
+                | SessionRequest::CreateCharacter { .. }
+                | SessionRequest::DeleteCharacter { .. } => {
+                    if refuse {
+                        self.session
+                            .refuse_character(self.at(), CharacterRefusal::Busy)
+                    } else {
+                        self.session.show_characters(self.at(), Vec::new(), 4)
+                    }
                 }
-                SessionRequest::EnterWorld => self.session.enter_world(self.at()),
+                SessionRequest::EnterWorld { .. } if refuse => self
+                    .session
+                    .refuse_character(self.at(), CharacterRefusal::NoSuchCharacter),
+                SessionRequest::EnterWorld { character } => {
+                    let summary = CharacterSummary {
+                        id: character,
+                        name: "Ada".into(),
+                        level: 1,
+                        map: "meadow".into(),
+                    };
+                    self.session.enter_world(self.at(), summary, 0)
+                }
                 SessionRequest::Game(_) => {}
             }
         }

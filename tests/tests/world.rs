@@ -119,7 +119,7 @@ fn bots_that_know_the_map_are_never_corrected() {
     let atlas = Atlas::samples();
     let mut lab = Lab::new(NodeConfig::default(), 7);
     let bots: Vec<usize> = (0..12)
-        .map(|i| lab.join(&format!("b{i}"), JITTERY))
+        .map(|i| lab.join(&format!("bot{i}"), JITTERY))
         .collect();
     let mut wanders: Vec<Wander> = (0..bots.len()).map(|i| Wander::new(7, i as u64)).collect();
     lab.run(secs(1), Duration::from_millis(50), |_| {});

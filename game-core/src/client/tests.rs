@@ -3,11 +3,13 @@
 
 use super::*;
 use crate::ids::ConnId;
-use crate::node::{Node, NodeConfig, Output};
+use crate::node::{InProcess, Node, NodeConfig, Output};
 
 /// One client, one node, a perfect zero-latency link that can be cut.
 struct Pair {
     node: Node,
+    /// The node's store and bus, answered at once.
+    in_process: InProcess,
     client: Client,
     conn: ConnId,
     link_up: bool,
@@ -20,6 +22,7 @@ impl Pair {
     fn new(config: ClientConfig) -> Self {
         Pair {
             node: Node::new(NodeConfig::default(), 1).unwrap(),
+            in_process: InProcess::default(),
             client: Client::new(config),
             conn: ConnId(0),
             link_up: false,
@@ -49,6 +52,9 @@ impl Pair {
                 }
             }
             while let Some(out) = self.node.poll_output() {
+                let Some(out) = self.in_process.serve(&mut self.node, self.now, out) else {
+                    continue;
+                };
                 match out {
                     Output::Transmit { conn, bytes } => {
                         self.node.handle_flushed(conn, bytes.len());
@@ -100,15 +106,23 @@ fn logs_in_enters_the_world_and_measures_rtt() {
     assert_eq!(p.client.state(), &ClientState::InWorld);
     let player = p.client.player().unwrap();
     assert_eq!(
-        &p.events[..2],
-        &[
-            ClientEvent::Welcomed {
-                player,
-                resumed: false
-            },
-            ClientEvent::EnteredWorld
-        ]
+        p.events[0],
+        ClientEvent::Welcomed {
+            player,
+            resumed: false
+        }
     );
+    // The character screen, empty; the character is created, then entered.
+    assert!(
+        matches!(&p.events[1], ClientEvent::Characters { characters, max: 4 } if characters.is_empty())
+    );
+    assert!(
+        matches!(&p.events[2], ClientEvent::Characters { characters, .. } if characters.len() == 1)
+    );
+    assert!(matches!(
+        &p.events[3],
+        ClientEvent::EnteredWorld { character, experience: 0 } if character.name == "ada" && character.level == 1
+    ));
     assert_eq!(p.client.tick_hz(), Some(20));
     p.advance(Duration::from_secs(60));
     assert_eq!(p.client.state(), &ClientState::InWorld);

@@ -188,7 +188,7 @@ impl Node {
         }
         self.stats.resumes += 1;
         self.event(NodeEvent::Resumed { conn, player });
-        self.welcome(now, conn, player, token, in_world);
+        self.welcome(now, conn, player, token, true);
         if in_world {
             // Straight back into the world, with no round trip: `EnteredWorld`,
             // `ZoneEntered`, and at the next tick every entity in view spawned

@@ -363,7 +363,7 @@ mod tests {
         );
         assert_eq!(store.apply(&delete).result, Ok(Reply::Characters(vec![])));
         assert_eq!(store.apply(&delete).result, Ok(Reply::Characters(vec![])));
-        assert_eq!(store.apply(&create(5, bob, "ada")).result.is_ok(), true);
+        assert!(store.apply(&create(5, bob, "ada")).result.is_ok());
     }
 
     #[test]

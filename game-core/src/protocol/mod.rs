@@ -179,7 +179,9 @@ pub enum ServerSession {
         /// How long the player is kept after the connection drops.
         resume_grace_ms: u32,
         /// True when this session took over an existing player (resume, or a second
-        /// login for the same account): the server puts it back in the world.
+        /// login for the same account). If its character was in the world, the
+        /// server puts it back there (`EnteredWorld` follows); otherwise the
+        /// character screen (`Characters`) follows, as after a new login.
         resumed: bool,
     },
     /// The player's character is in the world.

@@ -2,7 +2,9 @@
 //! logins need the node and are tested in `node/tests.rs`.
 
 use super::*;
-use crate::protocol::{encode_frame, ClientSession, NoticeLevel, ServerSession};
+use crate::protocol::{
+    encode_frame, CharacterRefusal, CharacterSummary, ClientSession, NoticeLevel, ServerSession,
+};
 
 const T0: Instant = Instant::ZERO;
 
@@ -97,15 +99,37 @@ fn hello_then_login_asks_the_node_and_accept_welcomes() {
         })] => assert_eq!(*player, PlayerId(7)),
         other => panic!("expected a welcome, got {other:?}"),
     }
+    let character = CharacterId(3);
     assert_eq!(
         feed(
             &mut s,
             at_ms(6),
-            &frame(&ClientMsg::Session(ClientSession::EnterWorld))
+            &frame(&ClientMsg::Session(ClientSession::EnterWorld { character }))
         ),
-        vec![SessionRequest::EnterWorld]
+        vec![SessionRequest::EnterWorld { character }]
     );
-    s.enter_world(at_ms(6));
+    assert_eq!(s.state(), &SessionState::Entering);
+    // Refused (the store failed): back on the character screen.
+    s.refuse_character(at_ms(6), CharacterRefusal::StoreUnavailable);
+    assert_eq!(s.state(), &SessionState::Authenticated);
+    assert!(matches!(
+        &sent(&mut s)[..],
+        [ServerMsg::Session(ServerSession::CharacterRefused {
+            reason: CharacterRefusal::StoreUnavailable
+        })]
+    ));
+    feed(
+        &mut s,
+        at_ms(7),
+        &frame(&ClientMsg::Session(ClientSession::EnterWorld { character })),
+    );
+    let summary = CharacterSummary {
+        id: character,
+        name: "Ada".into(),
+        level: 3,
+        map: "meadow".into(),
+    };
+    s.enter_world(at_ms(7), summary, 10);
     assert_eq!(s.state(), &SessionState::InWorld);
     assert!(matches!(
         &sent(&mut s)[..],
@@ -151,7 +175,9 @@ fn anything_before_hello_is_a_violation() {
 fn entering_the_world_before_login_is_a_violation() {
     let mut s = Session::new(ConnId(1), SessionConfig::default(), T0);
     let mut bytes = hello();
-    bytes.extend(frame(&ClientMsg::Session(ClientSession::EnterWorld)));
+    bytes.extend(frame(&ClientMsg::Session(ClientSession::EnterWorld {
+        character: CharacterId(1),
+    })));
     feed(&mut s, T0, &bytes);
     assert_eq!(
         s.close_reason(),
@@ -359,7 +385,9 @@ fn closed_session_ignores_input_and_has_no_timers() {
     assert!(feed(
         &mut s,
         T0,
-        &frame(&ClientMsg::Session(ClientSession::EnterWorld))
+        &frame(&ClientMsg::Session(ClientSession::EnterWorld {
+            character: CharacterId(1)
+        }))
     )
     .is_empty());
     s.close(T0, DisconnectReason::IdleTimeout);

@@ -8,7 +8,7 @@ use super::script::ScriptWriter;
 use super::session::SessionOp;
 use super::wire::Say;
 use game_core::protocol::{
-    encode_frame, examples, ClientMsg, ClientSession, ClientWorld, FRAME_HEADER_LEN,
+    encode_frame, examples, ClientMsg, ClientSession, ClientWorld, Credentials, FRAME_HEADER_LEN,
     MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
 };
 
@@ -43,8 +43,10 @@ fn conversation() -> Vec<ClientMsg> {
                 m,
                 ClientMsg::Session(
                     ClientSession::Hello { .. }
-                        | ClientSession::Login { .. }
-                        | ClientSession::EnterWorld
+                        | ClientSession::Login {
+                            credentials: Credentials::Dev { .. }
+                        }
+                        | ClientSession::EnterWorld { .. }
                         | ClientSession::Ping { .. }
                 ) | ClientMsg::World(ClientWorld::Move(_))
             )
@@ -70,7 +72,47 @@ fn hello() -> Say {
 fn login(name: u8) -> Say {
     Say {
         pick: name,
-        ..Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Login { .. })))
+        ..Say::of(|m| {
+            matches!(
+                m,
+                ClientMsg::Session(ClientSession::Login {
+                    credentials: Credentials::Dev { .. }
+                })
+            )
+        })
+    }
+}
+
+/// A token login: `kind` 0 valid, 1 expired, 2 another key's, 3 garbage
+/// (4 added: the other account); `id` the token id (repeat it to replay).
+fn token_login(kind: u8, id: u32) -> Say {
+    Say {
+        pick: kind,
+        n: id,
+        ..Say::of(|m| {
+            matches!(
+                m,
+                ClientMsg::Session(ClientSession::Login {
+                    credentials: Credentials::Token { .. }
+                })
+            )
+        })
+    }
+}
+
+/// `name`: 0 "Ada", 1 "Bob", 2 "Cyd", 3 invalid, 4 "ADA".
+fn create(name: u8) -> Say {
+    Say {
+        pick: name,
+        ..Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::CreateCharacter { .. })))
+    }
+}
+
+/// The `n`-th character heard of.
+fn delete(n: u32) -> Say {
+    Say {
+        n,
+        ..Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::DeleteCharacter { .. })))
     }
 }
 
@@ -78,8 +120,9 @@ fn resume() -> Say {
     Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Resume { .. })))
 }
 
+/// Enters with the first character heard of.
 fn enter_world() -> Say {
-    Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::EnterWorld)))
+    Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::EnterWorld { .. })))
 }
 
 fn ping(seq: u32) -> Say {
@@ -211,12 +254,14 @@ fn tell(slot: u8, say: Say) -> NodeOp {
     }
 }
 
-/// A client in `slot` logs in as `name` and enters the world.
-fn arrive(slot: u8, name: u8) -> [NodeOp; 4] {
+/// A client in `slot` logs in as `name`, creates a character (named by
+/// `name` too) and enters the world with its first character.
+fn arrive(slot: u8, name: u8) -> [NodeOp; 5] {
     [
         NodeOp::Connect { slot },
         tell(slot, hello()),
         tell(slot, login(name)),
+        tell(slot, create(name)),
         tell(slot, enter_world()),
     ]
 }
@@ -281,14 +326,15 @@ fn node_scripts() -> Vec<(&'static str, u8, Vec<NodeOp>)> {
     ];
     seeds.push(("raw_conversation", 3, ops.to_vec()));
     // The store holds intents back: three characters leave the world, filling
-    // the three places for pending intents, and a fourth comes and leaves (its
-    // save is dropped); answered out of order, one with `Unavailable`, one
-    // twice, and an id never issued; then a store that refuses at once, and
-    // one that answers at once, answered again.
-    let mut ops = vec![NodeOp::Store(StoreMode::Hold)];
+    // the three places for pending intents, and a fourth login is shed as
+    // busy; answered out of order, one with `Unavailable` (retried later),
+    // one twice, and an id never issued; then a store that refuses at once,
+    // and one that answers at once, answered again.
+    let mut ops = Vec::new();
     for slot in 0..3 {
         ops.extend(arrive(slot, slot));
     }
+    ops.push(NodeOp::Store(StoreMode::Hold));
     ops.extend((0..3).map(|slot| tell(slot, goodbye())));
     ops.extend(arrive(0, 0));
     ops.push(tell(0, goodbye()));
@@ -339,6 +385,62 @@ fn node_scripts() -> Vec<(&'static str, u8, Vec<NodeOp>)> {
         NodeOp::Advance { ms: 100 },
     ]);
     seeds.push(("bus_held_and_from_afar", 5, ops));
+    // Token logins: a valid one plays; the same token again is a replay; an
+    // expired one, another key's and garbage are refused; the other
+    // account's valid token plays too.
+    let mut ops = vec![
+        NodeOp::Connect { slot: 0 },
+        tell(0, hello()),
+        tell(0, token_login(0, 1)),
+        tell(0, create(1)),
+        tell(0, enter_world()),
+    ];
+    for (slot, kind, id) in [(1, 0, 1), (2, 1, 2), (3, 2, 3), (4, 3, 4)] {
+        ops.extend([
+            NodeOp::Connect { slot },
+            tell(slot, hello()),
+            tell(slot, token_login(kind, id)),
+        ]);
+    }
+    ops.extend([
+        NodeOp::Connect { slot: 1 },
+        tell(1, hello()),
+        tell(1, token_login(4, 5)),
+        tell(1, create(2)),
+        tell(1, enter_world()),
+        NodeOp::Advance { ms: 200 },
+    ]);
+    seeds.push(("token_logins", 6, ops));
+    // The character screen: names taken in another case, an invalid name,
+    // more than the account may have, a delete, a forged id; then a save
+    // that fails and is retried, and a periodic save.
+    let ops = vec![
+        NodeOp::Connect { slot: 0 },
+        tell(0, hello()),
+        tell(0, login(0)),
+        tell(0, create(0)),
+        tell(0, create(4)),
+        tell(0, create(3)),
+        tell(0, create(1)),
+        tell(0, create(2)),
+        tell(0, delete(1)),
+        tell(0, create(2)),
+        tell(
+            0,
+            Say {
+                pick: 1,
+                n: 77,
+                ..enter_world()
+            },
+        ),
+        tell(0, enter_world()),
+        NodeOp::Store(StoreMode::Unavailable),
+        NodeOp::Operator { slot: 0, what: 1 },
+        NodeOp::Store(StoreMode::AtOnce),
+        NodeOp::Advance { ms: 2_000 },
+        NodeOp::Advance { ms: 30_000 },
+    ];
+    seeds.push(("character_screen", 7, ops));
     seeds
 }
 
@@ -457,10 +559,26 @@ mod tests {
             node::run(&node_script(seed, &ops))
         };
         let store = script("store_late_twice_unknown");
-        assert_eq!(store.store_dropped, 1, "{store:?}");
-        assert_eq!(store.store_failed, 2, "{store:?}");
+        assert_eq!(store.login_refusals["server_busy"], 3, "{store:?}");
+        assert!(store.store_failed >= 1, "{store:?}");
         assert_eq!(store.store_unexpected, 3, "{store:?}");
-        assert_eq!(store.store_acknowledged, 3, "{store:?}");
+        let tokens = script("token_logins");
+        for label in [
+            "token_replayed",
+            "token_expired",
+            "token_bad_signature",
+            "token_malformed",
+        ] {
+            assert_eq!(
+                tokens.login_refusals.get(label),
+                Some(&1),
+                "{label}: {tokens:?}"
+            );
+        }
+        assert_eq!(tokens.logins, 2, "{tokens:?}");
+        let screen = script("character_screen");
+        assert!(screen.character_refusals >= 4, "{screen:?}");
+        assert!(screen.store_failed >= 1, "{screen:?}");
         let bus = script("bus_held_and_from_afar");
         assert_eq!(bus.bus_received, 3, "{bus:?}");
     }

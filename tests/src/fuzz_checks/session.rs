@@ -2,9 +2,10 @@
 
 use super::script::{Script, ScriptWriter};
 use super::wire::{Say, ServerStream};
-use game_core::ids::{ConnId, PlayerId};
+use game_core::ids::{CharacterId, ConnId, PlayerId};
 use game_core::protocol::{
-    encode_frame, ClientMsg, DisconnectReason, LoginRefusal, ResumeToken, MAX_CLIENT_PAYLOAD,
+    encode_frame, CharacterRefusal, CharacterSummary, ClientMsg, DisconnectReason, LoginRefusal,
+    ResumeToken, MAX_CLIENT_PAYLOAD,
 };
 use game_core::session::{Session, SessionConfig, SessionRequest, SessionState, WelcomeInfo};
 use game_core::time::{Duration, Instant};
@@ -107,13 +108,25 @@ impl SessionOp {
     }
 }
 
+/// States only move forward, but for the character screen and a refused
+/// entry, which go back and forth (one rank).
 fn rank(state: &SessionState) -> u8 {
     match state {
         SessionState::AwaitingHello => 0,
         SessionState::AwaitingLogin => 1,
-        SessionState::Authenticated => 2,
-        SessionState::InWorld => 3,
-        SessionState::Closed { .. } => 4,
+        SessionState::LoggingIn => 2,
+        SessionState::Authenticated | SessionState::Entering => 3,
+        SessionState::InWorld => 4,
+        SessionState::Closed { .. } => 5,
+    }
+}
+
+fn summary() -> CharacterSummary {
+    CharacterSummary {
+        id: CharacterId(12),
+        name: "Ada".into(),
+        level: 1,
+        map: "meadow".into(),
     }
 }
 
@@ -225,7 +238,11 @@ impl Harness {
         };
         match request {
             SessionRequest::Login { .. } | SessionRequest::Resume { .. } => {
-                assert_eq!(state, SessionState::AwaitingLogin, "{request:?}");
+                let expected = match request {
+                    SessionRequest::Login { .. } => SessionState::LoggingIn,
+                    _ => SessionState::AwaitingLogin,
+                };
+                assert_eq!(state, expected, "{request:?}");
                 if refuse {
                     let reason = match request {
                         SessionRequest::Login { .. } => {
@@ -242,12 +259,25 @@ impl Harness {
                     assert_eq!(self.session.player(), Some(PlayerId(1)));
                 }
             }
-            SessionRequest::EnterWorld => {
+            SessionRequest::ListCharacters
+            | SessionRequest::CreateCharacter { .. }
+            | SessionRequest::DeleteCharacter { .. } => {
                 assert_eq!(state, SessionState::Authenticated, "{request:?}");
                 if refuse {
-                    self.session.close(self.now, DisconnectReason::ServerFull);
+                    self.session
+                        .refuse_character(self.now, CharacterRefusal::Busy);
                 } else {
-                    self.session.enter_world(self.now);
+                    self.session.show_characters(self.now, vec![summary()], 4);
+                }
+            }
+            SessionRequest::EnterWorld { character } => {
+                assert_eq!(state, SessionState::Entering, "{request:?}");
+                match refuse {
+                    true if character.0 % 2 == 0 => self
+                        .session
+                        .refuse_character(self.now, CharacterRefusal::NoSuchCharacter),
+                    true => self.session.close(self.now, DisconnectReason::ServerFull),
+                    false => self.session.enter_world(self.now, summary(), 7),
                 }
             }
             SessionRequest::Game(msg) => {

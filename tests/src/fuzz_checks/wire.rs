@@ -3,7 +3,8 @@
 //! server's byte stream ([`ServerStream`]).
 
 use super::script::{Script, ScriptWriter};
-use game_core::ids::PlayerId;
+use game_core::auth::{Claims, SigningKey};
+use game_core::ids::{AccountId, CharacterId, PlayerId};
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
     examples, ClientMsg, ClientSession, ClientWorld, Credentials, DisconnectReason, FrameDecoder,
@@ -21,6 +22,8 @@ pub struct ServerStream {
     pub messages: u64,
     pub disconnect: Option<DisconnectReason>,
     pub welcome: Option<(PlayerId, ResumeToken)>,
+    /// The characters of the last character screen heard.
+    pub characters: Vec<CharacterId>,
     pub ping: Option<(u32, u64)>,
     /// `Notice` messages heard.
     pub notices: u64,
@@ -36,6 +39,7 @@ impl Default for ServerStream {
             messages: 0,
             disconnect: None,
             welcome: None,
+            characters: Vec::new(),
             ping: None,
             notices: 0,
             pos: None,
@@ -66,6 +70,9 @@ impl ServerStream {
                     resume_token,
                     ..
                 }) => self.welcome = Some((player, resume_token)),
+                ServerMsg::Session(ServerSession::Characters { characters, .. }) => {
+                    self.characters = characters.iter().map(|c| c.id).collect()
+                }
                 ServerMsg::Session(ServerSession::Ping {
                     seq,
                     server_time_us,
@@ -94,6 +101,47 @@ static EXAMPLES: LazyLock<Vec<ClientMsg>> = LazyLock::new(examples::client_messa
 /// Names scripted logins use: a few, so logins collide and take over.
 const NAMES: [&str; 4] = ["ada", "bob", "cy", "ada "];
 
+/// Names scripted characters are created with: a few, so they collide (in
+/// any case), and one invalid.
+const CHARACTER_NAMES: [&str; 5] = ["Ada", "Bob", "Cyd", "x", "ADA"];
+
+/// The login service's key in fuzzed scripts: the node is given its public
+/// half ([`token_key`]) and wall clock [`UNIX_MS_AT_ZERO`].
+static LOGIN_KEY: LazyLock<SigningKey> = LazyLock::new(|| SigningKey::from_seed(&[9; 32]));
+
+/// The wall-clock time of the node's `Instant` zero in fuzzed scripts.
+pub const UNIX_MS_AT_ZERO: u64 = 1_800_000_000_000;
+
+/// Registered accounts a token may name: 1 and 2 exist in the scripted store.
+pub const TOKEN_ACCOUNTS: [&str; 2] = ["ada", "bob"];
+
+pub fn token_key() -> game_core::auth::VerifyingKey {
+    LOGIN_KEY.verifying_key()
+}
+
+/// A token by `pick` % 4: valid (for account 1 or 2 by `pick & 4`, with the
+/// token id `n`, so a repeated `n` is a replay), expired, signed with another
+/// key, or the example's garbage.
+fn token(say: &Say, example: &str) -> String {
+    let now_s = UNIX_MS_AT_ZERO / 1000;
+    let claims = |expires_at| Claims {
+        account: AccountId(1 + (say.pick as u64 >> 2 & 1)),
+        name: TOKEN_ACCOUNTS[(say.pick as usize >> 2) & 1].into(),
+        expires_at,
+        token_id: {
+            let mut id = [0u8; 16];
+            id[..4].copy_from_slice(&say.n.to_le_bytes());
+            id
+        },
+    };
+    match say.pick % 4 {
+        0 => LOGIN_KEY.issue(&claims(now_s + 3_600)),
+        1 => LOGIN_KEY.issue(&claims(now_s - 1)),
+        2 => SigningKey::from_seed(&[8; 32]).issue(&claims(now_s + 3_600)),
+        _ => example.to_owned(),
+    }
+}
+
 /// A message step's operands: which of the protocol's example messages, and how
 /// to vary it. Always [`Say::LEN`] bytes, `[example: u8] [pick: u8] [dx: u16]
 /// [dy: u16] [n: u32]`, so seeds need not know which message reads which field
@@ -107,7 +155,9 @@ pub struct Say {
     /// Index into `examples::client_messages()`, modulo its length.
     pub example: u8,
     /// `Hello`: the protocol version (0 is the server's). `Login`: which of a few
-    /// names (one invalid). `Resume`, `Pong`: forged when odd. `Move`: how the
+    /// names (one invalid), or which kind of token (see [`token`]).
+    /// `CreateCharacter`: which of a few names. `EnterWorld`,
+    /// `DeleteCharacter`: a character heard of, or (odd) any id. `Resume`, `Pong`: forged when odd. `Move`: how the
     /// move is made (see [`movement`]). `SwitchChannel`: the channel, modulo 4.
     pub pick: u8,
     /// `Move`: the step, in raw fixed-point units.
@@ -169,6 +219,22 @@ impl Say {
             ClientMsg::Session(ClientSession::Login {
                 credentials: Credentials::Dev { name },
             }) => *name = NAMES[pick as usize % NAMES.len()].into(),
+            ClientMsg::Session(ClientSession::Login {
+                credentials: Credentials::Token { token: t },
+            }) => *t = token(self, t),
+            ClientMsg::Session(ClientSession::CreateCharacter { name }) => {
+                *name = CHARACTER_NAMES[pick as usize % CHARACTER_NAMES.len()].into()
+            }
+            ClientMsg::Session(
+                ClientSession::EnterWorld { character }
+                | ClientSession::DeleteCharacter { character },
+            ) => {
+                // One the client was shown, or (odd `pick`) any id at all.
+                *character = match heard.characters.len() {
+                    n if n > 0 && pick & 1 == 0 => heard.characters[self.n as usize % n],
+                    _ => CharacterId(self.n as u64 % 8),
+                };
+            }
             ClientMsg::Session(ClientSession::Resume { player, token }) => {
                 (*player, *token) = heard
                     .welcome

@@ -5,8 +5,9 @@
 
 use game_core::protocol::DisconnectReason;
 use game_core::protocol::{
-    encode_frame, ClientMsg, ClientSession, Credentials, FrameDecoder, ServerMsg, ServerSession,
-    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, CharacterSummary, ClientMsg, ClientSession, Credentials, FrameDecoder, ServerMsg,
+    ServerSession, ServerWorld, ZoneEntered, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
+    PROTOCOL_VERSION,
 };
 use net_adapter::{serve_with_metrics, Metrics, ServerConfig, ServerReport};
 use std::net::SocketAddr;
@@ -60,6 +61,8 @@ pub struct RawClient<S> {
     stream: S,
     decoder: FrameDecoder,
     pending: Vec<ServerMsg>,
+    /// The character screen heard right after the last welcome.
+    characters: Option<Vec<CharacterSummary>>,
 }
 
 /// What the next read brought.
@@ -76,6 +79,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
             stream,
             decoder: FrameDecoder::new(MAX_SERVER_PAYLOAD),
             pending: Vec::new(),
+            characters: None,
         }
     }
 
@@ -127,12 +131,62 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
         }
     }
 
+    /// After a welcome: from the character screen, enters the world with the
+    /// character `name` (created first if the account lacks it); returns the
+    /// zone it entered.
+    pub async fn enter(&mut self, name: &str) -> ZoneEntered {
+        let mut created = false;
+        loop {
+            let next = match self.characters.take() {
+                Some(characters) => Received::Msg(ServerMsg::Session(ServerSession::Characters {
+                    characters,
+                    max: 4,
+                })),
+                None => self.recv_skipping_pings().await,
+            };
+            match next {
+                Received::Msg(ServerMsg::Session(ServerSession::Characters {
+                    characters, ..
+                })) => match characters.iter().find(|c| c.name == name) {
+                    Some(c) => {
+                        let character = c.id;
+                        self.send(&[ClientMsg::Session(ClientSession::EnterWorld { character })])
+                            .await
+                    }
+                    None => {
+                        assert!(!created, "{name} was not created");
+                        created = true;
+                        let name = name.to_owned();
+                        self.send(&[ClientMsg::Session(ClientSession::CreateCharacter { name })])
+                            .await
+                    }
+                },
+                Received::Msg(ServerMsg::World(ServerWorld::ZoneEntered(z))) => return z,
+                Received::Msg(ServerMsg::Session(ServerSession::Disconnect { reason })) => {
+                    panic!("{name}: disconnected on the character screen: {reason:?}")
+                }
+                Received::Closed => panic!("{name}: closed on the character screen"),
+                Received::Msg(_) => {}
+            }
+        }
+    }
+
+    /// Logs in; returns the welcome, and keeps the character screen that
+    /// follows a new login for [`RawClient::enter`].
     pub async fn login(&mut self, name: &str) -> ServerMsg {
         self.send(&[hello(), login(name)]).await;
-        match self.recv_skipping_pings().await {
+        let welcome = match self.recv_skipping_pings().await {
             Received::Msg(m @ ServerMsg::Session(ServerSession::Welcome { .. })) => m,
             other => panic!("expected a welcome, got {other:?}"),
+        };
+        match self.recv_skipping_pings().await {
+            Received::Msg(ServerMsg::Session(ServerSession::Characters { characters, .. })) => {
+                self.characters = Some(characters)
+            }
+            Received::Msg(other) => self.pending.insert(0, other),
+            Received::Closed => {}
         }
+        welcome
     }
 }
 

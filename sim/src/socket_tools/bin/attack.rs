@@ -16,6 +16,7 @@
 
 use clap::Parser;
 use game_core::client::ClientConfig;
+use game_core::ids::CharacterId;
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
     encode_frame, ClientMsg, ClientSession, ClientWorld, Credentials, FrameDecoder, MoveInput,
@@ -409,6 +410,48 @@ fn login(name: String) -> ClientMsg {
     })
 }
 
+/// Logs in as `name` and enters the world with the character of that name,
+/// creating it first if the account has none; `Err` is what the server said.
+async fn enter_world(stream: &mut TcpStream, name: &str) -> Result<(), String> {
+    let hello_login = frames(&[hello(), login(name.to_owned())]);
+    stream.write_all(&hello_login).await.map_err(|_| "reset")?;
+    let mut decoder = FrameDecoder::new(MAX_SERVER_PAYLOAD);
+    let mut buf = vec![0u8; 64 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut created = false;
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return Err("no answer".into()),
+            Ok(Ok(0)) | Ok(Err(_)) => return Err("closed without a reason".into()),
+            Ok(Ok(n)) => n,
+        };
+        let mut input = &buf[..n];
+        while let Ok(Some(p)) = decoder.decode(&mut input) {
+            let reply = match ServerMsg::decode(p) {
+                Ok(ServerMsg::Session(ServerSession::Disconnect { reason })) => {
+                    return Err(reason.label().to_string())
+                }
+                Ok(ServerMsg::Session(ServerSession::EnteredWorld { .. })) => return Ok(()),
+                Ok(ServerMsg::Session(ServerSession::Characters { characters, .. })) => {
+                    match characters.iter().find(|c| c.name == name) {
+                        Some(c) => ClientSession::EnterWorld { character: c.id },
+                        None if !created => {
+                            created = true;
+                            ClientSession::CreateCharacter {
+                                name: name.to_owned(),
+                            }
+                        }
+                        None => return Err("character not created".into()),
+                    }
+                }
+                _ => continue,
+            };
+            let bytes = frames(&[ClientMsg::Session(reply)]);
+            stream.write_all(&bytes).await.map_err(|_| "reset")?;
+        }
+    }
+}
+
 /// Reads until the server's `Disconnect` (its reason's label), the close, or
 /// `limit`; a label gains the number of movement corrections received first.
 async fn told(stream: &mut TcpStream, limit: Duration) -> String {
@@ -543,11 +586,7 @@ async fn flood(addr: SocketAddr, i: usize) -> String {
     };
     let (mut rd, mut wr) = s.into_split();
     let _ = wr
-        .write_all(&frames(&[
-            hello(),
-            login(format!("flood{i}")),
-            ClientMsg::Session(ClientSession::EnterWorld),
-        ]))
+        .write_all(&frames(&[hello(), login(format!("flood{i}"))]))
         .await;
     let pings: Vec<ClientMsg> = (0..4_000)
         .map(|seq| {
@@ -640,18 +679,18 @@ async fn bad_message(addr: SocketAddr, i: usize) -> String {
             b
         }
         2 => frames(&[hello(), absurd]),
-        3 => frames(&[ClientMsg::Session(ClientSession::EnterWorld)]),
+        3 => frames(&[ClientMsg::Session(ClientSession::EnterWorld {
+            character: CharacterId(1),
+        })]),
         _ => {
             // Logged in and in the world: absurd moves are corrected, not
             // applied (the first; the rest carry a stale epoch and are
             // ignored), and the connection stays until the goodbye, sent
             // after a tick has judged them.
-            let mut msgs = vec![
-                hello(),
-                login(format!("absurd{i}")),
-                ClientMsg::Session(ClientSession::EnterWorld),
-            ];
-            msgs.extend(std::iter::repeat_n(absurd, 5));
+            if let Err(told) = enter_world(&mut s, &format!("absurd{i}")).await {
+                return told;
+            }
+            let msgs = vec![absurd; 5];
             if s.write_all(&frames(&msgs)).await.is_err() {
                 return "reset".into();
             }

@@ -25,6 +25,8 @@ pub fn config() -> NodeConfig {
         max_players: 3,
         resume_grace_ms: 2_000,
         max_pending_intents: 3,
+        store_busy_intents: 2,
+        max_characters: 2,
         session: super::session::config(),
         ..NodeConfig::default()
     };
@@ -79,8 +81,10 @@ pub(crate) fn run(data: &[u8]) -> NodeStats {
     let mut script = Script::new(data);
     let seed = script.u8() as u64;
     let config = config();
+    let mut node = Node::new(config.clone(), seed).expect("valid config");
+    node.accept_tokens(super::wire::token_key(), super::wire::UNIX_MS_AT_ZERO);
     let mut h = Harness {
-        node: Node::new(config.clone(), seed).expect("valid config"),
+        node,
         store_bus: StoreAndBus::default(),
         config,
         now: Instant::ZERO,
@@ -349,8 +353,17 @@ impl Harness {
             }
         }
         let mut conns = BTreeSet::new();
+        let mut characters = BTreeSet::new();
         let mut placed = 0;
         for p in node.players() {
+            if let Some(c) = p.character {
+                assert!(characters.insert(c), "{c} chosen by two players");
+                assert!(
+                    p.characters.iter().any(|s| s.id == c),
+                    "{} plays {c}, not one of its account's",
+                    p.id
+                );
+            }
             match p.conn {
                 Some(c) => {
                     assert!(conns.insert(c), "two players on {c}");
@@ -365,6 +378,11 @@ impl Harness {
             }
             if let Some(at) = p.location {
                 placed += 1;
+                let c = p.character.expect("a placed player has a character");
+                assert!(
+                    node.character_state(c).is_some(),
+                    "{c} in the world untracked"
+                );
                 let zone = node.world().zone(at.zone).expect("the player's zone");
                 assert!(
                     zone.position(at.entity).is_some(),
