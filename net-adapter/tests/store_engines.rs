@@ -9,9 +9,8 @@
 //! it does, and end with the same characters.
 
 use game_core as gc;
-use net_adapter::store::{
-    Engine, RegisterFailure, Store, StoreHandle, SubmitError, WorkerConfig, MAX_KEY_BYTES,
-};
+use net_adapter::login::{AccountStore, RegisterError as LoginRegisterError};
+use net_adapter::store::{Engine, Store, StoreHandle, SubmitError, WorkerConfig, MAX_KEY_BYTES};
 
 use game_core::math::{Fixed, Vec2};
 use gc::ids::{AccountId, CharacterId, IntentId};
@@ -305,9 +304,9 @@ impl<'a> Twin<'a> {
         self.batch(&intents).await
     }
 
-    async fn register(&mut self, name: &str, hash: &str) -> Result<AccountId, RegisterFailure> {
+    async fn register(&mut self, name: &str, hash: &str) -> Result<AccountId, LoginRegisterError> {
         let expected = self.memory.register(name, hash).map_err(|e| match e {
-            RegisterError::NameTaken => RegisterFailure::NameTaken,
+            RegisterError::NameTaken => LoginRegisterError::NameTaken,
         });
         let got = self.store.register(name, hash).await;
         assert_eq!(
@@ -337,7 +336,7 @@ async fn accounts_open_and_register_like_memory(db: &mut TestDb) {
     let ada = twin.register("Ada", "$argon2id$v=19$hash").await.unwrap();
     assert_eq!(
         twin.register("ADA", "x").await,
-        Err(RegisterFailure::NameTaken)
+        Err(LoginRegisterError::NameTaken)
     );
     // Development accounts: created once, keyed by the name as typed, apart
     // from registered accounts.
@@ -364,6 +363,16 @@ async fn accounts_open_and_register_like_memory(db: &mut TestDb) {
     assert_eq!(found.id, ada);
     assert_eq!(found.name, "Ada");
     assert_eq!(found.password_hash, "$argon2id$v=19$hash");
+    // The login service reaches the same accounts through its trait.
+    let accounts: std::sync::Arc<dyn AccountStore> = std::sync::Arc::new(db.store.clone());
+    assert_eq!(
+        accounts.find_account("ADA").await.unwrap().map(|a| a.id),
+        Some(ada)
+    );
+    assert_eq!(
+        accounts.register("ada", "h").await,
+        Err(LoginRegisterError::NameTaken)
+    );
     // A development account is not one to log in to.
     assert_eq!(db.store.find_account("dev:Ada").await.unwrap(), None);
     assert_eq!(db.store.find_account("nobody").await.unwrap(), None);
@@ -525,7 +534,7 @@ async fn strings_no_engine_can_hold_are_refused_alone(db: &mut TestDb) {
     );
     assert_eq!(
         store.register("nul\0", "h").await,
-        Err(RegisterFailure::Unavailable)
+        Err(LoginRegisterError::Unavailable)
     );
     assert_eq!(store.find_account("nul\0").await, Ok(None));
 }
@@ -883,7 +892,7 @@ async fn same_as_memory(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
             Op::Register(name) => {
                 let expected = memory
                     .register(name, "hash")
-                    .map_err(|RegisterError::NameTaken| RegisterFailure::NameTaken);
+                    .map_err(|RegisterError::NameTaken| LoginRegisterError::NameTaken);
                 prop_assert_eq!(db.store.register(name, "hash").await, expected);
                 prop_assert_eq!(
                     db.store.find_account(name).await.unwrap(),

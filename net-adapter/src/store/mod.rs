@@ -20,7 +20,8 @@
 //!   is answered `StoreError::Unavailable`: nothing is acknowledged before
 //!   its commit, and each intent is idempotent by its id, so trying again is
 //!   safe.
-//! - [`Store::register`] and [`Store::find_account`], for the login service.
+//! - [`Store::register`] and [`Store::find_account`], for the login service
+//!   (also as its [`AccountStore`]).
 //! - [`Store::durability`]: what the engine says makes a commit durable
 //!   (worth a log line at start).
 //!
@@ -56,6 +57,7 @@ mod worker;
 pub use sql::MAX_KEY_BYTES;
 pub use worker::{StoreHandle, StoreStats, StoreStatsSnapshot, SubmitError, WorkerConfig};
 
+use crate::login::store::{AccountStore, RegisterError, StoreFuture, Unavailable};
 use game_core::auth::name_key;
 use game_core::ids::AccountId;
 use game_core::persist::{AccountRecord, CharacterRecord, Intent, Outcome, StoreError};
@@ -143,16 +145,6 @@ impl fmt::Display for OpenError {
 }
 
 impl std::error::Error for OpenError {}
-
-/// Why [`Store::register`] did not register the account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegisterFailure {
-    /// An account with this name (by `name_key`) exists.
-    NameTaken,
-    /// The store could not be reached or failed to commit (or the name cannot
-    /// be stored, see the module documentation); nothing was registered.
-    Unavailable,
-}
 
 /// A SQL store: SQLite, PostgreSQL or MariaDB/MySQL. Cheap to clone (a pool).
 #[derive(Clone, Debug)]
@@ -258,28 +250,28 @@ impl Store {
         &self,
         name: &str,
         password_hash: &str,
-    ) -> Result<AccountId, RegisterFailure> {
+    ) -> Result<AccountId, RegisterError> {
         if !sql::storable_key(&name_key(name)) || !sql::storable(password_hash) {
-            return Err(RegisterFailure::Unavailable);
+            return Err(RegisterError::Unavailable);
         }
         self.inner
             .register(name, password_hash)
             .await
             .unwrap_or_else(|e| {
                 tracing::warn!(engine = %self.inner.engine, error = %e, "store register failed");
-                Err(RegisterFailure::Unavailable)
+                Err(RegisterError::Unavailable)
             })
     }
 
     /// A registered account by name (any case), for the login service.
     /// `Ok(None)` when there is none (or it is a development account).
-    pub async fn find_account(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
+    pub async fn find_account(&self, name: &str) -> Result<Option<AccountRecord>, Unavailable> {
         if !sql::storable_key(&name_key(name)) {
             return Ok(None);
         }
         self.inner.find_account(name).await.map_err(|e| {
             tracing::warn!(engine = %self.inner.engine, error = %e, "store find_account failed");
-            StoreError::Unavailable
+            Unavailable
         })
     }
 
@@ -305,6 +297,24 @@ impl Store {
     /// Closes the pool, waiting for connections in use to come back.
     pub async fn close(&self) {
         self.inner.pool.close().await;
+    }
+}
+
+/// The login service registers and finds accounts in the SQL store.
+impl AccountStore for Store {
+    fn register<'a>(
+        &'a self,
+        name: &'a str,
+        password_hash: &'a str,
+    ) -> StoreFuture<'a, Result<AccountId, RegisterError>> {
+        Box::pin(Store::register(self, name, password_hash))
+    }
+
+    fn find_account<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> StoreFuture<'a, Result<Option<AccountRecord>, Unavailable>> {
+        Box::pin(Store::find_account(self, name))
     }
 }
 

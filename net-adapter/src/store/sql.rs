@@ -5,7 +5,8 @@
 //! means the transaction is lost, and the whole batch answers `Unavailable`.
 //! u64s the core holds are stored as the same 64 bits in a signed BIGINT.
 
-use super::{Engine, RegisterFailure};
+use super::Engine;
+use crate::login::store::RegisterError;
 use game_core::auth::name_key;
 use game_core::ids::{AccountId, CharacterId, IntentId};
 use game_core::math::{Fixed, Vec2};
@@ -438,7 +439,7 @@ impl Inner {
         &self,
         name: &str,
         password_hash: &str,
-    ) -> Result<Result<AccountId, RegisterFailure>, sqlx::Error> {
+    ) -> Result<Result<AccountId, RegisterError>, sqlx::Error> {
         let key = name_key(name);
         let mut tx = self.begin().await?;
         let taken = sqlx::query(&self.sql.account_by_key)
@@ -447,7 +448,7 @@ impl Inner {
             .await?
             .is_some();
         if taken {
-            return Ok(Err(RegisterFailure::NameTaken));
+            return Ok(Err(RegisterError::NameTaken));
         }
         let id = match self
             .insert_account(&mut tx, name, &key, Some(password_hash))
@@ -456,7 +457,7 @@ impl Inner {
             Ok(id) => id,
             // Another process registered the same name since the check.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Ok(Err(RegisterFailure::NameTaken))
+                return Ok(Err(RegisterError::NameTaken))
             }
             Err(e) => return Err(e),
         };
