@@ -13,6 +13,7 @@ pub mod config;
 pub mod login;
 pub mod metrics;
 pub mod server;
+pub mod store;
 pub mod transport;
 
 pub use admin::serve_admin;
