@@ -23,6 +23,16 @@ impl AdapterClock {
         Instant::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
     }
 
+    /// The wall-clock time (unix milliseconds) of the epoch, for reading
+    /// login-token expiry. Read once, at the call: the node then counts on
+    /// from it with the monotonic clock.
+    pub fn unix_ms_at_zero(&self) -> u64 {
+        let unix_now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        unix_now.saturating_sub(self.now().as_micros() / 1000)
+    }
+
     /// The tokio instant of a core deadline, for `sleep_until`.
     pub fn deadline(&self, at: Instant) -> tokio::time::Instant {
         self.epoch + std::time::Duration::from_micros(at.as_micros())

@@ -3,6 +3,7 @@
 //! Precedence: flags over the file over the defaults. Unknown keys are an error, so
 //! a typo in the file is caught at start instead of silently ignored.
 
+use crate::login::LoginConfig;
 use game_core::node::NodeConfig;
 use game_core::zone::Map;
 use serde::{Deserialize, Serialize};
@@ -46,7 +47,56 @@ pub struct ServerConfig {
     /// starts on time; 0 leaves them equal. Lowering a thread's priority
     /// needs no privilege.
     pub io_threads_nice: i32,
+    /// Where the server keeps its data: the SQLite database (unless
+    /// `[store] url` names another store) and the login service's keys.
+    /// Created if missing.
+    pub data_dir: PathBuf,
+    pub store: StoreConfig,
+    pub login: LoginConfig,
     pub node: NodeConfig,
+}
+
+/// `[store]`: where accounts and characters are kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Empty (the default): SQLite in `<data_dir>/mmo.sqlite3`. Otherwise
+    /// `sqlite://path`, `postgres://user@host/db`, `mysql://user@host/db`
+    /// (MariaDB or MySQL), or `memory` (nothing kept past the process).
+    pub url: String,
+    /// The most intents one transaction commits (group commit). The queue
+    /// in front of the store holds `node.max_pending_intents`, the node's
+    /// own bound.
+    pub max_batch: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: String::new(),
+            max_batch: 512,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The store's URL: `[store] url`, or SQLite in the data directory.
+    pub fn store_url(&self) -> String {
+        if self.store.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("mmo.sqlite3").display())
+        } else {
+            self.store.url.clone()
+        }
+    }
+
+    /// The node's configuration, with what other sections decide for it
+    /// (`[login] dev_login`).
+    pub fn node_config(&self) -> NodeConfig {
+        NodeConfig {
+            dev_login: self.login.dev_login,
+            ..self.node.clone()
+        }
+    }
 }
 
 /// `[admin]`: the HTTP port for `/metrics` and `/healthz`.
@@ -84,6 +134,9 @@ impl Default for ServerConfig {
                 IpAddr::V6(Ipv6Addr::LOCALHOST),
             ],
             io_threads_nice: 5,
+            data_dir: PathBuf::from("data"),
+            store: StoreConfig::default(),
+            login: LoginConfig::default(),
             node: NodeConfig::default(),
         }
     }
@@ -165,7 +218,22 @@ impl ServerConfig {
                 "max_connections and max_connections_per_address must be positive".into(),
             ));
         }
-        self.node.validate().map_err(ConfigError::Invalid)
+        if self.store.max_batch == 0 {
+            return Err(ConfigError::Invalid(
+                "store.max_batch must be positive".into(),
+            ));
+        }
+        if self.login.listen == self.listen
+            || (self.admin.enabled && self.login.listen == self.admin.listen)
+        {
+            return Err(ConfigError::Invalid(
+                "login.listen must differ from the game and admin ports".into(),
+            ));
+        }
+        self.login
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        self.node_config().validate().map_err(ConfigError::Invalid)
     }
 }
 

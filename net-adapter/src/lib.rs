@@ -19,4 +19,4 @@ pub mod transport;
 pub use admin::serve_admin;
 pub use config::ServerConfig;
 pub use metrics::Metrics;
-pub use server::{serve, serve_with_metrics, RefusalStats, ServerReport};
+pub use server::{serve, serve_with, serve_with_metrics, RefusalStats, ServerReport};

@@ -95,7 +95,9 @@ pub struct NodeConfig {
     /// Characters one account may have.
     pub max_characters: u8,
     /// Accept `Credentials::Dev` (trust the typed name). For development and
-    /// the simulator; a production server turns it off and takes tokens.
+    /// the simulator; a production server turns it off and takes tokens. Not
+    /// in the `[node]` table: the server sets it from `[login] dev_login`.
+    #[serde(skip)]
     pub dev_login: bool,
     /// Login-token ids remembered until they expire, so each logs in once;
     /// when full of unexpired ids, token logins are refused as busy.

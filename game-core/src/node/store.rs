@@ -114,6 +114,15 @@ impl Node {
     }
 
     fn settle(&mut self, now: Instant, purpose: Purpose, result: Result<Reply, StoreError>) {
+        // The connection an answer may send to: it must be flushed (and its
+        // timers rearmed) after, as after any input on it.
+        let conn = match purpose {
+            Purpose::Login { conn } => Some(conn),
+            Purpose::Characters { player } | Purpose::Load { player, .. } => {
+                self.players.get(player).and_then(|p| p.conn)
+            }
+            Purpose::Save { .. } => None,
+        };
         match purpose {
             Purpose::Login { conn } => self.account_opened(now, conn, result),
             Purpose::Characters { player } => self.characters_changed(now, player, result),
@@ -123,6 +132,9 @@ impl Node {
             Purpose::Save { character, version } => {
                 self.character_saved(now, character, version, result)
             }
+        }
+        if let Some(conn) = conn {
+            self.session_changed(now, conn);
         }
     }
 }

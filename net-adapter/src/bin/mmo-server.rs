@@ -1,12 +1,18 @@
 //! `mmo-server`: the game server on embedded defaults, a TOML file and flags.
 
 use clap::Parser;
+use game_core::persist::MemoryStore;
 use net_adapter::config::ServerConfig;
+use net_adapter::login::{self, AccountStore, LoginState};
+use net_adapter::server::{Persistence, ServeOptions};
+use net_adapter::store::{Store, StoreHandle, WorkerConfig};
 use net_adapter::Metrics;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::Mutex;
+use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
 #[derive(Parser, Debug)]
@@ -31,6 +37,17 @@ struct Args {
     /// Serve no admin port.
     #[arg(long)]
     no_admin: bool,
+    /// Where the server keeps its data: the SQLite database and the login
+    /// keys (default ./data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The store: `sqlite://path`, `postgres://...`, `mysql://...` or
+    /// `memory` (default: SQLite in the data directory).
+    #[arg(long)]
+    store_url: Option<String>,
+    /// Address of the login service's HTTP API (default 127.0.0.1:7780).
+    #[arg(long)]
+    login_listen: Option<SocketAddr>,
 }
 
 fn main() -> ExitCode {
@@ -62,6 +79,15 @@ fn main() -> ExitCode {
     }
     if args.no_admin {
         config.admin.enabled = false;
+    }
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(url) = args.store_url {
+        config.store.url = url;
+    }
+    if let Some(listen) = args.login_listen {
+        config.login.listen = listen;
     }
     if let Err(e) = config.validate() {
         error!("{e}");
@@ -113,22 +139,87 @@ fn main() -> ExitCode {
         } else {
             None
         };
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let until_stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|&s| s).await;
+        };
+        let (persistence, accounts, worker) = match open_store(&config).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let (key_path, pub_path) = config.login.key_paths(&config.data_dir);
+        let key = match login::load_or_create_keys(&key_path, &pub_path) {
+            Ok(key) => key,
+            Err(e) => {
+                error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let state = match LoginState::new(config.login.clone(), accounts, key) {
+            Ok(state) => state,
+            Err(e) => {
+                error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        metrics.attach_login(state.metrics());
+        let tokens = Some(state.verifying_key());
+        let login_listener = match tokio::net::TcpListener::bind(config.login.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                error!(
+                    "cannot listen on the login port {}: {e}",
+                    config.login.listen
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        let login_task = tokio::spawn(login::serve(
+            login_listener,
+            state,
+            until_stopped(stopped.clone()),
+        ));
+        if config.login.dev_login {
+            warn!(
+                "DEVELOPMENT LOGINS ARE ON: anyone may log in as any name with no password. \
+                 Set `[login] dev_login = false` for a real server."
+            );
+        }
         info!(
             listen = %config.listen,
+            login = %config.login.listen,
             tick_hz = config.node.tick_hz,
             max_sessions = config.node.max_sessions,
             "mmo-server listening"
         );
-        let served = net_adapter::serve_with_metrics(
+        let options = ServeOptions {
+            persistence,
+            tokens,
+        };
+        let served = net_adapter::server::serve_with(
             listener,
             config,
             os_seed(),
-            shutdown_signal(),
+            until_stopped(stopped),
             metrics,
+            options,
         )
         .await;
         if let Some(admin) = admin {
             admin.abort();
+        }
+        let _ = login_task.await;
+        if let Some(worker) = worker {
+            // The node let go of the store: the worker commits what is
+            // queued, then stops.
+            let _ = worker.await;
         }
         match served {
             Ok(report) => {
@@ -141,6 +232,47 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// Opens the configured store: the node's persistence, the login service's
+/// accounts (the same store), and the store worker's task to wait for.
+async fn open_store(
+    config: &ServerConfig,
+) -> Result<
+    (
+        Persistence,
+        Arc<dyn AccountStore>,
+        Option<tokio::task::JoinHandle<()>>,
+    ),
+    String,
+> {
+    let url = config.store_url();
+    if url == "memory" {
+        warn!("store in memory: nothing is kept when the server stops");
+        let memory = Arc::new(Mutex::new(MemoryStore::default()));
+        let accounts: Arc<dyn AccountStore> = memory.clone();
+        return Ok((Persistence::Memory(memory), accounts, None));
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    match store.durability().await {
+        Ok(durability) => info!(engine = store.engine().name(), %durability, "store open"),
+        Err(e) => warn!("store open; its durability is unknown: {e:?}"),
+    }
+    let accounts: Arc<dyn AccountStore> = Arc::new(store.clone());
+    // The queue holds what the node may have pending, so it never refuses.
+    let worker_config = WorkerConfig {
+        queue_capacity: config.node.max_pending_intents as usize,
+        max_batch: config.store.max_batch,
+    };
+    let (outcomes_tx, outcomes) = mpsc::channel(worker_config.queue_capacity);
+    let (handle, worker) = StoreHandle::spawn(store, worker_config, outcomes_tx);
+    Ok((
+        Persistence::Store { handle, outcomes },
+        accounts,
+        Some(worker),
+    ))
 }
 
 /// Seeds resume tokens from OS entropy, so they cannot be predicted across runs.

@@ -15,11 +15,13 @@
 use super::admission::Admission;
 use super::messages::{Command, Event, ReturnedBuffers, Stamped, Written};
 use super::overruns::OverrunWatch;
+use super::persistence::Backend;
 use super::player_addresses::PlayerAddresses;
 use crate::clock::AdapterClock;
 use crate::metrics::{Metrics, ZoneTimer};
 use game_core::ids::ConnId;
-use game_core::node::{InProcess, Node, NodeEvent, Output};
+use game_core::node::{Node, NodeEvent, Output};
+use game_core::persist::Outcome;
 use game_core::protocol::DisconnectReason;
 use game_core::time::Instant;
 use std::collections::HashMap;
@@ -39,9 +41,8 @@ const METRICS_EVERY: Duration = Duration::from_millis(500);
 /// The core loop's state: the node and what it needs to reach the connections.
 pub(super) struct CoreLoop {
     pub(super) node: Node,
-    /// The node's store and bus, in process, until the SQL stores and Redis
-    /// arrive.
-    in_process: InProcess,
+    /// The node's store and bus (see `persistence.rs`).
+    pub(super) backend: Backend,
     clock: AdapterClock,
     /// The node's clock only goes forward: events carry the time they happened,
     /// which can be a little behind a time the node was already given.
@@ -73,6 +74,7 @@ pub(super) struct LoopSettings {
 impl CoreLoop {
     pub(super) fn new(
         node: Node,
+        backend: Backend,
         clock: AdapterClock,
         returned: Arc<ReturnedBuffers>,
         admission: Arc<Admission>,
@@ -81,7 +83,7 @@ impl CoreLoop {
     ) -> Self {
         CoreLoop {
             node,
-            in_process: InProcess::default(),
+            backend,
             clock,
             node_now: NodeClock::default(),
             conns: HashMap::new(),
@@ -98,6 +100,7 @@ impl CoreLoop {
     pub(super) async fn run(
         &mut self,
         events: &mut mpsc::Receiver<Stamped>,
+        outcomes: &mut Option<mpsc::Receiver<Outcome>>,
         settings: &LoopSettings,
         shutdown: impl Future<Output = ()>,
     ) {
@@ -135,8 +138,17 @@ impl CoreLoop {
                     next_metrics += METRICS_EVERY;
                     self.collect_written();
                     let queue = (events.len(), queue_max, settings.event_queue);
-                    self.metrics.refresh(&self.node, queue, overruns.streak_max);
+                    let store_queue = self.backend.queue().map_or(0, |(depth, _)| depth);
+                    self.metrics
+                        .refresh(&self.node, queue, store_queue, overruns.streak_max);
                     queue_max = 0;
+                }
+                Some(outcome) = next_outcome(outcomes) => {
+                    let now = self.node_now.at(self.clock.now());
+                    self.node.handle_store_outcome(now, outcome);
+                    while let Some(Ok(outcome)) = outcomes.as_mut().map(|o| o.try_recv()) {
+                        self.node.handle_store_outcome(now, outcome);
+                    }
                 }
                 event = events.recv() => {
                     let Some(event) = event else { break };
@@ -198,13 +210,41 @@ impl CoreLoop {
         }
     }
 
+    /// After the shutdown: waits (at most `grace`) for the store to answer
+    /// every intent still pending (the saves of the players who were just
+    /// removed), so an acknowledged save is one that reached the database.
+    /// Returns how many were still pending when it stopped waiting.
+    pub(super) async fn finish_saves(
+        &mut self,
+        outcomes: &mut Option<mpsc::Receiver<Outcome>>,
+        grace: Duration,
+    ) -> usize {
+        let until = tokio::time::Instant::now() + grace;
+        while self.node.pending_intents() > 0 {
+            let Some(rx) = outcomes.as_mut() else { break };
+            match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some(outcome)) => {
+                    let now = self.node_now.at(self.clock.now());
+                    self.node.handle_store_outcome(now, outcome);
+                    self.drain(Duration::ZERO);
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        self.node.pending_intents()
+    }
+
     fn drain(&mut self, linger: Duration) {
         while let Some(output) = self.node.poll_output() {
             let now = self.node_now.latest();
-            let Some(output) = self.in_process.serve(&mut self.node, now, output) else {
-                continue;
-            };
             match output {
+                Output::Persist(intent) => self.backend.persist(&mut self.node, now, intent),
+                Output::Publish(message) => {
+                    if let Some(back) = self.backend.bus.publish(message) {
+                        self.node.handle_bus(now, back);
+                    }
+                }
+                Output::Subscribe(topic) => self.backend.bus.subscribe(topic),
                 Output::Transmit { conn, bytes } => {
                     if let Some(handle) = self.conns.get(&conn) {
                         // A send error means the task has ended; its `Lost` event is queued.
@@ -234,8 +274,6 @@ impl CoreLoop {
                     self.addresses
                         .follow(&event, |conn| conns.get(&conn).map(|h| h.peer.ip()));
                 }
-                // Served in process above.
-                Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}
             }
         }
     }
@@ -289,6 +327,14 @@ fn log_event(event: &NodeEvent) {
             debug!(%player, %reason, "connection lost, player kept for resume")
         }
         NodeEvent::PlayerLeft { player, reason } => debug!(%player, %reason, "player left"),
+    }
+}
+
+/// The next outcome from the store, or never when there is no store.
+async fn next_outcome(outcomes: &mut Option<mpsc::Receiver<Outcome>>) -> Option<Outcome> {
+    match outcomes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

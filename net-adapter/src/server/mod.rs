@@ -12,8 +12,9 @@
 //!   character counts against).
 //! - [`connection`]: one task per socket, moving bytes and nothing else.
 //!
-//! [`messages`] holds what they say to each other. This file wires them
-//! together and runs the shutdown.
+//! [`messages`] holds what they say to each other, and [`persistence`] where
+//! the node's intents go (a SQL store's worker, or memory). This file wires
+//! them together and runs the shutdown, which waits for the last saves.
 //!
 //! Bounds: connection events travel on a bounded channel (a full channel makes
 //! connection tasks wait, and TCP flow control pushes back on clients); bytes
@@ -31,10 +32,12 @@ mod core_loop;
 mod descriptors;
 mod messages;
 mod overruns;
+mod persistence;
 mod player_addresses;
 mod refusal;
 
 pub use admission::RefusalStats;
+pub use persistence::{Persistence, ServeOptions};
 
 use crate::clock::AdapterClock;
 use crate::config::ServerConfig;
@@ -59,6 +62,9 @@ pub struct ServerReport {
     pub refused: RefusalStats,
     /// Connection tasks still running when the shutdown grace ran out.
     pub unfinished_connections: bool,
+    /// Intents the store had not answered when the shutdown grace ran out
+    /// (saves that may be lost); 0 on a clean stop.
+    pub unanswered_intents: usize,
 }
 
 /// Runs the server on `listener` until `shutdown` completes, then tells every
@@ -74,7 +80,7 @@ pub async fn serve<L: Listener>(
 }
 
 /// [`serve`], keeping `metrics` up to date (serve them with
-/// [`crate::admin::serve_admin`]).
+/// [`crate::admin::serve_admin`]). Everything is kept in memory.
 pub async fn serve_with_metrics<L: Listener>(
     listener: L,
     config: ServerConfig,
@@ -82,15 +88,35 @@ pub async fn serve_with_metrics<L: Listener>(
     shutdown: impl Future<Output = ()>,
     metrics: Arc<Metrics>,
 ) -> io::Result<ServerReport> {
+    let options = ServeOptions::default();
+    serve_with(listener, config, seed, shutdown, metrics, options).await
+}
+
+/// [`serve_with_metrics`] on the store and with the token key `options` give.
+pub async fn serve_with<L: Listener>(
+    listener: L,
+    config: ServerConfig,
+    seed: u64,
+    shutdown: impl Future<Output = ()>,
+    metrics: Arc<Metrics>,
+    options: ServeOptions,
+) -> io::Result<ServerReport> {
     config
         .validate()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let maps = config
         .load_maps()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    let node = Node::with_maps(config.node.clone(), seed, maps)
+    let mut node = Node::with_maps(config.node_config(), seed, maps)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let clock = AdapterClock::start();
+    if let Some(key) = options.tokens {
+        node.accept_tokens(key, clock.unix_ms_at_zero());
+    }
+    if let Persistence::Store { handle, .. } = &options.persistence {
+        metrics.attach_store(Arc::clone(handle.stats()), handle.queue_capacity());
+    }
+    let (backend, mut outcomes) = persistence::Backend::new(options.persistence);
     let (events_tx, mut events) = mpsc::channel::<Stamped>(config.event_queue);
     // Every connection task holds a clone; when all are gone, `recv` returns None.
     let (alive_tx, mut alive) = mpsc::channel::<()>(1);
@@ -116,6 +142,7 @@ pub async fn serve_with_metrics<L: Listener>(
     ));
     let mut core = CoreLoop::new(
         node,
+        backend,
         clock,
         returned,
         Arc::clone(&admission),
@@ -126,7 +153,8 @@ pub async fn serve_with_metrics<L: Listener>(
         status_interval_s: config.status_interval_s,
         event_queue: config.event_queue,
     };
-    core.run(&mut events, &settings, shutdown).await;
+    core.run(&mut events, &mut outcomes, &settings, shutdown)
+        .await;
 
     accept.abort();
     // The goodbyes' linger (for peers that have not closed) ends well inside the
@@ -135,10 +163,17 @@ pub async fn serve_with_metrics<L: Listener>(
     core.shut_down(linger.min(grace / 2));
     drop(events);
     let finished = tokio::time::timeout(grace, alive.recv()).await.is_ok();
+    // Every player was just removed and saved: wait for the store's answers.
+    let unanswered = core.finish_saves(&mut outcomes, grace).await;
+    if unanswered > 0 {
+        tracing::warn!(unanswered, "stopped before the store answered every save");
+    }
+    core.backend.release_store();
     core.log_status();
     Ok(ServerReport {
         stats: core.node.stats().clone(),
         refused: admission.stats(),
         unfinished_connections: !finished,
+        unanswered_intents: unanswered,
     })
 }

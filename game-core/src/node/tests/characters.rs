@@ -261,3 +261,38 @@ fn a_token_logs_in_once_and_forged_expired_or_replayed_ones_are_refused() {
     assert_eq!(refusals["token_malformed"], 1);
     assert_eq!(refusals["store_unavailable"], 1);
 }
+
+#[test]
+fn answers_that_come_later_reach_the_client_at_once() {
+    // The adapter's store answers on its own schedule, not during the drain
+    // of the request: every answer must still be flushed to its connection.
+    let mut h = Harness::new();
+    h.hold_outcomes = true;
+    let conn = h.connect(1);
+    h.send(conn, &[hello(), login("ada")]);
+    let release = |h: &mut Harness| {
+        for outcome in std::mem::take(&mut h.held) {
+            h.node.handle_store_outcome(h.now, outcome);
+        }
+        h.drain();
+    };
+    release(&mut h);
+    assert!(matches!(
+        &h.take(conn)[..],
+        [
+            ServerMsg::Session(ServerSession::Welcome { .. }),
+            ServerMsg::Session(ServerSession::Characters { .. })
+        ]
+    ));
+    h.send(conn, &[create("Ada")]);
+    release(&mut h);
+    assert_eq!(names(&h, conn), ["Ada"]);
+    let character = h.characters[&conn][0].id;
+    h.take(conn);
+    h.send(
+        conn,
+        &[ClientMsg::Session(ClientSession::EnterWorld { character })],
+    );
+    release(&mut h);
+    zone_entered(&h.take(conn));
+}

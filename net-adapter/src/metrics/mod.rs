@@ -13,6 +13,10 @@
 //! `tick_cpu_seconds`, the rest of the wall time (the tick never blocks, so
 //! that is waiting for a core) into `tick_waiting_seconds_total`.
 
+mod accounts;
+
+use crate::login::LoginMetrics;
+use crate::store::StoreStats;
 use game_core::ids::ZoneId;
 use game_core::node::{Node, TickObserver};
 use game_core::session::SessionState;
@@ -24,6 +28,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type Labels = Vec<(&'static str, String)>;
@@ -91,6 +96,7 @@ pub struct Metrics {
     outbound_bytes_max: Gauge,
     accept_errors: Counter,
     connection_cap: Gauge,
+    accounts: accounts::AccountMetrics,
     /// When the core loop last refreshed, in µs since `born`: the health check.
     refreshed_us: AtomicU64,
     born: Instant,
@@ -147,6 +153,7 @@ impl Metrics {
             outbound_bytes_max: Gauge::default(),
             accept_errors: Counter::default(),
             connection_cap: Gauge::default(),
+            accounts: accounts::AccountMetrics::default(),
             refreshed_us: AtomicU64::new(0),
             born: Instant::now(),
         };
@@ -154,6 +161,7 @@ impl Metrics {
     }
 
     fn register_rest(mut self) -> Self {
+        self.accounts.register(&mut self.registry);
         let r = &mut self.registry;
         r.register("ticks", "World ticks run", self.ticks.clone());
         r.register(
@@ -309,7 +317,26 @@ impl Metrics {
 
     /// Copies the node's counters and gauges; `queue` is the event queue's
     /// (depth now, deepest since the last refresh, bound).
-    pub fn refresh(&self, node: &Node, queue: (usize, usize, usize), streak_max: u64) {
+    /// From now on, also export the store worker's counters (`capacity`:
+    /// its queue's bound).
+    pub fn attach_store(&self, stats: Arc<StoreStats>, capacity: usize) {
+        self.accounts.attach_store(stats, capacity);
+    }
+
+    /// From now on, also export the login service's counters.
+    pub fn attach_login(&self, login: Arc<LoginMetrics>) {
+        self.accounts.attach_login(login);
+    }
+
+    /// `store_queue`: intents queued in front of the store's worker.
+    pub fn refresh(
+        &self,
+        node: &Node,
+        queue: (usize, usize, usize),
+        store_queue: usize,
+        streak_max: u64,
+    ) {
+        self.accounts.refresh(node, store_queue);
         let s = node.stats();
         set(&self.ticks, s.ticks);
         set(&self.tick_overruns, s.tick_overruns);
@@ -468,7 +495,7 @@ mod tests {
     fn rendered_text_names_every_family() {
         let m = Metrics::new();
         let node = Node::new(Default::default(), 1).unwrap();
-        m.refresh(&node, (3, 7, 8192), 0);
+        m.refresh(&node, (3, 7, 8192), 0, 0);
         let text = m.render();
         for name in [
             "mmo_ticks_total",
