@@ -49,7 +49,7 @@ pub use world::{Location, World, WorldConfig};
 
 use crate::bus::{BusMessage, Topic};
 use crate::ids::{CharacterId, ConnId, IdMap, PlayerId};
-use crate::persist::{CharacterState, Intent};
+use crate::persist::{CharacterState, Intent, Place};
 use crate::protocol::DisconnectReason;
 use crate::rng::{self, StreamKind};
 use crate::session::{Session, SessionConfig};
@@ -202,10 +202,12 @@ pub enum NodeEvent {
         player: PlayerId,
         character: CharacterId,
     },
-    /// The store acknowledged a save of the character at this version.
+    /// The store acknowledged a save of the character at this version, and
+    /// where that save put it.
     CharacterSaved {
         character: CharacterId,
         version: u64,
+        place: Place,
     },
     /// The player's connection dropped; it is kept for the grace period.
     Detached {

@@ -30,7 +30,9 @@ struct Tracked {
     version: u64,
     /// The highest version the store acknowledged.
     acked: u64,
-    in_flight: bool,
+    /// The place of the save in flight, if one is: reported when it is
+    /// acknowledged.
+    in_flight: Option<Place>,
     /// The player playing it, while it is in the world.
     playing: Option<PlayerId>,
     retry_ms: u64,
@@ -118,7 +120,7 @@ impl Node {
                         state: record.state,
                         version: record.version,
                         acked: record.version,
-                        in_flight: false,
+                        in_flight: None,
                         playing: Some(player),
                         retry_ms: FIRST_RETRY_MS,
                     },
@@ -185,11 +187,11 @@ impl Node {
         let Some(t) = self.saves.tracked.get_mut(&character) else {
             return;
         };
-        if t.in_flight || t.version <= t.acked {
+        if t.in_flight.is_some() || t.version <= t.acked {
             return;
         }
         let (version, state) = (t.version, t.state.clone());
-        t.in_flight = true;
+        t.in_flight = Some(state.place.clone());
         let change = Change::SaveCharacter {
             character,
             version,
@@ -207,7 +209,7 @@ impl Node {
         let Some(t) = self.saves.tracked.get_mut(&character) else {
             return;
         };
-        t.in_flight = false;
+        t.in_flight = None;
         let wait = Duration::from_millis(t.retry_ms);
         t.retry_ms = (t.retry_ms * 2).min(MAX_RETRY_MS);
         self.saves
@@ -227,11 +229,17 @@ impl Node {
                 let Some(t) = self.saves.tracked.get_mut(&character) else {
                     return;
                 };
-                t.in_flight = false;
+                let place = t.in_flight.take();
                 t.acked = t.acked.max(version);
                 t.retry_ms = FIRST_RETRY_MS;
                 let done = t.version <= t.acked && t.playing.is_none();
-                self.event(NodeEvent::CharacterSaved { character, version });
+                if let Some(place) = place {
+                    self.event(NodeEvent::CharacterSaved {
+                        character,
+                        version,
+                        place,
+                    });
+                }
                 if done {
                     self.saves.untrack(character);
                 } else {

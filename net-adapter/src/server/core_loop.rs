@@ -320,9 +320,19 @@ fn log_event(event: &NodeEvent) {
         NodeEvent::EnteredWorld { player, character } => {
             debug!(%player, %character, "entered world")
         }
-        NodeEvent::CharacterSaved { character, version } => {
-            debug!(%character, version, "character saved")
-        }
+        NodeEvent::CharacterSaved {
+            character,
+            version,
+            place,
+        } => debug!(
+            %character,
+            version,
+            map = place.map,
+            channel = place.channel,
+            x = place.pos.x.raw(),
+            y = place.pos.y.raw(),
+            "character saved"
+        ),
         NodeEvent::Detached { player, reason } => {
             debug!(%player, %reason, "connection lost, player kept for resume")
         }

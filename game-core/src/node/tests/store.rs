@@ -20,9 +20,11 @@ fn a_leaving_character_s_place_is_saved_through_the_store() {
     // Open the account, create the character, load it, save it.
     assert_eq!(h.node.stats().store_intents, 4);
     assert_eq!(h.node.stats().store_acknowledged, 4);
+    // The event says what was saved: the stored place.
     assert!(h.events.contains(&NodeEvent::CharacterSaved {
         character: ada.id,
-        version: 1
+        version: 1,
+        place: ada.state.place.clone(),
     }));
     // Never entered the world: nothing to save.
     let (conn, _, _) = h.login(2, "bob");
