@@ -154,38 +154,51 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let (key_path, pub_path) = config.login.key_paths(&config.data_dir);
-        let key = match login::load_or_create_keys(&key_path, &pub_path) {
-            Ok(key) => key,
-            Err(e) => {
-                error!("{e}");
-                return ExitCode::FAILURE;
+        let (tokens, login_task) = if config.login.serve {
+            let (key_path, pub_path) = config.login.key_paths(&config.data_dir);
+            let key = match login::load_or_create_keys(&key_path, &pub_path) {
+                Ok(key) => key,
+                Err(e) => {
+                    error!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let state = match LoginState::new(config.login.clone(), accounts, key) {
+                Ok(state) => state,
+                Err(e) => {
+                    error!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            metrics.attach_login(state.metrics());
+            let tokens = state.verifying_key();
+            let login_listener = match tokio::net::TcpListener::bind(config.login.listen).await {
+                Ok(l) => l,
+                Err(e) => {
+                    error!(
+                        "cannot listen on the login port {}: {e}",
+                        config.login.listen
+                    );
+                    return ExitCode::FAILURE;
+                }
+            };
+            let task = tokio::spawn(login::serve(
+                login_listener,
+                state,
+                until_stopped(stopped.clone()),
+            ));
+            (Some(tokens), Some(task))
+        } else {
+            // The login service runs elsewhere: only its public key is here.
+            let (_, pub_path) = config.login.key_paths(&config.data_dir);
+            match login::load_verifying_key(&pub_path) {
+                Ok(key) => (Some(key), None),
+                Err(e) => {
+                    error!("{e}");
+                    return ExitCode::FAILURE;
+                }
             }
         };
-        let state = match LoginState::new(config.login.clone(), accounts, key) {
-            Ok(state) => state,
-            Err(e) => {
-                error!("{e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        metrics.attach_login(state.metrics());
-        let tokens = Some(state.verifying_key());
-        let login_listener = match tokio::net::TcpListener::bind(config.login.listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                error!(
-                    "cannot listen on the login port {}: {e}",
-                    config.login.listen
-                );
-                return ExitCode::FAILURE;
-            }
-        };
-        let login_task = tokio::spawn(login::serve(
-            login_listener,
-            state,
-            until_stopped(stopped.clone()),
-        ));
         if config.login.dev_login {
             warn!(
                 "DEVELOPMENT LOGINS ARE ON: anyone may log in as any name with no password. \
@@ -195,6 +208,7 @@ fn main() -> ExitCode {
         info!(
             listen = %config.listen,
             login = %config.login.listen,
+            login_served = config.login.serve,
             tick_hz = config.node.tick_hz,
             max_sessions = config.node.max_sessions,
             "mmo-server listening"
@@ -215,7 +229,9 @@ fn main() -> ExitCode {
         if let Some(admin) = admin {
             admin.abort();
         }
-        let _ = login_task.await;
+        if let Some(task) = login_task {
+            let _ = task.await;
+        }
         if let Some(worker) = worker {
             // The node let go of the store: the worker commits what is
             // queued, then stops.

@@ -15,6 +15,10 @@ pub const VERIFYING_KEY_FILE: &str = "login_ed25519.pub";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginConfig {
+    /// Serve the HTTP API from this process (it then holds the signing key).
+    /// A game server behind a login service elsewhere sets this false and
+    /// loads only the verifying key (`verifying_key_path`).
+    pub serve: bool,
     /// Where the HTTP API listens.
     pub listen: SocketAddr,
     /// How long an issued token logs in, in seconds.
@@ -59,6 +63,7 @@ pub struct LoginConfig {
 impl Default for LoginConfig {
     fn default() -> Self {
         LoginConfig {
+            serve: true,
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 7780)),
             token_ttl_s: 300,
             min_client_version: 0,
