@@ -14,7 +14,7 @@ use game_core::client::{Client, ClientState};
 use game_core::ids::{EntityId, IdMap, PlayerId, ZoneId};
 use game_core::math::Vec2;
 use game_core::node::Node;
-use game_core::protocol::{DisconnectReason, QPos, MAX_SERVER_PAYLOAD};
+use game_core::protocol::{DisconnectReason, LoginRefusal, QPos, MAX_SERVER_PAYLOAD};
 use game_core::time::{Duration, Instant};
 use game_core::zone::MovementRules;
 use std::collections::VecDeque;
@@ -83,6 +83,7 @@ pub struct Checker {
     /// The same draws against each entity's path through its moves
     /// ([`path_through_moves`]).
     interp_error_path_mm: Vec<u64>,
+    store_faulty: bool,
 }
 
 impl Checker {
@@ -103,11 +104,24 @@ impl Checker {
             violations: Vec::new(),
             interp_error_mm: Vec::new(),
             interp_error_path_mm: Vec::new(),
+            store_faulty: false,
         }
     }
 
     pub fn violations(&self) -> &[Violation] {
         &self.violations
+    }
+
+    /// A violation found by a check kept elsewhere (persistence, logins).
+    pub fn report(&mut self, at: Instant, what: String) {
+        self.fail(at, what);
+    }
+
+    /// The store may be slow, fail or crash: an honest login refused because
+    /// the store did not answer (or was too far behind) is its fault, not the
+    /// bot's, and is no violation.
+    pub fn store_faulty(&mut self, faulty: bool) {
+        self.store_faulty = faulty;
     }
 
     fn fail(&mut self, at: Instant, what: String) {
@@ -399,7 +413,7 @@ impl Checker {
         let failures: Vec<String> = peers
             .iter()
             .enumerate()
-            .flat_map(|(i, p)| verdict(i, p))
+            .flat_map(|(i, p)| verdict(i, p, self.store_faulty))
             .collect();
         for f in failures {
             self.fail(Instant::ZERO, f);
@@ -516,7 +530,7 @@ fn path_through_moves(
 }
 
 /// What is wrong with how bot `i` was treated, if anything.
-fn verdict(i: usize, p: &PeerView<'_>) -> Vec<String> {
+fn verdict(i: usize, p: &PeerView<'_>, store_faulty: bool) -> Vec<String> {
     let mut out = Vec::new();
     // Judged only once it has misbehaved, in the world.
     let entered = p.client.avatar().is_some() && p.misbehaved;
@@ -524,14 +538,21 @@ fn verdict(i: usize, p: &PeerView<'_>) -> Vec<String> {
     match p.kind {
         k if !k.is_hostile() => {
             let bad = p.disconnects.iter().find(|r| {
-                matches!(
+                let store_said_no = matches!(
                     r,
-                    DisconnectReason::RateLimited
-                        | DisconnectReason::ProtocolViolation(_)
-                        | DisconnectReason::Kicked { .. }
-                        | DisconnectReason::VersionMismatch { .. }
-                        | DisconnectReason::LoginRefused(_)
-                )
+                    DisconnectReason::LoginRefused(
+                        LoginRefusal::StoreUnavailable | LoginRefusal::ServerBusy
+                    )
+                );
+                !(store_faulty && store_said_no)
+                    && matches!(
+                        r,
+                        DisconnectReason::RateLimited
+                            | DisconnectReason::ProtocolViolation(_)
+                            | DisconnectReason::Kicked { .. }
+                            | DisconnectReason::VersionMismatch { .. }
+                            | DisconnectReason::LoginRefused(_)
+                    )
             });
             if let Some(r) = bad {
                 out.push(format!("honest bot {i} ({k:?}) disconnected: {r}"));

@@ -8,13 +8,21 @@
 //! draw; the trace hash covers every byte that crosses a link. Invariants are
 //! checked as it runs; the last seconds are a liveness phase with no faults.
 
+mod accounts;
 mod agenda;
 mod faults;
 mod invariants;
+mod login;
+mod persistence;
+mod store;
 pub use crate::policy;
 
-pub use faults::{FaultMode, FaultPlan, HEAL};
+pub use accounts::BadTokenTally;
+pub use faults::{FaultMode, FaultPlan, StorePlan, HEAL};
 pub use invariants::Violation;
+pub use login::{BadToken, LoginStats};
+pub use persistence::PersistCounts;
+pub use store::StoreStats;
 
 use crate::netem::{Item, LinkParams, Pipe, Stall};
 use crate::policy::Atlas;
@@ -22,6 +30,7 @@ use crate::report::{Percentiles, Spread, Tally};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::ConnId;
 use game_core::node::{InProcess, Node, NodeConfig, Output};
+use game_core::persist::Outcome;
 use game_core::protocol::{
     encode_frame, ClientMsg, ClientSession, DisconnectReason, MAX_CLIENT_PAYLOAD,
 };
@@ -32,6 +41,7 @@ use policy::{Act, Kind, Policy, ACT_EVERY};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// How a run is set up.
 #[derive(Clone, Debug)]
@@ -58,6 +68,9 @@ impl SimConfig {
         // Arrivals spread over the map, as if it had many spawn points: a
         // thousand bots on one spot would measure the crowd, not the server.
         node.world.zone.spawn_spread_m = 120;
+        // Saves often enough that a run of seconds acknowledges many, and
+        // store faults meet them.
+        node.save_interval_ms = 5_000;
         SimConfig {
             bots,
             seconds,
@@ -88,6 +101,13 @@ enum Ev {
     Reconnect(u32),
     Restart,
     Check,
+    /// A store commit ends (by the store's crash generation).
+    StoreCommit(u64),
+    /// The store's `n`th planned crash.
+    StoreCrash(u32),
+    StoreUp,
+    /// An honest bot refused on the character screen logs in again.
+    Relog(u32),
 }
 
 #[derive(Debug)]
@@ -113,6 +133,10 @@ struct Peer {
     resumes: u32,
     disconnects: Vec<DisconnectReason>,
     bytes_in: u64,
+    login: accounts::LoginMode,
+    registered: bool,
+    /// The bad token a hostile bot is trying on its current connection.
+    bad_attempt: Option<BadToken>,
 }
 
 /// The bot holding each open connection. The simulator hands out connection
@@ -170,6 +194,16 @@ pub struct SimReport {
     /// The same draws against each entity's path through its moves (a 10 Hz
     /// mover walks between its moves; it does not hop every other tick).
     pub interpolation_error_vs_moves_m: Spread,
+    pub store: StoreStats,
+    pub login: LoginStats,
+    pub persistence: PersistCounts,
+    /// Hostile bots' bad tokens, by kind.
+    pub bad_tokens: BTreeMap<BadToken, BadTokenTally>,
+    /// Token refusals the node counted (over every incarnation).
+    pub node_token_refusals: u64,
+    /// Honest bots in the world at the end.
+    pub honest_in_world: usize,
+    pub honest_bots: usize,
     pub repro: String,
 }
 
@@ -209,8 +243,20 @@ pub struct Simulator {
     config: SimConfig,
     plan: FaultPlan,
     node: Node,
-    /// The store and the bus; they outlive a node's restart, as a database would.
+    /// The bus (its store is unused: `store` serves persistence).
     in_process: InProcess,
+    /// The store: outlives a node's restart, as a database would.
+    store: store::SimStore,
+    /// Outcomes waiting to be handed to the node.
+    outcomes: Vec<Outcome>,
+    login: login::LoginService,
+    persist: persistence::PersistChecker,
+    bad_tokens: BTreeMap<BadToken, BadTokenTally>,
+    refusals_before_restart: BTreeMap<&'static str, u64>,
+    /// The connection whose input the node is answering (its intents are its).
+    io_conn: Option<ConnId>,
+    /// The connection each intent in flight was asked for.
+    intent_conn: BTreeMap<game_core::ids::IntentId, ConnId>,
     restarts: u64,
     now: Instant,
     end: Instant,
@@ -244,15 +290,33 @@ const STILL_BEFORE_END: u64 = 4;
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
         let plan = FaultPlan::choose(config.faults, config.seed, config.seconds);
-        let node =
+        let mut node =
             Node::new(config.node.clone(), config.seed).expect("valid simulator node config");
+        let login = login::LoginService::new(config.seed);
+        node.accept_tokens(login.verifying_key(), login::UNIX_MS_AT_ZERO);
+        let store = store::SimStore::new(
+            plan.store.clone(),
+            config.seed,
+            config.node.max_pending_intents as usize * 2,
+            Instant::from_micros(config.seconds.saturating_sub(HEAL) * 1_000_000),
+        );
+        let mut checker = Checker::new(&config);
+        checker.store_faulty(plan.store.is_faulty());
         let mut pick = rng::stream(config.seed, StreamKind::Bot, u64::MAX);
         let mut sim = Simulator {
-            checker: Checker::new(&config),
+            checker,
             end: Instant::from_micros(config.seconds * 1_000_000),
             plan,
             node,
             in_process: InProcess::default(),
+            store,
+            outcomes: Vec::new(),
+            login,
+            persist: persistence::PersistChecker::default(),
+            bad_tokens: BTreeMap::new(),
+            refusals_before_restart: BTreeMap::new(),
+            io_conn: None,
+            intent_conn: BTreeMap::new(),
             restarts: 0,
             now: Instant::ZERO,
             queue: agenda::Agenda::default(),
@@ -301,6 +365,9 @@ impl Simulator {
                 resumes: 0,
                 disconnects: Vec::new(),
                 bytes_in: 0,
+                login: accounts::LoginMode::for_kind(kind),
+                registered: false,
+                bad_attempt: None,
             });
             // Staggered arrival over the first two seconds.
             let at = Instant::from_micros(pick.next_u64() % 2_000_000);
@@ -309,6 +376,9 @@ impl Simulator {
         }
         for &at in &sim.plan.restarts.clone() {
             sim.push(at, Ev::Restart);
+        }
+        for (n, &(at, _)) in sim.plan.store.crashes.clone().iter().enumerate() {
+            sim.push(at, Ev::StoreCrash(n as u32));
         }
         sim.push(Instant::ZERO + invariants::CHECK_EVERY, Ev::Check);
         sim
@@ -377,7 +447,16 @@ impl Simulator {
                 }
                 self.checker
                     .check(&self.node, &peers_view(&self.peers), self.now, settled);
+                self.check_persistence();
                 self.push(self.now + invariants::CHECK_EVERY, Ev::Check);
+            }
+            Ev::StoreCommit(generation) => self.store_commit(generation),
+            Ev::StoreCrash(n) => self.store_crash(n),
+            Ev::StoreUp => self.store.recover(),
+            Ev::Relog(i) => {
+                if *self.peers[i as usize].client.state() == ClientState::LoggedIn {
+                    self.relog(i);
+                }
             }
         }
     }
@@ -419,7 +498,22 @@ impl Simulator {
 
     /// Moves the node's outputs onto the links.
     fn node_io(&mut self) {
-        while let Some(out) = self.node.poll_output() {
+        loop {
+            self.deliver_outcomes();
+            let Some(out) = self.node.poll_output() else {
+                break;
+            };
+            let out = match out {
+                Output::Persist(intent) => {
+                    self.submit_intent(intent);
+                    continue;
+                }
+                Output::Event(e) => {
+                    self.node_event(&e);
+                    continue;
+                }
+                other => other,
+            };
             let Some(out) = self.in_process.serve(&mut self.node, self.now, out) else {
                 continue;
             };
@@ -438,8 +532,8 @@ impl Simulator {
                         self.send_down(i, Item::Fin);
                     }
                 }
+                // Served above.
                 Output::Event(_) => {}
-                // Served in process above.
                 Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}
             }
         }
@@ -473,24 +567,32 @@ impl Simulator {
                 self.send_up(i, Item::Bytes(bytes));
             }
         }
-        let p = &mut self.peers[i as usize];
         let mut closed = false;
-        while let Some(e) = p.client.poll_event() {
+        let mut bad_attempt_over = false;
+        while let Some(e) = self.peers[i as usize].client.poll_event() {
+            let p = &mut self.peers[i as usize];
             match e {
                 ClientEvent::Welcomed { resumed, .. } => {
                     p.welcomes += 1;
                     p.resumes += u32::from(resumed);
+                    self.welcomed(i, resumed);
                 }
                 ClientEvent::Corrected { .. } => p.corrections += 1,
+                ClientEvent::CharacterRefused { .. } if !p.policy.kind.is_hostile() => {
+                    self.push(self.now + Duration::from_secs(1), Ev::Relog(i));
+                }
                 ClientEvent::Disconnected { reason } => {
-                    if reason != DisconnectReason::ClientQuit {
-                        p.disconnects.push(reason);
+                    if self.bad_attempt_ended(i, &reason) {
+                        bad_attempt_over = true;
+                    } else if reason != DisconnectReason::ClientQuit {
+                        self.peers[i as usize].disconnects.push(reason);
                     }
                     closed = true;
                 }
                 _ => {}
             }
         }
+        let p = &mut self.peers[i as usize];
         if closed || matches!(p.client.state(), ClientState::Disconnected { .. }) {
             if let Some(conn) = p.conn.take() {
                 // The client closes its socket: the server hears the FIN after
@@ -502,6 +604,8 @@ impl Simulator {
             if p.reconnects && !p.reconnect_pending {
                 p.reconnect_pending = true;
                 self.push(self.now + Duration::from_secs(1), Ev::Reconnect(i));
+            } else if bad_attempt_over {
+                self.after_bad_attempt(i);
             }
         }
         self.arm_client(i);
@@ -524,7 +628,9 @@ impl Simulator {
         if let Some(at) = self.peers[i as usize].up.next_at() {
             self.push(at, Ev::Up(i));
         }
+        self.io_conn = conn;
         self.node_io();
+        self.io_conn = None;
     }
 
     fn deliver_down(&mut self, i: u32) {
@@ -580,12 +686,7 @@ impl Simulator {
         let hostile_active = p.conn.is_some();
         match act {
             Act::None => {}
-            Act::Relog => {
-                p.client.goodbye();
-                p.reconnect_pending = true;
-                self.client_io(i);
-                self.push(self.now + Duration::from_secs(2), Ev::Reconnect(i));
-            }
+            Act::Relog => self.relog(i),
             Act::Drop => {
                 if let Some(conn) = p.conn.take() {
                     // An abrupt reset: both ends learn at once.
@@ -621,6 +722,15 @@ impl Simulator {
         self.push(self.now + ACT_EVERY, Ev::Act(i));
     }
 
+    /// Leaves for good and logs in again two seconds later.
+    fn relog(&mut self, i: u32) {
+        let p = &mut self.peers[i as usize];
+        p.client.goodbye();
+        p.reconnect_pending = true;
+        self.client_io(i);
+        self.push(self.now + Duration::from_secs(2), Ev::Reconnect(i));
+    }
+
     fn reconnect(&mut self, i: u32) {
         let p = &mut self.peers[i as usize];
         p.reconnect_pending = false;
@@ -631,6 +741,9 @@ impl Simulator {
         if let Some(at) = p.up.next_at() {
             p.reconnect_pending = true;
             self.push(at + Duration::from_millis(1), Ev::Reconnect(i));
+            return;
+        }
+        if !self.prepare_login(i) {
             return;
         }
         self.next_conn += 1;
@@ -652,11 +765,19 @@ impl Simulator {
         let s = self.node.stats();
         self.ticks_before_restart += s.ticks;
         self.overruns_before_restart += s.tick_overruns;
+        self.count_refusals_before_restart();
         self.node = Node::new(
             self.config.node.clone(),
             self.config.seed ^ (self.restarts << 48),
         )
         .expect("valid simulator node config");
+        self.node
+            .accept_tokens(self.login.verifying_key(), login::UNIX_MS_AT_ZERO);
+        self.login.node_restarted();
+        self.persist.node_restarted();
+        // Answers still owed to the old node died with its connections.
+        self.outcomes.clear();
+        self.intent_conn.clear();
         self.node_armed = None;
         self.by_conn.clear();
         self.checker.on_restart();
@@ -678,6 +799,8 @@ impl Simulator {
         self.checker
             .check(&self.node, &peers_view(&self.peers), self.now, settled);
         self.checker.final_checks(&peers_view(&self.peers));
+        self.check_persistence();
+        self.check_token_refusals();
         let mut disconnects = Tally::new();
         for p in &self.peers {
             for r in &p.disconnects {
@@ -690,6 +813,12 @@ impl Simulator {
         let bot_seconds = self.config.bots as f64 * sim_seconds as f64;
         let stats = self.node.stats();
         let mut tick_wall = self.tick_wall_us.clone();
+        let honest = self.peers.iter().filter(|p| !hostile(p));
+        let honest_bots = honest.clone().count();
+        let honest_in_world = honest
+            .filter(|p| *p.client.state() == ClientState::InWorld)
+            .count();
+        let node_token_refusals = self.node_token_refusals();
         let violations = self.checker.violations();
         SimReport {
             trace_hash: format!("{:016x}", self.trace.0),
@@ -723,6 +852,13 @@ impl Simulator {
             violations: violations.iter().take(20).map(|v| v.to_string()).collect(),
             interpolation_error_m: self.checker.interpolation_error(),
             interpolation_error_vs_moves_m: self.checker.interpolation_error_vs_moves(),
+            store: self.store.stats().clone(),
+            login: self.login.stats().clone(),
+            persistence: self.persist.counts(),
+            bad_tokens: self.bad_tokens.clone(),
+            node_token_refusals,
+            honest_in_world,
+            honest_bots,
             repro: self.config.repro(),
         }
     }
