@@ -12,9 +12,11 @@ mod accounts;
 mod agenda;
 mod faults;
 mod invariants;
+mod links;
 mod login;
 mod persistence;
 mod store;
+mod summary;
 pub use crate::policy;
 
 pub use accounts::BadTokenTally;
@@ -23,13 +25,14 @@ pub use invariants::Violation;
 pub use login::{BadToken, LoginStats};
 pub use persistence::PersistCounts;
 pub use store::StoreStats;
+pub use summary::SimReport;
+use summary::TraceHash;
 
 use crate::netem::{Item, LinkParams, Pipe, Stall};
 use crate::policy::Atlas;
-use crate::report::{Percentiles, Spread, Tally};
-use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
+use game_core::client::{Client, ClientConfig, ClientState};
 use game_core::ids::ConnId;
-use game_core::node::{InProcess, Node, NodeConfig, Output};
+use game_core::node::{InProcess, Node, NodeConfig};
 use game_core::persist::Outcome;
 use game_core::protocol::{
     encode_frame, ClientMsg, ClientSession, DisconnectReason, MAX_CLIENT_PAYLOAD,
@@ -40,7 +43,6 @@ use invariants::Checker;
 use policy::{Act, Kind, Policy, ACT_EVERY};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// How a run is set up.
@@ -164,78 +166,6 @@ impl Owners {
 
     fn clear(&mut self) {
         self.0.fill(None);
-    }
-}
-
-/// What a run found.
-#[derive(Clone, Debug, Serialize)]
-pub struct SimReport {
-    pub trace_hash: String,
-    pub seed: u64,
-    pub bots: usize,
-    pub hostile_bots: usize,
-    pub sim_seconds: u64,
-    pub wall_seconds: f64,
-    pub bot_seconds_per_wall_second: f64,
-    pub speed_vs_real_time: f64,
-    pub faults: String,
-    pub events: u64,
-    pub ticks: u64,
-    pub tick_overruns: u64,
-    pub tick_wall_ms: Percentiles,
-    pub bytes_per_client_per_second: f64,
-    pub corrections_honest: u64,
-    pub corrections_hostile: u64,
-    pub disconnects: Tally,
-    pub invariant_violations: usize,
-    pub violations: Vec<String>,
-    /// Distance between where bots draw others and where they truly were.
-    pub interpolation_error_m: Spread,
-    /// The same draws against each entity's path through its moves (a 10 Hz
-    /// mover walks between its moves; it does not hop every other tick).
-    pub interpolation_error_vs_moves_m: Spread,
-    pub store: StoreStats,
-    pub login: LoginStats,
-    pub persistence: PersistCounts,
-    /// Hostile bots' bad tokens, by kind.
-    pub bad_tokens: BTreeMap<BadToken, BadTokenTally>,
-    /// Token refusals the node counted (over every incarnation).
-    pub node_token_refusals: u64,
-    /// Honest bots in the world at the end.
-    pub honest_in_world: usize,
-    pub honest_bots: usize,
-    pub repro: String,
-}
-
-/// FNV-1a-style, 64 bits: stable across Rust versions and platforms, unlike
-/// std's hasher.
-#[derive(Debug)]
-struct TraceHash(u64);
-
-impl TraceHash {
-    fn new() -> Self {
-        TraceHash(0xcbf2_9ce4_8422_2325)
-    }
-
-    /// FNV-1a over little-endian 64-bit words (then the last few bytes one by
-    /// one): a multiply per eight bytes, not per byte, over every byte every
-    /// link carries.
-    fn bytes(&mut self, b: &[u8]) {
-        const PRIME: u64 = 0x0100_0000_01b3;
-        let mut words = b.chunks_exact(8);
-        for w in &mut words {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(w);
-            self.0 = (self.0 ^ u64::from_le_bytes(word)).wrapping_mul(PRIME);
-        }
-        for &x in words.remainder() {
-            self.0 = (self.0 ^ x as u64).wrapping_mul(PRIME);
-        }
-        self.0 = (self.0 ^ b.len() as u64).wrapping_mul(PRIME);
-    }
-
-    fn u64(&mut self, v: u64) {
-        self.bytes(&v.to_le_bytes());
     }
 }
 
@@ -486,185 +416,6 @@ impl Simulator {
         }
     }
 
-    fn arm_client(&mut self, i: u32) {
-        let p = &self.peers[i as usize];
-        if let Some(at) = p.client.poll_timeout() {
-            if p.client_armed.is_none_or(|armed| at < armed) {
-                self.peers[i as usize].client_armed = Some(at);
-                self.push(at.max(self.now), Ev::Client(i));
-            }
-        }
-    }
-
-    /// Moves the node's outputs onto the links.
-    fn node_io(&mut self) {
-        loop {
-            self.deliver_outcomes();
-            let Some(out) = self.node.poll_output() else {
-                break;
-            };
-            let out = match out {
-                Output::Persist(intent) => {
-                    self.submit_intent(intent);
-                    continue;
-                }
-                Output::Event(e) => {
-                    self.node_event(&e);
-                    continue;
-                }
-                other => other,
-            };
-            let Some(out) = self.in_process.serve(&mut self.node, self.now, out) else {
-                continue;
-            };
-            match out {
-                Output::Transmit { conn, bytes } => {
-                    self.trace.u64(conn.0);
-                    self.trace.bytes(&bytes);
-                    if let Some(i) = self.by_conn.get(conn) {
-                        self.send_down(i, Item::Bytes(bytes));
-                    }
-                }
-                Output::Close { conn, reason } => {
-                    self.trace.u64(conn.0);
-                    self.trace.bytes(reason.label().as_bytes());
-                    if let Some(i) = self.by_conn.remove(conn) {
-                        self.send_down(i, Item::Fin);
-                    }
-                }
-                // Served above.
-                Output::Event(_) => {}
-                Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}
-            }
-        }
-        self.arm_node();
-    }
-
-    fn send_down(&mut self, i: u32, item: Item) {
-        let p = &mut self.peers[i as usize];
-        if let Some(at) = p
-            .down
-            .push(self.now, item, &p.params, &p.stalls, &mut p.link_rng)
-        {
-            self.push(at, Ev::Down(i));
-        }
-    }
-
-    fn send_up(&mut self, i: u32, item: Item) {
-        let p = &mut self.peers[i as usize];
-        if let Some(at) =
-            p.up.push(self.now, item, &p.params, &p.stalls, &mut p.link_rng)
-        {
-            self.push(at, Ev::Up(i));
-        }
-    }
-
-    /// After anything touched a client: its bytes onto the link, its events
-    /// into the tallies, a closed transport torn down.
-    fn client_io(&mut self, i: u32) {
-        if let Some(bytes) = self.peers[i as usize].client.poll_transmit() {
-            if self.peers[i as usize].conn.is_some() {
-                self.send_up(i, Item::Bytes(bytes));
-            }
-        }
-        let mut closed = false;
-        let mut bad_attempt_over = false;
-        while let Some(e) = self.peers[i as usize].client.poll_event() {
-            let p = &mut self.peers[i as usize];
-            match e {
-                ClientEvent::Welcomed { resumed, .. } => {
-                    p.welcomes += 1;
-                    p.resumes += u32::from(resumed);
-                    self.welcomed(i, resumed);
-                }
-                ClientEvent::Corrected { .. } => p.corrections += 1,
-                ClientEvent::CharacterRefused { .. } if !p.policy.kind.is_hostile() => {
-                    self.push(self.now + Duration::from_secs(1), Ev::Relog(i));
-                }
-                ClientEvent::Disconnected { reason } => {
-                    if self.bad_attempt_ended(i, &reason) {
-                        bad_attempt_over = true;
-                    } else if reason != DisconnectReason::ClientQuit {
-                        self.peers[i as usize].disconnects.push(reason);
-                    }
-                    closed = true;
-                }
-                _ => {}
-            }
-        }
-        let p = &mut self.peers[i as usize];
-        if closed || matches!(p.client.state(), ClientState::Disconnected { .. }) {
-            if let Some(conn) = p.conn.take() {
-                // The client closes its socket: the server hears the FIN after
-                // whatever was still in flight.
-                self.send_up(i, Item::Fin);
-                let _ = conn;
-            }
-            let p = &mut self.peers[i as usize];
-            if p.reconnects && !p.reconnect_pending {
-                p.reconnect_pending = true;
-                self.push(self.now + Duration::from_secs(1), Ev::Reconnect(i));
-            } else if bad_attempt_over {
-                self.after_bad_attempt(i);
-            }
-        }
-        self.arm_client(i);
-    }
-
-    fn deliver_up(&mut self, i: u32) {
-        let conn = self.peers[i as usize].conn_for_up;
-        while let Some(item) = self.peers[i as usize].up.pop_due(self.now) {
-            let Some(conn) = conn else { continue };
-            match item {
-                Item::Bytes(b) => {
-                    self.trace.u64(conn.0 | (1 << 63));
-                    self.trace.bytes(&b);
-                    self.node.handle_bytes(self.now, conn, &b);
-                    self.peers[i as usize].client.recycle(b);
-                }
-                Item::Fin => self.node.handle_disconnect(self.now, conn),
-            }
-        }
-        if let Some(at) = self.peers[i as usize].up.next_at() {
-            self.push(at, Ev::Up(i));
-        }
-        self.io_conn = conn;
-        self.node_io();
-        self.io_conn = None;
-    }
-
-    fn deliver_down(&mut self, i: u32) {
-        // A slow reader reads until it is in the world, then stops.
-        let p = &self.peers[i as usize];
-        let reading =
-            p.policy.kind != Kind::SlowReader || *p.client.state() != ClientState::InWorld;
-        if !reading {
-            // A client that never reads: the bytes stay in its receive buffer,
-            // and the server never hears they were taken.
-            return;
-        }
-        let conn = self.peers[i as usize].conn_for_down;
-        while let Some(item) = self.peers[i as usize].down.pop_due(self.now) {
-            let p = &mut self.peers[i as usize];
-            match item {
-                Item::Bytes(b) => {
-                    p.bytes_in += b.len() as u64;
-                    p.client.handle_bytes(self.now, &b);
-                    if let Some(conn) = conn {
-                        self.node.handle_flushed(conn, b.len());
-                        self.node.recycle(b);
-                    }
-                }
-                Item::Fin => p.client.handle_connection_lost(self.now),
-            }
-        }
-        if let Some(at) = self.peers[i as usize].down.next_at() {
-            self.push(at, Ev::Down(i));
-        }
-        self.client_io(i);
-        self.node_io();
-    }
-
     fn act(&mut self, i: u32) {
         // Only followers look at their friend (the next bot): the others do
         // not fetch its client from memory.
@@ -791,75 +542,6 @@ impl Simulator {
                 p.client.handle_connection_lost(self.now);
                 self.client_io(i);
             }
-        }
-    }
-
-    fn finish(mut self, wall_seconds: f64) -> SimReport {
-        let settled = true;
-        self.checker
-            .check(&self.node, &peers_view(&self.peers), self.now, settled);
-        self.checker.final_checks(&peers_view(&self.peers));
-        self.check_persistence();
-        self.check_token_refusals();
-        let mut disconnects = Tally::new();
-        for p in &self.peers {
-            for r in &p.disconnects {
-                *disconnects.entry(r.label().to_string()).or_default() += 1;
-            }
-        }
-        let hostile = |p: &&Peer| p.policy.kind.is_hostile();
-        let bytes: u64 = self.peers.iter().map(|p| p.bytes_in).sum();
-        let sim_seconds = self.config.seconds;
-        let bot_seconds = self.config.bots as f64 * sim_seconds as f64;
-        let stats = self.node.stats();
-        let mut tick_wall = self.tick_wall_us.clone();
-        let honest = self.peers.iter().filter(|p| !hostile(p));
-        let honest_bots = honest.clone().count();
-        let honest_in_world = honest
-            .filter(|p| *p.client.state() == ClientState::InWorld)
-            .count();
-        let node_token_refusals = self.node_token_refusals();
-        let violations = self.checker.violations();
-        SimReport {
-            trace_hash: format!("{:016x}", self.trace.0),
-            seed: self.config.seed,
-            bots: self.config.bots,
-            hostile_bots: self.peers.iter().filter(hostile).count(),
-            sim_seconds,
-            wall_seconds,
-            bot_seconds_per_wall_second: bot_seconds / wall_seconds.max(1e-9),
-            speed_vs_real_time: sim_seconds as f64 / wall_seconds.max(1e-9),
-            faults: self.plan.to_string(),
-            events: self.events,
-            ticks: self.ticks_before_restart + stats.ticks,
-            tick_overruns: self.overruns_before_restart + stats.tick_overruns,
-            tick_wall_ms: Percentiles::of(&mut tick_wall),
-            bytes_per_client_per_second: bytes as f64 / bot_seconds.max(1.0),
-            corrections_honest: self
-                .peers
-                .iter()
-                .filter(|p| !hostile(p))
-                .map(|p| p.corrections)
-                .sum(),
-            corrections_hostile: self
-                .peers
-                .iter()
-                .filter(hostile)
-                .map(|p| p.corrections)
-                .sum(),
-            disconnects,
-            invariant_violations: violations.len(),
-            violations: violations.iter().take(20).map(|v| v.to_string()).collect(),
-            interpolation_error_m: self.checker.interpolation_error(),
-            interpolation_error_vs_moves_m: self.checker.interpolation_error_vs_moves(),
-            store: self.store.stats().clone(),
-            login: self.login.stats().clone(),
-            persistence: self.persist.counts(),
-            bad_tokens: self.bad_tokens.clone(),
-            node_token_refusals,
-            honest_in_world,
-            honest_bots,
-            repro: self.config.repro(),
         }
     }
 }
