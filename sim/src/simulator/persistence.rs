@@ -1,4 +1,4 @@
-//! Invariants of persistence, beside `invariants.rs` (which checks the
+//! Invariants of persistence, beside `invariants/` (which checks the
 //! world): what the store acknowledged is never lost, a character is in the
 //! world at most once and only for its account, and a character loaded
 //! (after a node restart, or later) comes back at least as new as the last
