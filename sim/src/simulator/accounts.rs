@@ -300,3 +300,50 @@ impl Simulator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::simulator::{FaultMode, SimConfig, SimReport, Simulator};
+
+    fn run(bots: usize, seconds: u64, seed: u64, check: impl Fn(&Simulator)) -> SimReport {
+        let sim = Simulator::new(SimConfig::new(bots, seconds, seed, FaultMode::Swarm));
+        check(&sim);
+        let r = sim.run(|_| {});
+        assert_eq!(r.invariant_violations, 0, "{:#?}", r.violations);
+        assert_eq!(
+            r.honest_in_world, r.honest_bots,
+            "every honest bot plays at the end"
+        );
+        for t in r.bad_tokens.values() {
+            assert_eq!(t.refused + t.unanswered, t.tried, "{:?}", r.bad_tokens);
+        }
+        assert!(r.node_token_refusals > 0);
+        r
+    }
+
+    #[test]
+    fn a_store_crash_and_a_node_restart_lose_no_acknowledged_save() {
+        // Seed 21: the node restarts at 9 s; the store crashes at 19.7 s for 7 s.
+        let r = run(60, 60, 21, |sim| {
+            assert_eq!(sim.plan().restarts.len(), 1);
+            assert_eq!(sim.plan().store.crashes.len(), 1);
+        });
+        assert_eq!(r.store.crashes, 1);
+        assert!(r.store.lost > 0, "intents lost unanswered: {:?}", r.store);
+        assert!(r.persistence.saves_acknowledged > 0);
+        assert!(r.persistence.loads_after_restart > 0, "{:?}", r.persistence);
+        assert!(r.persistence.players_checked > 0);
+    }
+
+    #[test]
+    fn a_failing_store_refuses_logins_and_bots_log_in_again_with_fresh_tokens() {
+        // Seed 5: a quick store whose commits fail 30% of the time.
+        let r = run(60, 30, 5, |sim| {
+            assert!(sim.plan().store.fail_per_10k > 0);
+            assert!(sim.plan().store.crashes.is_empty());
+        });
+        assert!(r.store.failed_batches > 0, "{:?}", r.store);
+        assert!(r.login.tokens > r.honest_bots as u64, "{:?}", r.login);
+        assert_eq!(r.login.registered, r.honest_bots as u64);
+    }
+}
