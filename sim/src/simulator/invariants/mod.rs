@@ -336,11 +336,21 @@ impl Checker {
             return moving;
         };
         for (_, snap) in &self.history {
+            // Moved or gone since `snap`.
             let mut now = latest.iter().peekable();
             for &(key, pos) in snap {
                 while now.next_if(|&&(k, _)| k < key).is_some() {}
                 let still = now.peek().is_some_and(|&&(k, p)| k == key && p == pos);
                 if !still {
+                    moving.push(key);
+                }
+            }
+            // Appeared since `snap` (a player entering the world: its spawn
+            // may still be on its way to those who see it).
+            let mut then = snap.iter().peekable();
+            for &(key, _) in latest {
+                while then.next_if(|&&(k, _)| k < key).is_some() {}
+                if then.peek().is_none_or(|&&(k, _)| k != key) {
                     moving.push(key);
                 }
             }
@@ -575,6 +585,25 @@ mod tests {
             let allowed = if near { d + allowed % 3 - 1 } else { allowed };
             prop_assert_eq!(moved_more_than(a, b, allowed), d > allowed);
         }
+    }
+
+    #[test]
+    fn an_entity_that_appeared_within_the_history_counts_as_moving() {
+        use crate::simulator::{FaultMode, SimConfig};
+        let mut c = Checker::new(&SimConfig::new(1, 10, 1, FaultMode::Clean));
+        let key = |e| (ZoneId(1), EntityId(e));
+        let at = |x| Vec2::from_ints(x, 0);
+        let t = |ms: u64| Instant::from_micros(ms * 1000);
+        c.history
+            .push_back((t(0), vec![(key(1), at(1)), (key(2), at(2))]));
+        c.history
+            .push_back((t(50), vec![(key(1), at(1)), (key(2), at(3))]));
+        // Entity 3 entered the world at the last tick; 1 stood still; 2 moved.
+        c.history.push_back((
+            t(100),
+            vec![(key(1), at(1)), (key(2), at(3)), (key(3), at(4))],
+        ));
+        assert_eq!(c.recently_moved(), vec![key(2), key(3)]);
     }
 
     #[test]
