@@ -115,6 +115,42 @@ fn print_report(r: &SimReport) {
         r.interpolation_error_vs_moves_m.p99,
         r.interpolation_error_vs_moves_m.samples
     );
+    let st = &r.store;
+    println!(
+        "store                 {} intents in {} commits (largest {}), {} committed; {} failed in {} failed commits; {} crashes, {} lost unanswered; {} answers to a restarted node; {} refused (queue full)",
+        st.intents, st.batches, st.largest_batch, st.committed, st.failed_intents, st.failed_batches,
+        st.crashes, st.lost, st.to_dead_node, st.overflowed
+    );
+    println!(
+        "logins                {} registered, {} tokens, {} unavailable, {} refused; honest bots in the world at the end {}/{}",
+        r.login.registered, r.login.tokens, r.login.unavailable, r.login.refused,
+        r.honest_in_world, r.honest_bots
+    );
+    let bad: Vec<String> = r
+        .bad_tokens
+        .iter()
+        .map(|(k, t)| {
+            format!(
+                "{k:?} {} tried/{} refused/{} unanswered",
+                t.tried, t.refused, t.unanswered
+            )
+        })
+        .collect();
+    println!(
+        "bad tokens            {}; the node refused {}",
+        if bad.is_empty() {
+            "none".to_string()
+        } else {
+            bad.join(", ")
+        },
+        r.node_token_refusals
+    );
+    let pc = &r.persistence;
+    println!(
+        "persistence checks    {} saves acknowledged ({} characters held to them), {} loads checked ({} first after a restart), {} players checked",
+        pc.saves_acknowledged, pc.characters_with_acked_saves, pc.loads_checked,
+        pc.loads_after_restart, pc.players_checked
+    );
     println!("invariant violations  {}", r.invariant_violations);
     for v in &r.violations {
         println!("  {v}");

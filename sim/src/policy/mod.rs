@@ -193,7 +193,7 @@ impl Policy {
                     _ => map.and_then(|m| m.portals().first().map(|p| m.cell_center(p.cell))),
                 };
                 let v = target
-                    .and_then(|t| toward(pos, t, max, map, self.kind == Kind::PortalWalker))
+                    .and_then(|t| toward(pos, t, max, map, self.kind == Kind::PortalWalker, every))
                     .unwrap_or_else(|| self.wander.velocity(now, pos, map, max, every));
                 client.move_with(now, v);
             }
@@ -267,6 +267,7 @@ fn toward(
     max: Fixed,
     map: Option<&game_core::zone::Map>,
     portal_ok: bool,
+    every: Duration,
 ) -> Option<Vec2> {
     let d = target - pos;
     let len = (d.length_squared_raw() as u64).isqrt() as i64;
@@ -284,7 +285,32 @@ fn toward(
             Fixed::from_raw((v.y.raw() as i64 * 3 / 10) as i32),
         );
     let clear = map.is_none_or(|m| {
-        m.segment_walkable(pos, ahead) && (portal_ok || m.portal_at(ahead).is_none())
+        wander::steps_walkable(m, pos, v, every) && (portal_ok || m.portal_at(ahead).is_none())
     });
     clear.then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seed 16 (1,000 bots, 60 s, swarm): a follower at this spot on the
+    /// meadow, heading for its friend, checked one segment three steps long
+    /// (walkable) and then sent a 100 ms step that rounds onto y = 150 m
+    /// exactly, beside a wall's corner: blocked, and the honest bot corrected.
+    #[test]
+    fn a_follower_never_takes_a_step_the_server_finds_blocked() {
+        let atlas = Atlas::samples();
+        let map = atlas.get("meadow").expect("the sample meadow").as_ref();
+        let raw = |x, y| Vec2::new(Fixed::from_raw(x), Fixed::from_raw(y));
+        let pos = raw(45_979, 38_390);
+        let friend = raw(46_541, 38_447);
+        let max = Fixed::from_raw(6 * 256);
+        let v = raw(1_071, 108);
+        let three_steps = raw(45_979 + 321, 38_390 + 32);
+        assert!(map.segment_walkable(pos, three_steps), "the old look-ahead");
+        assert!(!map.segment_walkable(pos, raw(46_086, 38_400)), "the step");
+        assert!(!wander::steps_walkable(map, pos, v, ACT_EVERY));
+        assert_eq!(toward(pos, friend, max, Some(map), false, ACT_EVERY), None);
+    }
 }

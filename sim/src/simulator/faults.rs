@@ -65,7 +65,85 @@ pub struct FaultPlan {
     pub partition_ms: u32,
     /// When the server crashes and restarts with empty state.
     pub restarts: Vec<Instant>,
+    /// The store's faults (drawn after everything above, from its own
+    /// stream, so adding them shifted no other choice).
+    pub store: StorePlan,
 }
+
+/// How the simulator's store misbehaves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StorePlan {
+    /// Each group commit takes this long, uniformly (slow: up to seconds).
+    pub latency_ms: (u32, u32),
+    /// Chance (per 10,000) that a batch's commit fails: every intent in it
+    /// answered `Unavailable`, nothing applied.
+    pub fail_per_10k: u32,
+    /// When the store crashes (queued and in-flight intents lost without an
+    /// answer) and how long it stays down.
+    pub crashes: Vec<(Instant, Duration)>,
+}
+
+impl StorePlan {
+    /// A quick store that never fails.
+    pub const RELIABLE: StorePlan = StorePlan {
+        latency_ms: (1, 5),
+        fail_per_10k: 0,
+        crashes: Vec::new(),
+    };
+
+    pub fn is_faulty(&self) -> bool {
+        self.latency_ms.1 > 100 || self.fail_per_10k > 0 || !self.crashes.is_empty()
+    }
+
+    /// The seed's store faults for a run of `seconds`: each of slow, failing
+    /// and crash on or off, and how hard. Crashes fall in the safety phase
+    /// and the store is back before the liveness phase.
+    fn choose(seed: u64, seconds: u64) -> StorePlan {
+        let mut rng = rng::stream(seed, StreamKind::Faults, STORE_PLAN_STREAM);
+        let mut pick = |lo: u32, hi: u32| lo + rng.next_u32() % (hi - lo + 1);
+        let mut plan = StorePlan::RELIABLE;
+        if pick(0, 1) == 1 {
+            let hi = pick(20, 3_000);
+            plan.latency_ms = (pick(1, hi / 2), hi);
+        }
+        if pick(0, 1) == 1 {
+            plan.fail_per_10k = pick(100, 3_000);
+        }
+        let safety_end_s = seconds.saturating_sub(HEAL);
+        if pick(0, 1) == 1 && safety_end_s > 8 {
+            let down_ms = pick(500, 8_000).min((safety_end_s as u32 - 4) * 1000);
+            let latest_ms = safety_end_s as u32 * 1000 - down_ms;
+            let at_ms = pick(3_000.min(latest_ms), latest_ms);
+            plan.crashes.push((
+                Instant::from_micros(at_ms as u64 * 1000),
+                Duration::from_millis(down_ms as u64),
+            ));
+        }
+        plan
+    }
+}
+
+impl fmt::Display for StorePlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "store: latency={}-{}ms fail={}/10000 crashes=[",
+            self.latency_ms.0, self.latency_ms.1, self.fail_per_10k
+        )?;
+        for (i, (at, down)) in self.crashes.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{at:?} down {}ms", down.as_micros() / 1000)?;
+        }
+        f.write_str("]")
+    }
+}
+
+/// The fault stream's index for the store's plan (0 is the links' plan).
+const STORE_PLAN_STREAM: u64 = 1 << 32;
+/// The fault stream's index for the store's draws while it runs.
+pub const STORE_RUN_STREAM: u64 = (1 << 32) + 1;
+/// The fault stream's index for the login service's salts and token ids.
+pub const LOGIN_STREAM: u64 = (1 << 32) + 2;
 
 impl FaultPlan {
     pub fn choose(mode: FaultMode, seed: u64, seconds: u64) -> Self {
@@ -82,6 +160,7 @@ impl FaultPlan {
             partition_pct: 0,
             partition_ms: 0,
             restarts: Vec::new(),
+            store: StorePlan::RELIABLE,
         };
         match mode {
             FaultMode::Clean => {}
@@ -114,6 +193,7 @@ impl FaultPlan {
                     let at = 5 + pick(0, window as u32) as u64;
                     plan.restarts.push(Instant::from_micros(at * 1_000_000));
                 }
+                plan.store = StorePlan::choose(seed, seconds);
             }
         }
         plan
@@ -158,7 +238,7 @@ impl fmt::Display for FaultPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "faults={} latency={}-{}ms jitter={}ms loss={}/10000 bandwidth={} clog={}%x{}ms partition={}%x{}ms restarts={:?}",
+            "faults={} latency={}-{}ms jitter={}ms loss={}/10000 bandwidth={} clog={}%x{}ms partition={}%x{}ms restarts={:?} {}",
             self.mode,
             self.latency_ms.0,
             self.latency_ms.1,
@@ -169,7 +249,8 @@ impl fmt::Display for FaultPlan {
             self.clog_ms,
             self.partition_pct,
             self.partition_ms,
-            self.restarts
+            self.restarts,
+            self.store
         )
     }
 }

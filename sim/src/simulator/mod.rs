@@ -8,20 +8,32 @@
 //! draw; the trace hash covers every byte that crosses a link. Invariants are
 //! checked as it runs; the last seconds are a liveness phase with no faults.
 
+mod accounts;
 mod agenda;
 mod faults;
 mod invariants;
+mod links;
+mod login;
+mod persistence;
+mod store;
+mod summary;
 pub use crate::policy;
 
-pub use faults::{FaultMode, FaultPlan, HEAL};
+pub use accounts::BadTokenTally;
+pub use faults::{FaultMode, FaultPlan, StorePlan, HEAL};
 pub use invariants::Violation;
+pub use login::{BadToken, LoginStats};
+pub use persistence::PersistCounts;
+pub use store::StoreStats;
+pub use summary::SimReport;
+use summary::TraceHash;
 
 use crate::netem::{Item, LinkParams, Pipe, Stall};
 use crate::policy::Atlas;
-use crate::report::{Percentiles, Spread, Tally};
-use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
+use game_core::client::{Client, ClientConfig, ClientState};
 use game_core::ids::ConnId;
-use game_core::node::{InProcess, Node, NodeConfig, Output};
+use game_core::node::{InProcess, Node, NodeConfig};
+use game_core::persist::Outcome;
 use game_core::protocol::{
     encode_frame, ClientMsg, ClientSession, DisconnectReason, MAX_CLIENT_PAYLOAD,
 };
@@ -31,7 +43,7 @@ use invariants::Checker;
 use policy::{Act, Kind, Policy, ACT_EVERY};
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// How a run is set up.
 #[derive(Clone, Debug)]
@@ -58,6 +70,9 @@ impl SimConfig {
         // Arrivals spread over the map, as if it had many spawn points: a
         // thousand bots on one spot would measure the crowd, not the server.
         node.world.zone.spawn_spread_m = 120;
+        // Saves often enough that a run of seconds acknowledges many, and
+        // store faults meet them.
+        node.save_interval_ms = 5_000;
         SimConfig {
             bots,
             seconds,
@@ -88,6 +103,13 @@ enum Ev {
     Reconnect(u32),
     Restart,
     Check,
+    /// A store commit ends (by the store's crash generation).
+    StoreCommit(u64),
+    /// The store's `n`th planned crash.
+    StoreCrash(u32),
+    StoreUp,
+    /// An honest bot refused on the character screen logs in again.
+    Relog(u32),
 }
 
 #[derive(Debug)]
@@ -113,6 +135,10 @@ struct Peer {
     resumes: u32,
     disconnects: Vec<DisconnectReason>,
     bytes_in: u64,
+    login: accounts::LoginMode,
+    registered: bool,
+    /// The bad token a hostile bot is trying on its current connection.
+    bad_attempt: Option<BadToken>,
 }
 
 /// The bot holding each open connection. The simulator hands out connection
@@ -143,74 +169,24 @@ impl Owners {
     }
 }
 
-/// What a run found.
-#[derive(Clone, Debug, Serialize)]
-pub struct SimReport {
-    pub trace_hash: String,
-    pub seed: u64,
-    pub bots: usize,
-    pub hostile_bots: usize,
-    pub sim_seconds: u64,
-    pub wall_seconds: f64,
-    pub bot_seconds_per_wall_second: f64,
-    pub speed_vs_real_time: f64,
-    pub faults: String,
-    pub events: u64,
-    pub ticks: u64,
-    pub tick_overruns: u64,
-    pub tick_wall_ms: Percentiles,
-    pub bytes_per_client_per_second: f64,
-    pub corrections_honest: u64,
-    pub corrections_hostile: u64,
-    pub disconnects: Tally,
-    pub invariant_violations: usize,
-    pub violations: Vec<String>,
-    /// Distance between where bots draw others and where they truly were.
-    pub interpolation_error_m: Spread,
-    /// The same draws against each entity's path through its moves (a 10 Hz
-    /// mover walks between its moves; it does not hop every other tick).
-    pub interpolation_error_vs_moves_m: Spread,
-    pub repro: String,
-}
-
-/// FNV-1a-style, 64 bits: stable across Rust versions and platforms, unlike
-/// std's hasher.
-#[derive(Debug)]
-struct TraceHash(u64);
-
-impl TraceHash {
-    fn new() -> Self {
-        TraceHash(0xcbf2_9ce4_8422_2325)
-    }
-
-    /// FNV-1a over little-endian 64-bit words (then the last few bytes one by
-    /// one): a multiply per eight bytes, not per byte, over every byte every
-    /// link carries.
-    fn bytes(&mut self, b: &[u8]) {
-        const PRIME: u64 = 0x0100_0000_01b3;
-        let mut words = b.chunks_exact(8);
-        for w in &mut words {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(w);
-            self.0 = (self.0 ^ u64::from_le_bytes(word)).wrapping_mul(PRIME);
-        }
-        for &x in words.remainder() {
-            self.0 = (self.0 ^ x as u64).wrapping_mul(PRIME);
-        }
-        self.0 = (self.0 ^ b.len() as u64).wrapping_mul(PRIME);
-    }
-
-    fn u64(&mut self, v: u64) {
-        self.bytes(&v.to_le_bytes());
-    }
-}
-
 pub struct Simulator {
     config: SimConfig,
     plan: FaultPlan,
     node: Node,
-    /// The store and the bus; they outlive a node's restart, as a database would.
+    /// The bus (its store is unused: `store` serves persistence).
     in_process: InProcess,
+    /// The store: outlives a node's restart, as a database would.
+    store: store::SimStore,
+    /// Outcomes waiting to be handed to the node.
+    outcomes: Vec<Outcome>,
+    login: login::LoginService,
+    persist: persistence::PersistChecker,
+    bad_tokens: BTreeMap<BadToken, BadTokenTally>,
+    refusals_before_restart: BTreeMap<&'static str, u64>,
+    /// The connection whose input the node is answering (its intents are its).
+    io_conn: Option<ConnId>,
+    /// The connection each intent in flight was asked for.
+    intent_conn: BTreeMap<game_core::ids::IntentId, ConnId>,
     restarts: u64,
     now: Instant,
     end: Instant,
@@ -244,15 +220,33 @@ const STILL_BEFORE_END: u64 = 4;
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
         let plan = FaultPlan::choose(config.faults, config.seed, config.seconds);
-        let node =
+        let mut node =
             Node::new(config.node.clone(), config.seed).expect("valid simulator node config");
+        let login = login::LoginService::new(config.seed);
+        node.accept_tokens(login.verifying_key(), login::UNIX_MS_AT_ZERO);
+        let store = store::SimStore::new(
+            plan.store.clone(),
+            config.seed,
+            config.node.max_pending_intents as usize * 2,
+            Instant::from_micros(config.seconds.saturating_sub(HEAL) * 1_000_000),
+        );
+        let mut checker = Checker::new(&config);
+        checker.store_faulty(plan.store.is_faulty());
         let mut pick = rng::stream(config.seed, StreamKind::Bot, u64::MAX);
         let mut sim = Simulator {
-            checker: Checker::new(&config),
+            checker,
             end: Instant::from_micros(config.seconds * 1_000_000),
             plan,
             node,
             in_process: InProcess::default(),
+            store,
+            outcomes: Vec::new(),
+            login,
+            persist: persistence::PersistChecker::default(),
+            bad_tokens: BTreeMap::new(),
+            refusals_before_restart: BTreeMap::new(),
+            io_conn: None,
+            intent_conn: BTreeMap::new(),
             restarts: 0,
             now: Instant::ZERO,
             queue: agenda::Agenda::default(),
@@ -301,6 +295,9 @@ impl Simulator {
                 resumes: 0,
                 disconnects: Vec::new(),
                 bytes_in: 0,
+                login: accounts::LoginMode::for_kind(kind),
+                registered: false,
+                bad_attempt: None,
             });
             // Staggered arrival over the first two seconds.
             let at = Instant::from_micros(pick.next_u64() % 2_000_000);
@@ -309,6 +306,9 @@ impl Simulator {
         }
         for &at in &sim.plan.restarts.clone() {
             sim.push(at, Ev::Restart);
+        }
+        for (n, &(at, _)) in sim.plan.store.crashes.clone().iter().enumerate() {
+            sim.push(at, Ev::StoreCrash(n as u32));
         }
         sim.push(Instant::ZERO + invariants::CHECK_EVERY, Ev::Check);
         sim
@@ -377,7 +377,16 @@ impl Simulator {
                 }
                 self.checker
                     .check(&self.node, &peers_view(&self.peers), self.now, settled);
+                self.check_persistence();
                 self.push(self.now + invariants::CHECK_EVERY, Ev::Check);
+            }
+            Ev::StoreCommit(generation) => self.store_commit(generation),
+            Ev::StoreCrash(n) => self.store_crash(n),
+            Ev::StoreUp => self.store.recover(),
+            Ev::Relog(i) => {
+                if *self.peers[i as usize].client.state() == ClientState::LoggedIn {
+                    self.relog(i);
+                }
             }
         }
     }
@@ -407,158 +416,6 @@ impl Simulator {
         }
     }
 
-    fn arm_client(&mut self, i: u32) {
-        let p = &self.peers[i as usize];
-        if let Some(at) = p.client.poll_timeout() {
-            if p.client_armed.is_none_or(|armed| at < armed) {
-                self.peers[i as usize].client_armed = Some(at);
-                self.push(at.max(self.now), Ev::Client(i));
-            }
-        }
-    }
-
-    /// Moves the node's outputs onto the links.
-    fn node_io(&mut self) {
-        while let Some(out) = self.node.poll_output() {
-            let Some(out) = self.in_process.serve(&mut self.node, self.now, out) else {
-                continue;
-            };
-            match out {
-                Output::Transmit { conn, bytes } => {
-                    self.trace.u64(conn.0);
-                    self.trace.bytes(&bytes);
-                    if let Some(i) = self.by_conn.get(conn) {
-                        self.send_down(i, Item::Bytes(bytes));
-                    }
-                }
-                Output::Close { conn, reason } => {
-                    self.trace.u64(conn.0);
-                    self.trace.bytes(reason.label().as_bytes());
-                    if let Some(i) = self.by_conn.remove(conn) {
-                        self.send_down(i, Item::Fin);
-                    }
-                }
-                Output::Event(_) => {}
-                // Served in process above.
-                Output::Persist(_) | Output::Publish(_) | Output::Subscribe(_) => {}
-            }
-        }
-        self.arm_node();
-    }
-
-    fn send_down(&mut self, i: u32, item: Item) {
-        let p = &mut self.peers[i as usize];
-        if let Some(at) = p
-            .down
-            .push(self.now, item, &p.params, &p.stalls, &mut p.link_rng)
-        {
-            self.push(at, Ev::Down(i));
-        }
-    }
-
-    fn send_up(&mut self, i: u32, item: Item) {
-        let p = &mut self.peers[i as usize];
-        if let Some(at) =
-            p.up.push(self.now, item, &p.params, &p.stalls, &mut p.link_rng)
-        {
-            self.push(at, Ev::Up(i));
-        }
-    }
-
-    /// After anything touched a client: its bytes onto the link, its events
-    /// into the tallies, a closed transport torn down.
-    fn client_io(&mut self, i: u32) {
-        if let Some(bytes) = self.peers[i as usize].client.poll_transmit() {
-            if self.peers[i as usize].conn.is_some() {
-                self.send_up(i, Item::Bytes(bytes));
-            }
-        }
-        let p = &mut self.peers[i as usize];
-        let mut closed = false;
-        while let Some(e) = p.client.poll_event() {
-            match e {
-                ClientEvent::Welcomed { resumed, .. } => {
-                    p.welcomes += 1;
-                    p.resumes += u32::from(resumed);
-                }
-                ClientEvent::Corrected { .. } => p.corrections += 1,
-                ClientEvent::Disconnected { reason } => {
-                    if reason != DisconnectReason::ClientQuit {
-                        p.disconnects.push(reason);
-                    }
-                    closed = true;
-                }
-                _ => {}
-            }
-        }
-        if closed || matches!(p.client.state(), ClientState::Disconnected { .. }) {
-            if let Some(conn) = p.conn.take() {
-                // The client closes its socket: the server hears the FIN after
-                // whatever was still in flight.
-                self.send_up(i, Item::Fin);
-                let _ = conn;
-            }
-            let p = &mut self.peers[i as usize];
-            if p.reconnects && !p.reconnect_pending {
-                p.reconnect_pending = true;
-                self.push(self.now + Duration::from_secs(1), Ev::Reconnect(i));
-            }
-        }
-        self.arm_client(i);
-    }
-
-    fn deliver_up(&mut self, i: u32) {
-        let conn = self.peers[i as usize].conn_for_up;
-        while let Some(item) = self.peers[i as usize].up.pop_due(self.now) {
-            let Some(conn) = conn else { continue };
-            match item {
-                Item::Bytes(b) => {
-                    self.trace.u64(conn.0 | (1 << 63));
-                    self.trace.bytes(&b);
-                    self.node.handle_bytes(self.now, conn, &b);
-                    self.peers[i as usize].client.recycle(b);
-                }
-                Item::Fin => self.node.handle_disconnect(self.now, conn),
-            }
-        }
-        if let Some(at) = self.peers[i as usize].up.next_at() {
-            self.push(at, Ev::Up(i));
-        }
-        self.node_io();
-    }
-
-    fn deliver_down(&mut self, i: u32) {
-        // A slow reader reads until it is in the world, then stops.
-        let p = &self.peers[i as usize];
-        let reading =
-            p.policy.kind != Kind::SlowReader || *p.client.state() != ClientState::InWorld;
-        if !reading {
-            // A client that never reads: the bytes stay in its receive buffer,
-            // and the server never hears they were taken.
-            return;
-        }
-        let conn = self.peers[i as usize].conn_for_down;
-        while let Some(item) = self.peers[i as usize].down.pop_due(self.now) {
-            let p = &mut self.peers[i as usize];
-            match item {
-                Item::Bytes(b) => {
-                    p.bytes_in += b.len() as u64;
-                    p.client.handle_bytes(self.now, &b);
-                    if let Some(conn) = conn {
-                        self.node.handle_flushed(conn, b.len());
-                        self.node.recycle(b);
-                    }
-                }
-                Item::Fin => p.client.handle_connection_lost(self.now),
-            }
-        }
-        if let Some(at) = self.peers[i as usize].down.next_at() {
-            self.push(at, Ev::Down(i));
-        }
-        self.client_io(i);
-        self.node_io();
-    }
-
     fn act(&mut self, i: u32) {
         // Only followers look at their friend (the next bot): the others do
         // not fetch its client from memory.
@@ -580,12 +437,7 @@ impl Simulator {
         let hostile_active = p.conn.is_some();
         match act {
             Act::None => {}
-            Act::Relog => {
-                p.client.goodbye();
-                p.reconnect_pending = true;
-                self.client_io(i);
-                self.push(self.now + Duration::from_secs(2), Ev::Reconnect(i));
-            }
+            Act::Relog => self.relog(i),
             Act::Drop => {
                 if let Some(conn) = p.conn.take() {
                     // An abrupt reset: both ends learn at once.
@@ -621,6 +473,15 @@ impl Simulator {
         self.push(self.now + ACT_EVERY, Ev::Act(i));
     }
 
+    /// Leaves for good and logs in again two seconds later.
+    fn relog(&mut self, i: u32) {
+        let p = &mut self.peers[i as usize];
+        p.client.goodbye();
+        p.reconnect_pending = true;
+        self.client_io(i);
+        self.push(self.now + Duration::from_secs(2), Ev::Reconnect(i));
+    }
+
     fn reconnect(&mut self, i: u32) {
         let p = &mut self.peers[i as usize];
         p.reconnect_pending = false;
@@ -631,6 +492,9 @@ impl Simulator {
         if let Some(at) = p.up.next_at() {
             p.reconnect_pending = true;
             self.push(at + Duration::from_millis(1), Ev::Reconnect(i));
+            return;
+        }
+        if !self.prepare_login(i) {
             return;
         }
         self.next_conn += 1;
@@ -652,11 +516,19 @@ impl Simulator {
         let s = self.node.stats();
         self.ticks_before_restart += s.ticks;
         self.overruns_before_restart += s.tick_overruns;
+        self.count_refusals_before_restart();
         self.node = Node::new(
             self.config.node.clone(),
             self.config.seed ^ (self.restarts << 48),
         )
         .expect("valid simulator node config");
+        self.node
+            .accept_tokens(self.login.verifying_key(), login::UNIX_MS_AT_ZERO);
+        self.login.node_restarted();
+        self.persist.node_restarted();
+        // Answers still owed to the old node died with its connections.
+        self.outcomes.clear();
+        self.intent_conn.clear();
         self.node_armed = None;
         self.by_conn.clear();
         self.checker.on_restart();
@@ -670,60 +542,6 @@ impl Simulator {
                 p.client.handle_connection_lost(self.now);
                 self.client_io(i);
             }
-        }
-    }
-
-    fn finish(mut self, wall_seconds: f64) -> SimReport {
-        let settled = true;
-        self.checker
-            .check(&self.node, &peers_view(&self.peers), self.now, settled);
-        self.checker.final_checks(&peers_view(&self.peers));
-        let mut disconnects = Tally::new();
-        for p in &self.peers {
-            for r in &p.disconnects {
-                *disconnects.entry(r.label().to_string()).or_default() += 1;
-            }
-        }
-        let hostile = |p: &&Peer| p.policy.kind.is_hostile();
-        let bytes: u64 = self.peers.iter().map(|p| p.bytes_in).sum();
-        let sim_seconds = self.config.seconds;
-        let bot_seconds = self.config.bots as f64 * sim_seconds as f64;
-        let stats = self.node.stats();
-        let mut tick_wall = self.tick_wall_us.clone();
-        let violations = self.checker.violations();
-        SimReport {
-            trace_hash: format!("{:016x}", self.trace.0),
-            seed: self.config.seed,
-            bots: self.config.bots,
-            hostile_bots: self.peers.iter().filter(hostile).count(),
-            sim_seconds,
-            wall_seconds,
-            bot_seconds_per_wall_second: bot_seconds / wall_seconds.max(1e-9),
-            speed_vs_real_time: sim_seconds as f64 / wall_seconds.max(1e-9),
-            faults: self.plan.to_string(),
-            events: self.events,
-            ticks: self.ticks_before_restart + stats.ticks,
-            tick_overruns: self.overruns_before_restart + stats.tick_overruns,
-            tick_wall_ms: Percentiles::of(&mut tick_wall),
-            bytes_per_client_per_second: bytes as f64 / bot_seconds.max(1.0),
-            corrections_honest: self
-                .peers
-                .iter()
-                .filter(|p| !hostile(p))
-                .map(|p| p.corrections)
-                .sum(),
-            corrections_hostile: self
-                .peers
-                .iter()
-                .filter(hostile)
-                .map(|p| p.corrections)
-                .sum(),
-            disconnects,
-            invariant_violations: violations.len(),
-            violations: violations.iter().take(20).map(|v| v.to_string()).collect(),
-            interpolation_error_m: self.checker.interpolation_error(),
-            interpolation_error_vs_moves_m: self.checker.interpolation_error_vs_moves(),
-            repro: self.config.repro(),
         }
     }
 }
