@@ -2,8 +2,8 @@
 //!
 //! The login service holds the [`SigningKey`]; a game server holds only the
 //! [`VerifyingKey`]. The claims are a JSON object: `sub` (the account id, in
-//! decimal), `name` (the account name), `exp` (expiry, `YYYY-MM-DDTHH:MM:SSZ`)
-//! and `jti` (a unique token id, 32 hex digits). Tokens are bound to this use
+//! decimal), `name` (the account name), `iat` and `exp` (issued and expiry,
+//! `YYYY-MM-DDTHH:MM:SSZ`) and `jti` (a unique token id, 32 hex digits). Tokens are bound to this use
 //! by an implicit assertion, so a PASETO signed by the same key for another
 //! purpose does not log in.
 
@@ -27,6 +27,8 @@ const IMPLICIT_ASSERTION: &[u8] = b"mmo-server game login v1";
 pub struct Claims {
     pub account: AccountId,
     pub name: String,
+    /// Unix seconds, when the login service issued it.
+    pub issued_at: u64,
     /// Unix seconds; the token is refused from this second on.
     pub expires_at: u64,
     pub token_id: [u8; 16],
@@ -37,6 +39,7 @@ pub struct Claims {
 struct WireClaims {
     sub: String,
     name: String,
+    iat: String,
     exp: String,
     jti: String,
 }
@@ -85,6 +88,7 @@ impl SigningKey {
         let wire = WireClaims {
             sub: claims.account.0.to_string(),
             name: claims.name.clone(),
+            iat: format_unix_time(claims.issued_at),
             exp: format_unix_time(claims.expires_at),
             jti: hex(&claims.token_id),
         };
@@ -148,6 +152,7 @@ impl VerifyingKey {
 fn parse_claims(payload: &str) -> Option<Claims> {
     let wire: WireClaims = serde_json::from_str(payload).ok()?;
     let account = AccountId(wire.sub.parse().ok()?);
+    let issued_at = parse_unix_time(&wire.iat)?;
     let expires_at = parse_unix_time(&wire.exp)?;
     let id = wire.jti.as_bytes();
     if id.len() != 32 {
@@ -161,6 +166,7 @@ fn parse_claims(payload: &str) -> Option<Claims> {
     Some(Claims {
         account,
         name: wire.name,
+        issued_at,
         expires_at,
         token_id,
     })
@@ -258,6 +264,7 @@ mod tests {
         Claims {
             account: AccountId(17),
             name: "ada".into(),
+            issued_at: 700,
             expires_at,
             token_id: [0xab; 16],
         }

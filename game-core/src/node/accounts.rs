@@ -30,17 +30,25 @@ pub(super) struct TokenCheck {
     /// Unix milliseconds at the node's `Instant` zero: the driver's wall clock
     /// (the simulator's is fixed, so its runs replay).
     unix_ms_at_zero: u64,
+    /// Unix seconds when tokens began to be accepted: one issued before may
+    /// have been used on this server's previous run, which `used` no longer
+    /// remembers, so it is refused.
+    since: u64,
     used: ReplayGuard,
 }
 
 impl Node {
-    /// Accept login tokens signed by the pair of `key`. `unix_ms_at_zero` is
-    /// the wall-clock time (unix milliseconds) of the `Instant` zero the
-    /// driver counts from; token expiry is read against it.
-    pub fn accept_tokens(&mut self, key: VerifyingKey, unix_ms_at_zero: u64) {
+    /// Accept login tokens signed by the pair of `key`, from `now` on.
+    /// `unix_ms_at_zero` is the wall-clock time (unix milliseconds) of the
+    /// `Instant` zero the driver counts from; token expiry is read against
+    /// it. Tokens issued before `now` are refused (as expired): each token
+    /// logs in once, and the tokens used before this node started are not
+    /// known to it.
+    pub fn accept_tokens(&mut self, key: VerifyingKey, unix_ms_at_zero: u64, now: Instant) {
         self.tokens = Some(TokenCheck {
             key,
             unix_ms_at_zero,
+            since: (unix_ms_at_zero + now.as_micros() / 1000) / 1000,
             used: ReplayGuard::new(self.config.max_token_ids as usize),
         });
     }
@@ -80,6 +88,9 @@ impl Node {
             .key
             .verify(token, unix_s)
             .map_err(LoginRefusal::Token)?;
+        if claims.issued_at < check.since {
+            return Err(LoginRefusal::Token(TokenRefusal::Expired));
+        }
         match check.used.admit(claims.token_id, claims.expires_at, unix_s) {
             Admission::First => Ok(claims.account),
             Admission::Replayed => Err(LoginRefusal::Token(TokenRefusal::Replayed)),

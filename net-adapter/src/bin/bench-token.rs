@@ -51,6 +51,7 @@ fn main() {
     let claims = Claims {
         account: AccountId(123_456),
         name: "Adventurer_42".into(),
+        issued_at: now,
         expires_at: now + 300,
         token_id: [0x5a; 16],
     };

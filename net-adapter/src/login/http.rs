@@ -297,6 +297,7 @@ async fn login(
     let claims = Claims {
         account: account.id,
         name: account.name,
+        issued_at: now,
         expires_at: now + state.config().token_ttl_s,
         token_id: random::<16>()?,
     };

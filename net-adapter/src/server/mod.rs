@@ -111,7 +111,7 @@ pub async fn serve_with<L: Listener>(
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let clock = AdapterClock::start();
     if let Some(key) = options.tokens {
-        node.accept_tokens(key, clock.unix_ms_at_zero());
+        node.accept_tokens(key, clock.unix_ms_at_zero(), clock.now());
     }
     if let Persistence::Store { handle, .. } = &options.persistence {
         metrics.attach_store(Arc::clone(handle.stats()), handle.queue_capacity());

@@ -69,9 +69,6 @@ impl Simulator {
         {
             self.persist.save_sent(*character, *version, state);
         }
-        if let Some(conn) = self.io_conn {
-            self.intent_conn.insert(intent.id, conn);
-        }
         match self.store.submit(self.now, self.restarts, intent) {
             Ok(Some(commit)) => self.push(commit.at, Ev::StoreCommit(commit.generation)),
             Ok(None) => {}
@@ -103,16 +100,7 @@ impl Simulator {
                         self.checker.report(self.now, e);
                     }
                 }
-                let conn = self.intent_conn.remove(&outcome.id);
                 self.node.handle_store_outcome(self.now, outcome);
-                // Workaround for a node bug (see the report): an answer
-                // leaves its session's reply unflushed until the session is
-                // next touched, and a client logging in sends nothing while
-                // it waits. An empty read of the connection that asked
-                // flushes it.
-                if let Some(conn) = conn.filter(|&c| self.by_conn.get(c).is_some()) {
-                    self.node.handle_bytes(self.now, conn, &[]);
-                }
             }
         }
     }
@@ -124,7 +112,10 @@ impl Simulator {
     }
 
     pub(super) fn node_event(&mut self, event: &NodeEvent) {
-        if let NodeEvent::CharacterSaved { character, version } = *event {
+        if let NodeEvent::CharacterSaved {
+            character, version, ..
+        } = *event
+        {
             if let Err(e) = self.persist.saved(character, version) {
                 self.checker.report(self.now, e);
             }

@@ -154,9 +154,7 @@ impl Simulator {
         if let Some(at) = self.peers[i as usize].up.next_at() {
             self.push(at, Ev::Up(i));
         }
-        self.io_conn = conn;
         self.node_io();
-        self.io_conn = None;
     }
 
     pub(super) fn deliver_down(&mut self, i: u32) {

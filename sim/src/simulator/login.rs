@@ -165,6 +165,7 @@ impl LoginService {
         let claims = Claims {
             account: account.id,
             name: account.name,
+            issued_at: unix_s(now),
             expires_at: unix_s(now) + TOKEN_TTL_S,
             token_id: self.token_id(),
         };
@@ -196,6 +197,7 @@ impl LoginService {
         let claims = |id, expires_at| Claims {
             account: game_core::ids::AccountId(u64::MAX),
             name: name.to_owned(),
+            issued_at: unix_s(now),
             expires_at,
             token_id: id,
         };

@@ -183,10 +183,6 @@ pub struct Simulator {
     persist: persistence::PersistChecker,
     bad_tokens: BTreeMap<BadToken, BadTokenTally>,
     refusals_before_restart: BTreeMap<&'static str, u64>,
-    /// The connection whose input the node is answering (its intents are its).
-    io_conn: Option<ConnId>,
-    /// The connection each intent in flight was asked for.
-    intent_conn: BTreeMap<game_core::ids::IntentId, ConnId>,
     restarts: u64,
     now: Instant,
     end: Instant,
@@ -223,7 +219,7 @@ impl Simulator {
         let mut node =
             Node::new(config.node.clone(), config.seed).expect("valid simulator node config");
         let login = login::LoginService::new(config.seed);
-        node.accept_tokens(login.verifying_key(), login::UNIX_MS_AT_ZERO);
+        node.accept_tokens(login.verifying_key(), login::UNIX_MS_AT_ZERO, Instant::ZERO);
         let store = store::SimStore::new(
             plan.store.clone(),
             config.seed,
@@ -245,8 +241,6 @@ impl Simulator {
             persist: persistence::PersistChecker::default(),
             bad_tokens: BTreeMap::new(),
             refusals_before_restart: BTreeMap::new(),
-            io_conn: None,
-            intent_conn: BTreeMap::new(),
             restarts: 0,
             now: Instant::ZERO,
             queue: agenda::Agenda::default(),
@@ -523,12 +517,11 @@ impl Simulator {
         )
         .expect("valid simulator node config");
         self.node
-            .accept_tokens(self.login.verifying_key(), login::UNIX_MS_AT_ZERO);
+            .accept_tokens(self.login.verifying_key(), login::UNIX_MS_AT_ZERO, self.now);
         self.login.node_restarted();
         self.persist.node_restarted();
         // Answers still owed to the old node died with its connections.
         self.outcomes.clear();
-        self.intent_conn.clear();
         self.node_armed = None;
         self.by_conn.clear();
         self.checker.on_restart();

@@ -18,7 +18,8 @@ pub fn config() -> SessionConfig {
         heartbeat_interval_ms: 200,
         idle_timeout_ms: 1_000,
         frame_timeout_ms: 300,
-        max_inbound_payload: 256,
+        // Room for a login token (about 300 bytes), little more.
+        max_inbound_payload: 512,
         max_outbound_bytes: 2 * game_core::protocol::MAX_SERVER_PAYLOAD,
         rate_limit_per_second: 20,
         rate_limit_burst: 10,

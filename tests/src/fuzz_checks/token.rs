@@ -23,6 +23,7 @@ static ISSUED: LazyLock<Vec<String>> = LazyLock::new(|| {
             key.issue(&Claims {
                 account: AccountId(account),
                 name: "ada".into(),
+                issued_at: NOW_S,
                 expires_at: NOW_S + ttl,
                 token_id: [account as u8; 16],
             })

@@ -127,6 +127,7 @@ fn token(say: &Say, example: &str) -> String {
     let claims = |expires_at| Claims {
         account: AccountId(1 + (say.pick as u64 >> 2 & 1)),
         name: TOKEN_ACCOUNTS[(say.pick as usize >> 2) & 1].into(),
+        issued_at: now_s,
         expires_at,
         token_id: {
             let mut id = [0u8; 16];

@@ -82,7 +82,11 @@ pub(crate) fn run(data: &[u8]) -> NodeStats {
     let seed = script.u8() as u64;
     let config = config();
     let mut node = Node::new(config.clone(), seed).expect("valid config");
-    node.accept_tokens(super::wire::token_key(), super::wire::UNIX_MS_AT_ZERO);
+    node.accept_tokens(
+        super::wire::token_key(),
+        super::wire::UNIX_MS_AT_ZERO,
+        Instant::ZERO,
+    );
     let mut h = Harness {
         node,
         store_bus: StoreAndBus::default(),
