@@ -1133,6 +1133,92 @@ mod tests {
         assert_eq!(count_recent_acks(log), 2);
     }
 
+    fn record(id: u64, account: u64, name: &str, version: u64, x: i32) -> CharacterRecord {
+        use game_core::ids::{AccountId, CharacterId};
+        use game_core::math::{Fixed, Vec2};
+        use game_core::persist::{CharacterState, Place};
+        CharacterRecord {
+            id: CharacterId(id),
+            account: AccountId(account),
+            name: name.into(),
+            version,
+            state: CharacterState {
+                place: Place {
+                    map: "meadow".into(),
+                    channel: 0,
+                    pos: Vec2 {
+                        x: Fixed::from_raw(x),
+                        y: Fixed::from_raw(7),
+                    },
+                },
+                level: 1,
+                experience: 0,
+            },
+        }
+    }
+
+    fn ack(version: u64, x: i32) -> Ack {
+        Ack {
+            version,
+            map: "meadow".into(),
+            channel: 0,
+            x,
+            y: 7,
+        }
+    }
+
+    #[test]
+    fn the_checker_sees_a_lost_save_a_wrong_place_a_missing_and_a_doubled_character() {
+        let mut report = RunReport::default();
+        // crash0 as acknowledged; crash1 newer than acknowledged; crash2 never.
+        report.acks.last.insert(1, ack(5, 10));
+        report.acks.last.insert(2, ack(5, 20));
+        let stored = [
+            record(1, 1, "crash0", 5, 10),
+            record(2, 2, "crash1", 6, 21),
+            record(3, 3, "crash2", 0, 0),
+        ];
+        check_after_crash(3, &stored, Some(3), &mut report);
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+        assert_eq!((report.exact, report.newer, report.never_acked), (1, 1, 1));
+
+        let mut report = RunReport::default();
+        report.acks.last.insert(1, ack(5, 10));
+        report.acks.last.insert(2, ack(5, 20));
+        report.acks.last.insert(9, ack(1, 0));
+        let stored = [
+            record(1, 1, "crash0", 4, 10),  // older than acknowledged
+            record(2, 2, "crash1", 5, 99),  // same version elsewhere
+            record(3, 2, "crash1", 0, 0),   // a second crash1, same account
+            record(4, 4, "stranger", 0, 0), // not a bot's
+        ];
+        check_after_crash(3, &stored, Some(5), &mut report);
+        let v = report.violations.join("\n");
+        for want in [
+            "LOST: character#1",
+            "WRONG PLACE: character#2",
+            "LOST: character#9",
+            "missing: no character \"crash2\"",
+            "doubled: 2 characters named \"crash1\"",
+            "doubled: account#2 has 2 characters",
+            "unexpected character \"stranger\"",
+            "5 accounts stored for 3 bots",
+        ] {
+            assert!(v.contains(want), "{want:?} not in\n{v}");
+        }
+    }
+
+    #[test]
+    fn the_second_run_must_find_its_characters_and_move_them_on() {
+        let before = [record(1, 1, "crash0", 5, 0), record(2, 2, "crash1", 5, 0)];
+        let after = [record(1, 1, "crash0", 7, 0), record(3, 2, "crash1", 1, 0)];
+        let mut report = RunReport::default();
+        check_after_again(&before, &after, &Acks::default(), &mut report);
+        assert_eq!(report.moved_on, 1);
+        let v = report.violations.join("\n");
+        assert!(v.contains("NEW character \"crash1\""), "{v}");
+    }
+
     #[test]
     fn the_database_is_replaced_in_a_url() {
         assert_eq!(
