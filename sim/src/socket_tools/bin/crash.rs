@@ -229,11 +229,14 @@ struct Ack {
     y: i32,
 }
 
-/// What one log says: the last acknowledged save per character id, and how
-/// many save lines it held.
+/// What one log says: the last acknowledged save per character id, how many
+/// save lines it held, and the characters that entered the world (the server
+/// places a character only once the store has answered its load, so each
+/// one is known to be stored).
 #[derive(Debug, Default)]
 struct Acks {
     last: BTreeMap<u64, Ack>,
+    entered: BTreeSet<u64>,
     lines: u64,
     /// Save lines that would not parse (a line cut by the kill).
     unreadable: u64,
@@ -252,7 +255,12 @@ struct RunReport {
     newer: usize,
     never_acked: usize,
     never_acked_saved: usize,
+    /// Bots with no character after the restart that never entered the world
+    /// before the kill (a kill during the first logins): they create theirs
+    /// on the second run.
+    not_yet_created: usize,
     /// The bots' second run.
+    created_again: usize,
     again_connected: usize,
     again_clean: bool,
     moved_on: usize,
@@ -279,23 +287,34 @@ impl RunReport {
             }
         );
         println!(
-            "  after the restart: {} characters, {} accounts; of the {} with an acknowledged save, \
-             {} stored exactly as last acknowledged, {} with a newer commit; {} never acknowledged \
-             ({} of them saved anyway)",
+            "  after the restart: {} characters ({} had entered the world), {} accounts; of the {} \
+             with an acknowledged save, {} stored exactly as last acknowledged, {} with a newer \
+             commit; {} never acknowledged ({} of them saved anyway){}",
             self.characters,
+            self.acks.entered.len(),
             self.accounts.map_or("?".into(), |a| a.to_string()),
             self.acks.last.len(),
             self.exact,
             self.newer,
             self.never_acked,
             self.never_acked_saved,
+            if self.not_yet_created > 0 {
+                format!(
+                    "; {} bots had no character yet at the kill",
+                    self.not_yet_created
+                )
+            } else {
+                String::new()
+            }
         );
         println!(
-            "  played again: {} bots connected to the end{}, {} versions moved on; clean stop: \
-             {} acknowledged saves, {} characters stored exactly as last acknowledged",
+            "  played again: {} bots connected to the end{}, {} versions moved on, {} characters \
+             created; clean stop: {} acknowledged saves, {} characters stored exactly as last \
+             acknowledged",
             self.again_connected,
             if self.again_clean { "" } else { " (NOT clean)" },
             self.moved_on,
+            self.created_again,
             self.final_acks,
             self.final_exact,
         );
@@ -318,7 +337,8 @@ impl RunReport {
     fn one_line(&self, engine: Engine, run_no: u32) -> String {
         format!(
             "{} run {run_no}: kill at {:.2} s, {} acks of {} characters; restart: {} characters, \
-             {} exact, {} newer, {} never acked; again: {} connected, {} moved on; {} violations",
+             {} exact, {} newer, {} never acked; again: {} connected, {} moved on, {} created; \
+             {} violations",
             engine.name(),
             self.kill_after,
             self.acks.lines,
@@ -329,6 +349,7 @@ impl RunReport {
             self.never_acked,
             self.again_connected,
             self.moved_on,
+            self.created_again,
             self.violations.len()
         )
     }
@@ -540,7 +561,9 @@ fn check_after_crash(
     }
     for name in &expected {
         match by_name.get(name.as_str()) {
-            None => v.push(format!("missing: no character {name:?}")),
+            // Allowed only if it never entered the world (checked by id
+            // below): the kill came before this bot's character was made.
+            None => report.not_yet_created += 1,
             Some(1) => {}
             Some(n) => v.push(format!("doubled: {n} characters named {name:?}")),
         }
@@ -550,18 +573,32 @@ fn check_after_crash(
             v.push(format!("doubled: account#{account} has {n} characters"));
         }
     }
-    if stored.len() != bots {
+    let by_id: BTreeMap<u64, &CharacterRecord> = stored.iter().map(|c| (c.id.0, c)).collect();
+    let missing: Vec<&u64> = report
+        .acks
+        .entered
+        .iter()
+        .filter(|id| !by_id.contains_key(id))
+        .collect();
+    for id in &missing {
         v.push(format!(
-            "{} characters stored for {bots} bots",
-            stored.len()
+            "LOST: character#{id} entered the world before the kill and is not in the store"
         ));
     }
+    if report.not_yet_created > 0 && report.acks.entered.len() >= bots {
+        v.push(format!(
+            "missing: {} bots have no character though {} characters entered the world",
+            report.not_yet_created,
+            report.acks.entered.len()
+        ));
+    }
+    // Accounts are made at login, before any character: each bot that has a
+    // character has its one account, and no more accounts than bots.
     if let Some(a) = accounts {
-        if a != bots as i64 {
+        if a > bots as i64 || a < stored.len() as i64 {
             v.push(format!("{a} accounts stored for {bots} bots"));
         }
     }
-    let by_id: BTreeMap<u64, &CharacterRecord> = stored.iter().map(|c| (c.id.0, c)).collect();
     for (id, ack) in &report.acks.last {
         let Some(c) = by_id.get(id) else {
             v.push(format!(
@@ -622,10 +659,8 @@ fn check_after_again(
         before.iter().map(|c| (c.name.as_str(), c)).collect();
     for c in after {
         match before_by_name.get(c.name.as_str()) {
-            None => v.push(format!(
-                "NEW character {:?} ({}) created on the second run",
-                c.name, c.id
-            )),
+            // A bot the kill came before: it makes its character now.
+            None => report.created_again += 1,
             Some(old) if old.id != c.id => v.push(format!(
                 "NEW character {:?}: {} before, {} after the second run",
                 c.name, old.id, c.id
@@ -637,12 +672,24 @@ fn check_after_again(
             )),
         }
     }
-    if after.len() != before.len() {
+    if after.len() != before.len() + report.not_yet_created {
         v.push(format!(
-            "{} characters before the second run, {} after",
+            "{} characters before the second run, {} after ({} bots had none)",
             before.len(),
-            after.len()
+            after.len(),
+            report.not_yet_created
         ));
+    }
+    let mut names = BTreeMap::<&str, usize>::new();
+    for c in after {
+        *names.entry(c.name.as_str()).or_default() += 1;
+    }
+    for (name, n) in names {
+        if n > 1 {
+            v.push(format!(
+                "doubled after the second run: {n} characters named {name:?}"
+            ));
+        }
     }
     let by_id: BTreeMap<u64, &CharacterRecord> = after.iter().map(|c| (c.id.0, c)).collect();
     for (id, ack) in &acks.last {
@@ -768,6 +815,17 @@ fn with_database(url: &str, name: &str) -> Result<String, String> {
 fn parse_acks(log: &str) -> Acks {
     let mut acks = Acks::default();
     for line in log.lines() {
+        if line.contains("entered world") {
+            let line = strip_ansi(line);
+            let character = fields(&line)
+                .into_iter()
+                .find(|(k, _)| k == "character")
+                .and_then(|(_, v)| v.strip_prefix("character#")?.parse().ok());
+            if let Some(id) = character {
+                acks.entered.insert(id);
+            }
+            continue;
+        }
         if !line.contains("character saved") {
             continue;
         }
@@ -1178,14 +1236,17 @@ mod tests {
             record(2, 2, "crash1", 6, 21),
             record(3, 3, "crash2", 0, 0),
         ];
-        check_after_crash(3, &stored, Some(3), &mut report);
+        check_after_crash(4, &stored, Some(3), &mut report);
         assert!(report.violations.is_empty(), "{:?}", report.violations);
         assert_eq!((report.exact, report.newer, report.never_acked), (1, 1, 1));
+        // crash3 never got to make its character before the kill.
+        assert_eq!(report.not_yet_created, 1);
 
         let mut report = RunReport::default();
         report.acks.last.insert(1, ack(5, 10));
         report.acks.last.insert(2, ack(5, 20));
         report.acks.last.insert(9, ack(1, 0));
+        report.acks.entered.extend([1, 2, 3, 5]);
         let stored = [
             record(1, 1, "crash0", 4, 10),  // older than acknowledged
             record(2, 2, "crash1", 5, 99),  // same version elsewhere
@@ -1198,7 +1259,8 @@ mod tests {
             "LOST: character#1",
             "WRONG PLACE: character#2",
             "LOST: character#9",
-            "missing: no character \"crash2\"",
+            "LOST: character#5 entered the world",
+            "missing: 1 bots have no character though 4 characters entered",
             "doubled: 2 characters named \"crash1\"",
             "doubled: account#2 has 2 characters",
             "unexpected character \"stranger\"",
@@ -1211,12 +1273,25 @@ mod tests {
     #[test]
     fn the_second_run_must_find_its_characters_and_move_them_on() {
         let before = [record(1, 1, "crash0", 5, 0), record(2, 2, "crash1", 5, 0)];
-        let after = [record(1, 1, "crash0", 7, 0), record(3, 2, "crash1", 1, 0)];
+        let mut report = RunReport {
+            not_yet_created: 1,
+            ..RunReport::default()
+        };
+        let after = [
+            record(1, 1, "crash0", 7, 0),
+            record(2, 2, "crash1", 6, 0),
+            record(3, 3, "crash2", 1, 0),
+        ];
+        check_after_again(&before, &after, &Acks::default(), &mut report);
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+        assert_eq!((report.moved_on, report.created_again), (2, 1));
+
+        let after = [record(1, 1, "crash0", 5, 0), record(3, 2, "crash1", 1, 0)];
         let mut report = RunReport::default();
         check_after_again(&before, &after, &Acks::default(), &mut report);
-        assert_eq!(report.moved_on, 1);
         let v = report.violations.join("\n");
         assert!(v.contains("NEW character \"crash1\""), "{v}");
+        assert!(v.contains("did not move on: character#1"), "{v}");
     }
 
     #[test]
