@@ -14,11 +14,14 @@
 //! 3. SIGKILLs the server at a seeded-random moment once saves are flowing;
 //! 4. reads from its log the last acknowledged (version, place) per character;
 //! 5. restarts the server on the same data, and
-//! 6. checks the store: one character per bot, one account per bot, none
-//!    missing or doubled; for each acknowledged save, the stored version is
-//!    at least the acknowledged one, and when equal the place is the same;
+//! 6. checks the store: one character per bot and account, none doubled,
+//!    every character that entered the world before the kill still there
+//!    (all 500 when the kill comes after the first logins); for each
+//!    acknowledged save, the stored version is at least the acknowledged
+//!    one, and when equal the place is the same;
 //! 7. runs the bots again, stops the server cleanly and checks they found
-//!    their characters (no new ones) and every version moved on.
+//!    their characters (only a bot that had none at the kill makes one),
+//!    every version moved on and every save acknowledged then is stored.
 //!
 //! ```sh
 //! cargo run --release -p sim --bin crash -- --engine all --runs 3
