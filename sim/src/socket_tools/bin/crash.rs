@@ -1,0 +1,1315 @@
+//! `crash`: kills `mmo-server` with SIGKILL while bots play and save, restarts
+//! it on the same data, and checks that every character is back with at least
+//! the last save the server acknowledged (issue 16, "Invariants and crash
+//! tests").
+//!
+//! For each engine (SQLite in a fresh data directory, PostgreSQL in a fresh
+//! database made for the run and dropped after), and `--runs` times:
+//!
+//! 1. starts `mmo-server` on free loopback ports with a short
+//!    `save_interval_ms`, logging every acknowledged save
+//!    (`RUST_LOG=net_adapter::server::core_loop=debug`: `character saved
+//!    character=character#12 version=3 map="meadow" channel=0 x=.. y=..`);
+//! 2. runs `mmo-bots` (walking, dev logins `crash0..`) against it;
+//! 3. SIGKILLs the server at a seeded-random moment once saves are flowing;
+//! 4. reads from its log the last acknowledged (version, place) per character;
+//! 5. restarts the server on the same data, and
+//! 6. checks the store: one character per bot and account, none doubled,
+//!    every character that entered the world before the kill still there
+//!    (all 500 when the kill comes after the first logins); for each
+//!    acknowledged save, the stored version is at least the acknowledged
+//!    one, and when equal the place is the same;
+//! 7. runs the bots again, stops the server cleanly and checks they found
+//!    their characters (only a bot that had none at the kill makes one),
+//!    every version moved on and every save acknowledged then is stored.
+//!
+//! ```sh
+//! cargo run --release -p sim --bin crash -- --engine all --runs 3
+//! ```
+//! Exits 1 on any violation (the run's directory is kept and named), 2 when
+//! the harness itself could not run.
+
+use clap::{Parser, ValueEnum};
+use game_core::persist::CharacterRecord;
+use net_adapter::store::Store;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use sim::socket_tools::load_report::LoadReport;
+use sim::socket_tools::scrape;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "crash",
+    about = "SIGKILL mmo-server while bots play and save, restart it, check every acknowledged save"
+)]
+struct Args {
+    /// Which stores: sqlite, postgres or all.
+    #[arg(long, value_enum, default_value_t = EngineArg::All)]
+    engine: EngineArg,
+    /// Kills per engine, each on fresh data.
+    #[arg(long, default_value_t = 1)]
+    runs: u32,
+    #[arg(long, default_value_t = 500)]
+    bots: usize,
+    /// How long the bots play before the kill would end their run anyway.
+    #[arg(long, default_value_t = 18)]
+    seconds: u64,
+    /// The kill comes at a seeded moment between these (seconds after the
+    /// bots start), and never before the first acknowledged save.
+    #[arg(long, default_value_t = 8.0)]
+    kill_after_min: f64,
+    #[arg(long, default_value_t = 12.0)]
+    kill_after_max: f64,
+    /// `[node] save_interval_ms` of the server under test.
+    #[arg(long, default_value_t = 1000)]
+    save_interval_ms: u32,
+    /// How long the bots play again against the restarted server.
+    #[arg(long, default_value_t = 4)]
+    again_seconds: u64,
+    /// Seeds the kill moments and the bots (default: from the clock; printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The PostgreSQL server (default: $MMO_TEST_POSTGRES_URL, else
+    /// postgres://postgres@127.0.0.1:5432/test); a database is created on it
+    /// for each run and dropped after.
+    #[arg(long)]
+    postgres_url: Option<String>,
+    /// Nice value for mmo-bots, so the server under test keeps its CPU.
+    #[arg(long, default_value_t = 10)]
+    bots_nice: i32,
+    /// Use these binaries instead of building them.
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    #[arg(long)]
+    bots_bin: Option<PathBuf>,
+    /// Keep every run's directory (logs, config, SQLite file) and database.
+    #[arg(long)]
+    keep: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum EngineArg {
+    Sqlite,
+    Postgres,
+    All,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+const NAME_PREFIX: &str = "crash";
+/// What the server under test logs: info, and every acknowledged save.
+const SERVER_LOG: &str = "info,net_adapter::server::core_loop=debug";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("crash: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<bool, String> {
+    if args.kill_after_min > args.kill_after_max || args.kill_after_max >= args.seconds as f64 {
+        return Err("need --kill-after-min <= --kill-after-max < --seconds".into());
+    }
+    let (server_bin, bots_bin) = binaries(args)?;
+    if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
+        if limit < args.bots as u64 + 64 {
+            eprintln!(
+                "crash: warning: open-file limit {limit} is below {} bots",
+                args.bots
+            );
+        }
+    }
+    let seed = args.seed.unwrap_or_else(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        nanos ^ (u64::from(std::process::id()) << 32)
+    });
+    let engines: &[Engine] = match args.engine {
+        EngineArg::Sqlite => &[Engine::Sqlite],
+        EngineArg::Postgres => &[Engine::Postgres],
+        EngineArg::All => &[Engine::Sqlite, Engine::Postgres],
+    };
+    let postgres = args
+        .postgres_url
+        .clone()
+        .or_else(|| std::env::var("MMO_TEST_POSTGRES_URL").ok())
+        .unwrap_or_else(|| DEFAULT_POSTGRES.to_owned());
+    println!(
+        "crash: seed {seed} ({} bots, saves every {} ms, SIGKILL {}-{} s into a {} s run); \
+         again: --seed {seed}",
+        args.bots, args.save_interval_ms, args.kill_after_min, args.kill_after_max, args.seconds
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut all_ok = true;
+    let mut summary = Vec::new();
+    for &engine in engines {
+        for run_no in 1..=args.runs {
+            let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            let kill_at = args.kill_after_min + unit * (args.kill_after_max - args.kill_after_min);
+            let bots_seed = rng.next_u64() >> 1;
+            let setup = RunSetup {
+                engine,
+                run_no,
+                kill_at: Duration::from_secs_f64(kill_at),
+                bots_seed,
+                postgres: &postgres,
+                server_bin: &server_bin,
+                bots_bin: &bots_bin,
+            };
+            println!(
+                "\n=== {} run {run_no}/{}: kill at {kill_at:.2} s",
+                engine.name(),
+                args.runs
+            );
+            let report = one_run(args, &setup, &runtime)?;
+            report.print();
+            all_ok &= report.violations.is_empty();
+            summary.push(report.one_line(engine, run_no));
+        }
+    }
+    println!("\ncrash: summary (seed {seed})");
+    for line in &summary {
+        println!("  {line}");
+    }
+    println!(
+        "crash: {}",
+        if all_ok {
+            "every acknowledged save survived every kill"
+        } else {
+            "VIOLATIONS (see above)"
+        }
+    );
+    Ok(all_ok)
+}
+
+struct RunSetup<'a> {
+    engine: Engine,
+    run_no: u32,
+    kill_at: Duration,
+    bots_seed: u64,
+    postgres: &'a str,
+    server_bin: &'a Path,
+    bots_bin: &'a Path,
+}
+
+/// The last save the server acknowledged for one character, from its log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Ack {
+    version: u64,
+    map: String,
+    channel: u16,
+    x: i32,
+    y: i32,
+}
+
+/// What one log says: the last acknowledged save per character id, how many
+/// save lines it held, and the characters that entered the world (the server
+/// places a character only once the store has answered its load, so each
+/// one is known to be stored).
+#[derive(Debug, Default)]
+struct Acks {
+    last: BTreeMap<u64, Ack>,
+    entered: BTreeSet<u64>,
+    lines: u64,
+    /// Save lines that would not parse (a line cut by the kill).
+    unreadable: u64,
+}
+
+#[derive(Debug, Default)]
+struct RunReport {
+    kill_after: f64,
+    /// Acknowledged saves in the log before the kill, and in its last second.
+    acks: Acks,
+    acks_last_second: u64,
+    /// After the restart.
+    characters: usize,
+    accounts: Option<i64>,
+    exact: usize,
+    newer: usize,
+    never_acked: usize,
+    never_acked_saved: usize,
+    /// Bots with no character after the restart that never entered the world
+    /// before the kill (a kill during the first logins): they create theirs
+    /// on the second run.
+    not_yet_created: usize,
+    /// The bots' second run.
+    created_again: usize,
+    again_connected: usize,
+    again_clean: bool,
+    moved_on: usize,
+    /// The clean stop after it.
+    final_acks: u64,
+    final_exact: usize,
+    violations: Vec<String>,
+    kept: Option<PathBuf>,
+}
+
+impl RunReport {
+    fn print(&self) {
+        println!(
+            "  killed (SIGKILL) {:.2} s after the bots started: {} acknowledged saves in the log \
+             ({} in its last second) of {} characters{}",
+            self.kill_after,
+            self.acks.lines,
+            self.acks_last_second,
+            self.acks.last.len(),
+            if self.acks.unreadable > 0 {
+                format!(", {} unreadable lines", self.acks.unreadable)
+            } else {
+                String::new()
+            }
+        );
+        println!(
+            "  after the restart: {} characters ({} had entered the world), {} accounts; of the {} \
+             with an acknowledged save, {} stored exactly as last acknowledged, {} with a newer \
+             commit; {} never acknowledged ({} of them saved anyway){}",
+            self.characters,
+            self.acks.entered.len(),
+            self.accounts.map_or("?".into(), |a| a.to_string()),
+            self.acks.last.len(),
+            self.exact,
+            self.newer,
+            self.never_acked,
+            self.never_acked_saved,
+            if self.not_yet_created > 0 {
+                format!(
+                    "; {} bots had no character yet at the kill",
+                    self.not_yet_created
+                )
+            } else {
+                String::new()
+            }
+        );
+        println!(
+            "  played again: {} bots connected to the end{}, {} versions moved on, {} characters \
+             created; clean stop: {} acknowledged saves, {} characters stored exactly as last \
+             acknowledged",
+            self.again_connected,
+            if self.again_clean { "" } else { " (NOT clean)" },
+            self.moved_on,
+            self.created_again,
+            self.final_acks,
+            self.final_exact,
+        );
+        if self.violations.is_empty() {
+            println!("  violations: 0");
+        } else {
+            println!("  VIOLATIONS: {}", self.violations.len());
+            for v in self.violations.iter().take(30) {
+                println!("    {v}");
+            }
+            if self.violations.len() > 30 {
+                println!("    ... and {} more", self.violations.len() - 30);
+            }
+        }
+        if let Some(dir) = &self.kept {
+            println!("  kept: {}", dir.display());
+        }
+    }
+
+    fn one_line(&self, engine: Engine, run_no: u32) -> String {
+        format!(
+            "{} run {run_no}: kill at {:.2} s, {} acks of {} characters; restart: {} characters, \
+             {} exact, {} newer, {} never acked; again: {} connected, {} moved on, {} created; \
+             {} violations",
+            engine.name(),
+            self.kill_after,
+            self.acks.lines,
+            self.acks.last.len(),
+            self.characters,
+            self.exact,
+            self.newer,
+            self.never_acked,
+            self.again_connected,
+            self.moved_on,
+            self.created_again,
+            self.violations.len()
+        )
+    }
+}
+
+/// One kill: a fresh data directory (and database), the server, the bots, the
+/// kill, the restart, the checks. Cleans up after itself unless it failed.
+fn one_run(
+    args: &Args,
+    setup: &RunSetup<'_>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<RunReport, String> {
+    let tag = format!(
+        "{}_{}_{}",
+        std::process::id(),
+        setup.engine.name(),
+        setup.run_no
+    );
+    let dir = std::env::temp_dir().join(format!("mmo-crash-{tag}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let data = dir.join("data");
+    // The server's store URL ("" = SQLite in the data directory, as by
+    // default) and the URL this tool reads it from.
+    let (server_url, read_url, database) = match setup.engine {
+        Engine::Sqlite => (
+            String::new(),
+            format!("sqlite://{}", data.join("mmo.sqlite3").display()),
+            None,
+        ),
+        Engine::Postgres => {
+            let name = format!("mmo_crash_{tag}");
+            let url = with_database(setup.postgres, &name)?;
+            runtime.block_on(create_database(setup.postgres, &name))?;
+            (url.clone(), url, Some(name))
+        }
+    };
+    let outcome = checked_run(args, setup, runtime, &dir, &data, &server_url, &read_url);
+    let keep = args.keep || outcome.as_ref().map_or(true, |r| !r.violations.is_empty());
+    if let Some(name) = &database {
+        if args.keep {
+            println!("  database kept: {name}");
+        } else if let Err(e) = runtime.block_on(drop_database(setup.postgres, name)) {
+            eprintln!("crash: cannot drop database {name}: {e}");
+        }
+    }
+    let mut report = outcome?;
+    if keep {
+        report.kept = Some(dir);
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(report)
+}
+
+fn checked_run(
+    args: &Args,
+    setup: &RunSetup<'_>,
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    data: &Path,
+    server_url: &str,
+    read_url: &str,
+) -> Result<RunReport, String> {
+    let mut report = RunReport::default();
+
+    // 1-3. The server, the bots, the kill.
+    let first = Server::start(setup.server_bin, dir, "first", data, server_url, args)?;
+    let bots = start_bots(
+        args,
+        setup,
+        dir,
+        "bots-first",
+        first.game,
+        args.seconds,
+        setup.bots_seed,
+    );
+    let mut bots = match bots {
+        Ok(b) => b,
+        Err(e) => {
+            first.stop();
+            return Err(e);
+        }
+    };
+    let started = Instant::now();
+    let killed = kill_when_saving(&first, &mut bots, started, setup.kill_at, args.seconds);
+    report.kill_after = started.elapsed().as_secs_f64();
+    let mut first = first;
+    let _ = first.child.kill(); // SIGKILL
+    let _ = first.child.wait();
+    // Without --reconnect each bot gives up when its connection drops.
+    wait_or_kill(&mut bots, Duration::from_secs(20));
+    killed?;
+
+    // 4. What the server acknowledged before it died.
+    let log = std::fs::read_to_string(&first.log)
+        .map_err(|e| format!("cannot read {}: {e}", first.log.display()))?;
+    report.acks = parse_acks(&log);
+    report.acks_last_second = count_recent_acks(&log);
+
+    // 5. The restart on the same data.
+    let second = Server::start(setup.server_bin, dir, "second", data, server_url, args)?;
+    let outcome = (|| {
+        // 6. Every character back, none doubled, none older than acknowledged.
+        let (after_restart, accounts) = runtime.block_on(read_store(read_url))?;
+        report.characters = after_restart.len();
+        report.accounts = accounts;
+        check_after_crash(args.bots, &after_restart, accounts, &mut report);
+
+        // 7. The bots again: they find their characters and play on.
+        let mut again = start_bots(
+            args,
+            setup,
+            dir,
+            "bots-again",
+            second.game,
+            args.again_seconds,
+            setup.bots_seed ^ 1,
+        )?;
+        let status = wait_or_kill(&mut again, Duration::from_secs(args.again_seconds + 60));
+        let bots_report = std::fs::read_to_string(dir.join("bots-again.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<LoadReport>(&t).ok());
+        match &bots_report {
+            Some(r) => {
+                report.again_connected = r.connected_at_end;
+                report.again_clean = r.clean() && r.connected_at_end == args.bots;
+            }
+            None => report
+                .violations
+                .push(format!("the bots' second run wrote no report ({status:?})")),
+        }
+        if !report.again_clean {
+            report.violations.push(format!(
+                "the bots could not all play again after the restart: {} of {} connected to the \
+                 end (see bots-again.txt)",
+                report.again_connected, args.bots
+            ));
+        }
+        Ok::<_, String>(after_restart)
+    })();
+    let second_log = second.log.clone();
+    let stopped = second.stop();
+    let after_restart = outcome?;
+    if !stopped {
+        report
+            .violations
+            .push("the restarted server did not stop cleanly on SIGTERM within 10 s".into());
+    }
+    let (after_again, _) = runtime.block_on(read_store(read_url))?;
+    let log = std::fs::read_to_string(&second_log)
+        .map_err(|e| format!("cannot read {}: {e}", second_log.display()))?;
+    let final_acks = parse_acks(&log);
+    report.final_acks = final_acks.lines;
+    check_after_again(&after_restart, &after_again, &final_acks, &mut report);
+    Ok(report)
+}
+
+/// Waits for the kill moment, and for the first acknowledged save if there is
+/// none yet; fails if the server or the bots die first.
+fn kill_when_saving(
+    server: &Server,
+    bots: &mut Child,
+    started: Instant,
+    kill_at: Duration,
+    seconds: u64,
+) -> Result<(), String> {
+    let give_up = started + Duration::from_secs(seconds);
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        if let Ok(Some(status)) = bots.try_wait() {
+            return Err(format!(
+                "mmo-bots exited before the kill ({status}); see its output in the run directory"
+            ));
+        }
+        if started.elapsed() < kill_at {
+            continue;
+        }
+        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+        if log.contains("character saved") {
+            return Ok(());
+        }
+        if Instant::now() >= give_up {
+            return Err(format!(
+                "no acknowledged save in the server's log after {seconds} s ({})",
+                server.log.display()
+            ));
+        }
+    }
+}
+
+/// Checks the store right after the restart against what was acknowledged.
+fn check_after_crash(
+    bots: usize,
+    stored: &[CharacterRecord],
+    accounts: Option<i64>,
+    report: &mut RunReport,
+) {
+    let v = &mut report.violations;
+    let expected: BTreeSet<String> = (0..bots).map(|i| format!("{NAME_PREFIX}{i}")).collect();
+    let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_account: BTreeMap<u64, usize> = BTreeMap::new();
+    for c in stored {
+        *by_name.entry(c.name.as_str()).or_default() += 1;
+        *by_account.entry(c.account.0).or_default() += 1;
+        if !expected.contains(&c.name) {
+            v.push(format!("unexpected character {:?} ({})", c.name, c.id));
+        }
+    }
+    for name in &expected {
+        match by_name.get(name.as_str()) {
+            // Allowed only if it never entered the world (checked by id
+            // below): the kill came before this bot's character was made.
+            None => report.not_yet_created += 1,
+            Some(1) => {}
+            Some(n) => v.push(format!("doubled: {n} characters named {name:?}")),
+        }
+    }
+    for (account, n) in &by_account {
+        if *n > 1 {
+            v.push(format!("doubled: account#{account} has {n} characters"));
+        }
+    }
+    let by_id: BTreeMap<u64, &CharacterRecord> = stored.iter().map(|c| (c.id.0, c)).collect();
+    let missing: Vec<&u64> = report
+        .acks
+        .entered
+        .iter()
+        .filter(|id| !by_id.contains_key(id))
+        .collect();
+    for id in &missing {
+        v.push(format!(
+            "LOST: character#{id} entered the world before the kill and is not in the store"
+        ));
+    }
+    if report.not_yet_created > 0 && report.acks.entered.len() >= bots {
+        v.push(format!(
+            "missing: {} bots have no character though {} characters entered the world",
+            report.not_yet_created,
+            report.acks.entered.len()
+        ));
+    }
+    // Accounts are made at login, before any character: each bot that has a
+    // character has its one account, and no more accounts than bots.
+    if let Some(a) = accounts {
+        if a > bots as i64 || a < stored.len() as i64 {
+            v.push(format!("{a} accounts stored for {bots} bots"));
+        }
+    }
+    for (id, ack) in &report.acks.last {
+        let Some(c) = by_id.get(id) else {
+            v.push(format!(
+                "LOST: character#{id} had save v{} acknowledged and is not in the store",
+                ack.version
+            ));
+            continue;
+        };
+        let place = stored_place(c);
+        if c.version < ack.version {
+            v.push(format!(
+                "LOST: {} ({:?}) acknowledged v{} at {}, stored v{} at {}",
+                c.id,
+                c.name,
+                ack.version,
+                show(ack),
+                c.version,
+                show(&place)
+            ));
+        } else if c.version == ack.version {
+            if place == *ack {
+                report.exact += 1;
+            } else {
+                v.push(format!(
+                    "WRONG PLACE: {} ({:?}) v{} acknowledged at {}, stored at {}",
+                    c.id,
+                    c.name,
+                    ack.version,
+                    show(ack),
+                    show(&place)
+                ));
+            }
+        } else {
+            report.newer += 1;
+        }
+    }
+    for c in stored {
+        if !report.acks.last.contains_key(&c.id.0) {
+            report.never_acked += 1;
+            if c.version > 0 {
+                report.never_acked_saved += 1;
+            }
+        }
+    }
+}
+
+/// Checks the store after the bots' second run and a clean stop: the same
+/// characters (none created), each saved again, and the second server's
+/// acknowledged saves all there.
+fn check_after_again(
+    before: &[CharacterRecord],
+    after: &[CharacterRecord],
+    acks: &Acks,
+    report: &mut RunReport,
+) {
+    let v = &mut report.violations;
+    let before_by_name: BTreeMap<&str, &CharacterRecord> =
+        before.iter().map(|c| (c.name.as_str(), c)).collect();
+    for c in after {
+        match before_by_name.get(c.name.as_str()) {
+            // A bot the kill came before: it makes its character now.
+            None => report.created_again += 1,
+            Some(old) if old.id != c.id => v.push(format!(
+                "NEW character {:?}: {} before, {} after the second run",
+                c.name, old.id, c.id
+            )),
+            Some(old) if c.version > old.version => report.moved_on += 1,
+            Some(old) => v.push(format!(
+                "did not move on: {} ({:?}) v{} before and after the second run",
+                c.id, c.name, old.version
+            )),
+        }
+    }
+    if after.len() != before.len() + report.not_yet_created {
+        v.push(format!(
+            "{} characters before the second run, {} after ({} bots had none)",
+            before.len(),
+            after.len(),
+            report.not_yet_created
+        ));
+    }
+    let mut names = BTreeMap::<&str, usize>::new();
+    for c in after {
+        *names.entry(c.name.as_str()).or_default() += 1;
+    }
+    for (name, n) in names {
+        if n > 1 {
+            v.push(format!(
+                "doubled after the second run: {n} characters named {name:?}"
+            ));
+        }
+    }
+    let by_id: BTreeMap<u64, &CharacterRecord> = after.iter().map(|c| (c.id.0, c)).collect();
+    for (id, ack) in &acks.last {
+        match by_id.get(id) {
+            None => v.push(format!(
+                "LOST after a clean stop: character#{id} acknowledged v{} and not stored",
+                ack.version
+            )),
+            Some(c) if c.version < ack.version => v.push(format!(
+                "LOST after a clean stop: {} acknowledged v{}, stored v{}",
+                c.id, ack.version, c.version
+            )),
+            Some(c) if c.version == ack.version && stored_place(c) != *ack => v.push(format!(
+                "WRONG PLACE after a clean stop: {} v{} acknowledged at {}, stored at {}",
+                c.id,
+                ack.version,
+                show(ack),
+                show(&stored_place(c))
+            )),
+            Some(c) if c.version == ack.version => report.final_exact += 1,
+            Some(_) => {}
+        }
+    }
+}
+
+fn stored_place(c: &CharacterRecord) -> Ack {
+    Ack {
+        version: c.version,
+        map: c.state.place.map.clone(),
+        channel: c.state.place.channel,
+        x: c.state.place.pos.x.raw(),
+        y: c.state.place.pos.y.raw(),
+    }
+}
+
+fn show(a: &Ack) -> String {
+    format!("{}/{} ({}, {})", a.map, a.channel, a.x, a.y)
+}
+
+/// Every stored character, and the number of accounts.
+async fn read_store(url: &str) -> Result<(Vec<CharacterRecord>, Option<i64>), String> {
+    let store = Store::open(url)
+        .await
+        .map_err(|e| format!("cannot open the store: {e}"))?;
+    let characters = store.characters().await;
+    store.close().await;
+    let characters = characters.map_err(|e| format!("cannot read the characters: {e:?}"))?;
+    // The accounts, counted by SQL: the store has no call that lists them.
+    let accounts = async {
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await?;
+        let n = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&pool)
+            .await;
+        pool.close().await;
+        n
+    }
+    .await;
+    let accounts = match accounts {
+        Ok(n) => Some(n),
+        Err(e) => {
+            eprintln!("crash: cannot count the accounts: {e}");
+            None
+        }
+    };
+    Ok((characters, accounts))
+}
+
+async fn create_database(server: &str, name: &str) -> Result<(), String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .map_err(|e| format!("cannot reach PostgreSQL (MMO_TEST_POSTGRES_URL): {e}"))?;
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| format!("cannot drop database {name}: {e}"))?;
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| format!("cannot create database {name}: {e}"))?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+async fn drop_database(server: &str, name: &str) -> Result<(), String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .map_err(|e| e.to_string())?;
+    // WITH (FORCE): a connection the killed server left half-open must not
+    // keep the database alive.
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// `url` with its database (the path) replaced by `name`, keeping the query.
+fn with_database(url: &str, name: &str) -> Result<String, String> {
+    let scheme_end = url.find("://").ok_or_else(|| format!("not a URL: {url}"))? + 3;
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let host_end = head[scheme_end..]
+        .find('/')
+        .map_or(head.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &head[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    Ok(out)
+}
+
+/// The acknowledged saves in a server log: the last (highest version) per
+/// character.
+fn parse_acks(log: &str) -> Acks {
+    let mut acks = Acks::default();
+    for line in log.lines() {
+        if line.contains("entered world") {
+            let line = strip_ansi(line);
+            let character = fields(&line)
+                .into_iter()
+                .find(|(k, _)| k == "character")
+                .and_then(|(_, v)| v.strip_prefix("character#")?.parse().ok());
+            if let Some(id) = character {
+                acks.entered.insert(id);
+            }
+            continue;
+        }
+        if !line.contains("character saved") {
+            continue;
+        }
+        acks.lines += 1;
+        match parse_ack_line(line) {
+            Some((id, ack)) => {
+                let keep = acks
+                    .last
+                    .get(&id)
+                    .is_none_or(|old| old.version < ack.version);
+                if keep {
+                    acks.last.insert(id, ack);
+                }
+            }
+            None => acks.unreadable += 1,
+        }
+    }
+    acks
+}
+
+/// Saves acknowledged in the last second of the log (by the lines' time
+/// stamps): whether the kill came while saves were flowing.
+fn count_recent_acks(log: &str) -> u64 {
+    let stamps: Vec<f64> = log
+        .lines()
+        .filter(|l| l.contains("character saved"))
+        .filter_map(|l| seconds_of_day(&strip_ansi(l)))
+        .collect();
+    let Some(&last) = stamps.last() else {
+        return 0;
+    };
+    stamps.iter().filter(|&&s| last - s <= 1.0).count() as u64
+}
+
+/// `2026-12-06T05:40:00.123456Z ...` -> seconds into the day.
+fn seconds_of_day(line: &str) -> Option<f64> {
+    let time = line.split_whitespace().next()?.split_once('T')?.1;
+    let time = time.trim_end_matches('Z');
+    let mut parts = time.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
+}
+
+/// One `character saved` line: `character=character#12 version=3
+/// map="meadow" channel=0 x=-123 y=456`.
+fn parse_ack_line(line: &str) -> Option<(u64, Ack)> {
+    let line = strip_ansi(line);
+    let fields = fields(&line);
+    let get = |k: &str| fields.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+    let id = get("character")?.strip_prefix("character#")?.parse().ok()?;
+    Some((
+        id,
+        Ack {
+            version: get("version")?.parse().ok()?,
+            map: get("map")?.clone(),
+            channel: get("channel")?.parse().ok()?,
+            x: get("x")?.parse().ok()?,
+            y: get("y")?.parse().ok()?,
+        },
+    ))
+}
+
+/// `key=value` pairs of a log line, a quoted value unquoted.
+fn fields(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq]
+            .rsplit(|c: char| c.is_whitespace())
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let after = &rest[eq + 1..];
+        let (value, next) = if let Some(q) = after.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = q.char_indices();
+            let mut end = q.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, e)) = chars.next() {
+                            value.push(e);
+                        }
+                    }
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            (value, &q[end..])
+        } else {
+            let end = after.find(char::is_whitespace).unwrap_or(after.len());
+            (after[..end].to_owned(), &after[end..])
+        };
+        out.push((key, value));
+        rest = next;
+    }
+    out
+}
+
+/// The line without terminal colour sequences (`ESC [ ... m`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A running `mmo-server` child and its ports.
+struct Server {
+    child: Child,
+    game: SocketAddr,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(
+        bin: &Path,
+        dir: &Path,
+        name: &str,
+        data: &Path,
+        store_url: &str,
+        args: &Args,
+    ) -> Result<Server, String> {
+        let game = free_port()?;
+        let admin = free_port()?;
+        let login = free_port()?;
+        let config = dir.join(format!("server-{name}.toml"));
+        let text = format!(
+            "# written by crash\n\
+             listen = \"{game}\"\n\
+             data_dir = {data:?}\n\
+             [store]\n\
+             url = {store_url:?}\n\
+             [login]\n\
+             listen = \"{login}\"\n\
+             [admin]\n\
+             listen = \"{admin}\"\n\
+             [node]\n\
+             save_interval_ms = {}\n",
+            args.save_interval_ms,
+            data = data.display().to_string(),
+        );
+        std::fs::write(&config, text)
+            .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+        let log = dir.join(format!("server-{name}.log"));
+        let out = open(&log)?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let child = Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .env("RUST_LOG", SERVER_LOG)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let mut server = Server { child, game, log };
+        if let Err(e) = wait_healthy(admin, &mut server.child) {
+            let _ = server.child.kill();
+            let _ = server.child.wait();
+            return Err(format!("{e} (log: {})", server.log.display()));
+        }
+        Ok(server)
+    }
+
+    /// SIGTERM (a clean shutdown: the last saves are waited for), then SIGKILL
+    /// after 10 s. Whether it stopped by itself.
+    fn stop(mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < give_up {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        false
+    }
+}
+
+fn start_bots(
+    args: &Args,
+    setup: &RunSetup<'_>,
+    dir: &Path,
+    name: &str,
+    game: SocketAddr,
+    seconds: u64,
+    seed: u64,
+) -> Result<Child, String> {
+    let out = open(&dir.join(format!("{name}.txt")))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    Command::new(setup.bots_bin)
+        .arg("--addr")
+        .arg(game.to_string())
+        .arg("--bots")
+        .arg(args.bots.to_string())
+        .arg("--seconds")
+        .arg(seconds.to_string())
+        .arg("--name-prefix")
+        .arg(NAME_PREFIX)
+        .arg("--seed")
+        .arg(seed.to_string())
+        .arg("--nice")
+        .arg(args.bots_nice.to_string())
+        .arg("--json")
+        .arg(dir.join(format!("{name}.json")))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", setup.bots_bin.display()))
+}
+
+/// Waits for a child to exit, killing it after `limit`.
+fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let give_up = Instant::now() + limit;
+    while Instant::now() < give_up {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// The binaries beside this one, built first when run through cargo.
+fn binaries(args: &Args) -> Result<(PathBuf, PathBuf), String> {
+    let here = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = here
+        .parent()
+        .ok_or("no directory for this binary")?
+        .to_owned();
+    let need_build = args.server_bin.is_none() || args.bots_bin.is_none();
+    if need_build {
+        if let Ok(cargo) = std::env::var("CARGO") {
+            let release = dir.file_name().is_some_and(|n| n == "release");
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+            eprintln!("crash: building mmo-server and mmo-bots");
+            let mut build = Command::new(cargo);
+            build
+                .arg("build")
+                .arg("--manifest-path")
+                .arg(&manifest)
+                .args(["-p", "net-adapter", "--bin", "mmo-server"])
+                .args(["-p", "sim", "--bin", "mmo-bots"]);
+            if release {
+                build.arg("--release");
+            }
+            let ok = build.status().map_err(|e| e.to_string())?.success();
+            if !ok {
+                return Err("building the binaries failed".into());
+            }
+        }
+    }
+    let server = args
+        .server_bin
+        .clone()
+        .unwrap_or_else(|| dir.join("mmo-server"));
+    let bots = args
+        .bots_bin
+        .clone()
+        .unwrap_or_else(|| dir.join("mmo-bots"));
+    for b in [&server, &bots] {
+        if !b.exists() {
+            return Err(format!(
+                "{} not found: run through cargo, or pass --server-bin/--bots-bin",
+                b.display()
+            ));
+        }
+    }
+    Ok((server, bots))
+}
+
+fn free_port() -> Result<SocketAddr, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn wait_healthy(admin: SocketAddr, server: &mut Child) -> Result<(), String> {
+    let give_up = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < give_up {
+        if let Some(status) = server.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("mmo-server exited at start ({status})"));
+        }
+        if let Ok((200, _)) = scrape::http_get(admin, "/healthz", Duration::from_secs(1)) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err("mmo-server did not become healthy in 30 s".into())
+}
+
+fn open(path: &Path) -> Result<std::fs::File, String> {
+    std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_save_line_with_or_without_colours() {
+        let plain = "2026-12-06T05:40:00.123456Z DEBUG net_adapter::server::core_loop: \
+                     character saved character=character#12 version=3 map=\"meadow\" channel=0 \
+                     x=-1234 y=5678";
+        let want = Ack {
+            version: 3,
+            map: "meadow".into(),
+            channel: 0,
+            x: -1234,
+            y: 5678,
+        };
+        assert_eq!(parse_ack_line(plain), Some((12, want.clone())));
+        let coloured = "\u{1b}[2m2026-12-06T05:40:00.123456Z\u{1b}[0m \u{1b}[34mDEBUG\u{1b}[0m \
+                        character saved \u{1b}[3mcharacter\u{1b}[0m\u{1b}[2m=\u{1b}[0mcharacter#12 \
+                        \u{1b}[3mversion\u{1b}[0m\u{1b}[2m=\u{1b}[0m3 map=\"meadow\" channel=0 \
+                        x=-1234 y=5678";
+        assert_eq!(parse_ack_line(coloured), Some((12, want)));
+    }
+
+    #[test]
+    fn a_cut_line_is_unreadable_and_the_highest_version_wins() {
+        let log = "T character saved character=character#1 version=2 map=\"m\" channel=1 x=1 y=1\n\
+                   T character saved character=character#1 version=4 map=\"m\" channel=1 x=4 y=4\n\
+                   T character saved character=character#1 version=3 map=\"m\" channel=1 x=3 y=3\n\
+                   T character saved character=character#2 version=1 map=\"m\" chan";
+        let acks = parse_acks(log);
+        assert_eq!(acks.lines, 4);
+        assert_eq!(acks.unreadable, 1);
+        assert_eq!(acks.last[&1].version, 4);
+        assert_eq!(acks.last[&1].x, 4);
+        assert!(!acks.last.contains_key(&2));
+    }
+
+    #[test]
+    fn recent_acks_are_counted_by_time_stamp() {
+        let log = "2026-12-06T05:40:00.000Z character saved\n\
+                   2026-12-06T05:40:01.500Z character saved\n\
+                   2026-12-06T05:40:02.000Z character saved\n";
+        assert_eq!(count_recent_acks(log), 2);
+    }
+
+    fn record(id: u64, account: u64, name: &str, version: u64, x: i32) -> CharacterRecord {
+        use game_core::ids::{AccountId, CharacterId};
+        use game_core::math::{Fixed, Vec2};
+        use game_core::persist::{CharacterState, Place};
+        CharacterRecord {
+            id: CharacterId(id),
+            account: AccountId(account),
+            name: name.into(),
+            version,
+            state: CharacterState {
+                place: Place {
+                    map: "meadow".into(),
+                    channel: 0,
+                    pos: Vec2 {
+                        x: Fixed::from_raw(x),
+                        y: Fixed::from_raw(7),
+                    },
+                },
+                level: 1,
+                experience: 0,
+            },
+        }
+    }
+
+    fn ack(version: u64, x: i32) -> Ack {
+        Ack {
+            version,
+            map: "meadow".into(),
+            channel: 0,
+            x,
+            y: 7,
+        }
+    }
+
+    #[test]
+    fn the_checker_sees_a_lost_save_a_wrong_place_a_missing_and_a_doubled_character() {
+        let mut report = RunReport::default();
+        // crash0 as acknowledged; crash1 newer than acknowledged; crash2 never.
+        report.acks.last.insert(1, ack(5, 10));
+        report.acks.last.insert(2, ack(5, 20));
+        let stored = [
+            record(1, 1, "crash0", 5, 10),
+            record(2, 2, "crash1", 6, 21),
+            record(3, 3, "crash2", 0, 0),
+        ];
+        check_after_crash(4, &stored, Some(3), &mut report);
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+        assert_eq!((report.exact, report.newer, report.never_acked), (1, 1, 1));
+        // crash3 never got to make its character before the kill.
+        assert_eq!(report.not_yet_created, 1);
+
+        let mut report = RunReport::default();
+        report.acks.last.insert(1, ack(5, 10));
+        report.acks.last.insert(2, ack(5, 20));
+        report.acks.last.insert(9, ack(1, 0));
+        report.acks.entered.extend([1, 2, 3, 5]);
+        let stored = [
+            record(1, 1, "crash0", 4, 10),  // older than acknowledged
+            record(2, 2, "crash1", 5, 99),  // same version elsewhere
+            record(3, 2, "crash1", 0, 0),   // a second crash1, same account
+            record(4, 4, "stranger", 0, 0), // not a bot's
+        ];
+        check_after_crash(3, &stored, Some(5), &mut report);
+        let v = report.violations.join("\n");
+        for want in [
+            "LOST: character#1",
+            "WRONG PLACE: character#2",
+            "LOST: character#9",
+            "LOST: character#5 entered the world",
+            "missing: 1 bots have no character though 4 characters entered",
+            "doubled: 2 characters named \"crash1\"",
+            "doubled: account#2 has 2 characters",
+            "unexpected character \"stranger\"",
+            "5 accounts stored for 3 bots",
+        ] {
+            assert!(v.contains(want), "{want:?} not in\n{v}");
+        }
+    }
+
+    #[test]
+    fn the_second_run_must_find_its_characters_and_move_them_on() {
+        let before = [record(1, 1, "crash0", 5, 0), record(2, 2, "crash1", 5, 0)];
+        let mut report = RunReport {
+            not_yet_created: 1,
+            ..RunReport::default()
+        };
+        let after = [
+            record(1, 1, "crash0", 7, 0),
+            record(2, 2, "crash1", 6, 0),
+            record(3, 3, "crash2", 1, 0),
+        ];
+        check_after_again(&before, &after, &Acks::default(), &mut report);
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+        assert_eq!((report.moved_on, report.created_again), (2, 1));
+
+        let after = [record(1, 1, "crash0", 5, 0), record(3, 2, "crash1", 1, 0)];
+        let mut report = RunReport::default();
+        check_after_again(&before, &after, &Acks::default(), &mut report);
+        let v = report.violations.join("\n");
+        assert!(v.contains("NEW character \"crash1\""), "{v}");
+        assert!(v.contains("did not move on: character#1"), "{v}");
+    }
+
+    #[test]
+    fn the_database_is_replaced_in_a_url() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x").unwrap(),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/test?sslmode=disable", "x").unwrap(),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://h", "x").unwrap(),
+            "postgres://h/x"
+        );
+    }
+}
