@@ -1,0 +1,200 @@
+//! The server and the bots as child processes.
+
+use super::*;
+
+/// A running `mmo-server` child and its ports.
+pub(super) struct Server {
+    pub(super) child: Child,
+    pub(super) game: SocketAddr,
+    pub(super) log: PathBuf,
+}
+
+impl Server {
+    pub(super) fn start(
+        bin: &Path,
+        dir: &Path,
+        name: &str,
+        data: &Path,
+        store_url: &str,
+        args: &Args,
+    ) -> Result<Server, String> {
+        let game = free_port()?;
+        let admin = free_port()?;
+        let login = free_port()?;
+        let config = dir.join(format!("server-{name}.toml"));
+        let text = format!(
+            "# written by crash\n\
+             listen = \"{game}\"\n\
+             data_dir = {data:?}\n\
+             [store]\n\
+             url = {store_url:?}\n\
+             [login]\n\
+             listen = \"{login}\"\n\
+             [admin]\n\
+             listen = \"{admin}\"\n\
+             [node]\n\
+             save_interval_ms = {}\n",
+            args.save_interval_ms,
+            data = data.display().to_string(),
+        );
+        std::fs::write(&config, text)
+            .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+        let log = dir.join(format!("server-{name}.log"));
+        let out = open(&log)?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let child = Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .env("RUST_LOG", SERVER_LOG)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let mut server = Server { child, game, log };
+        if let Err(e) = wait_healthy(admin, &mut server.child) {
+            let _ = server.child.kill();
+            let _ = server.child.wait();
+            return Err(format!("{e} (log: {})", server.log.display()));
+        }
+        Ok(server)
+    }
+
+    /// SIGTERM (a clean shutdown: the last saves are waited for), then SIGKILL
+    /// after 10 s. Whether it stopped by itself.
+    pub(super) fn stop(mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < give_up {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        false
+    }
+}
+
+pub(super) fn start_bots(
+    args: &Args,
+    setup: &RunSetup<'_>,
+    dir: &Path,
+    name: &str,
+    game: SocketAddr,
+    seconds: u64,
+    seed: u64,
+) -> Result<Child, String> {
+    let out = open(&dir.join(format!("{name}.txt")))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    Command::new(setup.bots_bin)
+        .arg("--addr")
+        .arg(game.to_string())
+        .arg("--bots")
+        .arg(args.bots.to_string())
+        .arg("--seconds")
+        .arg(seconds.to_string())
+        .arg("--name-prefix")
+        .arg(NAME_PREFIX)
+        .arg("--seed")
+        .arg(seed.to_string())
+        .arg("--nice")
+        .arg(args.bots_nice.to_string())
+        .arg("--json")
+        .arg(dir.join(format!("{name}.json")))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", setup.bots_bin.display()))
+}
+
+/// Waits for a child to exit, killing it after `limit`.
+pub(super) fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let give_up = Instant::now() + limit;
+    while Instant::now() < give_up {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// The binaries beside this one, built first when run through cargo.
+pub(super) fn binaries(args: &Args) -> Result<(PathBuf, PathBuf), String> {
+    let here = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = here
+        .parent()
+        .ok_or("no directory for this binary")?
+        .to_owned();
+    let need_build = args.server_bin.is_none() || args.bots_bin.is_none();
+    if need_build {
+        if let Ok(cargo) = std::env::var("CARGO") {
+            let release = dir.file_name().is_some_and(|n| n == "release");
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+            eprintln!("crash: building mmo-server and mmo-bots");
+            let mut build = Command::new(cargo);
+            build
+                .arg("build")
+                .arg("--manifest-path")
+                .arg(&manifest)
+                .args(["-p", "net-adapter", "--bin", "mmo-server"])
+                .args(["-p", "sim", "--bin", "mmo-bots"]);
+            if release {
+                build.arg("--release");
+            }
+            let ok = build.status().map_err(|e| e.to_string())?.success();
+            if !ok {
+                return Err("building the binaries failed".into());
+            }
+        }
+    }
+    let server = args
+        .server_bin
+        .clone()
+        .unwrap_or_else(|| dir.join("mmo-server"));
+    let bots = args
+        .bots_bin
+        .clone()
+        .unwrap_or_else(|| dir.join("mmo-bots"));
+    for b in [&server, &bots] {
+        if !b.exists() {
+            return Err(format!(
+                "{} not found: run through cargo, or pass --server-bin/--bots-bin",
+                b.display()
+            ));
+        }
+    }
+    Ok((server, bots))
+}
+
+pub(super) fn free_port() -> Result<SocketAddr, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+pub(super) fn wait_healthy(admin: SocketAddr, server: &mut Child) -> Result<(), String> {
+    let give_up = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < give_up {
+        if let Some(status) = server.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("mmo-server exited at start ({status})"));
+        }
+        if let Ok((200, _)) = scrape::http_get(admin, "/healthz", Duration::from_secs(1)) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err("mmo-server did not become healthy in 30 s".into())
+}
+
+pub(super) fn open(path: &Path) -> Result<std::fs::File, String> {
+    std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
+}
