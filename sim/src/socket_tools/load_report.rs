@@ -96,7 +96,13 @@ impl LoginPhase {
                     self.signed_in, self.seconds, self.logins_per_s, self.concurrency
                 ),
             ),
-            ("sign-in failures".into(), self.failed.to_string()),
+            (
+                "sign-in failures".into(),
+                match &self.first_error {
+                    Some(e) if self.failed > 0 => format!("{} (first: {e})", self.failed),
+                    _ => self.failed.to_string(),
+                },
+            ),
             (
                 "sign-in p50/p99/max".into(),
                 format!(
