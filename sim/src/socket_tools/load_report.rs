@@ -71,6 +71,9 @@ pub struct LoginPhase {
     pub signed_in: usize,
     /// Bots that got none (the service refused, or never answered in time).
     pub failed: usize,
+    /// Accounts never tried: the run was stopped first (SIGTERM).
+    #[serde(default)]
+    pub not_started: usize,
     /// From the first request to the last first token.
     pub seconds: f64,
     /// `signed_in / seconds`.
@@ -96,6 +99,7 @@ impl LoginPhase {
                     self.signed_in, self.seconds, self.logins_per_s, self.concurrency
                 ),
             ),
+            ("sign-ins not started".into(), self.not_started.to_string()),
             (
                 "sign-in failures".into(),
                 match &self.first_error {

@@ -467,6 +467,150 @@ mod tests {
         }
     }
 
+    /// A login service that answers each request with the next of `answers`
+    /// (status line, extra headers, body), on kept-alive connections; it
+    /// returns the paths it was asked for.
+    async fn fake_service(
+        answers: Vec<(&'static str, &'static str, &'static str)>,
+    ) -> (LoginUrl, tokio::task::JoinHandle<Vec<String>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let served = tokio::spawn(async move {
+            let mut paths = Vec::new();
+            let mut answers = answers.into_iter();
+            'connections: loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buf = Vec::new();
+                loop {
+                    // One request: headers, then Content-Length bytes of body.
+                    let head_end = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        let mut chunk = [0u8; 1024];
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => continue 'connections,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < head_end + length {
+                        let mut chunk = [0u8; 1024];
+                        let n = stream.read(&mut chunk).await.unwrap();
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    buf.drain(..head_end + length);
+                    paths.push(head.split_whitespace().nth(1).unwrap().to_owned());
+                    let Some((status, headers, body)) = answers.next() else {
+                        return paths;
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 {status}\r\n{headers}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    stream.write_all(answer.as_bytes()).await.unwrap();
+                    if answers.len() == 0 {
+                        return paths;
+                    }
+                }
+            }
+        });
+        let url = format!("http://127.0.0.1:{port}").parse().unwrap();
+        (url, served)
+    }
+
+    #[tokio::test]
+    async fn a_429_waits_its_retry_after_and_a_503_backs_off_then_both_are_counted() {
+        let (url, served) = fake_service(vec![
+            (
+                "429 Too Many Requests",
+                "retry-after: 0\r\n",
+                r#"{"error":"too many attempts"}"#,
+            ),
+            ("503 Service Unavailable", "", r#"{"error":"busy"}"#),
+            ("201 Created", "", r#"{"account":7,"name":"bot0"}"#),
+            (
+                "200 OK",
+                "",
+                r#"{"token":"v4.public.x","expires_at":"2026-12-06T05:28:48Z","account":7}"#,
+            ),
+        ])
+        .await;
+        let stats = Arc::new(LoginStats::default());
+        let mut client = LoginClient::new(url, stats.clone(), Duration::from_secs(10));
+        let pw = password_for("bot0", "s");
+        assert_eq!(client.register("bot0", &pw).await, Ok(Registered::Created));
+        let token = client.login("bot0", &pw).await.unwrap();
+        assert_eq!((token.token.as_str(), token.account), ("v4.public.x", 7));
+        let c = stats.counts();
+        assert_eq!(
+            (c.requests, c.rate_limited, c.busy, c.registered, c.tokens),
+            (4, 1, 1, 1, 1)
+        );
+        assert_eq!(
+            served.await.unwrap(),
+            [
+                "/v1/accounts",
+                "/v1/accounts",
+                "/v1/accounts",
+                "/v1/sessions"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn sign_in_registers_on_a_401_and_an_account_with_another_password_stays_refused() {
+        let (url, served) = fake_service(vec![
+            ("401 Unauthorized", "", r#"{"error":"bad credentials"}"#),
+            ("409 Conflict", "", r#"{"error":"name taken"}"#),
+            ("401 Unauthorized", "", r#"{"error":"bad credentials"}"#),
+        ])
+        .await;
+        let stats = Arc::new(LoginStats::default());
+        let mut client = LoginClient::new(url, stats.clone(), Duration::from_secs(10));
+        let refused = client.sign_in("bot0", &password_for("bot0", "s")).await;
+        assert!(
+            matches!(refused, Err(LoginError::Refused { status: 401, .. })),
+            "{refused:?}"
+        );
+        let c = stats.counts();
+        assert_eq!(
+            (c.bad_credentials, c.already_registered, c.tokens),
+            (2, 1, 0)
+        );
+        assert_eq!(
+            served.await.unwrap(),
+            ["/v1/sessions", "/v1/accounts", "/v1/sessions"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_service_still_busy_when_patience_runs_out_is_given_up_on() {
+        let (url, _served) = fake_service(vec![
+            ("503 Service Unavailable", "", r#"{"error":"busy"}"#),
+            ("503 Service Unavailable", "", r#"{"error":"busy"}"#),
+            ("503 Service Unavailable", "", r#"{"error":"busy"}"#),
+        ])
+        .await;
+        let stats = Arc::new(LoginStats::default());
+        let mut client = LoginClient::new(url, stats.clone(), Duration::from_millis(120));
+        let given_up = client.login("bot0", &password_for("bot0", "s")).await;
+        assert!(
+            matches!(given_up, Err(LoginError::GaveUp { .. })),
+            "{given_up:?}"
+        );
+        assert!(stats.counts().busy >= 2);
+    }
+
     #[test]
     fn login_urls_parse() {
         let u: LoginUrl = "http://127.0.0.1:7780".parse().unwrap();

@@ -8,12 +8,13 @@
 //! `cargo run --release -p sim --bin loadtest -- --bots 10000 --seconds 60 --idle`
 //! Exits non-zero when the bots' run was not clean or a target was missed.
 //!
-//! The login storm: `loadtest --bots 2000 --storm 1000 --storms 3` measures
-//! the tick over a quiet window, then over a window of the same length while
+//! The login storm: `loadtest --bots 2000 --storm 1000` measures the tick
+//! over a quiet window, then over a window of the same length while up to
 //! 1,000 new accounts register and log in over HTTP (`mmo-bots --login-only
-//! --register-first`, a third process), and prints the two p99s, their ratio
-//! and the storm's logins per second, with the CPU of every server thread in
-//! each window, so a storm that moves the tick says why.
+//! --register-first`, a third process), six times in turn, and prints the
+//! two p99s of each pair and pooled, their ratio and the storm's logins per
+//! second, with the CPU of every server thread in each window, so a storm
+//! that moves the tick says why.
 
 use clap::Parser;
 use serde::Serialize;
@@ -76,19 +77,21 @@ struct Args {
     /// while the bots play, after a quiet window; 0 runs none.
     #[arg(long, default_value_t = 0)]
     storm: usize,
-    /// How many quiet window + storm pairs (each storm with new accounts).
-    #[arg(long, default_value_t = 1)]
+    /// How many quiet window + storm pairs (each storm with new accounts);
+    /// the figures pool them, so the machine's drift falls on both sides.
+    #[arg(long, default_value_t = 6)]
     storms: u32,
     /// Seconds of each window: the quiet one, and the storm's (its first
     /// seconds; all of it if it ends sooner).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 15)]
     storm_window: u64,
     /// HTTP requests of the storm in flight at once.
     #[arg(long, default_value_t = 48)]
     storm_concurrency: usize,
-    /// Seconds a storm may go on past its window before the next quiet
-    /// window starts (the bots' run is planned with this much room).
-    #[arg(long, default_value_t = 60)]
+    /// Seconds a storm may go on past its window; then its client is
+    /// stopped (the bots' run is planned with this much room per storm).
+    /// 0: the storm is exactly its window.
+    #[arg(long, default_value_t = 0)]
     storm_tail: u64,
     /// Seconds between the end of the ramp and the first window.
     #[arg(long, default_value_t = 10)]
@@ -104,6 +107,8 @@ struct Args {
 
 /// Seconds between a storm's end and the next quiet window.
 const STORM_GAP_S: u64 = 5;
+/// Seconds a stopped storm's client has to finish its requests in flight.
+const STORM_DRAIN_S: u64 = 30;
 
 /// Same as the server's defaults (`[node.world.zone]`).
 const VIEW_RADIUS_M: f64 = 40.0;
@@ -157,12 +162,18 @@ struct Combined {
     server: ServerFigures,
     bots_report: Option<LoadReport>,
     storms: Vec<StormRun>,
+    storms_pooled: Option<Pooled>,
     verdicts: Vec<Verdict>,
 }
 
 /// The server over one window of a storm run.
 #[derive(Debug, Default, Serialize)]
 struct Window {
+    /// The tick histogram's buckets over the window (to pool windows).
+    #[serde(skip)]
+    buckets: Buckets,
+    #[serde(skip)]
+    cpu_buckets: Buckets,
     seconds: f64,
     ticks: f64,
     tick_p50_ms: Option<f64>,
@@ -184,6 +195,8 @@ struct Window {
     hash_seconds_per_s: f64,
     /// Login service answers in the window, by outcome.
     login_answers: Vec<(String, f64)>,
+    /// Tokens issued in the window, per second (the server's count).
+    logins_per_s: f64,
     load_average: Option<f64>,
 }
 
@@ -278,7 +291,7 @@ fn run(args: &Args) -> Result<bool, String> {
     if args.storm > 0 {
         println!();
         print_storms(args, &storms);
-        verdicts.extend(storm_verdicts(args, &storms));
+        verdicts.extend(storm_verdicts(&storms));
     }
     println!();
     for v in &verdicts {
@@ -296,6 +309,7 @@ fn run(args: &Args) -> Result<bool, String> {
             spawn_spread_m: spread,
             server: figures,
             bots_report: report,
+            storms_pooled: (!storms.is_empty()).then(|| pooled(&storms)),
             storms,
             verdicts,
         };
@@ -306,6 +320,7 @@ fn run(args: &Args) -> Result<bool, String> {
 }
 
 /// Runs the bots and scrapes the server until they are done.
+#[allow(clippy::too_many_arguments)]
 fn drive(
     args: &Args,
     bots_bin: &Path,
@@ -357,6 +372,7 @@ fn drive(
         storms: args.storms,
         window: Duration::from_secs(args.storm_window.max(1)),
         concurrency: args.storm_concurrency,
+        tail: Duration::from_secs(args.storm_tail),
         first_at: started + ramp + Duration::from_secs(args.settle),
         bots_end: started + ramp + Duration::from_secs(bots_seconds(args)),
         bots_nice: args.bots_nice,
@@ -470,7 +486,8 @@ fn bots_seconds(args: &Args) -> u64 {
     if args.storm == 0 {
         return args.seconds;
     }
-    let per_storm = 2 * args.storm_window + args.storm_tail + STORM_GAP_S;
+    // A stopped storm's requests in flight take a few seconds to finish.
+    let per_storm = 2 * args.storm_window + args.storm_tail + STORM_GAP_S + 15;
     args.seconds
         .max(args.settle + u64::from(args.storms.max(1)) * per_storm + 5)
 }
@@ -481,6 +498,8 @@ struct StormPlan {
     storms: u32,
     window: Duration,
     concurrency: usize,
+    /// How long the storm's client may go on after its window.
+    tail: Duration,
     /// When the first quiet window starts (the ramp over, the bots settled).
     first_at: Instant,
     /// When the bots say goodbye: no window may reach past it.
@@ -537,7 +556,14 @@ fn thread_cpu(pid: u32) -> Vec<(u32, String, f64)> {
             let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
             let ticks: u64 =
                 fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-            Some((tid, name.trim().to_owned(), ticks as f64 / 100.0))
+            // Field 19: the thread's nice (the blocking pool's can differ
+            // from the workers').
+            let nice = fields.get(16)?;
+            Some((
+                tid,
+                format!("{} (nice {nice})", name.trim()),
+                ticks as f64 / 100.0,
+            ))
         })
         .collect()
 }
@@ -592,8 +618,14 @@ fn window(plan: &StormPlan, a: &Snapshot, b: &Snapshot) -> Window {
             (k, v - was)
         })
         .filter(|(_, v)| *v > 0.0)
-        .collect();
+        .collect::<Vec<_>>();
+    let logins = login_answers
+        .iter()
+        .find(|(k, _)| k == "logged_in")
+        .map_or(0.0, |x| x.1);
     Window {
+        buckets: ticks.clone(),
+        cpu_buckets: cpu.clone(),
         seconds,
         ticks: ticks.count(),
         tick_p50_ms: ms(ticks.quantile(0.5)),
@@ -608,6 +640,7 @@ fn window(plan: &StormPlan, a: &Snapshot, b: &Snapshot) -> Window {
         storm_client_cores: (b.storm_cpu - a.storm_cpu) / seconds,
         hash_seconds_per_s: delta("mmo_login_http_hash_seconds_total") / seconds,
         login_answers,
+        logins_per_s: logins / seconds,
         load_average: scrape::load_average(),
     }
 }
@@ -687,24 +720,58 @@ fn run_storms(plan: StormPlan) -> Vec<StormRun> {
                 plan.window.as_secs()
             ));
         }
-        let status = client.wait();
+        // After the tail, SIGTERM: the client starts no more accounts and
+        // lets those in flight finish (a request cut off would cancel the
+        // service's work mid-way), then reports; SIGKILL if it hangs.
+        let stop_at = storm_end.at + plan.tail;
+        let mut kill_at: Option<Instant> = None;
+        let status = loop {
+            match client.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if kill_at.is_some_and(|t| Instant::now() >= t) => {
+                    let _ = client.kill();
+                    let _ = client.wait();
+                    break Err("killed: it did not stop within STORM_DRAIN_S".to_owned());
+                }
+                Ok(None) if kill_at.is_none() && Instant::now() >= stop_at => {
+                    let _ = Command::new("kill")
+                        .args(["-TERM", &storm_pid.to_string()])
+                        .status();
+                    kill_at = Some(Instant::now() + Duration::from_secs(STORM_DRAIN_S));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => break Err(e.to_string()),
+            }
+        };
         run.login = std::fs::read_to_string(&report)
             .ok()
             .and_then(|t| serde_json::from_str::<LoadReport>(&t).ok())
             .and_then(|r| r.login);
-        if run.login.is_none() {
-            run.note = Some(format!("the storm's client wrote no report ({status:?})"));
+        match (&run.login, status) {
+            (None, status) => {
+                run.note = Some(format!(
+                    "the storm's client wrote no report ({})",
+                    status.map_or_else(|e| e, |s| s.to_string())
+                ))
+            }
+            (Some(l), _) if l.not_started > 0 => {
+                run.note = Some(format!(
+                    "stopped after its window: {} of {} accounts signed in, {} not started",
+                    l.signed_in, plan.accounts, l.not_started
+                ))
+            }
+            _ => {}
         }
         run.p99_ratio = match (run.quiet.tick_p99_ms, run.storm.tick_p99_ms) {
             (Some(q), Some(s)) if q > 0.0 => Some(s / q),
             _ => None,
         };
-        if let (Some(l), Some(r)) = (&run.login, run.p99_ratio) {
+        if let Some(r) = run.p99_ratio {
             eprintln!(
-                "loadtest: storm {k}: tick p99 {:.2} ms quiet, {:.2} ms in the storm (x{r:.2}); {:.1} logins/s",
+                "loadtest: storm {k}: tick p99 {:.2} ms quiet, {:.2} ms in the storm (x{r:.2}); {:.1} logins/s in the window",
                 run.quiet.tick_p99_ms.unwrap_or(0.0),
                 run.storm.tick_p99_ms.unwrap_or(0.0),
-                l.logins_per_s
+                run.storm.logins_per_s
             );
         }
         runs.push(run);
@@ -725,7 +792,7 @@ fn print_storms(args: &Args, runs: &[StormRun]) {
     );
     let opt = |v: Option<f64>| v.map_or("-".to_owned(), |x| format!("{x:.2}"));
     println!(
-        "  {:<3} {:>7} {:>7} {:>6} {:>9} {:>9} {:>12} {:>12} {:>11}  {}",
+        "  {:<3} {:>7} {:>7} {:>6} {:>9} {:>9} {:>12} {:>12} {:>11}  429/503",
         "#",
         "quiet",
         "storm",
@@ -735,14 +802,11 @@ fn print_storms(args: &Args, runs: &[StormRun]) {
         "wait q ms/s",
         "wait s ms/s",
         "logins/s",
-        "429/503"
     );
     for (k, r) in runs.iter().enumerate() {
-        let (lps, refusals) = r.login.as_ref().map_or(("-".into(), "-".into()), |l| {
-            (
-                format!("{:.1}", l.logins_per_s),
-                format!("{}/{}", l.counts.rate_limited, l.counts.busy),
-            )
+        let lps = format!("{:.1}", r.storm.logins_per_s);
+        let refusals = r.login.as_ref().map_or("-".into(), |l| {
+            format!("{}/{}", l.counts.rate_limited, l.counts.busy)
         });
         println!(
             "  {:<3} {:>7} {:>7} {:>6} {:>9} {:>9} {:>12.1} {:>12.1} {:>11}  {}",
@@ -758,7 +822,25 @@ fn print_storms(args: &Args, runs: &[StormRun]) {
             refusals
         );
     }
-    println!("  (tick p99 in ms over each window; on-CPU: the tick's own CPU time, p99)");
+    println!(
+        "  (tick p99 in ms over each window; on-CPU: the tick's own CPU time, p99; \
+         logins/s: tokens the server issued in the storm's window)"
+    );
+    let p = pooled(runs);
+    println!(
+        "  pooled: tick p99 {} ms quiet ({} ticks), {} ms storm ({} ticks), ratio {}; \
+         on-CPU p99 {} / {} ms; game loop thread {:.2} / {:.2} cores; {:.1} logins/s",
+        opt(p.quiet_p99_ms),
+        p.quiet_ticks,
+        opt(p.storm_p99_ms),
+        p.storm_ticks,
+        p.p99_ratio.map_or("-".into(), |x| format!("{x:.2}")),
+        opt(p.quiet_cpu_p99_ms),
+        opt(p.storm_cpu_p99_ms),
+        p.quiet_loop_cores,
+        p.storm_loop_cores,
+        p.storm_logins_per_s
+    );
     for (k, r) in runs.iter().enumerate() {
         for (label, w) in [("quiet", &r.quiet), ("storm", &r.storm)] {
             let others = w
@@ -802,38 +884,95 @@ fn print_storms(args: &Args, runs: &[StormRun]) {
     }
 }
 
-fn storm_verdicts(args: &Args, runs: &[StormRun]) -> Vec<Verdict> {
+/// The tick over every quiet window and over every storm window: on a
+/// shared machine whose load drifts from minute to minute, short windows
+/// taken in turn and pooled compare like with like better than one pair.
+#[derive(Debug, Default, Serialize)]
+struct Pooled {
+    quiet_ticks: f64,
+    storm_ticks: f64,
+    quiet_p99_ms: Option<f64>,
+    storm_p99_ms: Option<f64>,
+    p99_ratio: Option<f64>,
+    quiet_cpu_p99_ms: Option<f64>,
+    storm_cpu_p99_ms: Option<f64>,
+    quiet_loop_cores: f64,
+    storm_loop_cores: f64,
+    storm_logins_per_s: f64,
+}
+
+fn pooled(runs: &[StormRun]) -> Pooled {
+    let sum = |pick: fn(&StormRun) -> &Buckets| -> Buckets {
+        let mut total: Vec<(f64, f64)> = Vec::new();
+        for b in runs.iter().map(pick) {
+            for &(le, n) in &b.0 {
+                match total.iter_mut().find(|(l, _)| *l == le) {
+                    Some((_, t)) => *t += n,
+                    None => total.push((le, n)),
+                }
+            }
+        }
+        total.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Buckets(total)
+    };
+    let quiet = sum(|r| &r.quiet.buckets);
+    let storm = sum(|r| &r.storm.buckets);
+    let ms = |s: Option<f64>| s.map(|v| v * 1000.0);
+    let mean = |f: fn(&StormRun) -> (f64, f64)| -> f64 {
+        let (num, den) = runs
+            .iter()
+            .map(f)
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x * y, b + y));
+        if den > 0.0 {
+            num / den
+        } else {
+            0.0
+        }
+    };
+    let quiet_p99_ms = ms(quiet.quantile(0.99));
+    let storm_p99_ms = ms(storm.quantile(0.99));
+    Pooled {
+        quiet_ticks: quiet.count(),
+        storm_ticks: storm.count(),
+        quiet_p99_ms,
+        storm_p99_ms,
+        p99_ratio: match (quiet_p99_ms, storm_p99_ms) {
+            (Some(q), Some(s)) if q > 0.0 => Some(s / q),
+            _ => None,
+        },
+        quiet_cpu_p99_ms: ms(sum(|r| &r.quiet.cpu_buckets).quantile(0.99)),
+        storm_cpu_p99_ms: ms(sum(|r| &r.storm.cpu_buckets).quantile(0.99)),
+        quiet_loop_cores: mean(|r| (r.quiet.loop_thread_cores, r.quiet.seconds)),
+        storm_loop_cores: mean(|r| (r.storm.loop_thread_cores, r.storm.seconds)),
+        storm_logins_per_s: mean(|r| (r.storm.logins_per_s, r.storm.seconds)),
+    }
+}
+
+fn storm_verdicts(runs: &[StormRun]) -> Vec<Verdict> {
     let mut v = Vec::new();
     let ratios: Vec<String> = runs
         .iter()
         .map(|r| r.p99_ratio.map_or("-".into(), |x| format!("{x:.2}")))
         .collect();
-    let worst = runs
+    let p = pooled(runs);
+    v.push(Verdict {
+        target: "a login storm moves tick p99 by <= 10% (pooled)".into(),
+        measured: format!(
+            "{} pooled; each pair {}",
+            p.p99_ratio.map_or("-".into(), |x| format!("{x:.2}")),
+            ratios.join(", ")
+        ),
+        met: p.p99_ratio.is_some_and(|r| r <= 1.10),
+    });
+    let failed: usize = runs
         .iter()
-        .map(|r| r.p99_ratio.unwrap_or(f64::INFINITY))
-        .fold(0.0f64, f64::max);
+        .filter_map(|r| r.login.as_ref())
+        .map(|l| l.failed)
+        .sum();
     v.push(Verdict {
-        target: "a login storm moves tick p99 by <= 10%".into(),
-        measured: format!("storm/quiet p99: {}", ratios.join(", ")),
-        met: !runs.is_empty() && worst <= 1.10,
-    });
-    let all_in = runs.iter().all(|r| {
-        r.login
-            .as_ref()
-            .is_some_and(|l| l.signed_in == args.storm && l.failed == 0)
-    });
-    v.push(Verdict {
-        target: format!("every storm signed in all {} accounts", args.storm),
-        measured: runs
-            .iter()
-            .map(|r| {
-                r.login
-                    .as_ref()
-                    .map_or("-".into(), |l| l.signed_in.to_string())
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-        met: !runs.is_empty() && all_in,
+        target: "no storm account refused or given up on".into(),
+        measured: format!("{failed} (storms stopped unfinished are not counted)"),
+        met: failed == 0,
     });
     v
 }

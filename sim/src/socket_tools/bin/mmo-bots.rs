@@ -212,6 +212,31 @@ async fn sign_in_all(
     stats: &Arc<LoginStats>,
 ) -> (Vec<Option<(Token, tokio::time::Instant)>>, LoginPhase) {
     let slots = Arc::new(tokio::sync::Semaphore::new(args.login_concurrency.max(1)));
+    // SIGTERM (or Ctrl-C) stops the sign-ins gracefully: no new account is
+    // started, those in flight finish (a dropped request would cancel the
+    // service's work mid-way), and the report says how far it got.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = tokio::spawn({
+        let stop = Arc::clone(&stop);
+        async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminated = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = terminated => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            stop.store(true, Ordering::Relaxed);
+            eprintln!("mmo-bots: stopping: the sign-ins in flight finish, no more start");
+        }
+    });
     let started = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(args.bots);
     for i in 0..args.bots {
@@ -224,8 +249,12 @@ async fn sign_in_all(
         );
         let slots = Arc::clone(&slots);
         let register_first = args.register_first;
+        let stop = Arc::clone(&stop);
         tasks.push(tokio::spawn(async move {
             let _slot = slots.acquire_owned().await.expect("never closed");
+            if stop.load(Ordering::Relaxed) {
+                return (Err(None), Duration::ZERO);
+            }
             let t0 = tokio::time::Instant::now();
             let token = if register_first {
                 match client.register(&name, &password).await {
@@ -236,12 +265,13 @@ async fn sign_in_all(
                 client.sign_in(&name, &password).await
             };
             let done = tokio::time::Instant::now();
-            (token.map(|t| (t, done)), done - t0)
+            (token.map(|t| (t, done)).map_err(Some), done - t0)
         }));
     }
     let mut tokens = Vec::with_capacity(args.bots);
     let mut latencies = Vec::with_capacity(args.bots);
     let mut first_error = None;
+    let mut not_started = 0;
     let mut last_token = started;
     for t in tasks {
         match t.await {
@@ -250,8 +280,12 @@ async fn sign_in_all(
                 latencies.push(took.as_micros() as u64);
                 tokens.push(Some((token, at)));
             }
-            Ok((Err(e), _)) => {
+            Ok((Err(Some(e)), _)) => {
                 first_error.get_or_insert_with(|| e.to_string());
+                tokens.push(None);
+            }
+            Ok((Err(None), _)) => {
+                not_started += 1;
                 tokens.push(None);
             }
             Err(e) => {
@@ -260,13 +294,15 @@ async fn sign_in_all(
             }
         }
     }
+    watcher.abort();
     let signed_in = tokens.iter().flatten().count();
     let seconds = (last_token - started).as_secs_f64();
     let phase = LoginPhase {
         url: args.login_url.to_string(),
         concurrency: args.login_concurrency.max(1),
         signed_in,
-        failed: args.bots - signed_in,
+        failed: args.bots - signed_in - not_started,
+        not_started,
         seconds,
         logins_per_s: if seconds > 0.0 {
             signed_in as f64 / seconds
@@ -357,14 +393,14 @@ async fn run(args: &Args, atlas: Arc<Atlas>) -> LoadReport {
     let every = Duration::from_secs_f64(1.0 / args.move_hz as f64);
     let live = Arc::new(LiveCounts::default());
     let mut tasks = Vec::with_capacity(args.bots);
-    for i in 0..args.bots {
+    for (i, first_token) in first_tokens.into_iter().enumerate() {
         let kind = args.mix.kind_of(i);
         let policy = SocketPolicy::of(kind, args.seed, i as u64, Arc::clone(&atlas), every)
             .expect("the mix holds only kinds a bot can follow");
         let addr = args.addr;
         let name = format!("{}{i}", args.name_prefix);
         let fresh = (args.auth == Auth::Password)
-            .then(|| fresh_tokens(args, name.clone(), first_tokens[i].take(), &login_stats));
+            .then(|| fresh_tokens(args, name.clone(), first_token, &login_stats));
         let mut config = ClientConfig::new(name);
         // Bots draw nothing: no interpolation buffers.
         config.interpolate = false;
