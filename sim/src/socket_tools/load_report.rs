@@ -123,10 +123,10 @@ impl LoginPhase {
                 format!("{} ({} requests)", c.tokens, c.requests),
             ),
             (
-                "429 / 503 / 401".into(),
+                "429 / 503 / 408 / 401".into(),
                 format!(
-                    "{} / {} / {} (waited {:.1} s)",
-                    c.rate_limited, c.busy, c.bad_credentials, c.waited_s
+                    "{} / {} / {} / {} (waited {:.1} s)",
+                    c.rate_limited, c.busy, c.timed_out, c.bad_credentials, c.waited_s
                 ),
             ),
             (

@@ -3,8 +3,8 @@
 //! [`LoginClient`] keeps one HTTP/1 connection (hyper's client connection,
 //! reopened when the service closes it) and makes one request at a time;
 //! many run side by side for a storm. Waiting is part of the job: a 429 is
-//! retried after its `Retry-After`, a 503 after a growing back-off, and both
-//! are counted in the shared [`LoginStats`].
+//! retried after its `Retry-After`, a 503 or 408 after a growing back-off,
+//! and each is counted in the shared [`LoginStats`].
 //!
 //! Passwords are derived from the account name and a salt ([`password_for`]),
 //! so a second run of `mmo-bots` logs into the accounts the first made.
@@ -80,6 +80,7 @@ pub struct LoginStats {
     bad_credentials: AtomicU64,
     rate_limited: AtomicU64,
     busy: AtomicU64,
+    timed_out: AtomicU64,
     other_refusals: AtomicU64,
     transport_errors: AtomicU64,
     waited_us: AtomicU64,
@@ -102,6 +103,10 @@ pub struct LoginCounts {
     pub rate_limited: u64,
     /// 503s (`busy` or `store unavailable`), each backed off from.
     pub busy: u64,
+    /// 408s (the request waited past the service's request timeout, e.g.
+    /// queued behind the Argon2 jobs), each backed off from and retried.
+    #[serde(default)]
+    pub timed_out: u64,
     /// Any other answer that was not a success.
     pub other_refusals: u64,
     /// Requests that got no answer (connection refused, reset, closed).
@@ -121,6 +126,7 @@ impl LoginStats {
             bad_credentials: n(&self.bad_credentials),
             rate_limited: n(&self.rate_limited),
             busy: n(&self.busy),
+            timed_out: n(&self.timed_out),
             other_refusals: n(&self.other_refusals),
             transport_errors: n(&self.transport_errors),
             waited_s: n(&self.waited_us) as f64 / 1e6,
@@ -327,8 +333,8 @@ impl LoginClient {
         }
     }
 
-    /// Posts `{"name", "password"}` until the answer is neither 429 nor 503
-    /// nor missing, or the patience runs out.
+    /// Posts `{"name", "password"}` until the answer is none of 429, 503 or
+    /// 408 nor missing, or the patience runs out.
     async fn post(&mut self, path: &str, name: &str, password: &str) -> Result<Answer, LoginError> {
         let body = serde_json::json!({ "name": name, "password": password }).to_string();
         let give_up = tokio::time::Instant::now() + self.patience;
@@ -342,11 +348,22 @@ impl LoginClient {
                         .map_or(DEFAULT_RETRY_AFTER, Duration::from_secs);
                     (wait, format!("429 {}", error_text(&a.body)))
                 }
-                Ok(a) if a.status == StatusCode::SERVICE_UNAVAILABLE => {
-                    self.stats.busy.fetch_add(1, Relaxed);
+                Ok(a)
+                    if a.status == StatusCode::SERVICE_UNAVAILABLE
+                        || a.status == StatusCode::REQUEST_TIMEOUT =>
+                {
+                    let counter = if a.status == StatusCode::REQUEST_TIMEOUT {
+                        &self.stats.timed_out
+                    } else {
+                        &self.stats.busy
+                    };
+                    counter.fetch_add(1, Relaxed);
                     let wait = backoff;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
-                    (wait, format!("503 {}", error_text(&a.body)))
+                    (
+                        wait,
+                        format!("{} {}", a.status.as_u16(), error_text(&a.body)),
+                    )
                 }
                 Ok(a) => return Ok(a),
                 Err(e) => {

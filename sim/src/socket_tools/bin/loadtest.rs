@@ -792,7 +792,7 @@ fn print_storms(args: &Args, runs: &[StormRun]) {
     );
     let opt = |v: Option<f64>| v.map_or("-".to_owned(), |x| format!("{x:.2}"));
     println!(
-        "  {:<3} {:>7} {:>7} {:>6} {:>9} {:>9} {:>12} {:>12} {:>11}  429/503",
+        "  {:<3} {:>7} {:>7} {:>6} {:>9} {:>9} {:>12} {:>12} {:>11}  429/503/408",
         "#",
         "quiet",
         "storm",
@@ -806,7 +806,10 @@ fn print_storms(args: &Args, runs: &[StormRun]) {
     for (k, r) in runs.iter().enumerate() {
         let lps = format!("{:.1}", r.storm.logins_per_s);
         let refusals = r.login.as_ref().map_or("-".into(), |l| {
-            format!("{}/{}", l.counts.rate_limited, l.counts.busy)
+            format!(
+                "{}/{}/{}",
+                l.counts.rate_limited, l.counts.busy, l.counts.timed_out
+            )
         });
         println!(
             "  {:<3} {:>7} {:>7} {:>6} {:>9} {:>9} {:>12.1} {:>12.1} {:>11}  {}",
@@ -869,7 +872,7 @@ fn print_storms(args: &Args, runs: &[StormRun]) {
         }
         if let Some(l) = &r.login {
             println!(
-                "  {k} storm: {} signed in ({} failed) in {:.1} s, {:.1} logins/s, sign-in p50 {:.0} ms p99 {:.0} ms;\n      {} requests, 429 {}, 503 {}",
+                "  {k} storm: {} signed in ({} failed) in {:.1} s, {:.1} logins/s, sign-in p50 {:.0} ms p99 {:.0} ms;\n      {} requests, 429 {}, 503 {}, 408 {}",
                 l.signed_in,
                 l.failed,
                 l.seconds,
@@ -878,7 +881,8 @@ fn print_storms(args: &Args, runs: &[StormRun]) {
                 l.sign_in.p99_ms,
                 l.counts.requests,
                 l.counts.rate_limited,
-                l.counts.busy
+                l.counts.busy,
+                l.counts.timed_out
             );
         }
     }
