@@ -5,10 +5,11 @@
 use crate::policy::{Act, Atlas, Kind, Policy};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::PlayerId;
-use game_core::protocol::DisconnectReason;
+use game_core::protocol::{Credentials, DisconnectReason};
 use game_core::time::Instant;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -51,6 +52,12 @@ pub struct BotOutcome {
     pub connected: std::time::Duration,
     /// World updates received.
     pub world_updates: u64,
+    /// Fresh logins (not resumes) whose first character screen already
+    /// listed the bot's character: it entered with it.
+    pub characters_found: u32,
+    /// Fresh logins whose first character screen lacked it: the client
+    /// created it.
+    pub characters_created: u32,
 }
 
 /// The policy a bot on a socket follows once in the world: one of the
@@ -179,6 +186,12 @@ impl Record {
     }
 }
 
+/// Where a bot gets the credentials of each login that is not a resume (a
+/// fresh token from the login service: each logs in once). An error counts
+/// as a failed connect.
+pub type FreshCredentials =
+    Box<dyn FnMut() -> Pin<Box<dyn Future<Output = Result<Credentials, String>> + Send>> + Send>;
+
 /// How a bot behaves when its connection drops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnDrop {
@@ -210,12 +223,33 @@ where
 /// [`run_bot`], keeping `live` up to date as it goes.
 pub async fn run_bot_counted<S, C, F>(
     config: ClientConfig,
+    connect: C,
+    epoch: tokio::time::Instant,
+    until: tokio::time::Instant,
+    on_drop: OnDrop,
+    policy: SocketPolicy,
+    live: &LiveCounts,
+) -> BotOutcome
+where
+    S: AsyncRead + AsyncWrite,
+    C: FnMut() -> F,
+    F: Future<Output = io::Result<S>>,
+{
+    run_bot_with(config, connect, epoch, until, on_drop, policy, live, None).await
+}
+
+/// [`run_bot_counted`], asking `fresh` for the credentials of every login
+/// that cannot resume (the first included) just before its connect.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_bot_with<S, C, F>(
+    config: ClientConfig,
     mut connect: C,
     epoch: tokio::time::Instant,
     until: tokio::time::Instant,
     on_drop: OnDrop,
     mut policy: SocketPolicy,
     live: &LiveCounts,
+    mut fresh: Option<FreshCredentials>,
 ) -> BotOutcome
 where
     S: AsyncRead + AsyncWrite,
@@ -230,6 +264,21 @@ where
     record.outcome.name = config.character.clone();
     let mut client = Client::new(config);
     while tokio::time::Instant::now() < until {
+        if let Some(fresh) = fresh.as_mut().filter(|_| !client.can_resume()) {
+            match fresh().await {
+                Ok(credentials) => client.set_credentials(credentials),
+                Err(e) => {
+                    record.connect_failed(e);
+                    match on_drop {
+                        OnDrop::GiveUp => break,
+                        OnDrop::Reconnect { retry_after } => {
+                            tokio::time::sleep(retry_after).await;
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
         let stream = match connect().await {
             Ok(s) => s,
             Err(e) => {
@@ -285,6 +334,8 @@ async fn drive<S: AsyncRead + AsyncWrite>(
     let mut next_move = tokio::time::Instant::now() + move_every.unwrap_or_default();
     // Set at the welcome: from then on the connection counts as connected.
     let mut welcomed_at: Option<tokio::time::Instant> = None;
+    // A fresh login's first character screen is yet to come.
+    let mut first_screen = false;
     let connected_since =
         |at: Option<tokio::time::Instant>| at.map(|t| t.elapsed()).unwrap_or_default();
     loop {
@@ -304,6 +355,19 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                         live.connected.fetch_add(1, Ordering::Relaxed);
                     }
                     record.welcomed(player, resumed);
+                    first_screen = !resumed;
+                }
+                ClientEvent::Characters { characters, .. } if first_screen => {
+                    first_screen = false;
+                    let wanted = &client.config().character;
+                    if characters
+                        .iter()
+                        .any(|c| c.name.eq_ignore_ascii_case(wanted))
+                    {
+                        record.outcome.characters_found += 1;
+                    } else {
+                        record.outcome.characters_created += 1;
+                    }
                 }
                 ClientEvent::RttSample { rtt } => {
                     record.outcome.rtt_samples_us.push(rtt.as_micros())

@@ -3,6 +3,7 @@
 //! `loadtest` reads that JSON back and prints it beside the server's figures.
 
 use super::bot::BotOutcome;
+use super::login_client::LoginCounts;
 use crate::report::{Percentiles, Tally};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,100 @@ pub struct LoadReport {
     /// The rest: disconnects no resume made good.
     pub unexpected_disconnects: u64,
     pub wall_seconds: f64,
+    /// How the bots logged in: `dev` or `password` (the login service).
+    #[serde(default)]
+    pub auth: String,
+    /// Fresh logins whose character was already on the account (a second
+    /// run over the same names finds every one).
+    #[serde(default)]
+    pub characters_found: u64,
+    /// Fresh logins that had to create their character.
+    #[serde(default)]
+    pub characters_created: u64,
+    /// With `--auth password`: the login service's side of the run.
+    #[serde(default)]
+    pub login: Option<LoginPhase>,
+}
+
+/// The accounts and first tokens of a `--auth password` run, fetched before
+/// the bots connect (or alone, with `--login-only`), and every fresh token
+/// after.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoginPhase {
+    pub url: String,
+    /// Requests in flight at once while the accounts are signed in.
+    pub concurrency: usize,
+    /// Bots with a first token.
+    pub signed_in: usize,
+    /// Bots that got none (the service refused, or never answered in time).
+    pub failed: usize,
+    /// Accounts never tried: the run was stopped first (SIGTERM).
+    #[serde(default)]
+    pub not_started: usize,
+    /// From the first request to the last first token.
+    pub seconds: f64,
+    /// `signed_in / seconds`.
+    pub logins_per_s: f64,
+    /// The latency of one bot's whole sign-in (every request and wait).
+    pub sign_in: Percentiles,
+    /// Every request of the run, the reconnects' fresh tokens included.
+    pub counts: LoginCounts,
+    /// The first error of a bot that got no token.
+    pub first_error: Option<String>,
+}
+
+impl LoginPhase {
+    /// The phase as `label  value` lines.
+    pub fn table(&self) -> Vec<(String, String)> {
+        let c = &self.counts;
+        vec![
+            ("login service".into(), self.url.clone()),
+            (
+                "signed in".into(),
+                format!(
+                    "{} in {:.1} s, {:.1} logins/s ({} at once)",
+                    self.signed_in, self.seconds, self.logins_per_s, self.concurrency
+                ),
+            ),
+            ("sign-ins not started".into(), self.not_started.to_string()),
+            (
+                "sign-in failures".into(),
+                match &self.first_error {
+                    Some(e) if self.failed > 0 => format!("{} (first: {e})", self.failed),
+                    _ => self.failed.to_string(),
+                },
+            ),
+            (
+                "sign-in p50/p99/max".into(),
+                format!(
+                    "{:.1} / {:.1} / {:.1} ms",
+                    self.sign_in.p50_ms, self.sign_in.p99_ms, self.sign_in.max_ms
+                ),
+            ),
+            (
+                "accounts new/existing".into(),
+                format!("{} / {}", c.registered, c.already_registered),
+            ),
+            (
+                "tokens issued".into(),
+                format!("{} ({} requests)", c.tokens, c.requests),
+            ),
+            (
+                "429 / 503 / 408 / 401".into(),
+                format!(
+                    "{} / {} / {} / {} (waited {:.1} s)",
+                    c.rate_limited, c.busy, c.timed_out, c.bad_credentials, c.waited_s
+                ),
+            ),
+            (
+                "other errors".into(),
+                format!(
+                    "{} refusals, {} unanswered",
+                    c.other_refusals, c.transport_errors
+                ),
+            ),
+        ]
+    }
 }
 
 impl LoadReport {
@@ -80,6 +175,8 @@ impl LoadReport {
             recovered_connect_failures: sum(|o| o.recovered_connect_failures),
             corrections: outcomes.iter().map(|o| u64::from(o.corrections)).sum(),
             zones_entered: outcomes.iter().map(|o| u64::from(o.zones_entered)).sum(),
+            characters_found: sum(|o| o.characters_found),
+            characters_created: sum(|o| o.characters_created),
             rtt: Percentiles::of(&mut rtts),
             entity_updates_per_s: per(updates, wall_seconds),
             entity_updates_per_client_s: per(updates, connected_s),
@@ -95,7 +192,9 @@ impl LoadReport {
     /// Whether the run went as a load test wants: every bot connected and none
     /// dropped, counting as neither what a bot recovered from by reconnecting.
     pub fn clean(&self) -> bool {
-        self.unexpected_disconnects == 0 && self.connect_failures == self.recovered_connect_failures
+        self.unexpected_disconnects == 0
+            && self.connect_failures == self.recovered_connect_failures
+            && self.login.as_ref().is_none_or(|l| l.failed == 0)
     }
 
     /// The report as `label  value` lines, for a terminal.
@@ -114,6 +213,10 @@ impl LoadReport {
             ),
             ("resumes".into(), self.resumes.to_string()),
             ("zones entered".into(), self.zones_entered.to_string()),
+            (
+                "characters found/new".into(),
+                format!("{} / {}", self.characters_found, self.characters_created),
+            ),
             ("corrections".into(), self.corrections.to_string()),
             (
                 "rtt p50/p99/max".into(),
@@ -150,6 +253,9 @@ impl LoadReport {
             self.unexpected_disconnects.to_string(),
         ));
         rows.push(("wall time".into(), format!("{:.1} s", self.wall_seconds)));
+        if let Some(login) = &self.login {
+            rows.extend(login.table());
+        }
         rows
     }
 }

@@ -10,5 +10,6 @@
 
 pub mod bot;
 pub mod load_report;
+pub mod login_client;
 pub mod mix;
 pub mod scrape;

@@ -7,10 +7,18 @@
 //! `cargo run --release -p sim --bin loadtest -- --bots 5000 --seconds 300`
 //! `cargo run --release -p sim --bin loadtest -- --bots 10000 --seconds 60 --idle`
 //! Exits non-zero when the bots' run was not clean or a target was missed.
+//!
+//! The login storm: `loadtest --bots 2000 --storm 1000` measures the tick
+//! over a quiet window, then over a window of the same length while up to
+//! 1,000 new accounts register and log in over HTTP (`mmo-bots --login-only
+//! --register-first`, a third process), six times in turn, and prints the
+//! two p99s of each pair and pooled, their ratio and the storm's logins per
+//! second, with the CPU of every server thread in each window, so a storm
+//! that moves the tick says why.
 
 use clap::Parser;
 use serde::Serialize;
-use sim::socket_tools::load_report::LoadReport;
+use sim::socket_tools::load_report::{LoadReport, LoginPhase};
 use sim::socket_tools::scrape::{self, Buckets, Sample};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -65,7 +73,42 @@ struct Args {
     /// Also write the combined report as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Login storms: this many new accounts register and log in over HTTP
+    /// while the bots play, after a quiet window; 0 runs none.
+    #[arg(long, default_value_t = 0)]
+    storm: usize,
+    /// How many quiet window + storm pairs (each storm with new accounts);
+    /// the figures pool them, so the machine's drift falls on both sides.
+    #[arg(long, default_value_t = 6)]
+    storms: u32,
+    /// Seconds of each window: the quiet one, and the storm's (its first
+    /// seconds; all of it if it ends sooner).
+    #[arg(long, default_value_t = 15)]
+    storm_window: u64,
+    /// HTTP requests of the storm in flight at once.
+    #[arg(long, default_value_t = 48)]
+    storm_concurrency: usize,
+    /// Seconds a storm may go on past its window; then its client is
+    /// stopped (the bots' run is planned with this much room per storm).
+    /// 0: the storm is exactly its window.
+    #[arg(long, default_value_t = 0)]
+    storm_tail: u64,
+    /// Seconds between the end of the ramp and the first window.
+    #[arg(long, default_value_t = 10)]
+    settle: u64,
+    /// The server's `[login] max_hash_concurrency` (Argon2 jobs at once;
+    /// default: the server's own, one per core).
+    #[arg(long)]
+    hash_concurrency: Option<usize>,
+    /// Keep the server's data directory (the SQLite store) after the run.
+    #[arg(long)]
+    keep_data: bool,
 }
+
+/// Seconds between a storm's end and the next quiet window.
+const STORM_GAP_S: u64 = 5;
+/// Seconds a stopped storm's client has to finish its requests in flight.
+const STORM_DRAIN_S: u64 = 30;
 
 /// Same as the server's defaults (`[node.world.zone]`).
 const VIEW_RADIUS_M: f64 = 40.0;
@@ -118,7 +161,56 @@ struct Combined {
     spawn_spread_m: u32,
     server: ServerFigures,
     bots_report: Option<LoadReport>,
+    storms: Vec<StormRun>,
+    storms_pooled: Option<Pooled>,
     verdicts: Vec<Verdict>,
+}
+
+/// The server over one window of a storm run.
+#[derive(Debug, Default, Serialize)]
+struct Window {
+    /// The tick histogram's buckets over the window (to pool windows).
+    #[serde(skip)]
+    buckets: Buckets,
+    #[serde(skip)]
+    cpu_buckets: Buckets,
+    seconds: f64,
+    ticks: f64,
+    tick_p50_ms: Option<f64>,
+    tick_p99_ms: Option<f64>,
+    /// The bucket bound the p99 is certainly not above.
+    tick_p99_bound_ms: Option<f64>,
+    tick_cpu_p99_ms: Option<f64>,
+    /// The ticking thread runnable but off a CPU during ticks, per second.
+    tick_waiting_ms_per_s: f64,
+    tick_overruns: f64,
+    /// CPU in cores: the game loop's thread, the server's other threads
+    /// (by name: tokio's workers and blocking pool, where Argon2 runs, share
+    /// one), the bots, the storm's client.
+    loop_thread_cores: f64,
+    other_threads_cores: Vec<(String, f64)>,
+    bots_cores: f64,
+    storm_client_cores: f64,
+    /// Argon2 time on the server's blocking threads, per second.
+    hash_seconds_per_s: f64,
+    /// Login service answers in the window, by outcome.
+    login_answers: Vec<(String, f64)>,
+    /// Tokens issued in the window, per second (the server's count).
+    logins_per_s: f64,
+    load_average: Option<f64>,
+}
+
+/// One quiet window and the storm after it.
+#[derive(Debug, Default, Serialize)]
+struct StormRun {
+    quiet: Window,
+    storm: Window,
+    /// Storm p99 over quiet p99.
+    p99_ratio: Option<f64>,
+    /// The storm client's report (logins per second, 429s, 503s).
+    login: Option<LoginPhase>,
+    /// Why the run is not a fair measure, if it is not.
+    note: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -159,8 +251,12 @@ fn run(args: &Args) -> Result<bool, String> {
     write(&map, &arena_map(arena_m))?;
     let game = free_port()?;
     let admin = free_port()?;
+    let login = free_port()?;
     let config = dir.join("server.toml");
-    write(&config, &server_config(args, game, admin, &map, spread))?;
+    write(
+        &config,
+        &server_config(args, game, admin, login, &dir.join("data"), &map, spread),
+    )?;
 
     let server_log = dir.join("server.log");
     let log = open(&server_log)?;
@@ -182,13 +278,21 @@ fn run(args: &Args) -> Result<bool, String> {
              spawn spread {spread} m; logs and reports in {}",
             dir.display()
         );
-        drive(args, &bots_bin, &dir, &map, game, admin, server_pid)
+        drive(args, &bots_bin, &dir, &map, game, admin, server_pid, login)
     })();
     stop(&mut server);
-    let (figures, report) = outcome?;
+    if !args.keep_data {
+        let _ = std::fs::remove_dir_all(dir.join("data"));
+    }
+    let (figures, report, storms) = outcome?;
 
-    let verdicts = verdicts(args, &figures, report.as_ref());
+    let mut verdicts = verdicts(args, &figures, report.as_ref());
     print_side_by_side(args, &figures, report.as_ref(), arena_m);
+    if args.storm > 0 {
+        println!();
+        print_storms(args, &storms);
+        verdicts.extend(storm_verdicts(&storms));
+    }
     println!();
     for v in &verdicts {
         let mark = if v.met { "met   " } else { "MISSED" };
@@ -205,6 +309,8 @@ fn run(args: &Args) -> Result<bool, String> {
             spawn_spread_m: spread,
             server: figures,
             bots_report: report,
+            storms_pooled: (!storms.is_empty()).then(|| pooled(&storms)),
+            storms,
             verdicts,
         };
         let json = serde_json::to_string_pretty(&combined).unwrap_or_default();
@@ -214,6 +320,7 @@ fn run(args: &Args) -> Result<bool, String> {
 }
 
 /// Runs the bots and scrapes the server until they are done.
+#[allow(clippy::too_many_arguments)]
 fn drive(
     args: &Args,
     bots_bin: &Path,
@@ -222,7 +329,8 @@ fn drive(
     game: SocketAddr,
     admin: SocketAddr,
     server_pid: u32,
-) -> Result<(ServerFigures, Option<LoadReport>), String> {
+    login: SocketAddr,
+) -> Result<(ServerFigures, Option<LoadReport>, Vec<StormRun>), String> {
     let bots_json = dir.join("bots.json");
     let _ = std::fs::remove_file(&bots_json);
     let mut cmd = Command::new(bots_bin);
@@ -231,7 +339,7 @@ fn drive(
         .arg("--bots")
         .arg(args.bots.to_string())
         .arg("--seconds")
-        .arg(args.seconds.to_string())
+        .arg(bots_seconds(args).to_string())
         .arg("--connect-rate")
         .arg(args.connect_rate.to_string())
         .arg("--move-hz")
@@ -259,6 +367,23 @@ fn drive(
     let bots_pid = bots.id();
     let mut bots_cpu = 0.0f64;
     let ramp = Duration::from_secs_f64(args.bots as f64 / f64::from(args.connect_rate.max(1)));
+    let storm_plan = StormPlan {
+        accounts: args.storm,
+        storms: args.storms,
+        window: Duration::from_secs(args.storm_window.max(1)),
+        concurrency: args.storm_concurrency,
+        tail: Duration::from_secs(args.storm_tail),
+        first_at: started + ramp + Duration::from_secs(args.settle),
+        bots_end: started + ramp + Duration::from_secs(bots_seconds(args)),
+        bots_nice: args.bots_nice,
+        bots_bin: bots_bin.to_owned(),
+        dir: dir.to_owned(),
+        admin,
+        login,
+        server_pid,
+        bots_pid,
+    };
+    let storm = (args.storm > 0).then(|| std::thread::spawn(move || run_storms(storm_plan)));
     let mut at_ramp_end: Option<Buckets> = None;
     let mut last: Vec<Sample> = Vec::new();
     let mut fig = ServerFigures::default();
@@ -347,7 +472,513 @@ fn drive(
             dir.display()
         );
     }
-    Ok((fig, report))
+    let storms = match storm.map(|t| t.join()) {
+        Some(Ok(runs)) => runs,
+        Some(Err(_)) => return Err("the storm thread panicked".into()),
+        None => Vec::new(),
+    };
+    Ok((fig, report, storms))
+}
+
+/// How long the bots play: `--seconds`, or with storms as long as the
+/// windows need (every storm allowed `--storm-tail` past its window).
+fn bots_seconds(args: &Args) -> u64 {
+    if args.storm == 0 {
+        return args.seconds;
+    }
+    // A stopped storm's requests in flight take a few seconds to finish.
+    let per_storm = 2 * args.storm_window + args.storm_tail + STORM_GAP_S + 15;
+    args.seconds
+        .max(args.settle + u64::from(args.storms.max(1)) * per_storm + 5)
+}
+
+/// What the storm thread needs.
+struct StormPlan {
+    accounts: usize,
+    storms: u32,
+    window: Duration,
+    concurrency: usize,
+    /// How long the storm's client may go on after its window.
+    tail: Duration,
+    /// When the first quiet window starts (the ramp over, the bots settled).
+    first_at: Instant,
+    /// When the bots say goodbye: no window may reach past it.
+    bots_end: Instant,
+    bots_nice: i32,
+    bots_bin: PathBuf,
+    dir: PathBuf,
+    admin: SocketAddr,
+    login: SocketAddr,
+    server_pid: u32,
+    bots_pid: u32,
+}
+
+/// One look at the server (and the other processes) at a window's edge.
+struct Snapshot {
+    at: Instant,
+    samples: Vec<Sample>,
+    /// CPU seconds by thread: (tid, name, seconds).
+    threads: Vec<(u32, String, f64)>,
+    bots_cpu: f64,
+    storm_cpu: f64,
+}
+
+fn snapshot(plan: &StormPlan, storm_pid: Option<u32>) -> Snapshot {
+    let samples = match scrape::http_get(plan.admin, "/metrics", Duration::from_secs(5)) {
+        Ok((200, body)) => scrape::parse(&body),
+        _ => Vec::new(),
+    };
+    Snapshot {
+        at: Instant::now(),
+        samples,
+        threads: thread_cpu(plan.server_pid),
+        bots_cpu: scrape::cpu_seconds(plan.bots_pid).unwrap_or(0.0),
+        storm_cpu: storm_pid
+            .and_then(|p| scrape::cpu_seconds(p).ok())
+            .unwrap_or(0.0),
+    }
+}
+
+/// CPU seconds of every thread of `pid`, with its name (Linux).
+fn thread_cpu(pid: u32) -> Vec<(u32, String, f64)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let tid: u32 = t.file_name().to_str()?.parse().ok()?;
+            let name = std::fs::read_to_string(t.path().join("comm")).ok()?;
+            // The thread's own stat (`/proc/<tid>/stat` would be the whole
+            // process's): utime and stime, fields 14 and 15, after the
+            // parenthesised name, in 100 Hz ticks.
+            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+            let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+            let ticks: u64 =
+                fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+            // Field 19: the thread's nice (the blocking pool's can differ
+            // from the workers').
+            let nice = fields.get(16)?;
+            Some((
+                tid,
+                format!("{} (nice {nice})", name.trim()),
+                ticks as f64 / 100.0,
+            ))
+        })
+        .collect()
+}
+
+/// The server between two snapshots.
+fn window(plan: &StormPlan, a: &Snapshot, b: &Snapshot) -> Window {
+    let seconds = (b.at - a.at).as_secs_f64().max(1e-3);
+    let ticks = Buckets::of(&b.samples, "mmo_tick_duration_seconds")
+        .since(&Buckets::of(&a.samples, "mmo_tick_duration_seconds"));
+    let cpu = Buckets::of(&b.samples, "mmo_tick_cpu_seconds")
+        .since(&Buckets::of(&a.samples, "mmo_tick_cpu_seconds"));
+    let delta = |name: &str| scrape::total(&b.samples, name) - scrape::total(&a.samples, name);
+    let ms = |s: Option<f64>| s.map(|v| v * 1000.0);
+    let before = |tid: u32| a.threads.iter().find(|t| t.0 == tid).map_or(0.0, |t| t.2);
+    let mut loop_thread = 0.0;
+    let mut others: Vec<(String, f64)> = Vec::new();
+    for (tid, name, cpu) in &b.threads {
+        let used = (cpu - before(*tid)) / seconds;
+        if *tid == plan.server_pid {
+            loop_thread = used;
+        } else {
+            match others.iter_mut().find(|(n, _)| n == name) {
+                Some((_, c)) => *c += used,
+                None => others.push((name.clone(), used)),
+            }
+        }
+    }
+    others.retain(|(_, c)| *c >= 0.005);
+    others.sort_by(|x, y| y.1.total_cmp(&x.1));
+    let answers = |s: &[Sample]| -> Vec<(String, f64)> {
+        s.iter()
+            .filter(|s| s.name == "mmo_login_http_requests_total")
+            .map(|s| {
+                let label = s
+                    .labels
+                    .iter()
+                    .map(|(_, v)| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                (label, s.value)
+            })
+            .collect()
+    };
+    let before_answers = answers(&a.samples);
+    let login_answers = answers(&b.samples)
+        .into_iter()
+        .map(|(k, v)| {
+            let was = before_answers
+                .iter()
+                .find(|(l, _)| *l == k)
+                .map_or(0.0, |x| x.1);
+            (k, v - was)
+        })
+        .filter(|(_, v)| *v > 0.0)
+        .collect::<Vec<_>>();
+    let logins = login_answers
+        .iter()
+        .find(|(k, _)| k == "logged_in")
+        .map_or(0.0, |x| x.1);
+    Window {
+        buckets: ticks.clone(),
+        cpu_buckets: cpu.clone(),
+        seconds,
+        ticks: ticks.count(),
+        tick_p50_ms: ms(ticks.quantile(0.5)),
+        tick_p99_ms: ms(ticks.quantile(0.99)),
+        tick_p99_bound_ms: ms(ticks.quantile_bound(0.99)),
+        tick_cpu_p99_ms: ms(cpu.quantile(0.99)),
+        tick_waiting_ms_per_s: delta("mmo_tick_waiting_seconds_total") * 1000.0 / seconds,
+        tick_overruns: delta("mmo_tick_overruns_total"),
+        loop_thread_cores: loop_thread,
+        other_threads_cores: others,
+        bots_cores: (b.bots_cpu - a.bots_cpu) / seconds,
+        storm_client_cores: (b.storm_cpu - a.storm_cpu) / seconds,
+        hash_seconds_per_s: delta("mmo_login_http_hash_seconds_total") / seconds,
+        login_answers,
+        logins_per_s: logins / seconds,
+        load_average: scrape::load_average(),
+    }
+}
+
+fn sleep_until(t: Instant) {
+    let now = Instant::now();
+    if t > now {
+        std::thread::sleep(t - now);
+    }
+}
+
+/// Each storm: a quiet window, then the storm's client started and the
+/// storm's window measured; the client waited for, then a short gap.
+fn run_storms(plan: StormPlan) -> Vec<StormRun> {
+    let mut runs = Vec::new();
+    let mut next = plan.first_at;
+    for k in 0..plan.storms {
+        let mut run = StormRun::default();
+        let ends = next + 2 * plan.window;
+        if ends > plan.bots_end {
+            eprintln!("loadtest: storm {k} skipped: the bots end before its windows would");
+            break;
+        }
+        sleep_until(next);
+        let quiet_start = snapshot(&plan, None);
+        sleep_until(next + plan.window);
+        let quiet_end = snapshot(&plan, None);
+        run.quiet = window(&plan, &quiet_start, &quiet_end);
+
+        let report = plan.dir.join(format!("storm{k}.json"));
+        let _ = std::fs::remove_file(&report);
+        let spawned = open(&plan.dir.join(format!("storm{k}.txt"))).and_then(|out| {
+            Command::new(&plan.bots_bin)
+                .args(["--auth", "password", "--login-only", "--register-first"])
+                .arg("--login-url")
+                .arg(format!("http://{}", plan.login))
+                .arg("--bots")
+                .arg(plan.accounts.to_string())
+                .arg("--name-prefix")
+                .arg(format!("storm{k}n"))
+                .arg("--login-concurrency")
+                .arg(plan.concurrency.to_string())
+                .arg("--nice")
+                .arg(plan.bots_nice.to_string())
+                .arg("--json")
+                .arg(&report)
+                .stdout(out)
+                .spawn()
+                .map_err(|e| format!("cannot start the storm: {e}"))
+        });
+        let mut client = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                run.note = Some(e);
+                runs.push(run);
+                break;
+            }
+        };
+        let storm_pid = client.id();
+        let mut storm_start = snapshot(&plan, Some(storm_pid));
+        storm_start.storm_cpu = 0.0;
+        let window_end = storm_start.at + plan.window;
+        let mut ended_early = false;
+        while Instant::now() < window_end {
+            if let Ok(Some(_)) = client.try_wait() {
+                ended_early = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let storm_end = snapshot(&plan, Some(storm_pid));
+        run.storm = window(&plan, &storm_start, &storm_end);
+        if ended_early {
+            run.note = Some(format!(
+                "the storm ended {:.1} s into its {} s window: the window is its whole length",
+                run.storm.seconds,
+                plan.window.as_secs()
+            ));
+        }
+        // After the tail, SIGTERM: the client starts no more accounts and
+        // lets those in flight finish (a request cut off would cancel the
+        // service's work mid-way), then reports; SIGKILL if it hangs.
+        let stop_at = storm_end.at + plan.tail;
+        let mut kill_at: Option<Instant> = None;
+        let status = loop {
+            match client.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if kill_at.is_some_and(|t| Instant::now() >= t) => {
+                    let _ = client.kill();
+                    let _ = client.wait();
+                    break Err("killed: it did not stop within STORM_DRAIN_S".to_owned());
+                }
+                Ok(None) if kill_at.is_none() && Instant::now() >= stop_at => {
+                    let _ = Command::new("kill")
+                        .args(["-TERM", &storm_pid.to_string()])
+                        .status();
+                    kill_at = Some(Instant::now() + Duration::from_secs(STORM_DRAIN_S));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => break Err(e.to_string()),
+            }
+        };
+        run.login = std::fs::read_to_string(&report)
+            .ok()
+            .and_then(|t| serde_json::from_str::<LoadReport>(&t).ok())
+            .and_then(|r| r.login);
+        match (&run.login, status) {
+            (None, status) => {
+                run.note = Some(format!(
+                    "the storm's client wrote no report ({})",
+                    status.map_or_else(|e| e, |s| s.to_string())
+                ))
+            }
+            (Some(l), _) if l.not_started > 0 => {
+                run.note = Some(format!(
+                    "stopped after its window: {} of {} accounts signed in, {} not started",
+                    l.signed_in, plan.accounts, l.not_started
+                ))
+            }
+            _ => {}
+        }
+        run.p99_ratio = match (run.quiet.tick_p99_ms, run.storm.tick_p99_ms) {
+            (Some(q), Some(s)) if q > 0.0 => Some(s / q),
+            _ => None,
+        };
+        if let Some(r) = run.p99_ratio {
+            eprintln!(
+                "loadtest: storm {k}: tick p99 {:.2} ms quiet, {:.2} ms in the storm (x{r:.2}); {:.1} logins/s in the window",
+                run.quiet.tick_p99_ms.unwrap_or(0.0),
+                run.storm.tick_p99_ms.unwrap_or(0.0),
+                run.storm.logins_per_s
+            );
+        }
+        runs.push(run);
+        next = Instant::now() + Duration::from_secs(STORM_GAP_S);
+    }
+    runs
+}
+
+fn print_storms(args: &Args, runs: &[StormRun]) {
+    let hash = args
+        .hash_concurrency
+        .map_or("the server's default (one per core)".to_owned(), |n| {
+            n.to_string()
+        });
+    println!(
+        "login storms: {} accounts each, {} requests at once, max_hash_concurrency {hash}",
+        args.storm, args.storm_concurrency
+    );
+    let opt = |v: Option<f64>| v.map_or("-".to_owned(), |x| format!("{x:.2}"));
+    println!(
+        "  {:<3} {:>7} {:>7} {:>6} {:>9} {:>9} {:>12} {:>12} {:>11}  429/503/408",
+        "#",
+        "quiet",
+        "storm",
+        "ratio",
+        "on-CPU q",
+        "on-CPU s",
+        "wait q ms/s",
+        "wait s ms/s",
+        "logins/s",
+    );
+    for (k, r) in runs.iter().enumerate() {
+        let lps = format!("{:.1}", r.storm.logins_per_s);
+        let refusals = r.login.as_ref().map_or("-".into(), |l| {
+            format!(
+                "{}/{}/{}",
+                l.counts.rate_limited, l.counts.busy, l.counts.timed_out
+            )
+        });
+        println!(
+            "  {:<3} {:>7} {:>7} {:>6} {:>9} {:>9} {:>12.1} {:>12.1} {:>11}  {}",
+            k,
+            opt(r.quiet.tick_p99_ms),
+            opt(r.storm.tick_p99_ms),
+            r.p99_ratio.map_or("-".into(), |x| format!("{x:.2}")),
+            opt(r.quiet.tick_cpu_p99_ms),
+            opt(r.storm.tick_cpu_p99_ms),
+            r.quiet.tick_waiting_ms_per_s,
+            r.storm.tick_waiting_ms_per_s,
+            lps,
+            refusals
+        );
+    }
+    println!(
+        "  (tick p99 in ms over each window; on-CPU: the tick's own CPU time, p99; \
+         logins/s: tokens the server issued in the storm's window)"
+    );
+    let p = pooled(runs);
+    println!(
+        "  pooled: tick p99 {} ms quiet ({} ticks), {} ms storm ({} ticks), ratio {}; \
+         on-CPU p99 {} / {} ms; game loop thread {:.2} / {:.2} cores; {:.1} logins/s",
+        opt(p.quiet_p99_ms),
+        p.quiet_ticks,
+        opt(p.storm_p99_ms),
+        p.storm_ticks,
+        p.p99_ratio.map_or("-".into(), |x| format!("{x:.2}")),
+        opt(p.quiet_cpu_p99_ms),
+        opt(p.storm_cpu_p99_ms),
+        p.quiet_loop_cores,
+        p.storm_loop_cores,
+        p.storm_logins_per_s
+    );
+    for (k, r) in runs.iter().enumerate() {
+        for (label, w) in [("quiet", &r.quiet), ("storm", &r.storm)] {
+            let others = w
+                .other_threads_cores
+                .iter()
+                .map(|(n, c)| format!("{n} {c:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            println!(
+                "  {k} {label}: {:.1} s, {} ticks, p50 {} ms, p99 {} ms (bucket <= {}), {} overruns;\n      CPU cores: game loop {:.2}, other server threads [{others}], bots {:.2}, storm client {:.2};\n      Argon2 {:.2} s/s; load {}",
+                w.seconds,
+                w.ticks,
+                opt(w.tick_p50_ms),
+                opt(w.tick_p99_ms),
+                opt(w.tick_p99_bound_ms),
+                w.tick_overruns,
+                w.loop_thread_cores,
+                w.bots_cores,
+                w.storm_client_cores,
+                w.hash_seconds_per_s,
+                w.load_average.map_or("-".into(), |l| format!("{l:.2}")),
+            );
+        }
+        if let Some(note) = &r.note {
+            println!("  {k} note: {note}");
+        }
+        if let Some(l) = &r.login {
+            println!(
+                "  {k} storm: {} signed in ({} failed) in {:.1} s, {:.1} logins/s, sign-in p50 {:.0} ms p99 {:.0} ms;\n      {} requests, 429 {}, 503 {}, 408 {}",
+                l.signed_in,
+                l.failed,
+                l.seconds,
+                l.logins_per_s,
+                l.sign_in.p50_ms,
+                l.sign_in.p99_ms,
+                l.counts.requests,
+                l.counts.rate_limited,
+                l.counts.busy,
+                l.counts.timed_out
+            );
+        }
+    }
+}
+
+/// The tick over every quiet window and over every storm window: on a
+/// shared machine whose load drifts from minute to minute, short windows
+/// taken in turn and pooled compare like with like better than one pair.
+#[derive(Debug, Default, Serialize)]
+struct Pooled {
+    quiet_ticks: f64,
+    storm_ticks: f64,
+    quiet_p99_ms: Option<f64>,
+    storm_p99_ms: Option<f64>,
+    p99_ratio: Option<f64>,
+    quiet_cpu_p99_ms: Option<f64>,
+    storm_cpu_p99_ms: Option<f64>,
+    quiet_loop_cores: f64,
+    storm_loop_cores: f64,
+    storm_logins_per_s: f64,
+}
+
+fn pooled(runs: &[StormRun]) -> Pooled {
+    let sum = |pick: fn(&StormRun) -> &Buckets| -> Buckets {
+        let mut total: Vec<(f64, f64)> = Vec::new();
+        for b in runs.iter().map(pick) {
+            for &(le, n) in &b.0 {
+                match total.iter_mut().find(|(l, _)| *l == le) {
+                    Some((_, t)) => *t += n,
+                    None => total.push((le, n)),
+                }
+            }
+        }
+        total.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Buckets(total)
+    };
+    let quiet = sum(|r| &r.quiet.buckets);
+    let storm = sum(|r| &r.storm.buckets);
+    let ms = |s: Option<f64>| s.map(|v| v * 1000.0);
+    let mean = |f: fn(&StormRun) -> (f64, f64)| -> f64 {
+        let (num, den) = runs
+            .iter()
+            .map(f)
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x * y, b + y));
+        if den > 0.0 {
+            num / den
+        } else {
+            0.0
+        }
+    };
+    let quiet_p99_ms = ms(quiet.quantile(0.99));
+    let storm_p99_ms = ms(storm.quantile(0.99));
+    Pooled {
+        quiet_ticks: quiet.count(),
+        storm_ticks: storm.count(),
+        quiet_p99_ms,
+        storm_p99_ms,
+        p99_ratio: match (quiet_p99_ms, storm_p99_ms) {
+            (Some(q), Some(s)) if q > 0.0 => Some(s / q),
+            _ => None,
+        },
+        quiet_cpu_p99_ms: ms(sum(|r| &r.quiet.cpu_buckets).quantile(0.99)),
+        storm_cpu_p99_ms: ms(sum(|r| &r.storm.cpu_buckets).quantile(0.99)),
+        quiet_loop_cores: mean(|r| (r.quiet.loop_thread_cores, r.quiet.seconds)),
+        storm_loop_cores: mean(|r| (r.storm.loop_thread_cores, r.storm.seconds)),
+        storm_logins_per_s: mean(|r| (r.storm.logins_per_s, r.storm.seconds)),
+    }
+}
+
+fn storm_verdicts(runs: &[StormRun]) -> Vec<Verdict> {
+    let mut v = Vec::new();
+    let ratios: Vec<String> = runs
+        .iter()
+        .map(|r| r.p99_ratio.map_or("-".into(), |x| format!("{x:.2}")))
+        .collect();
+    let p = pooled(runs);
+    v.push(Verdict {
+        target: "a login storm moves tick p99 by <= 10% (pooled)".into(),
+        measured: format!(
+            "{} pooled; each pair {}",
+            p.p99_ratio.map_or("-".into(), |x| format!("{x:.2}")),
+            ratios.join(", ")
+        ),
+        met: p.p99_ratio.is_some_and(|r| r <= 1.10),
+    });
+    let failed: usize = runs
+        .iter()
+        .filter_map(|r| r.login.as_ref())
+        .map(|l| l.failed)
+        .sum();
+    v.push(Verdict {
+        target: "no storm account refused or given up on".into(),
+        measured: format!("{failed} (storms stopped unfinished are not counted)"),
+        met: failed == 0,
+    });
+    v
 }
 
 fn verdicts(args: &Args, f: &ServerFigures, r: Option<&LoadReport>) -> Vec<Verdict> {
@@ -544,27 +1175,45 @@ fn server_config(
     args: &Args,
     game: SocketAddr,
     admin: SocketAddr,
+    login: SocketAddr,
+    data: &Path,
     map: &Path,
     spread: u32,
 ) -> String {
     let cap = args.bots + 64;
+    // At least max_players, and room for every bot's login and save at once.
+    let pending = (2 * cap).max(16_384);
+    let busy = pending / 2;
+    let hash = args
+        .hash_concurrency
+        .map_or(String::new(), |n| format!("max_hash_concurrency = {n}\n"));
     format!(
         "# written by loadtest: every bot in one zone (one channel of the arena)\n\
          listen = \"{game}\"\n\
          maps = [{map:?}]\n\
+         data_dir = {data:?}\n\
          [admin]\n\
          listen = \"{admin}\"\n\
+         # a storm's accounts all come from 127.0.0.1: no per-address limit\n\
+         [login]\n\
+         listen = \"{login}\"\n\
+         per_address = {{ burst = 1000000, per_minute = 1000000, max_keys = 16384 }}\n\
+         {hash}\
          [node]\n\
          max_sessions = {cap}\n\
          max_players = {cap}\n\
-         max_pending_intents = {cap}\n\
+         max_pending_intents = {pending}\n\
+         store_busy_intents = {busy}\n\
          [node.world]\n\
          start_map = \"arena\"\n\
          max_channels = 1\n\
          [node.world.zone]\n\
          max_players = {cap}\n\
          spawn_spread_m = {spread}\n",
-        map = map.display().to_string()
+        map = map.display().to_string(),
+        pending = pending,
+        busy = busy,
+        data = data.display().to_string()
     )
 }
 

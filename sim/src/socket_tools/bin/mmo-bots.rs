@@ -7,13 +7,23 @@
 //! Exits non-zero if any bot was disconnected unexpectedly or could not connect;
 //! with `--reconnect`, a drop the bot resumed from and a failed connect a later
 //! one made good count as neither.
+//!
+//! `--auth password --login-url http://127.0.0.1:7780`: each bot signs in to
+//! the login service first (its account registered if missing, its password
+//! derived from its name and `--password-salt`), `--login-concurrency` at a
+//! time, then connects with its token; a reconnect that cannot resume fetches
+//! a fresh one. `--login-only` signs the accounts in and stops there (the
+//! login storm of `loadtest --storm`).
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use game_core::client::ClientConfig;
+use game_core::protocol::Credentials;
 use game_core::zone::Map;
 use sim::policy::{Atlas, Kind};
-use sim::socket_tools::bot::{run_bot_counted, LiveCounts, OnDrop, SocketPolicy};
-use sim::socket_tools::load_report::LoadReport;
+use sim::report::Percentiles;
+use sim::socket_tools::bot::{run_bot_with, FreshCredentials, LiveCounts, OnDrop, SocketPolicy};
+use sim::socket_tools::load_report::{LoadReport, LoginPhase};
+use sim::socket_tools::login_client::{password_for, LoginClient, LoginStats, LoginUrl, Token};
 use sim::socket_tools::mix::Mix;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -75,7 +85,43 @@ struct Args {
     /// CPU from the server it measures.
     #[arg(long, default_value_t = 0)]
     nice: i32,
+    /// How the bots log in: `dev` (the name alone; the server must allow
+    /// development logins) or `password` (an account and a token from the
+    /// login service at --login-url).
+    #[arg(long, value_enum, default_value_t = Auth::Dev)]
+    auth: Auth,
+    /// The login service (with --auth password).
+    #[arg(long, default_value = "http://127.0.0.1:7780")]
+    login_url: LoginUrl,
+    /// Salts the passwords, derived from each name: the same salt and names
+    /// log into the same accounts run after run.
+    #[arg(long, default_value = "mmo-bots")]
+    password_salt: String,
+    /// Requests to the login service in flight at once while the bots sign in.
+    #[arg(long, default_value_t = 32)]
+    login_concurrency: usize,
+    /// How long one request keeps retrying 429s, 503s and failed connects.
+    #[arg(long, default_value_t = 120)]
+    login_patience_s: u64,
+    /// Sign the accounts in (register, log in) and stop: no game connection.
+    #[arg(long)]
+    login_only: bool,
+    /// Register each account before its first login (two Argon2 runs on the
+    /// server for a new account, where logging in first and registering on
+    /// the 401 costs three; one more for an account already there).
+    #[arg(long)]
+    register_first: bool,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Auth {
+    Dev,
+    Password,
+}
+
+/// A first token is used if it is younger than this (tokens live 300 s by
+/// default); an older one is fetched afresh.
+const FIRST_TOKEN_MAX_AGE: Duration = Duration::from_secs(120);
 
 fn main() -> ExitCode {
     let mut args = Args::parse();
@@ -118,10 +164,17 @@ fn main() -> ExitCode {
         }
     };
     let report = runtime.block_on(run(&args, Arc::new(atlas)));
-    println!(
-        "mmo-bots report ({} bots against {}, {} s)",
-        report.bots, report.addr, report.seconds
-    );
+    if args.login_only {
+        println!(
+            "mmo-bots report ({} accounts signed in at {})",
+            report.bots, args.login_url
+        );
+    } else {
+        println!(
+            "mmo-bots report ({} bots against {}, {} s)",
+            report.bots, report.addr, report.seconds
+        );
+    }
     for (label, value) in report.table() {
         println!("  {label:<24}{value}");
     }
@@ -152,8 +205,180 @@ fn raise_fd_limit(wanted: u64) {
     }
 }
 
+/// The bots' first tokens, from the login service, before any connects; the
+/// phase's figures.
+async fn sign_in_all(
+    args: &Args,
+    stats: &Arc<LoginStats>,
+) -> (Vec<Option<(Token, tokio::time::Instant)>>, LoginPhase) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(args.login_concurrency.max(1)));
+    // SIGTERM (or Ctrl-C) stops the sign-ins gracefully: no new account is
+    // started, those in flight finish (a dropped request would cancel the
+    // service's work mid-way), and the report says how far it got.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = tokio::spawn({
+        let stop = Arc::clone(&stop);
+        async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminated = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = terminated => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            stop.store(true, Ordering::Relaxed);
+            eprintln!("mmo-bots: stopping: the sign-ins in flight finish, no more start");
+        }
+    });
+    let started = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(args.bots);
+    for i in 0..args.bots {
+        let name = format!("{}{i}", args.name_prefix);
+        let password = password_for(&name, &args.password_salt);
+        let mut client = LoginClient::new(
+            args.login_url.clone(),
+            Arc::clone(stats),
+            Duration::from_secs(args.login_patience_s),
+        );
+        let slots = Arc::clone(&slots);
+        let register_first = args.register_first;
+        let stop = Arc::clone(&stop);
+        tasks.push(tokio::spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("never closed");
+            if stop.load(Ordering::Relaxed) {
+                return (Err(None), Duration::ZERO);
+            }
+            let t0 = tokio::time::Instant::now();
+            let token = if register_first {
+                match client.register(&name, &password).await {
+                    Ok(_) => client.login(&name, &password).await,
+                    Err(e) => Err(e),
+                }
+            } else {
+                client.sign_in(&name, &password).await
+            };
+            let done = tokio::time::Instant::now();
+            (token.map(|t| (t, done)).map_err(Some), done - t0)
+        }));
+    }
+    let mut tokens = Vec::with_capacity(args.bots);
+    let mut latencies = Vec::with_capacity(args.bots);
+    let mut first_error = None;
+    let mut not_started = 0;
+    let mut last_token = started;
+    for t in tasks {
+        match t.await {
+            Ok((Ok((token, at)), took)) => {
+                last_token = last_token.max(at);
+                latencies.push(took.as_micros() as u64);
+                tokens.push(Some((token, at)));
+            }
+            Ok((Err(Some(e)), _)) => {
+                first_error.get_or_insert_with(|| e.to_string());
+                tokens.push(None);
+            }
+            Ok((Err(None), _)) => {
+                not_started += 1;
+                tokens.push(None);
+            }
+            Err(e) => {
+                first_error.get_or_insert_with(|| format!("sign-in task failed: {e}"));
+                tokens.push(None);
+            }
+        }
+    }
+    watcher.abort();
+    let signed_in = tokens.iter().flatten().count();
+    let seconds = (last_token - started).as_secs_f64();
+    let phase = LoginPhase {
+        url: args.login_url.to_string(),
+        concurrency: args.login_concurrency.max(1),
+        signed_in,
+        failed: args.bots - signed_in - not_started,
+        not_started,
+        seconds,
+        logins_per_s: if seconds > 0.0 {
+            signed_in as f64 / seconds
+        } else {
+            0.0
+        },
+        sign_in: Percentiles::of(&mut latencies),
+        counts: stats.counts(),
+        first_error,
+    };
+    (tokens, phase)
+}
+
+/// A bot's source of tokens: its first token while it is fresh, then the
+/// login service's.
+fn fresh_tokens(
+    args: &Args,
+    name: String,
+    first: Option<(Token, tokio::time::Instant)>,
+    stats: &Arc<LoginStats>,
+) -> FreshCredentials {
+    let password = password_for(&name, &args.password_salt);
+    let client = Arc::new(tokio::sync::Mutex::new(LoginClient::new(
+        args.login_url.clone(),
+        Arc::clone(stats),
+        Duration::from_secs(args.login_patience_s),
+    )));
+    let mut first = first.filter(|(_, at)| at.elapsed() < FIRST_TOKEN_MAX_AGE);
+    Box::new(move || {
+        let first = first
+            .take()
+            .filter(|(_, at)| at.elapsed() < FIRST_TOKEN_MAX_AGE);
+        let client = Arc::clone(&client);
+        let name = name.clone();
+        let password = password.clone();
+        Box::pin(async move {
+            let token = match first {
+                Some((token, _)) => token,
+                None => {
+                    let mut client = client.lock().await;
+                    let token = client.sign_in(&name, &password).await;
+                    client.disconnect();
+                    token.map_err(|e| e.to_string())?
+                }
+            };
+            Ok(Credentials::Token { token: token.token })
+        })
+    })
+}
+
 async fn run(args: &Args, atlas: Arc<Atlas>) -> LoadReport {
     let started = std::time::Instant::now();
+    let login_stats = Arc::new(LoginStats::default());
+    let (mut first_tokens, mut login) = match args.auth {
+        Auth::Dev => (Vec::new(), None),
+        Auth::Password => {
+            let (tokens, phase) = sign_in_all(args, &login_stats).await;
+            eprintln!(
+                "mmo-bots: {} of {} accounts signed in at {} in {:.1} s ({:.1} logins/s)",
+                phase.signed_in, args.bots, phase.url, phase.seconds, phase.logins_per_s
+            );
+            (tokens, Some(phase))
+        }
+    };
+    if args.login_only {
+        let mut report = LoadReport {
+            bots: args.bots,
+            auth: "password".into(),
+            login,
+            wall_seconds: started.elapsed().as_secs_f64(),
+            ..LoadReport::default()
+        };
+        report.addr = args.login_url.to_string();
+        return report;
+    }
+    first_tokens.resize_with(args.bots, || None);
     let epoch = tokio::time::Instant::now();
     let gap = Duration::from_secs_f64(1.0 / args.connect_rate.max(1) as f64);
     let ramp = gap * args.bots as u32;
@@ -168,12 +393,15 @@ async fn run(args: &Args, atlas: Arc<Atlas>) -> LoadReport {
     let every = Duration::from_secs_f64(1.0 / args.move_hz as f64);
     let live = Arc::new(LiveCounts::default());
     let mut tasks = Vec::with_capacity(args.bots);
-    for i in 0..args.bots {
+    for (i, first_token) in first_tokens.into_iter().enumerate() {
         let kind = args.mix.kind_of(i);
         let policy = SocketPolicy::of(kind, args.seed, i as u64, Arc::clone(&atlas), every)
             .expect("the mix holds only kinds a bot can follow");
         let addr = args.addr;
-        let mut config = ClientConfig::new(format!("{}{i}", args.name_prefix));
+        let name = format!("{}{i}", args.name_prefix);
+        let fresh = (args.auth == Auth::Password)
+            .then(|| fresh_tokens(args, name.clone(), first_token, &login_stats));
+        let mut config = ClientConfig::new(name);
         // Bots draw nothing: no interpolation buffers.
         config.interpolate = false;
         let start = epoch + gap * i as u32;
@@ -185,7 +413,7 @@ async fn run(args: &Args, atlas: Arc<Atlas>) -> LoadReport {
                 s.set_nodelay(true)?;
                 Ok(s)
             };
-            run_bot_counted(config, connect, epoch, until, on_drop, policy, &live).await
+            run_bot_with(config, connect, epoch, until, on_drop, policy, &live, fresh).await
         }));
     }
     let total = (ramp + Duration::from_secs(args.seconds)).as_secs_f64();
@@ -206,6 +434,16 @@ async fn run(args: &Args, atlas: Arc<Atlas>) -> LoadReport {
     report.mix = args.mix.to_string();
     report.move_hz = args.move_hz;
     report.seconds = args.seconds;
+    report.auth = match args.auth {
+        Auth::Dev => "dev",
+        Auth::Password => "password",
+    }
+    .into();
+    if let Some(phase) = login.as_mut() {
+        // The reconnects' fresh tokens too.
+        phase.counts = login_stats.counts();
+    }
+    report.login = login;
     report
 }
 
