@@ -99,9 +99,19 @@ fn main() -> ExitCode {
     // The game loop runs on this thread (`block_on`); connections run on the
     // runtime's workers, a little below it.
     let io_nice = config.io_threads_nice;
+    // The nice every runtime thread gets: this (the game loop's) thread's,
+    // plus `io_nice`. Set, not added: a blocking thread is started by a
+    // worker already lowered, and adding made Argon2's threads nice 10 (the
+    // login storm starved of CPU on a busy host: 1.3-3.5 logins/s).
+    let base_nice = rustix::process::getpriority_process(None).unwrap_or(0);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .on_thread_start(move || lower_this_thread(io_nice))
+        .on_thread_start(move || set_this_thread_nice(base_nice + io_nice))
+        // Each Argon2 hash takes 19 MiB, which the allocator keeps on the
+        // blocking thread that ran it: with tokio's default of up to 512
+        // such threads, a login storm left 0.46-1.07 GB resident. Few
+        // threads bound that (hashing runs `max_hash_concurrency` at once).
+        .max_blocking_threads(8)
         .build()
     {
         Ok(rt) => rt,
@@ -322,14 +332,14 @@ async fn shutdown_signal() {
     }
 }
 
-/// Adds `by` to the calling thread's nice value (on Linux, nice is per thread).
-fn lower_this_thread(by: i32) {
-    if by == 0 {
+/// Sets the calling thread's nice value (on Linux, nice is per thread).
+fn set_this_thread_nice(nice: i32) {
+    let nice = nice.min(19);
+    let current = rustix::process::getpriority_process(None);
+    if current == Ok(nice) {
         return;
     }
-    let result = rustix::process::getpriority_process(None)
-        .and_then(|nice| rustix::process::setpriority_process(None, (nice + by).min(19)));
-    if let Err(e) = result {
-        warn!("cannot lower an I/O thread's priority: {e}");
+    if let Err(e) = rustix::process::setpriority_process(None, nice) {
+        warn!("cannot lower a runtime thread's priority: {e}");
     }
 }

@@ -226,7 +226,17 @@ async fn register(
             tracing::error!("login: hashing failed: {e}");
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         })?;
-    match state.inner.store.register(&name, &hash).await {
+    // In a task of its own: a request cut by its timeout (or a client gone)
+    // must not cancel a store write half done. A cancelled SQLite
+    // transaction left its pooled connection inside `BEGIN IMMEDIATE`, and
+    // every later commit failed `database is locked` (seen once in the
+    // login storm, with requests timing out).
+    let store = state.inner.store.clone();
+    let (task_name, task_hash) = (name.clone(), hash);
+    let registered = tokio::spawn(async move { store.register(&task_name, &task_hash).await })
+        .await
+        .unwrap_or(Err(RegisterError::Unavailable));
+    match registered {
         Ok(account) => {
             state.inner.metrics.registered();
             let body = json!({ "account": account.0, "name": name });
@@ -262,11 +272,12 @@ async fn login(
         state.config().per_account,
         &name_key(&name),
     )?;
-    let account = state
-        .inner
-        .store
-        .find_account(&name)
+    // A task of its own, as for `register`: never cancelled mid-query.
+    let store = state.inner.store.clone();
+    let task_name = name.clone();
+    let account = tokio::spawn(async move { store.find_account(&task_name).await })
         .await
+        .map_err(|_| store_unavailable(&state))?
         .map_err(|_| store_unavailable(&state))?;
     // An unknown name costs one Argon2 check too: the answer's time does not
     // tell whether the name exists.

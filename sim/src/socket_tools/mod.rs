@@ -8,6 +8,7 @@
 //! (the load generator), `loadtest` (server and bots in one command) and
 //! `attack` (hostile clients against `mmo-server`).
 
+pub mod binaries;
 pub mod bot;
 pub mod load_report;
 pub mod login_client;

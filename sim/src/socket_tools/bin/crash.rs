@@ -34,6 +34,7 @@ use game_core::persist::CharacterRecord;
 use net_adapter::store::Store;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
+use sim::socket_tools::binaries::server_and_bots;
 use sim::socket_tools::load_report::LoadReport;
 use sim::socket_tools::scrape;
 use std::collections::{BTreeMap, BTreeSet};
@@ -149,7 +150,11 @@ fn run(args: &Args) -> Result<bool, String> {
     if args.kill_after_min > args.kill_after_max || args.kill_after_max >= args.seconds as f64 {
         return Err("need --kill-after-min <= --kill-after-max < --seconds".into());
     }
-    let (server_bin, bots_bin) = binaries(args)?;
+    let (server_bin, bots_bin) = server_and_bots(
+        "crash",
+        args.server_bin.as_deref(),
+        args.bots_bin.as_deref(),
+    )?;
     if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
         if limit < args.bots as u64 + 64 {
             eprintln!(

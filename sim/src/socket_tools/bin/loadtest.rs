@@ -18,6 +18,7 @@
 
 use clap::Parser;
 use serde::Serialize;
+use sim::socket_tools::binaries::server_and_bots;
 use sim::socket_tools::load_report::{LoadReport, LoginPhase};
 use sim::socket_tools::scrape::{self, Buckets, Sample};
 use std::net::{SocketAddr, TcpListener};
@@ -231,7 +232,11 @@ fn run(args: &Args) -> Result<bool, String> {
         None => std::env::temp_dir().join(format!("mmo-loadtest-{}", std::process::id())),
     };
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let (server_bin, bots_bin) = binaries(args)?;
+    let (server_bin, bots_bin) = server_and_bots(
+        "loadtest",
+        args.server_bin.as_deref(),
+        args.bots_bin.as_deref(),
+    )?;
     if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
         if limit < args.bots as u64 + 64 {
             eprintln!(
@@ -1105,54 +1110,6 @@ fn print_side_by_side(args: &Args, f: &ServerFigures, r: Option<&LoadReport>, ar
             .unwrap_or_default();
         println!("{left:<54} | {right}");
     }
-}
-
-/// The binaries beside this one, built first when run through cargo.
-fn binaries(args: &Args) -> Result<(PathBuf, PathBuf), String> {
-    let here = std::env::current_exe().map_err(|e| e.to_string())?;
-    let dir = here
-        .parent()
-        .ok_or("no directory for this binary")?
-        .to_owned();
-    let need_build = args.server_bin.is_none() || args.bots_bin.is_none();
-    if need_build {
-        if let Ok(cargo) = std::env::var("CARGO") {
-            let release = dir.file_name().is_some_and(|n| n == "release");
-            let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-            eprintln!("loadtest: building mmo-server and mmo-bots");
-            let mut build = Command::new(cargo);
-            build
-                .arg("build")
-                .arg("--manifest-path")
-                .arg(&manifest)
-                .args(["-p", "net-adapter", "--bin", "mmo-server"])
-                .args(["-p", "sim", "--bin", "mmo-bots"]);
-            if release {
-                build.arg("--release");
-            }
-            let ok = build.status().map_err(|e| e.to_string())?.success();
-            if !ok {
-                return Err("building the binaries failed".into());
-            }
-        }
-    }
-    let server = args
-        .server_bin
-        .clone()
-        .unwrap_or_else(|| dir.join("mmo-server"));
-    let bots = args
-        .bots_bin
-        .clone()
-        .unwrap_or_else(|| dir.join("mmo-bots"));
-    for b in [&server, &bots] {
-        if !b.exists() {
-            return Err(format!(
-                "{} not found: run through cargo, or pass --server-bin/--bots-bin",
-                b.display()
-            ));
-        }
-    }
-    Ok((server, bots))
 }
 
 fn arena_map(side_m: u32) -> String {

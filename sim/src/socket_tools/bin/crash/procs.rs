@@ -127,54 +127,6 @@ pub(super) fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<std::pr
     None
 }
 
-/// The binaries beside this one, built first when run through cargo.
-pub(super) fn binaries(args: &Args) -> Result<(PathBuf, PathBuf), String> {
-    let here = std::env::current_exe().map_err(|e| e.to_string())?;
-    let dir = here
-        .parent()
-        .ok_or("no directory for this binary")?
-        .to_owned();
-    let need_build = args.server_bin.is_none() || args.bots_bin.is_none();
-    if need_build {
-        if let Ok(cargo) = std::env::var("CARGO") {
-            let release = dir.file_name().is_some_and(|n| n == "release");
-            let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-            eprintln!("crash: building mmo-server and mmo-bots");
-            let mut build = Command::new(cargo);
-            build
-                .arg("build")
-                .arg("--manifest-path")
-                .arg(&manifest)
-                .args(["-p", "net-adapter", "--bin", "mmo-server"])
-                .args(["-p", "sim", "--bin", "mmo-bots"]);
-            if release {
-                build.arg("--release");
-            }
-            let ok = build.status().map_err(|e| e.to_string())?.success();
-            if !ok {
-                return Err("building the binaries failed".into());
-            }
-        }
-    }
-    let server = args
-        .server_bin
-        .clone()
-        .unwrap_or_else(|| dir.join("mmo-server"));
-    let bots = args
-        .bots_bin
-        .clone()
-        .unwrap_or_else(|| dir.join("mmo-bots"));
-    for b in [&server, &bots] {
-        if !b.exists() {
-            return Err(format!(
-                "{} not found: run through cargo, or pass --server-bin/--bots-bin",
-                b.display()
-            ));
-        }
-    }
-    Ok((server, bots))
-}
-
 pub(super) fn free_port() -> Result<SocketAddr, String> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
