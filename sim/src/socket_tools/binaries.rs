@@ -1,7 +1,11 @@
-//! Finding (and building) the binaries the socket tools start.
+//! Finding (and building) the binaries the socket tools start, and what
+//! starting a server needs: a free port, and waiting for it to be healthy.
 
+use super::scrape;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 /// The `mmo-server` and `mmo-bots` binaries a tool drives: those given, or
 /// the ones beside the tool's own binary, built first when it runs through
@@ -49,4 +53,30 @@ pub fn server_and_bots(
         }
     }
     Ok((server, bots))
+}
+
+/// A free loopback port, for a server the tool starts.
+pub fn free_port() -> Result<SocketAddr, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// Waits until the server started as `server` answers `/healthz` on its
+/// admin port, at most `limit`; fails at once if it exits.
+pub fn wait_healthy(admin: SocketAddr, server: &mut Child, limit: Duration) -> Result<(), String> {
+    let give_up = Instant::now() + limit;
+    while Instant::now() < give_up {
+        if let Some(status) = server.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("mmo-server exited at start ({status})"));
+        }
+        if let Ok((200, _)) = scrape::http_get(admin, "/healthz", Duration::from_secs(1)) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "mmo-server did not become healthy in {} s",
+        limit.as_secs()
+    ))
 }

@@ -53,7 +53,7 @@ impl Server {
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
         let mut server = Server { child, game, log };
-        if let Err(e) = wait_healthy(admin, &mut server.child) {
+        if let Err(e) = wait_healthy(admin, &mut server.child, Duration::from_secs(30)) {
             let _ = server.child.kill();
             let _ = server.child.wait();
             return Err(format!("{e} (log: {})", server.log.display()));
@@ -125,26 +125,6 @@ pub(super) fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<std::pr
     let _ = child.kill();
     let _ = child.wait();
     None
-}
-
-pub(super) fn free_port() -> Result<SocketAddr, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))
-}
-
-pub(super) fn wait_healthy(admin: SocketAddr, server: &mut Child) -> Result<(), String> {
-    let give_up = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < give_up {
-        if let Some(status) = server.try_wait().map_err(|e| e.to_string())? {
-            return Err(format!("mmo-server exited at start ({status})"));
-        }
-        if let Ok((200, _)) = scrape::http_get(admin, "/healthz", Duration::from_secs(1)) {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Err("mmo-server did not become healthy in 30 s".into())
 }
 
 pub(super) fn open(path: &Path) -> Result<std::fs::File, String> {
