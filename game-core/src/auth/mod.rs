@@ -18,6 +18,6 @@ pub use names::{
     name_key, validate_account_name, validate_character_name, validate_password, NameProblem,
     PasswordProblem,
 };
-pub use password::{hash_password, verify_password, PasswordParams};
+pub use password::{hash_password, verify_password, HashMemory, PasswordParams};
 pub use replay::{Admission, ReplayGuard};
 pub use token::{format_unix_time, Claims, SigningKey, VerifyingKey, TOKEN_PREFIX};

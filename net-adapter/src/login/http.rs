@@ -219,7 +219,7 @@ async fn register(
     let hash = state
         .inner
         .hashes
-        .run(move || hash_password(&password, &salt, params))
+        .run(move |memory| hash_password(&password, &salt, params, memory))
         .await
         .map_err(|b| busy(&state, b))?
         .map_err(|e| {
@@ -288,7 +288,7 @@ async fn login(
     let matches = state
         .inner
         .hashes
-        .run(move || verify_password(&password, &hash))
+        .run(move |memory| verify_password(&password, &hash, memory))
         .await
         .map_err(|b| busy(&state, b))?;
     let account = match account {

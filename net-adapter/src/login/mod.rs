@@ -91,7 +91,7 @@ impl LoginState {
         getrandom::fill(&mut secret)
             .map_err(|e| config::LoginConfigError(format!("no randomness: {e}")))?;
         let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-        let dummy_hash = hash_password(&secret, &salt, config.password_params)
+        let dummy_hash = hash_password(&secret, &salt, config.password_params, &mut Vec::new())
             .map_err(|e| config::LoginConfigError(format!("password_params: {e}")))?;
         let metrics = Arc::new(LoginMetrics::default());
         Ok(LoginState {

@@ -11,7 +11,7 @@
 
 use super::faults::LOGIN_STREAM;
 use game_core::auth::{
-    hash_password, validate_account_name, validate_password, verify_password, Claims,
+    hash_password, validate_account_name, validate_password, verify_password, Claims, HashMemory,
     PasswordParams, SigningKey, VerifyingKey,
 };
 use game_core::persist::{MemoryStore, RegisterError};
@@ -72,6 +72,8 @@ pub struct LoginService {
     rng: ChaCha8Rng,
     /// The last token an honest bot logged in with on the node that is up.
     used: Option<String>,
+    /// Argon2's working memory, reused by every hash.
+    memory: HashMemory,
     stats: LoginStats,
 }
 
@@ -100,6 +102,7 @@ impl LoginService {
             forger: SigningKey::from_seed(&forged),
             rng,
             used: None,
+            memory: HashMemory::new(),
             stats: LoginStats::default(),
         }
     }
@@ -130,7 +133,7 @@ impl LoginService {
         };
         let mut salt = [0u8; 16];
         self.rng.fill_bytes(&mut salt);
-        let hash = hash_password(password, &salt, PasswordParams::TEST_ONLY)
+        let hash = hash_password(password, &salt, PasswordParams::TEST_ONLY, &mut self.memory)
             .expect("test parameters hash");
         match store.register(name, &hash) {
             Ok(_) => self.stats.registered += 1,
@@ -157,7 +160,7 @@ impl LoginService {
         };
         let Some(account) = store
             .find_account(name)
-            .filter(|a| verify_password(password, &a.password_hash))
+            .filter(|a| verify_password(password, &a.password_hash, &mut self.memory))
         else {
             self.stats.refused += 1;
             return Err(LoginError::Refused);
