@@ -9,7 +9,7 @@
 use super::store::Purpose;
 use super::{Node, NodeEvent};
 use crate::auth::validate_character_name;
-use crate::ids::{CharacterId, ConnId, PlayerId};
+use crate::ids::{AccountId, CharacterId, ConnId, PlayerId};
 use crate::persist::{Change, CharacterRecord, CharacterState, Place, Reply, StoreError};
 use crate::protocol::{CharacterRefusal, DisconnectReason};
 use crate::session::SessionState;
@@ -64,33 +64,35 @@ impl Node {
         self.character_request(now, conn, player, change, Purpose::Characters { player });
     }
 
-    pub(super) fn delete_character(&mut self, now: Instant, conn: ConnId, character: CharacterId) {
-        let Some(player) = self.player_of(conn) else {
-            return;
-        };
-        let Some(p) = self.players.get(player) else {
-            return;
-        };
-        if !p.characters.iter().any(|c| c.id == character) {
-            return self.refuse_character(now, conn, CharacterRefusal::NoSuchCharacter);
+    /// The player on `conn` and its account, if `character` is one of the
+    /// account's; otherwise the request is refused (`NoSuchCharacter`).
+    fn owner_of(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        character: CharacterId,
+    ) -> Option<(PlayerId, AccountId)> {
+        let player = self.player_of(conn)?;
+        let p = self.players.get(player)?;
+        if p.characters.iter().any(|c| c.id == character) {
+            return Some((player, p.account));
         }
-        let change = Change::DeleteCharacter {
-            account: p.account,
-            character,
+        self.refuse_character(now, conn, CharacterRefusal::NoSuchCharacter);
+        None
+    }
+
+    pub(super) fn delete_character(&mut self, now: Instant, conn: ConnId, character: CharacterId) {
+        let Some((player, account)) = self.owner_of(now, conn, character) else {
+            return;
         };
+        let change = Change::DeleteCharacter { account, character };
         self.character_request(now, conn, player, change, Purpose::Characters { player });
     }
 
     pub(super) fn choose_character(&mut self, now: Instant, conn: ConnId, character: CharacterId) {
-        let Some(player) = self.player_of(conn) else {
+        let Some((player, account)) = self.owner_of(now, conn, character) else {
             return;
         };
-        let Some(p) = self.players.get(player) else {
-            return;
-        };
-        if !p.characters.iter().any(|c| c.id == character) {
-            return self.refuse_character(now, conn, CharacterRefusal::NoSuchCharacter);
-        }
         if self.saves.is_playing(character) {
             return self.refuse_character(now, conn, CharacterRefusal::Busy);
         }
@@ -101,10 +103,7 @@ impl Node {
             }
             return self.place_character(now, player, record);
         }
-        let change = Change::LoadCharacter {
-            account: p.account,
-            character,
-        };
+        let change = Change::LoadCharacter { account, character };
         self.character_request(
             now,
             conn,
