@@ -29,6 +29,7 @@ pub mod aoi;
 pub mod auth;
 pub mod bus;
 pub mod client;
+pub mod content;
 mod headroom;
 pub mod heartbeat;
 pub mod ids;
