@@ -29,6 +29,7 @@ pub mod aoi;
 pub mod auth;
 pub mod bus;
 pub mod client;
+pub mod combat;
 pub mod content;
 mod headroom;
 pub mod heartbeat;

@@ -269,6 +269,14 @@ impl Aoi {
         list.iter().map(|o| o.id())
     }
 
+    /// Who `id` sees, as [`Aoi::visible`], with the caller's bits.
+    pub fn visible_tagged(&self, id: EntityId) -> &[TaggedId] {
+        match self.slot_of(id) {
+            Some(s) => self.visible.get(s),
+            None => &[],
+        }
+    }
+
     /// Who `id` sees, as [`Aoi::visible`], with the caller's bits to change.
     pub fn visible_mut(&mut self, id: EntityId) -> &mut [TaggedId] {
         match self.slot_of(id) {

@@ -37,6 +37,9 @@ pub struct Avatar {
     /// `next_seq - 1` (wrapping): acknowledging reads no entry, only counts.
     pending: VecDeque<Vec2>,
     corrections: u64,
+    /// The server's word on how fast the character may move now, in percent
+    /// (slowed, or 0 while stunned or dead): prediction moves no faster.
+    speed_pct: u8,
 }
 
 impl Avatar {
@@ -55,7 +58,18 @@ impl Avatar {
             last_input: None,
             pending: VecDeque::new(),
             corrections: 0,
+            speed_pct: 100,
         }
+    }
+
+    /// The server says the character moves at `pct` percent of its speed.
+    pub fn set_speed_pct(&mut self, pct: u8) {
+        self.speed_pct = pct.min(100);
+    }
+
+    /// The speed the character may move at now.
+    pub fn speed_now(&self) -> Fixed {
+        Fixed::from_raw((self.max_speed.raw() as i64 * self.speed_pct as i64 / 100) as i32)
     }
 
     pub fn position(&self) -> Vec2 {
@@ -86,7 +100,7 @@ impl Avatar {
             .map_or(Duration::ZERO, |t| now.saturating_since(t))
             .min(MAX_STEP_TIME);
         self.last_input = Some(now);
-        let vel = clamp_speed(vel, self.max_speed);
+        let vel = clamp_speed(vel, self.speed_now());
         let us = dt.as_micros() as i64;
         let delta = Vec2::new(
             Fixed::from_raw((vel.x.raw() as i64 * us / 1_000_000) as i32),

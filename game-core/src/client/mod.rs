@@ -8,10 +8,12 @@
 //! when the server still holds it.
 
 mod avatar;
+mod fight;
 mod interpolation;
 mod remotes;
 
 pub use avatar::{clamp_speed, Avatar};
+pub use fight::{Bar, Fight, Skillbook};
 pub use interpolation::{InterpolationConfig, Interpolator};
 pub use remotes::{Remote, Remotes};
 
@@ -19,10 +21,11 @@ use crate::heartbeat::Pinger;
 use crate::ids::{CharacterId, EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
-    encode_frame, encode_move_frame, ChannelRefusal, CharacterRefusal, CharacterSummary, ClientMsg,
-    ClientSession, ClientWorld, Credentials, DecodeError, DisconnectReason, FrameDecoder, MapChunk,
-    NoticeLevel, ResumeToken, ServerMsg, ServerSession, ServerWorld, Violation, WorldUpdateReader,
-    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    encode_frame, encode_move_frame, ChannelRefusal, CharacterRefusal, CharacterSummary,
+    ClientCombat, ClientMsg, ClientSession, ClientWorld, CombatEvent, Credentials, DecodeError,
+    DisconnectReason, FrameDecoder, MapChunk, NoticeLevel, ResumeToken, ServerCombat, ServerMsg,
+    ServerSession, ServerWorld, SkillRefusal, Violation, WorldUpdateReader, MAX_CLIENT_PAYLOAD,
+    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use std::collections::VecDeque;
@@ -135,6 +138,15 @@ pub enum ClientEvent {
     },
     /// Part of the current map, answering [`Client::fetch_map`].
     MapChunk(MapChunk),
+    /// The server sent the character's skills.
+    Skillbook,
+    /// A skill request was refused; nothing was spent.
+    SkillRefused {
+        skill: u16,
+        reason: SkillRefusal,
+    },
+    /// A combat event about the character, or by it (its hits on others).
+    Combat(CombatEvent),
     /// The connection ended. `ConnectionLost` and `IdleTimeout` are detected
     /// locally; other reasons are the server's word.
     Disconnected {
@@ -190,6 +202,7 @@ pub struct Client {
     /// `auto_enter_world` asked to create its character on this connection.
     create_sent: bool,
     dropped_events: u64,
+    fight: Fight,
 }
 
 impl Client {
@@ -217,7 +230,32 @@ impl Client {
             updates_for_unknown: 0,
             entity_updates: 0,
             world_updates: 0,
+            fight: Fight::default(),
         }
+    }
+
+    /// What the client knows of fighting: its vitals, skillbook and cast,
+    /// and the health bars of what it sees.
+    pub fn fight(&self) -> &Fight {
+        &self.fight
+    }
+
+    /// Asks to use a skill (the zone judges it at its next tick).
+    pub fn use_skill(&mut self, skill: u16, target: Option<EntityId>) {
+        self.queue(&ClientMsg::Combat(ClientCombat::UseSkill { skill, target }));
+    }
+
+    /// Starts auto-attacking `target`.
+    pub fn attack(&mut self, target: EntityId) {
+        self.queue(&ClientMsg::Combat(ClientCombat::Attack { target }));
+    }
+
+    pub fn stop_attack(&mut self) {
+        self.queue(&ClientMsg::Combat(ClientCombat::StopAttack));
+    }
+
+    pub fn cancel_cast(&mut self) {
+        self.queue(&ClientMsg::Combat(ClientCombat::CancelCast));
     }
 
     /// The client's own character, once in a zone.
@@ -615,6 +653,7 @@ impl Client {
                 let next_seq = self.avatar.as_ref().map_or(0, |a| a.next_seq());
                 self.avatar = Some(Avatar::new(&z, next_seq));
                 self.remotes.clear();
+                self.fight.clear_view();
                 self.emit(ClientEvent::ZoneEntered {
                     map: z.map,
                     channel: z.channel,
@@ -628,6 +667,21 @@ impl Client {
             }
             ServerMsg::World(ServerWorld::MapChunk(chunk)) => {
                 self.emit(ClientEvent::MapChunk(chunk))
+            }
+            ServerMsg::Combat(ServerCombat::Skillbook {
+                auto_attack,
+                skills,
+                global_cooldown_ms,
+            }) => {
+                self.fight.skillbook = Skillbook {
+                    auto_attack,
+                    skills,
+                    global_cooldown_ms,
+                };
+                self.emit(ClientEvent::Skillbook);
+            }
+            ServerMsg::Combat(ServerCombat::SkillRefused { skill, reason }) => {
+                self.emit(ClientEvent::SkillRefused { skill, reason })
             }
             ServerMsg::Session(ServerSession::Disconnect { reason }) => {
                 if !matches!(
@@ -681,6 +735,7 @@ impl Client {
         for _ in 0..n_despawns {
             let e = r.despawn()?;
             self.remotes.remove(&e);
+            self.fight.despawned(e);
         }
         spawns.count()?;
         for _ in 0..n_spawns {
@@ -688,6 +743,7 @@ impl Client {
             if self.remotes.len() >= MAX_REMOTES && !self.remotes.contains_key(&s.entity) {
                 continue;
             }
+            self.fight.spawned(&s);
             let interp = self.config.interpolate.then(|| {
                 let mut interp = Box::new(Interpolator::new(self.config.interpolation));
                 interp.push(at, s.pos.to_pos());
@@ -707,6 +763,24 @@ impl Client {
                 .step_from(&up.entity, &mut from, up.dx, up.dy, record)
             {
                 self.updates_for_unknown += 1;
+            }
+        }
+        if let Some(v) = r.vitals()? {
+            self.fight.vitals = Some(v);
+            if let Some(avatar) = self.avatar.as_mut() {
+                avatar.set_speed_pct(v.speed_pct);
+            }
+        }
+        let me = self.avatar.as_ref().map(|a| a.entity);
+        for _ in 0..r.count()? {
+            let e = r.event()?;
+            self.fight.apply(now, me, &e);
+            let mine = match e {
+                CombatEvent::Hit { source, target, .. } => Some(source) == me || Some(target) == me,
+                _ => Some(e.subject()) == me,
+            };
+            if mine {
+                self.emit(ClientEvent::Combat(e));
             }
         }
         r.finish()

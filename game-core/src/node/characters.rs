@@ -245,6 +245,7 @@ impl Node {
             c.session.enter_world(now, summary, experience);
         }
         self.send_zone_entered(now, player);
+        self.send_skillbook(now, player);
         self.world.arm_tick(now);
         self.event(NodeEvent::EnteredWorld { player, character });
     }

@@ -28,6 +28,7 @@
 
 mod accounts;
 mod characters;
+mod combat;
 mod commands;
 mod connections;
 mod in_process;
@@ -48,6 +49,7 @@ pub use tick::TickObserver;
 pub use world::{Location, World, WorldConfig};
 
 use crate::bus::{BusMessage, Topic};
+use crate::content::Content;
 use crate::ids::{CharacterId, ConnId, IdMap, PlayerId};
 use crate::persist::{CharacterState, Intent, Place};
 use crate::protocol::DisconnectReason;
@@ -63,6 +65,7 @@ use rand_chacha::ChaCha8Rng;
 use saves::Saves;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use store::StoreLink;
 use tick::TickBuffers;
 
@@ -225,6 +228,8 @@ pub enum NodeEvent {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeStats {
     pub connections_opened: u64,
+    /// Skill requests refused by a zone (by reason: the zones' stats).
+    pub skill_refusals: u64,
     pub logins: u64,
     /// Logins refused, by [`refusal_label`].
     pub login_refusals: BTreeMap<&'static str, u64>,
@@ -293,10 +298,22 @@ impl Node {
         Self::with_maps(config, seed, Vec::new())
     }
 
-    /// A node running `maps` (the sample maps when empty).
+    /// A node running `maps` (the sample maps when empty) with the sample
+    /// content.
     pub fn with_maps(config: NodeConfig, seed: u64, maps: Vec<Map>) -> Result<Self, String> {
+        Self::with_content(config, seed, maps, Arc::new(Content::sample()))
+    }
+
+    /// A node running `maps` (the sample maps when empty) with `content`
+    /// (validated against those maps by [`Content::load`]).
+    pub fn with_content(
+        config: NodeConfig,
+        seed: u64,
+        maps: Vec<Map>,
+        content: Arc<Content>,
+    ) -> Result<Self, String> {
         config.validate()?;
-        let world = World::new(config.world.clone(), maps, config.tick_hz, seed)?;
+        let world = World::new(config.world.clone(), maps, config.tick_hz, seed, content)?;
         let mut node = Node {
             world,
             rng: rng::stream(seed, StreamKind::Node, 0),

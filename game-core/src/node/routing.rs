@@ -60,6 +60,7 @@ impl Node {
                 ClientWorld::SwitchChannel { channel } => self.switch_channel(now, conn, channel),
                 ClientWorld::FetchMap { first_row } => self.send_map(now, conn, first_row),
             },
+            SessionRequest::Game(ClientMsg::Combat(request)) => self.route_combat(conn, request),
             // The session answers its own messages and passes only the others.
             SessionRequest::Game(ClientMsg::Session(_)) => {}
         }
@@ -136,6 +137,7 @@ impl Node {
             c.session.enter_world(now, summary, record.state.experience);
         }
         self.send_zone_entered(now, player);
+        self.send_skillbook(now, player);
         self.world.arm_tick(now);
         self.event(NodeEvent::EnteredWorld { player, character });
     }
@@ -279,6 +281,7 @@ impl Node {
             c.session
                 .send(now, &ServerMsg::World(ServerWorld::ZoneEntered(msg)));
         }
+        self.arm_character(player);
     }
 
     /// Bookkeeping for the connection of a player something was sent to.

@@ -48,6 +48,15 @@ pub(super) struct Saves {
 }
 
 impl Saves {
+    /// Experience gained in the world: kept in the tracked state, saved with
+    /// the next save.
+    pub(super) fn note_progress(&mut self, character: CharacterId, experience: u64, level: u16) {
+        if let Some(t) = self.tracked.get_mut(&character) {
+            t.state.experience = experience;
+            t.state.level = level;
+        }
+    }
+
     pub fn unsaved_leavers(&self) -> usize {
         self.leavers
     }

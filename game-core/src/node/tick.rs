@@ -8,7 +8,7 @@
 use super::Node;
 use crate::ids::{ConnId, ZoneId};
 use crate::time::Instant;
-use crate::zone::Transfer;
+use crate::zone::{Progress, Refusal, Transfer};
 
 /// Lists the tick fills and empties, kept so steady ticks allocate nothing.
 #[derive(Debug, Default)]
@@ -17,6 +17,9 @@ pub(super) struct TickBuffers {
     closed: Vec<ConnId>,
     /// Portal steps to carry out.
     transfers: Vec<Transfer>,
+    /// Skill refusals and experience gains to carry (`combat.rs`).
+    pub(super) refusals: Vec<Refusal>,
+    pub(super) progress: Vec<Progress>,
 }
 
 /// Told when each zone's tick starts and ends, so a driver can time zones
@@ -78,6 +81,7 @@ impl Node {
             self.session_changed(now, conn);
         }
         self.tick_buffers.closed = closed;
+        self.carry_combat_outcomes(now);
 
         let mut transfers = std::mem::take(&mut self.tick_buffers.transfers);
         for zone in self.world.zones_mut() {

@@ -5,6 +5,7 @@
 //! is full a new one opens, up to `max_channels`. The world owns the tick's
 //! deadline: it runs while anyone is in the world, at a fixed rate.
 
+use crate::content::Content;
 use crate::ids::{EntityId, PlayerId, ZoneId};
 use crate::math::Vec2;
 use crate::protocol::ChannelRefusal;
@@ -48,6 +49,7 @@ pub struct World {
     tick_hz: u16,
     seed: u64,
     maps: BTreeMap<String, Arc<Map>>,
+    content: Arc<Content>,
     /// Per map, its channels' zones; the index is the channel number.
     channels: BTreeMap<String, Vec<ZoneId>>,
     zones: BTreeMap<ZoneId, Zone>,
@@ -65,6 +67,7 @@ impl World {
         maps: Vec<Map>,
         tick_hz: u16,
         seed: u64,
+        content: Arc<Content>,
     ) -> Result<Self, String> {
         config.zone.validate()?;
         if config.max_channels == 0 {
@@ -104,6 +107,7 @@ impl World {
             tick_hz,
             seed,
             maps,
+            content,
             channels: BTreeMap::new(),
             zones: BTreeMap::new(),
             next_zone: 0,
@@ -247,6 +251,7 @@ impl World {
             self.config.zone.clone(),
             self.tick_hz,
             self.seed,
+            Arc::clone(&self.content),
         );
         self.zones.insert(id, zone);
         Some(id)

@@ -5,10 +5,11 @@
 //! in use that has no example).
 
 use super::{
-    ChannelRefusal, CharacterRefusal, CharacterSummary, ClientMsg, ClientSession, ClientWorld,
-    Correction, Credentials, DisconnectReason, EntityKind, LoginRefusal, MapChunk, MoveInput,
-    NoticeLevel, PortalInfo, QPos, ResumeToken, ServerMsg, ServerSession, ServerWorld, Spawn,
-    TokenRefusal, Update, Violation, WorldUpdate, ZoneEntered, PROTOCOL_VERSION,
+    ChannelRefusal, CharacterRefusal, CharacterSummary, ClientCombat, ClientMsg, ClientSession,
+    ClientWorld, CombatEvent, Correction, Credentials, DisconnectReason, EffectKind, EntityKind,
+    HitOutcome, LoginRefusal, MapChunk, MoveInput, NoticeLevel, PortalInfo, QPos, ResumeToken,
+    ServerCombat, ServerMsg, ServerSession, ServerWorld, SkillInfo, SkillRefusal, Spawn,
+    TokenRefusal, Update, Violation, Vitals, WorldUpdate, ZoneEntered, PROTOCOL_VERSION,
 };
 use crate::ids::{CharacterId, EntityId, PlayerId, ZoneId};
 use crate::math::{Fixed, Vec2};
@@ -61,6 +62,19 @@ pub fn client_messages() -> Vec<ClientMsg> {
         ClientMsg::Session(ClientSession::DeleteCharacter {
             character: CharacterId(12),
         }),
+        ClientMsg::Combat(ClientCombat::UseSkill {
+            skill: 2,
+            target: Some(EntityId(18)),
+        }),
+        ClientMsg::Combat(ClientCombat::UseSkill {
+            skill: 4,
+            target: None,
+        }),
+        ClientMsg::Combat(ClientCombat::Attack {
+            target: EntityId(18),
+        }),
+        ClientMsg::Combat(ClientCombat::StopAttack),
+        ClientMsg::Combat(ClientCombat::CancelCast),
     ];
     for m in &all {
         match m {
@@ -76,7 +90,11 @@ pub fn client_messages() -> Vec<ClientMsg> {
             | ClientMsg::Session(ClientSession::DeleteCharacter { .. })
             | ClientMsg::World(ClientWorld::Move(_))
             | ClientMsg::World(ClientWorld::SwitchChannel { .. })
-            | ClientMsg::World(ClientWorld::FetchMap { .. }) => {}
+            | ClientMsg::World(ClientWorld::FetchMap { .. })
+            | ClientMsg::Combat(ClientCombat::UseSkill { .. })
+            | ClientMsg::Combat(ClientCombat::Attack { .. })
+            | ClientMsg::Combat(ClientCombat::StopAttack)
+            | ClientMsg::Combat(ClientCombat::CancelCast) => {}
         }
     }
     all
@@ -137,8 +155,11 @@ pub fn server_messages() -> Vec<ServerMsg> {
             }),
             spawns: vec![Spawn {
                 entity: EntityId(18),
-                kind: EntityKind::Npc,
+                kind: EntityKind::Monster,
                 pos: QPos { x: 2600, y: 3872 },
+                look: 1,
+                level: 3,
+                health: 255,
             }],
             despawns: vec![EntityId(9)],
             updates: vec![
@@ -151,6 +172,34 @@ pub fn server_messages() -> Vec<ServerMsg> {
                     entity: EntityId(13),
                     dx: 0,
                     dy: 0,
+                },
+            ],
+            me: Some(Vitals {
+                health: 180,
+                max_health: 200,
+                mana: 90,
+                max_mana: 120,
+                level: 7,
+                experience: 1_310,
+                speed_pct: 100,
+            }),
+            events: vec![
+                CombatEvent::CastStarted {
+                    caster: EntityId(17),
+                    skill: 2,
+                    target: Some(EntityId(18)),
+                    cast_ms: 1_500,
+                },
+                CombatEvent::Hit {
+                    source: EntityId(17),
+                    target: EntityId(18),
+                    skill: 2,
+                    amount: 42,
+                    outcome: HitOutcome::Critical,
+                },
+                CombatEvent::Health {
+                    entity: EntityId(18),
+                    fraction: 120,
                 },
             ],
         })),
@@ -191,7 +240,34 @@ pub fn server_messages() -> Vec<ServerMsg> {
         ServerMsg::Session(ServerSession::CharacterRefused {
             reason: CharacterRefusal::NameTaken,
         }),
+        ServerMsg::Combat(ServerCombat::Skillbook {
+            auto_attack: 0,
+            skills: vec![SkillInfo {
+                id: 0,
+                name: "strike".into(),
+                heals: false,
+                targeting: 0,
+                cast_ms: 0,
+                cooldown_ms: 2_000,
+                global_cooldown: false,
+                mana: 0,
+                range_raw: 768,
+            }],
+            global_cooldown_ms: 1_000,
+        }),
     ]);
+    all.extend(
+        SkillRefusal::ALL
+            .map(|reason| ServerMsg::Combat(ServerCombat::SkillRefused { skill: 2, reason })),
+    );
+    all.extend(combat_events().into_iter().map(|e| {
+        ServerMsg::World(ServerWorld::WorldUpdate(WorldUpdate {
+            tick: Tick(42),
+            server_time_us: 2_100_000,
+            events: vec![e],
+            ..WorldUpdate::default()
+        }))
+    }));
     for m in &all {
         match m {
             ServerMsg::Session(ServerSession::Welcome { .. })
@@ -205,7 +281,72 @@ pub fn server_messages() -> Vec<ServerMsg> {
             | ServerMsg::World(ServerWorld::ZoneEntered(_))
             | ServerMsg::World(ServerWorld::WorldUpdate(_))
             | ServerMsg::World(ServerWorld::ChannelRefused { .. })
-            | ServerMsg::World(ServerWorld::MapChunk(_)) => {}
+            | ServerMsg::World(ServerWorld::MapChunk(_))
+            | ServerMsg::Combat(ServerCombat::Skillbook { .. })
+            | ServerMsg::Combat(ServerCombat::SkillRefused { .. }) => {}
+        }
+    }
+    all
+}
+
+/// One of every combat event (each pinned in a world update of its own).
+pub fn combat_events() -> Vec<CombatEvent> {
+    let (me, it) = (EntityId(17), EntityId(18));
+    let all = vec![
+        CombatEvent::Hit {
+            source: it,
+            target: me,
+            skill: 9,
+            amount: 0,
+            outcome: HitOutcome::Miss,
+        },
+        CombatEvent::CastStarted {
+            caster: me,
+            skill: 4,
+            target: None,
+            cast_ms: 800,
+        },
+        CombatEvent::CastEnded {
+            caster: me,
+            skill: 2,
+            completed: false,
+        },
+        CombatEvent::Health {
+            entity: it,
+            fraction: 0,
+        },
+        CombatEvent::Died {
+            entity: me,
+            killer: Some(it),
+            respawn_ms: 5_000,
+        },
+        CombatEvent::Revived { entity: me },
+        CombatEvent::EffectStarted {
+            entity: it,
+            skill: 5,
+            kind: EffectKind::Stun,
+            ms: 1_500,
+        },
+        CombatEvent::EffectEnded {
+            entity: it,
+            kind: EffectKind::Slow,
+        },
+        CombatEvent::LevelUp {
+            entity: me,
+            level: 8,
+        },
+    ];
+    for e in &all {
+        match e {
+            CombatEvent::Hit { .. }
+            | CombatEvent::CastStarted { .. }
+            | CombatEvent::CastEnded { .. }
+            | CombatEvent::Health { .. }
+            | CombatEvent::Died { .. }
+            | CombatEvent::Revived { .. }
+            | CombatEvent::EffectStarted { .. }
+            | CombatEvent::EffectEnded { .. }
+            | CombatEvent::LevelUp { .. } => {}
         }
     }
     all
@@ -347,6 +488,7 @@ mod tests {
             let base = match m {
                 ClientMsg::Session(_) => domain::SESSION,
                 ClientMsg::World(_) => domain::WORLD,
+                ClientMsg::Combat(_) => domain::COMBAT,
             };
             let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
             assert!(domain::range(base).contains(&tag), "{m:?}");
@@ -355,6 +497,7 @@ mod tests {
             let base = match m {
                 ServerMsg::Session(_) => domain::SESSION,
                 ServerMsg::World(_) => domain::WORLD,
+                ServerMsg::Combat(_) => domain::COMBAT,
             };
             let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
             assert!(domain::range(base).contains(&tag), "{m:?}");

@@ -7,15 +7,20 @@
 //! Compatibility rule: new enum variants are only ever appended, so an old peer's
 //! messages keep their encoding. Anything else bumps [`PROTOCOL_VERSION`].
 
+mod combat;
 pub mod examples;
 mod frame;
 mod tags;
 mod world_update_codec;
 
+pub use combat::{
+    health_fraction, ClientCombat, CombatEvent, EffectKind, HitOutcome, ServerCombat, SkillInfo,
+    SkillRefusal, Vitals,
+};
 pub use frame::{encode_frame, FrameDecoder, FrameError, FRAME_HEADER_LEN};
 pub use world_update_codec::{
-    encode_move_frame, encode_world_update_frame, read_world_update, EncodedUpdate, Entries,
-    UpdateHeader, WorldUpdateReader, WorldUpdateWriter,
+    encode_event, encode_move_frame, encode_world_update_frame, read_world_update, EncodedUpdate,
+    Entries, UpdateHeader, WorldUpdateReader, WorldUpdateWriter,
 };
 
 use crate::ids::{CharacterId, EntityId, PlayerId, ZoneId};
@@ -25,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The version a client announces in [`ClientSession::Hello`]; a mismatch is refused.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// The largest payload a server accepts from a client by default.
 pub const MAX_CLIENT_PAYLOAD: u32 = 2 * 1024;
@@ -45,6 +50,8 @@ pub enum ClientMsg {
     Session(ClientSession),
     /// The character in the world: movement, channels.
     World(ClientWorld),
+    /// The character's fighting: skills, auto-attack.
+    Combat(ClientCombat),
 }
 
 /// The session's own messages from a client: the session handles these.
@@ -160,6 +167,7 @@ pub enum CharacterRefusal {
 pub enum ServerMsg {
     Session(ServerSession),
     World(ServerWorld),
+    Combat(ServerCombat),
 }
 
 /// The session's messages to a client.
@@ -272,7 +280,7 @@ pub mod domain {
     pub const SESSION: u32 = 0;
     /// Tags 16-31.
     pub const WORLD: u32 = 16;
-    /// Reserved: tags 32-47.
+    /// Tags 32-47.
     pub const COMBAT: u32 = 32;
     /// Reserved: tags 48-79.
     pub const SOCIAL: u32 = 48;
@@ -294,11 +302,13 @@ pub mod domain {
 tags::by_domain!(ClientMsg, "a client message" {
     Session(ClientSession) = domain::SESSION,
     World(ClientWorld) = domain::WORLD,
+    Combat(ClientCombat) = domain::COMBAT,
 });
 
 tags::by_domain!(ServerMsg, "a server message" {
     Session(ServerSession) = domain::SESSION,
     World(ServerWorld) = domain::WORLD,
+    Combat(ServerCombat) = domain::COMBAT,
 });
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -338,6 +348,11 @@ pub struct WorldUpdate {
     pub despawns: Vec<EntityId>,
     /// Visible entities that moved since they were last sent.
     pub updates: Vec<Update>,
+    /// The client's own character's exact values, when any changed.
+    pub me: Option<Vitals>,
+    /// What happened this tick to the entities the client knows (those
+    /// already spawned for it, and its own), after this message's spawns.
+    pub events: Vec<CombatEvent>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -355,6 +370,12 @@ pub struct Spawn {
     pub entity: EntityId,
     pub kind: EntityKind,
     pub pos: QPos,
+    /// What it looks like: a monster's kind (0 for players and NPCs).
+    pub look: u16,
+    pub level: u16,
+    /// Its health bar, as [`CombatEvent::Health`] (0: dead; 255 for an
+    /// entity that does not fight).
+    pub health: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -396,7 +417,9 @@ impl QPos {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum EntityKind {
     Player,
+    /// A wanderer that does not fight.
     Npc,
+    Monster,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,7 +23,8 @@
 //! with them 1,413.7M, with none of those attributes 1,623.9M.
 
 use super::{
-    Correction, DecodeError, EntityKind, MoveInput, Spawn, Update, WorldUpdate, FRAME_HEADER_LEN,
+    CombatEvent, Correction, DecodeError, EntityKind, MoveInput, Spawn, Update, Vitals,
+    WorldUpdate, FRAME_HEADER_LEN,
 };
 use crate::ids::EntityId;
 use crate::time::Tick;
@@ -178,10 +179,28 @@ fn encode_spawn(out: &mut Vec<u8>, s: Spawn) {
     let kind = match s.kind {
         EntityKind::Player => 0,
         EntityKind::Npc => 1,
+        EntityKind::Monster => 2,
     };
     varint(out, kind);
     zigzag(out, s.pos.x);
     zigzag(out, s.pos.y);
+    varint(out, s.look as u64);
+    varint(out, s.level as u64);
+    out.push(s.health);
+}
+
+/// The longest encoded [`CombatEvent`] (a `Hit`: a tag, two ids, a skill,
+/// an amount and an outcome), with room to spare.
+pub const MAX_EVENT_LEN: usize = 48;
+
+/// Appends the postcard bytes of `e` to `out` without allocating beyond
+/// `out`'s growth.
+pub fn encode_event(e: &CombatEvent, out: &mut Vec<u8>) {
+    let mut buf = [0u8; MAX_EVENT_LEN];
+    // An event is a few varints: it always fits.
+    let used = postcard::to_slice(e, &mut buf).map_or(0, |b| b.len());
+    debug_assert!(used > 0);
+    out.extend_from_slice(&buf[..used]);
 }
 
 /// Collects one client's spawns, despawns and updates, then writes the frame.
@@ -196,18 +215,56 @@ pub struct WorldUpdateWriter {
     updates: Vec<u8>,
     updates_end: usize,
     n_updates: u64,
+    me: Option<Vitals>,
+    /// Combat events, encoded (see [`encode_event`]).
+    events: Vec<u8>,
+    n_events: u64,
 }
 
 impl WorldUpdateWriter {
     pub fn clear(&mut self) {
         self.spawns.clear();
         self.despawns.clear();
+        self.events.clear();
         self.updates_end = 0;
-        (self.n_spawns, self.n_despawns, self.n_updates) = (0, 0, 0);
+        self.me = None;
+        (
+            self.n_spawns,
+            self.n_despawns,
+            self.n_updates,
+            self.n_events,
+        ) = (0, 0, 0, 0);
     }
 
     pub fn is_empty(&self) -> bool {
-        self.n_spawns == 0 && self.n_despawns == 0 && self.n_updates == 0
+        self.n_spawns == 0
+            && self.n_despawns == 0
+            && self.n_updates == 0
+            && self.n_events == 0
+            && self.me.is_none()
+    }
+
+    /// The client's own values, this message.
+    pub fn vitals(&mut self, v: Vitals) {
+        self.me = Some(v);
+    }
+
+    pub fn event(&mut self, e: &CombatEvent) {
+        encode_event(e, &mut self.events);
+        self.n_events += 1;
+    }
+
+    /// Appends `n` events encoded beforehand (by [`encode_event`]), one
+    /// after another in `bytes`: an entity's events are encoded once per
+    /// tick and copied into the message of every client that sees it.
+    pub fn encoded_events(&mut self, bytes: &[u8], n: u64) {
+        self.events.extend_from_slice(bytes);
+        self.n_events += n;
+    }
+
+    /// Bytes of events so far (to keep a message within its limit).
+    pub fn events_len(&self) -> usize {
+        self.events.len()
     }
 
     pub fn spawn(&mut self, s: &Spawn) {
@@ -281,6 +338,21 @@ impl WorldUpdateWriter {
         out.extend_from_slice(&self.despawns);
         varint(out, self.n_updates);
         out.extend_from_slice(&self.updates[..self.updates_end]);
+        match &self.me {
+            None => out.push(0),
+            Some(v) => {
+                out.push(1);
+                varint(out, v.health as u64);
+                varint(out, v.max_health as u64);
+                varint(out, v.mana as u64);
+                varint(out, v.max_mana as u64);
+                varint(out, v.level as u64);
+                varint(out, v.experience);
+                out.push(v.speed_pct);
+            }
+        }
+        varint(out, self.n_events);
+        out.extend_from_slice(&self.events);
         let len = (out.len() - start - FRAME_HEADER_LEN) as u32;
         out[start..start + FRAME_HEADER_LEN].copy_from_slice(&len.to_le_bytes());
     }
@@ -428,15 +500,46 @@ impl<'a> WorldUpdateReader<'a> {
         let kind = match self.varint(32)? {
             0 => EntityKind::Player,
             1 => EntityKind::Npc,
+            2 => EntityKind::Monster,
             _ => return Err(DecodeError::Malformed),
         };
         let x = self.i32()?;
         let y = self.i32()?;
+        let look = self.varint(16)? as u16;
+        let level = self.varint(16)? as u16;
+        let health = self.byte()?;
         Ok(Spawn {
             entity,
             kind,
             pos: super::QPos { x, y },
+            look,
+            level,
+            health,
         })
+    }
+
+    fn byte(&mut self) -> Result<u8, DecodeError> {
+        let b = *self.buf.get(self.pos).ok_or(DecodeError::Malformed)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    /// The value postcard decodes at the read position, which moves past it.
+    fn postcard<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, DecodeError> {
+        let (v, rest) = postcard::take_from_bytes::<T>(&self.buf[self.pos..])
+            .map_err(|_| DecodeError::Malformed)?;
+        self.pos = self.buf.len() - rest.len();
+        Ok(v)
+    }
+
+    /// The client's own values, after the updates.
+    pub fn vitals(&mut self) -> Result<Option<Vitals>, DecodeError> {
+        self.postcard()
+    }
+
+    /// One combat event (after the vitals, as many as [`Self::count`] says).
+    pub fn event(&mut self) -> Result<CombatEvent, DecodeError> {
+        self.postcard()
     }
 
     pub fn despawn(&mut self) -> Result<EntityId, DecodeError> {
@@ -483,6 +586,10 @@ pub fn read_world_update(payload: &[u8]) -> Result<WorldUpdate, DecodeError> {
     for _ in 0..r.count()? {
         u.updates.push(r.update()?);
     }
+    u.me = r.vitals()?;
+    for _ in 0..r.count()? {
+        u.events.push(r.event()?);
+    }
     r.finish()?;
     Ok(u)
 }
@@ -493,6 +600,10 @@ pub fn encode_world_update_frame(u: &WorldUpdate, out: &mut Vec<u8>) {
     u.spawns.iter().for_each(|s| w.spawn(s));
     u.despawns.iter().for_each(|&e| w.despawn(e));
     u.updates.iter().for_each(|up| w.update(up));
+    if let Some(v) = u.me {
+        w.vitals(v);
+    }
+    u.events.iter().for_each(|e| w.event(e));
     w.finish(
         u.tick,
         u.server_time_us,
@@ -518,7 +629,13 @@ mod tests {
             any::<u32>(),
             proptest::option::of((any::<u16>(), any::<u32>(), any::<i32>(), any::<i32>())),
             prop::collection::vec(
-                (any::<u64>(), any::<bool>(), any::<i32>(), any::<i32>()),
+                (
+                    any::<u64>(),
+                    0u8..3,
+                    any::<i32>(),
+                    any::<i32>(),
+                    any::<(u16, u16, u8)>(),
+                ),
                 0..8,
             ),
             prop::collection::vec(any::<u64>(), 0..8),
@@ -531,38 +648,103 @@ mod tests {
                 ),
                 0..8,
             ),
+            proptest::option::of(any::<(u32, u32, u32, u32, u16, u64, u8)>()),
+            prop::collection::vec(event(), 0..6),
         )
-            .prop_map(|(tick, t, ack, c, spawns, despawns, updates)| WorldUpdate {
-                tick: Tick(tick),
-                server_time_us: t,
-                ack_seq: ack,
-                correction: c.map(|(epoch, seq, x, y)| Correction {
-                    epoch,
-                    seq,
-                    pos: Vec2::new(Fixed::from_raw(x), Fixed::from_raw(y)),
-                }),
-                spawns: spawns
-                    .into_iter()
-                    .map(|(e, npc, x, y)| Spawn {
-                        entity: EntityId(e),
-                        kind: if npc {
-                            EntityKind::Npc
-                        } else {
-                            EntityKind::Player
+            .prop_map(|(tick, t, ack, c, spawns, despawns, updates, me, events)| {
+                WorldUpdate {
+                    tick: Tick(tick),
+                    server_time_us: t,
+                    ack_seq: ack,
+                    correction: c.map(|(epoch, seq, x, y)| Correction {
+                        epoch,
+                        seq,
+                        pos: Vec2::new(Fixed::from_raw(x), Fixed::from_raw(y)),
+                    }),
+                    spawns: spawns
+                        .into_iter()
+                        .map(|(e, kind, x, y, (look, level, health))| Spawn {
+                            entity: EntityId(e),
+                            kind: [EntityKind::Player, EntityKind::Npc, EntityKind::Monster]
+                                [kind as usize],
+                            pos: QPos { x, y },
+                            look,
+                            level,
+                            health,
+                        })
+                        .collect(),
+                    despawns: despawns.into_iter().map(EntityId).collect(),
+                    updates: updates
+                        .into_iter()
+                        .map(|(e, dx, dy)| Update {
+                            entity: EntityId(e),
+                            dx,
+                            dy,
+                        })
+                        .collect(),
+                    me: me.map(
+                        |(health, max_health, mana, max_mana, level, experience, speed_pct)| {
+                            Vitals {
+                                health,
+                                max_health,
+                                mana,
+                                max_mana,
+                                level,
+                                experience,
+                                speed_pct,
+                            }
                         },
-                        pos: QPos { x, y },
-                    })
-                    .collect(),
-                despawns: despawns.into_iter().map(EntityId).collect(),
-                updates: updates
-                    .into_iter()
-                    .map(|(e, dx, dy)| Update {
-                        entity: EntityId(e),
-                        dx,
-                        dy,
-                    })
-                    .collect(),
+                    ),
+                    events,
+                }
             })
+    }
+
+    fn event() -> impl Strategy<Value = CombatEvent> {
+        use crate::protocol::{EffectKind, HitOutcome};
+        let id = || prop_oneof![0u64..5000, any::<u64>()].prop_map(EntityId);
+        prop_oneof![
+            (id(), id(), any::<u16>(), any::<u32>(), 0u8..3).prop_map(
+                |(source, target, skill, amount, o)| {
+                    CombatEvent::Hit {
+                        source,
+                        target,
+                        skill,
+                        amount,
+                        outcome: [HitOutcome::Normal, HitOutcome::Critical, HitOutcome::Miss]
+                            [o as usize],
+                    }
+                }
+            ),
+            (id(), any::<u16>(), proptest::option::of(id()), any::<u32>()).prop_map(
+                |(caster, skill, target, cast_ms)| CombatEvent::CastStarted {
+                    caster,
+                    skill,
+                    target,
+                    cast_ms
+                }
+            ),
+            (id(), any::<u8>())
+                .prop_map(|(entity, fraction)| CombatEvent::Health { entity, fraction }),
+            (id(), proptest::option::of(id()), any::<u32>()).prop_map(
+                |(entity, killer, respawn_ms)| {
+                    CombatEvent::Died {
+                        entity,
+                        killer,
+                        respawn_ms,
+                    }
+                }
+            ),
+            (id(), any::<u16>(), any::<u32>()).prop_map(|(entity, skill, ms)| {
+                CombatEvent::EffectStarted {
+                    entity,
+                    skill,
+                    kind: EffectKind::Slow,
+                    ms,
+                }
+            }),
+            (id(), any::<u16>()).prop_map(|(entity, level)| CombatEvent::LevelUp { entity, level }),
+        ]
     }
 
     proptest! {

@@ -41,6 +41,9 @@ impl Zone {
             vel: Vec2::ZERO,
             player,
             npc,
+            fighter: None,
+            monster: None,
+            since: self.tick,
         });
         self.bodies[slot as usize] = Body { pos };
         self.replicas.set(slot, kind, pos);
@@ -61,6 +64,7 @@ impl Zone {
         self.live -= 1;
         if e.player.is_some() {
             self.players -= 1;
+            self.forget_in_threat(entity);
         }
         if e.npc.is_some() {
             self.npcs.retain(|&s| s != slot);

@@ -30,9 +30,13 @@ impl Zone {
             };
             p.queued = 0;
             let body = &mut self.bodies[q.slot as usize];
+            let speed_pct =
+                e.fighter
+                    .as_ref()
+                    .map_or(100, |f| if f.is_dead() { 0 } else { f.speed_pct() });
             match p
                 .mover
-                .judge(&rules, &self.map, q.received, body.pos, &q.input)
+                .judge_at_speed(&rules, &self.map, q.received, body.pos, &q.input, speed_pct)
             {
                 Verdict::Accept => {
                     self.stats.inputs_applied += 1;
@@ -40,6 +44,15 @@ impl Zone {
                     if body.pos != q.input.pos {
                         body.pos = q.input.pos;
                         self.aoi.move_to(e.id, body.pos);
+                        // Moving interrupts a cast.
+                        if let Some(cast) = e.fighter.as_mut().and_then(|f| f.cast.take()) {
+                            self.stats.casts_interrupted += 1;
+                            self.combat.push(crate::protocol::CombatEvent::CastEnded {
+                                caster: e.id,
+                                skill: cast.skill.0,
+                                completed: false,
+                            });
+                        }
                     }
                     // Velocity is a hint for others' extrapolation: keep it sane.
                     e.vel = if q.input.vel.length_squared_raw() <= max_speed_sq {

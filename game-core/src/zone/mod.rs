@@ -5,14 +5,21 @@
 //! in arrival order across clients. One tick, in order:
 //!
 //! 1. inputs (`inputs.rs`): apply queued movement inputs through the validator
-//!    (accept or correct);
-//! 2. NPCs (`npc.rs`): step the NPCs;
-//! 3. portals (`portals.rs`): note players standing on portals (the node
+//!    (accept or correct; moving interrupts a cast; the dead and the stunned
+//!    do not move);
+//! 2. combat (`combat.rs`): judge queued skill requests, then every fighter's
+//!    casts, effects, auto-attacks, regeneration, deaths and respawns;
+//! 3. monsters and NPCs (`monsters.rs`, `npc.rs`): respawn spawn-group
+//!    members, run each monster's brain, step the wanderers; then the
+//!    positions of the tick go into the lag-compensation history
+//!    (`history.rs`) and changed health bars become events;
+//! 4. portals (`portals.rs`): note players standing on portals (the node
 //!    transfers them after the tick);
-//! 4. interest (`interest.rs`): update the AOI for what moved, and tell
+//! 5. interest (`interest.rs`): update the AOI for what moved, and tell
 //!    observers who entered and left;
-//! 5. replication (`replication/`): build and encode one message per client
-//!    that has something to hear.
+//! 6. replication (`replication/`): build and encode one message per client
+//!    that has something to hear: movement, its own vitals, and the combat
+//!    events of what it sees.
 //!
 //! Each phase is its own file, an `impl Zone` block that [`Zone::run_tick`]
 //! calls in this order. This file keeps the zone's types, its public API and
@@ -25,30 +32,42 @@
 //!
 //! Steady-state ticks allocate nothing: buffers and scratch space are reused.
 
+mod combat;
 mod entities;
+mod history;
 mod inputs;
 mod interest;
 pub mod map;
+mod monsters;
 pub mod movement;
 mod npc;
+pub mod path;
 mod portals;
 pub(crate) mod replication;
+
+pub use combat::{Progress, Refusal};
+pub use history::HISTORY_TICKS;
 
 pub use map::{Map, MapError, Portal, SAMPLE_MAPS};
 pub use movement::{MovementRules, Rejection, Verdict};
 pub use replication::Observer;
 
 use crate::aoi::{Aoi, AoiConfig, AoiEvent};
+use crate::combat::Fighter;
+use crate::content::Content;
 use crate::ids::{EntityId, PlayerId, ZoneId};
 use crate::math::{Fixed, Vec2};
 use crate::protocol::{EntityKind, MoveInput, ZoneEntered};
 use crate::rng::{self, StreamKind};
 use crate::time::{Duration, Instant, Tick};
+use combat::CombatRequest;
+use history::History;
+use monsters::Member;
 use movement::Mover;
 use npc::Wanderer;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
-use replication::{ObserverBuffers, Replicas};
+use replication::{CombatEvents, ObserverBuffers, Replicas};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -71,6 +90,16 @@ pub struct ZoneConfig {
     pub npc_speed_m: i32,
     /// New arrivals are scattered up to this far from the map's spawn point.
     pub spawn_spread_m: i32,
+    /// Combat requests one player may queue per tick; more are refused
+    /// (`TooFast`) and dropped.
+    pub max_combat_per_tick: u32,
+    /// The most a skill's range and sight checks rewind for the caster's
+    /// delay, in milliseconds (at most 200: the history kept).
+    pub lag_compensation_ms: u32,
+    /// A dead monster's body stays this long before it leaves.
+    pub corpse_ms: u32,
+    /// Nodes one monster's path search may expand.
+    pub path_nodes: u32,
     pub movement: MovementRules,
 }
 
@@ -84,6 +113,10 @@ impl Default for ZoneConfig {
             max_inputs_per_tick: 8,
             npc_speed_m: 2,
             spawn_spread_m: 10,
+            max_combat_per_tick: 4,
+            lag_compensation_ms: 200,
+            corpse_ms: 3000,
+            path_nodes: 256,
             movement: MovementRules::default(),
         }
     }
@@ -98,6 +131,12 @@ impl ZoneConfig {
             return Err(
                 "max_players, update_budget and max_inputs_per_tick must be positive".into(),
             );
+        }
+        if self.max_combat_per_tick == 0 || self.path_nodes == 0 {
+            return Err("max_combat_per_tick and path_nodes must be positive".into());
+        }
+        if self.lag_compensation_ms > 200 {
+            return Err("lag_compensation_ms is at most 200 (the history a zone keeps)".into());
         }
         self.movement.validate()
     }
@@ -123,6 +162,22 @@ pub struct ZoneStats {
     pub corrections: BTreeMap<&'static str, u64>,
     pub messages_out: u64,
     pub bytes_out: u64,
+    /// Skills used (started or instant), hits landed (pulses too), casts
+    /// interrupted, refusals by [`crate::protocol::SkillRefusal::label`], and
+    /// requests dropped past the per-tick allowance.
+    pub skills_used: u64,
+    pub hits: u64,
+    pub casts_interrupted: u64,
+    pub skill_refusals: BTreeMap<&'static str, u64>,
+    pub combat_dropped: u64,
+    pub monsters_killed: u64,
+    pub player_deaths: u64,
+    /// Experience of the monsters killed with someone to share it, and the
+    /// experience granted: always equal.
+    pub experience_of_kills: u64,
+    pub experience_granted: u64,
+    /// Combat events past the per-entity or per-message bound, not sent.
+    pub events_dropped: u64,
 }
 
 #[derive(Debug)]
@@ -130,6 +185,7 @@ struct PlayerPart {
     player: PlayerId,
     mover: Mover,
     queued: u32,
+    combat_queued: u32,
     corrections: u32,
 }
 
@@ -139,6 +195,13 @@ struct Entity {
     vel: Vec2,
     player: Option<PlayerPart>,
     npc: Option<Wanderer>,
+    /// Players and monsters fight; wanderers do not.
+    fighter: Option<Fighter>,
+    /// A monster's place in [`Zone::members`].
+    monster: Option<u32>,
+    /// The tick it arrived or was last teleported: its position history
+    /// starts there.
+    since: Tick,
 }
 
 /// The hot part of an entity, in a dense array beside the slots: interest,
@@ -162,6 +225,20 @@ struct QueuedInput {
 pub struct Zone {
     id: ZoneId,
     map: Arc<Map>,
+    content: Arc<Content>,
+    /// Spawn-group members, in content order (monsters think in this order).
+    members: Vec<Member>,
+    combat_requests: Vec<CombatRequest>,
+    refusals: Vec<Refusal>,
+    progress: Vec<Progress>,
+    /// This tick's combat events, then encoded by entity for replication.
+    combat: CombatEvents,
+    history: History,
+    /// Scratch space: an area skill's targets; experience shares; a path.
+    area_scratch: Vec<(u64, u32)>,
+    share_scratch: Vec<(EntityId, u64)>,
+    path_scratch: path::PathScratch,
+    path_out: Vec<Vec2>,
     channel: u16,
     config: ZoneConfig,
     tick: Tick,
@@ -224,8 +301,9 @@ impl Replies {
 }
 
 impl Zone {
-    /// A zone for `map`, channel `channel`, ticking at `tick_hz`; its NPCs draw from
-    /// the stream (seed, Zone, id).
+    /// A zone for `map`, channel `channel`, ticking at `tick_hz`, with the
+    /// monsters `content` places on the map; its NPCs, monsters and combat
+    /// rolls draw from the stream (seed, Zone, id).
     pub fn new(
         id: ZoneId,
         map: Arc<Map>,
@@ -233,6 +311,7 @@ impl Zone {
         config: ZoneConfig,
         tick_hz: u16,
         seed: u64,
+        content: Arc<Content>,
     ) -> Self {
         let aoi = Aoi::new(
             AoiConfig {
@@ -267,6 +346,17 @@ impl Zone {
             stats: ZoneStats::default(),
             config,
             map,
+            content,
+            members: Vec::new(),
+            combat_requests: Vec::new(),
+            refusals: Vec::new(),
+            progress: Vec::new(),
+            combat: CombatEvents::default(),
+            history: History::default(),
+            area_scratch: Vec::new(),
+            share_scratch: Vec::new(),
+            path_scratch: path::PathScratch::default(),
+            path_out: Vec::new(),
         };
         let homes: Vec<Vec2> = zone
             .map
@@ -277,7 +367,12 @@ impl Zone {
         for home in homes {
             zone.insert(EntityKind::Npc, home, None, Some(Wanderer::new(home)));
         }
+        zone.place_monsters();
         zone
+    }
+
+    pub fn content(&self) -> &Arc<Content> {
+        &self.content
     }
 
     // ----- getters -----
@@ -385,10 +480,69 @@ impl Zone {
             player,
             mover: Mover::new(&self.config.movement, now, epoch),
             queued: 0,
+            combat_queued: 0,
             corrections: 0,
         };
         self.players += 1;
-        self.insert(EntityKind::Player, pos, Some(part), None)
+        let id = self.insert(EntityKind::Player, pos, Some(part), None);
+        let slot = (id.0 - 1) as u32;
+        let fighter = Fighter::player(&self.content, 0);
+        self.replicas.set_look(slot, 0, fighter.level);
+        if let Some(e) = self.slots[slot as usize].as_mut() {
+            e.fighter = Some(fighter);
+        }
+        id
+    }
+
+    /// Sets a player's character's experience (its level follows from the
+    /// content's table), as loaded from the store.
+    pub fn set_experience(&mut self, entity: EntityId, experience: u64) {
+        let Some(slot) = self.slot_of(entity) else {
+            return;
+        };
+        let fighter = Fighter::player(&self.content, experience);
+        self.replicas.set_look(slot, 0, fighter.level);
+        if let Some(f) = self.slots[slot as usize]
+            .as_mut()
+            .filter(|e| e.player.is_some())
+            .and_then(|e| e.fighter.as_mut())
+        {
+            *f = fighter;
+        }
+    }
+
+    /// The combat events of the last tick, in the order they happened (for
+    /// tests, tools and the simulator's invariants).
+    pub fn combat_events(&self) -> impl Iterator<Item = &crate::protocol::CombatEvent> {
+        self.combat.iter()
+    }
+
+    /// A fighter's values (for tests, tools and the simulator's invariants).
+    pub fn fighter_of(&self, entity: EntityId) -> Option<&Fighter> {
+        self.get(entity)?.fighter.as_ref()
+    }
+
+    /// Moves the entity in `slot` to `pos` at once (a respawn): observers
+    /// see a jump, its history starts again, and a player's client is
+    /// corrected there with a new movement epoch.
+    fn teleport_entity(&mut self, slot: u32, pos: Vec2) {
+        let tick = self.tick;
+        let Some(e) = self.slots[slot as usize].as_mut() else {
+            return;
+        };
+        self.bodies[slot as usize].pos = pos;
+        self.aoi.move_to(e.id, pos);
+        e.since = Tick(tick.0 + 1);
+        e.vel = Vec2::ZERO;
+        if let Some(p) = e.player.as_mut() {
+            let last = p.mover.last_seq();
+            p.mover.new_epoch();
+            self.observers[slot as usize].correction = Some(crate::protocol::Correction {
+                epoch: p.mover.epoch(),
+                seq: last.unwrap_or(0),
+                pos,
+            });
+        }
     }
 
     /// A walkable spot within `spawn_spread_m` of the map's spawn point, reachable
@@ -475,8 +629,14 @@ impl Zone {
         self.tick = Tick(self.tick.0 + 1);
         self.stats.ticks += 1;
         self.replies.clear();
+        self.combat.clear();
         self.apply_inputs();
+        self.run_combat();
+        self.step_monsters();
         self.step_npcs();
+        self.history
+            .record(self.tick, self.bodies.iter().map(|b| b.pos));
+        self.publish_health();
         self.find_portal_steps();
         self.update_interest();
         self.replicate(now);
@@ -491,3 +651,6 @@ impl Zone {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fight_tests;

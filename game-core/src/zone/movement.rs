@@ -73,6 +73,8 @@ pub enum Rejection {
     Teleport,
     OutOfBounds,
     Blocked,
+    /// Dead or stunned: the character may not move.
+    Held,
 }
 
 impl Rejection {
@@ -82,6 +84,7 @@ impl Rejection {
             Rejection::Teleport => "teleport",
             Rejection::OutOfBounds => "out_of_bounds",
             Rejection::Blocked => "blocked",
+            Rejection::Held => "held",
         }
     }
 }
@@ -124,6 +127,12 @@ impl Mover {
         self.last_seq
     }
 
+    /// Starts a new epoch (the server moved the character itself): inputs
+    /// made before the client hears of it are ignored.
+    pub fn new_epoch(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+    }
+
     /// Judges `input`, received at server time `now`, for an entity at `from`.
     /// On `Accept` the caller moves the entity to `input.pos`; on `Reject` it
     /// sends a correction carrying [`Mover::epoch`] (already advanced).
@@ -135,15 +144,35 @@ impl Mover {
         from: Vec2,
         input: &MoveInput,
     ) -> Verdict {
+        self.judge_at_speed(rules, map, now, from, input, 100)
+    }
+
+    /// As [`Mover::judge`], for a character moving at `speed_pct` percent of
+    /// its speed (slowed; 0: held in place, by a stun or death, so any move
+    /// is refused as [`Rejection::Held`]).
+    pub fn judge_at_speed(
+        &mut self,
+        rules: &MovementRules,
+        map: &Map,
+        now: Instant,
+        from: Vec2,
+        input: &MoveInput,
+        speed_pct: u8,
+    ) -> Verdict {
         if input.epoch != self.epoch || self.last_seq.is_some_and(|s| input.seq <= s) {
             return Verdict::Stale;
         }
         self.last_seq = Some(input.seq);
         let elapsed = now.saturating_since(self.last_refill);
         self.last_refill = self.last_refill.max(now);
-        self.budget = (self.budget + rules.earned(elapsed)).min(rules.capacity());
-
-        match self.check(rules, map, from, input.pos) {
+        let earned = rules.earned(elapsed) * speed_pct.min(100) as i64 / 100;
+        self.budget = (self.budget + earned).min(rules.capacity());
+        let check = if speed_pct == 0 && input.pos != from {
+            Err(Rejection::Held)
+        } else {
+            self.check(rules, map, from, input.pos)
+        };
+        match check {
             Ok(dist) => {
                 self.budget -= dist;
                 Verdict::Accept

@@ -20,7 +20,12 @@ fn open_zone(config: ZoneConfig) -> Zone {
         config,
         20,
         9,
+        content(),
     )
+}
+
+fn content() -> Arc<crate::content::Content> {
+    Arc::new(crate::content::Content::sample())
 }
 
 /// Runs a tick and decodes each player's message.
@@ -70,11 +75,14 @@ fn players_in_view_spawn_for_each_other_and_far_ones_do_not() {
     };
     assert_eq!(spawned(1), vec![b]);
     assert_eq!(spawned(2), vec![a]);
+    let alone = &msgs[&PlayerId(3)];
     assert!(
-        !msgs.contains_key(&PlayerId(3)),
-        "nothing in view, nothing sent"
+        alone.spawns.is_empty() && alone.me.is_some(),
+        "nothing in view: only its own vitals, once"
     );
     assert_eq!(z.visible(c).count(), 0);
+    let msgs = tick(&mut z, ms(100));
+    assert!(!msgs.contains_key(&PlayerId(3)), "then nothing to say");
 }
 
 #[test]
@@ -264,7 +272,7 @@ fn inputs_beyond_the_per_tick_allowance_are_dropped() {
 fn stepping_on_a_portal_asks_for_a_transfer() {
     let text = "name a\ncell 2\nspawn 1 1\nportal 3 1 b 1 1\ngrid\n#####\n#...#\n#####\n";
     let map = Arc::new(Map::parse(text).unwrap());
-    let mut z = Zone::new(ZoneId(1), map, 0, ZoneConfig::default(), 20, 1);
+    let mut z = Zone::new(ZoneId(1), map, 0, ZoneConfig::default(), 20, 1, content());
     let a = z.spawn_player(PlayerId(1), None, 0, T0);
     tick(&mut z, ms(50));
     z.queue_move(a, ms(1000), mv(1, 0, Vec2::from_ints(5, 3)));
@@ -313,7 +321,15 @@ fn arrival_order_across_clients_does_not_change_the_outcome() {
 #[test]
 fn npcs_wander_within_walkable_cells() {
     let map = Arc::new(Map::parse(SAMPLE_MAPS[0]).unwrap());
-    let mut z = Zone::new(ZoneId(1), Arc::clone(&map), 0, ZoneConfig::default(), 20, 3);
+    let mut z = Zone::new(
+        ZoneId(1),
+        Arc::clone(&map),
+        0,
+        ZoneConfig::default(),
+        20,
+        3,
+        content(),
+    );
     let start: Vec<(EntityId, Vec2)> = z.entities().map(|(id, _, p)| (id, p)).collect();
     assert!(!start.is_empty());
     let _p = z.spawn_player(PlayerId(1), None, 0, T0);

@@ -140,7 +140,9 @@ impl Crowd {
             max_players: n as u32 + 1,
             ..ZoneConfig::default()
         };
-        let mut zone = Zone::new(ZoneId(1), map, 0, config, 20, 1);
+        // The sample content: no spawn groups on a map named "bench".
+        let content = Arc::new(game_core::content::Content::sample());
+        let mut zone = Zone::new(ZoneId(1), map, 0, config, 20, 1, content);
         // A fixed LCG: the bench is deterministic.
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {

@@ -380,7 +380,10 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 | ClientEvent::CharacterRefused { .. }
                 | ClientEvent::Notice { .. }
                 | ClientEvent::ChannelRefused { .. }
-                | ClientEvent::MapChunk(_) => {}
+                | ClientEvent::MapChunk(_)
+                | ClientEvent::Skillbook
+                | ClientEvent::SkillRefused { .. }
+                | ClientEvent::Combat(_) => {}
             }
         }
         if matches!(client.state(), ClientState::Disconnected { .. }) {

@@ -16,8 +16,9 @@ use crate::ids::{EntityId, ZoneId};
 use crate::persist::{MemoryStore, Outcome};
 use crate::protocol::{
     encode_frame, ChannelRefusal, CharacterSummary, ClientMsg, ClientSession, ClientWorld,
-    Credentials, FrameDecoder, LoginRefusal, NoticeLevel, ResumeToken, ServerMsg, ServerSession,
-    ServerWorld, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    Credentials, FrameDecoder, LoginRefusal, NoticeLevel, ResumeToken, ServerCombat, ServerMsg,
+    ServerSession, ServerWorld, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
+    PROTOCOL_VERSION,
 };
 use std::collections::BTreeSet;
 

@@ -14,7 +14,8 @@ fn login_and_enter_world() {
         &h.take(conn)[..],
         [
             ServerMsg::Session(ServerSession::EnteredWorld { character: c, experience: 0, .. }),
-            ServerMsg::World(ServerWorld::ZoneEntered(_))
+            ServerMsg::World(ServerWorld::ZoneEntered(_)),
+            ServerMsg::Combat(ServerCombat::Skillbook { .. }),
         ] if c.name == "ada-char" && c.level == 1 && c.map == "meadow"
     ));
     assert!(h.node.player(player).unwrap().in_world);

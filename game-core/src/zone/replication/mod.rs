@@ -29,11 +29,13 @@
 //! who sees whom (the AOI's), nor positions, nor anything a client sent.
 
 mod buffers;
+mod events;
 mod observer;
 mod priority;
 mod replicas;
 
 pub use buffers::ObserverBuffers;
+pub use events::CombatEvents;
 pub use observer::Observer;
 pub use priority::Weights;
 pub use replicas::Replicas;
@@ -56,6 +58,7 @@ impl Zone {
         for (i, body) in self.bodies.iter().enumerate() {
             self.replicas.advance(i as u32, body.pos);
         }
+        self.stats.events_dropped += self.combat.seal(self.slots.len());
         // Observers by id: the observer and AOI tables are read in order.
         let Zone {
             observers,
@@ -65,8 +68,11 @@ impl Zone {
             replies,
             stats,
             tick,
+            combat,
+            slots,
             ..
         } = self;
+        let any_events = combat.any();
         self.aoi.each_visible_mut(|id, seen| {
             let i = (id.0 - 1) as usize;
             let o = &mut observers[i];
@@ -78,9 +84,22 @@ impl Zone {
             let weight = |slot: u32| {
                 weights.of(bodies[slot as usize].pos.distance_squared_raw(observer_pos))
             };
-            let Some(reply) = o.build(seen, budget, buffers, replicas, weight) else {
+            buffers.writer.clear();
+            let reply = o.build(seen, budget, buffers, replicas, weight);
+            // Its own values when they changed, then the events of itself
+            // and of every entity it knows.
+            if let Some(f) = slots[i].as_mut().and_then(|e| e.fighter.as_mut()) {
+                if f.vitals_dirty {
+                    f.vitals_dirty = false;
+                    buffers.writer.vitals(f.vitals());
+                }
+            }
+            if any_events {
+                stats.events_dropped += add_events(&mut buffers.writer, combat, i, seen);
+            }
+            if !reply.news && buffers.writer.is_empty() {
                 return;
-            };
+            }
             let start = replies.bytes.len();
             buffers.writer.finish(
                 *tick,
@@ -98,4 +117,34 @@ impl Zone {
         });
         self.buffers.end_tick();
     }
+}
+
+/// Appends to a client's message the events about its own entity (in
+/// `own`) and about each entity of `seen` it knows, within
+/// [`events::MAX_EVENT_BYTES`]; returns how many did not fit.
+fn add_events(
+    writer: &mut crate::protocol::WorldUpdateWriter,
+    combat: &CombatEvents,
+    own: usize,
+    seen: &[crate::aoi::TaggedId],
+) -> u64 {
+    let mut dropped = 0;
+    let mut add = |slot: usize| {
+        let (bytes, n) = combat.of(slot);
+        if n == 0 {
+            return;
+        }
+        if writer.events_len() + bytes.len() > events::MAX_EVENT_BYTES {
+            dropped += n;
+        } else {
+            writer.encoded_events(bytes, n);
+        }
+    };
+    add(own);
+    for e in seen {
+        if observer::known(*e) {
+            add(e.id().0 as usize - 1);
+        }
+    }
+    dropped
 }

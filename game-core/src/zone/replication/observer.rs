@@ -32,6 +32,12 @@ const STATE: u8 = 3;
 /// tick (or nothing, if `UNSENT`).
 const HELD_BACK: u8 = 4;
 
+/// Whether the client knows the entity of this entry (its spawn went out).
+#[inline]
+pub(super) fn known(seen: TaggedId) -> bool {
+    seen.tag() & STATE != UNSENT
+}
+
 #[inline]
 fn slot_of(seen: TaggedId) -> usize {
     seen.id().0 as usize - 1
@@ -64,6 +70,9 @@ pub struct Observer {
 pub struct Reply {
     pub ack_seq: u32,
     pub correction: Option<Correction>,
+    /// The acknowledgement changed or a correction is due: worth a message
+    /// even with no entries.
+    pub news: bool,
 }
 
 /// Whether an entry has something to send: it was never sent, it moved, or it
@@ -159,6 +168,9 @@ fn send_one(
                 entity,
                 kind: r.kind,
                 pos: r.now,
+                look: r.look,
+                level: r.level,
+                health: r.health,
             });
             STILL
         }
@@ -250,9 +262,9 @@ impl Observer {
     }
 
     /// Writes this tick's spawns, despawns and updates for the client into
-    /// `buffers.writer`, choosing at most `budget` spawns and updates. Returns
-    /// the acknowledgement and correction to put in the message, or `None` when
-    /// there is nothing to say. `seen` is the client's visible list; `table[slot]`
+    /// `buffers.writer` (cleared by the caller), choosing at most `budget`
+    /// spawns and updates. Returns the acknowledgement and correction to put
+    /// in the message, and whether they are news. `seen` is the client's visible list; `table[slot]`
     /// is the entity in `slot` this tick; `weight(slot)` is the priority it
     /// gains per tick while it waits.
     pub fn build(
@@ -262,8 +274,7 @@ impl Observer {
         buffers: &mut ObserverBuffers,
         table: &Replicas,
         weight: impl Fn(u32) -> u32,
-    ) -> Option<Reply> {
-        buffers.writer.clear();
+    ) -> Reply {
         let (at, len) = (self.despawns_at as usize, self.despawns_len as usize);
         for &e in &buffers.despawns[at..at + len] {
             buffers.writer.despawn(e);
@@ -316,14 +327,14 @@ impl Observer {
             self.held_at = start as u32;
             self.held_len = (next_held.len() - start) as u32;
         }
-        let writer = &buffers.writer;
         let ack_changed = self.sent_ack != self.ack_seq;
         self.sent_ack = self.ack_seq;
         let correction = self.correction.take();
-        (ack_changed || correction.is_some() || !writer.is_empty()).then_some(Reply {
+        Reply {
             ack_seq: self.ack_seq,
+            news: ack_changed || correction.is_some(),
             correction,
-        })
+        }
     }
 
     /// Sends every entry in `buffers.found` (they fit the budget); entries

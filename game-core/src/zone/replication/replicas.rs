@@ -17,6 +17,11 @@ use crate::protocol::{EncodedUpdate, EntityKind, QPos, Update};
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Replica {
     pub(super) kind: EntityKind,
+    /// What a spawn carries beside the position: its look (a monster's
+    /// kind), level and health bar.
+    pub(super) look: u16,
+    pub(super) level: u16,
+    pub(super) health: u8,
     pub(super) now: QPos,
     pub(super) was: QPos,
     /// Ticks since its quantized position last changed (saturating).
@@ -71,6 +76,9 @@ impl Replicas {
         let q = QPos::from_pos(pos);
         let r = Replica {
             kind,
+            look: 0,
+            level: 0,
+            health: 255,
             now: q,
             was: q,
             still: u8::MAX,
@@ -89,6 +97,20 @@ impl Replicas {
 
     pub fn kind(&self, slot: u32) -> EntityKind {
         self.cold[slot as usize].kind
+    }
+
+    /// A fighter's look and level, for its spawns.
+    pub fn set_look(&mut self, slot: u32, look: u16, level: u16) {
+        let r = &mut self.cold[slot as usize];
+        (r.look, r.level) = (look, level);
+    }
+
+    pub fn set_level(&mut self, slot: u32, level: u16) {
+        self.cold[slot as usize].level = level;
+    }
+
+    pub fn set_health(&mut self, slot: u32, health: u8) {
+        self.cold[slot as usize].health = health;
     }
 
     /// Moves on to this tick: the entity in `slot` is at `pos`. An entity
