@@ -9,13 +9,17 @@
 //!
 //! Everything here is the validated form: ids are dense indices, amounts are
 //! integers, distances fixed point, and every reference (a monster's skills,
-//! a spawn group's monster) has been checked to exist. `loader.rs` holds the
-//! file formats and turns them into these tables.
+//! a spawn group's monster) has been checked to exist. `files.rs` holds the
+//! file formats (see ARCHITECTURE.md, "Content") and `loader.rs` turns them
+//! into these tables.
 //!
 //! Owns the tables and their validation. May not hold any live state (a
 //! monster's health is the zone's).
 
+mod files;
 mod loader;
+#[cfg(test)]
+mod tests;
 
 pub use loader::{ContentError, SAMPLE_CONTENT};
 
