@@ -31,6 +31,7 @@ mod interest;
 pub mod map;
 pub mod movement;
 mod npc;
+pub mod path;
 mod portals;
 pub(crate) mod replication;
 
