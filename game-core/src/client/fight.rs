@@ -7,7 +7,7 @@
 //! about its own character through [`super::ClientEvent::Combat`].
 
 use crate::ids::EntityId;
-use crate::protocol::{CombatEvent, SkillInfo, Spawn, Vitals};
+use crate::protocol::{CombatEvent, EffectKind, SkillInfo, Spawn, Vitals};
 use crate::time::{Duration, Instant};
 use std::collections::BTreeMap;
 
@@ -38,7 +38,13 @@ pub struct Fight {
     /// The character's own cast: the skill and when it should complete.
     pub casting: Option<(u16, Instant)>,
     bars: BTreeMap<EntityId, Bar>,
+    /// Until when the fight holds the character back (see [`Fight::held`]).
+    held_until: Instant,
 }
+
+/// Moves sent before the client heard it was held are refused for about a
+/// round trip after: this much slack covers that.
+const HELD_SLACK: Duration = Duration::from_secs(2);
 
 impl Fight {
     /// A visible fighter's bar (none for wanderers and the unknown).
@@ -48,6 +54,20 @@ impl Fight {
 
     pub fn bars(&self) -> impl Iterator<Item = (EntityId, &Bar)> {
         self.bars.iter().map(|(e, b)| (*e, b))
+    }
+
+    /// Whether the fight holds the character back at `now` (dead, stunned,
+    /// slowed), or did within [`HELD_SLACK`]: a correction then is the
+    /// fight's doing.
+    pub fn held(&self, now: Instant) -> bool {
+        now < self.held_until
+            || self
+                .vitals
+                .is_some_and(|v| v.speed_pct < 100 || v.health == 0)
+    }
+
+    fn hold(&mut self, until: Instant) {
+        self.held_until = self.held_until.max(until);
     }
 
     pub fn is_dead(&self) -> bool {
@@ -105,14 +125,28 @@ impl Fight {
                     b.health = fraction;
                 }
             }
-            CombatEvent::Died { entity, .. } => {
+            CombatEvent::Died {
+                entity, respawn_ms, ..
+            } => {
                 if let Some(b) = self.bars.get_mut(&entity) {
                     b.health = 0;
                     b.casting = None;
                 }
                 if Some(entity) == me {
                     self.casting = None;
+                    self.hold(now + Duration::from_millis(respawn_ms as u64) + HELD_SLACK);
                 }
+            }
+            CombatEvent::Revived { entity } if Some(entity) == me => {
+                self.hold(now + HELD_SLACK);
+            }
+            CombatEvent::EffectStarted {
+                entity,
+                kind: EffectKind::Stun | EffectKind::Slow,
+                ms,
+                ..
+            } if Some(entity) == me => {
+                self.hold(now + Duration::from_millis(ms as u64) + HELD_SLACK);
             }
             CombatEvent::LevelUp { entity, level } => {
                 if let Some(b) = self.bars.get_mut(&entity) {

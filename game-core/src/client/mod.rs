@@ -128,9 +128,14 @@ pub enum ClientEvent {
         channel: u16,
         entity: EntityId,
     },
-    /// The server rejected movement input `seq`; the character was put back.
+    /// The server rejected movement input `seq`, or moved the character
+    /// itself (a respawn); the character was put back. `held` when the fight
+    /// held it then (dead, stunned or slowed, or within two seconds of the
+    /// client hearing so: its moves in flight meanwhile are refused through
+    /// no fault of its own).
     Corrected {
         seq: u32,
+        held: bool,
     },
     ChannelRefused {
         channel: u16,
@@ -719,7 +724,8 @@ impl Client {
                 if let Some(input) = replay {
                     self.queue(&ClientMsg::World(ClientWorld::Move(input)));
                 }
-                self.emit(ClientEvent::Corrected { seq: c.seq });
+                let held = self.fight.held(now);
+                self.emit(ClientEvent::Corrected { seq: c.seq, held });
             }
         }
         // On the wire spawns come first, but despawns apply first (an entity

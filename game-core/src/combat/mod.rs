@@ -233,7 +233,8 @@ impl Fighter {
             max_mana: self.max_mana,
             level: self.level,
             experience: self.experience,
-            speed_pct: self.speed_pct(),
+            // The dead do not move either.
+            speed_pct: if self.is_dead() { 0 } else { self.speed_pct() },
         }
     }
 }

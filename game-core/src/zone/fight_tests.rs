@@ -107,7 +107,10 @@ fn a_player_kills_a_monster_and_gains_its_experience() {
     let f = z.fighter_of(p).unwrap();
     assert_eq!(f.experience, 20, "the slime's experience, all of it");
     assert_eq!(z.stats().experience_granted, z.stats().experience_of_kills);
-    assert_eq!(z.take_progress().next_back().map(|g| g.experience), Some(20));
+    assert_eq!(
+        z.take_progress().next_back().map(|g| g.experience),
+        Some(20)
+    );
     assert!(refusals(&mut z).is_empty());
     // The corpse leaves, and the group's member comes back after its respawn time.
     assert!(z.entities().any(|(_, k, _)| k == EntityKind::Monster));

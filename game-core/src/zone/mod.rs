@@ -517,6 +517,12 @@ impl Zone {
         self.combat.iter()
     }
 
+    /// The tick the entity arrived or the zone last moved it itself (a
+    /// respawn): a change means a new place, not a move.
+    pub fn placed_at(&self, entity: EntityId) -> Option<Tick> {
+        Some(self.get(entity)?.since)
+    }
+
     /// A fighter's values (for tests, tools and the simulator's invariants).
     pub fn fighter_of(&self, entity: EntityId) -> Option<&Fighter> {
         self.get(entity)?.fighter.as_ref()
@@ -577,6 +583,13 @@ impl Zone {
         {
             self.observers[slot as usize].resync(self.aoi.visible_mut(entity));
             p.mover = Mover::new(&rules, now, p.mover.epoch().wrapping_add(1));
+        }
+        // Its client starts from nothing: its own values too.
+        if let Some(f) = self.slots[slot as usize]
+            .as_mut()
+            .and_then(|e| e.fighter.as_mut())
+        {
+            f.vitals_dirty = true;
         }
     }
 

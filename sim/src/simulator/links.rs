@@ -103,7 +103,10 @@ impl Simulator {
                     p.resumes += u32::from(resumed);
                     self.welcomed(i, resumed);
                 }
-                ClientEvent::Corrected { .. } => p.corrections += 1,
+                // The fight held the character (dead, stunned, slowed):
+                // the fight's doing, not the client's.
+                ClientEvent::Corrected { held: true, .. } => p.held_corrections += 1,
+                ClientEvent::Corrected { held: false, .. } => p.corrections += 1,
                 ClientEvent::CharacterRefused { .. } if !p.policy.kind.is_hostile() => {
                     self.push(self.now + Duration::from_secs(1), Ev::Relog(i));
                 }

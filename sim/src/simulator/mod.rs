@@ -131,6 +131,9 @@ struct Peer {
     reconnects: bool,
     reconnect_pending: bool,
     corrections: u64,
+    /// Corrections while the fight held the character (dead, stunned,
+    /// slowed): see `ClientEvent::Corrected`.
+    held_corrections: u64,
     welcomes: u32,
     resumes: u32,
     disconnects: Vec<DisconnectReason>,
@@ -285,6 +288,7 @@ impl Simulator {
                 reconnects: !hostile,
                 reconnect_pending: false,
                 corrections: 0,
+                held_corrections: 0,
                 welcomes: 0,
                 resumes: 0,
                 disconnects: Vec::new(),

@@ -42,6 +42,9 @@ pub struct BotOutcome {
     pub connected_at_end: bool,
     /// Movement inputs the server rejected.
     pub corrections: u32,
+    /// ...of which while the fight held the character (dead, stunned,
+    /// slowed): not counted above.
+    pub held_corrections: u32,
     /// Zones entered (first entry, portals, channel switches, resumes).
     pub zones_entered: u32,
     /// Bytes read from the server, over every connection.
@@ -373,7 +376,8 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                     record.outcome.rtt_samples_us.push(rtt.as_micros())
                 }
                 ClientEvent::Disconnected { reason } => record.disconnected(reason),
-                ClientEvent::Corrected { .. } => record.outcome.corrections += 1,
+                ClientEvent::Corrected { held: false, .. } => record.outcome.corrections += 1,
+                ClientEvent::Corrected { held: true, .. } => record.outcome.held_corrections += 1,
                 ClientEvent::ZoneEntered { .. } => record.outcome.zones_entered += 1,
                 ClientEvent::EnteredWorld { .. }
                 | ClientEvent::Characters { .. }

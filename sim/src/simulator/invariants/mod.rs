@@ -17,7 +17,7 @@ use game_core::ids::{EntityId, IdMap, PlayerId, ZoneId};
 use game_core::math::Vec2;
 use game_core::node::Node;
 use game_core::protocol::{DisconnectReason, LoginRefusal, QPos, MAX_SERVER_PAYLOAD};
-use game_core::time::{Duration, Instant};
+use game_core::time::{Duration, Instant, Tick};
 use game_core::zone::MovementRules;
 use std::collections::VecDeque;
 use std::fmt;
@@ -77,7 +77,7 @@ pub struct Checker {
     ticks: u64,
     /// Recent authoritative positions per player: (time, zone, position).
     /// Looked up per player per check, never iterated in an observable order.
-    trails: IdMap<PlayerId, VecDeque<(Instant, ZoneId, Vec2)>>,
+    trails: IdMap<PlayerId, VecDeque<(Instant, ZoneId, Tick, Vec2)>>,
     /// Every entity's position at each recent tick, for the interpolation error.
     history: VecDeque<(Instant, Snapshot)>,
     violations: Vec<Violation>,
@@ -226,19 +226,22 @@ impl Checker {
         let mut failures = Vec::new();
         for p in node.players() {
             let Some(at) = p.location else { continue };
-            let Some(pos) = node
-                .world()
-                .zone(at.zone)
-                .and_then(|z| z.position(at.entity))
-            else {
+            let zone = node.world().zone(at.zone);
+            let (Some(pos), Some(placed)) = (
+                zone.and_then(|z| z.position(at.entity)),
+                zone.and_then(|z| z.placed_at(at.entity)),
+            ) else {
                 continue;
             };
             let trail = self.trails.entry(p.id).or_default();
-            if trail.back().is_some_and(|&(_, z, _)| z != at.zone) {
-                // A transfer: a new place, not a move.
+            if trail
+                .back()
+                .is_some_and(|&(_, z, since, _)| (z, since) != (at.zone, placed))
+            {
+                // A transfer or a respawn: a new place, not a move.
                 trail.clear();
             }
-            for &(t, _, old) in trail.iter() {
+            for &(t, _, _, old) in trail.iter() {
                 let dt = now.saturating_since(t).as_micros() as i64;
                 let allowed = per_s * dt / 1_000_000 + burst + 2;
                 if moved_more_than(old, pos, allowed) {
@@ -250,10 +253,10 @@ impl Checker {
                     break;
                 }
             }
-            trail.push_back((now, at.zone, pos));
+            trail.push_back((now, at.zone, placed, pos));
             while trail
                 .front()
-                .is_some_and(|&(t, _, _)| now.saturating_since(t) > SPEED_WINDOW)
+                .is_some_and(|&(t, _, _, _)| now.saturating_since(t) > SPEED_WINDOW)
             {
                 trail.pop_front();
             }
