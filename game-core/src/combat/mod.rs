@@ -221,6 +221,28 @@ impl Fighter {
         self.vitals_dirty = true;
     }
 
+    /// The fighter as it goes to another zone, whose tick is `to` where this
+    /// one's is `from`: health, mana, experience and cooldowns carry over
+    /// (cooldowns rebased onto the new zone's ticks, a death's timer too);
+    /// a cast, an auto-attack and lasting effects end, since their targets
+    /// and sources stay behind.
+    pub fn carried(&self, from: Tick, to: Tick) -> Fighter {
+        let rebase = |t: Tick| Tick(to.0 + t.0.saturating_sub(from.0));
+        let mut f = self.clone();
+        for r in &mut f.ready {
+            *r = rebase(*r);
+        }
+        f.global_ready = rebase(f.global_ready);
+        f.in_combat_until = rebase(f.in_combat_until);
+        f.dead_until = f.dead_until.map(rebase);
+        f.cast = None;
+        f.auto_target = None;
+        f.effects = [None; MAX_EFFECTS];
+        f.vitals_dirty = true;
+        f.shown_health = 255;
+        f
+    }
+
     pub fn health_fraction(&self) -> u8 {
         health_fraction(self.health, self.max_health)
     }

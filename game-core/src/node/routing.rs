@@ -249,6 +249,14 @@ impl Node {
             .world
             .place(map, channel, player, pos, epoch, now)
             .map_err(TransferError::Refused)?;
+        // Health, mana and cooldowns go along (no healing by portal).
+        let carried = self
+            .world
+            .zone(from.zone)
+            .and_then(|z| Some((z.fighter_of(from.entity)?.clone(), z.tick())));
+        if let (Some((fighter, then)), Some(zone)) = (carried, self.world.zone_mut(to.zone)) {
+            zone.carry_fighter(to.entity, &fighter, then);
+        }
         let left = self.world.channel_of(from.zone).map(|(m, _)| m);
         self.world.remove(from);
         if let Some(p) = self.players.get_mut(player) {

@@ -197,7 +197,8 @@ pub enum CombatEvent {
         killer: Option<EntityId>,
         respawn_ms: u32,
     },
-    /// It is alive again, at full health (a player respawning where it stands).
+    /// It is alive again, at full health: a player respawning at the map's
+    /// respawn point (a correction moves its own client there).
     Revived {
         entity: EntityId,
     },

@@ -523,6 +523,29 @@ impl Zone {
         Some(self.get(entity)?.since)
     }
 
+    /// Takes over a player's fighter from another zone whose tick was
+    /// `then` (a portal, a channel switch): see [`Fighter::carried`].
+    pub fn carry_fighter(&mut self, entity: EntityId, fighter: &Fighter, then: Tick) {
+        let Some(slot) = self.slot_of(entity) else {
+            return;
+        };
+        let carried = fighter.carried(then, self.tick);
+        self.replicas.set_look(slot, 0, carried.level);
+        if let Some(f) = self.slots[slot as usize]
+            .as_mut()
+            .filter(|e| e.player.is_some())
+            .and_then(|e| e.fighter.as_mut())
+        {
+            *f = carried;
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn fighter_mut_of(&mut self, entity: EntityId) -> Option<&mut Fighter> {
+        let slot = self.slot_of(entity)?;
+        self.fighter_mut(slot)
+    }
+
     /// A fighter's values (for tests, tools and the simulator's invariants).
     pub fn fighter_of(&self, entity: EntityId) -> Option<&Fighter> {
         self.get(entity)?.fighter.as_ref()

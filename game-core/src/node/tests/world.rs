@@ -420,3 +420,30 @@ fn a_client_is_never_sent_its_own_entity_in_world_updates() {
             && !u.despawns.contains(&za.entity)
     }));
 }
+
+#[test]
+fn health_mana_and_cooldowns_go_through_a_portal_and_a_channel_switch() {
+    let mut h = Harness::new();
+    let (a, za) = h.enter(1, "a");
+    h.advance(Duration::from_millis(60));
+    let player = h.node.player_of(a).unwrap();
+    let f = h
+        .node
+        .world
+        .zone_mut(za.zone)
+        .and_then(|z| z.fighter_mut_of(za.entity))
+        .unwrap();
+    f.health = 17;
+    f.mana = 3;
+    f.ready[1] = crate::time::Tick(f.ready[1].0 + 1_000);
+    h.node.transfer(h.now, player, "forest").unwrap();
+    h.drain();
+    let to = zone_entered(&h.take(a));
+    let zone = h.node.world().zone(to.zone).unwrap();
+    let f = zone.fighter_of(to.entity).unwrap();
+    assert_eq!((f.health, f.mana), (17, 3), "no healing by portal");
+    assert!(
+        f.ready[1].0 >= zone.tick().0 + 990,
+        "the cooldown still runs"
+    );
+}
