@@ -75,8 +75,10 @@ pub struct Fighter {
     pub effects: [Option<Effect>; MAX_EFFECTS],
     /// Fighting until this tick (health does not regenerate meanwhile).
     pub in_combat_until: Tick,
-    /// Auto-attacking this entity.
+    /// Auto-attacking this entity, with the rewind its `Attack` was judged
+    /// with (the caster's delay, in ticks).
     pub auto_target: Option<EntityId>,
+    pub auto_rewind: u8,
     /// Dead: a player respawns, a corpse leaves, at this tick.
     pub dead_until: Option<Tick>,
     /// Its vitals changed since its client was last sent them.
@@ -124,6 +126,7 @@ impl Fighter {
             effects: [None; MAX_EFFECTS],
             in_combat_until: Tick(0),
             auto_target: None,
+            auto_rewind: 0,
             dead_until: None,
             vitals_dirty: true,
             shown_health: 255,

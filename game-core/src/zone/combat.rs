@@ -199,6 +199,7 @@ impl Zone {
                     Ok(_) | Err(SkillRefusal::OutOfRange | SkillRefusal::NoLineOfSight) => {
                         if let Some(f) = self.fighter_mut(slot) {
                             f.auto_target = Some(target);
+                            f.auto_rewind = q.rewind;
                         }
                     }
                     Err(reason) => self.refuse(slot, auto.0, reason),
@@ -884,12 +885,13 @@ impl Zone {
         let (Some(target), None) = (f.auto_target, f.cast) else {
             return;
         };
+        let rewind = f.auto_rewind;
         let auto = content.player.auto_attack;
         let place = content.player.skills.iter().position(|&s| s == auto);
         if place.is_none_or(|p| f.ready[p] > self.tick) || f.is_stunned() {
             return;
         }
-        match self.use_skill(content, slot, auto, Some(target), 0) {
+        match self.use_skill(content, slot, auto, Some(target), rewind) {
             Ok(()) | Err(SkillRefusal::OutOfRange | SkillRefusal::NoLineOfSight) => {}
             Err(_) => {
                 if let Some(f) = self.fighter_mut(slot) {
