@@ -195,6 +195,10 @@ impl Zone {
             }
             ClientCombat::Attack { target } => {
                 let auto = content.player.auto_attack;
+                if self.fighter(slot).is_none_or(|f| f.is_dead()) {
+                    self.refuse(slot, auto.0, SkillRefusal::Dead);
+                    return;
+                }
                 match self.check_target(content, slot, content.skill(auto), Some(target), None) {
                     Ok(_) | Err(SkillRefusal::OutOfRange | SkillRefusal::NoLineOfSight) => {
                         if let Some(f) = self.fighter_mut(slot) {

@@ -197,6 +197,17 @@ fn requests_are_refused_with_a_reason_and_nothing_is_spent() {
     clock.tick(&mut z);
     assert_eq!(refusals(&mut z), vec![SkillRefusal::TooFast]);
     assert_eq!(z.stats().combat_dropped, 6);
+    // The dead neither use skills nor start attacking.
+    clock.ticks(&mut z, 40);
+    z.fighter_mut_of(q).unwrap().health = 0;
+    use_skill(&mut z, q, ATTACK, Some(slime));
+    z.queue_combat(q, ClientCombat::Attack { target: slime }, Duration::ZERO);
+    clock.tick(&mut z);
+    assert_eq!(
+        refusals(&mut z),
+        vec![SkillRefusal::Dead, SkillRefusal::Dead]
+    );
+    assert_eq!(z.fighter_of(q).unwrap().auto_target, None);
 }
 
 #[test]
