@@ -48,6 +48,11 @@ struct Args {
     /// Address of the login service's HTTP API (default 127.0.0.1:7780).
     #[arg(long)]
     login_listen: Option<SocketAddr>,
+    /// A directory of content files: skills.toml, monsters.toml,
+    /// levels.toml, rules.toml, <map>.spawns.toml (default: the sample
+    /// content compiled in).
+    #[arg(long)]
+    content_dir: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -89,7 +94,19 @@ fn main() -> ExitCode {
     if let Some(listen) = args.login_listen {
         config.login.listen = listen;
     }
+    if let Some(dir) = args.content_dir {
+        config.content_dir = dir;
+    }
     if let Err(e) = config.validate() {
+        error!("{e}");
+        return ExitCode::from(2);
+    }
+    // The maps and the content are the operator's too: refused before
+    // anything starts (`serve_with` loads them again for the node).
+    if let Err(e) = config
+        .load_maps()
+        .and_then(|maps| config.load_content(&maps))
+    {
         error!("{e}");
         return ExitCode::from(2);
     }
