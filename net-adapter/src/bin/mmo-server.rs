@@ -103,12 +103,22 @@ fn main() -> ExitCode {
     }
     // The maps and the content are the operator's too: refused before
     // anything starts (`serve_with` loads them again for the node).
-    if let Err(e) = config
+    match config
         .load_maps()
         .and_then(|maps| config.load_content(&maps))
     {
-        error!("{e}");
-        return ExitCode::from(2);
+        Ok(content) if !config.content_dir.as_os_str().is_empty() => info!(
+            dir = %config.content_dir.display(),
+            skills = content.skills.len(),
+            monsters = content.monsters.len(),
+            maps_with_spawns = content.maps.len(),
+            "content loaded"
+        ),
+        Ok(_) => {}
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::from(2);
+        }
     }
     // The open-file limit is raised, and connections capped below it, by
     // `serve_with_metrics` (it logs the cap).
