@@ -4,8 +4,9 @@
 //! a typo in the file is caught at start instead of silently ignored.
 
 use crate::login::LoginConfig;
+use game_core::content::Content;
 use game_core::node::NodeConfig;
-use game_core::zone::Map;
+use game_core::zone::{Map, SAMPLE_MAPS};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -28,6 +29,12 @@ pub struct ServerConfig {
     pub event_queue: usize,
     /// Map files to run; empty runs the sample maps compiled into the server.
     pub maps: Vec<PathBuf>,
+    /// A directory of content files: `skills.toml`, `monsters.toml`,
+    /// `levels.toml`, `rules.toml` and a `<map>.spawns.toml` per map with
+    /// monsters (every `*.toml` file in it is read; other files are
+    /// ignored). Empty: the sample content compiled into the server. Checked
+    /// against the maps run; a mistake is refused with its file and line.
+    pub content_dir: PathBuf,
     pub admin: AdminConfig,
     /// Open sockets at once, lingering closes included. One more is sent
     /// `Disconnect{ServerFull}` and closed before any session exists. The
@@ -126,6 +133,7 @@ impl Default for ServerConfig {
             status_interval_s: 10,
             event_queue: 8_192,
             maps: Vec::new(),
+            content_dir: PathBuf::new(),
             admin: AdminConfig::default(),
             max_connections: 16_000,
             max_connections_per_address: 64,
@@ -145,10 +153,23 @@ impl Default for ServerConfig {
 /// The operator's mistake: the server refuses to start and says why.
 #[derive(Debug)]
 pub enum ConfigError {
-    Read { path: String, error: std::io::Error },
-    Parse { path: String, error: String },
+    Read {
+        path: String,
+        error: std::io::Error,
+    },
+    Parse {
+        path: String,
+        error: String,
+    },
     Invalid(String),
-    Map { path: String, error: String },
+    Map {
+        path: String,
+        error: String,
+    },
+    /// A content file's mistake: `error` names the file and line.
+    Content {
+        error: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -158,6 +179,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Parse { path, error } => write!(f, "invalid config {path}: {error}"),
             ConfigError::Invalid(why) => write!(f, "invalid configuration: {why}"),
             ConfigError::Map { path, error } => write!(f, "invalid map {path}: {error}"),
+            ConfigError::Content { error } => write!(f, "invalid content {error}"),
         }
     }
 }
@@ -197,6 +219,55 @@ impl ServerConfig {
                 })
             })
             .collect()
+    }
+
+    /// The content for `maps` (as [`ServerConfig::load_maps`] gives them;
+    /// empty: the sample maps): the files of `content_dir`, or the sample
+    /// content when it is empty. A mistake names its file (the path in
+    /// `content_dir`) and line.
+    pub fn load_content(&self, maps: &[Map]) -> Result<Content, ConfigError> {
+        if self.content_dir.as_os_str().is_empty() {
+            return Ok(Content::sample());
+        }
+        let dir = &self.content_dir;
+        let unreadable = |error| ConfigError::Read {
+            path: dir.display().to_string(),
+            error,
+        };
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+            let path = entry.map_err(unreadable)?.path();
+            if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let mut files = Vec::with_capacity(paths.len());
+        for path in &paths {
+            let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+                path: path.display().to_string(),
+                error,
+            })?;
+            files.push((path.display().to_string(), text));
+        }
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(name, text)| (name.as_str(), text.as_str()))
+            .collect();
+        let sample;
+        let maps = if maps.is_empty() {
+            sample = SAMPLE_MAPS
+                .iter()
+                .map(|text| Map::parse(text))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ConfigError::Invalid(format!("a sample map is invalid: {e}")))?;
+            &sample[..]
+        } else {
+            maps
+        };
+        Content::load_for_maps(&files, maps).map_err(|e| ConfigError::Content {
+            error: e.to_string(),
+        })
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -266,6 +337,97 @@ mod tests {
         let mut c = ServerConfig::default();
         c.node.tick_hz = 0;
         assert!(c.validate().is_err());
+    }
+}
+
+#[cfg(test)]
+mod content {
+    use super::*;
+    use game_core::content::SAMPLE_CONTENT;
+
+    /// A directory holding the sample content files, with `edit` applied to
+    /// each (name, text).
+    fn dir_with(edit: impl Fn(&str, &str) -> String) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in SAMPLE_CONTENT {
+            std::fs::write(dir.path().join(name), edit(name, text)).unwrap();
+        }
+        dir
+    }
+
+    fn config(dir: &Path) -> ServerConfig {
+        ServerConfig {
+            content_dir: dir.to_owned(),
+            ..ServerConfig::default()
+        }
+    }
+
+    #[test]
+    fn unset_is_the_sample_content() {
+        let c = ServerConfig::default();
+        assert_eq!(c.load_content(&[]).unwrap(), Content::sample());
+    }
+
+    #[test]
+    fn a_directory_of_the_sample_files_loads_the_sample_content() {
+        let dir = dir_with(|_, text| text.to_owned());
+        std::fs::write(dir.path().join("README.md"), "not content").unwrap();
+        let c = config(dir.path());
+        let maps = c.load_maps().unwrap();
+        assert_eq!(c.load_content(&maps).unwrap(), Content::sample());
+    }
+
+    #[test]
+    fn a_mistake_is_refused_with_its_file_and_line() {
+        let dir = dir_with(|name, text| {
+            if name == "monsters.toml" {
+                text.replacen("health = 50", "health = -50", 1)
+            } else {
+                text.to_owned()
+            }
+        });
+        let line = SAMPLE_CONTENT
+            .iter()
+            .find(|(name, _)| *name == "monsters.toml")
+            .unwrap()
+            .1
+            .lines()
+            .position(|l| l == "health = 50")
+            .unwrap()
+            + 1;
+        let err = config(dir.path()).load_content(&[]).unwrap_err();
+        let path = dir.path().join("monsters.toml");
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with(&format!("invalid content {}:{line}: ", path.display())),
+            "{shown}"
+        );
+        assert!(shown.contains("health"), "{shown}");
+    }
+
+    #[test]
+    fn a_missing_file_or_directory_is_refused() {
+        let dir = dir_with(|_, text| text.to_owned());
+        std::fs::remove_file(dir.path().join("rules.toml")).unwrap();
+        let err = config(dir.path()).load_content(&[]).unwrap_err();
+        assert!(err.to_string().contains("rules.toml is missing"), "{err}");
+        let err = config(&dir.path().join("nowhere"))
+            .load_content(&[])
+            .unwrap_err();
+        assert!(err.to_string().contains("nowhere"), "{err}");
+    }
+
+    #[test]
+    fn spawns_of_a_map_not_run_are_refused() {
+        let dir = dir_with(|_, text| text.to_owned());
+        let meadow = Map::parse(SAMPLE_MAPS[0]).unwrap();
+        let only = if meadow.name() == "meadow" {
+            meadow
+        } else {
+            Map::parse(SAMPLE_MAPS[1]).unwrap()
+        };
+        let err = config(dir.path()).load_content(&[only]).unwrap_err();
+        assert!(err.to_string().contains("forest.spawns.toml"), "{err}");
     }
 }
 

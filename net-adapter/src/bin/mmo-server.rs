@@ -48,6 +48,11 @@ struct Args {
     /// Address of the login service's HTTP API (default 127.0.0.1:7780).
     #[arg(long)]
     login_listen: Option<SocketAddr>,
+    /// A directory of content files: skills.toml, monsters.toml,
+    /// levels.toml, rules.toml, <map>.spawns.toml (default: the sample
+    /// content compiled in).
+    #[arg(long)]
+    content_dir: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -89,9 +94,31 @@ fn main() -> ExitCode {
     if let Some(listen) = args.login_listen {
         config.login.listen = listen;
     }
+    if let Some(dir) = args.content_dir {
+        config.content_dir = dir;
+    }
     if let Err(e) = config.validate() {
         error!("{e}");
         return ExitCode::from(2);
+    }
+    // The maps and the content are the operator's too: refused before
+    // anything starts (`serve_with` loads them again for the node).
+    match config
+        .load_maps()
+        .and_then(|maps| config.load_content(&maps))
+    {
+        Ok(content) if !config.content_dir.as_os_str().is_empty() => info!(
+            dir = %config.content_dir.display(),
+            skills = content.skills.len(),
+            monsters = content.monsters.len(),
+            maps_with_spawns = content.maps.len(),
+            "content loaded"
+        ),
+        Ok(_) => {}
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::from(2);
+        }
     }
     // The open-file limit is raised, and connections capped below it, by
     // `serve_with_metrics` (it logs the cap).

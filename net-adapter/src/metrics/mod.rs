@@ -14,6 +14,7 @@
 //! that is waiting for a core) into `tick_waiting_seconds_total`.
 
 mod accounts;
+mod combat;
 
 use crate::login::LoginMetrics;
 use crate::store::StoreStats;
@@ -97,6 +98,7 @@ pub struct Metrics {
     accept_errors: Counter,
     connection_cap: Gauge,
     accounts: accounts::AccountMetrics,
+    combat: combat::CombatMetrics,
     /// When the core loop last refreshed, in µs since `born`: the health check.
     refreshed_us: AtomicU64,
     born: Instant,
@@ -154,6 +156,7 @@ impl Metrics {
             accept_errors: Counter::default(),
             connection_cap: Gauge::default(),
             accounts: accounts::AccountMetrics::default(),
+            combat: combat::CombatMetrics::default(),
             refreshed_us: AtomicU64::new(0),
             born: Instant::now(),
         };
@@ -162,6 +165,7 @@ impl Metrics {
 
     fn register_rest(mut self) -> Self {
         self.accounts.register(&mut self.registry);
+        self.combat.register(&mut self.registry);
         let r = &mut self.registry;
         r.register("ticks", "World ticks run", self.ticks.clone());
         r.register(
@@ -337,6 +341,7 @@ impl Metrics {
         streak_max: u64,
     ) {
         self.accounts.refresh(node, store_queue);
+        self.combat.refresh(node);
         let s = node.stats();
         set(&self.ticks, s.ticks);
         set(&self.tick_overruns, s.tick_overruns);
@@ -505,6 +510,16 @@ mod tests {
             "mmo_event_queue_depth_max 7",
             "mmo_event_queue_capacity 8192",
             "mmo_received_bytes_total 0",
+            "mmo_skills_used_total 0",
+            "mmo_skill_hits_total 0",
+            "mmo_casts_interrupted_total 0",
+            "mmo_skill_refusals_total{reason=\"too_fast\"} 0",
+            "mmo_skill_refusals_total{reason=\"unknown_skill\"} 0",
+            "mmo_combat_requests_dropped_total 0",
+            "mmo_monsters_killed_total 0",
+            "mmo_player_deaths_total 0",
+            "mmo_experience_granted_total 0",
+            "mmo_combat_events_dropped_total 0",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }

@@ -107,7 +107,10 @@ pub async fn serve_with<L: Listener>(
     let maps = config
         .load_maps()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    let mut node = Node::with_maps(config.node_config(), seed, maps)
+    let content = config
+        .load_content(&maps)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let mut node = Node::with_content(config.node_config(), seed, maps, Arc::new(content))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let clock = AdapterClock::start();
     if let Some(key) = options.tokens {

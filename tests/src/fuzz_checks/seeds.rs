@@ -8,8 +8,8 @@ use super::script::ScriptWriter;
 use super::session::SessionOp;
 use super::wire::Say;
 use game_core::protocol::{
-    encode_frame, examples, ClientMsg, ClientSession, ClientWorld, Credentials, FRAME_HEADER_LEN,
-    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
+    encode_frame, examples, ClientCombat, ClientMsg, ClientSession, ClientWorld, Credentials,
+    FRAME_HEADER_LEN, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
 };
 
 /// One seed: its target, its file name, its bytes.
@@ -149,6 +149,35 @@ fn moving(how: u8, dx: i16, dy: i16, jump: u32) -> Say {
         n: jump,
         ..Say::of(|m| matches!(m, ClientMsg::World(ClientWorld::Move(_))))
     }
+}
+
+/// A skill on a target (see `Say::pick`): `target` 0 the `n`-th monster
+/// heard of, 1 the `n`-th entity, 2 oneself, 3 none, 7 the raw id `n`; `skill` 0 the `dx`-th of
+/// the skillbook, 3 the raw id `dx`.
+fn use_skill(target: u8, skill: u8, dx: i16, n: u32) -> Say {
+    Say {
+        pick: target | skill << 3,
+        dx,
+        n,
+        ..Say::of(|m| matches!(m, ClientMsg::Combat(ClientCombat::UseSkill { .. })))
+    }
+}
+
+/// Auto-attack: `target` as in [`use_skill`].
+fn attack(target: u8, n: u32) -> Say {
+    Say {
+        pick: target,
+        n,
+        ..Say::of(|m| matches!(m, ClientMsg::Combat(ClientCombat::Attack { .. })))
+    }
+}
+
+fn stop_attack() -> Say {
+    Say::of(|m| matches!(m, ClientMsg::Combat(ClientCombat::StopAttack)))
+}
+
+fn cancel_cast() -> Say {
+    Say::of(|m| matches!(m, ClientMsg::Combat(ClientCombat::CancelCast)))
 }
 
 fn switch_channel(channel: u8) -> Say {
@@ -441,6 +470,47 @@ fn node_scripts() -> Vec<(&'static str, u8, Vec<NodeOp>)> {
         NodeOp::Advance { ms: 30_000 },
     ];
     seeds.push(("character_screen", 7, ops));
+    // A fight beside the spawn point (see `node::content`): two characters
+    // auto-attack and cast on the monsters they were shown, heal each other,
+    // use a skill that does not exist, aim at nothing, at any id and at
+    // themselves, flood one tick past the allowance, cancel a cast, stop
+    // attacking; then fight on until someone dies.
+    let mut ops = Vec::new();
+    for slot in 0..2 {
+        ops.extend(arrive(slot, slot));
+    }
+    ops.push(NodeOp::Advance { ms: 200 });
+    ops.extend([
+        tell(0, attack(0, 0)),
+        tell(1, attack(0, 1)),
+        NodeOp::Advance { ms: 50 },
+        tell(0, use_skill(0, 0, 1, 0)),
+        NodeOp::Advance { ms: 50 },
+        tell(0, cancel_cast()),
+        tell(1, use_skill(2, 0, 2, 0)),
+        tell(1, use_skill(0, 3, 999, 0)),
+        tell(1, use_skill(3, 0, 1, 0)),
+        tell(1, use_skill(7, 0, 1, 4_242)),
+        NodeOp::Advance { ms: 50 },
+    ]);
+    ops.extend((0..6).map(|i| tell(0, use_skill(0, 0, i, 0))));
+    ops.push(NodeOp::Advance { ms: 50 });
+    // Both fight on, answering pings (or the idle timeout closes them) and
+    // draining their writes (or their queues fill).
+    for i in 0..60u32 {
+        for slot in 0..2u8 {
+            ops.extend([
+                tell(slot, pong()),
+                tell(slot, use_skill(0, 0, (i % 5) as i16, i)),
+                tell(slot, attack(0, i)),
+            ]);
+            ops.extend((0..4).map(|_| NodeOp::Flushed { slot }));
+        }
+        // One tick at a time: a node running late skips the missed ticks.
+        ops.extend((0..8).map(|_| NodeOp::Advance { ms: 50 }));
+    }
+    ops.extend([tell(1, stop_attack()), NodeOp::Advance { ms: 100 }]);
+    seeds.push(("fight_beside_the_spawn", 8, ops));
     seeds
 }
 
@@ -565,11 +635,11 @@ mod tests {
                 .expect("a seed of that name");
             node::run(&node_script(seed, &ops))
         };
-        let store = script("store_late_twice_unknown");
+        let store = script("store_late_twice_unknown").node;
         assert_eq!(store.login_refusals["server_busy"], 3, "{store:?}");
         assert!(store.store_failed >= 1, "{store:?}");
         assert_eq!(store.store_unexpected, 3, "{store:?}");
-        let tokens = script("token_logins");
+        let tokens = script("token_logins").node;
         for label in [
             "token_replayed",
             "token_expired",
@@ -583,10 +653,40 @@ mod tests {
             );
         }
         assert_eq!(tokens.logins, 2, "{tokens:?}");
-        let screen = script("character_screen");
+        let screen = script("character_screen").node;
         assert!(screen.character_refusals >= 4, "{screen:?}");
         assert!(screen.store_failed >= 1, "{screen:?}");
-        let bus = script("bus_held_and_from_afar");
+        let bus = script("bus_held_and_from_afar").node;
         assert_eq!(bus.bus_received, 3, "{bus:?}");
+    }
+
+    #[test]
+    fn the_fight_seed_reaches_the_zones_combat_judging() {
+        let (_, seed, ops) = node_scripts()
+            .into_iter()
+            .find(|(n, _, _)| *n == "fight_beside_the_spawn")
+            .expect("the fight seed");
+        let fight = node::run(&node_script(seed, &ops)).zones;
+        assert!(fight.skills_used >= 5, "{fight:?}");
+        assert!(fight.hits >= 5, "{fight:?}");
+        assert!(fight.monsters_killed >= 1, "{fight:?}");
+        assert!(fight.player_deaths >= 1, "{fight:?}");
+        assert!(fight.experience_granted > 0, "{fight:?}");
+        assert!(fight.combat_dropped >= 1, "{fight:?}");
+        for label in [
+            "unknown_skill",
+            "too_fast",
+            "invalid_target",
+            "out_of_range",
+            "dead",
+            "casting",
+            "on_cooldown",
+            "global_cooldown",
+        ] {
+            assert!(
+                fight.skill_refusals.contains_key(label),
+                "{label}: {fight:?}"
+            );
+        }
     }
 }

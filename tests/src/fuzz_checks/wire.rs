@@ -4,18 +4,19 @@
 
 use super::script::{Script, ScriptWriter};
 use game_core::auth::{Claims, SigningKey};
-use game_core::ids::{AccountId, CharacterId, PlayerId};
+use game_core::ids::{AccountId, CharacterId, EntityId, PlayerId};
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{
-    examples, ClientMsg, ClientSession, ClientWorld, Credentials, DisconnectReason, FrameDecoder,
-    MoveInput, ResumeToken, ServerMsg, ServerSession, ServerWorld, MAX_SERVER_PAYLOAD,
-    PROTOCOL_VERSION,
+    examples, ClientCombat, ClientMsg, ClientSession, ClientWorld, Credentials, DisconnectReason,
+    EntityKind, FrameDecoder, MoveInput, ResumeToken, ServerCombat, ServerMsg, ServerSession,
+    ServerWorld, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use std::sync::LazyLock;
 
 /// What the client learned from the server, so scripted messages can be right
 /// (a resume with the real token, a pong echoing the real ping, a move from
-/// where the character stands).
+/// where the character stands, a skill of its skillbook on an entity it was
+/// told about).
 #[derive(Debug)]
 pub struct ServerStream {
     decoder: FrameDecoder,
@@ -30,6 +31,15 @@ pub struct ServerStream {
     pub pos: Option<Vec2>,
     pub epoch: u16,
     pub move_seq: u32,
+    /// The character's own entity, from the last `ZoneEntered`.
+    pub entity: Option<EntityId>,
+    /// Entities spawned for the client and not despawned since, in the zone
+    /// it last entered, in the order they came.
+    pub entities: Vec<(EntityId, EntityKind)>,
+    /// The last skillbook's skills, the auto-attack first.
+    pub skills: Vec<u16>,
+    /// `SkillRefused` messages heard.
+    pub refusals: u64,
 }
 
 impl Default for ServerStream {
@@ -45,6 +55,10 @@ impl Default for ServerStream {
             pos: None,
             epoch: 0,
             move_seq: 0,
+            entity: None,
+            entities: Vec::new(),
+            skills: Vec::new(),
+            refusals: 0,
         }
     }
 }
@@ -81,13 +95,31 @@ impl ServerStream {
                 ServerMsg::World(ServerWorld::ZoneEntered(z)) => {
                     self.pos = Some(z.pos);
                     self.epoch = z.epoch;
+                    self.entity = Some(z.entity);
+                    self.entities.clear();
                 }
                 ServerMsg::World(ServerWorld::WorldUpdate(u)) => {
                     if let Some(c) = u.correction {
                         self.pos = Some(c.pos);
                         self.epoch = c.epoch;
                     }
+                    self.entities.retain(|(e, _)| !u.despawns.contains(e));
+                    for s in &u.spawns {
+                        if !self.entities.iter().any(|&(e, _)| e == s.entity) {
+                            self.entities.push((s.entity, s.kind));
+                        }
+                    }
                 }
+                ServerMsg::Combat(ServerCombat::Skillbook {
+                    auto_attack,
+                    skills,
+                    ..
+                }) => {
+                    self.skills = std::iter::once(auto_attack)
+                        .chain(skills.iter().map(|s| s.id).filter(|&id| id != auto_attack))
+                        .collect();
+                }
+                ServerMsg::Combat(ServerCombat::SkillRefused { .. }) => self.refusals += 1,
                 _ => {}
             }
         }
@@ -160,11 +192,15 @@ pub struct Say {
     /// `CreateCharacter`: which of a few names. `EnterWorld`,
     /// `DeleteCharacter`: a character heard of, or (odd) any id. `Resume`, `Pong`: forged when odd. `Move`: how the
     /// move is made (see [`movement`]). `SwitchChannel`: the channel, modulo 4.
+    /// `UseSkill`, `Attack`: which target and which skill (see [`combat_target`]
+    /// and [`skill`]).
     pub pick: u8,
-    /// `Move`: the step, in raw fixed-point units.
+    /// `Move`: the step, in raw fixed-point units. `UseSkill`: `dx` picks
+    /// the skill.
     pub dx: i16,
     pub dy: i16,
-    /// `Ping`: the sequence number. `Move`: the sequence jump.
+    /// `Ping`: the sequence number. `Move`: the sequence jump. `UseSkill`,
+    /// `Attack`: which entity heard of, or the raw id of any.
     pub n: u32,
 }
 
@@ -265,6 +301,14 @@ impl Say {
             ClientMsg::World(ClientWorld::SwitchChannel { channel }) => {
                 *channel = pick as u16 % 4;
             }
+            ClientMsg::Combat(ClientCombat::UseSkill { skill: s, target }) => {
+                *s = skill(self, heard);
+                *target = combat_target(self, heard);
+            }
+            ClientMsg::Combat(ClientCombat::Attack { target }) => {
+                *target = combat_target(self, heard).unwrap_or(EntityId(self.n as u64));
+            }
+            // `StopAttack` and `CancelCast` have nothing to vary.
             // Sent as the example: a new message is fuzzed before the check
             // learns to vary it.
             _ => {}
@@ -319,5 +363,45 @@ fn movement(say: &Say, heard: &mut ServerStream) -> MoveInput {
         client_time_us: heard.move_seq as u64 * 50_000,
         pos,
         vel: Vec2::new(Fixed::from_raw(dx), Fixed::from_raw(dy)),
+    }
+}
+
+/// A combat request's target, by `pick` % 4: 0 a monster the client was
+/// told about (the `n`-th, modulo how many), 1 any entity it was told about
+/// (the `n`-th: a monster, an NPC, another player), 2 its own character, 3
+/// none (`pick & 4` clear) or any id at all (`n`, set). With nothing heard of
+/// yet (before `ZoneEntered`), 0 and 1 fall back on any entity heard of, then
+/// its own character, then the id `n`.
+fn combat_target(say: &Say, heard: &ServerStream) -> Option<EntityId> {
+    let any = EntityId(say.n as u64);
+    let nth = |of: &[EntityId]| (!of.is_empty()).then(|| of[say.n as usize % of.len()]);
+    let all: Vec<EntityId> = heard.entities.iter().map(|&(e, _)| e).collect();
+    let fallback = nth(&all).or(heard.entity).unwrap_or(any);
+    match say.pick % 4 {
+        0 => {
+            let monsters: Vec<EntityId> = heard
+                .entities
+                .iter()
+                .filter(|(_, kind)| *kind == EntityKind::Monster)
+                .map(|&(e, _)| e)
+                .collect();
+            Some(nth(&monsters).unwrap_or(fallback))
+        }
+        1 => Some(fallback),
+        2 => heard.entity.or(Some(any)),
+        _ if say.pick & 4 == 0 => None,
+        _ => Some(any),
+    }
+}
+
+/// A `UseSkill`'s skill, by `(pick >> 3)` % 4: 0 to 2 one of the last
+/// skillbook's (the `dx`-th, modulo how many; `dx` % 8 before any skillbook),
+/// 3 any id at all (`dx`).
+fn skill(say: &Say, heard: &ServerStream) -> u16 {
+    let any = say.dx as u16;
+    match ((say.pick >> 3) % 4, heard.skills.len()) {
+        (3, _) => any,
+        (_, 0) => any % 8,
+        (_, n) => heard.skills[any as usize % n],
     }
 }

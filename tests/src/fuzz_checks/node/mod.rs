@@ -9,13 +9,16 @@ pub use ops::{NodeOp, StoreMode};
 use super::script::Script;
 use super::wire::ServerStream;
 use game_core::bus::BusMessage;
+use game_core::content::{Content, SAMPLE_CONTENT};
 use game_core::ids::ConnId;
 use game_core::math::{Fixed, Vec2};
 use game_core::node::{Node, NodeConfig, NodeStats, Output};
 use game_core::protocol::{encode_frame, DisconnectReason, NoticeLevel, MAX_CLIENT_PAYLOAD};
 use game_core::session::SessionState;
 use game_core::time::{Duration, Instant};
+use game_core::zone::{Map, ZoneStats, SAMPLE_MAPS};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, LazyLock};
 use store_bus::StoreAndBus;
 
 /// Small caps, so a short script meets every one of them.
@@ -33,6 +36,56 @@ pub fn config() -> NodeConfig {
     config.world.max_channels = 2;
     config.world.zone.max_players = 2;
     config
+}
+
+/// Monsters added beside the meadow's spawn point (cell [40, 60]), where
+/// every character enters: slimes within their 4 m aggro radius that a
+/// level-1 character can kill, and a wolf that can kill it, so a short script
+/// fights (hits, kills, experience, deaths and respawns) without walking
+/// 50 m first.
+const FIGHT_AT_THE_SPAWN: &str = "
+[[group]]
+monster = \"slime\"
+cell = [42, 60]
+count = 2
+radius_cells = 1
+respawn_ms = 1000
+
+[[group]]
+monster = \"wolf\"
+cell = [44, 62]
+count = 1
+radius_cells = 0
+respawn_ms = 5000
+";
+
+/// The sample content with [`FIGHT_AT_THE_SPAWN`], on the sample maps.
+pub fn content() -> Arc<Content> {
+    static CONTENT: LazyLock<Arc<Content>> = LazyLock::new(|| {
+        let maps: Vec<Map> = SAMPLE_MAPS
+            .iter()
+            .map(|text| Map::parse(text).expect("a sample map"))
+            .collect();
+        let meadow = SAMPLE_CONTENT
+            .iter()
+            .find(|(name, _)| *name == "meadow.spawns.toml")
+            .map(|(_, text)| format!("{text}{FIGHT_AT_THE_SPAWN}"))
+            .expect("the meadow's spawns");
+        let files: Vec<(&str, &str)> = SAMPLE_CONTENT
+            .iter()
+            .map(|&(name, text)| {
+                let text = if name == "meadow.spawns.toml" {
+                    meadow.as_str()
+                } else {
+                    text
+                };
+                (name, text)
+            })
+            .collect();
+        let content = Content::load_for_maps(&files, &maps).unwrap_or_else(|e| panic!("{e}"));
+        Arc::new(content)
+    });
+    CONTENT.clone()
 }
 
 #[derive(Debug)]
@@ -70,18 +123,31 @@ struct Harness {
 /// acknowledged + failed + pending); every announcement the bus hands it
 /// reaches every connected player; the accounts it announced online are its
 /// players'. At the end the store answers everything held and the bus
-/// delivers what it holds: nothing may stay pending.
+/// delivers what it holds: nothing may stay pending. For combat (the
+/// characters enter beside monsters, see [`content`]): every fighter's health
+/// and mana stay within [0, max], a fighter is dead (health 0) exactly while
+/// it waits to respawn or leave, and then casts nothing and bears no effect; every
+/// placed character fights; each zone grants exactly the experience of its
+/// kills.
 pub fn node(data: &[u8]) {
     run(data);
 }
 
-/// [`node`], returning the node's counters at the end (for tests of what the
-/// seeds reach).
-pub(crate) fn run(data: &[u8]) -> NodeStats {
+/// What a node script reached: the node's counters and its zones' summed.
+#[derive(Debug)]
+#[cfg_attr(not(test), allow(dead_code))] // read by the seeds' tests only
+pub(crate) struct Reached {
+    pub node: NodeStats,
+    pub zones: ZoneStats,
+}
+
+/// [`node`], returning what it reached (for tests of what the seeds reach).
+pub(crate) fn run(data: &[u8]) -> Reached {
     let mut script = Script::new(data);
     let seed = script.u8() as u64;
     let config = config();
-    let mut node = Node::new(config.clone(), seed).expect("valid config");
+    let mut node =
+        Node::with_content(config.clone(), seed, Vec::new(), content()).expect("valid config");
     node.accept_tokens(
         super::wire::token_key(),
         super::wire::UNIX_MS_AT_ZERO,
@@ -119,7 +185,27 @@ pub(crate) fn run(data: &[u8]) -> NodeStats {
         0,
         "intents left pending at the end"
     );
-    h.node.stats().clone()
+    let mut zones = ZoneStats::default();
+    for z in h.node.world().zones() {
+        let s = z.stats();
+        zones.ticks += s.ticks;
+        zones.skills_used += s.skills_used;
+        zones.hits += s.hits;
+        zones.casts_interrupted += s.casts_interrupted;
+        for (label, n) in &s.skill_refusals {
+            *zones.skill_refusals.entry(label).or_default() += n;
+        }
+        zones.combat_dropped += s.combat_dropped;
+        zones.monsters_killed += s.monsters_killed;
+        zones.player_deaths += s.player_deaths;
+        zones.experience_of_kills += s.experience_of_kills;
+        zones.experience_granted += s.experience_granted;
+        zones.events_dropped += s.events_dropped;
+    }
+    Reached {
+        node: h.node.stats().clone(),
+        zones,
+    }
 }
 
 impl Harness {
@@ -393,8 +479,55 @@ impl Harness {
                     "{} not in its zone",
                     p.id
                 );
+                assert!(
+                    zone.fighter_of(at.entity).is_some(),
+                    "{} placed without a fighter",
+                    p.id
+                );
             }
         }
         assert_eq!(node.world().player_count() as usize, placed);
+        check_fighters(node);
+    }
+}
+
+/// Every fighter's values are within their bounds, the dead (health 0) are
+/// exactly those waiting to respawn or leave, cast nothing and bear no
+/// effect; each zone
+/// grants exactly the experience of its kills.
+fn check_fighters(node: &Node) {
+    for zone in node.world().zones() {
+        let s = zone.stats();
+        assert_eq!(
+            s.experience_granted,
+            s.experience_of_kills,
+            "zone {}: experience granted is not the kills'",
+            zone.id()
+        );
+        for (entity, kind, _) in zone.entities() {
+            let Some(f) = zone.fighter_of(entity) else {
+                continue;
+            };
+            let what = || format!("zone {} {entity} ({kind:?}): {f:?}", zone.id());
+            assert!(f.max_health > 0, "no health to have: {}", what());
+            assert!(f.health <= f.max_health, "health past its max: {}", what());
+            assert!(f.mana <= f.max_mana, "mana past its max: {}", what());
+            assert_eq!(
+                f.is_dead(),
+                f.dead_until.is_some(),
+                "dead and waiting disagree: {}",
+                what()
+            );
+            // (A dead player's `Attack` is accepted and sets `auto_target`,
+            // which does nothing until the respawn clears it: not checked.)
+            if f.is_dead() {
+                assert!(f.cast.is_none(), "the dead cast: {}", what());
+                assert!(
+                    f.effects.iter().all(Option::is_none),
+                    "effects on the dead: {}",
+                    what()
+                );
+            }
+        }
     }
 }
