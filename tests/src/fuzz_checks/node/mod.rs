@@ -518,10 +518,9 @@ fn check_fighters(node: &Node) {
                 "dead and waiting disagree: {}",
                 what()
             );
-            // (A dead player's `Attack` is accepted and sets `auto_target`,
-            // which does nothing until the respawn clears it: not checked.)
             if f.is_dead() {
                 assert!(f.cast.is_none(), "the dead cast: {}", what());
+                assert!(f.auto_target.is_none(), "the dead attack: {}", what());
                 assert!(
                     f.effects.iter().all(Option::is_none),
                     "effects on the dead: {}",
