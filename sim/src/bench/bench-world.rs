@@ -126,7 +126,7 @@ struct Results {
     tick: Vec<TickRow>,
     bandwidth: Vec<BandwidthRow>,
     combat_tick: Option<combat::CombatTickRow>,
-    fight_bandwidth: Option<combat::FightBandwidthRow>,
+    fight_bandwidth: Vec<combat::FightBandwidthRow>,
 }
 
 /// A world of players on an open map sized for ~50 in view each, walking in
@@ -461,7 +461,7 @@ fn main() {
         tick: Vec::new(),
         bandwidth: Vec::new(),
         combat_tick: None,
-        fight_bandwidth: None,
+        fight_bandwidth: Vec::new(),
     };
     let sizes: Vec<(usize, usize)> = match args.entities {
         _ if args.combat => Vec::new(),
@@ -491,15 +491,19 @@ fn main() {
 
     if args.entities.is_none() {
         eprintln!("bench-world: combat tick with 10000 entities...");
-        // At least 100 ticks of warm-up: fighters start over 40 ticks.
-        results.combat_tick = Some(combat::bench_combat_tick(
-            10_000,
-            2_000,
-            ticks,
-            ticks.max(100),
-        ));
+        // At least 100 ticks of warm-up: fighters start over 40 ticks
+        // (BENCH_WARMUP sets it: buffers that grow to a new peak settle).
+        let warmup = std::env::var("BENCH_WARMUP")
+            .ok()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(ticks.max(100));
+        results.combat_tick = Some(combat::bench_combat_tick(10_000, 2_000, ticks, warmup));
         eprintln!("bench-world: bandwidth (fight)...");
-        results.fight_bandwidth = Some(combat::bench_fight_bandwidth(25, 200));
+        for strafe in [false, true] {
+            results
+                .fight_bandwidth
+                .push(combat::bench_fight_bandwidth(25, 200, strafe));
+        }
     }
 
     if !results.tick.is_empty() {
@@ -508,10 +512,7 @@ fn main() {
     if !results.bandwidth.is_empty() {
         print_bandwidth(&results.bandwidth);
     }
-    combat::print(
-        results.combat_tick.as_ref(),
-        results.fight_bandwidth.as_ref(),
-    );
+    combat::print(results.combat_tick.as_ref(), &results.fight_bandwidth);
     if let Some(path) = args.json {
         let json = serde_json::to_string_pretty(&results).unwrap_or_default();
         if let Err(e) = std::fs::write(&path, json + "\n") {

@@ -5,12 +5,16 @@
 //!    2,000 players and 6,000 players walk about, beside the movement-only
 //!    zone of 10,000 walkers (the crowd of the tick bench), their ticks
 //!    interleaved so the host's noise falls on both; heap allocations per
-//!    steady tick of each.
+//!    steady tick of each. A third zone, the same crowd without combat
+//!    (monsters passive, wandering; fighters standing), says what combat
+//!    itself costs: the combat zone has 4,000 entities that mostly stand,
+//!    so it can be cheaper than the all-walking baseline.
 //! 2. Bytes per second per client in a fight of 25 players and 25 monsters
 //!    in one spot (~50 in view, all fighting), beside the same ticks'
 //!    information sent the naive way: every visible entity's full state
 //!    (absolute position, look, level, health bar) every tick, with the
-//!    same vitals and combat events, as JSON and as plain postcard.
+//!    same vitals and combat events, as JSON and as plain postcard. Twice:
+//!    fighters standing, and fighters circling their monster at 2 m/s.
 //!
 //! The monsters are one bench kind (`bench_brute`, added to the sample
 //! content): level 10, 20,000 health so none dies while measured (its bar
@@ -19,6 +23,11 @@
 //! monster beside them, follow it when it steps away, use their other skills
 //! when ready and affordable, and mend themselves below half health: none
 //! dies while measured either, so the steady state stays steady.
+//! `BENCH_MONSTER_HEALTH=600` makes monsters die (and come back 2 s after)
+//! while measured instead: kills, experience, corpses and respawns in the
+//! steady state too; then a few replication buffers still grow to new peaks
+//! for a while (6 allocations in 200 ticks after 200 of warm-up, none after
+//! 1,200: `BENCH_WARMUP=1200`).
 
 use super::{
     measured_tick, open_zone, side_for, Crowd, Percentiles, ALLOCATIONS, MEASURING, STEP_RAW, TICK,
@@ -45,6 +54,8 @@ const DELAY: Duration = Duration::from_millis(150);
 /// Fighters start over this many ticks, so their cooldowns do not all tick
 /// in step.
 const STAGGER: u64 = 40;
+/// A strafing fighter's step per tick: 2 m/s.
+const STRAFE_RAW: i64 = 2 * 256 / 20;
 
 #[derive(Debug, Serialize)]
 pub(crate) struct CombatTickRow {
@@ -76,12 +87,17 @@ pub(crate) struct CombatTickRow {
     pub player_deaths: u64,
     pub monsters_killed: u64,
     pub combat_corrections: u64,
+    /// At the end: fighters auto-attacking a monster, and monsters below
+    /// full health (so all of them are in the fight).
+    pub fighters_attacking: usize,
+    pub monsters_hurt: usize,
     /// Bytes per second per fighter's client (framing included).
     pub fighter_bytes_per_s: f64,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct FightBandwidthRow {
+    pub scenario: &'static str,
     pub players: usize,
     pub monsters: usize,
     pub ticks: usize,
@@ -110,7 +126,10 @@ fn bench_content(groups: Vec<(u32, u32, u16)>, passive: bool) -> (Content, Monst
         id,
         name: "bench_brute".into(),
         level: 10,
-        health: 20_000,
+        health: std::env::var("BENCH_MONSTER_HEALTH")
+            .ok()
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(20_000),
         power: 4,
         armor: 20,
         speed: Fixed::from_int(4),
@@ -155,6 +174,9 @@ struct Fight {
     /// Monsters that never aggro and players who never fight: the same
     /// crowd without combat.
     passive: bool,
+    /// Fighters circle their monster while they fight (movement and combat
+    /// together on the wire).
+    strafe: bool,
 }
 
 impl Fight {
@@ -206,6 +228,7 @@ impl Fight {
             crowd,
             refusals: 0,
             passive,
+            strafe: false,
         };
         let zone = &mut fight.crowd.zone;
         for &id in &fight.crowd.ids {
@@ -288,18 +311,25 @@ impl Fight {
             let Some(there) = zone.position(target) else {
                 continue;
             };
-            let f = zone.fighter_of(me).expect("checked");
+            let (dx, dy) = (
+                (there.x.raw() - at.x.raw()) as i64,
+                (there.y.raw() - at.y.raw()) as i64,
+            );
+            let len = ((dx * dx + dy * dy) as u64).isqrt().max(1) as i64;
+            let far = !at.within(there, Fixed::from_raw(640));
             // Out of melee reach: step towards it (no skills while moving).
-            if !at.within(there, Fixed::from_raw(640)) {
-                let (dx, dy) = (
-                    (there.x.raw() - at.x.raw()) as i64,
-                    (there.y.raw() - at.y.raw()) as i64,
-                );
-                let len = ((dx * dx + dy * dy) as u64).isqrt() as i64;
-                let step = (STEP_RAW as i64).min(len - 2 * 256).max(0);
+            // Strafing: circle it at 2 m/s while fighting.
+            let step = if far {
+                Some((dx, dy, (STEP_RAW as i64).min(len - 2 * 256).max(0)))
+            } else if self.strafe {
+                Some((-dy, dx, STRAFE_RAW))
+            } else {
+                None
+            };
+            if let Some((ux, uy, step)) = step {
                 let to = Vec2::new(
-                    Fixed::from_raw(at.x.raw() + (dx * step / len.max(1)) as i32),
-                    Fixed::from_raw(at.y.raw() + (dy * step / len.max(1)) as i32),
+                    Fixed::from_raw(at.x.raw() + (ux * step / len) as i32),
+                    Fixed::from_raw(at.y.raw() + (uy * step / len) as i32),
                 );
                 let input = MoveInput {
                     seq: self.crowd.seq,
@@ -310,8 +340,12 @@ impl Fight {
                 };
                 let now = self.crowd.now;
                 self.crowd.zone.queue_move(me, now, input);
+            }
+            if far {
                 continue;
             }
+            let zone = &self.crowd.zone;
+            let f = zone.fighter_of(me).expect("checked");
             let mut requests: [Option<ClientCombat>; 2] = [None, None];
             if f.auto_target != Some(target) {
                 requests[0] = Some(ClientCombat::Attack { target });
@@ -456,7 +490,19 @@ pub(crate) fn bench_combat_tick(
         .iter()
         .map(|&id| fight.crowd.zone.visible(id).len())
         .sum();
+    let zone = &fight.crowd.zone;
+    let fighters_attacking = fight.crowd.ids[..fighters]
+        .iter()
+        .filter(|&&id| zone.fighter_of(id).is_some_and(|f| f.auto_target.is_some()))
+        .count();
+    let monsters_hurt = zone
+        .entities()
+        .filter(|(_, kind, _)| *kind == EntityKind::Monster)
+        .filter(|&(id, _, _)| zone.fighter_of(id).is_some_and(|f| f.health < f.max_health))
+        .count();
     CombatTickRow {
+        fighters_attacking,
+        monsters_hurt,
         entities: n,
         monsters,
         fighters,
@@ -489,9 +535,10 @@ pub(crate) fn bench_combat_tick(
 
 /// The fight of `players` players and as many monsters in one spot: bytes
 /// per client per second, ours beside the naive full state every tick.
-pub(crate) fn bench_fight_bandwidth(pairs: u16, ticks: usize) -> FightBandwidthRow {
+pub(crate) fn bench_fight_bandwidth(pairs: u16, ticks: usize, strafe: bool) -> FightBandwidthRow {
     let side_m = 120;
     let mut fight = Fight::new(side_m, vec![(30, 30, pairs)], 0, false);
+    fight.strafe = strafe;
     let look = fight.look;
     for _ in 0..(STAGGER as usize + 60) {
         fight.frame();
@@ -554,6 +601,11 @@ pub(crate) fn bench_fight_bandwidth(pairs: u16, ticks: usize) -> FightBandwidthR
     let client_seconds = clients as f64 * ticks as f64 * TICK.as_micros() as f64 / 1e6;
     let per_client_tick = (clients * ticks) as f64;
     FightBandwidthRow {
+        scenario: if strafe {
+            "fight, strafing 2 m/s"
+        } else {
+            "fight, standing"
+        },
         players: clients,
         monsters: pairs as usize,
         ticks,
@@ -566,7 +618,7 @@ pub(crate) fn bench_fight_bandwidth(pairs: u16, ticks: usize) -> FightBandwidthR
     }
 }
 
-pub(crate) fn print(tick: Option<&CombatTickRow>, bytes: Option<&FightBandwidthRow>) {
+pub(crate) fn print(tick: Option<&CombatTickRow>, bytes: &[FightBandwidthRow]) {
     if let Some(r) = tick {
         println!();
         println!(
@@ -631,8 +683,8 @@ pub(crate) fn print(tick: Option<&CombatTickRow>, bytes: Option<&FightBandwidthR
             "p99 combat / movement-only: {:.2}x (target at most 1.5x: {}); combat / same \
              crowd without combat: {:.2}x; allocations per steady combat tick: {:.2} \
              (target 0: {}); {} ticks after {} of warm-up; \
-             {:.1} in view; player deaths {}, monsters killed {}; a fighter's client \
-             {:.0} B/s",
+             {:.1} in view; {} fighters attacking, {} monsters hurt; player deaths {}, \
+             monsters killed {}; a fighter's client {:.0} B/s",
             r.p99_ratio,
             met(r.p99_ratio <= 1.5),
             r.combat_p99_ms / r.calm_p99_ms.max(1e-9),
@@ -641,12 +693,14 @@ pub(crate) fn print(tick: Option<&CombatTickRow>, bytes: Option<&FightBandwidthR
             r.ticks,
             r.warmup,
             r.combat_avg_visible,
+            r.fighters_attacking,
+            r.monsters_hurt,
             r.player_deaths,
             r.monsters_killed,
             r.fighter_bytes_per_s
         );
     }
-    if let Some(r) = bytes {
+    if let Some(r) = bytes.first() {
         println!();
         println!(
             "bytes per second per client in a fight ({} players, {} monsters in one spot, \
@@ -657,9 +711,11 @@ pub(crate) fn print(tick: Option<&CombatTickRow>, bytes: Option<&FightBandwidthR
             "{:<22} {:>8} {:>10} {:>10} {:>15} {:>10} {:>10}",
             "scenario", "visible", "ours", "json", "postcard naive", "vs json", "events"
         );
+    }
+    for r in bytes {
         println!(
             "{:<22} {:>8.1} {:>10.0} {:>10.0} {:>15.0} {:>9.1}x {:>10.1}",
-            "fight, 20 Hz",
+            r.scenario,
             r.avg_visible,
             r.ours_bytes_per_s,
             r.json_bytes_per_s,
@@ -667,9 +723,12 @@ pub(crate) fn print(tick: Option<&CombatTickRow>, bytes: Option<&FightBandwidthR
             r.json_bytes_per_s / r.ours_bytes_per_s.max(1.0),
             r.events_per_client_tick
         );
+    }
+    for r in bytes {
         println!(
-            "ours at most 8 KB/s (8,192 B/s): {}; {:.1} hits per tick in the fight, {:.1} \
-             events per client per tick",
+            "{}: ours at most 8 KB/s (8,192 B/s): {}; {:.1} hits per tick in the fight, \
+             {:.1} events per client per tick",
+            r.scenario,
             if r.ours_bytes_per_s <= 8192.0 {
                 "met"
             } else {
