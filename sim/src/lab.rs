@@ -53,8 +53,23 @@ pub struct Lab {
 
 impl Lab {
     pub fn new(config: NodeConfig, seed: u64) -> Self {
+        Self::with_node(Node::new(config, seed).expect("valid lab config"), seed)
+    }
+
+    /// A lab on the sample maps with `content` (its monsters, skills and
+    /// rules) instead of the sample content.
+    pub fn with_content(
+        config: NodeConfig,
+        seed: u64,
+        content: std::sync::Arc<game_core::content::Content>,
+    ) -> Self {
+        let node = Node::with_content(config, seed, Vec::new(), content).expect("valid lab config");
+        Self::with_node(node, seed)
+    }
+
+    fn with_node(node: Node, seed: u64) -> Self {
         Lab {
-            node: Node::new(config, seed).expect("valid lab config"),
+            node,
             in_process: InProcess::default(),
             peers: Vec::new(),
             now: Instant::ZERO,

@@ -17,19 +17,22 @@
 //! right reason.
 
 use game_core::client::ClientEvent;
+use game_core::content::{Content, MonsterKindId, SkillId, SpawnGroup};
 use game_core::ids::EntityId;
 use game_core::math::{Fixed, Vec2};
 use game_core::node::NodeConfig;
 use game_core::protocol::{
-    FrameDecoder, ServerMsg, ServerSession, ServerWorld, WorldUpdate, MAX_SERVER_PAYLOAD,
+    CombatEvent, EntityKind, FrameDecoder, ServerCombat, ServerMsg, ServerSession, ServerWorld,
+    SkillRefusal, WorldUpdate, MAX_SERVER_PAYLOAD,
 };
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
 use rand_core::RngCore;
 use sim::lab::{Lab, INSTANT};
 use sim::policy::{Atlas, Wander};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// The master seed of every scenario: the node's resume tokens, the links and
 /// the bots' choices all derive from it.
@@ -488,4 +491,344 @@ fn two_dropped_players_reconnect_and_resume() {
         }
     }
     insta::assert_snapshot!(trace(&lab, &NAMES));
+}
+
+/// The zone of peer `i`'s character (for scenarios that look at monsters).
+fn zone_of(lab: &Lab, i: usize) -> &game_core::zone::Zone {
+    let player = lab.peers[i].client.player().expect("in the world");
+    let at = lab.node.player(player).unwrap().location.unwrap();
+    lab.node.world().zone(at.zone).unwrap()
+}
+
+/// Renders what each peer heard in a fight: zone entries, skillbooks and
+/// refusals, and of each `WorldUpdate` its spawns, despawns and correction
+/// (one line), its `me` (one line) and each combat event (one line each);
+/// movement updates and heartbeats are left out. Entities show as
+/// `name#id` (players by their bot's name, monsters by their kind).
+fn fight_trace(lab: &Lab, names: &[&str], content: &Content) -> String {
+    let mut who: BTreeMap<EntityId, String> = BTreeMap::new();
+    for (i, name) in names.iter().enumerate() {
+        if let Some(e) = lab.entity_of(i) {
+            who.insert(e, (*name).to_string());
+        }
+    }
+    let msgs = messages(lab);
+    for (_, _, msg) in &msgs {
+        if let ServerMsg::World(ServerWorld::WorldUpdate(u)) = msg {
+            for s in u.spawns.iter().filter(|s| s.kind != EntityKind::Player) {
+                let kind = match s.kind {
+                    EntityKind::Monster => content
+                        .monster(MonsterKindId(s.look))
+                        .map_or("monster", |m| m.name.as_str()),
+                    _ => "npc",
+                };
+                who.entry(s.entity).or_insert_with(|| kind.to_string());
+            }
+        }
+    }
+    let name = |e: EntityId| format!("{}#{}", who.get(&e).map_or("?", |n| n.as_str()), e.0);
+    let skill = |s: u16| {
+        content
+            .skill(SkillId(s))
+            .map_or_else(|| format!("skill{s}"), |d| d.name.clone())
+    };
+    let mut out = String::from("cast:");
+    for (e, n) in &who {
+        let _ = write!(out, " {n}#{}", e.0);
+    }
+    out.push('\n');
+    for (at, peer, msg) in msgs {
+        let head = format!("{at:?} {}:", names[peer]);
+        let mut lines: Vec<String> = Vec::new();
+        match msg {
+            ServerMsg::World(ServerWorld::ZoneEntered(z)) => {
+                // Its own character (the placement after the first entry may
+                // free an id a monster takes later).
+                lines.push(format!(
+                    "zone {} as {}#{} at {:?}",
+                    z.map, names[peer], z.entity.0, z.pos
+                ))
+            }
+            ServerMsg::Combat(ServerCombat::Skillbook {
+                auto_attack,
+                skills,
+                ..
+            }) => lines.push(format!(
+                "Skillbook: {} skills, auto-attack {}",
+                skills.len(),
+                skill(auto_attack)
+            )),
+            ServerMsg::Combat(ServerCombat::SkillRefused { skill: s, reason }) => {
+                lines.push(format!("SkillRefused {} {reason:?}", skill(s)))
+            }
+            ServerMsg::World(ServerWorld::WorldUpdate(u)) => {
+                let t = u.tick.0;
+                if !u.spawns.is_empty() || !u.despawns.is_empty() || u.correction.is_some() {
+                    let mut s = format!("tick {t}");
+                    for sp in &u.spawns {
+                        let _ = write!(
+                            s,
+                            " +{}(lv{} hp{} at {},{})",
+                            name(sp.entity),
+                            sp.level,
+                            sp.health,
+                            sp.pos.x,
+                            sp.pos.y
+                        );
+                    }
+                    for d in &u.despawns {
+                        let _ = write!(s, " -{}", name(*d));
+                    }
+                    if let Some(c) = u.correction {
+                        let _ = write!(s, " CORRECTION seq {} to {:?}", c.seq, c.pos);
+                    }
+                    lines.push(s);
+                }
+                if let Some(m) = u.me {
+                    lines.push(format!(
+                        "tick {t} me hp {}/{} mp {}/{} lv {} xp {} speed {}%",
+                        m.health,
+                        m.max_health,
+                        m.mana,
+                        m.max_mana,
+                        m.level,
+                        m.experience,
+                        m.speed_pct
+                    ));
+                }
+                for e in &u.events {
+                    let text = match *e {
+                        CombatEvent::Hit {
+                            source,
+                            target,
+                            skill: s,
+                            amount,
+                            outcome,
+                        } => format!(
+                            "Hit {} -> {} {} {amount} {outcome:?}",
+                            name(source),
+                            name(target),
+                            skill(s)
+                        ),
+                        CombatEvent::CastStarted {
+                            caster,
+                            skill: s,
+                            target,
+                            cast_ms,
+                        } => format!(
+                            "CastStarted {} {} on {} {cast_ms} ms",
+                            name(caster),
+                            skill(s),
+                            target.map_or("-".to_string(), name)
+                        ),
+                        CombatEvent::CastEnded {
+                            caster,
+                            skill: s,
+                            completed,
+                        } => format!(
+                            "CastEnded {} {} {}",
+                            name(caster),
+                            skill(s),
+                            if completed {
+                                "completed"
+                            } else {
+                                "interrupted"
+                            }
+                        ),
+                        CombatEvent::Health { entity, fraction } => {
+                            format!("Health {} {fraction}/255", name(entity))
+                        }
+                        CombatEvent::Died {
+                            entity,
+                            killer,
+                            respawn_ms,
+                        } => format!(
+                            "Died {} by {} respawn {respawn_ms} ms",
+                            name(entity),
+                            killer.map_or("-".to_string(), name)
+                        ),
+                        CombatEvent::Revived { entity } => format!("Revived {}", name(entity)),
+                        CombatEvent::EffectStarted {
+                            entity,
+                            skill: s,
+                            kind,
+                            ms,
+                        } => format!(
+                            "EffectStarted {} {kind:?} of {} {ms} ms",
+                            name(entity),
+                            skill(s)
+                        ),
+                        CombatEvent::EffectEnded { entity, kind } => {
+                            format!("EffectEnded {} {kind:?}", name(entity))
+                        }
+                        CombatEvent::LevelUp { entity, level } => {
+                            format!("LevelUp {} to {level}", name(entity))
+                        }
+                    };
+                    lines.push(format!("tick {t} {text}"));
+                }
+            }
+            ServerMsg::Session(ServerSession::Ping { .. })
+            | ServerMsg::Session(ServerSession::Pong { .. }) => {}
+            other => lines.push(format!("{other:?}")),
+        }
+        for l in lines {
+            let _ = writeln!(out, "{head} {l}");
+        }
+    }
+    out
+}
+
+/// Two players fight a slime beside the meadow's spawn (a test content: one
+/// slime worth 400 experience, back 3 s after it dies, and a bear 20 m
+/// east). The slime aggroes on the nearer, bob, and hits him; ann
+/// auto-attacks it and stuns it with hammer, bob casts firebolt, and they
+/// are refused three times on the way (bob's second cast while casting,
+/// ann's hammer on cooldown and her mend on a monster). Bob's firebolt kills
+/// the slime (no loot: nothing drops in this game); both get their share of
+/// its experience (by threat) and level up. Ann steps back out of its aggro
+/// radius; its corpse leaves 3 s later and a new slime takes its place. Bob
+/// walks on towards the bear, which aggroes and kills him in two hits, then
+/// walks home; bob comes back 5 s later at the map's respawn point (a
+/// correction with a new epoch), full health, still level 2.
+#[test]
+fn two_players_kill_a_slime_and_one_dies_to_a_bear() {
+    let mut content = Content::sample();
+    let kind = |c: &Content, n: &str| c.monsters.iter().find(|m| m.name == n).unwrap().id;
+    let (slime_kind, bear_kind) = (kind(&content, "slime"), kind(&content, "bear"));
+    content.monsters[slime_kind.0 as usize].experience = 400;
+    let group = |monster, cell, respawn_ms| SpawnGroup {
+        monster,
+        cell,
+        count: 1,
+        radius_cells: 0,
+        respawn_ms,
+    };
+    content.maps.get_mut("meadow").unwrap().groups = vec![
+        group(slime_kind, (60, 70), 3_000),
+        group(bear_kind, (70, 70), 60_000),
+    ];
+    let content = Arc::new(content);
+    let mut lab = Lab::with_content(small_view(), SEED, Arc::clone(&content));
+    lab.record_frames = true;
+    let names = ["ann", "bob"];
+    // The slime stands at (121, 141), the bear at (141, 141).
+    let ann = lab.join_at("ann", INSTANT, Vec2::from_ints(118, 141));
+    let bob = lab.join_at("bob", INSTANT, Vec2::from_ints(119, 143));
+    let monster_near = |lab: &Lab, x: i32| {
+        zone_of(lab, ann)
+            .entities()
+            .filter(|(_, k, _)| *k == EntityKind::Monster)
+            .min_by_key(|(_, _, p)| p.distance_squared_raw(Vec2::from_ints(x, 141)))
+            .map(|(e, _, _)| e)
+            .unwrap()
+    };
+    let slime = monster_near(&lab, 121);
+    let bear = monster_near(&lab, 141);
+    assert_ne!(slime, bear);
+    let (firebolt, mend, hammer) = (1, 2, 6);
+    let mut frame = 0u32;
+    let mut killed: Option<u32> = None;
+    lab.run(secs_f(11.0), FRAME, |lab| {
+        frame += 1;
+        let now = lab.now;
+        match frame {
+            10 => {
+                lab.peers[ann].client.attack(slime);
+                lab.peers[bob].client.use_skill(firebolt, Some(slime));
+            }
+            11 => lab.peers[bob].client.use_skill(firebolt, Some(slime)),
+            14 => lab.peers[ann].client.use_skill(hammer, Some(slime)),
+            16 => lab.peers[ann].client.use_skill(hammer, Some(slime)),
+            // Past hammer's global cooldown: judged on its target.
+            36 => lab.peers[ann].client.use_skill(mend, Some(slime)),
+            _ => {}
+        }
+        let dead = zone_of(lab, ann)
+            .fighter_of(slime)
+            .is_none_or(|f| f.is_dead());
+        if killed.is_none() && frame > 10 && dead {
+            killed = Some(frame);
+        }
+        let Some(k) = killed else {
+            return;
+        };
+        // Ann steps 4 m back west; bob walks east until 11 m from the bear's
+        // home, then stands.
+        if (k + 2..k + 22).contains(&frame) {
+            lab.peers[ann].client.move_with(now, Vec2::from_ints(-4, 0));
+        } else if frame == k + 22 {
+            lab.peers[ann].client.move_with(now, Vec2::ZERO);
+        }
+        if frame > k + 2 {
+            let x = lab.server_position(bob).unwrap().x;
+            let alive = zone_of(lab, bob)
+                .fighter_of(lab.entity_of(bob).unwrap())
+                .is_some_and(|f| !f.is_dead());
+            let walking = alive && x < Fixed::from_int(130) && x > Fixed::from_int(110);
+            let v = if walking {
+                Vec2::from_ints(4, 0)
+            } else {
+                Vec2::ZERO
+            };
+            lab.peers[bob].client.move_with(now, v);
+        }
+    });
+
+    let trace = fight_trace(&lab, &names, &content);
+    let events = |i: usize| -> Vec<CombatEvent> {
+        let msgs = messages(&lab);
+        updates_of(&msgs, i)
+            .iter()
+            .flat_map(|(_, u)| u.events.clone())
+            .collect()
+    };
+    let refused = |i: usize| -> Vec<SkillRefusal> {
+        messages(&lab)
+            .into_iter()
+            .filter_map(|(_, p, m)| match m {
+                ServerMsg::Combat(ServerCombat::SkillRefused { reason, .. }) if p == i => {
+                    Some(reason)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let (a, b) = (lab.entity_of(ann).unwrap(), lab.entity_of(bob).unwrap());
+    let (ea, eb) = (events(ann), events(bob));
+    // The slime aggroed and hit back, and died to one of them.
+    assert!(eb.iter().any(
+        |e| matches!(e, CombatEvent::Hit { source, target, .. } if *source == slime && *target == b)
+    ));
+    assert!(ea.iter().any(
+        |e| matches!(e, CombatEvent::Died { entity, killer: Some(k), .. } if *entity == slime && (*k == a || *k == b))
+    ));
+    // Both levelled up from its experience.
+    for (e, me) in [(&ea, a), (&eb, b)] {
+        assert!(e
+            .iter()
+            .any(|e| matches!(e, CombatEvent::LevelUp { entity, level: 2 } if *entity == me)));
+    }
+    // The refusals, in order.
+    assert_eq!(refused(bob), [SkillRefusal::Casting]);
+    assert_eq!(
+        refused(ann),
+        [SkillRefusal::OnCooldown, SkillRefusal::InvalidTarget]
+    );
+    // The bear killed bob, and he came back at the respawn point.
+    assert!(eb.iter().any(
+        |e| matches!(e, CombatEvent::Died { entity, killer: Some(k), respawn_ms: 5000 } if *entity == b && *k == bear)
+    ));
+    assert!(eb
+        .iter()
+        .any(|e| matches!(e, CombatEvent::Revived { entity } if *entity == b)));
+    let respawn = Vec2::from_ints(81, 121);
+    assert_eq!(lab.server_position(bob), Some(respawn));
+    let f = zone_of(&lab, bob).fighter_of(b).unwrap();
+    assert_eq!((f.health, f.level), (f.max_health, 2));
+    // Ann never died, and stands out of the new slime's reach.
+    assert!(!ea
+        .iter()
+        .any(|e| matches!(e, CombatEvent::Died { entity, .. } if *entity == a)));
+    insta::assert_snapshot!(trace);
 }

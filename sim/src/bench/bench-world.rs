@@ -10,12 +10,19 @@
 //!    framing included; baselines: a JSON message per tick and plain postcard
 //!    of full positions, for the same visible sets. Then the same standing still.
 //! 3. Heap allocations per tick in steady state (a counting allocator).
+//! 4. Combat (issue 17, `combat.rs`): the tick of 10,000 entities with 2,000
+//!    monsters fighting 2,000 players beside the movement-only tick of the
+//!    same run, and bytes per client in a fight of ~50 in view beside JSON
+//!    and naive postcard. `--combat` runs only this part.
 
 // The counting allocator is the one place the workspace allows `unsafe`: a
 // `GlobalAlloc` impl that forwards to the system allocator.
 #![allow(unsafe_code)]
 
+mod combat;
+
 use clap::Parser;
+use game_core::content::Content;
 use game_core::ids::{EntityId, PlayerId, ZoneId};
 use game_core::math::{Fixed, Vec2};
 use game_core::protocol::{MoveInput, FRAME_HEADER_LEN};
@@ -78,6 +85,9 @@ struct Args {
     /// Run only the tick benchmark with this many entities (for profiling).
     #[arg(long)]
     entities: Option<usize>,
+    /// Run only the combat benchmarks (issue 17).
+    #[arg(long)]
+    combat: bool,
 }
 
 const TICK: Duration = Duration::from_millis(50);
@@ -115,34 +125,56 @@ struct BandwidthRow {
 struct Results {
     tick: Vec<TickRow>,
     bandwidth: Vec<BandwidthRow>,
+    combat_tick: Option<combat::CombatTickRow>,
+    fight_bandwidth: Vec<combat::FightBandwidthRow>,
 }
 
-/// A world of `n` players on an open map sized for ~50 in view each, walking
-/// in straight lines and bouncing off the edges.
+/// A world of players on an open map sized for ~50 in view each, walking in
+/// straight lines and bouncing off the edges (and, in the combat bench,
+/// players standing at given spots, whom `queue_moves` leaves alone).
 struct Crowd {
     zone: Zone,
     ids: Vec<EntityId>,
     dirs: Vec<(i32, i32)>,
+    /// `ids[..still]` are placed, not walked.
+    still: usize,
     seq: u32,
     now: Instant,
     side_m: i32,
 }
 
+/// The side of a square open map where `n` entities see ~50 each.
+fn side_for(n: usize) -> i32 {
+    let area = n as f64 * std::f64::consts::PI * (VIEW_M as f64).powi(2) / TARGET_VISIBLE;
+    area.sqrt().ceil() as i32 + 4
+}
+
+/// An open map "bench" of `side_m` metres (2 m cells) and its zone, with
+/// `content` (which may place monsters on "bench").
+fn open_zone(side_m: i32, max_players: usize, content: Arc<Content>) -> Zone {
+    let cells = (side_m / 2) as u32 + 2;
+    let map = Arc::new(Map::open("bench", cells, cells, 2));
+    let config = ZoneConfig {
+        view_radius_m: VIEW_M,
+        view_margin_m: 8,
+        max_players: max_players as u32 + 1,
+        ..ZoneConfig::default()
+    };
+    Zone::new(ZoneId(1), map, 0, config, 20, 1, content)
+}
+
 impl Crowd {
     fn new(n: usize) -> Self {
-        let area = n as f64 * std::f64::consts::PI * (VIEW_M as f64).powi(2) / TARGET_VISIBLE;
-        let side_m = area.sqrt().ceil() as i32 + 4;
-        let cells = (side_m / 2) as u32 + 2;
-        let map = Arc::new(Map::open("bench", cells, cells, 2));
-        let config = ZoneConfig {
-            view_radius_m: VIEW_M,
-            view_margin_m: 8,
-            max_players: n as u32 + 1,
-            ..ZoneConfig::default()
-        };
+        let side_m = side_for(n);
         // The sample content: no spawn groups on a map named "bench".
-        let content = Arc::new(game_core::content::Content::sample());
-        let mut zone = Zone::new(ZoneId(1), map, 0, config, 20, 1, content);
+        let content = Arc::new(Content::sample());
+        Crowd::populate(open_zone(side_m, n, content), side_m, &[], n)
+    }
+
+    /// Adds players standing at `placed` (entities first), then `movers`
+    /// walkers at spots and in directions from a fixed LCG.
+    fn populate(mut zone: Zone, side_m: i32, placed: &[Vec2], movers: usize) -> Self {
+        let n = placed.len() + movers;
         // A fixed LCG: the bench is deterministic.
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
@@ -153,7 +185,11 @@ impl Crowd {
         };
         let mut ids = Vec::with_capacity(n);
         let mut dirs = Vec::with_capacity(n);
-        for i in 0..n {
+        for (i, &pos) in placed.iter().enumerate() {
+            ids.push(zone.spawn_player(PlayerId(i as u64 + 1), Some(pos), 0, Instant::ZERO));
+            dirs.push((0, 0));
+        }
+        for i in placed.len()..n {
             let x = 3 * 256 + next().rem_euclid((side_m - 6) * 256);
             let y = 3 * 256 + next().rem_euclid((side_m - 6) * 256);
             let pos = Vec2::new(Fixed::from_raw(x), Fixed::from_raw(y));
@@ -174,6 +210,7 @@ impl Crowd {
             zone,
             ids,
             dirs,
+            still: placed.len(),
             seq: 0,
             now: Instant::ZERO,
             side_m,
@@ -189,7 +226,7 @@ impl Crowd {
         }
         let lo = 2 * 256;
         let hi = (self.side_m - 2) * 256;
-        for (i, &id) in self.ids.iter().enumerate() {
+        for (i, &id) in self.ids.iter().enumerate().skip(self.still) {
             let Some(p) = self.zone.position(id) else {
                 continue;
             };
@@ -423,8 +460,11 @@ fn main() {
     let mut results = Results {
         tick: Vec::new(),
         bandwidth: Vec::new(),
+        combat_tick: None,
+        fight_bandwidth: Vec::new(),
     };
     let sizes: Vec<(usize, usize)> = match args.entities {
+        _ if args.combat => Vec::new(),
         Some(n) => vec![(n, 1)],
         None => vec![
             (1_000, base_small * 5),
@@ -440,7 +480,7 @@ fn main() {
     }
     for moving in [true, false]
         .into_iter()
-        .filter(|_| args.entities.is_none())
+        .filter(|_| args.entities.is_none() && !args.combat)
     {
         eprintln!(
             "bench-world: bandwidth ({})...",
@@ -449,6 +489,40 @@ fn main() {
         results.bandwidth.push(bench_bandwidth(moving, ticks));
     }
 
+    if args.entities.is_none() {
+        eprintln!("bench-world: combat tick with 10000 entities...");
+        // At least 100 ticks of warm-up: fighters start over 40 ticks
+        // (BENCH_WARMUP sets it: buffers that grow to a new peak settle).
+        let warmup = std::env::var("BENCH_WARMUP")
+            .ok()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(ticks.max(100));
+        results.combat_tick = Some(combat::bench_combat_tick(10_000, 2_000, ticks, warmup));
+        eprintln!("bench-world: bandwidth (fight)...");
+        for strafe in [false, true] {
+            results
+                .fight_bandwidth
+                .push(combat::bench_fight_bandwidth(25, 200, strafe));
+        }
+    }
+
+    if !results.tick.is_empty() {
+        print_tick(&results.tick);
+    }
+    if !results.bandwidth.is_empty() {
+        print_bandwidth(&results.bandwidth);
+    }
+    combat::print(results.combat_tick.as_ref(), &results.fight_bandwidth);
+    if let Some(path) = args.json {
+        let json = serde_json::to_string_pretty(&results).unwrap_or_default();
+        if let Err(e) = std::fs::write(&path, json + "\n") {
+            eprintln!("cannot write {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    }
+}
+
+fn print_tick(rows: &[TickRow]) {
     println!("zone tick (movement validation + AOI + replication encoding), one core");
     println!(
         "{:>9} {:>8} {:>8} {:>8} {:>8} {:>15} {:>9} {:>12} {:>6}",
@@ -462,7 +536,7 @@ fn main() {
         "allocs/tick",
         "corr"
     );
-    for r in &results.tick {
+    for r in rows {
         println!(
             "{:>9} {:>8.1} {:>8.2} {:>8.2} {:>8.2} {:>15.2} {:>8.1}x {:>12.2} {:>6}",
             r.entities,
@@ -476,13 +550,16 @@ fn main() {
             r.corrections
         );
     }
+}
+
+fn print_bandwidth(rows: &[BandwidthRow]) {
     println!();
     println!("bytes per second per client, framing included");
     println!(
         "{:<22} {:>8} {:>10} {:>10} {:>15} {:>10}",
         "scenario", "visible", "ours", "json", "postcard full", "vs json"
     );
-    for r in &results.bandwidth {
+    for r in rows {
         let ratio = if r.ours_bytes_per_s < 1.0 {
             "all".to_string()
         } else {
@@ -497,12 +574,5 @@ fn main() {
             r.postcard_full_bytes_per_s,
             ratio
         );
-    }
-    if let Some(path) = args.json {
-        let json = serde_json::to_string_pretty(&results).unwrap_or_default();
-        if let Err(e) = std::fs::write(&path, json + "\n") {
-            eprintln!("cannot write {}: {e}", path.display());
-            std::process::exit(1);
-        }
     }
 }
