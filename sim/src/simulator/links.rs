@@ -97,6 +97,7 @@ impl Simulator {
         let mut bad_attempt_over = false;
         while let Some(e) = self.peers[i as usize].client.poll_event() {
             let p = &mut self.peers[i as usize];
+            p.policy.on_event(self.now, &p.client, &e);
             match e {
                 ClientEvent::Welcomed { resumed, .. } => {
                     p.welcomes += 1;
