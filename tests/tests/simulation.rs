@@ -22,6 +22,14 @@ fn the_same_seed_gives_the_same_trace_hash() {
     let b = run(40, 25, 7, FaultMode::Swarm);
     assert_eq!(a.trace_hash, b.trace_hash);
     assert_eq!(a.events, b.events);
+    // Combat is in the hash: fighters are in the default mix, and fought.
+    assert!(
+        a.fighters.bots > 0 && a.fighters.tally.hits > 0,
+        "{:?}",
+        a.fighters
+    );
+    assert_eq!(a.fighters.tally, b.fighters.tally);
+    assert_eq!(a.server_combat, b.server_combat);
     assert_eq!(a.disconnects, b.disconnects);
     let c = run(40, 25, 8, FaultMode::Swarm);
     assert_ne!(a.trace_hash, c.trace_hash, "another seed, another run");

@@ -74,6 +74,13 @@ impl Kind {
         Kind::HOSTILE.contains(&self)
     }
 
+    /// Whether the bot logs in again after a refused character or a lost
+    /// connection, as a player would: the honest, and the brawler (it is
+    /// hostile in its fighting only, and must be in the world to be so).
+    pub fn persists(self) -> bool {
+        !self.is_hostile() || self == Kind::Brawler
+    }
+
     /// The name used on command lines and in reports.
     pub fn label(self) -> &'static str {
         match self {

@@ -108,7 +108,7 @@ impl Simulator {
                 // the fight's doing, not the client's.
                 ClientEvent::Corrected { held: true, .. } => p.held_corrections += 1,
                 ClientEvent::Corrected { held: false, .. } => p.corrections += 1,
-                ClientEvent::CharacterRefused { .. } if !p.policy.kind.is_hostile() => {
+                ClientEvent::CharacterRefused { .. } if p.policy.kind.persists() => {
                     self.push(self.now + Duration::from_secs(1), Ev::Relog(i));
                 }
                 ClientEvent::Disconnected { reason } => {

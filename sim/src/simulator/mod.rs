@@ -309,7 +309,7 @@ impl Simulator {
                 up: Pipe::default(),
                 down: Pipe::default(),
                 client_armed: None,
-                reconnects: !hostile,
+                reconnects: kind.persists(),
                 reconnect_pending: false,
                 corrections: 0,
                 held_corrections: 0,
