@@ -1,8 +1,8 @@
 //! The brawler: a hostile player sending combat requests the server must
 //! refuse. Each step one bad request, drawn from its own stream: a skill it
 //! does not have, a target that is not in view (a random entity id), damage
-//! on itself or on another player, a short-range skill on a monster far off
-//! or behind a wall, an auto-attack on nobody; every tenth step a burst of
+//! on itself or on another player, a short-range skill on a monster far off,
+//! a long-range one on a monster behind a wall, an auto-attack on nobody; every tenth step a burst of
 //! the same skill past its cooldown and past the per-tick allowance. It
 //! keeps on while dead. It walks about as a wanderer meanwhile.
 
@@ -10,6 +10,7 @@ use super::fighter::FightTally;
 use game_core::client::{Client, ClientEvent};
 use game_core::ids::EntityId;
 use game_core::protocol::EntityKind;
+use game_core::zone::Map;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
 
@@ -28,9 +29,9 @@ impl Brawler {
         self.tally.note(client.avatar().map(|a| a.entity), e);
     }
 
-    /// One step of misbehaviour.
-    pub fn step(&mut self, client: &mut Client, rng: &mut ChaCha8Rng) {
-        let Some(me) = client.avatar().map(|a| a.entity) else {
+    /// One step of misbehaviour; `map` is the map it is on, if known.
+    pub fn step(&mut self, client: &mut Client, rng: &mut ChaCha8Rng, map: Option<&Map>) {
+        let Some((me, pos)) = client.avatar().map(|a| (a.entity, a.position())) else {
             return;
         };
         self.steps += 1;
@@ -69,12 +70,37 @@ impl Brawler {
             return;
         }
         let stranger = EntityId(1 + rng.next_u64() % 1_000_000);
-        match rng.next_u32() % 6 {
+        let mode = rng.next_u32() % 7;
+        if mode == 6 {
+            // Through a wall: a monster within the longest range, with a
+            // blocked cell between (when there is one).
+            let book = &client.fight().skillbook;
+            let far = book
+                .skills
+                .iter()
+                .filter(|s| !s.heals && s.targeting == 0)
+                .max_by_key(|s| (s.range_raw, s.id))
+                .map(|s| (s.id, s.range_raw as i64));
+            if let (Some(map), Some((skill, range))) = (map, far) {
+                let hidden = client.remotes().iter().find_map(|(&e, r)| {
+                    let p = r.pos.to_pos();
+                    let near = (p - pos).length_squared_raw() <= range * range;
+                    (r.kind == EntityKind::Monster && near && !map.segment_walkable(pos, p))
+                        .then_some(e)
+                });
+                if let Some(target) = hidden {
+                    client.use_skill(skill, Some(target));
+                    self.tally.skills_sent += 1;
+                    return;
+                }
+            }
+        }
+        match mode {
             0 => client.use_skill(20 + (rng.next_u32() % 60_000) as u16, monster),
             1 => client.use_skill(any_skill, Some(stranger)),
             2 => client.use_skill(short, Some(me)),
             3 => client.use_skill(short, player.or(Some(me))),
-            4 => client.use_skill(short, monster.or(Some(stranger))),
+            4 | 6 => client.use_skill(short, monster.or(Some(stranger))),
             _ => {
                 client.attack(stranger);
                 self.tally.attacks_sent += 1;

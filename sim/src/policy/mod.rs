@@ -257,7 +257,7 @@ impl Policy {
                 if due || self.misbehaved {
                     self.misbehaved = true;
                     let b = self.brawler.as_mut().expect("a brawler's brain");
-                    b.step(client, &mut self.rng);
+                    b.step(client, &mut self.rng, map);
                 }
             }
             Kind::SpeedHacker => {
