@@ -6,6 +6,7 @@
 //! command that reproduces the run. `SIM_SEED` in the environment sets the seed.
 
 use clap::Parser;
+use sim::policy::Kind;
 use sim::simulator::{FaultMode, SimConfig, SimReport, Simulator};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -31,9 +32,31 @@ struct Args {
     /// Percent of bots that are hostile.
     #[arg(long, default_value_t = 5)]
     hostile_pct: u32,
+    /// The kinds honest bots are drawn from, comma-separated (default: all).
+    #[arg(long, value_parser = kinds)]
+    honest: Option<Kinds>,
+    /// The kinds hostile bots are drawn from, comma-separated (default: all).
+    #[arg(long, value_parser = kinds)]
+    hostile: Option<Kinds>,
     /// Also write the report as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+struct Kinds(Vec<Kind>);
+
+fn kinds(s: &str) -> Result<Kinds, String> {
+    s.split(',')
+        .map(|name| Kind::from_label(name.trim()).ok_or_else(|| format!("{name:?} is no bot kind")))
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|k| {
+            if k.is_empty() {
+                Err("no kinds".into())
+            } else {
+                Ok(Kinds(k))
+            }
+        })
 }
 
 fn main() -> ExitCode {
@@ -44,6 +67,20 @@ fn main() -> ExitCode {
         .unwrap_or(1);
     let mut config = SimConfig::new(args.bots, args.seconds, seed, args.faults);
     config.hostile_pct = args.hostile_pct;
+    if let Some(Kinds(k)) = args.honest {
+        if k.iter().any(|k| k.is_hostile()) {
+            eprintln!("--honest takes honest kinds only");
+            return ExitCode::FAILURE;
+        }
+        config.honest = k;
+    }
+    if let Some(Kinds(k)) = args.hostile {
+        if k.iter().any(|k| !k.is_hostile()) {
+            eprintln!("--hostile takes hostile kinds only");
+            return ExitCode::FAILURE;
+        }
+        config.hostile = k;
+    }
     let sim = Simulator::new(config);
     eprintln!(
         "sim: seed={seed} bots={} seconds={} {}",
@@ -150,6 +187,28 @@ fn print_report(r: &SimReport) {
         "persistence checks    {} saves acknowledged ({} characters held to them), {} loads checked ({} first after a restart), {} players checked",
         pc.saves_acknowledged, pc.characters_with_acked_saves, pc.loads_checked,
         pc.loads_after_restart, pc.players_checked
+    );
+    for (name, f) in [("fighters", &r.fighters), ("brawlers", &r.brawlers)] {
+        if f.bots == 0 {
+            continue;
+        }
+        let t = &f.tally;
+        println!(
+            "{name:<22}{} bots: {} kills, {} deaths, {} levels gained, {} experience, {} hits; {} skills and {} attacks sent, refused {:?}; {} held corrections, {} others",
+            f.bots, t.kills, t.deaths, t.levels_gained, t.experience, t.hits, t.skills_sent,
+            t.attacks_sent, t.refusals, f.held_corrections, f.corrections
+        );
+    }
+    let c = &r.server_combat;
+    println!(
+        "combat (server)       {} skills used, {} hits, {} monsters killed, {} player deaths, {} experience granted, {} casts interrupted, {} requests dropped; refused {:?}",
+        c.skills_used, c.hits, c.monsters_killed, c.player_deaths, c.experience_granted,
+        c.casts_interrupted, c.dropped, c.refusals
+    );
+    let k = &r.combat_checks;
+    println!(
+        "combat checks         {} zone ticks ({} unpaired), {} hits, {} uses, {} mana spends checked",
+        k.ticks_checked, k.ticks_unpaired, k.hits_checked, k.uses_checked, k.mana_checks
     );
     println!("invariant violations  {}", r.invariant_violations);
     for v in &r.violations {

@@ -22,6 +22,14 @@ fn the_same_seed_gives_the_same_trace_hash() {
     let b = run(40, 25, 7, FaultMode::Swarm);
     assert_eq!(a.trace_hash, b.trace_hash);
     assert_eq!(a.events, b.events);
+    // Combat is in the hash: fighters are in the default mix, and fought.
+    assert!(
+        a.fighters.bots > 0 && a.fighters.tally.hits > 0,
+        "{:?}",
+        a.fighters
+    );
+    assert_eq!(a.fighters.tally, b.fighters.tally);
+    assert_eq!(a.server_combat, b.server_combat);
     assert_eq!(a.disconnects, b.disconnects);
     let c = run(40, 25, 8, FaultMode::Swarm);
     assert_ne!(a.trace_hash, c.trace_hash, "another seed, another run");
@@ -37,4 +45,45 @@ fn a_lossy_run_corrects_hostile_bots_and_never_honest_ones() {
     assert!(report.corrections_hostile > 0);
     assert_eq!(report.corrections_honest, 0);
     assert!(report.interpolation_error_m.samples > 0);
+}
+
+/// Fighters hunt, kill and level up; brawlers are refused for every kind of
+/// bad request; every combat invariant holds, and no honest bot is
+/// disturbed (the verdicts of `run`).
+#[test]
+fn fighters_level_up_and_brawlers_are_refused() {
+    use sim::policy::Kind;
+    let mut levels = 0;
+    for seed in [1, 4] {
+        let mut config = SimConfig::new(60, 60, seed, FaultMode::Swarm);
+        config.honest = vec![Kind::Fighter];
+        config.hostile = vec![Kind::Brawler];
+        config.hostile_pct = 20;
+        let repro = config.repro();
+        let r = Simulator::new(config).run(|_| {});
+        assert_eq!(r.invariant_violations, 0, "{:#?}\n{repro}", r.violations);
+        let (f, b) = (&r.fighters.tally, &r.brawlers.tally);
+        assert!(r.fighters.bots > 30 && r.brawlers.bots > 0, "{repro}");
+        assert!(f.kills > 0, "fighters killed nothing: {f:?}");
+        assert!(f.experience > 0 && f.hits > 0, "{f:?}");
+        levels += f.levels_gained;
+        // The server saw the kills the fighters heard of (it counts others').
+        assert!(r.server_combat.monsters_killed >= f.kills);
+        // Honest bookkeeping: a cooldown refusal is a rare race at most.
+        let early = ["on_cooldown", "global_cooldown", "casting"]
+            .iter()
+            .filter_map(|k| f.refusals.get(k))
+            .sum::<u64>();
+        assert!(early * 50 <= f.skills_sent, "{f:?}");
+        // Brawlers were refused, for many reasons, and the zones counted it.
+        for reason in ["unknown_skill", "not_visible", "invalid_target", "too_fast"] {
+            assert!(
+                b.refusals.get(reason).is_some_and(|&n| n > 0),
+                "{reason}: {b:?}"
+            );
+            assert!(r.server_combat.refusals[reason] >= b.refusals[reason]);
+        }
+        assert!(r.combat_checks.hits_checked > 0 && r.combat_checks.mana_checks > 0);
+    }
+    assert!(levels > 0, "no fighter gained a level");
 }

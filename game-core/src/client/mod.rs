@@ -150,7 +150,8 @@ pub enum ClientEvent {
         skill: u16,
         reason: SkillRefusal,
     },
-    /// A combat event about the character, or by it (its hits on others).
+    /// A combat event about the character, or by it (its hits on others,
+    /// and the deaths it dealt).
     Combat(CombatEvent),
     /// The connection ended. `ConnectionLost` and `IdleTimeout` are detected
     /// locally; other reasons are the server's word.
@@ -783,6 +784,9 @@ impl Client {
             self.fight.apply(now, me, &e);
             let mine = match e {
                 CombatEvent::Hit { source, target, .. } => Some(source) == me || Some(target) == me,
+                CombatEvent::Died { entity, killer, .. } => {
+                    Some(entity) == me || (me.is_some() && killer == me)
+                }
                 _ => Some(e.subject()) == me,
             };
             if mine {

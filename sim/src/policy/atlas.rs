@@ -1,6 +1,8 @@
 //! The maps a bot knows, so its policy walks around walls instead of into
 //! them. Read-only once built; the simulator shares one among all its bots.
 
+use game_core::content::Content;
+use game_core::math::Vec2;
 use game_core::zone::{Map, SAMPLE_MAPS};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +11,9 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Atlas {
     maps: BTreeMap<String, Arc<Map>>,
+    /// Each map's hunting grounds: the centres of its monster spawn groups
+    /// (from the sample content), for fighters to walk to.
+    grounds: BTreeMap<String, Vec<Vec2>>,
 }
 
 impl Atlas {
@@ -18,14 +23,31 @@ impl Atlas {
             .iter()
             .filter_map(|t| Map::parse(t).ok())
             .map(|m| (m.name().to_owned(), Arc::new(m)))
+            .collect::<BTreeMap<_, _>>();
+        let content = Content::sample();
+        let grounds = maps
+            .iter()
+            .filter_map(|(name, map)| {
+                let groups = &content.map(name)?.groups;
+                Some((
+                    name.clone(),
+                    groups.iter().map(|g| map.cell_center(g.cell)).collect(),
+                ))
+            })
             .collect();
-        Atlas { maps }
+        Atlas { maps, grounds }
+    }
+
+    /// The map's hunting grounds (none for a map with no monsters).
+    pub fn grounds(&self, map: &str) -> &[Vec2] {
+        self.grounds.get(map).map_or(&[], |g| &g[..])
     }
 
     /// Knows no map: a bot walks blind (and standing bots need none).
     pub fn empty() -> Self {
         Atlas {
             maps: BTreeMap::new(),
+            grounds: BTreeMap::new(),
         }
     }
 

@@ -6,12 +6,16 @@
 //! wandering walk ([`Wander`]); it owns no transport and reads no clock.
 
 mod atlas;
+mod brawler;
+mod fighter;
 mod wander;
 
 pub use atlas::Atlas;
+pub use brawler::Brawler;
+pub use fighter::{FightTally, Fighter};
 pub use wander::Wander;
 
-use game_core::client::Client;
+use game_core::client::{Client, ClientEvent};
 use game_core::math::{Fixed, Vec2};
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
@@ -30,16 +34,18 @@ pub enum Kind {
     Dropper,
     ChannelHopper,
     PortalWalker,
+    Fighter,
     // Hostile.
     SpeedHacker,
     Teleporter,
     Flooder,
     SlowReader,
     Garbage,
+    Brawler,
 }
 
 impl Kind {
-    pub const HONEST: [Kind; 8] = [
+    pub const HONEST: [Kind; 9] = [
         Kind::Wander,
         Kind::Follow,
         Kind::Hotspot,
@@ -48,17 +54,31 @@ impl Kind {
         Kind::Dropper,
         Kind::ChannelHopper,
         Kind::PortalWalker,
+        Kind::Fighter,
     ];
-    pub const HOSTILE: [Kind; 5] = [
+    pub const HOSTILE: [Kind; 6] = [
         Kind::SpeedHacker,
         Kind::Teleporter,
         Kind::Flooder,
         Kind::SlowReader,
         Kind::Garbage,
+        Kind::Brawler,
     ];
+
+    /// Whether the kind fights (its tally is in the report).
+    pub fn fights(self) -> bool {
+        matches!(self, Kind::Fighter | Kind::Brawler)
+    }
 
     pub fn is_hostile(self) -> bool {
         Kind::HOSTILE.contains(&self)
+    }
+
+    /// Whether the bot logs in again after a refused character or a lost
+    /// connection, as a player would: the honest, and the brawler (it is
+    /// hostile in its fighting only, and must be in the world to be so).
+    pub fn persists(self) -> bool {
+        !self.is_hostile() || self == Kind::Brawler
     }
 
     /// The name used on command lines and in reports.
@@ -72,11 +92,13 @@ impl Kind {
             Kind::Dropper => "dropper",
             Kind::ChannelHopper => "channel-hopper",
             Kind::PortalWalker => "portal-walker",
+            Kind::Fighter => "fighter",
             Kind::SpeedHacker => "speed-hacker",
             Kind::Teleporter => "teleporter",
             Kind::Flooder => "flooder",
             Kind::SlowReader => "slow-reader",
             Kind::Garbage => "garbage",
+            Kind::Brawler => "brawler",
         }
     }
 
@@ -112,6 +134,8 @@ pub struct Policy {
     every: Duration,
     /// A hostile bot has done its hostile thing at least once.
     pub misbehaved: bool,
+    fighter: Option<Box<Fighter>>,
+    brawler: Option<Box<Brawler>>,
 }
 
 /// How often a bot acts (moves, decides), unless told otherwise.
@@ -146,7 +170,13 @@ impl Policy {
         };
         let mut rng = rng;
         let first = Instant::from_micros(first + rng.next_u64() % 2_000_000);
+        // Drawn only for fighters, so other kinds' streams stay as they were.
+        let fighter =
+            (kind == Kind::Fighter).then(|| Box::new(Fighter::new(rng.next_u32() as usize)));
+        let brawler = (kind == Kind::Brawler).then(Box::default);
         Policy {
+            fighter,
+            brawler,
             kind,
             wander: Wander::new(seed, bot),
             rng,
@@ -154,6 +184,24 @@ impl Policy {
             every: ACT_EVERY,
             misbehaved: false,
         }
+    }
+
+    /// An event the client emitted, for the kinds that fight.
+    pub fn on_event(&mut self, now: Instant, client: &Client, e: &ClientEvent) {
+        if let Some(f) = self.fighter.as_mut() {
+            f.on_event(now, client, e);
+        }
+        if let Some(b) = self.brawler.as_mut() {
+            b.on_event(client, e);
+        }
+    }
+
+    /// What a fighting bot did (none for the other kinds).
+    pub fn fight_tally(&self) -> Option<&FightTally> {
+        self.fighter
+            .as_ref()
+            .map(|f| &f.tally)
+            .or(self.brawler.as_ref().map(|b| &b.tally))
     }
 
     fn roll(&mut self, span_ms: u64) -> Duration {
@@ -196,6 +244,21 @@ impl Policy {
                     .and_then(|t| toward(pos, t, max, map, self.kind == Kind::PortalWalker, every))
                     .unwrap_or_else(|| self.wander.velocity(now, pos, map, max, every));
                 client.move_with(now, v);
+            }
+            Kind::Fighter => {
+                let f = self.fighter.as_mut().expect("a fighter's brain");
+                if let Some(v) = f.step(now, client, atlas, &mut self.wander, every) {
+                    client.move_with(now, v);
+                }
+            }
+            Kind::Brawler => {
+                let v = self.wander.velocity(now, pos, map, max, every);
+                client.move_with(now, v);
+                if due || self.misbehaved {
+                    self.misbehaved = true;
+                    let b = self.brawler.as_mut().expect("a brawler's brain");
+                    b.step(client, &mut self.rng, map);
+                }
             }
             Kind::SpeedHacker => {
                 // Three times the limit, in a straight line (turning at walls).
@@ -261,7 +324,7 @@ impl Policy {
 
 /// Velocity from `pos` toward `target` at 70% of the limit, or `None` when the
 /// way is blocked (or already there). Portal walkers may step onto the portal.
-fn toward(
+pub(crate) fn toward(
     pos: Vec2,
     target: Vec2,
     max: Fixed,

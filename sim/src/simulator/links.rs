@@ -97,6 +97,7 @@ impl Simulator {
         let mut bad_attempt_over = false;
         while let Some(e) = self.peers[i as usize].client.poll_event() {
             let p = &mut self.peers[i as usize];
+            p.policy.on_event(self.now, &p.client, &e);
             match e {
                 ClientEvent::Welcomed { resumed, .. } => {
                     p.welcomes += 1;
@@ -107,7 +108,7 @@ impl Simulator {
                 // the fight's doing, not the client's.
                 ClientEvent::Corrected { held: true, .. } => p.held_corrections += 1,
                 ClientEvent::Corrected { held: false, .. } => p.corrections += 1,
-                ClientEvent::CharacterRefused { .. } if !p.policy.kind.is_hostile() => {
+                ClientEvent::CharacterRefused { .. } if p.policy.kind.persists() => {
                     self.push(self.now + Duration::from_secs(1), Ev::Relog(i));
                 }
                 ClientEvent::Disconnected { reason } => {

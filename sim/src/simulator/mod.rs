@@ -21,7 +21,7 @@ pub use crate::policy;
 
 pub use accounts::BadTokenTally;
 pub use faults::{FaultMode, FaultPlan, StorePlan, HEAL};
-pub use invariants::Violation;
+pub use invariants::{CombatChecks, ServerCombat, Violation};
 pub use login::{BadToken, LoginStats};
 pub use persistence::PersistCounts;
 pub use store::StoreStats;
@@ -54,6 +54,10 @@ pub struct SimConfig {
     pub faults: FaultMode,
     /// Percent of bots that are hostile.
     pub hostile_pct: u32,
+    /// The kinds honest and hostile bots are drawn from (each equally
+    /// likely): [`Kind::HONEST`] and [`Kind::HOSTILE`] by default.
+    pub honest: Vec<Kind>,
+    pub hostile: Vec<Kind>,
     /// Observers checked against the AOI oracle per zone per check.
     pub oracle_sample: usize,
     pub node: NodeConfig,
@@ -79,6 +83,8 @@ impl SimConfig {
             seed,
             faults,
             hostile_pct: 5,
+            honest: Kind::HONEST.to_vec(),
+            hostile: Kind::HOSTILE.to_vec(),
             oracle_sample: 16,
             node,
         }
@@ -86,10 +92,27 @@ impl SimConfig {
 
     /// The one command that reproduces this run.
     pub fn repro(&self) -> String {
-        format!(
+        let mut cmd = format!(
             "SIM_SEED={} cargo run --release -p sim -- --bots {} --seconds {} --seed {} --faults {}",
             self.seed, self.bots, self.seconds, self.seed, self.faults
-        )
+        );
+        let labels = |kinds: &[Kind]| {
+            kinds
+                .iter()
+                .map(|k| k.label())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if self.hostile_pct != 5 {
+            cmd += &format!(" --hostile-pct {}", self.hostile_pct);
+        }
+        if self.honest[..] != Kind::HONEST[..] {
+            cmd += &format!(" --honest {}", labels(&self.honest));
+        }
+        if self.hostile[..] != Kind::HOSTILE[..] {
+            cmd += &format!(" --hostile {}", labels(&self.hostile));
+        }
+        cmd
     }
 }
 
@@ -264,11 +287,12 @@ impl Simulator {
         let sample_every = (sim.config.bots / 32).max(1);
         for i in 0..sim.config.bots {
             let hostile = pick.next_u32() % 100 < sim.config.hostile_pct;
-            let kind = if hostile {
-                Kind::HOSTILE[(pick.next_u32() as usize) % Kind::HOSTILE.len()]
+            let kinds = if hostile {
+                &sim.config.hostile
             } else {
-                Kind::HONEST[(pick.next_u32() as usize) % Kind::HONEST.len()]
+                &sim.config.honest
             };
+            let kind = kinds[(pick.next_u32() as usize) % kinds.len().max(1)];
             let (params, stalls, link_rng) =
                 sim.plan.link(sim.config.seed, i as u64, sim.config.seconds);
             let mut client_config = ClientConfig::new(format!("bot{i}"));
@@ -285,7 +309,7 @@ impl Simulator {
                 up: Pipe::default(),
                 down: Pipe::default(),
                 client_armed: None,
-                reconnects: !hostile,
+                reconnects: kind.persists(),
                 reconnect_pending: false,
                 corrections: 0,
                 held_corrections: 0,
@@ -398,6 +422,7 @@ fn peers_view(peers: &[Peer]) -> Vec<invariants::PeerView<'_>> {
             kind: p.policy.kind,
             worst_stall: p.up.worst_stall.max(p.down.worst_stall),
             corrections: p.corrections,
+            fight: p.policy.fight_tally(),
             disconnects: &p.disconnects,
             misbehaved: p.policy.misbehaved,
         })
@@ -515,6 +540,7 @@ impl Simulator {
         self.ticks_before_restart += s.ticks;
         self.overruns_before_restart += s.tick_overruns;
         self.count_refusals_before_restart();
+        self.checker.bank_combat(&self.node);
         self.node = Node::new(
             self.config.node.clone(),
             self.config.seed ^ (self.restarts << 48),

@@ -2,8 +2,10 @@
 //! every link.
 
 use super::{
-    peers_view, BadToken, BadTokenTally, LoginStats, Peer, PersistCounts, Simulator, StoreStats,
+    peers_view, BadToken, BadTokenTally, CombatChecks, LoginStats, Peer, PersistCounts,
+    ServerCombat, Simulator, StoreStats,
 };
+use crate::policy::{FightTally, Kind};
 use crate::report::{Percentiles, Spread, Tally};
 use game_core::client::ClientState;
 use serde::Serialize;
@@ -46,7 +48,41 @@ pub struct SimReport {
     /// Honest bots in the world at the end.
     pub honest_in_world: usize,
     pub honest_bots: usize,
+    /// What the fighters did (honest), and the brawlers (hostile).
+    pub fighters: FightReport,
+    pub brawlers: FightReport,
+    /// What the zones counted of fighting, and what the combat checks read.
+    pub server_combat: ServerCombat,
+    pub combat_checks: CombatChecks,
     pub repro: String,
+}
+
+/// What the bots of one fighting kind did, all together.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FightReport {
+    pub bots: usize,
+    #[serde(flatten)]
+    pub tally: FightTally,
+    /// Corrections while the fight held the character (dead, stunned,
+    /// slowed): the fight's doing, not the bot's.
+    pub held_corrections: u64,
+    /// Corrections otherwise.
+    pub corrections: u64,
+}
+
+impl FightReport {
+    fn of<'a>(peers: impl Iterator<Item = &'a Peer>) -> Self {
+        let mut r = FightReport::default();
+        for p in peers {
+            r.bots += 1;
+            if let Some(t) = p.policy.fight_tally() {
+                r.tally.add(t);
+            }
+            r.held_corrections += p.held_corrections;
+            r.corrections += p.corrections;
+        }
+        r
+    }
 }
 
 /// FNV-1a-style, 64 bits: stable across Rust versions and platforms, unlike
@@ -147,6 +183,10 @@ impl Simulator {
             node_token_refusals,
             honest_in_world,
             honest_bots,
+            fighters: FightReport::of(self.peers.iter().filter(|p| p.policy.kind == Kind::Fighter)),
+            brawlers: FightReport::of(self.peers.iter().filter(|p| p.policy.kind == Kind::Brawler)),
+            server_combat: self.checker.server_combat(&self.node),
+            combat_checks: self.checker.combat_checks(),
             repro: self.config.repro(),
         }
     }

@@ -2,7 +2,7 @@
 //! byte stream. `mmo-bots` runs thousands of these; the turmoil tests run them
 //! inside a simulated network. The bot owns no game logic of its own.
 
-use crate::policy::{Act, Atlas, Kind, Policy};
+use crate::policy::{Act, Atlas, FightTally, Kind, Policy};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::PlayerId;
 use game_core::protocol::{Credentials, DisconnectReason};
@@ -61,6 +61,10 @@ pub struct BotOutcome {
     /// Fresh logins whose first character screen lacked it: the client
     /// created it.
     pub characters_created: u32,
+    /// The policy it followed (none: standing idle).
+    pub kind: Option<Kind>,
+    /// What a fighter or brawler did (kills, levels, refusals...).
+    pub fight: Option<FightTally>,
 }
 
 /// The policy a bot on a socket follows once in the world: one of the
@@ -109,19 +113,36 @@ impl SocketPolicy {
 
     /// The policies a bot on a socket can follow: those that ask the driver
     /// for nothing but movement.
-    pub const KINDS: [Kind; 6] = [
+    pub const KINDS: [Kind; 8] = [
         Kind::Wander,
         Kind::Hotspot,
         Kind::Idle,
         Kind::Follow,
         Kind::PortalWalker,
         Kind::ChannelHopper,
+        Kind::Fighter,
+        Kind::Brawler,
     ];
 
     fn every(&self) -> Option<std::time::Duration> {
         self.policy
             .as_ref()
             .map(|p| std::time::Duration::from_micros(p.every().as_micros()))
+    }
+
+    /// An event the client emitted, for the policies that fight.
+    fn on_event(&mut self, client: &Client, now: Instant, e: &ClientEvent) {
+        if let Some(policy) = self.policy.as_mut() {
+            policy.on_event(now, client, e);
+        }
+    }
+
+    fn kind(&self) -> Option<Kind> {
+        self.policy.as_ref().map(|p| p.kind)
+    }
+
+    fn fight_tally(&self) -> Option<FightTally> {
+        self.policy.as_ref().and_then(|p| p.fight_tally()).cloned()
     }
 
     /// One step of the policy at `now`, if there is one.
@@ -265,6 +286,7 @@ where
     };
     let mut record = Record::default();
     record.outcome.name = config.character.clone();
+    record.outcome.kind = policy.kind();
     let mut client = Client::new(config);
     while tokio::time::Instant::now() < until {
         if let Some(fresh) = fresh.as_mut().filter(|_| !client.can_resume()) {
@@ -308,6 +330,7 @@ where
         .await;
         record.outcome.entity_updates = client.entity_updates();
         record.outcome.world_updates = client.world_updates();
+        record.outcome.fight = policy.fight_tally();
         if finished {
             return record.outcome;
         }
@@ -348,6 +371,7 @@ async fn drive<S: AsyncRead + AsyncWrite>(
             }
         }
         while let Some(event) = client.poll_event() {
+            policy.on_event(client, now(), &event);
             match event {
                 ClientEvent::Welcomed { player, resumed } => {
                     if record.outcome.welcomes == 0 {

@@ -4,6 +4,7 @@
 
 use super::bot::BotOutcome;
 use super::login_client::LoginCounts;
+use crate::policy::Kind;
 use crate::report::{Percentiles, Tally};
 use serde::{Deserialize, Serialize};
 
@@ -54,9 +55,61 @@ pub struct LoadReport {
     /// Fresh logins that had to create their character.
     #[serde(default)]
     pub characters_created: u64,
+    /// What the fighters did, all together (with fighters in the mix).
+    #[serde(default)]
+    pub fighters: Option<FightSum>,
+    /// What the brawlers did, all together.
+    #[serde(default)]
+    pub brawlers: Option<FightSum>,
     /// With `--auth password`: the login service's side of the run.
     #[serde(default)]
     pub login: Option<LoginPhase>,
+}
+
+/// What the bots of one fighting kind did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FightSum {
+    pub bots: u64,
+    pub kills: u64,
+    pub deaths: u64,
+    pub levels_gained: u64,
+    pub experience: u64,
+    pub hits: u64,
+    pub skills_sent: u64,
+    pub held_corrections: u64,
+    pub refusals: Tally,
+}
+
+impl FightSum {
+    fn of<'a>(outcomes: impl Iterator<Item = &'a BotOutcome>) -> Option<Self> {
+        let mut s = FightSum::default();
+        for o in outcomes {
+            let Some(t) = o.fight.as_ref() else { continue };
+            s.bots += 1;
+            s.kills += t.kills;
+            s.deaths += t.deaths;
+            s.levels_gained += t.levels_gained;
+            s.experience += t.experience;
+            s.hits += t.hits;
+            s.skills_sent += t.skills_sent;
+            s.held_corrections += u64::from(o.held_corrections);
+            for (k, v) in &t.refusals {
+                *s.refusals.entry(k.to_string()).or_default() += v;
+            }
+        }
+        (s.bots > 0).then_some(s)
+    }
+
+    fn row(&self, name: &str) -> (String, String) {
+        (
+            name.into(),
+            format!(
+                "{} bots: {} kills, {} deaths, {} levels gained, {} experience, {} hits, {} skills sent, {} held corrections; refused {:?}",
+                self.bots, self.kills, self.deaths, self.levels_gained, self.experience,
+                self.hits, self.skills_sent, self.held_corrections, self.refusals
+            ),
+        )
+    }
 }
 
 /// The accounts and first tokens of a `--auth password` run, fetched before
@@ -185,6 +238,8 @@ impl LoadReport {
             recovered_disconnects,
             disconnects,
             wall_seconds,
+            fighters: FightSum::of(outcomes.iter().filter(|o| o.kind == Some(Kind::Fighter))),
+            brawlers: FightSum::of(outcomes.iter().filter(|o| o.kind == Some(Kind::Brawler))),
             ..LoadReport::default()
         }
     }
@@ -252,6 +307,12 @@ impl LoadReport {
             "unexpected disconnects".into(),
             self.unexpected_disconnects.to_string(),
         ));
+        if let Some(f) = &self.fighters {
+            rows.push(f.row("fighters"));
+        }
+        if let Some(b) = &self.brawlers {
+            rows.push(b.row("brawlers"));
+        }
         rows.push(("wall time".into(), format!("{:.1} s", self.wall_seconds)));
         if let Some(login) = &self.login {
             rows.extend(login.table());

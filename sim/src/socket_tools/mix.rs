@@ -87,6 +87,9 @@ mod tests {
         assert_eq!(mix.kind_of(95), Kind::Hotspot);
         assert_eq!(mix.kind_of(100), Kind::Wander);
         assert_eq!(Mix::only(Kind::Idle).kind_of(7), Kind::Idle);
+        let fight: Mix = "fighter=80,brawler=20".parse().unwrap();
+        assert_eq!(fight.kind_of(79), Kind::Fighter);
+        assert_eq!(fight.kind_of(80), Kind::Brawler);
     }
 
     #[test]

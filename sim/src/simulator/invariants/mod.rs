@@ -8,15 +8,21 @@
 //! validator forgives); and, after the faults healed (liveness), every connected
 //! bot sees exactly what the server says is in its view, where the server says.
 
+mod combat;
+#[cfg(test)]
+mod combat_tests;
 mod interpolation;
+mod verdict;
 
-use super::policy::Kind;
+pub use combat::{CombatChecks, ServerCombat};
+
+use super::policy::{FightTally, Kind};
 use super::SimConfig;
 use game_core::client::{Client, ClientState};
 use game_core::ids::{EntityId, IdMap, PlayerId, ZoneId};
 use game_core::math::Vec2;
 use game_core::node::Node;
-use game_core::protocol::{DisconnectReason, LoginRefusal, QPos, MAX_SERVER_PAYLOAD};
+use game_core::protocol::{DisconnectReason, QPos, MAX_SERVER_PAYLOAD};
 use game_core::time::{Duration, Instant, Tick};
 use game_core::zone::MovementRules;
 use std::collections::VecDeque;
@@ -54,6 +60,8 @@ pub struct PeerView<'a> {
     pub kind: Kind,
     pub worst_stall: Duration,
     pub corrections: u64,
+    /// What a fighting bot did.
+    pub fight: Option<&'a FightTally>,
     pub disconnects: &'a [DisconnectReason],
     pub misbehaved: bool,
 }
@@ -86,6 +94,12 @@ pub struct Checker {
     /// ([`path_through_moves`]).
     interp_error_path_mm: Vec<u64>,
     store_faulty: bool,
+    /// Built at the first tick, from the node's content.
+    combat: Option<combat::CombatChecker>,
+    /// What the zones of nodes since restarted counted.
+    combat_before_restart: ServerCombat,
+    tick_hz: u16,
+    lag_compensation_ms: u32,
 }
 
 impl Checker {
@@ -107,7 +121,31 @@ impl Checker {
             interp_error_mm: Vec::new(),
             interp_error_path_mm: Vec::new(),
             store_faulty: false,
+            combat: None,
+            combat_before_restart: ServerCombat::default(),
+            tick_hz: config.node.tick_hz,
+            lag_compensation_ms: zone.lag_compensation_ms,
         }
+    }
+
+    /// The node is about to restart: keep what its zones counted.
+    pub fn bank_combat(&mut self, node: &Node) {
+        self.combat_before_restart.add_node(node);
+    }
+
+    /// What the zones counted, over every incarnation of the node.
+    pub fn server_combat(&self, node: &Node) -> ServerCombat {
+        let mut c = self.combat_before_restart.clone();
+        c.add_node(node);
+        c
+    }
+
+    /// What the combat checks looked at.
+    pub fn combat_checks(&self) -> CombatChecks {
+        self.combat
+            .as_ref()
+            .map(|c| c.counts.clone())
+            .unwrap_or_default()
     }
 
     pub fn violations(&self) -> &[Violation] {
@@ -133,6 +171,9 @@ impl Checker {
     }
 
     pub fn on_restart(&mut self) {
+        if let Some(c) = self.combat.as_mut() {
+            c.on_restart();
+        }
         self.trails.clear();
         self.history.clear();
     }
@@ -140,6 +181,23 @@ impl Checker {
     /// Right after a tick, when interest and positions are consistent.
     pub fn after_tick(&mut self, node: &Node, now: Instant) {
         self.ticks += 1;
+        if self.combat.is_none() {
+            if let Some(zone) = node.world().zones().next() {
+                self.combat = Some(combat::CombatChecker::new(
+                    self.tick_hz,
+                    self.lag_compensation_ms,
+                    &self.rules,
+                    zone.content(),
+                ));
+            }
+        }
+        if let Some(c) = self.combat.as_mut() {
+            let mut failures = Vec::new();
+            c.after_tick(node, &mut failures);
+            for f in failures {
+                self.fail(now, f);
+            }
+        }
         if self.ticks % SPEED_EVERY_TICKS == 0 {
             self.check_speed(node, now);
         }
@@ -386,6 +444,12 @@ impl Checker {
             // This zone's part of `moving`; both views come in id order, so
             // each walks it once.
             let zone_id = avatar.zone;
+            // Bots stand still in the liveness phase; a character that moved
+            // all the same was moved by the server (a respawn: monsters
+            // still fight), and its correction may still be on its way.
+            if moving.binary_search(&(zone_id, avatar.entity)).is_ok() {
+                continue;
+            }
             let moving = &moving[moving.partition_point(|&(z, _)| z < zone_id)
                 ..moving.partition_point(|&(z, _)| z <= zone_id)];
             let truth = || {
@@ -428,82 +492,12 @@ impl Checker {
         let failures: Vec<String> = peers
             .iter()
             .enumerate()
-            .flat_map(|(i, p)| verdict(i, p, self.store_faulty))
+            .flat_map(|(i, p)| verdict::verdict(i, p, self.store_faulty))
             .collect();
         for f in failures {
             self.fail(Instant::ZERO, f);
         }
     }
-}
-
-/// What is wrong with how bot `i` was treated, if anything.
-fn verdict(i: usize, p: &PeerView<'_>, store_faulty: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    // Judged only once it has misbehaved, in the world.
-    let entered = p.client.avatar().is_some() && p.misbehaved;
-    let cut = |pred: fn(&DisconnectReason) -> bool| p.disconnects.iter().any(pred);
-    let lost_first = p.disconnects.first() == Some(&DisconnectReason::ConnectionLost);
-    match p.kind {
-        k if !k.is_hostile() => {
-            let bad = p.disconnects.iter().find(|r| {
-                let store_said_no = matches!(
-                    r,
-                    DisconnectReason::LoginRefused(
-                        LoginRefusal::StoreUnavailable | LoginRefusal::ServerBusy
-                    )
-                );
-                !(store_faulty && store_said_no)
-                    && matches!(
-                        r,
-                        DisconnectReason::RateLimited
-                            | DisconnectReason::ProtocolViolation(_)
-                            | DisconnectReason::Kicked { .. }
-                            | DisconnectReason::VersionMismatch { .. }
-                            | DisconnectReason::LoginRefused(_)
-                    )
-            });
-            if let Some(r) = bad {
-                out.push(format!("honest bot {i} ({k:?}) disconnected: {r}"));
-            }
-            if p.corrections > 0 && p.worst_stall < FORGIVEN_STALL {
-                out.push(format!(
-                    "honest bot {i} ({k:?}) corrected {} times on a link that stalled at most {:?}",
-                    p.corrections, p.worst_stall
-                ));
-            }
-        }
-        Kind::SpeedHacker | Kind::Teleporter
-            if entered && p.corrections == 0 && p.disconnects.is_empty() =>
-        {
-            out.push(format!(
-                "hostile bot {i} ({:?}) was never corrected",
-                p.kind
-            ));
-        }
-        // A connection lost before the server could act (a node restart or a
-        // partition moments after the first flood) excuses the server, as any
-        // disconnect excuses it for a speed hacker (seed 48 on main: a restart
-        // at 5 s cut flooders that had just begun).
-        Kind::Flooder | Kind::Garbage if lost_first => {}
-        Kind::Flooder if entered && !cut(|r| *r == DisconnectReason::RateLimited) => {
-            out.push(format!(
-                "flooder bot {i} was not rate limited: {:?}",
-                p.disconnects
-            ));
-        }
-        Kind::Garbage
-            if entered && !cut(|r| matches!(r, DisconnectReason::ProtocolViolation(_))) =>
-        {
-            out.push(format!(
-                "garbage bot {i} was not cut off: {:?}",
-                p.disconnects
-            ));
-        }
-        // A slow reader is held to the queue bound; it is cut once its backlog
-        // passes the bound, which may take longer than a run.
-        _ => {}
-    }
-    out
 }
 
 /// Membership in a sorted slice for queries that mostly come in ascending

@@ -55,7 +55,9 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     move_hz: u32,
     /// The bots' policies as kind=percent pairs; kinds: wander, hotspot (crowd
-    /// at a spot near the spawn), idle, follow, portal-walker, channel-hopper.
+    /// at a spot near the spawn), idle, follow, portal-walker, channel-hopper,
+    /// fighter (hunts monsters), brawler (sends combat requests the server
+    /// must refuse).
     #[arg(long, default_value = "wander=100")]
     mix: Mix,
     /// Stand still in the world (the same as --mix idle=100).

@@ -1,0 +1,94 @@
+//! The end-of-run verdicts on each bot: hostile bots were stopped (or, for
+//! brawlers, refused), honest ones never were.
+
+use super::{PeerView, FORGIVEN_STALL};
+use crate::policy::{FightTally, Kind};
+use game_core::protocol::{DisconnectReason, LoginRefusal};
+
+/// What is wrong with how bot `i` was treated, if anything.
+pub(super) fn verdict(i: usize, p: &PeerView<'_>, store_faulty: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    // Judged only once it has misbehaved, in the world.
+    let entered = p.client.avatar().is_some() && p.misbehaved;
+    let cut = |pred: fn(&DisconnectReason) -> bool| p.disconnects.iter().any(pred);
+    let lost_first = p.disconnects.first() == Some(&DisconnectReason::ConnectionLost);
+    match p.kind {
+        k if !k.is_hostile() => {
+            let bad = p.disconnects.iter().find(|r| {
+                let store_said_no = matches!(
+                    r,
+                    DisconnectReason::LoginRefused(
+                        LoginRefusal::StoreUnavailable | LoginRefusal::ServerBusy
+                    )
+                );
+                !(store_faulty && store_said_no)
+                    && matches!(
+                        r,
+                        DisconnectReason::RateLimited
+                            | DisconnectReason::ProtocolViolation(_)
+                            | DisconnectReason::Kicked { .. }
+                            | DisconnectReason::VersionMismatch { .. }
+                            | DisconnectReason::LoginRefused(_)
+                    )
+            });
+            if let Some(r) = bad {
+                out.push(format!("honest bot {i} ({k:?}) disconnected: {r}"));
+            }
+            if let Some(bad) = p.fight.and_then(fighter_blunder) {
+                out.push(format!("honest bot {i} ({k:?}) was refused {bad}"));
+            }
+            if p.corrections > 0 && p.worst_stall < FORGIVEN_STALL {
+                out.push(format!(
+                    "honest bot {i} ({k:?}) corrected {} times on a link that stalled at most {:?}",
+                    p.corrections, p.worst_stall
+                ));
+            }
+        }
+        Kind::SpeedHacker | Kind::Teleporter
+            if entered && p.corrections == 0 && p.disconnects.is_empty() =>
+        {
+            out.push(format!(
+                "hostile bot {i} ({:?}) was never corrected",
+                p.kind
+            ));
+        }
+        // A connection lost before the server could act (a node restart or a
+        // partition moments after the first flood) excuses the server, as any
+        // disconnect excuses it for a speed hacker (seed 48 on main: a restart
+        // at 5 s cut flooders that had just begun).
+        Kind::Flooder | Kind::Garbage if lost_first => {}
+        Kind::Flooder if entered && !cut(|r| *r == DisconnectReason::RateLimited) => {
+            out.push(format!(
+                "flooder bot {i} was not rate limited: {:?}",
+                p.disconnects
+            ));
+        }
+        Kind::Garbage
+            if entered && !cut(|r| matches!(r, DisconnectReason::ProtocolViolation(_))) =>
+        {
+            out.push(format!(
+                "garbage bot {i} was not cut off: {:?}",
+                p.disconnects
+            ));
+        }
+        Kind::Brawler
+            if entered && p.fight.is_none_or(|t| t.refused() == 0) && p.disconnects.is_empty() =>
+        {
+            out.push(format!("brawler bot {i} was never refused"));
+        }
+        // A slow reader is held to the queue bound; it is cut once its backlog
+        // passes the bound, which may take longer than a run.
+        _ => {}
+    }
+    out
+}
+
+/// A refusal an honest fighter's bookkeeping should never earn, if it got
+/// one: a skill it does not have, a target it may not have, or too many
+/// requests. (Out of range, out of view, a dead target, a cooldown or cast
+/// it could not yet know of: races of a moving fight, and a stalled link.)
+fn fighter_blunder(t: &FightTally) -> Option<String> {
+    ["unknown_skill", "invalid_target", "too_fast"]
+        .into_iter()
+        .find_map(|r| t.refusals.get(r).map(|n| format!("{r} {n} times")))
+}
