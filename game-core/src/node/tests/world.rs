@@ -447,3 +447,71 @@ fn health_mana_and_cooldowns_go_through_a_portal_and_a_channel_switch() {
         "the cooldown still runs"
     );
 }
+
+/// A kill's experience and the level it brings are saved at once (a
+/// level-up), and the next login comes back at that level.
+#[test]
+fn experience_and_levels_from_a_kill_are_saved_and_come_back() {
+    use crate::content::{Content, MapContent, MonsterKindId, SpawnGroup};
+    use crate::protocol::ClientCombat;
+    let mut content = Content::sample();
+    // An auto-attack that kills a slime at one blow from anywhere in view,
+    // and a slime worth levels 2 and 3 on the spawn point.
+    content.skills[0].power = 100_000;
+    content.skills[0].range = crate::math::Fixed::from_int(30);
+    content.monsters[0].experience = 500;
+    content.maps.insert(
+        "meadow".into(),
+        MapContent {
+            respawn: (40, 60),
+            groups: vec![SpawnGroup {
+                monster: MonsterKindId(0),
+                cell: (40, 60),
+                count: 1,
+                radius_cells: 0,
+                respawn_ms: 60_000,
+            }],
+        },
+    );
+    let mut h = Harness::new();
+    h.node = Node::with_content(
+        h.node.config().clone(),
+        7,
+        Vec::new(),
+        std::sync::Arc::new(content),
+    )
+    .unwrap();
+    let (a, za) = h.enter(1, "a");
+    let slime = h
+        .node
+        .world()
+        .zone(za.zone)
+        .unwrap()
+        .entities()
+        .find(|(_, kind, _)| *kind == crate::protocol::EntityKind::Monster)
+        .map(|(id, _, _)| id)
+        .unwrap();
+    h.advance(Duration::from_millis(60));
+    h.send(
+        a,
+        &[ClientMsg::Combat(ClientCombat::Attack { target: slime })],
+    );
+    h.advance(Duration::from_millis(500));
+    let character = h.characters[&a][0].id;
+    let saved = h.store.character(character).unwrap();
+    assert_eq!(
+        (saved.state.experience, saved.state.level),
+        (500, 3),
+        "saved at the level-up, before any periodic save"
+    );
+    // Leave and come back: the character enters at level 3, with its
+    // experience, and its fighter has level 3's health.
+    h.send(a, &[ClientMsg::Session(ClientSession::Goodbye)]);
+    let (b, zb) = h.enter(2, "a");
+    let entered = h.characters[&b][0].clone();
+    assert_eq!(entered.level, 3);
+    let zone = h.node.world().zone(zb.zone).unwrap();
+    let f = zone.fighter_of(zb.entity).unwrap();
+    assert_eq!((f.level, f.experience), (3, 500));
+    assert_eq!(f.max_health, zone.content().levels.row(3).health);
+}
