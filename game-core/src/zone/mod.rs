@@ -34,9 +34,11 @@
 
 mod combat;
 mod entities;
+mod fighters;
 mod history;
 mod inputs;
 mod interest;
+mod landing;
 pub mod map;
 mod monsters;
 pub mod movement;
