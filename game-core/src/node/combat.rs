@@ -29,14 +29,8 @@ impl Node {
             .smoothed()
             .unwrap_or(Duration::ZERO);
         let delay = Duration::from_micros(rtt.as_micros() / 2) + CLIENT_VIEW_DELAY;
-        let at = self
-            .player_of(conn)
-            .and_then(|p| self.players.get(p))
-            .and_then(|p| p.location);
-        if let Some(at) = at {
-            if let Some(zone) = self.world.zone_mut(at.zone) {
-                zone.queue_combat(at.entity, request, delay);
-            }
+        if let Some((zone, entity)) = self.zone_of_conn(conn) {
+            zone.queue_combat(entity, request, delay);
         }
     }
 

@@ -7,7 +7,7 @@
 //! state of its own.
 
 use super::{Location, Node, NodeEvent};
-use crate::ids::{ConnId, PlayerId};
+use crate::ids::{ConnId, EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
     ChannelRefusal, ClientMsg, ClientWorld, MapChunk, MoveInput, PortalInfo, ServerMsg,
@@ -15,6 +15,7 @@ use crate::protocol::{
 };
 use crate::session::SessionRequest;
 use crate::time::Instant;
+use crate::zone::Zone;
 use std::fmt;
 
 /// Why an operator's move of a character (teleport, transfer) did not happen.
@@ -143,15 +144,19 @@ impl Node {
     }
 
     fn route_move(&mut self, now: Instant, conn: ConnId, input: MoveInput) {
+        if let Some((zone, entity)) = self.zone_of_conn(conn) {
+            zone.queue_move(entity, now, input);
+        }
+    }
+
+    /// The zone and entity of the character a connection plays, if it is
+    /// in the world.
+    pub(super) fn zone_of_conn(&mut self, conn: ConnId) -> Option<(&mut Zone, EntityId)> {
         let at = self
             .player_of(conn)
             .and_then(|p| self.players.get(p))
-            .and_then(|p| p.location);
-        if let Some(at) = at {
-            if let Some(zone) = self.world.zone_mut(at.zone) {
-                zone.queue_move(at.entity, now, input);
-            }
-        }
+            .and_then(|p| p.location)?;
+        Some((self.world.zone_mut(at.zone)?, at.entity))
     }
 
     fn switch_channel(&mut self, now: Instant, conn: ConnId, channel: u16) {

@@ -163,6 +163,15 @@ impl World {
         self.zones.values()
     }
 
+    /// Every zone's counters, summed.
+    pub fn zone_stats(&self) -> crate::zone::ZoneStats {
+        let mut sum = crate::zone::ZoneStats::default();
+        for z in self.zones.values() {
+            sum.add(z.stats());
+        }
+        sum
+    }
+
     pub(super) fn zones_mut(&mut self) -> impl Iterator<Item = &mut Zone> {
         self.zones.values_mut()
     }

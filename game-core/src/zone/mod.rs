@@ -182,6 +182,52 @@ pub struct ZoneStats {
     pub events_dropped: u64,
 }
 
+impl ZoneStats {
+    /// Adds `other`'s counters to these (to sum a world's zones).
+    pub fn add(&mut self, other: &ZoneStats) {
+        let ZoneStats {
+            ticks,
+            inputs_applied,
+            inputs_stale,
+            inputs_dropped,
+            corrections,
+            messages_out,
+            bytes_out,
+            skills_used,
+            hits,
+            casts_interrupted,
+            skill_refusals,
+            combat_dropped,
+            monsters_killed,
+            player_deaths,
+            experience_of_kills,
+            experience_granted,
+            events_dropped,
+        } = other;
+        self.ticks += ticks;
+        self.inputs_applied += inputs_applied;
+        self.inputs_stale += inputs_stale;
+        self.inputs_dropped += inputs_dropped;
+        for (label, n) in corrections {
+            *self.corrections.entry(label).or_default() += n;
+        }
+        self.messages_out += messages_out;
+        self.bytes_out += bytes_out;
+        self.skills_used += skills_used;
+        self.hits += hits;
+        self.casts_interrupted += casts_interrupted;
+        for (label, n) in skill_refusals {
+            *self.skill_refusals.entry(label).or_default() += n;
+        }
+        self.combat_dropped += combat_dropped;
+        self.monsters_killed += monsters_killed;
+        self.player_deaths += player_deaths;
+        self.experience_of_kills += experience_of_kills;
+        self.experience_granted += experience_granted;
+        self.events_dropped += events_dropped;
+    }
+}
+
 #[derive(Debug)]
 struct PlayerPart {
     player: PlayerId,

@@ -4,7 +4,6 @@
 
 use game_core::node::Node;
 use game_core::protocol::SkillRefusal;
-use game_core::zone::ZoneStats;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
@@ -82,21 +81,7 @@ impl CombatMetrics {
     /// Copies the zones' counters, summed (zones are never removed, so the
     /// sums only grow).
     pub(super) fn refresh(&self, node: &Node) {
-        let mut sum = ZoneStats::default();
-        for zone in node.world().zones() {
-            let s = zone.stats();
-            sum.skills_used += s.skills_used;
-            sum.hits += s.hits;
-            sum.casts_interrupted += s.casts_interrupted;
-            for (reason, n) in &s.skill_refusals {
-                *sum.skill_refusals.entry(reason).or_default() += n;
-            }
-            sum.combat_dropped += s.combat_dropped;
-            sum.monsters_killed += s.monsters_killed;
-            sum.player_deaths += s.player_deaths;
-            sum.experience_granted += s.experience_granted;
-            sum.events_dropped += s.events_dropped;
-        }
+        let sum = node.world().zone_stats();
         set(&self.skills_used, sum.skills_used);
         set(&self.hits, sum.hits);
         set(&self.casts_interrupted, sum.casts_interrupted);

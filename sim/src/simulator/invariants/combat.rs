@@ -109,18 +109,16 @@ pub struct ServerCombat {
 impl ServerCombat {
     /// Adds every zone's counters.
     pub fn add_node(&mut self, node: &Node) {
-        for z in node.world().zones() {
-            let s = z.stats();
-            self.skills_used += s.skills_used;
-            self.hits += s.hits;
-            self.monsters_killed += s.monsters_killed;
-            self.player_deaths += s.player_deaths;
-            self.experience_granted += s.experience_granted;
-            self.casts_interrupted += s.casts_interrupted;
-            self.dropped += s.combat_dropped;
-            for (k, v) in &s.skill_refusals {
-                *self.refusals.entry(k).or_default() += v;
-            }
+        let s = node.world().zone_stats();
+        self.skills_used += s.skills_used;
+        self.hits += s.hits;
+        self.monsters_killed += s.monsters_killed;
+        self.player_deaths += s.player_deaths;
+        self.experience_granted += s.experience_granted;
+        self.casts_interrupted += s.casts_interrupted;
+        self.dropped += s.combat_dropped;
+        for (k, v) in &s.skill_refusals {
+            *self.refusals.entry(k).or_default() += v;
         }
     }
 }

@@ -185,23 +185,7 @@ pub(crate) fn run(data: &[u8]) -> Reached {
         0,
         "intents left pending at the end"
     );
-    let mut zones = ZoneStats::default();
-    for z in h.node.world().zones() {
-        let s = z.stats();
-        zones.ticks += s.ticks;
-        zones.skills_used += s.skills_used;
-        zones.hits += s.hits;
-        zones.casts_interrupted += s.casts_interrupted;
-        for (label, n) in &s.skill_refusals {
-            *zones.skill_refusals.entry(label).or_default() += n;
-        }
-        zones.combat_dropped += s.combat_dropped;
-        zones.monsters_killed += s.monsters_killed;
-        zones.player_deaths += s.player_deaths;
-        zones.experience_of_kills += s.experience_of_kills;
-        zones.experience_granted += s.experience_granted;
-        zones.events_dropped += s.events_dropped;
-    }
+    let zones = h.node.world().zone_stats();
     Reached {
         node: h.node.stats().clone(),
         zones,
