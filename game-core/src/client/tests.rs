@@ -4,6 +4,7 @@
 use super::*;
 use crate::ids::ConnId;
 use crate::node::{InProcess, Node, NodeConfig, Output};
+use std::sync::Arc;
 
 /// One client, one node, a perfect zero-latency link that can be cut.
 struct Pair {
@@ -247,4 +248,76 @@ fn recycled_buffers_carry_the_same_bytes_and_are_reused() {
     let plain = writes(false);
     assert!(!plain.1.is_empty());
     assert_eq!(writes(true), plain);
+}
+
+/// The client shows fights: its skillbook and vitals, others' health bars
+/// from spawns and events, its own cast while it lasts; a slow lowers the
+/// speed it predicts at.
+#[test]
+fn the_client_shows_casts_health_bars_and_its_vitals() {
+    use crate::content::{Content, MapContent, MonsterKindId, SpawnGroup};
+    use crate::protocol::{CombatEvent, EntityKind};
+    let mut content = Content::sample();
+    // A tough slime on the spawn point, in firebolt's range of everyone
+    // arriving.
+    content.monsters[0].health = 5_000;
+    content.maps.insert(
+        "meadow".into(),
+        MapContent {
+            respawn: (40, 60),
+            groups: vec![SpawnGroup {
+                monster: MonsterKindId(0),
+                cell: (40, 60),
+                count: 1,
+                radius_cells: 0,
+                respawn_ms: 60_000,
+            }],
+        },
+    );
+    let mut p = Pair::new(ClientConfig::new("ada"));
+    p.node = Node::with_content(NodeConfig::default(), 1, Vec::new(), Arc::new(content)).unwrap();
+    p.connect();
+    p.advance(Duration::from_millis(200));
+    let fight = p.client.fight();
+    assert_eq!(fight.skillbook.skills.len(), 8);
+    let me = fight.vitals.expect("vitals in the first update");
+    assert_eq!((me.health, me.level, me.speed_pct), (me.max_health, 1, 100));
+    let slime = p
+        .client
+        .remotes()
+        .iter()
+        .find(|(_, r)| r.kind == EntityKind::Monster)
+        .map(|(id, _)| *id)
+        .expect("the slime in view");
+    assert_eq!(
+        fight.bar(slime).map(|b| (b.look, b.level, b.health)),
+        Some((0, 1, 255))
+    );
+
+    const FIREBOLT: u16 = 1;
+    p.client.use_skill(FIREBOLT, Some(slime));
+    p.advance(Duration::from_millis(100));
+    let (skill, _) = p.client.fight().casting.expect("its own cast shows");
+    assert_eq!(skill, FIREBOLT);
+    p.advance(Duration::from_millis(1_600));
+    assert_eq!(p.client.fight().casting, None, "the cast ended");
+    assert!(
+        p.client.fight().bar(slime).unwrap().health < 255,
+        "the bar went down"
+    );
+    assert!(
+        p.client.fight().vitals.unwrap().mana < me.mana,
+        "mana was paid"
+    );
+    assert!(p.events.iter().any(|e| matches!(
+        e,
+        ClientEvent::Combat(CombatEvent::Hit { target, skill: FIREBOLT, .. }) if *target == slime
+    )));
+    // Still predicting: a move goes out and is not corrected.
+    p.client.move_with(p.now, Vec2::from_ints(1, 0));
+    p.advance(Duration::from_millis(200));
+    assert!(!p
+        .events
+        .iter()
+        .any(|e| matches!(e, ClientEvent::Corrected { .. })));
 }
