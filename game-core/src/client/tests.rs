@@ -255,25 +255,13 @@ fn recycled_buffers_carry_the_same_bytes_and_are_reused() {
 /// speed it predicts at.
 #[test]
 fn the_client_shows_casts_health_bars_and_its_vitals() {
-    use crate::content::{Content, MapContent, MonsterKindId, SpawnGroup};
+    use crate::content::{Content, MonsterKindId};
     use crate::protocol::{CombatEvent, EntityKind};
     let mut content = Content::sample();
     // A tough slime on the spawn point, in firebolt's range of everyone
     // arriving.
     content.monsters[0].health = 5_000;
-    content.maps.insert(
-        "meadow".into(),
-        MapContent {
-            respawn: (40, 60),
-            groups: vec![SpawnGroup {
-                monster: MonsterKindId(0),
-                cell: (40, 60),
-                count: 1,
-                radius_cells: 0,
-                respawn_ms: 60_000,
-            }],
-        },
-    );
+    let content = content.with_one_monster_at("meadow", (40, 60), MonsterKindId(0));
     let mut p = Pair::new(ClientConfig::new("ada"));
     p.node = Node::with_content(NodeConfig::default(), 1, Vec::new(), Arc::new(content)).unwrap();
     p.connect();

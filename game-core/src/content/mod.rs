@@ -65,6 +65,33 @@ impl Content {
     }
 }
 
+#[cfg(test)]
+impl Content {
+    /// This content with `map`'s monsters replaced by one of `monster`
+    /// standing on `cell`, which is also the map's respawn point (tests).
+    pub(crate) fn with_one_monster_at(
+        mut self,
+        map: &str,
+        cell: (u32, u32),
+        monster: MonsterKindId,
+    ) -> Content {
+        self.maps.insert(
+            map.into(),
+            MapContent {
+                respawn: cell,
+                groups: vec![SpawnGroup {
+                    monster,
+                    cell,
+                    count: 1,
+                    radius_cells: 0,
+                    respawn_ms: 60_000,
+                }],
+            },
+        );
+        self
+    }
+}
+
 /// What a skill does to each target it reaches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum SkillEffect {

@@ -13,7 +13,7 @@
 //! through the entity table's own path) nor build messages: what happened is
 //! queued as events (`CombatEvents`) for replication, refusals for the node.
 
-use super::{Entity, Zone};
+use super::{Admission, Entity, Zone};
 use crate::combat::{formulas, Cast, Fighter};
 use crate::content::{Content, Skill, SkillId, Targeting};
 use crate::ids::{EntityId, PlayerId};
@@ -79,33 +79,25 @@ impl Zone {
     ) -> bool {
         let rewind = self.rewind_ticks(delay);
         let max = self.config.max_combat_per_tick;
-        let Some(slot) = self.slot_of(entity) else {
-            return false;
-        };
-        let Some(p) = self.slots[slot as usize]
-            .as_mut()
-            .and_then(|e| e.player.as_mut())
-        else {
-            return false;
-        };
-        if p.combat_queued >= max {
-            self.stats.combat_dropped += 1;
-            if p.combat_queued == max {
-                p.combat_queued += 1;
-                let skill = match request {
-                    ClientCombat::UseSkill { skill, .. } => skill,
-                    _ => u16::MAX,
-                };
-                self.refuse(slot, skill, SkillRefusal::TooFast);
+        let (slot, order) = match self.admit(entity, max, |p| &mut p.combat_queued) {
+            Ok(admitted) => admitted,
+            Err(Admission::Over { slot, first }) => {
+                self.stats.combat_dropped += 1;
+                if first {
+                    let skill = match request {
+                        ClientCombat::UseSkill { skill, .. } => skill,
+                        _ => u16::MAX,
+                    };
+                    self.refuse(slot, skill, SkillRefusal::TooFast);
+                }
+                return false;
             }
-            return false;
-        }
-        p.combat_queued += 1;
-        self.input_order = self.input_order.wrapping_add(1);
+            Err(Admission::NoPlayer) => return false,
+        };
         self.combat_requests.push(CombatRequest {
             entity,
             slot,
-            order: self.input_order,
+            order,
             rewind,
             request,
         });

@@ -260,6 +260,15 @@ struct Body {
     pos: Vec2,
 }
 
+/// Why an input was not queued ([`Zone::admit`]).
+#[derive(Clone, Copy, Debug)]
+enum Admission {
+    /// No player has that entity.
+    NoPlayer,
+    /// Past the per-tick allowance; `first` for the first one over this tick.
+    Over { slot: u32, first: bool },
+}
+
 #[derive(Clone, Copy, Debug)]
 struct QueuedInput {
     entity: EntityId,
@@ -675,29 +684,47 @@ impl Zone {
     /// per-tick allowance the input is dropped and counted.
     pub fn queue_move(&mut self, entity: EntityId, now: Instant, input: MoveInput) -> bool {
         let max = self.config.max_inputs_per_tick;
-        let Some(slot) = self.slot_of(entity) else {
-            return false;
+        let (slot, order) = match self.admit(entity, max, |p| &mut p.queued) {
+            Ok(admitted) => admitted,
+            Err(Admission::Over { .. }) => {
+                self.stats.inputs_dropped += 1;
+                return false;
+            }
+            Err(Admission::NoPlayer) => return false,
         };
-        let Some(p) = self.slots[slot as usize]
-            .as_mut()
-            .and_then(|e| e.player.as_mut())
-        else {
-            return false;
-        };
-        if p.queued >= max {
-            self.stats.inputs_dropped += 1;
-            return false;
-        }
-        p.queued += 1;
-        self.input_order = self.input_order.wrapping_add(1);
         self.inputs.push(QueuedInput {
             entity,
             slot,
-            order: self.input_order,
+            order,
             received: now,
             input,
         });
         true
+    }
+
+    /// Takes one place of a player's per-tick allowance of `max` queued
+    /// inputs of a kind (`count` picks its counter, reset when the tick
+    /// applies them): its slot and arrival order, or why not.
+    fn admit(
+        &mut self,
+        entity: EntityId,
+        max: u32,
+        count: fn(&mut PlayerPart) -> &mut u32,
+    ) -> Result<(u32, u32), Admission> {
+        let slot = self.slot_of(entity).ok_or(Admission::NoPlayer)?;
+        let p = self.slots[slot as usize]
+            .as_mut()
+            .and_then(|e| e.player.as_mut())
+            .ok_or(Admission::NoPlayer)?;
+        let n = count(p);
+        if *n >= max {
+            let first = *n == max;
+            *n = n.saturating_add(1);
+            return Err(Admission::Over { slot, first });
+        }
+        *n += 1;
+        self.input_order = self.input_order.wrapping_add(1);
+        Ok((slot, self.input_order))
     }
 
     /// Portal transfers noted by the last tick.

@@ -452,7 +452,7 @@ fn health_mana_and_cooldowns_go_through_a_portal_and_a_channel_switch() {
 /// level-up), and the next login comes back at that level.
 #[test]
 fn experience_and_levels_from_a_kill_are_saved_and_come_back() {
-    use crate::content::{Content, MapContent, MonsterKindId, SpawnGroup};
+    use crate::content::{Content, MonsterKindId};
     use crate::protocol::ClientCombat;
     let mut content = Content::sample();
     // An auto-attack that kills a slime at one blow from anywhere in view,
@@ -460,19 +460,7 @@ fn experience_and_levels_from_a_kill_are_saved_and_come_back() {
     content.skills[0].power = 100_000;
     content.skills[0].range = crate::math::Fixed::from_int(30);
     content.monsters[0].experience = 500;
-    content.maps.insert(
-        "meadow".into(),
-        MapContent {
-            respawn: (40, 60),
-            groups: vec![SpawnGroup {
-                monster: MonsterKindId(0),
-                cell: (40, 60),
-                count: 1,
-                radius_cells: 0,
-                respawn_ms: 60_000,
-            }],
-        },
-    );
+    let content = content.with_one_monster_at("meadow", (40, 60), MonsterKindId(0));
     let mut h = Harness::new();
     h.node = Node::with_content(
         h.node.config().clone(),

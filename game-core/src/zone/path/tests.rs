@@ -303,68 +303,6 @@ fn step_toward_moves_at_most_a_step_and_arrives_exactly() {
     assert!(steps >= 5);
 }
 
-/// How long 10,000 bounded searches take on meadow (run with `--release
-/// --ignored --nocapture`); no assertion on the time.
-#[test]
-#[ignore]
-#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
-fn meadow_timing() {
-    let map = Map::parse(crate::zone::SAMPLE_MAPS[0]).unwrap();
-    // Pairs of walkable cells drawn by a fixed LCG.
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = |n: u32| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 33) % n as u64) as u32
-    };
-    let mut pairs = Vec::new();
-    while pairs.len() < 10_000 {
-        let a = at(&map, next(map.width()), next(map.height()));
-        let b = at(&map, next(map.width()), next(map.height()));
-        if map.is_walkable(a) && map.is_walkable(b) {
-            pairs.push((a, b));
-        }
-    }
-    // Chases across the long wall (x = 60..65, y = 20..51), where a straight
-    // line never works.
-    let wall: Vec<(Vec2, Vec2)> = (0..10_000u32)
-        .map(|i| {
-            (
-                at(&map, 50 + i % 9, 22 + (i / 9) % 28),
-                at(&map, 66 + (i / 7) % 9, 22 + (i / 3) % 28),
-            )
-        })
-        .collect();
-    let mut scratch = PathScratch::default();
-    let mut out = Vec::new();
-    for (name, set) in [("random pairs", &pairs), ("across the wall", &wall)] {
-        let mut counts = [0u32; 4];
-        let t = std::time::Instant::now();
-        for &(a, b) in set.iter() {
-            let straight = map.segment_walkable(a, b);
-            let r = find_path(&map, a, b, 256, &mut scratch, &mut out);
-            let k = match r {
-                PathResult::Found if straight => 0,
-                PathResult::Found => 1,
-                PathResult::Partial => 2,
-                PathResult::Blocked => 3,
-            };
-            counts[k] += 1;
-        }
-        let e = t.elapsed();
-        println!(
-            "{name}: 10000 searches, max_nodes 256: {e:?} ({:.2} us each); \
-             straight {}, found by search {}, partial {}, blocked {}",
-            e.as_secs_f64() * 1e6 / set.len() as f64,
-            counts[0],
-            counts[1],
-            counts[2],
-            counts[3]
-        );
-    }
-}
-
 fn small_map() -> impl Strategy<Value = (Map, Vec2, Vec2)> {
     (
         3u32..11,
