@@ -93,3 +93,9 @@ id_type!(
     CharacterId,
     "character#"
 );
+
+id_type!(
+    /// A guild, chosen by the store when it is founded; never reused.
+    GuildId,
+    "guild#"
+);

@@ -40,6 +40,7 @@ pub mod persist;
 pub mod protocol;
 pub mod rng;
 pub mod session;
+pub mod social;
 pub mod time;
 pub mod timers;
 pub mod zone;

@@ -11,21 +11,23 @@ mod avatar;
 mod fight;
 mod interpolation;
 mod remotes;
+mod social;
 
 pub use avatar::{clamp_speed, Avatar};
 pub use fight::{Bar, Fight, Skillbook};
 pub use interpolation::{InterpolationConfig, Interpolator};
 pub use remotes::{Remote, Remotes};
+pub use social::SocialView;
 
 use crate::heartbeat::Pinger;
 use crate::ids::{CharacterId, EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
     encode_frame, encode_move_frame, ChannelRefusal, CharacterRefusal, CharacterSummary,
-    ClientCombat, ClientMsg, ClientSession, ClientWorld, CombatEvent, Credentials, DecodeError,
-    DisconnectReason, FrameDecoder, MapChunk, NoticeLevel, ResumeToken, ServerCombat, ServerMsg,
-    ServerSession, ServerWorld, SkillRefusal, Violation, WorldUpdateReader, MAX_CLIENT_PAYLOAD,
-    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    ClientCombat, ClientMsg, ClientSession, ClientSocial, ClientWorld, CombatEvent, Credentials,
+    DecodeError, DisconnectReason, FrameDecoder, MapChunk, NoticeLevel, ResumeToken, ServerCombat,
+    ServerMsg, ServerSession, ServerSocial, ServerWorld, SkillRefusal, Violation,
+    WorldUpdateReader, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use std::collections::VecDeque;
@@ -153,6 +155,8 @@ pub enum ClientEvent {
     /// A combat event about the character, or by it (its hits on others,
     /// and the deaths it dealt).
     Combat(CombatEvent),
+    /// A social message (the client's [`SocialView`] already holds what it says).
+    Social(ServerSocial),
     /// The connection ended. `ConnectionLost` and `IdleTimeout` are detected
     /// locally; other reasons are the server's word.
     Disconnected {
@@ -209,6 +213,7 @@ pub struct Client {
     create_sent: bool,
     dropped_events: u64,
     fight: Fight,
+    social: SocialView,
 }
 
 impl Client {
@@ -237,6 +242,7 @@ impl Client {
             entity_updates: 0,
             world_updates: 0,
             fight: Fight::default(),
+            social: SocialView::default(),
         }
     }
 
@@ -262,6 +268,16 @@ impl Client {
 
     pub fn cancel_cast(&mut self) {
         self.queue(&ClientMsg::Combat(ClientCombat::CancelCast));
+    }
+
+    /// Sends a social request (chat, whisper, friends, party, guild).
+    pub fn social_request(&mut self, request: ClientSocial) {
+        self.queue(&ClientMsg::Social(request));
+    }
+
+    /// Lists, party, guild and recent chat, as the server last said.
+    pub fn social(&self) -> &SocialView {
+        &self.social
     }
 
     /// The client's own character, once in a zone.
@@ -626,6 +642,9 @@ impl Client {
                 experience,
                 ..
             }) => {
+                if self.state != ClientState::InWorld {
+                    self.social.clear();
+                }
                 self.state = ClientState::InWorld;
                 self.emit(ClientEvent::EnteredWorld {
                     character,
@@ -688,6 +707,10 @@ impl Client {
             }
             ServerMsg::Combat(ServerCombat::SkillRefused { skill, reason }) => {
                 self.emit(ClientEvent::SkillRefused { skill, reason })
+            }
+            ServerMsg::Social(msg) => {
+                self.social.apply(&msg);
+                self.emit(ClientEvent::Social(msg));
             }
             ServerMsg::Session(ServerSession::Disconnect { reason }) => {
                 if !matches!(

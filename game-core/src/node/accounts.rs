@@ -258,6 +258,7 @@ impl Node {
                 p.in_world = false;
             }
             self.grace_timers.set(player, Some(until));
+            self.social_connected(player, false);
             self.event(NodeEvent::Detached { player, reason });
         } else {
             self.remove_player(now, player, reason);
@@ -285,6 +286,9 @@ impl Node {
         let Some(p) = self.players.remove(player) else {
             return;
         };
+        if let Some(character) = p.character {
+            self.social_left(now, character);
+        }
         if let (Some(at), Some(character)) = (p.location, p.character) {
             let channel = self.world.channel_of(at.zone);
             if let (Some((map, channel)), Some(pos)) = (channel, self.world.remove(at)) {

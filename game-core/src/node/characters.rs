@@ -235,12 +235,14 @@ impl Node {
         }
         let experience = record.state.experience;
         let character = record.id;
+        let name = record.name.clone();
         self.start_playing(now, player, record);
         if let Some(p) = self.players.get_mut(player) {
             p.in_world = true;
             p.location = Some(location);
             p.character = Some(character);
         }
+        self.social_entered(now, player, &name);
         if let Some(c) = self.connections.get_mut(&conn) {
             c.session.enter_world(now, summary, experience);
         }

@@ -14,6 +14,7 @@
 //! | `tick.rs` | the world's tick: zones run, their frames go to sessions |
 //! | `outbox.rs` | connections with output to flush, in order; buffer reuse |
 //! | `commands.rs` | what an operator asks: kick, notice, announce, shutdown |
+//! | `social.rs` | the social layer's inputs, store changes and deliveries |
 //! | `world.rs` | the maps and the zones (channels) running them |
 //! | `players.rs` | the player registry, by id and by account |
 //!
@@ -36,6 +37,7 @@ mod outbox;
 mod players;
 mod routing;
 mod saves;
+mod social;
 mod store;
 mod tick;
 mod world;
@@ -55,6 +57,7 @@ use crate::persist::{CharacterState, Intent, Place};
 use crate::protocol::DisconnectReason;
 use crate::rng::{self, StreamKind};
 use crate::session::{Session, SessionConfig};
+use crate::social::{Social, SocialConfig};
 use crate::time::{Duration, Instant};
 use crate::timers::TimerSet;
 use crate::zone::Map;
@@ -64,6 +67,7 @@ use players::Players;
 use rand_chacha::ChaCha8Rng;
 use saves::Saves;
 use serde::{Deserialize, Serialize};
+use social::SocialLink;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::StoreLink;
@@ -107,6 +111,7 @@ pub struct NodeConfig {
     pub max_token_ids: u32,
     pub session: SessionConfig,
     pub world: WorldConfig,
+    pub social: SocialConfig,
 }
 
 impl Default for NodeConfig {
@@ -125,6 +130,7 @@ impl Default for NodeConfig {
             max_token_ids: 65_536,
             session: SessionConfig::default(),
             world: WorldConfig::default(),
+            social: SocialConfig::default(),
         }
     }
 }
@@ -160,6 +166,7 @@ impl NodeConfig {
             return Err("max_characters must be positive".into());
         }
         self.session.validate()?;
+        self.social.validate()?;
         self.world.zone.validate()
     }
 
@@ -283,6 +290,8 @@ pub struct Node {
     store: StoreLink,
     /// Characters being played or not yet saved.
     saves: Saves,
+    /// Chat, friends, parties and guilds.
+    social: SocialLink,
     /// Set by [`Node::accept_tokens`].
     tokens: Option<accounts::TokenCheck>,
     subscriptions: Vec<Topic>,
@@ -325,6 +334,7 @@ impl Node {
             outbox: Outbox::default(),
             store: StoreLink::default(),
             saves: Saves::default(),
+            social: SocialLink::new(Social::new(config.social.clone())),
             tokens: None,
             subscriptions: Vec::new(),
             shutting_down: false,

@@ -62,6 +62,9 @@ impl Node {
                 ClientWorld::FetchMap { first_row } => self.send_map(now, conn, first_row),
             },
             SessionRequest::Game(ClientMsg::Combat(request)) => self.route_combat(conn, request),
+            SessionRequest::Game(ClientMsg::Social(request)) => {
+                self.route_social(now, conn, request)
+            }
             // The session answers its own messages and passes only the others.
             SessionRequest::Game(ClientMsg::Session(_)) => {}
         }
@@ -137,6 +140,7 @@ impl Node {
         if let Some(c) = self.connections.get_mut(&conn) {
             c.session.enter_world(now, summary, record.state.experience);
         }
+        self.social_connected(player, true);
         self.send_zone_entered(now, player);
         self.send_skillbook(now, player);
         self.world.arm_tick(now);
@@ -268,6 +272,7 @@ impl Node {
             p.location = Some(to);
         }
         self.stats.transfers += 1;
+        self.social_moved(player);
         self.send_zone_entered(now, player);
         // A map change is saved at once; a channel switch waits for the next save.
         if left.as_deref() != Some(map) {

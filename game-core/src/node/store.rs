@@ -11,6 +11,7 @@
 use super::{Node, Output};
 use crate::ids::{CharacterId, ConnId, IntentId, PlayerId};
 use crate::persist::{Change, Intent, Outcome, Reply, StoreError};
+use crate::social::SocialToken;
 use crate::time::{Duration, Instant};
 use crate::timers::TimerSet;
 use std::collections::BTreeMap;
@@ -32,6 +33,8 @@ pub(super) enum Purpose {
         character: CharacterId,
         version: u64,
     },
+    /// A change the social layer asked for.
+    Social { token: SocialToken },
 }
 
 #[derive(Debug, Default)]
@@ -121,7 +124,7 @@ impl Node {
             Purpose::Characters { player } | Purpose::Load { player, .. } => {
                 self.players.get(player).and_then(|p| p.conn)
             }
-            Purpose::Save { .. } => None,
+            Purpose::Save { .. } | Purpose::Social { .. } => None,
         };
         match purpose {
             Purpose::Login { conn } => self.account_opened(now, conn, result),
@@ -132,6 +135,7 @@ impl Node {
             Purpose::Save { character, version } => {
                 self.character_saved(now, character, version, result)
             }
+            Purpose::Social { token } => self.social_settled(now, token, result),
         }
         if let Some(conn) = conn {
             self.session_changed(now, conn);

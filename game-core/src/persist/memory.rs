@@ -3,9 +3,11 @@
 
 use super::{AccountRef, Change, CharacterRecord, Intent, Outcome, Reply, StoreError};
 use crate::auth::name_key;
-use crate::ids::{AccountId, CharacterId, IntentId};
+use crate::ids::{AccountId, CharacterId, GuildId, IntentId};
 use crate::protocol::CharacterSummary;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod social;
 
 /// A registered account, as the login service reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +49,14 @@ pub struct MemoryStore {
     character_names: BTreeMap<String, CharacterId>,
     next_account: u64,
     next_character: u64,
+    /// Friendships, each pair once, the lower id first.
+    friends: BTreeSet<(CharacterId, CharacterId)>,
+    /// (blocker, blocked).
+    blocks: BTreeSet<(CharacterId, CharacterId)>,
+    guilds: BTreeMap<GuildId, social::StoredGuild>,
+    /// Guilds by [`crate::social::guild_name_key`].
+    guild_names: BTreeMap<String, GuildId>,
+    next_guild: u64,
 }
 
 impl MemoryStore {
@@ -65,6 +75,7 @@ impl MemoryStore {
                 if self.owned(*account, *character) {
                     let gone = self.characters.remove(character).expect("owned");
                     self.character_names.remove(&name_key(&gone.record.name));
+                    self.forget_social(*character);
                 }
                 self.known(*account)
                     .map(|()| Reply::Characters(self.summaries(*account)))
@@ -90,6 +101,15 @@ impl MemoryStore {
                 }
                 None => Err(StoreError::NoSuchCharacter),
             },
+            Change::LoadSocial { character } => self.load_social(*character),
+            Change::SetFriends { a, b, friends } => self.set_friends(*a, *b, *friends),
+            Change::SetBlocked { by, whom, blocked } => self.set_blocked(*by, *whom, *blocked),
+            Change::CreateGuild { name, founder } => self.create_guild(intent.id, name, *founder),
+            Change::SaveGuild {
+                guild,
+                version,
+                state,
+            } => self.save_guild(*guild, *version, state),
         };
         Outcome {
             id: intent.id,

@@ -18,7 +18,11 @@
 //! save carries the character's version, and a store keeps only a save newer
 //! than the one it holds; a created character remembers the intent that made
 //! it, so the same creation again answers with the same list; deleting what
-//! is gone succeeds.
+//! is gone succeeds. Social changes: friendships and blocks are set to a
+//! state (setting what is already so changes nothing); a founded guild
+//! remembers its intent as a created character does; a guild's save carries
+//! its version as a character's does. Deleting a character removes it from
+//! every friend list, block list and guild.
 //!
 //! This module owns the types and [`MemoryStore`], the reference store every
 //! other store is tested against. It may not touch sessions, zones or the node.
@@ -27,9 +31,9 @@ mod memory;
 
 pub use memory::{AccountRecord, MemoryStore, RegisterError};
 
-use crate::ids::{AccountId, CharacterId, IntentId};
+use crate::ids::{AccountId, CharacterId, GuildId, IntentId};
 use crate::math::Vec2;
-use crate::protocol::CharacterSummary;
+use crate::protocol::{CharacterSummary, ChatLine, Contact, GuildRank};
 
 /// One change for the store to apply, named by its id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +77,67 @@ pub enum Change {
         version: u64,
         state: CharacterState,
     },
+    /// The character's friends, blocks and guild, as it enters the world.
+    /// Answered with [`Reply::Social`].
+    LoadSocial { character: CharacterId },
+    /// `a` and `b` are friends (or no longer are). Setting what is already
+    /// so changes nothing. Answered with [`Reply::Done`].
+    SetFriends {
+        a: CharacterId,
+        b: CharacterId,
+        friends: bool,
+    },
+    /// `by` blocks `whom` (or no longer does). Answered with [`Reply::Done`].
+    SetBlocked {
+        by: CharacterId,
+        whom: CharacterId,
+        blocked: bool,
+    },
+    /// A new guild named `name` (unique by [`crate::social::guild_name_key`])
+    /// with `founder` as its leader, at version 0. The same creation again
+    /// answers the same. Answered with [`Reply::Guild`], or `NameTaken`.
+    CreateGuild { name: String, founder: CharacterId },
+    /// The guild's members and last lines at `version`, kept only if newer
+    /// than the stored version. No members left: the guild is disbanded and
+    /// its name is free again. Members that no longer exist are dropped.
+    /// Answered with [`Reply::Done`], also when older or disbanded before.
+    SaveGuild {
+        guild: GuildId,
+        version: u64,
+        state: GuildState,
+    },
+}
+
+/// What a store keeps of a guild beyond its name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GuildState {
+    /// Members and their ranks, in the order they joined.
+    pub members: Vec<(CharacterId, GuildRank)>,
+    /// The last chat lines, oldest first.
+    pub history: Vec<ChatLine>,
+}
+
+/// A guild as loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuildRecord {
+    pub id: GuildId,
+    pub name: String,
+    pub version: u64,
+    /// Members with their names and ranks, in the order they joined.
+    pub members: Vec<(Contact, GuildRank)>,
+    pub history: Vec<ChatLine>,
+}
+
+/// A character's social record, as loaded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SocialRecord {
+    /// Friends, by character id.
+    pub friends: Vec<Contact>,
+    /// Characters it blocks, by character id.
+    pub blocked: Vec<Contact>,
+    /// The guilds listing it as a member: one, or none (more only if a
+    /// crash came between two guilds' saves; the lowest id wins).
+    pub guilds: Vec<GuildRecord>,
 }
 
 /// Which account a session logs in to.
@@ -146,6 +211,10 @@ pub enum Reply {
     Characters(Vec<CharacterSummary>),
     /// A loaded character.
     Character(CharacterRecord),
+    /// A loaded social record.
+    Social(SocialRecord),
+    /// A founded guild.
+    Guild(GuildId),
 }
 
 /// Why a store did not apply an intent. The change did not happen.

@@ -94,9 +94,12 @@ pub fn client_messages() -> Vec<ClientMsg> {
             | ClientMsg::Combat(ClientCombat::UseSkill { .. })
             | ClientMsg::Combat(ClientCombat::Attack { .. })
             | ClientMsg::Combat(ClientCombat::StopAttack)
-            | ClientMsg::Combat(ClientCombat::CancelCast) => {}
+            | ClientMsg::Combat(ClientCombat::CancelCast)
+            | ClientMsg::Social(_) => {}
         }
     }
+    let mut all = all;
+    all.extend(super::social_examples::client_messages());
     all
 }
 
@@ -283,9 +286,11 @@ pub fn server_messages() -> Vec<ServerMsg> {
             | ServerMsg::World(ServerWorld::ChannelRefused { .. })
             | ServerMsg::World(ServerWorld::MapChunk(_))
             | ServerMsg::Combat(ServerCombat::Skillbook { .. })
-            | ServerMsg::Combat(ServerCombat::SkillRefused { .. }) => {}
+            | ServerMsg::Combat(ServerCombat::SkillRefused { .. })
+            | ServerMsg::Social(_) => {}
         }
     }
+    all.extend(super::social_examples::server_messages());
     all
 }
 
@@ -489,6 +494,7 @@ mod tests {
                 ClientMsg::Session(_) => domain::SESSION,
                 ClientMsg::World(_) => domain::WORLD,
                 ClientMsg::Combat(_) => domain::COMBAT,
+                ClientMsg::Social(_) => domain::SOCIAL,
             };
             let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
             assert!(domain::range(base).contains(&tag), "{m:?}");
@@ -498,6 +504,7 @@ mod tests {
                 ServerMsg::Session(_) => domain::SESSION,
                 ServerMsg::World(_) => domain::WORLD,
                 ServerMsg::Combat(_) => domain::COMBAT,
+                ServerMsg::Social(_) => domain::SOCIAL,
             };
             let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
             assert!(domain::range(base).contains(&tag), "{m:?}");

@@ -10,6 +10,8 @@
 mod combat;
 pub mod examples;
 mod frame;
+mod social;
+mod social_examples;
 mod tags;
 mod world_update_codec;
 
@@ -18,6 +20,10 @@ pub use combat::{
     SkillRefusal, Vitals,
 };
 pub use frame::{encode_frame, FrameDecoder, FrameError, FRAME_HEADER_LEN};
+pub use social::{
+    ChatChannel, ChatLine, ClientSocial, Contact, Friend, GuildRank, GuildView, MemberVitals,
+    PartyView, ServerSocial, SocialRefusal, Whereabouts, DEFAULT_MAX_CHAT_BYTES,
+};
 pub use world_update_codec::{
     encode_event, encode_move_frame, encode_world_update_frame, read_world_update, EncodedUpdate,
     Entries, UpdateHeader, WorldUpdateReader, WorldUpdateWriter,
@@ -52,6 +58,8 @@ pub enum ClientMsg {
     World(ClientWorld),
     /// The character's fighting: skills, auto-attack.
     Combat(ClientCombat),
+    /// The character's social life: chat, friends, blocks, parties, guilds.
+    Social(ClientSocial),
 }
 
 /// The session's own messages from a client: the session handles these.
@@ -168,6 +176,7 @@ pub enum ServerMsg {
     Session(ServerSession),
     World(ServerWorld),
     Combat(ServerCombat),
+    Social(ServerSocial),
 }
 
 /// The session's messages to a client.
@@ -282,7 +291,7 @@ pub mod domain {
     pub const WORLD: u32 = 16;
     /// Tags 32-47.
     pub const COMBAT: u32 = 32;
-    /// Reserved: tags 48-79.
+    /// Tags 48-79.
     pub const SOCIAL: u32 = 48;
     /// Reserved: tags 80-111.
     pub const ECONOMY: u32 = 80;
@@ -303,12 +312,14 @@ tags::by_domain!(ClientMsg, "a client message" {
     Session(ClientSession) = domain::SESSION,
     World(ClientWorld) = domain::WORLD,
     Combat(ClientCombat) = domain::COMBAT,
+    Social(ClientSocial) = domain::SOCIAL,
 });
 
 tags::by_domain!(ServerMsg, "a server message" {
     Session(ServerSession) = domain::SESSION,
     World(ServerWorld) = domain::WORLD,
     Combat(ServerCombat) = domain::COMBAT,
+    Social(ServerSocial) = domain::SOCIAL,
 });
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,8 +29,8 @@ use crate::heartbeat::Pinger;
 use crate::ids::{CharacterId, ConnId, PlayerId};
 use crate::protocol::{
     encode_frame, CharacterRefusal, CharacterSummary, ClientMsg, ClientSession, Credentials,
-    DisconnectReason, FrameDecoder, FrameError, ResumeToken, ServerMsg, ServerSession, Violation,
-    MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
+    DisconnectReason, FrameDecoder, FrameError, ResumeToken, ServerMsg, ServerSession,
+    ServerSocial, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use crate::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,10 @@ pub struct SessionConfig {
     /// Bytes queued for the client plus bytes written but not yet confirmed flushed;
     /// past this the client is a slow reader and is disconnected.
     pub max_outbound_bytes: u32,
+    /// A chat line finding more than this queued for the client is dropped
+    /// (and counted for a `ChatMissed`): a client that falls behind loses
+    /// chat long before its world updates would make it a slow reader.
+    pub max_chat_backlog_bytes: u32,
     /// Sustained inbound messages per second.
     pub rate_limit_per_second: u32,
     /// Messages allowed in a burst above the rate, and again as debt before a
@@ -71,6 +75,7 @@ impl Default for SessionConfig {
             frame_timeout_ms: 5_000,
             max_inbound_payload: MAX_CLIENT_PAYLOAD,
             max_outbound_bytes: 1024 * 1024,
+            max_chat_backlog_bytes: 64 * 1024,
             rate_limit_per_second: 60,
             rate_limit_burst: 120,
         }
@@ -105,6 +110,11 @@ impl SessionConfig {
                 "max_outbound_bytes must be at least {} (two of the largest frames)",
                 2 * MAX_SERVER_PAYLOAD
             ));
+        }
+        if self.max_chat_backlog_bytes == 0
+            || self.max_chat_backlog_bytes > self.max_outbound_bytes / 2
+        {
+            return Err("max_chat_backlog_bytes must be 1..=max_outbound_bytes / 2".into());
         }
         if self.rate_limit_per_second == 0 || self.rate_limit_burst == 0 {
             return Err("rate_limit_per_second and rate_limit_burst must be positive".into());
@@ -173,6 +183,8 @@ pub struct SessionStats {
     pub msgs_out: u64,
     pub rate_limited: u64,
     pub bad_pongs: u64,
+    /// Chat lines dropped because the client was behind.
+    pub chat_shed: u64,
 }
 
 /// Laid out in the order written (`repr(C)`), hottest first: what sending a
@@ -201,6 +213,8 @@ pub struct Session {
     decoder: FrameDecoder,
     bucket: TokenBucket,
     pinger: Pinger,
+    /// Chat lines dropped since the client was last told.
+    chat_missed: u32,
 }
 
 impl Session {
@@ -220,6 +234,7 @@ impl Session {
             last_heard: now,
             partial_since: None,
             stats: SessionStats::default(),
+            chat_missed: 0,
         }
     }
 
@@ -540,6 +555,26 @@ impl Session {
         if self.outbound_bytes() > self.config.max_outbound_bytes as usize {
             self.close(now, DisconnectReason::SlowReader);
         }
+    }
+
+    /// Queues an encoded chat frame, unless more than `max_chat_backlog_bytes`
+    /// wait for the client: then it is dropped and counted, and the next line
+    /// that fits is preceded by `ChatMissed` with the count. False if dropped.
+    pub fn send_chat(&mut self, now: Instant, frame: &[u8]) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        if self.outbound_bytes() + frame.len() > self.config.max_chat_backlog_bytes as usize {
+            self.chat_missed = self.chat_missed.saturating_add(1);
+            self.stats.chat_shed += 1;
+            return false;
+        }
+        if self.chat_missed > 0 {
+            let count = std::mem::take(&mut self.chat_missed);
+            self.send(now, &ServerMsg::Social(ServerSocial::ChatMissed { count }));
+        }
+        self.send_encoded(now, frame);
+        true
     }
 
     /// Ends the session. The client is told why unless the transport is already gone;

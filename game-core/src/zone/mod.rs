@@ -481,6 +481,27 @@ impl Zone {
         self.aoi.visible(entity)
     }
 
+    /// The players `entity` sees within `radius` of it (who hears it say
+    /// something), appended to `out` in id order.
+    pub fn players_near(&self, entity: EntityId, radius: Fixed, out: &mut Vec<PlayerId>) {
+        let Some(center) = self.position(entity) else {
+            return;
+        };
+        for seen in self.visible(entity) {
+            let Some(slot) = self.slot_of(seen) else {
+                continue;
+            };
+            let player = self.slots[slot as usize]
+                .as_ref()
+                .and_then(|e| e.player.as_ref());
+            if let Some(p) = player {
+                if center.within(self.bodies[slot as usize].pos, radius) {
+                    out.push(p.player);
+                }
+            }
+        }
+    }
+
     /// Every entity with its kind and position, in id order (for tests and tools).
     pub fn entities(&self) -> impl Iterator<Item = (EntityId, EntityKind, Vec2)> + '_ {
         self.slots

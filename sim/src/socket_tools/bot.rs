@@ -411,7 +411,8 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 | ClientEvent::MapChunk(_)
                 | ClientEvent::Skillbook
                 | ClientEvent::SkillRefused { .. }
-                | ClientEvent::Combat(_) => {}
+                | ClientEvent::Combat(_)
+                | ClientEvent::Social(_) => {}
             }
         }
         if matches!(client.state(), ClientState::Disconnected { .. }) {

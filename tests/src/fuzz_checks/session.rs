@@ -21,6 +21,7 @@ pub fn config() -> SessionConfig {
         // Room for a login token (about 300 bytes), little more.
         max_inbound_payload: 512,
         max_outbound_bytes: 2 * game_core::protocol::MAX_SERVER_PAYLOAD,
+        max_chat_backlog_bytes: 4 * 1024,
         rate_limit_per_second: 20,
         rate_limit_burst: 10,
     }

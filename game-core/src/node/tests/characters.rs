@@ -147,8 +147,8 @@ fn a_character_left_unsaved_is_played_again_from_the_node_not_the_store() {
     let (conn, _, _) = h.login(2, "ada");
     h.play(conn, "ada");
     assert_eq!(zone_entered(&h.take(conn)).pos, spot);
-    // Opened the account; no load.
-    assert_eq!(h.node.stats().store_intents, intents + 1);
+    // Opened the account and loaded the social record; no character load.
+    assert_eq!(h.node.stats().store_intents, intents + 2);
     for outcome in held {
         h.node.handle_store_outcome(h.now, outcome);
     }

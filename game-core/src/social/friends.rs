@@ -1,0 +1,352 @@
+//! Friends, blocks and presence.
+//!
+//! A friendship or a block is a change the store applies first: both sides
+//! see it only once the store has it (rule 2 of the store contract), so a
+//! crash can never show a friendship that is not there after a restart.
+//! Requests are live (the asked character must be online) and expire.
+
+use super::{Pending, Social, SocialRefusal};
+use crate::ids::CharacterId;
+use crate::persist::{Change, Reply, SocialRecord, StoreError};
+use crate::protocol::{Contact, Friend, ServerSocial};
+use crate::time::{Duration, Instant};
+
+impl Social {
+    /// A character's record arrived: it hears and is heard from now on, its
+    /// online friends see it arrive, and its client gets its lists.
+    pub(super) fn loaded(&mut self, now: Instant, character: CharacterId, record: SocialRecord) {
+        let Some(m) = self.members.get_mut(&character) else {
+            return;
+        };
+        let SocialRecord {
+            mut friends,
+            mut blocked,
+            guilds,
+        } = record;
+        friends.sort_unstable_by_key(|c| c.character);
+        friends.dedup_by_key(|c| c.character);
+        friends.truncate(self.config.max_friends as usize);
+        blocked.sort_unstable_by_key(|c| c.character);
+        blocked.dedup_by_key(|c| c.character);
+        blocked.truncate(self.config.max_blocked as usize);
+        m.friends = friends;
+        m.blocked = blocked;
+        m.loaded = true;
+        let (room, connected, key) = (m.room, m.connected, crate::auth::name_key(&m.name));
+        self.rooms[room as usize].push(character);
+        if connected {
+            self.by_name.insert(key, character);
+        }
+        self.send_lists(character);
+        self.tell_friends(character);
+        self.guild_loaded(now, character, guilds);
+    }
+
+    /// The character's lists, to its client: after loading (the friends
+    /// list, even empty, tells the client its record is loaded), and again
+    /// after a resume, when the client starts afresh (its party follows from
+    /// the reconnection itself).
+    pub(super) fn send_lists(&mut self, character: CharacterId) {
+        let list = self.friend_list(character);
+        self.send(character, ServerSocial::Friends { friends: list });
+        let m = &self.members[&character];
+        let (blocking, guild) = (!m.blocked.is_empty(), m.guild);
+        if blocking {
+            self.send_block_list(character);
+        }
+        if let Some(g) = guild {
+            self.guild_resend(character, g);
+        }
+    }
+
+    /// Where `character` is, as its friends see it.
+    fn presence(&self, character: CharacterId) -> Option<crate::protocol::Whereabouts> {
+        let m = self.members.get(&character)?;
+        (m.loaded && m.connected).then(|| m.at.clone())
+    }
+
+    fn friend_list(&self, character: CharacterId) -> Vec<Friend> {
+        self.members[&character]
+            .friends
+            .iter()
+            .map(|c| Friend {
+                contact: c.clone(),
+                online: self.presence(c.character),
+            })
+            .collect()
+    }
+
+    /// Tells `character`'s online friends where it is now (or that it is offline).
+    pub(super) fn tell_friends(&mut self, character: CharacterId) {
+        let Some(m) = self.members.get(&character) else {
+            return;
+        };
+        if !m.loaded {
+            return;
+        }
+        let friend = Friend {
+            contact: m.contact(character),
+            online: self.presence(character),
+        };
+        let mut hearers = std::mem::take(&mut self.scratch);
+        hearers.clear();
+        hearers.extend(
+            m.friends
+                .iter()
+                .map(|c| c.character)
+                .filter(|c| self.is_online(*c)),
+        );
+        if !hearers.is_empty() {
+            self.send_many(
+                ServerSocial::FriendChanged(friend),
+                false,
+                hearers.iter().copied(),
+            );
+        }
+        self.scratch = hearers;
+    }
+
+    fn send_block_list(&mut self, character: CharacterId) {
+        let blocked = self.members[&character].blocked.clone();
+        self.send(character, ServerSocial::Blocked { blocked });
+    }
+
+    pub(super) fn block(
+        &mut self,
+        by: CharacterId,
+        whom: CharacterId,
+        blocked: bool,
+    ) -> Result<(), SocialRefusal> {
+        if by == whom {
+            return Err(SocialRefusal::Yourself);
+        }
+        let m = &self.members[&by];
+        if m.busy {
+            return Err(SocialRefusal::Busy);
+        }
+        if m.blocks(whom) == blocked {
+            return Ok(());
+        }
+        if blocked && m.blocked.len() >= self.config.max_blocked as usize {
+            return Err(SocialRefusal::ListFull);
+        }
+        // Blocking names whom by what this server knows of it: online now,
+        // or a friend. Unblocking takes the name from the list.
+        let contact = if blocked {
+            match self.members.get(&whom) {
+                Some(w) if w.loaded => w.contact(whom),
+                _ => m
+                    .friends
+                    .iter()
+                    .find(|c| c.character == whom)
+                    .cloned()
+                    .ok_or(SocialRefusal::NotOnline)?,
+            }
+        } else {
+            m.blocked
+                .iter()
+                .find(|c| c.character == whom)
+                .cloned()
+                .expect("blocked")
+        };
+        self.members.get_mut(&by).expect("member").busy = true;
+        self.persist(
+            Change::SetBlocked { by, whom, blocked },
+            Pending::Block {
+                by,
+                whom: contact,
+                blocked,
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn block_settled(
+        &mut self,
+        by: CharacterId,
+        whom: Contact,
+        blocked: bool,
+        result: Result<Reply, StoreError>,
+    ) {
+        let Some(m) = self.members.get_mut(&by) else {
+            return;
+        };
+        m.busy = false;
+        if result.is_err() {
+            self.refuse(by, 2 + !blocked as u8, SocialRefusal::Busy);
+            return;
+        }
+        match m
+            .blocked
+            .binary_search_by_key(&whom.character, |c| c.character)
+        {
+            Ok(i) if !blocked => {
+                m.blocked.remove(i);
+            }
+            Err(i) if blocked => m.blocked.insert(i, whom),
+            _ => {}
+        }
+        self.send_block_list(by);
+    }
+
+    pub(super) fn friend_request(
+        &mut self,
+        now: Instant,
+        from: CharacterId,
+        name: &str,
+    ) -> Result<(), SocialRefusal> {
+        let to = self.online_named(name, from)?;
+        let max = self.config.max_friends as usize;
+        let me = &self.members[&from];
+        if me.is_friend(to) {
+            return Err(SocialRefusal::AlreadyFriends);
+        }
+        if me.friends.len() >= max {
+            return Err(SocialRefusal::ListFull);
+        }
+        let contact = me.contact(from);
+        let until = now + Duration::from_millis(self.config.friend_request_ms as u64);
+        let cap = self.config.max_friend_requests as usize;
+        let them = self.members.get_mut(&to).expect("online");
+        them.requests.retain(|&(_, t)| t > now);
+        if let Some(r) = them.requests.iter_mut().find(|(c, _)| *c == from) {
+            r.1 = until;
+            return Ok(());
+        }
+        if them.requests.len() >= cap {
+            return Err(SocialRefusal::TooManyInvites);
+        }
+        them.requests.push((from, until));
+        self.send(to, ServerSocial::FriendRequested { from: contact });
+        Ok(())
+    }
+
+    pub(super) fn friend_answer(
+        &mut self,
+        now: Instant,
+        me: CharacterId,
+        asker: CharacterId,
+        accept: bool,
+    ) -> Result<(), SocialRefusal> {
+        let m = self.members.get_mut(&me).expect("member");
+        let i = m
+            .requests
+            .iter()
+            .position(|&(c, until)| c == asker && until > now)
+            .ok_or(SocialRefusal::NoInvite)?;
+        m.requests.swap_remove(i);
+        let contact = m.contact(me);
+        if !self.is_online(asker) {
+            return Err(SocialRefusal::NotOnline);
+        }
+        if !accept {
+            self.send(asker, ServerSocial::Declined { by: contact });
+            return Ok(());
+        }
+        let max = self.config.max_friends as usize;
+        if self.members[&me].is_friend(asker) {
+            return Err(SocialRefusal::AlreadyFriends);
+        }
+        if self.members[&me].friends.len() >= max || self.members[&asker].friends.len() >= max {
+            return Err(SocialRefusal::ListFull);
+        }
+        self.persist(
+            Change::SetFriends {
+                a: asker,
+                b: me,
+                friends: true,
+            },
+            Pending::Friends {
+                a: asker,
+                b: me,
+                friends: true,
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn friend_remove(
+        &mut self,
+        me: CharacterId,
+        other: CharacterId,
+    ) -> Result<(), SocialRefusal> {
+        if !self.members[&me].is_friend(other) {
+            return Err(SocialRefusal::NotFriends);
+        }
+        self.persist(
+            Change::SetFriends {
+                a: me,
+                b: other,
+                friends: false,
+            },
+            Pending::Friends {
+                a: me,
+                b: other,
+                friends: false,
+            },
+        );
+        Ok(())
+    }
+
+    /// A friendship the store now has (or no longer has): both sides that
+    /// are here update their lists and are told.
+    pub(super) fn friends_settled(
+        &mut self,
+        a: CharacterId,
+        b: CharacterId,
+        friends: bool,
+        result: Result<Reply, StoreError>,
+    ) {
+        if result.is_err() {
+            // `b` accepted, or `a` removed: the one who acted hears it failed.
+            let (actor, kind) = if friends { (b, 5) } else { (a, 6) };
+            self.refuse(actor, kind, SocialRefusal::Busy);
+            return;
+        }
+        if friends {
+            self.stats.friendships_made += 1;
+        }
+        for (me, other) in [(a, b), (b, a)] {
+            let other_contact = match self.members.get(&other) {
+                Some(o) => o.contact(other),
+                None => match self
+                    .members
+                    .get(&me)
+                    .and_then(|m| m.friends.iter().find(|c| c.character == other).cloned())
+                {
+                    Some(c) => c,
+                    None => continue,
+                },
+            };
+            let Some(m) = self.members.get_mut(&me) else {
+                continue;
+            };
+            if !m.loaded {
+                continue;
+            }
+            let at = m.friends.binary_search_by_key(&other, |c| c.character);
+            match (at, friends) {
+                (Err(i), true) => m.friends.insert(i, other_contact.clone()),
+                (Ok(i), false) => {
+                    m.friends.remove(i);
+                }
+                _ => {}
+            }
+            let msg = if friends {
+                ServerSocial::FriendChanged(Friend {
+                    contact: other_contact,
+                    online: self.presence(other),
+                })
+            } else {
+                ServerSocial::FriendRemoved { character: other }
+            };
+            self.send(me, msg);
+        }
+    }
+
+    /// A refusal decided later than the request (a store failure).
+    pub(super) fn refuse(&mut self, to: CharacterId, request: u8, reason: SocialRefusal) {
+        *self.stats.refusals.entry(reason.label()).or_default() += 1;
+        self.send(to, ServerSocial::Refused { request, reason });
+    }
+}
