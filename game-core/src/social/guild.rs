@@ -62,6 +62,13 @@ impl Social {
         self.guilds.by_id.len()
     }
 
+    /// A guild held in memory: its name and members with their ranks, in
+    /// the order they joined.
+    pub fn guild(&self, id: GuildId) -> Option<(&str, &[(Contact, GuildRank)])> {
+        let g = self.guilds.by_id.get(&id)?;
+        Some((&g.name, &g.members))
+    }
+
     pub(super) fn guild_create(
         &mut self,
         founder: CharacterId,

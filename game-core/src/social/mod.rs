@@ -27,7 +27,11 @@
 
 mod chat;
 mod friends;
+#[cfg(test)]
+mod group_tests;
 mod guild;
+#[cfg(test)]
+mod model_tests;
 mod names;
 mod party;
 #[cfg(test)]

@@ -1,1 +1,546 @@
-//! tests
+//! The social layer against the reference store, one behaviour per test.
+//! `model_tests.rs` runs random requests against its invariants.
+
+use super::*;
+use crate::ids::IntentId;
+use crate::math::Vec2;
+use crate::persist::{AccountRef, CharacterState, Intent, MemoryStore, Place};
+use crate::protocol::{ChatChannel, ChatLine, Friend};
+use crate::time::Duration;
+use std::collections::BTreeMap;
+
+pub(super) struct H {
+    pub(super) s: Social,
+    pub(super) store: MemoryStore,
+    pub(super) now: Instant,
+    pub(super) ids: Vec<CharacterId>,
+    pub(super) names: Vec<String>,
+    out: Deliveries,
+    pub(super) inbox: BTreeMap<CharacterId, Vec<ServerSocial>>,
+    next_intent: u64,
+    /// The store fails every change while set.
+    pub(super) store_down: bool,
+}
+
+impl H {
+    pub(super) fn new(names: &[&str]) -> Self {
+        Self::with_config(SocialConfig::default(), names)
+    }
+
+    pub(super) fn with_config(config: SocialConfig, names: &[&str]) -> Self {
+        let mut h = H {
+            s: Social::new(config),
+            store: MemoryStore::default(),
+            now: Instant::from_micros(1_000_000),
+            ids: Vec::new(),
+            names: names.iter().map(|n| n.to_string()).collect(),
+            out: Deliveries::default(),
+            inbox: BTreeMap::new(),
+            next_intent: 0,
+            store_down: false,
+        };
+        for name in names {
+            let account = match h.apply(Change::OpenAccount {
+                account: AccountRef::Dev(name.to_string()),
+            }) {
+                Ok(Reply::Account { account, .. }) => account,
+                other => panic!("{other:?}"),
+            };
+            let created = h.apply(Change::CreateCharacter {
+                account,
+                name: name.to_string(),
+                state: CharacterState {
+                    place: Place {
+                        map: "meadow".into(),
+                        channel: 1,
+                        pos: Vec2::from_ints(1, 1),
+                    },
+                    level: 1,
+                    experience: 0,
+                },
+                max_characters: 4,
+            });
+            let Ok(Reply::Characters(list)) = created else {
+                panic!("{created:?}");
+            };
+            h.ids.push(list[0].id);
+        }
+        h
+    }
+
+    fn apply(&mut self, change: Change) -> Result<Reply, StoreError> {
+        self.next_intent += 1;
+        self.store
+            .apply(&Intent {
+                id: IntentId(self.next_intent),
+                change,
+            })
+            .result
+    }
+
+    pub(super) fn id(&self, i: usize) -> CharacterId {
+        self.ids[i]
+    }
+
+    pub(super) fn enter_at(&mut self, i: usize, map: &str, channel: u16) {
+        let at = Whereabouts {
+            map: map.into(),
+            channel,
+        };
+        self.s.entered(self.ids[i], &self.names[i].clone(), at);
+        self.settle();
+    }
+
+    pub(super) fn enter(&mut self, i: usize) {
+        self.enter_at(i, "meadow", 1);
+    }
+
+    /// Answers every store change asked for, then collects deliveries.
+    pub(super) fn settle(&mut self) {
+        while let Some((token, change)) = self.s.take_intent() {
+            let result = if self.store_down {
+                Err(StoreError::Unavailable)
+            } else {
+                self.apply(change)
+            };
+            self.s.store_outcome(self.now, token, result);
+        }
+        self.s.drain(&mut self.out);
+        for &(c, i) in &self.out.to {
+            let msg = self.out.messages[i as usize].0.clone();
+            self.inbox.entry(c).or_default().push(msg);
+        }
+    }
+
+    pub(super) fn req_near(&mut self, i: usize, r: ClientSocial, near: &[usize]) {
+        let near: Vec<CharacterId> = near.iter().map(|&n| self.ids[n]).collect();
+        self.s.handle(self.now, self.ids[i], r, &near);
+        self.settle();
+    }
+
+    pub(super) fn req(&mut self, i: usize, r: ClientSocial) {
+        self.req_near(i, r, &[]);
+    }
+
+    pub(super) fn tick(&mut self, ms: u64) {
+        self.now += Duration::from_millis(ms);
+        let mut due = Vec::new();
+        self.s.tick(self.now, &mut due);
+        self.settle();
+    }
+
+    pub(super) fn take(&mut self, i: usize) -> Vec<ServerSocial> {
+        self.inbox.remove(&self.ids[i]).unwrap_or_default()
+    }
+
+    /// The chat lines `i` heard since the last take, as (channel, text).
+    fn heard(&mut self, i: usize) -> Vec<(ChatChannel, String)> {
+        self.take(i)
+            .into_iter()
+            .filter_map(|m| match m {
+                ServerSocial::Chat(ChatLine { channel, text, .. }) => Some((channel, text)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn refusals(&mut self, i: usize) -> Vec<SocialRefusal> {
+        self.take(i)
+            .into_iter()
+            .filter_map(|m| match m {
+                ServerSocial::Refused { reason, .. } => Some(reason),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn clear(&mut self) {
+        self.inbox.clear();
+    }
+
+    fn say(&mut self, i: usize, channel: ChatChannel, text: &str) {
+        self.req(
+            i,
+            ClientSocial::Chat {
+                channel,
+                text: text.into(),
+            },
+        );
+    }
+
+    /// `inviter` invites `i` into its party and `i` accepts.
+    pub(super) fn join_party(&mut self, inviter: usize, i: usize) {
+        // Past the actions' rate of both.
+        self.tick(1_000);
+        let name = self.names[i].clone();
+        self.req(inviter, ClientSocial::PartyInvite { name });
+        let from = self.id(inviter);
+        self.req(i, ClientSocial::PartyAnswer { from, accept: true });
+    }
+}
+
+fn line(text: &str) -> String {
+    text.to_string()
+}
+
+#[test]
+fn each_channel_reaches_its_members_and_no_one_else() {
+    let mut h = H::new(&["ada", "bo", "cy", "di"]);
+    h.enter_at(0, "meadow", 1);
+    h.enter_at(1, "meadow", 1);
+    h.enter_at(2, "meadow", 2);
+    h.enter_at(3, "forest", 1);
+    h.join_party(0, 3);
+    h.clear();
+
+    h.say(0, ChatChannel::Zone, "zone");
+    h.req_near(
+        0,
+        ClientSocial::Chat {
+            channel: ChatChannel::Say,
+            text: "say".into(),
+        },
+        &[2],
+    );
+    h.say(0, ChatChannel::Party, "party");
+    h.say(0, ChatChannel::World, "world");
+    use ChatChannel::*;
+    assert_eq!(
+        h.heard(0),
+        [
+            (Zone, line("zone")),
+            (Say, line("say")),
+            (Party, line("party")),
+            (World, line("world"))
+        ]
+    );
+    assert_eq!(h.heard(1), [(Zone, line("zone")), (World, line("world"))]);
+    assert_eq!(h.heard(2), [(Say, line("say")), (World, line("world"))]);
+    assert_eq!(h.heard(3), [(Party, line("party")), (World, line("world"))]);
+    assert_eq!(h.s.stats().lines[ChatChannel::World as usize], 1);
+}
+
+#[test]
+fn a_zone_line_follows_the_speaker_to_its_new_channel() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter_at(0, "meadow", 1);
+    h.enter_at(1, "meadow", 2);
+    h.s.moved(
+        h.id(0),
+        Whereabouts {
+            map: "meadow".into(),
+            channel: 2,
+        },
+    );
+    h.clear();
+    h.say(0, ChatChannel::Zone, "here now");
+    assert_eq!(h.heard(1), [(ChatChannel::Zone, line("here now"))]);
+}
+
+#[test]
+fn bad_text_is_refused_with_its_reason_and_reaches_no_one() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.clear();
+    let long = "x".repeat(257);
+    for (text, reason) in [
+        (long.as_str(), SocialRefusal::TooLong),
+        ("", SocialRefusal::InvalidText),
+        ("   ", SocialRefusal::InvalidText),
+        ("bell\u{7}", SocialRefusal::InvalidText),
+        ("evil\u{202e}txet", SocialRefusal::InvalidText),
+        ("zero\u{200b}width", SocialRefusal::InvalidText),
+    ] {
+        h.say(0, ChatChannel::Zone, text);
+        assert_eq!(h.refusals(0), [reason], "{text:?}");
+    }
+    assert!(h.heard(1).is_empty());
+    // 256 bytes of multi-byte text is fine; emoji with joiners too.
+    h.say(0, ChatChannel::Zone, &"é".repeat(128));
+    h.say(0, ChatChannel::Zone, "👩\u{200d}👩\u{200d}👧");
+    assert_eq!(h.heard(1).len(), 2);
+    h.say(0, ChatChannel::Whisper, "by chat");
+    h.say(0, ChatChannel::System, "spoof");
+    assert_eq!(
+        h.refusals(0),
+        [SocialRefusal::WrongChannel, SocialRefusal::WrongChannel]
+    );
+}
+
+#[test]
+fn each_channel_has_its_own_rate_and_world_the_strictest() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.clear();
+    for n in 0..5 {
+        h.say(0, ChatChannel::Say, &format!("say {n}"));
+    }
+    h.say(0, ChatChannel::Say, "one too many");
+    assert_eq!(h.refusals(0), [SocialRefusal::RateLimited]);
+    // Other channels are untouched by say's limit.
+    h.say(0, ChatChannel::World, "first");
+    h.say(0, ChatChannel::World, "second");
+    assert_eq!(h.refusals(0), [SocialRefusal::RateLimited]);
+    h.tick(1_000);
+    h.say(0, ChatChannel::Say, "a second later");
+    h.say(0, ChatChannel::World, "still too soon");
+    assert_eq!(h.refusals(0), [SocialRefusal::RateLimited]);
+    h.tick(30_000);
+    h.say(0, ChatChannel::World, "thirty seconds on");
+    assert!(h.refusals(0).is_empty());
+}
+
+#[test]
+fn a_muted_character_is_refused_until_the_mute_expires() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.clear();
+    let until = h.now + Duration::from_secs(60);
+    h.s.mute(h.id(0), until);
+    h.say(0, ChatChannel::Zone, "hello?");
+    h.req(
+        0,
+        ClientSocial::Whisper {
+            to: "bo".into(),
+            text: "psst".into(),
+        },
+    );
+    assert_eq!(h.refusals(0), [SocialRefusal::Muted, SocialRefusal::Muted]);
+    // A new login does not lift it.
+    h.s.left(h.id(0));
+    h.enter(0);
+    h.clear();
+    h.say(0, ChatChannel::Zone, "relogged");
+    assert_eq!(h.refusals(0), [SocialRefusal::Muted]);
+    h.tick(60_000);
+    h.say(0, ChatChannel::Zone, "free");
+    assert_eq!(h.heard(1), [(ChatChannel::Zone, line("free"))]);
+}
+
+#[test]
+fn a_whisper_reaches_its_target_once_by_name_in_any_case_and_is_echoed() {
+    let mut h = H::new(&["ada", "Bo", "cy"]);
+    for i in 0..3 {
+        h.enter(i);
+    }
+    h.clear();
+    for text in ["one", "two"] {
+        h.req(
+            0,
+            ClientSocial::Whisper {
+                to: "BO".into(),
+                text: text.into(),
+            },
+        );
+    }
+    assert_eq!(
+        h.heard(1),
+        [
+            (ChatChannel::Whisper, line("one")),
+            (ChatChannel::Whisper, line("two"))
+        ]
+    );
+    let echoes: Vec<_> = h.take(0);
+    assert!(
+        matches!(&echoes[..], [ServerSocial::Whispered { to, .. }, ServerSocial::Whispered { .. }] if to.name == "Bo")
+    );
+    assert!(h.heard(2).is_empty());
+    // Offline, unknown, and oneself.
+    h.s.detached(h.id(2));
+    for (to, reason) in [
+        ("cy", SocialRefusal::NotOnline),
+        ("nobody", SocialRefusal::NotOnline),
+        ("ada", SocialRefusal::Yourself),
+    ] {
+        h.req(
+            0,
+            ClientSocial::Whisper {
+                to: to.into(),
+                text: "hi".into(),
+            },
+        );
+        assert_eq!(h.refusals(0), [reason], "{to}");
+    }
+}
+
+#[test]
+fn a_blocked_character_is_never_heard_by_its_blocker_and_the_block_is_kept() {
+    let mut h = H::new(&["ada", "bo", "cy"]);
+    for i in 0..3 {
+        h.enter(i);
+    }
+    h.join_party(0, 1);
+    let bo = h.id(1);
+    h.req(0, ClientSocial::Block { character: bo });
+    h.clear();
+    for channel in [ChatChannel::Zone, ChatChannel::Party, ChatChannel::World] {
+        h.tick(31_000);
+        h.say(1, channel, "from bo");
+    }
+    h.req(
+        1,
+        ClientSocial::Whisper {
+            to: "ada".into(),
+            text: "psst".into(),
+        },
+    );
+    // The blocker looks offline to whom it blocks.
+    assert_eq!(h.refusals(1), [SocialRefusal::NotOnline]);
+    assert!(h.heard(0).is_empty());
+    assert_eq!(h.heard(2).len(), 2, "cy hears bo's zone and world lines");
+    h.req(1, ClientSocial::PartyInvite { name: "ada".into() });
+    assert_eq!(h.refusals(1), [SocialRefusal::NotOnline]);
+    // Kept in the store: after a new login ada still blocks bo.
+    h.s.left(h.id(0));
+    h.enter(0);
+    assert!(h.s.blocks(h.id(0), bo));
+    let lists = h.take(0);
+    assert!(lists
+        .iter()
+        .any(|m| matches!(m, ServerSocial::Blocked { blocked } if blocked[0].character == bo)));
+    h.req(0, ClientSocial::Unblock { character: bo });
+    h.tick(31_000);
+    h.say(1, ChatChannel::World, "heard again");
+    assert_eq!(h.heard(0), [(ChatChannel::World, line("heard again"))]);
+}
+
+#[test]
+fn friends_are_made_by_request_and_answer_kept_and_told_of_presence() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.clear();
+    h.req(0, ClientSocial::FriendRequest { name: "bo".into() });
+    let asked = h.take(1);
+    assert!(matches!(&asked[..], [ServerSocial::FriendRequested { from }] if from.name == "ada"));
+    let ada = h.id(0);
+    h.req(
+        1,
+        ClientSocial::FriendAnswer {
+            from: ada,
+            accept: true,
+        },
+    );
+    assert_eq!(h.store.friendships().count(), 1);
+    for (me, other) in [(0, 1), (1, 0)] {
+        let got = h.take(me);
+        let expected = Friend {
+            contact: Contact {
+                character: h.id(other),
+                name: h.names[other].clone(),
+            },
+            online: Some(Whereabouts {
+                map: "meadow".into(),
+                channel: 1,
+            }),
+        };
+        assert_eq!(got, [ServerSocial::FriendChanged(expected)]);
+    }
+    // Presence: bo moves, drops, comes back, leaves.
+    let bo = h.id(1);
+    h.s.moved(
+        bo,
+        Whereabouts {
+            map: "forest".into(),
+            channel: 1,
+        },
+    );
+    h.s.detached(bo);
+    h.s.reattached(bo);
+    h.s.left(bo);
+    h.settle();
+    let seen: Vec<Option<String>> = h
+        .take(0)
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerSocial::FriendChanged(f) => Some(f.online.map(|w| w.map)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [Some("forest".into()), None, Some("forest".into()), None]
+    );
+    // Kept: the next login lists ada as a friend, online.
+    h.enter(1);
+    let lists = h.take(1);
+    assert!(
+        matches!(&lists[0], ServerSocial::Friends { friends } if friends.len() == 1 && friends[0].online.is_some())
+    );
+    h.req(1, ClientSocial::FriendRemove { character: ada });
+    assert_eq!(h.store.friendships().count(), 0);
+    assert!(h
+        .take(0)
+        .contains(&ServerSocial::FriendRemoved { character: bo }));
+}
+
+#[test]
+fn friend_requests_are_bounded_expire_and_can_be_declined() {
+    let names: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+    let mut h = H::new(&refs);
+    for i in 0..10 {
+        h.enter(i);
+    }
+    h.clear();
+    for i in 1..10 {
+        h.tick(1_000);
+        h.req(i, ClientSocial::FriendRequest { name: "p0".into() });
+    }
+    // Eight wait for p0; the ninth is refused.
+    assert_eq!(h.refusals(9), [SocialRefusal::TooManyInvites]);
+    let from = h.id(1);
+    h.req(
+        0,
+        ClientSocial::FriendAnswer {
+            from,
+            accept: false,
+        },
+    );
+    assert!(matches!(&h.take(1)[..], [ServerSocial::Declined { by }] if by.name == "p0"));
+    h.tick(300_000);
+    let from = h.id(2);
+    h.req(0, ClientSocial::FriendAnswer { from, accept: true });
+    assert_eq!(h.refusals(0), [SocialRefusal::NoInvite]);
+    assert_eq!(h.store.friendships().count(), 0);
+}
+
+#[test]
+fn a_friendship_the_store_does_not_take_is_refused_and_not_shown() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.req(0, ClientSocial::FriendRequest { name: "bo".into() });
+    h.clear();
+    h.store_down = true;
+    let ada = h.id(0);
+    h.req(
+        1,
+        ClientSocial::FriendAnswer {
+            from: ada,
+            accept: true,
+        },
+    );
+    assert_eq!(h.refusals(1), [SocialRefusal::Busy]);
+    assert!(h.take(0).is_empty());
+    assert_eq!(h.s.friends_of(ada).count(), 0);
+}
+
+#[test]
+fn a_record_the_store_cannot_load_is_loaded_at_a_later_tick() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(1);
+    h.store_down = true;
+    h.enter(0);
+    assert!(!h.s.is_online(h.id(0)));
+    h.clear();
+    h.say(0, ChatChannel::Zone, "too early");
+    assert_eq!(h.refusals(0), [SocialRefusal::Busy]);
+    h.store_down = false;
+    h.tick(50);
+    assert!(h.s.is_online(h.id(0)));
+    assert!(matches!(h.take(0)[0], ServerSocial::Friends { .. }));
+}

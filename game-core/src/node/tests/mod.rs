@@ -7,6 +7,7 @@
 
 mod characters;
 mod sessions;
+mod social;
 mod store;
 mod world;
 
@@ -40,6 +41,9 @@ struct Harness {
     subscribed: Vec<Topic>,
     /// The character screen each connection last heard.
     characters: BTreeMap<ConnId, Vec<CharacterSummary>>,
+    /// Connections whose client stopped reading: their writes are not
+    /// confirmed (bytes held per connection until [`Harness::unstall`]).
+    stalled: BTreeMap<ConnId, usize>,
 }
 
 impl Harness {
@@ -62,6 +66,7 @@ impl Harness {
             published: Vec::new(),
             subscribed: Vec::new(),
             characters: BTreeMap::new(),
+            stalled: BTreeMap::new(),
         }
     }
 
@@ -121,7 +126,10 @@ impl Harness {
                         }
                         self.inbox.entry(conn).or_default().push(msg);
                     }
-                    self.node.handle_flushed(conn, bytes.len());
+                    match self.stalled.get_mut(&conn) {
+                        Some(held) => *held += bytes.len(),
+                        None => self.node.handle_flushed(conn, bytes.len()),
+                    }
                 }
                 Output::Close { conn, reason } => {
                     assert!(self.closed.insert(conn, reason).is_none(), "closed twice");
