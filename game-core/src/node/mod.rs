@@ -442,7 +442,8 @@ impl Node {
         self.stats.bus_received += 1;
         match message {
             BusMessage::Announcement { level, text } => self.notice(now, None, level, &text),
-            // Nothing here reads presence yet: social features will.
+            // Friends' presence is kept by this server's social layer; a
+            // social layer spread over servers would read this.
             BusMessage::Presence { .. } => {}
         }
     }
