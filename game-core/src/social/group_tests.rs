@@ -370,3 +370,37 @@ fn party_and_guild_lines_from_non_members_are_refused() {
         ]
     );
 }
+
+#[test]
+fn a_guild_save_the_store_fails_is_tried_again_a_second_later() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.req(
+        0,
+        ClientSocial::GuildCreate {
+            name: "Watch".into(),
+        },
+    );
+    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
+    h.store_down = true;
+    h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
+    h.req(
+        1,
+        ClientSocial::GuildAnswer {
+            guild: g,
+            accept: true,
+        },
+    );
+    h.tick(50);
+    assert_eq!(
+        h.store.guild(g).unwrap().members.len(),
+        1,
+        "the save failed"
+    );
+    h.store_down = false;
+    h.tick(50);
+    assert_eq!(h.store.guild(g).unwrap().members.len(), 1, "not every tick");
+    h.tick(1_000);
+    assert_eq!(h.store.guild(g).unwrap().members.len(), 2);
+}

@@ -411,20 +411,23 @@ impl Social {
                     version,
                     state,
                 },
-                Pending::SaveGuild { guild: id, version },
+                Pending::SaveGuild { guild: id },
             );
         }
     }
 
-    pub(super) fn guild_saved(&mut self, id: GuildId, _version: u64, ok: bool) {
+    pub(super) fn guild_saved(&mut self, now: Instant, id: GuildId, ok: bool) {
         let Some(g) = self.guilds.by_id.get_mut(&id) else {
             return;
         };
         g.saving = false;
         if !ok {
+            // Tried again a second later (with what changed meanwhile).
             g.dirty = true;
-        }
-        if g.dirty {
+            let at = now + Duration::from_secs(super::SAVE_RETRY_S);
+            self.guilds.saves.set(id, Some(at));
+        } else if g.dirty {
+            // Changed while this save was in flight: the next one now.
             self.guilds.saves.set(id, Some(Instant::ZERO));
         }
         self.evict_if_idle(id);

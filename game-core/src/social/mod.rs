@@ -43,7 +43,13 @@ pub use names::{guild_name_key, validate_guild_name, GUILD_NAME_LEN};
 use crate::ids::{CharacterId, GuildId, IdMap};
 use crate::persist::{Change, Reply, StoreError};
 use crate::protocol::{ClientSocial, Contact, ServerSocial, SocialRefusal, Whereabouts};
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
+
+/// A social record the store failed to load is asked for again this much later.
+const LOAD_RETRY_S: u64 = 1;
+
+/// A guild save that failed is tried again this much later.
+const SAVE_RETRY_S: u64 = 1;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -163,7 +169,6 @@ enum Pending {
     },
     SaveGuild {
         guild: GuildId,
-        version: u64,
     },
 }
 
@@ -271,8 +276,9 @@ pub struct Social {
     pending: BTreeMap<SocialToken, Pending>,
     intents: Vec<(SocialToken, Change)>,
     next_token: u64,
-    /// Characters whose record must be (re)loaded.
-    to_load: Vec<CharacterId>,
+    /// Characters whose record must be loaded again, and from when (a
+    /// store that failed is asked again a second later, not every tick).
+    to_load: Vec<(CharacterId, Instant)>,
     out: Deliveries,
     /// Reused for each message's recipients.
     scratch: Vec<CharacterId>,
@@ -601,11 +607,17 @@ impl Social {
     /// vitals, as (party, member) pairs grouped by party (the node, which
     /// knows the zones, fills the vitals in and sends them).
     pub fn tick(&mut self, now: Instant, vitals_due: &mut Vec<(u32, CharacterId)>) {
-        for character in std::mem::take(&mut self.to_load) {
+        let mut retry = std::mem::take(&mut self.to_load);
+        retry.retain(|&(character, at)| {
+            if at > now {
+                return true;
+            }
             if self.members.contains_key(&character) {
                 self.issue_load(character);
             }
-        }
+            false
+        });
+        self.to_load = retry;
         self.save_due_guilds(now);
         self.mutes.retain(|_, until| *until > now);
         self.parties
@@ -652,17 +664,17 @@ impl Social {
         match why {
             Pending::Load(character) => match result {
                 Ok(Reply::Social(record)) => self.loaded(now, character, record),
-                // The store is down or behind: try again at the next tick.
-                _ => self.to_load.push(character),
+                // The store is down or behind: try again a second later.
+                _ => self
+                    .to_load
+                    .push((character, now + Duration::from_secs(LOAD_RETRY_S))),
             },
             Pending::Friends { a, b, friends } => self.friends_settled(a, b, friends, result),
             Pending::Block { by, whom, blocked } => self.block_settled(by, whom, blocked, result),
             Pending::CreateGuild { founder, name } => {
                 self.guild_founded(now, founder, name, result)
             }
-            Pending::SaveGuild { guild, version } => {
-                self.guild_saved(guild, version, result.is_ok())
-            }
+            Pending::SaveGuild { guild, .. } => self.guild_saved(now, guild, result.is_ok()),
         }
     }
 
