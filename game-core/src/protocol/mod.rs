@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The version a client announces in [`ClientSession::Hello`]; a mismatch is refused.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// The largest payload a server accepts from a client by default.
 pub const MAX_CLIENT_PAYLOAD: u32 = 2 * 1024;

@@ -1,10 +1,10 @@
 //! The social domain's messages (tags 48-79): chat, friends and presence,
 //! blocks, parties and guilds.
 //!
-//! A client asks ([`ClientSocial`]); the node's social part answers at once
-//! with a refusal ([`ServerSocial::Refused`]) or lets the outcome reach
-//! everyone concerned at the next tick, in the same write as their world
-//! update. No message names the sender: it is always the sender's own
+//! A client asks ([`ClientSocial`]); the node's social part decides at once,
+//! and its answer (a refusal, [`ServerSocial::Refused`]) or the outcome
+//! reaches everyone concerned at the next tick, in the same write as their
+//! world update. No message names the sender: it is always the sender's own
 //! character. Chat lines are the first thing a slow client loses (before
 //! movement); it is then told how many it missed ([`ServerSocial::ChatMissed`]).
 
@@ -210,8 +210,8 @@ pub struct ChatLine {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartyView {
     pub leader: CharacterId,
-    /// Members in the order they joined (the next leader is the first after
-    /// the leader), with whether each is connected.
+    /// Members in the order they joined (when the leader leaves, the first
+    /// of those left leads), with whether each is connected.
     pub members: Vec<(Contact, bool)>,
     /// How many members it may hold.
     pub cap: u8,
@@ -397,11 +397,13 @@ pub enum ServerSocial {
     PartyVitals {
         members: Vec<MemberVitals>,
     },
-    /// `from` invites this character into guild `name`.
+    /// `from` invites this character into guild `name`, until
+    /// `expires_ms` from now.
     GuildInvited {
         guild: GuildId,
         name: String,
         from: Contact,
+        expires_ms: u32,
     },
     /// The guild now (after entering the world and after any change); `None`:
     /// in no guild.

@@ -123,7 +123,15 @@ pub(super) fn client_messages() -> Vec<ClientMsg> {
 pub(super) fn server_messages() -> Vec<ServerMsg> {
     let mut all: Vec<ServerSocial> = ChatChannel::ALL
         .into_iter()
-        .map(|c| ServerSocial::Chat(line(c)))
+        .map(|c| match c {
+            ChatChannel::System => ServerSocial::Chat(ChatLine {
+                channel: c,
+                from: CharacterId(0),
+                from_name: String::new(),
+                text: "the bridge opens at dusk".into(),
+            }),
+            _ => ServerSocial::Chat(line(c)),
+        })
         .collect();
     all.extend(SocialRefusal::ALL.map(|reason| ServerSocial::Refused { request: 1, reason }));
     all.extend([
@@ -186,6 +194,7 @@ pub(super) fn server_messages() -> Vec<ServerMsg> {
             guild: GuildId(3),
             name: "Night Watch".into(),
             from: ada(),
+            expires_ms: 30_000,
         },
         ServerSocial::Guild(Some(GuildView {
             guild: GuildId(3),

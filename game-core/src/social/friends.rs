@@ -59,10 +59,14 @@ impl Social {
         }
     }
 
-    /// Where `character` is, as its friends see it.
-    fn presence(&self, character: CharacterId) -> Option<crate::protocol::Whereabouts> {
+    /// Where `character` is, as `viewer` sees it: offline to those it blocks.
+    fn presence_for(
+        &self,
+        viewer: CharacterId,
+        character: CharacterId,
+    ) -> Option<crate::protocol::Whereabouts> {
         let m = self.members.get(&character)?;
-        (m.loaded && m.connected).then(|| m.at.clone())
+        (m.loaded && m.connected && !m.blocks(viewer)).then(|| m.at.clone())
     }
 
     fn friend_list(&self, character: CharacterId) -> Vec<Friend> {
@@ -71,7 +75,7 @@ impl Social {
             .iter()
             .map(|c| Friend {
                 contact: c.clone(),
-                online: self.presence(c.character),
+                online: self.presence_for(character, c.character),
             })
             .collect()
     }
@@ -86,15 +90,16 @@ impl Social {
         }
         let friend = Friend {
             contact: m.contact(character),
-            online: self.presence(character),
+            online: (m.loaded && m.connected).then(|| m.at.clone()),
         };
         let mut hearers = std::mem::take(&mut self.scratch);
         hearers.clear();
+        // Friends it blocks already see it offline, and keep doing so.
         hearers.extend(
             m.friends
                 .iter()
                 .map(|c| c.character)
-                .filter(|c| self.is_online(*c)),
+                .filter(|&c| self.is_online(c) && !m.blocks(c)),
         );
         if !hearers.is_empty() {
             self.send_many(
@@ -176,10 +181,9 @@ impl Social {
             self.refuse(by, 2 + !blocked as u8, SocialRefusal::Busy);
             return;
         }
-        match m
-            .blocked
-            .binary_search_by_key(&whom.character, |c| c.character)
-        {
+        let was_friend = m.is_friend(whom.character);
+        let whom_id = whom.character;
+        match m.blocked.binary_search_by_key(&whom_id, |c| c.character) {
             Ok(i) if !blocked => {
                 m.blocked.remove(i);
             }
@@ -187,6 +191,14 @@ impl Social {
             _ => {}
         }
         self.send_block_list(by);
+        // A friend blocked sees the blocker go offline; unblocked, back.
+        if was_friend && self.is_online(whom_id) {
+            let friend = Friend {
+                contact: self.members[&by].contact(by),
+                online: self.presence_for(whom_id, by),
+            };
+            self.send(whom_id, ServerSocial::FriendChanged(friend));
+        }
     }
 
     pub(super) fn friend_request(
@@ -243,13 +255,20 @@ impl Social {
             self.send(asker, ServerSocial::Declined { by: contact });
             return Ok(());
         }
-        let max = self.config.max_friends as usize;
         if self.members[&me].is_friend(asker) {
             return Err(SocialRefusal::AlreadyFriends);
         }
-        if self.members[&me].friends.len() >= max || self.members[&asker].friends.len() >= max {
+        // Friendships on their way to the store count, so several accepts
+        // at once cannot pass the cap.
+        let max = self.config.max_friends as usize;
+        let full = |m: &super::Member| m.friends.len() + m.friends_pending as usize >= max;
+        if full(&self.members[&me]) || full(&self.members[&asker]) {
             return Err(SocialRefusal::ListFull);
         }
+        for c in [me, asker] {
+            self.members.get_mut(&c).expect("online").friends_pending += 1;
+        }
+        let a = self.members[&asker].contact(asker);
         self.persist(
             Change::SetFriends {
                 a: asker,
@@ -257,8 +276,8 @@ impl Social {
                 friends: true,
             },
             Pending::Friends {
-                a: asker,
-                b: me,
+                a,
+                b: contact,
                 friends: true,
             },
         );
@@ -270,9 +289,11 @@ impl Social {
         me: CharacterId,
         other: CharacterId,
     ) -> Result<(), SocialRefusal> {
-        if !self.members[&me].is_friend(other) {
+        let m = &self.members[&me];
+        let Some(b) = m.friends.iter().find(|c| c.character == other).cloned() else {
             return Err(SocialRefusal::NotFriends);
-        }
+        };
+        let a = m.contact(me);
         self.persist(
             Change::SetFriends {
                 a: me,
@@ -280,8 +301,8 @@ impl Social {
                 friends: false,
             },
             Pending::Friends {
-                a: me,
-                b: other,
+                a,
+                b,
                 friends: false,
             },
         );
@@ -292,41 +313,42 @@ impl Social {
     /// are here update their lists and are told.
     pub(super) fn friends_settled(
         &mut self,
-        a: CharacterId,
-        b: CharacterId,
+        a: Contact,
+        b: Contact,
         friends: bool,
         result: Result<Reply, StoreError>,
     ) {
+        if friends {
+            for c in [a.character, b.character] {
+                if let Some(m) = self.members.get_mut(&c) {
+                    m.friends_pending = m.friends_pending.saturating_sub(1);
+                }
+            }
+        }
         if result.is_err() {
             // `b` accepted, or `a` removed: the one who acted hears it failed.
-            let (actor, kind) = if friends { (b, 5) } else { (a, 6) };
+            let (actor, kind) = if friends {
+                (b.character, 5)
+            } else {
+                (a.character, 6)
+            };
             self.refuse(actor, kind, SocialRefusal::Busy);
             return;
         }
         if friends {
             self.stats.friendships_made += 1;
         }
-        for (me, other) in [(a, b), (b, a)] {
-            let other_contact = match self.members.get(&other) {
-                Some(o) => o.contact(other),
-                None => match self
-                    .members
-                    .get(&me)
-                    .and_then(|m| m.friends.iter().find(|c| c.character == other).cloned())
-                {
-                    Some(c) => c,
-                    None => continue,
-                },
-            };
+        for (me, other) in [(&a, &b), (&b, &a)] {
+            let (me, other_id) = (me.character, other.character);
             let Some(m) = self.members.get_mut(&me) else {
                 continue;
             };
             if !m.loaded {
                 continue;
             }
-            let at = m.friends.binary_search_by_key(&other, |c| c.character);
+            let at = m.friends.binary_search_by_key(&other_id, |c| c.character);
             match (at, friends) {
-                (Err(i), true) => m.friends.insert(i, other_contact.clone()),
+                (Err(i), true) => m.friends.insert(i, other.clone()),
                 (Ok(i), false) => {
                     m.friends.remove(i);
                 }
@@ -334,11 +356,13 @@ impl Social {
             }
             let msg = if friends {
                 ServerSocial::FriendChanged(Friend {
-                    contact: other_contact,
-                    online: self.presence(other),
+                    contact: other.clone(),
+                    online: self.presence_for(me, other_id),
                 })
             } else {
-                ServerSocial::FriendRemoved { character: other }
+                ServerSocial::FriendRemoved {
+                    character: other_id,
+                }
             };
             self.send(me, msg);
         }

@@ -404,3 +404,151 @@ fn a_guild_save_the_store_fails_is_tried_again_a_second_later() {
     h.tick(1_000);
     assert_eq!(h.store.guild(g).unwrap().members.len(), 2);
 }
+
+#[test]
+fn an_invitation_is_into_the_party_it_was_made_for() {
+    let mut h = H::new(&["ada", "bo", "cy", "di"]);
+    for i in 0..4 {
+        h.enter(i);
+    }
+    // ada invites cy while in no party, then joins bo's party.
+    h.req(0, ClientSocial::PartyInvite { name: "cy".into() });
+    h.join_party(1, 0);
+    let ada = h.id(0);
+    h.inbox.clear();
+    h.req(
+        2,
+        ClientSocial::PartyAnswer {
+            from: ada,
+            accept: true,
+        },
+    );
+    assert_eq!(refusals(&mut h, 2), [SocialRefusal::NoInvite]);
+    assert_eq!(party(&h, 2), None);
+}
+
+#[test]
+fn a_character_founding_a_guild_cannot_join_another_meanwhile() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.req(
+        0,
+        ClientSocial::GuildCreate {
+            name: "Watch".into(),
+        },
+    );
+    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
+    h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
+    h.hold = true;
+    h.req(
+        1,
+        ClientSocial::GuildCreate {
+            name: "Other".into(),
+        },
+    );
+    h.inbox.clear();
+    h.req(
+        1,
+        ClientSocial::GuildAnswer {
+            guild: g,
+            accept: false,
+        },
+    );
+    h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
+    h.req(
+        1,
+        ClientSocial::GuildAnswer {
+            guild: g,
+            accept: true,
+        },
+    );
+    assert_eq!(refusals(&mut h, 1), [SocialRefusal::Busy]);
+    h.release();
+    let (mine, _) = h.s.guild_of(h.id(1)).unwrap();
+    assert_ne!(mine, g);
+    assert_eq!(h.s.guild(g).unwrap().1.len(), 1);
+}
+
+#[test]
+fn guild_history_leaves_out_whom_the_reader_blocks() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.req(
+        0,
+        ClientSocial::GuildCreate {
+            name: "Watch".into(),
+        },
+    );
+    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
+    h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
+    h.req(
+        1,
+        ClientSocial::GuildAnswer {
+            guild: g,
+            accept: true,
+        },
+    );
+    for (i, text) in [(0, "from ada"), (1, "from bo")] {
+        h.req(
+            i,
+            ClientSocial::Chat {
+                channel: ChatChannel::Guild,
+                text: text.into(),
+            },
+        );
+    }
+    let ada = h.id(0);
+    h.req(1, ClientSocial::Block { character: ada });
+    h.s.left(h.id(1));
+    h.inbox.clear();
+    h.enter(1);
+    let history = h.take(1).into_iter().find_map(|m| match m {
+        ServerSocial::GuildHistory { lines } => Some(lines),
+        _ => None,
+    });
+    let texts: Vec<String> = history.unwrap().into_iter().map(|l| l.text).collect();
+    assert_eq!(texts, ["from bo"]);
+}
+
+#[test]
+fn a_guild_whose_leader_was_deleted_is_led_by_the_next_when_loaded() {
+    let mut h = H::new(&["ada", "bo", "cy"]);
+    for i in 0..3 {
+        h.enter(i);
+    }
+    h.req(
+        0,
+        ClientSocial::GuildCreate {
+            name: "Watch".into(),
+        },
+    );
+    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
+    for i in 1..3 {
+        let name = h.names[i].clone();
+        h.tick(1_000);
+        h.req(0, ClientSocial::GuildInvite { name });
+        h.req(
+            i,
+            ClientSocial::GuildAnswer {
+                guild: g,
+                accept: true,
+            },
+        );
+    }
+    for i in 0..3 {
+        h.s.left(h.id(i));
+    }
+    h.s.save_due(h.now);
+    h.settle();
+    // Ada's character is deleted: the stored guild has no leader.
+    h.delete_character(0);
+    h.enter(2);
+    assert_eq!(h.s.guild_of(h.id(2)), Some((g, GuildRank::Member)));
+    let leader = h.s.guild(g).unwrap().1[0].clone();
+    assert_eq!(
+        (leader.0.name.as_str(), leader.1),
+        ("bo", GuildRank::Leader)
+    );
+}

@@ -132,7 +132,7 @@ impl Social {
     /// one held here, or the first, and sees the guild and its last lines.
     pub(super) fn guild_loaded(
         &mut self,
-        _now: Instant,
+        now: Instant,
         character: CharacterId,
         mut records: Vec<GuildRecord>,
     ) {
@@ -143,19 +143,27 @@ impl Social {
             let listed = match self.guilds.by_id.get(&r.id) {
                 Some(held) => held.rank_of(character).is_some(),
                 None => {
-                    let members = r.members;
+                    let mut members = r.members;
                     let listed = members.iter().any(|(c, _)| c.character == character);
+                    // A leader whose character was deleted: the next leads.
+                    let leaderless = !members.iter().any(|&(_, r)| r == GuildRank::Leader);
+                    if leaderless {
+                        hand_on_lead(&mut members);
+                    }
                     self.guilds.by_id.insert(
                         r.id,
                         Guild {
                             name: r.name,
                             version: r.version,
                             saving: false,
-                            dirty: false,
+                            dirty: leaderless,
                             members,
                             history: r.history.into(),
                         },
                     );
+                    if leaderless {
+                        self.guilds.saves.set(r.id, Some(now));
+                    }
                     listed
                 }
             };
@@ -163,11 +171,22 @@ impl Social {
                 chosen = Some(r.id);
             }
         }
+        // A guild held here is newer than the store: one that took the
+        // character in and is not yet saved lists it here only. (A scan of
+        // the held guilds' members: some thousands of comparisons a login.)
+        if chosen.is_none() {
+            chosen = self
+                .guilds
+                .by_id
+                .iter()
+                .find(|(_, g)| g.rank_of(character).is_some())
+                .map(|(&id, _)| id);
+        }
         if let Some(id) = chosen {
             self.members.get_mut(&character).expect("member").guild = Some(id);
             let g = &self.guilds.by_id[&id];
             let view = self.guild_view(id, g);
-            let lines = g.history.iter().cloned().collect();
+            let lines = self.history_for(character, id);
             self.send(character, ServerSocial::Guild(Some(view)));
             self.send(character, ServerSocial::GuildHistory { lines });
         }
@@ -209,6 +228,7 @@ impl Social {
                 guild: id,
                 name: guild_name,
                 from: contact,
+                expires_ms: self.config.party_invite_ms,
             },
         );
         Ok(())
@@ -239,6 +259,10 @@ impl Social {
         if m.guild.is_some() {
             return Err(SocialRefusal::AlreadyInGuild);
         }
+        if m.busy {
+            // Founding a guild of its own, or changing a block: one at a time.
+            return Err(SocialRefusal::Busy);
+        }
         let size = self.config.guild_size as usize;
         let g = self
             .guilds
@@ -249,7 +273,7 @@ impl Social {
             return Err(SocialRefusal::GuildFull);
         }
         g.members.push((contact, GuildRank::Member));
-        let lines = g.history.iter().cloned().collect();
+        let lines = self.history_for(me, guild);
         self.members.get_mut(&me).expect("member").guild = Some(guild);
         self.guild_dirty(guild, now);
         self.guild_changed(guild);
@@ -326,13 +350,8 @@ impl Social {
             return;
         };
         let (_, rank) = g.members.remove(i);
-        if rank == GuildRank::Leader && !g.members.is_empty() {
-            let next = g
-                .members
-                .iter()
-                .position(|&(_, r)| r == GuildRank::Officer)
-                .unwrap_or(0);
-            g.members[next].1 = GuildRank::Leader;
+        if rank == GuildRank::Leader {
+            hand_on_lead(&mut g.members);
         }
         if let Some(m) = self.members.get_mut(&who) {
             m.guild = None;
@@ -464,6 +483,20 @@ impl Social {
         }
     }
 
+    /// The guild's last lines as `character` may see them: none from those
+    /// it blocks.
+    fn history_for(&self, character: CharacterId, id: GuildId) -> Vec<ChatLine> {
+        let Some(g) = self.guilds.by_id.get(&id) else {
+            return Vec::new();
+        };
+        let me = self.members.get(&character);
+        g.history
+            .iter()
+            .filter(|l| !me.is_some_and(|m| m.blocks(l.from)))
+            .cloned()
+            .collect()
+    }
+
     /// The guild as it is now, to one member.
     pub(super) fn guild_resend(&mut self, character: CharacterId, id: GuildId) {
         if let Some(g) = self.guilds.by_id.get(&id) {
@@ -485,5 +518,17 @@ impl Social {
             .filter(|&c| self.is_online(c))
             .collect();
         self.send_many(ServerSocial::Guild(Some(view)), false, online);
+    }
+}
+
+/// The lead passes to the first officer to have joined, or else the first
+/// member (nothing to do for a guild with no one left).
+fn hand_on_lead(members: &mut [(Contact, GuildRank)]) {
+    let next = members
+        .iter()
+        .position(|&(_, r)| r == GuildRank::Officer)
+        .unwrap_or(0);
+    if let Some(m) = members.get_mut(next) {
+        m.1 = GuildRank::Leader;
     }
 }

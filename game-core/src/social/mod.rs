@@ -154,8 +154,8 @@ pub struct SocialToken(pub u64);
 enum Pending {
     Load(CharacterId),
     Friends {
-        a: CharacterId,
-        b: CharacterId,
+        a: Contact,
+        b: Contact,
         friends: bool,
     },
     Block {
@@ -191,13 +191,18 @@ pub(crate) struct Member {
     /// Friend requests waiting for its answer: who, until when.
     requests: Vec<(CharacterId, Instant)>,
     pub(crate) party: Option<u32>,
-    /// A party invitation waiting for its answer: from whom, until when.
-    party_invite: Option<(CharacterId, Instant)>,
+    /// A party invitation waiting for its answer: from whom, until when,
+    /// and into which party (`None`: the one the inviter's first accepted
+    /// invitation makes).
+    party_invite: Option<(CharacterId, Instant, Option<u32>)>,
     pub(crate) guild: Option<GuildId>,
     /// A guild invitation waiting for its answer: which, from whom, until when.
     guild_invite: Option<(GuildId, CharacterId, Instant)>,
     /// A guild founding or block change waits for the store.
     busy: bool,
+    /// Friendships being added, waiting for the store: they count against
+    /// `max_friends` until they land.
+    friends_pending: u16,
     /// When each rate allows the next request (GCRA theoretical arrival).
     rates: [Instant; chat::RATES],
 }
@@ -396,6 +401,7 @@ impl Social {
                 guild: None,
                 guild_invite: None,
                 busy: false,
+                friends_pending: 0,
                 rates: [Instant::ZERO; chat::RATES],
             },
         );
@@ -427,9 +433,21 @@ impl Social {
         self.set_connected(character, false);
     }
 
-    /// `character`'s player resumed on a new connection.
+    /// `character`'s player resumed or was taken over by a new connection:
+    /// its new client is sent its lists, party and guild afresh.
     pub fn reattached(&mut self, character: CharacterId) {
-        self.set_connected(character, true);
+        let Some(m) = self.members.get(&character) else {
+            return;
+        };
+        if m.connected {
+            // A take-over: the old connection never read as dropped.
+            if m.loaded {
+                self.send_lists(character);
+                self.party_changed_of(character);
+            }
+        } else {
+            self.set_connected(character, true);
+        }
     }
 
     /// `character` left for good: out of its party, its rooms and its

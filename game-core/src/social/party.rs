@@ -61,7 +61,8 @@ impl Social {
     ) -> Result<(), SocialRefusal> {
         let to = self.online_named(name, from)?;
         let me = &self.members[&from];
-        let raid = match me.party.and_then(|p| self.parties.get(p)) {
+        let into = me.party;
+        let raid = match into.and_then(|p| self.parties.get(p)) {
             Some(p) if p.leader != from => return Err(SocialRefusal::NotAllowed),
             Some(p) if p.members.len() >= p.cap as usize => return Err(SocialRefusal::PartyFull),
             Some(p) => p.raid,
@@ -73,12 +74,12 @@ impl Social {
         if them.party.is_some() {
             return Err(SocialRefusal::AlreadyInParty);
         }
-        if let Some((other, until)) = them.party_invite {
+        if let Some((other, until, _)) = them.party_invite {
             if other != from && until > now {
                 return Err(SocialRefusal::TooManyInvites);
             }
         }
-        them.party_invite = Some((from, now + Duration::from_millis(ms as u64)));
+        them.party_invite = Some((from, now + Duration::from_millis(ms as u64), into));
         self.send(
             to,
             ServerSocial::PartyInvited {
@@ -98,13 +99,13 @@ impl Social {
         accept: bool,
     ) -> Result<(), SocialRefusal> {
         let m = self.members.get_mut(&me).expect("member");
-        match m.party_invite.take() {
-            Some((from, until)) if from == inviter && until > now => {}
+        let into = match m.party_invite.take() {
+            Some((from, until, into)) if from == inviter && until > now => into,
             other => {
                 m.party_invite = other;
                 return Err(SocialRefusal::NoInvite);
             }
-        }
+        };
         let contact = m.contact(me);
         if !accept {
             if self.is_online(inviter) {
@@ -119,6 +120,11 @@ impl Social {
             Some(i) if i.loaded => i.party,
             _ => return Err(SocialRefusal::NotOnline),
         };
+        // The party invited into: the inviter has since joined another (or
+        // made one with someone else), and that one did not invite.
+        if inviter_party != into {
+            return Err(SocialRefusal::NoInvite);
+        }
         let id = match inviter_party {
             Some(id) => {
                 let p = self.parties.by_id.get_mut(&id).expect("party");

@@ -14,12 +14,16 @@ pub(super) struct H {
     pub(super) store: MemoryStore,
     pub(super) now: Instant,
     pub(super) ids: Vec<CharacterId>,
+    accounts: Vec<crate::ids::AccountId>,
     pub(super) names: Vec<String>,
     out: Deliveries,
     pub(super) inbox: BTreeMap<CharacterId, Vec<ServerSocial>>,
     next_intent: u64,
     /// The store fails every change while set.
     pub(super) store_down: bool,
+    /// While set, changes wait here for [`H::release`].
+    pub(super) hold: bool,
+    held: Vec<(SocialToken, Change)>,
 }
 
 impl H {
@@ -33,11 +37,14 @@ impl H {
             store: MemoryStore::default(),
             now: Instant::from_micros(1_000_000),
             ids: Vec::new(),
+            accounts: Vec::new(),
             names: names.iter().map(|n| n.to_string()).collect(),
             out: Deliveries::default(),
             inbox: BTreeMap::new(),
             next_intent: 0,
             store_down: false,
+            hold: false,
+            held: Vec::new(),
         };
         for name in names {
             let account = match h.apply(Change::OpenAccount {
@@ -64,6 +71,7 @@ impl H {
                 panic!("{created:?}");
             };
             h.ids.push(list[0].id);
+            h.accounts.push(account);
         }
         h
     }
@@ -98,6 +106,10 @@ impl H {
     /// Answers every store change asked for, then collects deliveries.
     pub(super) fn settle(&mut self) {
         while let Some((token, change)) = self.s.take_intent() {
+            if self.hold {
+                self.held.push((token, change));
+                continue;
+            }
             let result = if self.store_down {
                 Err(StoreError::Unavailable)
             } else {
@@ -110,6 +122,25 @@ impl H {
             let msg = self.out.messages[i as usize].0.clone();
             self.inbox.entry(c).or_default().push(msg);
         }
+    }
+
+    /// Deletes `i`'s character from the store, as the character screen does.
+    pub(super) fn delete_character(&mut self, i: usize) {
+        let change = Change::DeleteCharacter {
+            account: self.accounts[i],
+            character: self.ids[i],
+        };
+        self.apply(change).expect("deleted");
+    }
+
+    /// Answers the changes held back, in the order asked.
+    pub(super) fn release(&mut self) {
+        self.hold = false;
+        for (token, change) in std::mem::take(&mut self.held) {
+            let result = self.apply(change);
+            self.s.store_outcome(self.now, token, result);
+        }
+        self.settle();
     }
 
     pub(super) fn req_near(&mut self, i: usize, r: ClientSocial, near: &[usize]) {
@@ -545,4 +576,105 @@ fn a_record_the_store_cannot_load_is_asked_for_again_a_second_later() {
     h.tick(1_000);
     assert!(h.s.is_online(h.id(0)));
     assert!(matches!(h.take(0)[0], ServerSocial::Friends { .. }));
+}
+
+#[test]
+fn a_friendship_lands_for_the_side_still_here_when_the_other_left_meanwhile() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.req(0, ClientSocial::FriendRequest { name: "bo".into() });
+    h.hold = true;
+    let ada = h.id(0);
+    h.req(
+        1,
+        ClientSocial::FriendAnswer {
+            from: ada,
+            accept: true,
+        },
+    );
+    h.s.left(ada);
+    h.clear();
+    h.release();
+    assert!(h.s.friends_of(h.id(1)).any(|f| f == ada));
+    let got = h.take(1);
+    assert!(
+        matches!(&got[..], [ServerSocial::FriendChanged(f)] if f.contact.name == "ada" && f.online.is_none()),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn accepts_in_flight_count_against_the_friends_cap() {
+    let config = SocialConfig {
+        max_friends: 1,
+        ..SocialConfig::default()
+    };
+    let mut h = H::with_config(config, &["ada", "bo", "cy"]);
+    for i in 0..3 {
+        h.enter(i);
+    }
+    h.req(1, ClientSocial::FriendRequest { name: "ada".into() });
+    h.req(2, ClientSocial::FriendRequest { name: "ada".into() });
+    h.clear();
+    h.hold = true;
+    let (bo, cy) = (h.id(1), h.id(2));
+    h.req(
+        0,
+        ClientSocial::FriendAnswer {
+            from: bo,
+            accept: true,
+        },
+    );
+    h.req(
+        0,
+        ClientSocial::FriendAnswer {
+            from: cy,
+            accept: true,
+        },
+    );
+    assert_eq!(h.refusals(0), [SocialRefusal::ListFull]);
+    h.release();
+    assert_eq!(h.s.friends_of(h.id(0)).count(), 1);
+}
+
+#[test]
+fn a_blocked_friend_sees_the_blocker_offline_until_unblocked() {
+    let mut h = H::new(&["ada", "bo"]);
+    h.enter(0);
+    h.enter(1);
+    h.req(0, ClientSocial::FriendRequest { name: "bo".into() });
+    let ada = h.id(0);
+    h.req(
+        1,
+        ClientSocial::FriendAnswer {
+            from: ada,
+            accept: true,
+        },
+    );
+    let bo = h.id(1);
+    h.clear();
+    h.req(0, ClientSocial::Block { character: bo });
+    let online = |msgs: Vec<ServerSocial>| -> Vec<bool> {
+        msgs.into_iter()
+            .filter_map(|m| match m {
+                ServerSocial::FriendChanged(f) => Some(f.online.is_some()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(online(h.take(1)), [false]);
+    // Moving does not tell bo where ada went.
+    h.s.moved(
+        ada,
+        Whereabouts {
+            map: "forest".into(),
+            channel: 1,
+        },
+    );
+    h.settle();
+    assert!(online(h.take(1)).is_empty());
+    h.tick(1_000);
+    h.req(0, ClientSocial::Unblock { character: bo });
+    assert_eq!(online(h.take(1)), [true]);
 }

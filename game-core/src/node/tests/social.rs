@@ -216,3 +216,22 @@ fn party_members_on_other_maps_see_each_other_twice_a_second() {
     assert_eq!(maps, ["meadow", "forest"]);
     assert!(vitals[1].iter().all(|m| m.health == 255));
 }
+
+#[test]
+fn a_take_over_sends_the_new_client_its_lists_afresh() {
+    let mut h = Harness::new();
+    let (ada, _) = h.enter(1, "ada");
+    tick(&mut h);
+    assert!(social(&h.take(ada))
+        .iter()
+        .any(|m| matches!(m, ServerSocial::Friends { .. })));
+    // A second login to the same account while the first is connected.
+    let (again, _, _) = h.login(2, "ada");
+    tick(&mut h);
+    let got = social(&h.take(again));
+    assert!(
+        got.iter()
+            .any(|m| matches!(m, ServerSocial::Friends { .. })),
+        "{got:?}"
+    );
+}

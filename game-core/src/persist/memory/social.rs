@@ -137,7 +137,10 @@ impl MemoryStore {
         Ok(Reply::Done)
     }
 
-    /// Removes a deleted character from every friendship, block and guild.
+    /// Removes a deleted character from every friendship, block and guild;
+    /// a guild it leaves empty is disbanded. (A guild whose leader it was
+    /// keeps no leader here; the social layer hands the lead on when it
+    /// next loads the guild.)
     pub(super) fn forget_social(&mut self, character: CharacterId) {
         self.friends
             .retain(|&(a, b)| a != character && b != character);
@@ -145,6 +148,17 @@ impl MemoryStore {
             .retain(|&(by, whom)| by != character && whom != character);
         for g in self.guilds.values_mut() {
             g.state.members.retain(|&(c, _)| c != character);
+        }
+        // A guild left with no one is disbanded, as by its last save.
+        let empty: Vec<GuildId> = self
+            .guilds
+            .iter()
+            .filter(|(_, g)| g.state.members.is_empty())
+            .map(|(&id, _)| id)
+            .collect();
+        for id in empty {
+            let gone = self.guilds.remove(&id).expect("present");
+            self.guild_names.remove(&guild_name_key(&gone.name));
         }
     }
 
