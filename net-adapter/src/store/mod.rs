@@ -25,6 +25,11 @@
 //! - [`Store::durability`]: what the engine says makes a commit durable
 //!   (worth a log line at start).
 //!
+//! The schema: `0001` accounts and characters, `0002` friendships (each
+//! pair once, lower id first), blocks, guilds (unique by
+//! `guild_name_key`), their members in join order and their last chat lines
+//! as rows (`sql/social.rs` says why rows and not a blob).
+//!
 //! A store holds a pool of at most 4 SQLite connections (3 files each) or 8
 //! server connections. Ids come from the engine (SQLite `AUTOINCREMENT`,
 //! identity, `AUTO_INCREMENT`): counting from 1 and never reused, so a late
@@ -59,8 +64,10 @@ pub use worker::{StoreHandle, StoreStats, StoreStatsSnapshot, SubmitError, Worke
 
 use crate::login::store::{AccountStore, RegisterError, StoreFuture, Unavailable};
 use game_core::auth::name_key;
-use game_core::ids::AccountId;
-use game_core::persist::{AccountRecord, CharacterRecord, Intent, Outcome, StoreError};
+use game_core::ids::{AccountId, GuildId};
+use game_core::persist::{
+    AccountRecord, CharacterRecord, GuildRecord, Intent, Outcome, StoreError,
+};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
@@ -279,6 +286,15 @@ impl Store {
     pub async fn characters(&self) -> Result<Vec<CharacterRecord>, StoreError> {
         self.inner
             .characters()
+            .await
+            .map_err(|_| StoreError::Unavailable)
+    }
+
+    /// A guild as stored: members with names in join order, lines oldest
+    /// first (for tests, tools and invariants).
+    pub async fn guild(&self, id: GuildId) -> Result<Option<GuildRecord>, StoreError> {
+        self.inner
+            .guild(id)
             .await
             .map_err(|_| StoreError::Unavailable)
     }

@@ -5,14 +5,16 @@
 //! means the transaction is lost, and the whole batch answers `Unavailable`.
 //! u64s the core holds are stored as the same 64 bits in a signed BIGINT.
 
+mod social;
+
 use super::Engine;
 use crate::login::store::RegisterError;
 use game_core::auth::name_key;
-use game_core::ids::{AccountId, CharacterId, IntentId};
+use game_core::ids::{AccountId, CharacterId, GuildId, IntentId};
 use game_core::math::{Fixed, Vec2};
 use game_core::persist::{
-    AccountRecord, AccountRef, Change, CharacterRecord, CharacterState, Intent, Outcome, Place,
-    Reply, StoreError,
+    AccountRecord, AccountRef, Change, CharacterRecord, CharacterState, GuildRecord, Intent,
+    Outcome, Place, Reply, StoreError,
 };
 use game_core::protocol::CharacterSummary;
 use sqlx::any::AnyRow;
@@ -42,8 +44,11 @@ fn intent_storable(change: &Change) -> bool {
         }
         Change::DeleteCharacter { .. } | Change::LoadCharacter { .. } => true,
         Change::SaveCharacter { state, .. } => storable(&state.place.map),
-        // Social changes: the SQL schema for them lands in the next commit.
-        _ => true,
+        Change::LoadSocial { .. }
+        | Change::SetFriends { .. }
+        | Change::SetBlocked { .. }
+        | Change::CreateGuild { .. }
+        | Change::SaveGuild { .. } => social::intent_storable(change),
     }
 }
 
@@ -98,6 +103,7 @@ struct Statements {
     summaries: String,
     character_by_key: String,
     insert_character: String,
+    character_owned: String,
     delete_character: String,
     load_character: String,
     save_up: String,
@@ -137,6 +143,7 @@ impl Statements {
                  map, channel, pos_x, pos_y, level, experience, created_by_intent) \
                  VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
             ),
+            character_owned: q("SELECT id FROM characters WHERE id = ? AND account_id = ?"),
             delete_character: q("DELETE FROM characters WHERE id = ? AND account_id = ?"),
             load_character: q("SELECT name, version, map, channel, pos_x, pos_y, level, \
                  experience FROM characters WHERE id = ? AND account_id = ?"),
@@ -178,6 +185,7 @@ pub(super) struct Inner {
     pub(super) pool: AnyPool,
     pub(super) engine: Engine,
     sql: Statements,
+    social: social::Statements,
 }
 
 impl Inner {
@@ -186,6 +194,7 @@ impl Inner {
             pool,
             engine,
             sql: Statements::new(engine),
+            social: social::Statements::new(engine),
         }
     }
 
@@ -236,11 +245,22 @@ impl Inner {
                     .await?
             }
             Change::DeleteCharacter { account, character } => {
-                sqlx::query(&self.sql.delete_character)
+                let owned = sqlx::query(&self.sql.character_owned)
                     .bind(bits(character.0))
                     .bind(bits(account.0))
-                    .execute(&mut *conn)
-                    .await?;
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .is_some();
+                if owned {
+                    // Its friendships, blocks and memberships first: they
+                    // refer to it.
+                    self.forget_social(conn, *character).await?;
+                    sqlx::query(&self.sql.delete_character)
+                        .bind(bits(character.0))
+                        .bind(bits(account.0))
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 if self.account_name(conn, *account).await?.is_some() {
                     Ok(Reply::Characters(self.summaries(conn, *account).await?))
                 } else {
@@ -288,21 +308,17 @@ impl Inner {
                     .execute(&mut *conn)
                     .await?
                     .rows_affected();
-                if kept > 0
-                    || sqlx::query(&self.sql.character_exists)
-                        .bind(bits(character.0))
-                        .fetch_optional(&mut *conn)
-                        .await?
-                        .is_some()
-                {
+                if kept > 0 || self.character_exists(conn, *character).await? {
                     Ok(Reply::Done)
                 } else {
                     Err(StoreError::NoSuchCharacter)
                 }
             }
-            // Social changes: the SQL schema for them lands in the next commit;
-            // until then they fail as a store that is down does.
-            _ => Err(StoreError::Unavailable),
+            change @ (Change::LoadSocial { .. }
+            | Change::SetFriends { .. }
+            | Change::SetBlocked { .. }
+            | Change::CreateGuild { .. }
+            | Change::SaveGuild { .. }) => self.apply_social(conn, intent.id, change).await?,
         })
     }
 
@@ -381,6 +397,18 @@ impl Inner {
             .execute(&mut *conn)
             .await?;
         Ok(Ok(Reply::Characters(self.summaries(conn, account).await?)))
+    }
+
+    async fn character_exists(
+        &self,
+        conn: &mut AnyConnection,
+        character: CharacterId,
+    ) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query(&self.sql.character_exists)
+            .bind(bits(character.0))
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some())
     }
 
     async fn account_name(
@@ -518,6 +546,11 @@ impl Inner {
         Ok(out.join(" "))
     }
 
+    pub(super) async fn guild(&self, guild: GuildId) -> Result<Option<GuildRecord>, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        self.guild_record(&mut conn, guild).await
+    }
+
     pub(super) async fn characters(&self) -> Result<Vec<CharacterRecord>, sqlx::Error> {
         sqlx::query(&self.sql.all_characters)
             .fetch_all(&self.pool)
@@ -554,22 +587,4 @@ fn state(row: &AnyRow, from: usize) -> Result<CharacterState, sqlx::Error> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn postgres_placeholders_are_numbered() {
-        assert_eq!(
-            numbered("UPDATE t SET a = ? WHERE b = ? AND c < ?"),
-            "UPDATE t SET a = $1 WHERE b = $2 AND c < $3"
-        );
-    }
-
-    #[test]
-    fn unstorable_strings_are_caught_before_the_database() {
-        assert!(storable_key("ada"));
-        assert!(!storable("a\0b"));
-        assert!(!storable_key(&"a".repeat(MAX_KEY_BYTES + 1)));
-        assert!(storable_key(&"a".repeat(MAX_KEY_BYTES)));
-    }
-}
+mod tests;
