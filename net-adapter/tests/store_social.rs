@@ -331,20 +331,22 @@ async fn deleting_a_character_removes_it_everywhere(db: &mut TestDb) {
     assert_eq!((guild.version, guild.members.len()), (1, 2));
     assert_eq!(guild.history[0].from, CharacterId(1));
     assert_eq!(out[2].result, Err(StoreError::NoSuchCharacter));
-    // Its last members gone, the guild stays (and keeps its name) until saved.
-    twin.changes(vec![
-        Change::DeleteCharacter {
-            account: gc::ids::AccountId(1),
-            character: CharacterId(1),
-        },
-        Change::DeleteCharacter {
-            account: gc::ids::AccountId(1),
-            character: CharacterId(3),
-        },
-        found("Night Watch", 4),
-    ])
-    .await;
-    same_guilds(&twin, 1).await;
+    // Its last members gone, the guild is disbanded and its name free.
+    let out = twin
+        .changes(vec![
+            Change::DeleteCharacter {
+                account: gc::ids::AccountId(1),
+                character: CharacterId(1),
+            },
+            Change::DeleteCharacter {
+                account: gc::ids::AccountId(1),
+                character: CharacterId(3),
+            },
+            found("Night Watch", 4),
+        ])
+        .await;
+    assert!(matches!(out[2].result, Ok(Reply::Guild(_))));
+    same_guilds(&twin, 2).await;
     twin.same_characters().await;
 }
 

@@ -105,6 +105,7 @@ pub(super) struct Statements {
     forget_friends: String,
     forget_blocks: String,
     forget_member: String,
+    member_count: String,
 }
 
 impl Statements {
@@ -156,6 +157,7 @@ impl Statements {
             forget_friends: q("DELETE FROM friendships WHERE low_id = ? OR high_id = ?"),
             forget_blocks: q("DELETE FROM blocks WHERE by_id = ? OR whom_id = ?"),
             forget_member: q("DELETE FROM guild_members WHERE character_id = ?"),
+            member_count: q("SELECT COUNT(*) FROM guild_members WHERE guild_id = ?"),
         }
     }
 }
@@ -489,7 +491,8 @@ impl Inner {
     }
 
     /// Removes a character about to be deleted from every friendship, block
-    /// and guild (its guilds keep their version, as in `MemoryStore`).
+    /// and guild (its guilds keep their version, as in `MemoryStore`); a
+    /// guild it leaves with no members is disbanded and its name freed.
     pub(super) async fn forget_social(
         &self,
         conn: &mut AnyConnection,
@@ -504,10 +507,29 @@ impl Inner {
                 .execute(&mut *conn)
                 .await?;
         }
+        let guilds = sqlx::query(&s.guilds_of)
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<i64, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
         sqlx::query(&s.forget_member)
             .bind(id)
             .execute(&mut *conn)
             .await?;
+        for guild in guilds {
+            let left: i64 = sqlx::query(&s.member_count)
+                .bind(guild)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+            if left == 0 {
+                for sql in [&s.delete_lines, &s.delete_guild] {
+                    sqlx::query(sql).bind(guild).execute(&mut *conn).await?;
+                }
+            }
+        }
         Ok(())
     }
 }
