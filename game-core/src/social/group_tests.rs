@@ -1,22 +1,12 @@
 //! Parties and guilds, one behaviour per test (harness in `tests.rs`).
 
-use super::tests::H;
+use super::harness::H;
 use super::*;
 use crate::protocol::{ChatChannel, GuildRank};
 use crate::time::Duration;
 
 fn party(h: &H, i: usize) -> Option<(CharacterId, Vec<CharacterId>)> {
     h.s.party_of(h.id(i)).map(|(l, m)| (l, m.to_vec()))
-}
-
-fn refusals(h: &mut H, i: usize) -> Vec<SocialRefusal> {
-    h.take(i)
-        .into_iter()
-        .filter_map(|m| match m {
-            ServerSocial::Refused { reason, .. } => Some(reason),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]
@@ -55,13 +45,13 @@ fn only_the_leader_invites_kicks_promotes_and_the_cap_holds() {
     }
     h.inbox.clear();
     h.req(0, ClientSocial::PartyInvite { name: "p5".into() });
-    assert_eq!(refusals(&mut h, 0), [SocialRefusal::PartyFull]);
+    assert_eq!(h.refusals(0), [SocialRefusal::PartyFull]);
     h.req(1, ClientSocial::PartyInvite { name: "p6".into() });
     let p2 = h.id(2);
     h.req(1, ClientSocial::PartyKick { character: p2 });
     h.req(1, ClientSocial::PartyPromote { character: p2 });
     h.req(1, ClientSocial::PartyMakeRaid);
-    assert_eq!(refusals(&mut h, 1), [SocialRefusal::NotAllowed; 4]);
+    assert_eq!(h.refusals(1), [SocialRefusal::NotAllowed; 4]);
     // A raid party holds more.
     h.req(0, ClientSocial::PartyMakeRaid);
     h.join_party(0, 5);
@@ -78,7 +68,7 @@ fn only_the_leader_invites_kicks_promotes_and_the_cap_holds() {
         },
     );
     assert_eq!(
-        refusals(&mut h, 0),
+        h.refusals(0),
         [SocialRefusal::NotMember, SocialRefusal::Yourself]
     );
     let p3 = h.id(3);
@@ -94,7 +84,7 @@ fn an_invitation_expires_is_one_at_a_time_and_an_answer_needs_one() {
     }
     h.req(0, ClientSocial::PartyInvite { name: "cy".into() });
     h.req(1, ClientSocial::PartyInvite { name: "cy".into() });
-    assert_eq!(refusals(&mut h, 1), [SocialRefusal::TooManyInvites]);
+    assert_eq!(h.refusals(1), [SocialRefusal::TooManyInvites]);
     let bo = h.id(1);
     h.req(
         2,
@@ -103,7 +93,7 @@ fn an_invitation_expires_is_one_at_a_time_and_an_answer_needs_one() {
             accept: true,
         },
     );
-    assert_eq!(refusals(&mut h, 2), [SocialRefusal::NoInvite]);
+    assert_eq!(h.refusals(2), [SocialRefusal::NoInvite]);
     h.tick(30_000);
     let ada = h.id(0);
     h.req(
@@ -113,7 +103,7 @@ fn an_invitation_expires_is_one_at_a_time_and_an_answer_needs_one() {
             accept: true,
         },
     );
-    assert_eq!(refusals(&mut h, 2), [SocialRefusal::NoInvite]);
+    assert_eq!(h.refusals(2), [SocialRefusal::NoInvite]);
     assert_eq!(party(&h, 2), None);
     // Declining tells the inviter.
     h.req(1, ClientSocial::PartyInvite { name: "cy".into() });
@@ -196,7 +186,7 @@ fn a_guild_is_founded_under_a_free_name_and_look_alikes_are_taken() {
         ("x", SocialRefusal::InvalidName),
     ] {
         h.req(1, ClientSocial::GuildCreate { name: name.into() });
-        assert_eq!(refusals(&mut h, 1), [reason], "{name}");
+        assert_eq!(h.refusals(1), [reason], "{name}");
     }
     h.req(
         0,
@@ -204,7 +194,7 @@ fn a_guild_is_founded_under_a_free_name_and_look_alikes_are_taken() {
             name: "Second".into(),
         },
     );
-    assert_eq!(refusals(&mut h, 0), [SocialRefusal::AlreadyInGuild]);
+    assert_eq!(h.refusals(0), [SocialRefusal::AlreadyInGuild]);
 }
 
 #[test]
@@ -243,7 +233,7 @@ fn ranks_decide_who_invites_kicks_and_leads() {
             rank: GuildRank::Officer,
         },
     );
-    assert_eq!(refusals(&mut h, 1), [SocialRefusal::NotAllowed; 3]);
+    assert_eq!(h.refusals(1), [SocialRefusal::NotAllowed; 3]);
     // An officer invites and kicks members, not the leader.
     h.tick(5_000);
     h.req(
@@ -259,7 +249,7 @@ fn ranks_decide_who_invites_kicks_and_leads() {
             character: h.ids[0],
         },
     );
-    assert_eq!(refusals(&mut h, 1), [SocialRefusal::NotAllowed]);
+    assert_eq!(h.refusals(1), [SocialRefusal::NotAllowed]);
     h.req(1, ClientSocial::GuildKick { character: cy });
     assert_eq!(h.s.guild_of(cy), None);
     assert!(h.take(2).contains(&ServerSocial::Guild(None)));
@@ -361,7 +351,7 @@ fn party_and_guild_lines_from_non_members_are_refused() {
     h.req(0, ClientSocial::PartyLeave);
     h.req(0, ClientSocial::GuildLeave);
     assert_eq!(
-        refusals(&mut h, 0),
+        h.refusals(0),
         [
             SocialRefusal::NotInParty,
             SocialRefusal::NotInGuild,
@@ -423,7 +413,7 @@ fn an_invitation_is_into_the_party_it_was_made_for() {
             accept: true,
         },
     );
-    assert_eq!(refusals(&mut h, 2), [SocialRefusal::NoInvite]);
+    assert_eq!(h.refusals(2), [SocialRefusal::NoInvite]);
     assert_eq!(party(&h, 2), None);
 }
 
@@ -463,7 +453,7 @@ fn a_character_founding_a_guild_cannot_join_another_meanwhile() {
             accept: true,
         },
     );
-    assert_eq!(refusals(&mut h, 1), [SocialRefusal::Busy]);
+    assert_eq!(h.refusals(1), [SocialRefusal::Busy]);
     h.release();
     let (mine, _) = h.s.guild_of(h.id(1)).unwrap();
     assert_ne!(mine, g);

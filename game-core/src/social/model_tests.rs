@@ -2,7 +2,7 @@
 //! leaves, and a store that sometimes fails: after every step the social
 //! layer's parties, guilds, lists and deliveries keep their invariants.
 
-use super::tests::H;
+use super::harness::H;
 use super::*;
 use crate::protocol::{ChatChannel, GuildRank};
 use proptest::prelude::*;
