@@ -179,13 +179,11 @@ impl Load {
             .map(|(i, b)| (i, std::mem::take(b)))
             .collect();
         let inputs = s.inputs(&batch);
-        let ((tick, drain), allocations, _) = crate::counted(|| {
-            if chat {
-                tick_with_chat(s)
-            } else {
-                tick_without_chat(s)
-            }
-        });
+        let (tick, drain, allocations) = if chat {
+            tick_with_chat(s)
+        } else {
+            tick_without_chat(s)
+        };
         self.account(s);
         (tick, inputs + tick + drain, allocations)
     }
@@ -206,14 +204,14 @@ impl Load {
 /// The ticks apart by kind, so a profiler can count each alone:
 /// `BENCH_NO_CPU_CLOCK=1 valgrind --tool=callgrind --toggle-collect='*tick_with_chat*' target/release/bench-social --quick --players 2000`
 #[inline(never)]
-fn tick_with_chat(s: &mut Server) -> (Spent, Spent) {
+fn tick_with_chat(s: &mut Server) -> (Spent, Spent, u64) {
     // Distinct bodies: the linker would fold two identical functions.
     std::hint::black_box(1);
     s.tick()
 }
 
 #[inline(never)]
-fn tick_without_chat(s: &mut Server) -> (Spent, Spent) {
+fn tick_without_chat(s: &mut Server) -> (Spent, Spent, u64) {
     std::hint::black_box(0);
     s.tick()
 }

@@ -350,8 +350,9 @@ impl Server {
     }
 
     /// Runs every deadline up to and including the next world tick; returns
-    /// the world tick's `handle_timeout` time and its drain's time.
-    pub fn tick(&mut self) -> (Spent, Spent) {
+    /// the world tick's `handle_timeout` time, its drain's time, and the
+    /// heap allocations `handle_timeout` made.
+    pub fn tick(&mut self) -> (Spent, Spent, u64) {
         loop {
             let due = self.node.world().tick_due().expect("the world ticks");
             let at = self.node.poll_timeout().expect("a deadline");
@@ -363,11 +364,11 @@ impl Server {
             }
             self.ticks += 1;
             let mark = Mark::now();
-            self.node.handle_timeout(at);
+            let ((), allocations, _) = crate::counted(|| self.node.handle_timeout(at));
             let tick = mark.spent();
             let mut drain = Spent::default();
             self.drain(&mut drain);
-            return (tick, drain);
+            return (tick, drain, allocations);
         }
     }
 
