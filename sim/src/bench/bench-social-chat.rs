@@ -52,7 +52,7 @@ pub struct Delivery {
     pub channel: &'static str,
     pub lines: u64,
     pub copies: u64,
-    /// Copies delivered 1, 2, 3+ ticks after the send.
+    /// Copies delivered at most 1, 2, 3+ ticks after the send.
     pub by_ticks: [u64; 3],
     pub max_ticks: u64,
 }
