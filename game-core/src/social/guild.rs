@@ -160,7 +160,7 @@ impl Social {
             self.members.get_mut(&character).expect("member").guild = Some(id);
             let g = &self.guilds.by_id[&id];
             let view = self.guild_view(id, g);
-            let lines = g.history.iter().cloned().collect();
+            let lines = self.history_for(character, g);
             self.send(character, ServerSocial::Guild(Some(view)));
             self.send(character, ServerSocial::GuildHistory { lines });
         }
@@ -242,7 +242,8 @@ impl Social {
             return Err(SocialRefusal::GuildFull);
         }
         g.members.push((contact, GuildRank::Member));
-        let lines = g.history.iter().cloned().collect();
+        let g = &self.guilds.by_id[&guild];
+        let lines = self.history_for(me, g);
         self.members.get_mut(&me).expect("member").guild = Some(guild);
         self.guild_dirty(guild, now);
         self.guild_changed(guild);
@@ -335,6 +336,17 @@ impl Social {
         }
         self.guild_dirty(id, now);
         self.guild_changed(id);
+    }
+
+    /// The guild's last lines as `character` may see them: none from a
+    /// character it blocks, as no live line from one reaches it.
+    fn history_for(&self, character: CharacterId, g: &Guild) -> Vec<ChatLine> {
+        let m = &self.members[&character];
+        g.history
+            .iter()
+            .filter(|l| !m.blocks(l.from))
+            .cloned()
+            .collect()
     }
 
     /// A guild line: kept in the history (saved within `guild_save_ms`);

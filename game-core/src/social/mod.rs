@@ -28,6 +28,8 @@
 mod chat;
 mod friends;
 mod guild;
+#[cfg(test)]
+mod history_tests;
 mod names;
 mod party;
 #[cfg(test)]
