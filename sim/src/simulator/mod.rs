@@ -21,7 +21,7 @@ pub use crate::policy;
 
 pub use accounts::BadTokenTally;
 pub use faults::{FaultMode, FaultPlan, StorePlan, HEAL};
-pub use invariants::{CombatChecks, ServerCombat, Violation};
+pub use invariants::{CombatChecks, ServerCombat, SocialChecks, Violation};
 pub use login::{BadToken, LoginStats};
 pub use persistence::PersistCounts;
 pub use store::StoreStats;
