@@ -423,6 +423,7 @@ fn peers_view(peers: &[Peer]) -> Vec<invariants::PeerView<'_>> {
             worst_stall: p.up.worst_stall.max(p.down.worst_stall),
             corrections: p.corrections,
             fight: p.policy.fight_tally(),
+            social: p.policy.social_tally(),
             disconnects: &p.disconnects,
             misbehaved: p.policy.misbehaved,
         })

@@ -25,7 +25,7 @@ pub use combat::{CombatChecks, ServerCombat};
 pub use social::{Asked, SocialChecks};
 use walk::{isqrt_m, moved_more_than, SortedWalk};
 
-use super::policy::{FightTally, Kind};
+use super::policy::{FightTally, Kind, SocialTally};
 use super::SimConfig;
 use game_core::client::{Client, ClientState};
 use game_core::ids::{EntityId, IdMap, PlayerId, ZoneId};
@@ -71,6 +71,8 @@ pub struct PeerView<'a> {
     pub corrections: u64,
     /// What a fighting bot did.
     pub fight: Option<&'a FightTally>,
+    /// What a social bot did.
+    pub social: Option<&'a SocialTally>,
     pub disconnects: &'a [DisconnectReason],
     pub misbehaved: bool,
 }

@@ -490,8 +490,12 @@ impl SocialChecker {
             }
         }
         self.stable.retain(|c, _| roster.contains_key(c));
-        self.inboxes.retain(|c, _| roster.contains_key(c));
+        // Copies owed to a character that has left may still be on their
+        // way: its inbox goes only once they are old.
         let old = Instant::from_micros(now.as_micros().saturating_sub(REMEMBER.as_micros()));
+        self.inboxes.retain(|c, i| {
+            roster.contains_key(c) || i.queue.back().is_some_and(|copy| copy.at >= old)
+        });
         self.accepted.retain(|_, a| a.at >= old);
         if !settled {
             return;

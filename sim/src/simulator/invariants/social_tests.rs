@@ -343,3 +343,50 @@ fn social_bots_run_clean_under_the_checks() {
     assert!(t.parties_joined > 0 && t.friends_made > 0, "{t:?}");
     assert_eq!(t.rate_limited(), 0, "{t:?}");
 }
+
+/// The same with a chat backlog so small that the server sheds lines: each
+/// skipped copy is matched by a `ChatMissed` count, exactly.
+#[test]
+fn shed_lines_are_matched_by_chat_missed_exactly() {
+    use crate::policy::Kind;
+    use crate::simulator::{FaultMode, SimConfig, Simulator};
+    let mut config = SimConfig::new(48, 40, 11, FaultMode::Lossy);
+    config.honest = vec![Kind::Social, Kind::Social, Kind::Wander];
+    config.hostile_pct = 0;
+    config.node.session.max_chat_backlog_bytes = 700;
+    let report = Simulator::new(config).run(|_| {});
+    assert_eq!(report.invariant_violations, 0, "{:?}", report.violations);
+    let k = &report.social_checks;
+    assert!(k.copies_shed > 0, "{k:?}");
+    // What the social bots were told they missed is part of what was shed.
+    let told = report.social.tally.missed;
+    assert!(told > 0 && told <= k.copies_shed, "{told} {k:?}");
+}
+
+#[test]
+fn an_honest_social_bot_refused_for_its_pace_is_caught_unless_its_link_stalled() {
+    use super::{verdict::verdict, PeerView};
+    use crate::policy::{Kind, SocialTally};
+    use game_core::client::{Client, ClientConfig};
+    let client = Client::new(ClientConfig::new("bot0"));
+    let mut tally = SocialTally::default();
+    tally.refusals.insert("already_in_party", 3);
+    let view = |tally: &SocialTally, stall_ms: u64| {
+        let p = PeerView {
+            client: &client,
+            kind: Kind::Social,
+            worst_stall: Duration::from_millis(stall_ms),
+            corrections: 0,
+            fight: None,
+            social: Some(tally),
+            disconnects: &[],
+            misbehaved: false,
+        };
+        verdict(0, &p, false)
+    };
+    // Refused for the game's reasons: fine.
+    assert!(view(&tally, 0).is_empty());
+    tally.refusals.insert("rate_limited", 1);
+    assert_eq!(view(&tally, 0).len(), 1);
+    assert!(view(&tally, 2_000).is_empty());
+}
