@@ -44,6 +44,7 @@ use game_core::protocol::{ChatChannel, ClientSocial, Contact, GuildRank, ServerS
 use game_core::time::{Duration, Instant};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 /// A character's membership must be unchanged this long before its client
 /// is compared with the server.
@@ -71,10 +72,10 @@ pub enum Owed {
     Line {
         channel: ChatChannel,
         from: CharacterId,
-        text: String,
+        text: Arc<str>,
     },
     /// A whisper's echo to its sender.
-    Echo { to: CharacterId, text: String },
+    Echo { to: CharacterId, text: Arc<str> },
 }
 
 #[derive(Debug)]
@@ -237,6 +238,8 @@ impl SocialChecker {
                 "social: a whisper from {from:?} accepted for {target:?}, who is offline or blocks it"
             ));
         }
+        // One text shared by every copy.
+        let shared: Arc<str> = text.as_str().into();
         let conn_of = |c: CharacterId| roster.get(&c).and_then(|r| r.0);
         for &c in &owed {
             self.owe(
@@ -246,7 +249,7 @@ impl SocialChecker {
                 Owed::Line {
                     channel,
                     from,
-                    text: text.clone(),
+                    text: shared.clone(),
                 },
             );
         }
@@ -257,7 +260,7 @@ impl SocialChecker {
                 now,
                 Owed::Echo {
                     to,
-                    text: text.clone(),
+                    text: shared.clone(),
                 },
             );
         }
@@ -358,14 +361,14 @@ impl SocialChecker {
                 let owed = Owed::Line {
                     channel: line.channel,
                     from: line.from,
-                    text: line.text.clone(),
+                    text: line.text.as_str().into(),
                 };
                 self.heard(me, conn, owed, failures);
             }
             ServerSocial::Whispered { to, text } => {
                 let owed = Owed::Echo {
                     to: to.character,
-                    text: text.clone(),
+                    text: text.as_str().into(),
                 };
                 self.heard(me, conn, owed, failures);
             }
@@ -454,7 +457,7 @@ impl SocialChecker {
             Owed::Line { from, text, .. } => (*from, text),
             Owed::Echo { text, .. } => (me, text),
         };
-        let why = match self.accepted.get(&(from, text.clone())) {
+        let why = match self.accepted.get(&(from, text.to_string())) {
             None => "a line the server never accepted".to_owned(),
             Some(a) if a.blockers.contains(&me) => "from a character it blocks".to_owned(),
             Some(a) if a.owed.contains(&me) => "a second copy, or out of order".to_owned(),
