@@ -210,6 +210,20 @@ fn print_report(r: &SimReport) {
         "combat checks         {} zone ticks ({} unpaired), {} hits, {} uses, {} mana spends checked",
         k.ticks_checked, k.ticks_unpaired, k.hits_checked, k.uses_checked, k.mana_checks
     );
+    if r.social.bots > 0 {
+        let t = &r.social.tally;
+        println!(
+            "social bots           {} bots: sent {:?} and {} other requests; heard {:?}, {} missed; joined {} parties and {} guilds, made {} friends; refused {:?}",
+            r.social.bots, t.sent, t.actions, t.heard, t.missed, t.parties_joined,
+            t.guilds_joined, t.friends_made, t.refusals
+        );
+        let k = &r.social_checks;
+        println!(
+            "social checks         {} lines accepted, {} copies owed, {} heard, {} shed (counted missed), {} lost with their connection; {} say hearers measured, {} memberships compared",
+            k.lines_accepted, k.copies_owed, k.copies_heard, k.copies_shed,
+            k.copies_lost_with_connection, k.say_hearers_measured, k.memberships_compared
+        );
+    }
     println!("invariant violations  {}", r.invariant_violations);
     for v in &r.violations {
         println!("  {v}");

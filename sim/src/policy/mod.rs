@@ -8,11 +8,13 @@
 mod atlas;
 mod brawler;
 mod fighter;
+mod social;
 mod wander;
 
 pub use atlas::Atlas;
 pub use brawler::Brawler;
 pub use fighter::{FightTally, Fighter};
+pub use social::{SocialBot, SocialTally};
 pub use wander::Wander;
 
 use game_core::client::{Client, ClientEvent};
@@ -35,6 +37,7 @@ pub enum Kind {
     ChannelHopper,
     PortalWalker,
     Fighter,
+    Social,
     // Hostile.
     SpeedHacker,
     Teleporter,
@@ -45,7 +48,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const HONEST: [Kind; 9] = [
+    pub const HONEST: [Kind; 10] = [
         Kind::Wander,
         Kind::Follow,
         Kind::Hotspot,
@@ -55,6 +58,7 @@ impl Kind {
         Kind::ChannelHopper,
         Kind::PortalWalker,
         Kind::Fighter,
+        Kind::Social,
     ];
     pub const HOSTILE: [Kind; 6] = [
         Kind::SpeedHacker,
@@ -93,6 +97,7 @@ impl Kind {
             Kind::ChannelHopper => "channel-hopper",
             Kind::PortalWalker => "portal-walker",
             Kind::Fighter => "fighter",
+            Kind::Social => "social",
             Kind::SpeedHacker => "speed-hacker",
             Kind::Teleporter => "teleporter",
             Kind::Flooder => "flooder",
@@ -136,6 +141,7 @@ pub struct Policy {
     pub misbehaved: bool,
     fighter: Option<Box<Fighter>>,
     brawler: Option<Box<Brawler>>,
+    social: Option<Box<SocialBot>>,
 }
 
 /// How often a bot acts (moves, decides), unless told otherwise.
@@ -174,7 +180,16 @@ impl Policy {
         let fighter =
             (kind == Kind::Fighter).then(|| Box::new(Fighter::new(rng.next_u32() as usize)));
         let brawler = (kind == Kind::Brawler).then(Box::default);
+        // Its own stream, so its chatter never shifts its walk.
+        let social = (kind == Kind::Social).then(|| {
+            Box::new(SocialBot::new(rng::stream(
+                seed,
+                StreamKind::Bot,
+                bot + (2 << 32),
+            )))
+        });
         Policy {
+            social,
             fighter,
             brawler,
             kind,
@@ -194,6 +209,14 @@ impl Policy {
         if let Some(b) = self.brawler.as_mut() {
             b.on_event(client, e);
         }
+        if let Some(s) = self.social.as_mut() {
+            s.on_event(client, e);
+        }
+    }
+
+    /// What a social bot did (none for the other kinds).
+    pub fn social_tally(&self) -> Option<&SocialTally> {
+        self.social.as_ref().map(|s| &s.tally)
     }
 
     /// What a fighting bot did (none for the other kinds).
@@ -244,6 +267,12 @@ impl Policy {
                     .and_then(|t| toward(pos, t, max, map, self.kind == Kind::PortalWalker, every))
                     .unwrap_or_else(|| self.wander.velocity(now, pos, map, max, every));
                 client.move_with(now, v);
+            }
+            Kind::Social => {
+                let v = self.wander.velocity(now, pos, map, max, every);
+                client.move_with(now, v);
+                let s = self.social.as_mut().expect("a social bot's brain");
+                s.step(now, client);
             }
             Kind::Fighter => {
                 let f = self.fighter.as_mut().expect("a fighter's brain");

@@ -7,8 +7,9 @@ use super::{Ev, Simulator};
 use crate::netem::Item;
 use crate::policy::Kind;
 use game_core::client::{ClientEvent, ClientState};
+use game_core::ids::ConnId;
 use game_core::node::Output;
-use game_core::protocol::DisconnectReason;
+use game_core::protocol::{ClientMsg, DisconnectReason, FrameDecoder, MAX_CLIENT_PAYLOAD};
 use game_core::time::Duration;
 
 impl Simulator {
@@ -98,6 +99,8 @@ impl Simulator {
         while let Some(e) = self.peers[i as usize].client.poll_event() {
             let p = &mut self.peers[i as usize];
             p.policy.on_event(self.now, &p.client, &e);
+            self.checker
+                .client_event(&p.client, p.conn_for_down, &e, self.now);
             match e {
                 ClientEvent::Welcomed { resumed, .. } => {
                     p.welcomes += 1;
@@ -149,7 +152,11 @@ impl Simulator {
                 Item::Bytes(b) => {
                     self.trace.u64(conn.0 | (1 << 63));
                     self.trace.bytes(&b);
-                    self.node.handle_bytes(self.now, conn, &b);
+                    if self.peers[i as usize].policy.kind == Kind::Social {
+                        self.handle_social_bytes(conn, &b);
+                    } else {
+                        self.node.handle_bytes(self.now, conn, &b);
+                    }
                     self.peers[i as usize].client.recycle(b);
                 }
                 Item::Fin => self.node.handle_disconnect(self.now, conn),
@@ -159,6 +166,36 @@ impl Simulator {
             self.push(at, Ev::Up(i));
         }
         self.node_io();
+    }
+
+    /// A social bot's bytes, handed to the node in pieces that each end
+    /// with one social request, so the checker sees the node just before
+    /// and just after each (the node reads a piece's frames in order either
+    /// way). A piece that does not end in a whole frame goes as it is.
+    fn handle_social_bytes(&mut self, conn: ConnId, b: &[u8]) {
+        let mut decoder = FrameDecoder::new(MAX_CLIENT_PAYLOAD);
+        let mut input = b;
+        let mut start = 0;
+        while let Ok(Some(payload)) = decoder.decode(&mut input) {
+            let Ok(ClientMsg::Social(request)) = ClientMsg::decode(payload) else {
+                continue;
+            };
+            let end = b.len() - input.len();
+            let from = self
+                .node
+                .players()
+                .find(|p| p.conn == Some(conn))
+                .and_then(|p| p.character);
+            let asked = from.and_then(|c| self.checker.social_before(&self.node, c, &request));
+            self.node.handle_bytes(self.now, conn, &b[start..end]);
+            start = end;
+            if let Some(asked) = asked {
+                self.checker.social_after(&self.node, self.now, asked);
+            }
+        }
+        if start < b.len() {
+            self.node.handle_bytes(self.now, conn, &b[start..]);
+        }
     }
 
     pub(super) fn deliver_down(&mut self, i: u32) {

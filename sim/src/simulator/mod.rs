@@ -21,7 +21,7 @@ pub use crate::policy;
 
 pub use accounts::BadTokenTally;
 pub use faults::{FaultMode, FaultPlan, StorePlan, HEAL};
-pub use invariants::{CombatChecks, ServerCombat, Violation};
+pub use invariants::{CombatChecks, ServerCombat, SocialChecks, Violation};
 pub use login::{BadToken, LoginStats};
 pub use persistence::PersistCounts;
 pub use store::StoreStats;
@@ -423,6 +423,7 @@ fn peers_view(peers: &[Peer]) -> Vec<invariants::PeerView<'_>> {
             worst_stall: p.up.worst_stall.max(p.down.worst_stall),
             corrections: p.corrections,
             fight: p.policy.fight_tally(),
+            social: p.policy.social_tally(),
             disconnects: &p.disconnects,
             misbehaved: p.policy.misbehaved,
         })

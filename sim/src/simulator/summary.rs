@@ -3,9 +3,9 @@
 
 use super::{
     peers_view, BadToken, BadTokenTally, CombatChecks, LoginStats, Peer, PersistCounts,
-    ServerCombat, Simulator, StoreStats,
+    ServerCombat, Simulator, SocialChecks, StoreStats,
 };
-use crate::policy::{FightTally, Kind};
+use crate::policy::{FightTally, Kind, SocialTally};
 use crate::report::{Percentiles, Spread, Tally};
 use game_core::client::ClientState;
 use serde::Serialize;
@@ -54,7 +54,29 @@ pub struct SimReport {
     /// What the zones counted of fighting, and what the combat checks read.
     pub server_combat: ServerCombat,
     pub combat_checks: CombatChecks,
+    /// What the social bots did, and what the social checks looked at.
+    pub social: SocialReport,
+    pub social_checks: SocialChecks,
     pub repro: String,
+}
+
+/// What the social bots did, all together.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SocialReport {
+    pub bots: usize,
+    #[serde(flatten)]
+    pub tally: SocialTally,
+}
+
+impl SocialReport {
+    fn of<'a>(peers: impl Iterator<Item = &'a Peer>) -> Self {
+        let mut r = SocialReport::default();
+        for t in peers.filter_map(|p| p.policy.social_tally()) {
+            r.bots += 1;
+            r.tally.add(t);
+        }
+        r
+    }
 }
 
 /// What the bots of one fighting kind did, all together.
@@ -187,6 +209,8 @@ impl Simulator {
             brawlers: FightReport::of(self.peers.iter().filter(|p| p.policy.kind == Kind::Brawler)),
             server_combat: self.checker.server_combat(&self.node),
             combat_checks: self.checker.combat_checks(),
+            social: SocialReport::of(self.peers.iter()),
+            social_checks: self.checker.social_checks(),
             repro: self.config.repro(),
         }
     }

@@ -2,7 +2,7 @@
 //! byte stream. `mmo-bots` runs thousands of these; the turmoil tests run them
 //! inside a simulated network. The bot owns no game logic of its own.
 
-use crate::policy::{Act, Atlas, FightTally, Kind, Policy};
+use crate::policy::{Act, Atlas, FightTally, Kind, Policy, SocialTally};
 use game_core::client::{Client, ClientConfig, ClientEvent, ClientState};
 use game_core::ids::PlayerId;
 use game_core::protocol::{Credentials, DisconnectReason};
@@ -65,6 +65,8 @@ pub struct BotOutcome {
     pub kind: Option<Kind>,
     /// What a fighter or brawler did (kills, levels, refusals...).
     pub fight: Option<FightTally>,
+    /// What a social bot did (lines, parties, refusals...).
+    pub social: Option<SocialTally>,
 }
 
 /// The policy a bot on a socket follows once in the world: one of the
@@ -113,7 +115,7 @@ impl SocketPolicy {
 
     /// The policies a bot on a socket can follow: those that ask the driver
     /// for nothing but movement.
-    pub const KINDS: [Kind; 8] = [
+    pub const KINDS: [Kind; 9] = [
         Kind::Wander,
         Kind::Hotspot,
         Kind::Idle,
@@ -122,6 +124,7 @@ impl SocketPolicy {
         Kind::ChannelHopper,
         Kind::Fighter,
         Kind::Brawler,
+        Kind::Social,
     ];
 
     fn every(&self) -> Option<std::time::Duration> {
@@ -143,6 +146,10 @@ impl SocketPolicy {
 
     fn fight_tally(&self) -> Option<FightTally> {
         self.policy.as_ref().and_then(|p| p.fight_tally()).cloned()
+    }
+
+    fn social_tally(&self) -> Option<SocialTally> {
+        self.policy.as_ref().and_then(|p| p.social_tally()).cloned()
     }
 
     /// One step of the policy at `now`, if there is one.
@@ -331,6 +338,7 @@ where
         record.outcome.entity_updates = client.entity_updates();
         record.outcome.world_updates = client.world_updates();
         record.outcome.fight = policy.fight_tally();
+        record.outcome.social = policy.social_tally();
         if finished {
             return record.outcome;
         }

@@ -61,6 +61,9 @@ pub struct LoadReport {
     /// What the brawlers did, all together.
     #[serde(default)]
     pub brawlers: Option<FightSum>,
+    /// What the social bots did, all together.
+    #[serde(default)]
+    pub social: Option<SocialSum>,
     /// With `--auth password`: the login service's side of the run.
     #[serde(default)]
     pub login: Option<LoginPhase>,
@@ -107,6 +110,52 @@ impl FightSum {
                 "{} bots: {} kills, {} deaths, {} levels gained, {} experience, {} hits, {} skills sent, {} held corrections; refused {:?}",
                 self.bots, self.kills, self.deaths, self.levels_gained, self.experience,
                 self.hits, self.skills_sent, self.held_corrections, self.refusals
+            ),
+        )
+    }
+}
+
+/// What the social bots did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocialSum {
+    pub bots: u64,
+    pub lines_sent: u64,
+    pub actions_sent: u64,
+    pub lines_heard: u64,
+    pub missed: u64,
+    pub parties_joined: u64,
+    pub guilds_joined: u64,
+    pub friends_made: u64,
+    /// Refusals by reason (`rate_limited` should stay at 0).
+    pub refusals: Tally,
+}
+
+impl SocialSum {
+    fn of<'a>(outcomes: impl Iterator<Item = &'a BotOutcome>) -> Option<Self> {
+        let mut s = SocialSum::default();
+        for t in outcomes.filter_map(|o| o.social.as_ref()) {
+            s.bots += 1;
+            s.lines_sent += t.sent.values().sum::<u64>();
+            s.actions_sent += t.actions;
+            s.lines_heard += t.heard.values().sum::<u64>();
+            s.missed += t.missed;
+            s.parties_joined += t.parties_joined;
+            s.guilds_joined += t.guilds_joined;
+            s.friends_made += t.friends_made;
+            for (k, v) in &t.refusals {
+                *s.refusals.entry(k.to_string()).or_default() += v;
+            }
+        }
+        (s.bots > 0).then_some(s)
+    }
+
+    fn row(&self) -> (String, String) {
+        (
+            "social".into(),
+            format!(
+                "{} bots: {} lines and {} other requests sent, {} lines heard, {} missed, {} parties and {} guilds joined, {} friends made; refused {:?}",
+                self.bots, self.lines_sent, self.actions_sent, self.lines_heard, self.missed,
+                self.parties_joined, self.guilds_joined, self.friends_made, self.refusals
             ),
         )
     }
@@ -240,6 +289,7 @@ impl LoadReport {
             wall_seconds,
             fighters: FightSum::of(outcomes.iter().filter(|o| o.kind == Some(Kind::Fighter))),
             brawlers: FightSum::of(outcomes.iter().filter(|o| o.kind == Some(Kind::Brawler))),
+            social: SocialSum::of(outcomes.iter()),
             ..LoadReport::default()
         }
     }
@@ -312,6 +362,9 @@ impl LoadReport {
         }
         if let Some(b) = &self.brawlers {
             rows.push(b.row("brawlers"));
+        }
+        if let Some(s) = &self.social {
+            rows.push(s.row());
         }
         rows.push(("wall time".into(), format!("{:.1} s", self.wall_seconds)));
         if let Some(login) = &self.login {

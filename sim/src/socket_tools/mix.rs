@@ -90,6 +90,9 @@ mod tests {
         let fight: Mix = "fighter=80,brawler=20".parse().unwrap();
         assert_eq!(fight.kind_of(79), Kind::Fighter);
         assert_eq!(fight.kind_of(80), Kind::Brawler);
+        let talk: Mix = "social=50,fighter=50".parse().unwrap();
+        assert_eq!(talk.kind_of(0), Kind::Social);
+        assert_eq!(talk.kind_of(50), Kind::Fighter);
     }
 
     #[test]

@@ -7,16 +7,25 @@
 //! disconnected, honest ones never were (unless their link stalled past what the
 //! validator forgives); and, after the faults healed (liveness), every connected
 //! bot sees exactly what the server says is in its view, where the server says.
+//! Fights are checked in `combat.rs`; chat, blocks, parties and guilds in
+//! `social.rs` (every accepted line reaches exactly whom it is owed, in order).
 
 mod combat;
 #[cfg(test)]
 mod combat_tests;
 mod interpolation;
+mod membership;
+mod social;
+#[cfg(test)]
+mod social_tests;
 mod verdict;
+mod walk;
 
 pub use combat::{CombatChecks, ServerCombat};
+pub use social::{Asked, SocialChecks};
+use walk::{isqrt_m, moved_more_than, SortedWalk};
 
-use super::policy::{FightTally, Kind};
+use super::policy::{FightTally, Kind, SocialTally};
 use super::SimConfig;
 use game_core::client::{Client, ClientState};
 use game_core::ids::{EntityId, IdMap, PlayerId, ZoneId};
@@ -62,6 +71,8 @@ pub struct PeerView<'a> {
     pub corrections: u64,
     /// What a fighting bot did.
     pub fight: Option<&'a FightTally>,
+    /// What a social bot did.
+    pub social: Option<&'a SocialTally>,
     pub disconnects: &'a [DisconnectReason],
     pub misbehaved: bool,
 }
@@ -100,6 +111,7 @@ pub struct Checker {
     combat_before_restart: ServerCombat,
     tick_hz: u16,
     lag_compensation_ms: u32,
+    social: social::SocialChecker,
 }
 
 impl Checker {
@@ -125,6 +137,7 @@ impl Checker {
             combat_before_restart: ServerCombat::default(),
             tick_hz: config.node.tick_hz,
             lag_compensation_ms: zone.lag_compensation_ms,
+            social: social::SocialChecker::new(config.node.social.say_radius_m),
         }
     }
 
@@ -176,6 +189,46 @@ impl Checker {
         }
         self.trails.clear();
         self.history.clear();
+        self.social.on_restart();
+    }
+
+    /// What the social checks looked at.
+    pub fn social_checks(&self) -> SocialChecks {
+        self.social.counts.clone()
+    }
+
+    /// A chat or whisper request from `from` is about to reach the node.
+    pub fn social_before(
+        &self,
+        node: &Node,
+        from: game_core::ids::CharacterId,
+        request: &game_core::protocol::ClientSocial,
+    ) -> Option<Asked> {
+        self.social.before(node, from, request)
+    }
+
+    /// The node read the request `asked` describes.
+    pub fn social_after(&mut self, node: &Node, now: Instant, asked: Asked) {
+        let mut failures = Vec::new();
+        self.social.after(node, now, asked, &mut failures);
+        for f in failures {
+            self.fail(now, f);
+        }
+    }
+
+    /// An event a client emitted, with the connection its bytes came on.
+    pub fn client_event(
+        &mut self,
+        client: &Client,
+        conn: Option<game_core::ids::ConnId>,
+        e: &game_core::client::ClientEvent,
+        now: Instant,
+    ) {
+        let mut failures = Vec::new();
+        self.social.on_client(client, conn, e, &mut failures);
+        for f in failures {
+            self.fail(now, f);
+        }
     }
 
     /// Right after a tick, when interest and positions are consistent.
@@ -382,6 +435,12 @@ impl Checker {
         if settled {
             self.check_liveness(node, peers, &mut failures);
         }
+        let clients: Vec<(&Client, bool)> = peers
+            .iter()
+            .map(|p| (p.client, !p.kind.is_hostile()))
+            .collect();
+        self.social
+            .check(node, &clients, now, settled, &mut failures);
         for f in failures {
             self.fail(now, f);
         }
@@ -500,95 +559,9 @@ impl Checker {
     }
 }
 
-/// Membership in a sorted slice for queries that mostly come in ascending
-/// order: each query walks on from where the last one stopped, so a run of
-/// ascending queries costs one pass over the slice instead of a binary search
-/// each. A query below the previous one starts the walk over (still exact).
-struct SortedWalk<'a, T> {
-    items: &'a [T],
-    cursor: usize,
-    last: Option<T>,
-}
-
-impl<'a, T: Ord + Copy> SortedWalk<'a, T> {
-    fn new(items: &'a [T]) -> Self {
-        SortedWalk {
-            items,
-            cursor: 0,
-            last: None,
-        }
-    }
-
-    fn contains(&mut self, x: T) -> bool {
-        if self.last.is_some_and(|l| x < l) {
-            self.cursor = 0;
-        }
-        self.last = Some(x);
-        while self.items.get(self.cursor).is_some_and(|&v| v < x) {
-            self.cursor += 1;
-        }
-        self.items.get(self.cursor) == Some(&x)
-    }
-}
-
-/// Whether a move from `old` to `pos` is longer than `allowed` raw units, as
-/// `distance_raw(old, pos) > allowed`. That distance is the square root
-/// rounded up, so it exceeds `allowed` exactly when the squared distance
-/// exceeds `allowed` squared: no square root per comparison.
-fn moved_more_than(old: Vec2, pos: Vec2, allowed: i64) -> bool {
-    let sq = (pos - old).length_squared_raw().max(0) as u64;
-    match u64::try_from(allowed) {
-        Ok(a) => a.checked_mul(a).is_some_and(|a2| sq > a2),
-        Err(_) => true,
-    }
-}
-
-fn isqrt_m(d_sq_raw: i64) -> i64 {
-    (d_sq_raw.max(0) as u64).isqrt() as i64 / 256
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use game_core::math::Fixed;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// A walk answers exactly what a binary search answers, whatever
-        /// order the queries come in.
-        #[test]
-        fn sorted_walk_agrees_with_binary_search(
-            items in proptest::collection::btree_set(0u32..300, 0..100),
-            queries in proptest::collection::vec(0u32..320, 0..150),
-            ascending in any::<bool>(),
-        ) {
-            let items: Vec<u32> = items.into_iter().collect();
-            let mut queries = queries;
-            if ascending {
-                queries.sort_unstable();
-            }
-            let mut walk = SortedWalk::new(&items);
-            for q in queries {
-                prop_assert_eq!(walk.contains(q), items.binary_search(&q).is_ok(), "query {}", q);
-            }
-        }
-
-        /// The squared comparison agrees with the rounded-up distance.
-        #[test]
-        fn moved_more_than_agrees_with_distance(
-            ax in -100_000i32..100_000, ay in -100_000i32..100_000,
-            bx in -100_000i32..100_000, by in -100_000i32..100_000,
-            allowed in -10i64..300_000,
-            near in any::<bool>(),
-        ) {
-            let a = Vec2::new(Fixed::from_raw(ax), Fixed::from_raw(ay));
-            let b = Vec2::new(Fixed::from_raw(bx), Fixed::from_raw(by));
-            let d = game_core::zone::movement::distance_raw(a, b);
-            // Half the cases right at the boundary, where rounding matters.
-            let allowed = if near { d + allowed % 3 - 1 } else { allowed };
-            prop_assert_eq!(moved_more_than(a, b, allowed), d > allowed);
-        }
-    }
 
     #[test]
     fn an_entity_that_appeared_within_the_history_counts_as_moving() {
@@ -607,19 +580,5 @@ mod tests {
             vec![(key(1), at(1)), (key(2), at(3)), (key(3), at(4))],
         ));
         assert_eq!(c.recently_moved(), vec![key(2), key(3)]);
-    }
-
-    #[test]
-    fn moved_more_than_at_exact_squares_and_extremes() {
-        let o = Vec2::new(Fixed::from_raw(0), Fixed::from_raw(0));
-        let p = Vec2::new(Fixed::from_raw(3), Fixed::from_raw(4));
-        assert!(!moved_more_than(o, p, 5));
-        assert!(moved_more_than(o, p, 4));
-        let q = Vec2::new(Fixed::from_raw(3), Fixed::from_raw(5));
-        // sqrt(34) rounds up to 6.
-        assert!(!moved_more_than(o, q, 6));
-        assert!(moved_more_than(o, q, 5));
-        assert!(moved_more_than(o, o, -1));
-        assert!(!moved_more_than(o, p, i64::MAX));
     }
 }

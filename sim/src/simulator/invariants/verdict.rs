@@ -37,6 +37,15 @@ pub(super) fn verdict(i: usize, p: &PeerView<'_>, store_faulty: bool) -> Vec<Str
             if let Some(bad) = p.fight.and_then(fighter_blunder) {
                 out.push(format!("honest bot {i} ({k:?}) was refused {bad}"));
             }
+            // Its pace is the social bot's own: a stalled link may bunch its
+            // requests past a burst, nothing else may.
+            let rate_limited = p.social.map_or(0, |t| t.rate_limited());
+            if rate_limited > 0 && p.worst_stall < FORGIVEN_STALL {
+                out.push(format!(
+                    "honest bot {i} ({k:?}) was refused rate_limited {rate_limited} times on a link that stalled at most {:?}",
+                    p.worst_stall
+                ));
+            }
             if p.corrections > 0 && p.worst_stall < FORGIVEN_STALL {
                 out.push(format!(
                     "honest bot {i} ({k:?}) corrected {} times on a link that stalled at most {:?}",
