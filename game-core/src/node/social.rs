@@ -186,9 +186,14 @@ impl Node {
         due.clear();
         self.social.social.tick(now, &mut due);
         self.carry_social_intents(now);
+        self.send_deliveries(now);
+        // After the tick's messages, so a member hears of its party before
+        // the party's vitals.
         self.send_party_vitals(now, &due);
         self.social.vitals_due = due;
+    }
 
+    fn send_deliveries(&mut self, now: Instant) {
         let mut out = std::mem::take(&mut self.social.deliveries);
         self.social.social.drain(&mut out);
         if out.is_empty() {

@@ -418,6 +418,28 @@ fn an_invitation_is_into_the_party_it_was_made_for() {
 }
 
 #[test]
+fn someone_in_no_party_may_invite_several_at_once() {
+    let mut h = H::new(&["ada", "bo", "cy"]);
+    for i in 0..3 {
+        h.enter(i);
+    }
+    for name in ["bo", "cy"] {
+        h.req(0, ClientSocial::PartyInvite { name: name.into() });
+    }
+    let ada = h.id(0);
+    for i in [1, 2] {
+        h.req(
+            i,
+            ClientSocial::PartyAnswer {
+                from: ada,
+                accept: true,
+            },
+        );
+    }
+    assert_eq!(party(&h, 2).unwrap().1.len(), 3);
+}
+
+#[test]
 fn a_character_founding_a_guild_cannot_join_another_meanwhile() {
     let mut h = H::new(&["ada", "bo"]);
     h.enter(0);

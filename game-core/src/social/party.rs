@@ -120,9 +120,16 @@ impl Social {
             Some(i) if i.loaded => i.party,
             _ => return Err(SocialRefusal::NotOnline),
         };
-        // The party invited into: the inviter has since joined another (or
-        // made one with someone else), and that one did not invite.
-        if inviter_party != into {
+        // The party invited into. An invitation from someone in no party
+        // is into the party it leads once one accepts (several may be
+        // invited at once); void if it has since joined another's party.
+        let still = match (into, inviter_party) {
+            (Some(was), Some(now)) => was == now,
+            (None, None) => true,
+            (None, Some(now)) => self.parties.get(now).is_some_and(|p| p.leader == inviter),
+            (Some(_), None) => false,
+        };
+        if !still {
             return Err(SocialRefusal::NoInvite);
         }
         let id = match inviter_party {
