@@ -15,7 +15,8 @@ impl Social {
     /// A character's record arrived: it hears and is heard from now on, its
     /// online friends see it arrive, and its client gets its lists.
     pub(super) fn loaded(&mut self, now: Instant, character: CharacterId, record: SocialRecord) {
-        let Some(m) = self.members.get_mut(&character) else {
+        // A second answer (a retry that raced the first) changes nothing.
+        let Some(m) = self.members.get_mut(&character).filter(|m| !m.loaded) else {
             return;
         };
         let SocialRecord {

@@ -31,6 +31,8 @@ mod friends;
 mod group_tests;
 mod guild;
 #[cfg(test)]
+mod load_tests;
+#[cfg(test)]
 mod model_tests;
 mod names;
 mod party;
@@ -459,6 +461,11 @@ impl Social {
         let Some(m) = self.members.remove(&character) else {
             return;
         };
+        // Its loads in flight or waiting to be retried were for this visit:
+        // answered after a next one began, they would seat it twice.
+        self.pending
+            .retain(|_, why| !matches!(why, Pending::Load(c) if *c == character));
+        self.to_load.retain(|&(c, _)| c != character);
         if m.loaded {
             self.leave_room(m.room, character);
         }

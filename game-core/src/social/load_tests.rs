@@ -1,0 +1,63 @@
+//! A character's record loaded more than once: a load asked for during a
+//! visit it left, answered after it came back, or a retry after a failure
+//! racing the load of its next visit.
+
+use super::tests::H;
+use crate::protocol::{ChatChannel, ClientSocial, ServerSocial};
+
+fn zone_lines(h: &mut H, i: usize) -> usize {
+    h.take(i)
+        .iter()
+        .filter(|m| matches!(m, ServerSocial::Chat(l) if l.channel == ChatChannel::Zone))
+        .count()
+}
+
+fn say_zone(h: &mut H, i: usize) {
+    h.req(
+        i,
+        ClientSocial::Chat {
+            channel: ChatChannel::Zone,
+            text: "hello".into(),
+        },
+    );
+}
+
+#[test]
+fn a_load_from_a_visit_it_left_does_not_seat_the_character_twice() {
+    let mut h = H::new(&["Ada", "Bob"]);
+    h.enter(1);
+    h.hold = true;
+    h.enter(0);
+    let ada = h.id(0);
+    h.s.left(ada);
+    h.enter(0);
+    // Both loads are answered: the first visit's, then this one's.
+    h.release();
+    h.take(0);
+    say_zone(&mut h, 1);
+    assert_eq!(zone_lines(&mut h, 0), 1, "Ada hears Bob once");
+    // Gone again, she leaves no seat behind to hear with.
+    h.s.left(ada);
+    h.enter(0);
+    h.take(0);
+    h.tick(3_000);
+    say_zone(&mut h, 1);
+    assert_eq!(zone_lines(&mut h, 0), 1);
+}
+
+#[test]
+fn a_retried_load_racing_the_next_visit_does_not_seat_the_character_twice() {
+    let mut h = H::new(&["Ada", "Bob"]);
+    h.enter(1);
+    h.store_down = true;
+    h.enter(0);
+    let ada = h.id(0);
+    h.s.left(ada);
+    h.store_down = false;
+    h.enter(0);
+    // The failed load's retry comes due: its answer must not seat her again.
+    h.tick(5_000);
+    h.take(0);
+    say_zone(&mut h, 1);
+    assert_eq!(zone_lines(&mut h, 0), 1, "Ada hears Bob once");
+}
