@@ -8,11 +8,13 @@
 mod atlas;
 mod brawler;
 mod fighter;
+mod heckler;
 mod wander;
 
 pub use atlas::Atlas;
 pub use brawler::Brawler;
 pub use fighter::{FightTally, Fighter};
+pub use heckler::{look_alike, HeckleTally, Heckler, Trick};
 pub use wander::Wander;
 
 use game_core::client::{Client, ClientEvent};
@@ -42,6 +44,7 @@ pub enum Kind {
     SlowReader,
     Garbage,
     Brawler,
+    Heckler,
 }
 
 impl Kind {
@@ -56,13 +59,14 @@ impl Kind {
         Kind::PortalWalker,
         Kind::Fighter,
     ];
-    pub const HOSTILE: [Kind; 6] = [
+    pub const HOSTILE: [Kind; 7] = [
         Kind::SpeedHacker,
         Kind::Teleporter,
         Kind::Flooder,
         Kind::SlowReader,
         Kind::Garbage,
         Kind::Brawler,
+        Kind::Heckler,
     ];
 
     /// Whether the kind fights (its tally is in the report).
@@ -75,10 +79,11 @@ impl Kind {
     }
 
     /// Whether the bot logs in again after a refused character or a lost
-    /// connection, as a player would: the honest, and the brawler (it is
-    /// hostile in its fighting only, and must be in the world to be so).
+    /// connection, as a player would: the honest, the brawler and the
+    /// heckler (hostile in their requests only, they must be in the world to
+    /// be so).
     pub fn persists(self) -> bool {
-        !self.is_hostile() || self == Kind::Brawler
+        !self.is_hostile() || matches!(self, Kind::Brawler | Kind::Heckler)
     }
 
     /// The name used on command lines and in reports.
@@ -99,6 +104,7 @@ impl Kind {
             Kind::SlowReader => "slow-reader",
             Kind::Garbage => "garbage",
             Kind::Brawler => "brawler",
+            Kind::Heckler => "heckler",
         }
     }
 
@@ -136,6 +142,7 @@ pub struct Policy {
     pub misbehaved: bool,
     fighter: Option<Box<Fighter>>,
     brawler: Option<Box<Brawler>>,
+    heckler: Option<Box<Heckler>>,
 }
 
 /// How often a bot acts (moves, decides), unless told otherwise.
@@ -174,7 +181,9 @@ impl Policy {
         let fighter =
             (kind == Kind::Fighter).then(|| Box::new(Fighter::new(rng.next_u32() as usize)));
         let brawler = (kind == Kind::Brawler).then(Box::default);
+        let heckler = (kind == Kind::Heckler).then(Box::default);
         Policy {
+            heckler,
             fighter,
             brawler,
             kind,
@@ -194,6 +203,9 @@ impl Policy {
         if let Some(b) = self.brawler.as_mut() {
             b.on_event(client, e);
         }
+        if let Some(h) = self.heckler.as_mut() {
+            h.on_event(e);
+        }
     }
 
     /// What a fighting bot did (none for the other kinds).
@@ -202,6 +214,11 @@ impl Policy {
             .as_ref()
             .map(|f| &f.tally)
             .or(self.brawler.as_ref().map(|b| &b.tally))
+    }
+
+    /// What a heckler did and got (none for the other kinds).
+    pub fn heckle_tally(&self) -> Option<&HeckleTally> {
+        self.heckler.as_ref().map(|h| &h.tally)
     }
 
     fn roll(&mut self, span_ms: u64) -> Duration {
@@ -258,6 +275,15 @@ impl Policy {
                     self.misbehaved = true;
                     let b = self.brawler.as_mut().expect("a brawler's brain");
                     b.step(client, &mut self.rng, map);
+                }
+            }
+            Kind::Heckler => {
+                let v = self.wander.velocity(now, pos, map, max, every);
+                client.move_with(now, v);
+                if due || self.misbehaved {
+                    self.misbehaved = true;
+                    let h = self.heckler.as_mut().expect("a heckler's brain");
+                    h.step(client, &mut self.rng);
                 }
             }
             Kind::SpeedHacker => {

@@ -113,7 +113,7 @@ impl SocketPolicy {
 
     /// The policies a bot on a socket can follow: those that ask the driver
     /// for nothing but movement.
-    pub const KINDS: [Kind; 8] = [
+    pub const KINDS: [Kind; 9] = [
         Kind::Wander,
         Kind::Hotspot,
         Kind::Idle,
@@ -122,6 +122,7 @@ impl SocketPolicy {
         Kind::ChannelHopper,
         Kind::Fighter,
         Kind::Brawler,
+        Kind::Heckler,
     ];
 
     fn every(&self) -> Option<std::time::Duration> {

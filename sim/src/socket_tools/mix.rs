@@ -90,6 +90,8 @@ mod tests {
         let fight: Mix = "fighter=80,brawler=20".parse().unwrap();
         assert_eq!(fight.kind_of(79), Kind::Fighter);
         assert_eq!(fight.kind_of(80), Kind::Brawler);
+        let heckle: Mix = "wander=95,heckler=5".parse().unwrap();
+        assert_eq!(heckle.kind_of(95), Kind::Heckler);
     }
 
     #[test]
