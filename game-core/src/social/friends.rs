@@ -369,9 +369,12 @@ impl Social {
         }
     }
 
-    /// A refusal decided later than the request (a store failure).
+    /// A refusal decided later than the request (a store failure); told to
+    /// the asker only if it is still here.
     pub(super) fn refuse(&mut self, to: CharacterId, request: u8, reason: SocialRefusal) {
         *self.stats.refusals.entry(reason.label()).or_default() += 1;
-        self.send(to, ServerSocial::Refused { request, reason });
+        if self.members.contains_key(&to) {
+            self.send(to, ServerSocial::Refused { request, reason });
+        }
     }
 }

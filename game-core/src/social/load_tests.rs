@@ -1,9 +1,11 @@
-//! A character's record loaded more than once: a load asked for during a
-//! visit it left, answered after it came back, or a retry after a failure
-//! racing the load of its next visit.
+//! Store answers that arrive after the character's visit changed: its record
+//! loaded more than once (a load asked for during a visit it left, answered
+//! after it came back, or a retry after a failure racing the load of its
+//! next visit), and a change that failed after it left.
 
 use super::tests::H;
-use crate::protocol::{ChatChannel, ClientSocial, ServerSocial};
+use crate::persist::StoreError;
+use crate::protocol::{ChatChannel, ClientSocial, ServerSocial, SocialRefusal};
 
 fn zone_lines(h: &mut H, i: usize) -> usize {
     h.take(i)
@@ -60,4 +62,38 @@ fn a_retried_load_racing_the_next_visit_does_not_seat_the_character_twice() {
     h.take(0);
     say_zone(&mut h, 1);
     assert_eq!(zone_lines(&mut h, 0), 1, "Ada hears Bob once");
+}
+
+#[test]
+fn a_change_that_fails_after_its_asker_left_is_told_to_no_one() {
+    let mut h = H::new(&["Ada", "Bob"]);
+    h.enter(0);
+    h.enter(1);
+    h.req(0, ClientSocial::FriendRequest { name: "Bob".into() });
+    let (ada, bob) = (h.id(0), h.id(1));
+    // Bob accepts; the friendship waits for the store, and Bob leaves.
+    h.s.handle(
+        h.now,
+        bob,
+        ClientSocial::FriendAnswer {
+            from: ada,
+            accept: true,
+        },
+        &[],
+    );
+    let (token, _) = h.s.take_intent().expect("the friendship, for the store");
+    h.s.left(bob);
+    h.s.store_outcome(h.now, token, Err(StoreError::Unavailable));
+    h.settle();
+    let late = h.take(1).into_iter().any(|m| {
+        matches!(
+            m,
+            ServerSocial::Refused {
+                reason: SocialRefusal::Busy,
+                ..
+            }
+        )
+    });
+    assert!(!late, "a refusal for Bob, who left");
+    assert_eq!(h.s.stats().refusals.get("busy"), Some(&1), "still counted");
 }
