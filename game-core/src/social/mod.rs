@@ -26,6 +26,8 @@
 //! channel; store work waits in the node's bounded intent table.
 
 mod chat;
+#[cfg(test)]
+mod disband_tests;
 mod friends;
 #[cfg(test)]
 mod group_tests;
