@@ -188,7 +188,12 @@ impl Social {
             Ok(i) if !blocked => {
                 m.blocked.remove(i);
             }
-            Err(i) if blocked => m.blocked.insert(i, whom),
+            // Within the cap even when the block was asked for in a visit
+            // before this one (the list was loaded again meanwhile, without
+            // it); the store may keep one more, which a load truncates too.
+            Err(i) if blocked && m.blocked.len() < self.config.max_blocked as usize => {
+                m.blocked.insert(i, whom)
+            }
             _ => {}
         }
         self.send_block_list(by);

@@ -97,3 +97,31 @@ fn a_change_that_fails_after_its_asker_left_is_told_to_no_one() {
     assert!(!late, "a refusal for Bob, who left");
     assert_eq!(h.s.stats().refusals.get("busy"), Some(&1), "still counted");
 }
+
+#[test]
+fn a_block_settled_after_its_asker_came_back_keeps_the_list_within_its_cap() {
+    let config = super::SocialConfig {
+        max_blocked: 2,
+        ..Default::default()
+    };
+    let mut h = H::with_config(config, &["Ada", "Bob", "Cyd", "Dee"]);
+    for i in 0..4 {
+        h.enter(i);
+    }
+    let ada = h.id(0);
+    // Ada blocks Bob; the change waits for the store while she leaves and
+    // comes back (her record, loaded again, has no block yet).
+    let bob = h.id(1);
+    h.s.handle(h.now, ada, ClientSocial::Block { character: bob }, &[]);
+    let (token, _) = h.s.take_intent().expect("the block, for the store");
+    h.s.left(ada);
+    h.enter(0);
+    for i in [2, 3] {
+        let character = h.id(i);
+        h.req(0, ClientSocial::Block { character });
+    }
+    h.s.store_outcome(h.now, token, Ok(crate::persist::Reply::Done));
+    h.settle();
+    let blocked = (1..4).filter(|&i| h.s.blocks(ada, h.id(i))).count();
+    assert!(blocked <= 2, "{blocked} blocked, past the cap of 2");
+}
