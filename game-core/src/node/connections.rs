@@ -163,6 +163,7 @@ impl Node {
         self.outbox.outputs.extend(transmit);
         let closed = c.session.stats();
         self.stats.rate_limited += closed.rate_limited;
+        self.stats.chat_shed += closed.chat_shed;
         self.stats.msgs_in += closed.msgs_in;
         self.stats.msgs_out += closed.msgs_out;
         self.connections.remove(&conn);

@@ -249,6 +249,9 @@ pub struct NodeStats {
     pub bytes_out: u64,
     /// Messages dropped by the rate limit (summed when sessions close).
     pub rate_limited: u64,
+    /// Chat lines sessions shed for slow readers (summed when sessions
+    /// close; see [`Node::chat_shed_total`] for the live ones too).
+    pub chat_shed: u64,
     /// Input for connections the node had already closed.
     pub input_after_close: u64,
     /// Messages received and sent by sessions that have closed (see
@@ -393,6 +396,16 @@ impl Node {
     /// its version (for tests and the simulator's invariants).
     pub fn character_state(&self, character: CharacterId) -> Option<(u64, &CharacterState)> {
         self.saves.latest(character)
+    }
+
+    /// Chat lines shed for slow readers, by every session so far: those
+    /// closed and those open.
+    pub fn chat_shed_total(&self) -> u64 {
+        self.connections
+            .values()
+            .map(|c| c.session.stats().chat_shed)
+            .sum::<u64>()
+            + self.stats.chat_shed
     }
 
     /// Messages received and sent, over every session the node has had (closed

@@ -15,7 +15,8 @@ impl Social {
     /// A character's record arrived: it hears and is heard from now on, its
     /// online friends see it arrive, and its client gets its lists.
     pub(super) fn loaded(&mut self, now: Instant, character: CharacterId, record: SocialRecord) {
-        let Some(m) = self.members.get_mut(&character) else {
+        // A second answer (a retry that raced the first) changes nothing.
+        let Some(m) = self.members.get_mut(&character).filter(|m| !m.loaded) else {
             return;
         };
         let SocialRecord {
@@ -187,7 +188,12 @@ impl Social {
             Ok(i) if !blocked => {
                 m.blocked.remove(i);
             }
-            Err(i) if blocked => m.blocked.insert(i, whom),
+            // Within the cap even when the block was asked for in a visit
+            // before this one (the list was loaded again meanwhile, without
+            // it); the store may keep one more, which a load truncates too.
+            Err(i) if blocked && m.blocked.len() < self.config.max_blocked as usize => {
+                m.blocked.insert(i, whom)
+            }
             _ => {}
         }
         self.send_block_list(by);
@@ -368,9 +374,12 @@ impl Social {
         }
     }
 
-    /// A refusal decided later than the request (a store failure).
+    /// A refusal decided later than the request (a store failure); told to
+    /// the asker only if it is still here.
     pub(super) fn refuse(&mut self, to: CharacterId, request: u8, reason: SocialRefusal) {
         *self.stats.refusals.entry(reason.label()).or_default() += 1;
-        self.send(to, ServerSocial::Refused { request, reason });
+        if self.members.contains_key(&to) {
+            self.send(to, ServerSocial::Refused { request, reason });
+        }
     }
 }

@@ -264,10 +264,12 @@ impl Social {
             return Err(SocialRefusal::Busy);
         }
         let size = self.config.guild_size as usize;
+        // Gone, or disbanded (held only until its last save): no guild to join.
         let g = self
             .guilds
             .by_id
             .get_mut(&guild)
+            .filter(|g| !g.members.is_empty())
             .ok_or(SocialRefusal::NoInvite)?;
         if g.members.len() >= size {
             return Err(SocialRefusal::GuildFull);

@@ -27,12 +27,16 @@
 //! channel; store work waits in the node's bounded intent table.
 
 mod chat;
+#[cfg(test)]
+mod disband_tests;
 mod friends;
 #[cfg(test)]
 mod group_tests;
 mod guild;
 #[cfg(test)]
 mod harness;
+#[cfg(test)]
+mod load_tests;
 #[cfg(test)]
 mod model_tests;
 mod names;

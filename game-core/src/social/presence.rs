@@ -1,7 +1,7 @@
 //! Presence: who entered the world, moved, dropped and left, as the node
 //! tells it, and the rooms (map and channel) the zone channel talks to.
 
-use super::{chat, Member, Social};
+use super::{chat, Member, Pending, Social};
 use crate::ids::CharacterId;
 use crate::protocol::Whereabouts;
 use crate::time::Instant;
@@ -90,6 +90,11 @@ impl Social {
         let Some(m) = self.members.remove(&character) else {
             return;
         };
+        // Its loads in flight or waiting to be retried were for this visit:
+        // answered after a next one began, they would seat it twice.
+        self.pending
+            .retain(|_, why| !matches!(why, Pending::Load(c) if *c == character));
+        self.to_load.retain(|&(c, _)| c != character);
         if m.loaded {
             self.leave_room(m.room, character);
         }

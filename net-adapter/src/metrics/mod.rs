@@ -15,6 +15,7 @@
 
 mod accounts;
 mod combat;
+mod social;
 
 use crate::login::LoginMetrics;
 use crate::store::StoreStats;
@@ -99,6 +100,7 @@ pub struct Metrics {
     connection_cap: Gauge,
     accounts: accounts::AccountMetrics,
     combat: combat::CombatMetrics,
+    social: social::SocialMetrics,
     /// When the core loop last refreshed, in µs since `born`: the health check.
     refreshed_us: AtomicU64,
     born: Instant,
@@ -157,6 +159,7 @@ impl Metrics {
             connection_cap: Gauge::default(),
             accounts: accounts::AccountMetrics::default(),
             combat: combat::CombatMetrics::default(),
+            social: social::SocialMetrics::default(),
             refreshed_us: AtomicU64::new(0),
             born: Instant::now(),
         };
@@ -166,6 +169,7 @@ impl Metrics {
     fn register_rest(mut self) -> Self {
         self.accounts.register(&mut self.registry);
         self.combat.register(&mut self.registry);
+        self.social.register(&mut self.registry);
         let r = &mut self.registry;
         r.register("ticks", "World ticks run", self.ticks.clone());
         r.register(
@@ -342,6 +346,7 @@ impl Metrics {
     ) {
         self.accounts.refresh(node, store_queue);
         self.combat.refresh(node);
+        self.social.refresh(node);
         let s = node.stats();
         set(&self.ticks, s.ticks);
         set(&self.tick_overruns, s.tick_overruns);

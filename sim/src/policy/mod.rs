@@ -8,12 +8,14 @@
 mod atlas;
 mod brawler;
 mod fighter;
+mod heckler;
 mod social;
 mod wander;
 
 pub use atlas::Atlas;
 pub use brawler::Brawler;
 pub use fighter::{FightTally, Fighter};
+pub use heckler::{look_alike, HeckleTally, Heckler, Trick};
 pub use social::{SocialBot, SocialTally};
 pub use wander::Wander;
 
@@ -45,6 +47,7 @@ pub enum Kind {
     SlowReader,
     Garbage,
     Brawler,
+    Heckler,
 }
 
 impl Kind {
@@ -60,14 +63,21 @@ impl Kind {
         Kind::Fighter,
         Kind::Social,
     ];
-    pub const HOSTILE: [Kind; 6] = [
+    pub const HOSTILE: [Kind; 7] = [
         Kind::SpeedHacker,
         Kind::Teleporter,
         Kind::Flooder,
         Kind::SlowReader,
         Kind::Garbage,
         Kind::Brawler,
+        Kind::Heckler,
     ];
+
+    /// Whether the kind sends social requests (the simulator's checker
+    /// watches each of them reach the node).
+    pub fn talks(self) -> bool {
+        matches!(self, Kind::Social | Kind::Heckler)
+    }
 
     /// Whether the kind fights (its tally is in the report).
     pub fn fights(self) -> bool {
@@ -79,10 +89,11 @@ impl Kind {
     }
 
     /// Whether the bot logs in again after a refused character or a lost
-    /// connection, as a player would: the honest, and the brawler (it is
-    /// hostile in its fighting only, and must be in the world to be so).
+    /// connection, as a player would: the honest, the brawler and the
+    /// heckler (hostile in their requests only, they must be in the world to
+    /// be so).
     pub fn persists(self) -> bool {
-        !self.is_hostile() || self == Kind::Brawler
+        !self.is_hostile() || matches!(self, Kind::Brawler | Kind::Heckler)
     }
 
     /// The name used on command lines and in reports.
@@ -104,6 +115,7 @@ impl Kind {
             Kind::SlowReader => "slow-reader",
             Kind::Garbage => "garbage",
             Kind::Brawler => "brawler",
+            Kind::Heckler => "heckler",
         }
     }
 
@@ -142,6 +154,7 @@ pub struct Policy {
     fighter: Option<Box<Fighter>>,
     brawler: Option<Box<Brawler>>,
     social: Option<Box<SocialBot>>,
+    heckler: Option<Box<Heckler>>,
 }
 
 /// How often a bot acts (moves, decides), unless told otherwise.
@@ -188,8 +201,10 @@ impl Policy {
                 bot + (2 << 32),
             )))
         });
+        let heckler = (kind == Kind::Heckler).then(Box::default);
         Policy {
             social,
+            heckler,
             fighter,
             brawler,
             kind,
@@ -212,6 +227,9 @@ impl Policy {
         if let Some(s) = self.social.as_mut() {
             s.on_event(client, e);
         }
+        if let Some(h) = self.heckler.as_mut() {
+            h.on_event(e);
+        }
     }
 
     /// What a social bot did (none for the other kinds).
@@ -225,6 +243,11 @@ impl Policy {
             .as_ref()
             .map(|f| &f.tally)
             .or(self.brawler.as_ref().map(|b| &b.tally))
+    }
+
+    /// What a heckler did and got (none for the other kinds).
+    pub fn heckle_tally(&self) -> Option<&HeckleTally> {
+        self.heckler.as_ref().map(|h| &h.tally)
     }
 
     fn roll(&mut self, span_ms: u64) -> Duration {
@@ -287,6 +310,15 @@ impl Policy {
                     self.misbehaved = true;
                     let b = self.brawler.as_mut().expect("a brawler's brain");
                     b.step(client, &mut self.rng, map);
+                }
+            }
+            Kind::Heckler => {
+                let v = self.wander.velocity(now, pos, map, max, every);
+                client.move_with(now, v);
+                if due || self.misbehaved {
+                    self.misbehaved = true;
+                    let h = self.heckler.as_mut().expect("a heckler's brain");
+                    h.step(client, &mut self.rng);
                 }
             }
             Kind::SpeedHacker => {

@@ -152,7 +152,7 @@ impl Simulator {
                 Item::Bytes(b) => {
                     self.trace.u64(conn.0 | (1 << 63));
                     self.trace.bytes(&b);
-                    if self.peers[i as usize].policy.kind == Kind::Social {
+                    if self.peers[i as usize].policy.kind.talks() {
                         self.handle_social_bytes(conn, &b);
                     } else {
                         self.node.handle_bytes(self.now, conn, &b);
@@ -168,7 +168,7 @@ impl Simulator {
         self.node_io();
     }
 
-    /// A social bot's bytes, handed to the node in pieces that each end
+    /// A talking bot's bytes (social bots, hecklers), handed to the node in pieces that each end
     /// with one social request, so the checker sees the node just before
     /// and just after each (the node reads a piece's frames in order either
     /// way). A piece that does not end in a whole frame goes as it is.

@@ -115,7 +115,7 @@ impl SocketPolicy {
 
     /// The policies a bot on a socket can follow: those that ask the driver
     /// for nothing but movement.
-    pub const KINDS: [Kind; 9] = [
+    pub const KINDS: [Kind; 10] = [
         Kind::Wander,
         Kind::Hotspot,
         Kind::Idle,
@@ -125,6 +125,7 @@ impl SocketPolicy {
         Kind::Fighter,
         Kind::Brawler,
         Kind::Social,
+        Kind::Heckler,
     ];
 
     fn every(&self) -> Option<std::time::Duration> {

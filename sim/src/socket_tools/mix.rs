@@ -93,6 +93,8 @@ mod tests {
         let talk: Mix = "social=50,fighter=50".parse().unwrap();
         assert_eq!(talk.kind_of(0), Kind::Social);
         assert_eq!(talk.kind_of(50), Kind::Fighter);
+        let heckle: Mix = "wander=95,heckler=5".parse().unwrap();
+        assert_eq!(heckle.kind_of(95), Kind::Heckler);
     }
 
     #[test]

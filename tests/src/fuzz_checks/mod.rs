@@ -17,6 +17,9 @@ mod node;
 mod script;
 pub mod seeds;
 mod session;
+mod social;
+mod social_request;
+mod social_seeds;
 mod token;
 mod wire;
 
@@ -24,6 +27,8 @@ pub use frames::{client_msg, frame_decoder};
 pub use node::{node, NodeOp, StoreMode};
 pub use script::{Script, ScriptWriter};
 pub use session::{session, SessionOp};
+pub use social::{social, SocialOp};
+pub use social_request::SocialBytes;
 pub use token::token;
 pub use wire::Say;
 
@@ -32,10 +37,11 @@ pub type Check = fn(&[u8]);
 
 /// The fuzz targets, by name: the directory names under `fuzz/seeds/` and
 /// `fuzz/regressions/`.
-pub const TARGETS: [(&str, Check); 5] = [
+pub const TARGETS: [(&str, Check); 6] = [
     ("frame_decoder", frame_decoder),
     ("client_msg", client_msg),
     ("session", session),
     ("node", node),
     ("token", token),
+    ("social", social),
 ];

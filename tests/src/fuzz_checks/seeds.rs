@@ -285,7 +285,7 @@ fn tell(slot: u8, say: Say) -> NodeOp {
 
 /// A client in `slot` logs in as `name`, creates a character (named by
 /// `name` too) and enters the world with its first character.
-fn arrive(slot: u8, name: u8) -> [NodeOp; 5] {
+pub(super) fn arrive(slot: u8, name: u8) -> [NodeOp; 5] {
     [
         NodeOp::Connect { slot },
         tell(slot, hello()),
@@ -511,6 +511,7 @@ fn node_scripts() -> Vec<(&'static str, u8, Vec<NodeOp>)> {
     }
     ops.extend([tell(1, stop_attack()), NodeOp::Advance { ms: 100 }]);
     seeds.push(("fight_beside_the_spawn", 8, ops));
+    seeds.extend(super::social_seeds::node_scripts());
     seeds
 }
 
@@ -572,6 +573,7 @@ pub fn all() -> Vec<Seed> {
             bytes,
         });
     }
+    seeds.extend(super::social_seeds::all());
     seeds
 }
 

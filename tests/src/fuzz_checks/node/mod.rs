@@ -2,6 +2,7 @@
 //! with a store and a bus that answer at once, late, twice or not at all.
 
 mod ops;
+mod social;
 mod store_bus;
 
 pub use ops::{NodeOp, StoreMode};
@@ -31,6 +32,7 @@ pub fn config() -> NodeConfig {
         store_busy_intents: 2,
         max_characters: 2,
         session: super::session::config(),
+        social: super::social::config(),
         ..NodeConfig::default()
     };
     config.world.max_channels = 2;
@@ -94,6 +96,7 @@ struct Conn {
     /// The node sent `Close` for it.
     closed: bool,
     heard: ServerStream,
+    social: social::SocialHeard,
     writes: VecDeque<usize>,
 }
 
@@ -210,6 +213,7 @@ impl Harness {
                             id,
                             closed: false,
                             heard,
+                            social: social::SocialHeard::default(),
                             writes: VecDeque::new(),
                         },
                     );
@@ -227,6 +231,18 @@ impl Harness {
                 let id = conn.id;
                 self.node.handle_bytes(now, id, &frame[..split]);
                 self.node.handle_bytes(now, id, &frame[split..]);
+            }
+            NodeOp::Social { slot, request } => {
+                let Some(conn) = self.slots.get(&slot) else {
+                    return;
+                };
+                let msg = social::request(&self.node, &conn.heard.characters, &request);
+                let mut frame = Vec::new();
+                // A line past the largest frame a client may send is not sent
+                // (frames too large reach the node by `Raw`).
+                if encode_frame(&msg, MAX_CLIENT_PAYLOAD, &mut frame).is_ok() {
+                    self.node.handle_bytes(now, conn.id, &frame);
+                }
             }
             NodeOp::Raw { slot, bytes } => {
                 if let Some(conn) = self.slots.get(&slot) {
@@ -363,8 +379,10 @@ impl Harness {
                         "bytes for {conn} after close"
                     );
                     assert!(!bytes.is_empty());
+                    let social = self.config.social.clone();
                     let c = self.conn_mut(conn);
                     c.heard.receive(&bytes);
+                    c.social.receive(&bytes, &social);
                     c.writes.push_back(bytes.len());
                 }
                 Output::Close { conn, reason } => {
@@ -472,6 +490,7 @@ impl Harness {
         }
         assert_eq!(node.world().player_count() as usize, placed);
         check_fighters(node);
+        social::check(node, &self.config.social);
     }
 }
 

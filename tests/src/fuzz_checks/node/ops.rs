@@ -2,6 +2,7 @@
 //! by the seeds.
 
 use super::super::script::{Script, ScriptWriter};
+use super::super::social_request::SocialBytes;
 use super::super::wire::Say;
 
 /// Connections a script juggles (each reconnect gets a fresh id).
@@ -57,6 +58,10 @@ pub enum NodeOp {
     /// announcement (info, warning), or presence (online, offline) on a topic
     /// the node never subscribed to.
     BusFromAfar { what: u8 },
+    /// `[slot] [request: SocialBytes]`: a social request (any kind, with any
+    /// text, names of the scripts' characters or made up, ids of characters
+    /// and guilds the node holds or not), as one frame.
+    Social { slot: u8, request: SocialBytes },
 }
 
 /// How the scripted store answers intents.
@@ -71,7 +76,7 @@ pub enum StoreMode {
 }
 
 impl NodeOp {
-    pub const COUNT: u8 = 16;
+    pub const COUNT: u8 = 17;
 
     fn code(&self) -> u8 {
         match self {
@@ -91,6 +96,7 @@ impl NodeOp {
             NodeOp::BusHold { .. } => 13,
             NodeOp::BusDeliver => 14,
             NodeOp::BusFromAfar { .. } => 15,
+            NodeOp::Social { .. } => 16,
         }
     }
 
@@ -138,7 +144,11 @@ impl NodeOp {
                 hold: script.u8() & 1 == 1,
             },
             14 => NodeOp::BusDeliver,
-            _ => NodeOp::BusFromAfar { what: script.u8() },
+            15 => NodeOp::BusFromAfar { what: script.u8() },
+            _ => NodeOp::Social {
+                slot: slot(script),
+                request: SocialBytes::read(script),
+            },
         }
     }
 
@@ -184,6 +194,10 @@ impl NodeOp {
             }
             NodeOp::BusFromAfar { what } => {
                 w.u8(*what);
+            }
+            NodeOp::Social { slot, request } => {
+                w.u8(*slot);
+                request.write(w);
             }
             NodeOp::Deadline | NodeOp::BusDeliver => {}
         }
