@@ -1,6 +1,8 @@
-//! The admin port: `GET /metrics` (Prometheus text) and `GET /healthz`, over
-//! hyper's HTTP/1 server. Off the game port and on loopback by default: it is
-//! for the operator's scraper, not for players.
+//! The admin port: `GET /metrics` (Prometheus text), `GET /healthz`, and
+//! `POST /commands` (one operator command per request, see
+//! [`OperatorCommand`]), over hyper's HTTP/1 server. Off the game port and on
+//! loopback by default: it is for the operator and its scraper, not for
+//! players.
 //!
 //! Bounds: at most [`MAX_ADMIN_CONNECTIONS`] at once; a request's headers must
 //! arrive within [`ADMIN_HEADER_TIMEOUT`], and a connection (its requests,
@@ -12,7 +14,7 @@
 //! is cut after the header deadline anyway.
 
 use crate::metrics::Metrics;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -23,6 +25,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 use tracing::warn;
 
@@ -40,15 +43,31 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 /// An operator's command to the game, one line of text: `mute <name>
 /// <seconds>` (the character may not chat or whisper for that long) or
 /// `system <text>` (a line on the system channel to everyone online).
+/// `POST /commands` with the line as its body carries it to the core loop,
+/// which runs it between two of its events and answers with what came of it:
 ///
-/// The admin port only reads (`GET`), so nothing carries these to the core
-/// loop yet: [`OperatorCommand::apply`] is what the core loop runs once a
-/// command channel reaches it.
+/// ```text
+/// curl -s localhost:9100/commands -d 'mute Ada 600'
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OperatorCommand {
     Mute { name: String, seconds: u32 },
     System { text: String },
 }
+
+/// A command on its way to the core loop, with where its answer goes.
+#[derive(Debug)]
+pub struct OperatorRequest {
+    pub command: OperatorCommand,
+    pub reply: oneshot::Sender<String>,
+}
+
+/// Commands waiting for the core loop; more are refused as busy.
+pub const OPERATOR_QUEUE: usize = 16;
+/// The longest command body read.
+const MAX_COMMAND_BYTES: usize = 1024;
+/// How long a command waits for the core loop's answer.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The longest mute an operator may give: a week.
 pub const MAX_MUTE_SECONDS: u32 = 7 * 24 * 3600;
@@ -107,8 +126,13 @@ impl OperatorCommand {
     }
 }
 
-/// Serves the admin port on `listener` until the task is dropped.
-pub async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>) {
+/// Serves the admin port on `listener` until the task is dropped. With no
+/// `operator` channel, `POST /commands` answers 503.
+pub async fn serve_admin(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    operator: Option<mpsc::Sender<OperatorRequest>>,
+) {
     // Oldest first.
     let mut open: VecDeque<AbortHandle> = VecDeque::with_capacity(MAX_ADMIN_CONNECTIONS);
     loop {
@@ -129,10 +153,20 @@ pub async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>) {
             }
         }
         let metrics = Arc::clone(&metrics);
+        let operator = operator.clone();
         let task = tokio::spawn(async move {
             let service = service_fn(move |req: Request<Incoming>| {
-                let response = respond(&metrics, &req);
-                async move { Ok::<_, Infallible>(response) }
+                let metrics = Arc::clone(&metrics);
+                let operator = operator.clone();
+                async move {
+                    let response =
+                        if req.method() == Method::POST && req.uri().path() == "/commands" {
+                            command(operator.as_ref(), req).await
+                        } else {
+                            respond(&metrics, &req)
+                        };
+                    Ok::<_, Infallible>(response)
+                }
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -144,20 +178,66 @@ pub async fn serve_admin(listener: TcpListener, metrics: Arc<Metrics>) {
     }
 }
 
-fn respond(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> {
-    let reply = |status: StatusCode, content_type: &str, body: String| {
-        let mut response = Response::new(Full::new(Bytes::from(body)));
-        *response.status_mut() = status;
-        if let Ok(value) = content_type.parse() {
-            response.headers_mut().insert("content-type", value);
-        }
-        response
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    if let Ok(value) = content_type.parse() {
+        response.headers_mut().insert("content-type", value);
+    }
+    response
+}
+
+/// `POST /commands`: parses the body as one [`OperatorCommand`], hands it to
+/// the core loop and answers with what came of it (400 for a command that
+/// does not parse, 503 when the loop is busy, gone or slow).
+async fn command(
+    operator: Option<&mpsc::Sender<OperatorRequest>>,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let text = |status, body: String| reply(status, "text/plain", body + "\n");
+    let Some(operator) = operator else {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "no command channel".into());
     };
+    let body = match Limited::new(req.into_body(), MAX_COMMAND_BYTES)
+        .collect()
+        .await
+    {
+        Ok(body) => body.to_bytes(),
+        Err(_) => {
+            let why = format!("a command is at most {MAX_COMMAND_BYTES} bytes");
+            return text(StatusCode::PAYLOAD_TOO_LARGE, why);
+        }
+    };
+    let Ok(line) = std::str::from_utf8(&body) else {
+        return text(StatusCode::BAD_REQUEST, "a command is UTF-8 text".into());
+    };
+    let command: OperatorCommand = match line.parse() {
+        Ok(c) => c,
+        Err(why) => return text(StatusCode::BAD_REQUEST, why),
+    };
+    let (tx, rx) = oneshot::channel();
+    let request = OperatorRequest { command, reply: tx };
+    if operator.try_send(request).is_err() {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "commands queue full".into(),
+        );
+    }
+    match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
+        Ok(Ok(answer)) => text(StatusCode::OK, answer),
+        _ => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the core loop did not answer".into(),
+        ),
+    }
+}
+
+fn respond(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     if req.method() != Method::GET {
         return reply(
             StatusCode::METHOD_NOT_ALLOWED,
             "text/plain",
-            "GET only\n".into(),
+            "GET /metrics, GET /healthz, POST /commands\n".into(),
         );
     }
     match req.uri().path() {
@@ -177,7 +257,7 @@ fn respond(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> 
         _ => reply(
             StatusCode::NOT_FOUND,
             "text/plain",
-            "try /metrics or /healthz\n".into(),
+            "try GET /metrics, GET /healthz or POST /commands\n".into(),
         ),
     }
 }
@@ -237,5 +317,57 @@ mod tests {
         assert_eq!(system.apply(&mut node, now), "sent to everyone online");
         let lines = node.social().stats().lines[ChatChannel::System as usize];
         assert_eq!(lines, 1);
+    }
+
+    /// One HTTP/1.1 request on a fresh connection; the status and body.
+    async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let status = response[9..12].parse().unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn a_command_posted_to_the_admin_port_runs_on_the_node_and_answers() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, mut rx) = mpsc::channel(OPERATOR_QUEUE);
+        tokio::spawn(serve_admin(listener, Arc::new(Metrics::new()), Some(tx)));
+        // The core loop's part: run each command on a node.
+        tokio::spawn(async move {
+            let mut node = Node::new(NodeConfig::default(), 1).unwrap();
+            while let Some(request) = rx.recv().await {
+                let answer = request.command.apply(&mut node, Instant::ZERO);
+                let _ = request.reply.send(answer);
+            }
+        });
+        let (status, body) = post(addr, "/commands", "mute nobody 60").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (200, "no character named nobody is online\n")
+        );
+        let (status, body) = post(addr, "/commands", "system doors open at dusk").await;
+        assert_eq!((status, body.as_str()), (200, "sent to everyone online\n"));
+        let (status, body) = post(addr, "/commands", "mute Ada forever").await;
+        assert_eq!(status, 400, "{body}");
+        let (status, _) = post(addr, "/commands", &"x".repeat(2_000)).await;
+        assert_eq!(status, 413);
+    }
+
+    #[tokio::test]
+    async fn without_a_command_channel_commands_are_unavailable() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(serve_admin(listener, Arc::new(Metrics::new()), None));
+        let (status, _) = post(addr, "/commands", "system hello").await;
+        assert_eq!(status, 503);
     }
 }

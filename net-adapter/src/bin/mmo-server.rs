@@ -156,13 +156,18 @@ fn main() -> ExitCode {
             }
         };
         let metrics = Arc::new(Metrics::new());
+        let (commands, operator) = tokio::sync::mpsc::channel(net_adapter::admin::OPERATOR_QUEUE);
         let admin = if config.admin.enabled {
             match tokio::net::TcpListener::bind(config.admin.listen).await {
                 Ok(l) => {
-                    info!(admin = %config.admin.listen, "admin port: /metrics, /healthz");
+                    info!(
+                        admin = %config.admin.listen,
+                        "admin port: GET /metrics, GET /healthz, POST /commands"
+                    );
                     Some(tokio::spawn(net_adapter::serve_admin(
                         l,
                         Arc::clone(&metrics),
+                        Some(commands),
                     )))
                 }
                 Err(e) => {
@@ -253,6 +258,7 @@ fn main() -> ExitCode {
         let options = ServeOptions {
             persistence,
             tokens,
+            operator: Some(operator),
         };
         let served = net_adapter::server::serve_with(
             listener,

@@ -17,6 +17,7 @@ use super::messages::{Command, Event, ReturnedBuffers, Stamped, Written};
 use super::overruns::OverrunWatch;
 use super::persistence::Backend;
 use super::player_addresses::PlayerAddresses;
+use crate::admin::OperatorRequest;
 use crate::clock::AdapterClock;
 use crate::metrics::{Metrics, ZoneTimer};
 use game_core::ids::ConnId;
@@ -101,6 +102,7 @@ impl CoreLoop {
         &mut self,
         events: &mut mpsc::Receiver<Stamped>,
         outcomes: &mut Option<mpsc::Receiver<Outcome>>,
+        operator: &mut Option<mpsc::Receiver<OperatorRequest>>,
         settings: &LoopSettings,
         shutdown: impl Future<Output = ()>,
     ) {
@@ -142,6 +144,12 @@ impl CoreLoop {
                     self.metrics
                         .refresh(&self.node, queue, store_queue, overruns.streak_max);
                     queue_max = 0;
+                }
+                Some(request) = next_command(operator) => {
+                    let now = self.node_now.at(self.clock.now());
+                    let answer = request.command.apply(&mut self.node, now);
+                    info!(command = ?request.command, %answer, "operator command");
+                    let _ = request.reply.send(answer);
                 }
                 Some(outcome) = next_outcome(outcomes) => {
                     let now = self.node_now.at(self.clock.now());
@@ -343,6 +351,15 @@ fn log_event(event: &NodeEvent) {
 /// The next outcome from the store, or never when there is no store.
 async fn next_outcome(outcomes: &mut Option<mpsc::Receiver<Outcome>>) -> Option<Outcome> {
     match outcomes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_command(
+    operator: &mut Option<mpsc::Receiver<OperatorRequest>>,
+) -> Option<OperatorRequest> {
+    match operator {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }

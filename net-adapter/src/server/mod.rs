@@ -119,6 +119,7 @@ pub async fn serve_with<L: Listener>(
     if let Persistence::Store { handle, .. } = &options.persistence {
         metrics.attach_store(Arc::clone(handle.stats()), handle.queue_capacity());
     }
+    let mut operator = options.operator;
     let (backend, mut outcomes) = persistence::Backend::new(options.persistence);
     let (events_tx, mut events) = mpsc::channel::<Stamped>(config.event_queue);
     // Every connection task holds a clone; when all are gone, `recv` returns None.
@@ -156,8 +157,14 @@ pub async fn serve_with<L: Listener>(
         status_interval_s: config.status_interval_s,
         event_queue: config.event_queue,
     };
-    core.run(&mut events, &mut outcomes, &settings, shutdown)
-        .await;
+    core.run(
+        &mut events,
+        &mut outcomes,
+        &mut operator,
+        &settings,
+        shutdown,
+    )
+    .await;
 
     accept.abort();
     // The goodbyes' linger (for peers that have not closed) ends well inside the

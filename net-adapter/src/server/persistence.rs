@@ -45,6 +45,8 @@ pub struct ServeOptions {
     /// The login service's public key: the node accepts its tokens. `None`
     /// takes no tokens (development logins only, if they are on).
     pub tokens: Option<VerifyingKey>,
+    /// Operator commands from the admin port ([`crate::admin::serve_admin`]).
+    pub operator: Option<tokio::sync::mpsc::Receiver<crate::admin::OperatorRequest>>,
 }
 
 impl Default for ServeOptions {
@@ -52,6 +54,7 @@ impl Default for ServeOptions {
         ServeOptions {
             persistence: Persistence::memory(),
             tokens: None,
+            operator: None,
         }
     }
 }
