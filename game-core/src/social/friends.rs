@@ -258,7 +258,7 @@ impl Social {
             return Err(SocialRefusal::NotOnline);
         }
         if !accept {
-            self.send(asker, ServerSocial::Declined { by: contact });
+            self.declined(me, asker);
             return Ok(());
         }
         if self.members[&me].is_friend(asker) {

@@ -203,13 +203,7 @@ fn ranks_decide_who_invites_kicks_and_leads() {
     for i in 0..4 {
         h.enter(i);
     }
-    h.req(
-        0,
-        ClientSocial::GuildCreate {
-            name: "Watch".into(),
-        },
-    );
-    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
+    let g = h.found_guild(0, "Watch");
     for i in 1..3 {
         let name = h.names[i].clone();
         h.req(0, ClientSocial::GuildInvite { name });
@@ -263,21 +257,8 @@ fn guild_lines_are_kept_saved_and_shown_at_the_next_login() {
     let mut h = H::new(&["ada", "bo"]);
     h.enter(0);
     h.enter(1);
-    h.req(
-        0,
-        ClientSocial::GuildCreate {
-            name: "Watch".into(),
-        },
-    );
-    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
-    h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
-    h.req(
-        1,
-        ClientSocial::GuildAnswer {
-            guild: g,
-            accept: true,
-        },
-    );
+    let g = h.found_guild(0, "Watch");
+    h.join_guild(0, 1, g);
     for n in 0..3 {
         h.tick(1_000);
         h.req(
@@ -314,13 +295,7 @@ fn the_last_member_leaving_disbands_the_guild_and_frees_its_name() {
     let mut h = H::new(&["ada", "bo"]);
     h.enter(0);
     h.enter(1);
-    h.req(
-        0,
-        ClientSocial::GuildCreate {
-            name: "Watch".into(),
-        },
-    );
-    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
+    let g = h.found_guild(0, "Watch");
     h.req(0, ClientSocial::GuildLeave);
     h.tick(50);
     assert!(h.store.guild(g).is_none());
@@ -366,22 +341,9 @@ fn a_guild_save_the_store_fails_is_tried_again_a_second_later() {
     let mut h = H::new(&["ada", "bo"]);
     h.enter(0);
     h.enter(1);
-    h.req(
-        0,
-        ClientSocial::GuildCreate {
-            name: "Watch".into(),
-        },
-    );
-    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
+    let g = h.found_guild(0, "Watch");
     h.store_down = true;
-    h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
-    h.req(
-        1,
-        ClientSocial::GuildAnswer {
-            guild: g,
-            accept: true,
-        },
-    );
+    h.join_guild(0, 1, g);
     h.tick(50);
     assert_eq!(
         h.store.guild(g).unwrap().members.len(),
@@ -444,13 +406,7 @@ fn a_character_founding_a_guild_cannot_join_another_meanwhile() {
     let mut h = H::new(&["ada", "bo"]);
     h.enter(0);
     h.enter(1);
-    h.req(
-        0,
-        ClientSocial::GuildCreate {
-            name: "Watch".into(),
-        },
-    );
-    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
+    let g = h.found_guild(0, "Watch");
     h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
     h.hold = true;
     h.req(
@@ -467,14 +423,7 @@ fn a_character_founding_a_guild_cannot_join_another_meanwhile() {
             accept: false,
         },
     );
-    h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
-    h.req(
-        1,
-        ClientSocial::GuildAnswer {
-            guild: g,
-            accept: true,
-        },
-    );
+    h.join_guild(0, 1, g);
     assert_eq!(h.refusals(1), [SocialRefusal::Busy]);
     h.release();
     let (mine, _) = h.s.guild_of(h.id(1)).unwrap();
@@ -487,21 +436,8 @@ fn guild_history_leaves_out_whom_the_reader_blocks() {
     let mut h = H::new(&["ada", "bo"]);
     h.enter(0);
     h.enter(1);
-    h.req(
-        0,
-        ClientSocial::GuildCreate {
-            name: "Watch".into(),
-        },
-    );
-    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
-    h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
-    h.req(
-        1,
-        ClientSocial::GuildAnswer {
-            guild: g,
-            accept: true,
-        },
-    );
+    let g = h.found_guild(0, "Watch");
+    h.join_guild(0, 1, g);
     for (i, text) in [(0, "from ada"), (1, "from bo")] {
         h.req(
             i,
@@ -530,13 +466,7 @@ fn a_guild_whose_leader_was_deleted_is_led_by_the_next_when_loaded() {
     for i in 0..3 {
         h.enter(i);
     }
-    h.req(
-        0,
-        ClientSocial::GuildCreate {
-            name: "Watch".into(),
-        },
-    );
-    let (g, _) = h.s.guild_of(h.id(0)).unwrap();
+    let g = h.found_guild(0, "Watch");
     for i in 1..3 {
         let name = h.names[i].clone();
         h.tick(1_000);

@@ -216,12 +216,10 @@ impl Social {
         if them.guild.is_some() {
             return Err(SocialRefusal::AlreadyInGuild);
         }
-        if let Some((other, _, t)) = them.guild_invite {
-            if other != id && t > now {
-                return Err(SocialRefusal::TooManyInvites);
-            }
+        if super::invited_elsewhere(&them.guild_invite, now, |_, g| g == id) {
+            return Err(SocialRefusal::TooManyInvites);
         }
-        them.guild_invite = Some((id, from, until));
+        them.guild_invite = Some((from, until, id));
         self.send(
             to,
             ServerSocial::GuildInvited {
@@ -242,20 +240,13 @@ impl Social {
         accept: bool,
     ) -> Result<(), SocialRefusal> {
         let m = self.members.get_mut(&me).expect("member");
-        let inviter = match m.guild_invite.take() {
-            Some((g, from, until)) if g == guild && until > now => from,
-            other => {
-                m.guild_invite = other;
-                return Err(SocialRefusal::NoInvite);
-            }
-        };
-        let contact = m.contact(me);
+        let (inviter, _) = super::take_invite(&mut m.guild_invite, now, |_, g| g == guild)?;
         if !accept {
-            if self.is_online(inviter) {
-                self.send(inviter, ServerSocial::Declined { by: contact });
-            }
+            self.declined(me, inviter);
             return Ok(());
         }
+        let m = &self.members[&me];
+        let contact = m.contact(me);
         if m.guild.is_some() {
             return Err(SocialRefusal::AlreadyInGuild);
         }

@@ -199,6 +199,25 @@ impl H {
         );
     }
 
+    /// `i` founds a guild named `name`; its id.
+    pub(super) fn found_guild(&mut self, i: usize, name: &str) -> GuildId {
+        self.req(i, ClientSocial::GuildCreate { name: name.into() });
+        self.s.guild_of(self.id(i)).expect("founded").0
+    }
+
+    /// `inviter` invites `i` into guild `guild` and `i` accepts.
+    pub(super) fn join_guild(&mut self, inviter: usize, i: usize, guild: GuildId) {
+        let name = self.names[i].clone();
+        self.req(inviter, ClientSocial::GuildInvite { name });
+        self.req(
+            i,
+            ClientSocial::GuildAnswer {
+                guild,
+                accept: true,
+            },
+        );
+    }
+
     /// `inviter` invites `i` into its party and `i` accepts.
     pub(super) fn join_party(&mut self, inviter: usize, i: usize) {
         // Past the actions' rate of both.

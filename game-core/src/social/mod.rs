@@ -202,10 +202,10 @@ pub(crate) struct Member {
     /// A party invitation waiting for its answer: from whom, until when,
     /// and into which party (`None`: the one the inviter's first accepted
     /// invitation makes).
-    party_invite: Option<(CharacterId, Instant, Option<u32>)>,
+    party_invite: Option<Invite<Option<u32>>>,
     pub(crate) guild: Option<GuildId>,
-    /// A guild invitation waiting for its answer: which, from whom, until when.
-    guild_invite: Option<(GuildId, CharacterId, Instant)>,
+    /// A guild invitation waiting for its answer: from whom, until when, into which.
+    guild_invite: Option<Invite<GuildId>>,
     /// A guild founding or block change waits for the store.
     busy: bool,
     /// Friendships being added, waiting for the store: they count against
@@ -213,6 +213,35 @@ pub(crate) struct Member {
     friends_pending: u16,
     /// When each rate allows the next request (GCRA theoretical arrival).
     rates: [Instant; chat::RATES],
+}
+
+/// An invitation waiting for its answer: from whom, until when, into what.
+pub(crate) type Invite<T> = (CharacterId, Instant, T);
+
+/// Takes the invitation in `slot` if it is still good at `now` and `fits`
+/// (who sent it, what it is for); otherwise leaves it and refuses `NoInvite`.
+fn take_invite<T: Copy>(
+    slot: &mut Option<Invite<T>>,
+    now: Instant,
+    fits: impl Fn(CharacterId, T) -> bool,
+) -> Result<(CharacterId, T), SocialRefusal> {
+    match *slot {
+        Some((from, until, what)) if until > now && fits(from, what) => {
+            *slot = None;
+            Ok((from, what))
+        }
+        _ => Err(SocialRefusal::NoInvite),
+    }
+}
+
+/// Whether `slot` holds a live invitation that `fits` does not describe:
+/// one at a time, so a second is refused `TooManyInvites`.
+fn invited_elsewhere<T: Copy>(
+    slot: &Option<Invite<T>>,
+    now: Instant,
+    fits: impl Fn(CharacterId, T) -> bool,
+) -> bool {
+    slot.is_some_and(|(from, until, what)| until > now && !fits(from, what))
 }
 
 impl Member {
@@ -489,6 +518,14 @@ impl Social {
             return Err(SocialRefusal::NotOnline);
         }
         Ok(id)
+    }
+
+    /// `me` declined `inviter`'s request or invitation: it is told, if online.
+    fn declined(&mut self, me: CharacterId, inviter: CharacterId) {
+        if self.is_online(inviter) {
+            let by = self.members[&me].contact(me);
+            self.send(inviter, ServerSocial::Declined { by });
+        }
     }
 
     // ----- time -----

@@ -74,10 +74,8 @@ impl Social {
         if them.party.is_some() {
             return Err(SocialRefusal::AlreadyInParty);
         }
-        if let Some((other, until, _)) = them.party_invite {
-            if other != from && until > now {
-                return Err(SocialRefusal::TooManyInvites);
-            }
+        if super::invited_elsewhere(&them.party_invite, now, |by, _| by == from) {
+            return Err(SocialRefusal::TooManyInvites);
         }
         them.party_invite = Some((from, now + Duration::from_millis(ms as u64), into));
         self.send(
@@ -99,18 +97,9 @@ impl Social {
         accept: bool,
     ) -> Result<(), SocialRefusal> {
         let m = self.members.get_mut(&me).expect("member");
-        let into = match m.party_invite.take() {
-            Some((from, until, into)) if from == inviter && until > now => into,
-            other => {
-                m.party_invite = other;
-                return Err(SocialRefusal::NoInvite);
-            }
-        };
-        let contact = m.contact(me);
+        let (_, into) = super::take_invite(&mut m.party_invite, now, |by, _| by == inviter)?;
         if !accept {
-            if self.is_online(inviter) {
-                self.send(inviter, ServerSocial::Declined { by: contact });
-            }
+            self.declined(me, inviter);
             return Ok(());
         }
         if self.members[&me].party.is_some() {
@@ -211,21 +200,25 @@ impl Social {
         Ok((id, p.members.contains(&who)))
     }
 
+    /// The party `leader` leads, if `who` is another member of it.
+    fn led_member(&self, leader: CharacterId, who: CharacterId) -> Result<u32, SocialRefusal> {
+        if leader == who {
+            return Err(SocialRefusal::Yourself);
+        }
+        match self.led_by(leader, who)? {
+            (id, true) => Ok(id),
+            (_, false) => Err(SocialRefusal::NotMember),
+        }
+    }
+
     pub(super) fn party_kick(
         &mut self,
         leader: CharacterId,
         who: CharacterId,
     ) -> Result<(), SocialRefusal> {
-        if leader == who {
-            return Err(SocialRefusal::Yourself);
-        }
-        match self.led_by(leader, who)? {
-            (_, true) => {
-                self.leave_party(who);
-                Ok(())
-            }
-            (_, false) => Err(SocialRefusal::NotMember),
-        }
+        self.led_member(leader, who)?;
+        self.leave_party(who);
+        Ok(())
     }
 
     pub(super) fn party_promote(
@@ -233,17 +226,10 @@ impl Social {
         leader: CharacterId,
         who: CharacterId,
     ) -> Result<(), SocialRefusal> {
-        if leader == who {
-            return Err(SocialRefusal::Yourself);
-        }
-        match self.led_by(leader, who)? {
-            (id, true) => {
-                self.parties.by_id.get_mut(&id).expect("party").leader = who;
-                self.party_changed(id);
-                Ok(())
-            }
-            (_, false) => Err(SocialRefusal::NotMember),
-        }
+        let id = self.led_member(leader, who)?;
+        self.parties.by_id.get_mut(&id).expect("party").leader = who;
+        self.party_changed(id);
+        Ok(())
     }
 
     pub(super) fn party_make_raid(&mut self, leader: CharacterId) -> Result<(), SocialRefusal> {
