@@ -29,7 +29,7 @@ async fn half_request(admin: SocketAddr) -> TcpStream {
 async fn healthz_answers_while_every_admin_connection_is_held_by_half_requests() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin = listener.local_addr().unwrap();
-    let admin_task = tokio::spawn(serve_admin(listener, Arc::new(Metrics::new())));
+    let admin_task = tokio::spawn(serve_admin(listener, Arc::new(Metrics::new()), None));
 
     let mut stalled = Vec::new();
     for _ in 0..MAX_ADMIN_CONNECTIONS + 4 {

@@ -61,7 +61,7 @@ async fn metrics_follow_logins_moves_ticks_and_disconnects() {
     let admin_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin = admin_listener.local_addr().unwrap();
     let metrics = Arc::new(Metrics::new());
-    let admin_task = tokio::spawn(serve_admin(admin_listener, Arc::clone(&metrics)));
+    let admin_task = tokio::spawn(serve_admin(admin_listener, Arc::clone(&metrics), None));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let config = ServerConfig {
         status_interval_s: 0,
@@ -204,7 +204,7 @@ async fn metrics_count_combat() {
     let admin_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin = admin_listener.local_addr().unwrap();
     let metrics = Arc::new(Metrics::new());
-    let admin_task = tokio::spawn(serve_admin(admin_listener, Arc::clone(&metrics)));
+    let admin_task = tokio::spawn(serve_admin(admin_listener, Arc::clone(&metrics), None));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve_with_metrics(
         game,

@@ -6,9 +6,7 @@ use crate::protocol::{ClientSocial, ServerSocial, SocialRefusal};
 
 #[test]
 fn an_invitation_into_a_guild_its_last_member_left_is_void() {
-    let mut h = H::new(&["Ada", "Bob"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["Ada", "Bob"]);
     h.req(
         0,
         ClientSocial::GuildCreate {

@@ -11,10 +11,7 @@ fn party(h: &H, i: usize) -> Option<(CharacterId, Vec<CharacterId>)> {
 
 #[test]
 fn a_party_forms_on_the_first_accept_and_the_next_member_leads_when_the_leader_leaves() {
-    let mut h = H::new(&["ada", "bo", "cy"]);
-    for i in 0..3 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy"]);
     h.join_party(0, 1);
     h.join_party(0, 2);
     let (a, b, c) = (h.id(0), h.id(1), h.id(2));
@@ -78,10 +75,7 @@ fn only_the_leader_invites_kicks_promotes_and_the_cap_holds() {
 
 #[test]
 fn an_invitation_expires_is_one_at_a_time_and_an_answer_needs_one() {
-    let mut h = H::new(&["ada", "bo", "cy"]);
-    for i in 0..3 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy"]);
     h.req(0, ClientSocial::PartyInvite { name: "cy".into() });
     h.req(1, ClientSocial::PartyInvite { name: "cy".into() });
     assert_eq!(h.refusals(1), [SocialRefusal::TooManyInvites]);
@@ -119,10 +113,7 @@ fn an_invitation_expires_is_one_at_a_time_and_an_answer_needs_one() {
 
 #[test]
 fn a_party_outlives_a_dropped_connection_and_loses_a_member_who_leaves() {
-    let mut h = H::new(&["ada", "bo", "cy"]);
-    for i in 0..3 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy"]);
     h.join_party(0, 1);
     h.join_party(0, 2);
     let (a, b, c) = (h.id(0), h.id(1), h.id(2));
@@ -143,10 +134,7 @@ fn a_party_outlives_a_dropped_connection_and_loses_a_member_who_leaves() {
 
 #[test]
 fn members_are_due_each_others_vitals_twice_a_second() {
-    let mut h = H::new(&["ada", "bo", "cy"]);
-    for i in 0..3 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy"]);
     h.join_party(0, 1);
     let mut due = Vec::new();
     let mut pairs = 0;
@@ -163,10 +151,7 @@ fn members_are_due_each_others_vitals_twice_a_second() {
 
 #[test]
 fn a_guild_is_founded_under_a_free_name_and_look_alikes_are_taken() {
-    let mut h = H::new(&["ada", "bo", "cy"]);
-    for i in 0..3 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy"]);
     h.req(
         0,
         ClientSocial::GuildCreate {
@@ -199,10 +184,7 @@ fn a_guild_is_founded_under_a_free_name_and_look_alikes_are_taken() {
 
 #[test]
 fn ranks_decide_who_invites_kicks_and_leads() {
-    let mut h = H::new(&["ada", "bo", "cy", "di"]);
-    for i in 0..4 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy", "di"]);
     let g = h.found_guild(0, "Watch");
     for i in 1..3 {
         let name = h.names[i].clone();
@@ -254,9 +236,7 @@ fn ranks_decide_who_invites_kicks_and_leads() {
 
 #[test]
 fn guild_lines_are_kept_saved_and_shown_at_the_next_login() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     let g = h.found_guild(0, "Watch");
     h.join_guild(0, 1, g);
     for n in 0..3 {
@@ -292,9 +272,7 @@ fn guild_lines_are_kept_saved_and_shown_at_the_next_login() {
 
 #[test]
 fn the_last_member_leaving_disbands_the_guild_and_frees_its_name() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     let g = h.found_guild(0, "Watch");
     h.req(0, ClientSocial::GuildLeave);
     h.tick(50);
@@ -338,9 +316,7 @@ fn party_and_guild_lines_from_non_members_are_refused() {
 
 #[test]
 fn a_guild_save_the_store_fails_is_tried_again_a_second_later() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     let g = h.found_guild(0, "Watch");
     h.store_down = true;
     h.join_guild(0, 1, g);
@@ -359,10 +335,7 @@ fn a_guild_save_the_store_fails_is_tried_again_a_second_later() {
 
 #[test]
 fn an_invitation_is_into_the_party_it_was_made_for() {
-    let mut h = H::new(&["ada", "bo", "cy", "di"]);
-    for i in 0..4 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy", "di"]);
     // ada invites cy while in no party, then joins bo's party.
     h.req(0, ClientSocial::PartyInvite { name: "cy".into() });
     h.join_party(1, 0);
@@ -381,10 +354,7 @@ fn an_invitation_is_into_the_party_it_was_made_for() {
 
 #[test]
 fn someone_in_no_party_may_invite_several_at_once() {
-    let mut h = H::new(&["ada", "bo", "cy"]);
-    for i in 0..3 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy"]);
     for name in ["bo", "cy"] {
         h.req(0, ClientSocial::PartyInvite { name: name.into() });
     }
@@ -403,9 +373,7 @@ fn someone_in_no_party_may_invite_several_at_once() {
 
 #[test]
 fn a_character_founding_a_guild_cannot_join_another_meanwhile() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     let g = h.found_guild(0, "Watch");
     h.req(0, ClientSocial::GuildInvite { name: "bo".into() });
     h.hold = true;
@@ -433,9 +401,7 @@ fn a_character_founding_a_guild_cannot_join_another_meanwhile() {
 
 #[test]
 fn guild_history_leaves_out_whom_the_reader_blocks() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     let g = h.found_guild(0, "Watch");
     h.join_guild(0, 1, g);
     for (i, text) in [(0, "from ada"), (1, "from bo")] {
@@ -462,10 +428,7 @@ fn guild_history_leaves_out_whom_the_reader_blocks() {
 
 #[test]
 fn a_guild_whose_leader_was_deleted_is_led_by_the_next_when_loaded() {
-    let mut h = H::new(&["ada", "bo", "cy"]);
-    for i in 0..3 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy"]);
     let g = h.found_guild(0, "Watch");
     for i in 1..3 {
         let name = h.names[i].clone();

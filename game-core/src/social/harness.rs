@@ -31,6 +31,15 @@ impl H {
         Self::with_config(SocialConfig::default(), names)
     }
 
+    /// [`H::new`], with every character in the world (meadow, channel 1).
+    pub(super) fn entered(names: &[&str]) -> Self {
+        let mut h = Self::new(names);
+        for i in 0..names.len() {
+            h.enter(i);
+        }
+        h
+    }
+
     pub(super) fn with_config(config: SocialConfig, names: &[&str]) -> Self {
         let mut h = H {
             s: Social::new(config),

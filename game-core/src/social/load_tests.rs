@@ -66,9 +66,7 @@ fn a_retried_load_racing_the_next_visit_does_not_seat_the_character_twice() {
 
 #[test]
 fn a_change_that_fails_after_its_asker_left_is_told_to_no_one() {
-    let mut h = H::new(&["Ada", "Bob"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["Ada", "Bob"]);
     h.req(0, ClientSocial::FriendRequest { name: "Bob".into() });
     let (ada, bob) = (h.id(0), h.id(1));
     // Bob accepts; the friendship waits for the store, and Bob leaves.

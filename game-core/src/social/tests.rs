@@ -66,9 +66,7 @@ fn a_zone_line_follows_the_speaker_to_its_new_channel() {
 
 #[test]
 fn bad_text_is_refused_with_its_reason_and_reaches_no_one() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     h.clear();
     let long = "x".repeat(257);
     for (text, reason) in [
@@ -97,9 +95,7 @@ fn bad_text_is_refused_with_its_reason_and_reaches_no_one() {
 
 #[test]
 fn each_channel_has_its_own_rate_and_world_the_strictest() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     h.clear();
     for n in 0..5 {
         h.say(0, ChatChannel::Say, &format!("say {n}"));
@@ -121,9 +117,7 @@ fn each_channel_has_its_own_rate_and_world_the_strictest() {
 
 #[test]
 fn a_muted_character_is_refused_until_the_mute_expires() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     h.clear();
     let until = h.now + Duration::from_secs(60);
     h.s.mute(h.id(0), until);
@@ -149,10 +143,7 @@ fn a_muted_character_is_refused_until_the_mute_expires() {
 
 #[test]
 fn a_whisper_reaches_its_target_once_by_name_in_any_case_and_is_echoed() {
-    let mut h = H::new(&["ada", "Bo", "cy"]);
-    for i in 0..3 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "Bo", "cy"]);
     h.clear();
     for text in ["one", "two"] {
         h.req(
@@ -195,10 +186,7 @@ fn a_whisper_reaches_its_target_once_by_name_in_any_case_and_is_echoed() {
 
 #[test]
 fn a_blocked_character_is_never_heard_by_its_blocker_and_the_block_is_kept() {
-    let mut h = H::new(&["ada", "bo", "cy"]);
-    for i in 0..3 {
-        h.enter(i);
-    }
+    let mut h = H::entered(&["ada", "bo", "cy"]);
     h.join_party(0, 1);
     let bo = h.id(1);
     h.req(0, ClientSocial::Block { character: bo });
@@ -236,9 +224,7 @@ fn a_blocked_character_is_never_heard_by_its_blocker_and_the_block_is_kept() {
 
 #[test]
 fn friends_are_made_by_request_and_answer_kept_and_told_of_presence() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     h.clear();
     h.req(0, ClientSocial::FriendRequest { name: "bo".into() });
     let asked = h.take(1);
@@ -337,9 +323,7 @@ fn friend_requests_are_bounded_expire_and_can_be_declined() {
 
 #[test]
 fn a_friendship_the_store_does_not_take_is_refused_and_not_shown() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     h.req(0, ClientSocial::FriendRequest { name: "bo".into() });
     h.clear();
     h.store_down = true;
@@ -376,9 +360,7 @@ fn a_record_the_store_cannot_load_is_asked_for_again_a_second_later() {
 
 #[test]
 fn a_friendship_lands_for_the_side_still_here_when_the_other_left_meanwhile() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     h.req(0, ClientSocial::FriendRequest { name: "bo".into() });
     h.hold = true;
     let ada = h.id(0);
@@ -436,9 +418,7 @@ fn accepts_in_flight_count_against_the_friends_cap() {
 
 #[test]
 fn a_blocked_friend_sees_the_blocker_offline_until_unblocked() {
-    let mut h = H::new(&["ada", "bo"]);
-    h.enter(0);
-    h.enter(1);
+    let mut h = H::entered(&["ada", "bo"]);
     h.req(0, ClientSocial::FriendRequest { name: "bo".into() });
     let ada = h.id(0);
     h.req(

@@ -82,6 +82,24 @@ fn contact(row: &AnyRow) -> Result<Contact, sqlx::Error> {
     })
 }
 
+/// The contacts (`id, name` rows) `sql` selects with `binds`.
+async fn contacts(
+    conn: &mut AnyConnection,
+    sql: &str,
+    binds: &[i64],
+) -> Result<Vec<Contact>, sqlx::Error> {
+    let mut query = sqlx::query(sql);
+    for &b in binds {
+        query = query.bind(b);
+    }
+    query
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(contact)
+        .collect()
+}
+
 /// The social statements, in the engine's placeholder syntax.
 #[derive(Debug)]
 pub(super) struct Statements {
@@ -226,21 +244,8 @@ impl Inner {
             return Ok(Err(StoreError::NoSuchCharacter));
         }
         let id = bits(character.0);
-        let friends = sqlx::query(&self.social.friends)
-            .bind(id)
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(contact)
-            .collect::<Result<_, _>>()?;
-        let blocked = sqlx::query(&self.social.blocked)
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(contact)
-            .collect::<Result<_, _>>()?;
+        let friends = contacts(conn, &self.social.friends, &[id, id]).await?;
+        let blocked = contacts(conn, &self.social.blocked, &[id]).await?;
         let ids = sqlx::query(&self.social.guilds_of)
             .bind(id)
             .fetch_all(&mut *conn)
