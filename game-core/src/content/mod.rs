@@ -17,10 +17,12 @@
 //! monster's health is the zone's).
 
 mod files;
+mod items;
 mod loader;
 #[cfg(test)]
 mod tests;
 
+pub use items::{EquipSlot, ItemDef, ItemDefId, ItemStats, Rarity};
 pub use loader::{ContentError, SAMPLE_CONTENT};
 
 use crate::math::Fixed;
