@@ -31,6 +31,7 @@ pub mod bus;
 pub mod client;
 pub mod combat;
 pub mod content;
+pub mod economy;
 mod headroom;
 pub mod heartbeat;
 pub mod ids;

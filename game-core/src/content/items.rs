@@ -2,15 +2,15 @@
 //! enhancement steps. (Loaded from `items.toml`, `shop.toml` and
 //! `enhance.toml`; see `files.rs` and `loader.rs`.)
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An item definition's id: its index in `Content::items`, and what the wire
 /// carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ItemDefId(pub u16);
 
 /// Where an item is worn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum EquipSlot {
     Weapon,
     Head,

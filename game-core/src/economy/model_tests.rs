@@ -1,0 +1,181 @@
+//! Random transactions on three inventories against a reference model of
+//! what each character owns (items of each kind, gold), and against the
+//! ledger: after every transaction, applied or refused, nothing exists
+//! twice, nothing was made or lost outside the receipts' sources and sinks,
+//! and a refused transaction changed nothing.
+
+use super::tests::defs;
+use super::*;
+use crate::content::{EquipSlot, ItemDefId};
+use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+const PEOPLE: usize = 3;
+const SLOTS: u16 = 6;
+
+#[derive(Clone, Debug)]
+enum Step {
+    Solo(usize, Op),
+    Trade {
+        a: usize,
+        b: usize,
+        give: (u16, u32),
+        pay: u64,
+    },
+}
+
+fn source() -> impl Strategy<Value = Source> {
+    prop_oneof![
+        Just(Source::Loot),
+        Just(Source::Shop),
+        Just(Source::PassReward),
+        Just(Source::Grant)
+    ]
+}
+
+fn sink() -> impl Strategy<Value = Sink> {
+    prop_oneof![
+        Just(Sink::Shop),
+        Just(Sink::Enhancement),
+        Just(Sink::Deleted)
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let slot = 0..SLOTS + 1;
+    prop_oneof![
+        3 => (0u16..5, 0u32..45, 0u8..3, source())
+            .prop_map(|(d, count, plus, source)| Op::Mint { def: ItemDefId(d), count, plus, source }),
+        2 => (slot.clone(), 0u32..25, sink()).prop_map(|(slot, count, sink)| Op::Burn { slot, count, sink }),
+        2 => (0u64..500, source()).prop_map(|(amount, source)| Op::GoldIn { amount, source }),
+        2 => (0u64..500, sink()).prop_map(|(amount, sink)| Op::GoldOut { amount, sink }),
+        2 => (slot.clone(), slot.clone()).prop_map(|(from, to)| Op::Move { from, to }),
+        2 => (slot.clone(), slot.clone(), 0u32..25).prop_map(|(from, to, count)| Op::Split { from, to, count }),
+        1 => slot.clone().prop_map(|from| Op::Equip { from }),
+        1 => (0usize..7, slot.clone()).prop_map(|(s, to)| Op::Unequip { slot: EquipSlot::ALL[s], to }),
+        1 => Just(Op::Sort),
+        1 => (slot, 0u8..12).prop_map(|(slot, plus)| Op::SetPlus { slot, plus }),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0..PEOPLE, proptest::collection::vec(op(), 1..4)).prop_map(|(who, mut ops)| {
+            // One op most of the time; several show that a later refusal
+            // undoes the earlier ones.
+            if ops.len() > 1 && who % 2 == 0 { ops.truncate(1); }
+            Step::Solo(who, ops.remove(0))
+        }),
+        1 => (0..PEOPLE, 0..PEOPLE, 0u16..SLOTS + 1, 0u32..25, 0u64..300)
+            .prop_map(|(a, b, slot, count, pay)| Step::Trade { a, b, give: (slot, count), pay }),
+    ]
+}
+
+/// What the model says each character owns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Owned {
+    items: BTreeMap<ItemDefId, u64>,
+    gold: u64,
+}
+
+fn owned(inv: &Inventory) -> Owned {
+    let mut items = BTreeMap::new();
+    for s in inv.stacks() {
+        *items.entry(s.def).or_default() += s.count as u64;
+    }
+    Owned {
+        items,
+        gold: inv.gold,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn nothing_is_duplicated_or_lost(steps in proptest::collection::vec(step(), 1..80)) {
+        let defs = defs();
+        let mut invs: Vec<Inventory> = (0..PEOPLE).map(|_| Inventory::new(SLOTS as usize)).collect();
+        let who = |i: usize| CharacterId(i as u64 + 1);
+        let mut minted: BTreeMap<ItemDefId, u64> = BTreeMap::new();
+        let mut burned: BTreeMap<ItemDefId, u64> = BTreeMap::new();
+        let (mut gold_in, mut gold_out) = (0u64, 0u64);
+        let mut model: Vec<Owned> = vec![Owned::default(); PEOPLE];
+        for step in steps {
+            let (idx, tx) = match &step {
+                Step::Solo(i, op) => (vec![*i], Tx { parts: vec![Part {
+                    character: who(*i), seq: invs[*i].seq + 1, ops: vec![op.clone()] }] }),
+                Step::Trade { a, b, give, pay } => {
+                    if a == b { continue; }
+                    (vec![*a, *b], Tx { parts: vec![
+                        Part { character: who(*a), seq: invs[*a].seq + 1,
+                            ops: vec![Op::Give { slot: give.0, count: give.1 }, Op::TakeAll] },
+                        Part { character: who(*b), seq: invs[*b].seq + 1,
+                            ops: vec![Op::Pay { amount: *pay }, Op::TakeAll] },
+                    ] })
+                }
+            };
+            let mut touched: Vec<Inventory> = idx.iter().map(|&i| invs[i].clone()).collect();
+            let before = touched.clone();
+            match apply(&tx, &mut touched, &defs) {
+                Ok(receipt) => {
+                    for (def, n, _) in &receipt.minted { *minted.entry(*def).or_default() += n; }
+                    for (def, n, _) in &receipt.burned { *burned.entry(*def).or_default() += n; }
+                    gold_in += receipt.gold_in.iter().map(|(g, _)| g).sum::<u64>();
+                    gold_out += receipt.gold_out.iter().map(|(g, _)| g).sum::<u64>();
+                    // The model: what each op should have done to its owner.
+                    match &step {
+                        Step::Solo(i, op) => {
+                            let m = &mut model[*i];
+                            match *op {
+                                Op::Mint { def, count, .. } => *m.items.entry(def).or_default() += count as u64,
+                                Op::Burn { .. } => {
+                                    let (def, n, _) = receipt.burned[0];
+                                    *m.items.entry(def).or_default() -= n;
+                                }
+                                Op::GoldIn { amount, .. } => m.gold += amount,
+                                Op::GoldOut { amount, .. } => m.gold -= amount,
+                                _ => {}
+                            }
+                        }
+                        Step::Trade { a, b, pay, .. } => {
+                            let given = owned(&before[0]);
+                            let left = owned(&touched[0]);
+                            for (def, n) in given.items {
+                                let moved = n - left.items.get(&def).copied().unwrap_or(0);
+                                *model[*a].items.entry(def).or_default() -= moved;
+                                *model[*b].items.entry(def).or_default() += moved;
+                            }
+                            model[*a].gold += pay;
+                            model[*b].gold -= pay;
+                        }
+                    }
+                    for (k, &i) in idx.iter().enumerate() {
+                        prop_assert_eq!(touched[k].seq, before[k].seq + 1);
+                        invs[i] = touched[k].clone();
+                    }
+                }
+                Err(_) => prop_assert_eq!(&touched, &before, "a refusal changed something"),
+            }
+            // The model agrees with every inventory.
+            for i in 0..PEOPLE {
+                let mut want = model[i].clone();
+                want.items.retain(|_, n| *n > 0);
+                prop_assert_eq!(owned(&invs[i]), want, "character {}", i);
+            }
+            // Conservation, by kind and for gold.
+            for def in minted.keys().chain(burned.keys()) {
+                let held: u64 = invs.iter().map(|inv| inv.count_of(*def)).sum();
+                prop_assert_eq!(held, minted.get(def).copied().unwrap_or(0) - burned.get(def).copied().unwrap_or(0));
+            }
+            prop_assert_eq!(invs.iter().map(|i| i.gold).sum::<u64>(), gold_in - gold_out);
+            // No id twice; every stack within its kind's size.
+            let mut ids = BTreeSet::new();
+            for inv in &invs {
+                for s in inv.stacks() {
+                    prop_assert!(ids.insert(s.id), "{:?} exists twice", s.id);
+                    prop_assert!(s.count >= 1 && s.count <= defs[s.def.0 as usize].max_stack);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! Transactions one behaviour at a time.
+
+use super::*;
+use crate::content::{EquipSlot, ItemDef, ItemDefId, ItemStats, Rarity};
+
+pub(super) fn defs() -> Vec<ItemDef> {
+    let def =
+        |id: u16, name: &str, max_stack: u32, slot: Option<EquipSlot>, max_plus: u8| ItemDef {
+            id: ItemDefId(id),
+            name: name.into(),
+            max_stack,
+            slot,
+            stats: ItemStats::default(),
+            per_plus_pct: 10,
+            rarity: Rarity::Common,
+            sell_price: 5,
+            max_plus,
+        };
+    vec![
+        def(0, "sword", 1, Some(EquipSlot::Weapon), 10),
+        def(1, "potion", 20, None, 0),
+        def(2, "helm", 1, Some(EquipSlot::Head), 10),
+        def(3, "stone", 99, None, 0),
+    ]
+}
+
+const ADA: CharacterId = CharacterId(1);
+const BO: CharacterId = CharacterId(2);
+const SWORD: ItemDefId = ItemDefId(0);
+const POTION: ItemDefId = ItemDefId(1);
+
+fn one(character: CharacterId, inv: &Inventory, ops: Vec<Op>) -> Tx {
+    Tx {
+        parts: vec![Part {
+            character,
+            seq: inv.seq + 1,
+            ops,
+        }],
+    }
+}
+
+fn run(inv: &mut Inventory, ops: Vec<Op>) -> Result<Receipt, EconomyError> {
+    let tx = one(ADA, inv, ops);
+    apply(&tx, std::slice::from_mut(inv), &defs())
+}
+
+fn mint(def: ItemDefId, count: u32) -> Op {
+    Op::Mint {
+        def,
+        count,
+        plus: 0,
+        source: Source::Loot,
+    }
+}
+
+#[test]
+fn minted_stackables_top_up_their_kind_then_fill_empty_slots() {
+    let mut inv = Inventory::new(4);
+    run(&mut inv, vec![mint(POTION, 15)]).unwrap();
+    let receipt = run(&mut inv, vec![mint(POTION, 30)]).unwrap();
+    assert_eq!(receipt.minted, [(POTION, 30, Source::Loot)]);
+    let counts: Vec<u32> = inv.slots.iter().flatten().map(|s| s.count).collect();
+    assert_eq!(counts, [20, 20, 5]);
+    assert_eq!(inv.count_of(POTION), 45);
+    assert_eq!(inv.seq, 2);
+}
+
+#[test]
+fn a_refused_transaction_changes_nothing() {
+    let mut inv = Inventory::new(2);
+    run(
+        &mut inv,
+        vec![Op::GoldIn {
+            amount: 50,
+            source: Source::Grant,
+        }],
+    )
+    .unwrap();
+    let before = inv.clone();
+    // Three swords do not fit two slots: the gold spent first is not spent.
+    let refused = run(
+        &mut inv,
+        vec![
+            Op::GoldOut {
+                amount: 30,
+                sink: Sink::Shop,
+            },
+            mint(SWORD, 3),
+        ],
+    );
+    assert_eq!(refused, Err(EconomyError::InventoryFull));
+    assert_eq!(inv, before);
+    assert_eq!(
+        run(
+            &mut inv,
+            vec![Op::GoldOut {
+                amount: 51,
+                sink: Sink::Shop
+            }]
+        ),
+        Err(EconomyError::NotEnoughGold)
+    );
+}
+
+#[test]
+fn a_replayed_or_skipped_sequence_is_refused() {
+    let mut inv = Inventory::new(2);
+    let tx = one(ADA, &inv, vec![mint(POTION, 1)]);
+    apply(&tx, std::slice::from_mut(&mut inv), &defs()).unwrap();
+    // The same transaction again: already applied.
+    assert_eq!(
+        apply(&tx, std::slice::from_mut(&mut inv), &defs()),
+        Err(EconomyError::Sequence)
+    );
+    let mut gap = one(ADA, &inv, vec![mint(POTION, 1)]);
+    gap.parts[0].seq += 1;
+    assert_eq!(
+        apply(&gap, std::slice::from_mut(&mut inv), &defs()),
+        Err(EconomyError::Sequence)
+    );
+    assert_eq!(inv.count_of(POTION), 1);
+}
+
+#[test]
+fn splitting_makes_a_new_id_and_moving_merges_or_swaps() {
+    let mut inv = Inventory::new(4);
+    run(&mut inv, vec![mint(POTION, 10), mint(SWORD, 1)]).unwrap();
+    run(
+        &mut inv,
+        vec![Op::Split {
+            from: 0,
+            to: 2,
+            count: 4,
+        }],
+    )
+    .unwrap();
+    let (a, b) = (inv.slots[0].unwrap(), inv.slots[2].unwrap());
+    assert_eq!((a.count, b.count), (6, 4));
+    assert_ne!(a.id, b.id);
+    run(&mut inv, vec![Op::Move { from: 2, to: 0 }]).unwrap();
+    assert_eq!((inv.slots[0].unwrap().count, inv.slots[2]), (10, None));
+    run(&mut inv, vec![Op::Move { from: 0, to: 1 }]).unwrap();
+    assert_eq!(inv.slots[0].unwrap().def, SWORD, "swapped");
+    assert_eq!(
+        run(
+            &mut inv,
+            vec![Op::Split {
+                from: 1,
+                to: 0,
+                count: 1
+            }]
+        ),
+        Err(EconomyError::SlotTaken)
+    );
+}
+
+#[test]
+fn equipping_swaps_with_what_is_worn_and_only_wearables_are_worn() {
+    let mut inv = Inventory::new(3);
+    run(&mut inv, vec![mint(SWORD, 2), mint(POTION, 1)]).unwrap();
+    let first = inv.slots[0].unwrap().id;
+    run(&mut inv, vec![Op::Equip { from: 0 }]).unwrap();
+    assert_eq!(inv.equipped(EquipSlot::Weapon).unwrap().id, first);
+    run(&mut inv, vec![Op::Equip { from: 1 }]).unwrap();
+    assert_eq!(
+        inv.slots[1].unwrap().id,
+        first,
+        "the old sword took its slot"
+    );
+    assert_eq!(
+        run(&mut inv, vec![Op::Equip { from: 2 }]),
+        Err(EconomyError::NotAllowed)
+    );
+    run(
+        &mut inv,
+        vec![Op::Unequip {
+            slot: EquipSlot::Weapon,
+            to: 0,
+        }],
+    )
+    .unwrap();
+    assert!(inv.equipped(EquipSlot::Weapon).is_none());
+}
+
+#[test]
+fn enhancement_levels_stop_at_the_kind_s_maximum() {
+    let mut inv = Inventory::new(2);
+    run(&mut inv, vec![mint(SWORD, 1)]).unwrap();
+    run(&mut inv, vec![Op::SetPlus { slot: 0, plus: 10 }]).unwrap();
+    assert_eq!(
+        run(&mut inv, vec![Op::SetPlus { slot: 0, plus: 11 }]),
+        Err(EconomyError::NotAllowed)
+    );
+}
+
+#[test]
+fn a_trade_swaps_both_sides_at_once_and_keeps_item_ids() {
+    let defs = defs();
+    let mut invs = [Inventory::new(3), Inventory::new(3)];
+    run(&mut invs[0], vec![mint(SWORD, 1)]).unwrap();
+    run(
+        &mut invs[1],
+        vec![Op::GoldIn {
+            amount: 100,
+            source: Source::Loot,
+        }],
+    )
+    .unwrap();
+    let sword = invs[0].slots[0].unwrap().id;
+    let trade = |a: &Inventory, b: &Inventory, price: u64| Tx {
+        parts: vec![
+            Part {
+                character: ADA,
+                seq: a.seq + 1,
+                ops: vec![Op::Give { slot: 0, count: 1 }, Op::TakeAll],
+            },
+            Part {
+                character: BO,
+                seq: b.seq + 1,
+                ops: vec![Op::Pay { amount: price }, Op::TakeAll],
+            },
+        ],
+    };
+    // Bo cannot pay 150: neither side changes.
+    let before = invs.clone();
+    assert_eq!(
+        apply(&trade(&invs[0], &invs[1], 150), &mut invs, &defs),
+        Err(EconomyError::NotEnoughGold)
+    );
+    assert_eq!(invs, before);
+    let receipt = apply(&trade(&invs[0], &invs[1], 60), &mut invs, &defs).unwrap();
+    assert_eq!(
+        receipt,
+        Receipt::default(),
+        "a trade creates and destroys nothing"
+    );
+    assert_eq!((invs[0].gold, invs[1].gold), (60, 40));
+    assert_eq!(invs[1].slots[0].unwrap().id, sword);
+    assert!(invs[0].slots[0].is_none());
+}
+
+#[test]
+fn a_trade_that_leaves_the_table_full_is_unbalanced() {
+    let defs = defs();
+    let mut invs = [Inventory::new(2), Inventory::new(2)];
+    run(&mut invs[0], vec![mint(SWORD, 1)]).unwrap();
+    let tx = Tx {
+        parts: vec![
+            Part {
+                character: ADA,
+                seq: 2,
+                ops: vec![Op::Give { slot: 0, count: 1 }],
+            },
+            Part {
+                character: BO,
+                seq: 1,
+                ops: vec![],
+            },
+        ],
+    };
+    assert_eq!(apply(&tx, &mut invs, &defs), Err(EconomyError::Unbalanced));
+}
