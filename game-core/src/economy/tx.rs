@@ -117,7 +117,7 @@ pub struct Tx {
 }
 
 /// What a transaction created and destroyed, by source and sink.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
     pub minted: Vec<(ItemDefId, u64, Source)>,
     pub burned: Vec<(ItemDefId, u64, Sink)>,

@@ -258,6 +258,8 @@ fn refusal_for(error: StoreError) -> CharacterRefusal {
         StoreError::NameTaken => CharacterRefusal::NameTaken,
         StoreError::TooManyCharacters => CharacterRefusal::TooManyCharacters,
         StoreError::NoSuchCharacter => CharacterRefusal::NoSuchCharacter,
-        StoreError::Unavailable | StoreError::NoSuchAccount => CharacterRefusal::StoreUnavailable,
+        StoreError::Unavailable | StoreError::NoSuchAccount | StoreError::Conflict => {
+            CharacterRefusal::StoreUnavailable
+        }
     }
 }

@@ -7,6 +7,7 @@ use crate::ids::{AccountId, CharacterId, GuildId, IntentId};
 use crate::protocol::CharacterSummary;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod economy;
 mod social;
 
 /// A registered account, as the login service reads it.
@@ -57,6 +58,10 @@ pub struct MemoryStore {
     /// Guilds by [`crate::social::guild_name_key`].
     guild_names: BTreeMap<String, GuildId>,
     next_guild: u64,
+    inventories: BTreeMap<CharacterId, crate::economy::Inventory>,
+    /// Every committed transaction's receipt, by its first part's character
+    /// and sequence number.
+    ledger: BTreeMap<(CharacterId, u64), crate::economy::Receipt>,
 }
 
 impl MemoryStore {
@@ -76,6 +81,7 @@ impl MemoryStore {
                     let gone = self.characters.remove(character).expect("owned");
                     self.character_names.remove(&name_key(&gone.record.name));
                     self.forget_social(*character);
+                    self.forget_inventory(*character);
                 }
                 self.known(*account)
                     .map(|()| Reply::Characters(self.summaries(*account)))
@@ -110,6 +116,8 @@ impl MemoryStore {
                 version,
                 state,
             } => self.save_guild(*guild, *version, state),
+            Change::LoadInventory { character } => self.load_inventory(*character),
+            Change::CommitTx { parts, receipt } => self.commit_tx(parts, receipt),
         };
         Outcome {
             id: intent.id,

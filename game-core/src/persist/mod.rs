@@ -22,7 +22,9 @@
 //! state (setting what is already so changes nothing); a founded guild
 //! remembers its intent as a created character does; a guild's save carries
 //! its version as a character's does. Deleting a character removes it from
-//! every friend list, block list and guild.
+//! every friend list, block list and guild. An economy transaction carries
+//! each inventory's sequence number before and after: applied again, every
+//! part already holds its `after`, and the answer is the same.
 //!
 //! This module owns the types and [`MemoryStore`], the reference store every
 //! other store is tested against. It may not touch sessions, zones or the node.
@@ -31,6 +33,7 @@ mod memory;
 
 pub use memory::{AccountRecord, MemoryStore, RegisterError};
 
+use crate::economy::{Inventory, Receipt};
 use crate::ids::{AccountId, CharacterId, GuildId, IntentId};
 use crate::math::Vec2;
 use crate::protocol::{CharacterSummary, ChatLine, Contact, GuildRank};
@@ -97,6 +100,22 @@ pub enum Change {
     /// with `founder` as its leader, at version 0. The same creation again
     /// answers the same. Answered with [`Reply::Guild`], or `NameTaken`.
     CreateGuild { name: String, founder: CharacterId },
+    /// The character's inventory, to play it. Answered with
+    /// [`Reply::Inventory`] (`None` for one never stored).
+    LoadInventory { character: CharacterId },
+    /// An economy transaction, decided by the core: every part's inventory
+    /// becomes its `after` state, and the receipt joins the ledger, all at
+    /// once, if every stored sequence number is still its `before`. A
+    /// transaction is named by its first part's character and `after.seq`:
+    /// with that name and the same receipt already in the ledger, it was
+    /// applied before, and the answer is the same `Done`. Anything else is
+    /// [`StoreError::Conflict`], and nothing changes. Deleting a character
+    /// puts what its inventory held in the ledger as `Sink::Deleted`.
+    CommitTx {
+        parts: Vec<InventoryPart>,
+        /// Boxed: a change waits in queues, and most are small.
+        receipt: Box<Receipt>,
+    },
     /// The guild's members and last lines at `version`, kept only if newer
     /// than the stored version. No members left: the guild is disbanded and
     /// its name is free again. Members that no longer exist are dropped.
@@ -106,6 +125,18 @@ pub enum Change {
         version: u64,
         state: GuildState,
     },
+}
+
+/// One inventory's part of a committed economy transaction: the state it
+/// had (its sequence number) and the state it has after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryPart {
+    pub character: CharacterId,
+    /// The stored inventory's sequence number the transaction was decided
+    /// on (0 for one never stored).
+    pub before: u64,
+    /// Its state after; `after.seq` is the transaction's number for it.
+    pub after: Inventory,
 }
 
 /// What a store keeps of a guild beyond its name.
@@ -215,6 +246,8 @@ pub enum Reply {
     Social(SocialRecord),
     /// A founded guild.
     Guild(GuildId),
+    /// A loaded inventory (`None`: never stored).
+    Inventory(Option<Box<Inventory>>),
 }
 
 /// Why a store did not apply an intent. The change did not happen.
@@ -231,4 +264,7 @@ pub enum StoreError {
     NameTaken,
     /// The account already has its most characters.
     TooManyCharacters,
+    /// An economy transaction decided on inventories the store no longer
+    /// holds (another transaction came first): nothing changed.
+    Conflict,
 }

@@ -49,6 +49,8 @@ fn intent_storable(change: &Change) -> bool {
         | Change::SetBlocked { .. }
         | Change::CreateGuild { .. }
         | Change::SaveGuild { .. } => social::intent_storable(change),
+        // The economy's tables land with the next commit.
+        Change::LoadInventory { .. } | Change::CommitTx { .. } => true,
     }
 }
 
@@ -319,6 +321,9 @@ impl Inner {
             | Change::SetBlocked { .. }
             | Change::CreateGuild { .. }
             | Change::SaveGuild { .. }) => self.apply_social(conn, intent.id, change).await?,
+            // The economy's tables land with the next commit; nothing issues
+            // these changes yet (the node does not trade until then).
+            Change::LoadInventory { .. } | Change::CommitTx { .. } => Err(StoreError::Unavailable),
         })
     }
 
