@@ -21,6 +21,7 @@
 //! minus what was burned, and the sum of everyone's gold is what came in
 //! minus what went out; the model test holds every transaction to it.
 
+pub mod actions;
 mod inventory;
 #[cfg(test)]
 mod model_tests;

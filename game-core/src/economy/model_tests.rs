@@ -105,7 +105,7 @@ proptest! {
                 Step::Solo(i, op) => (vec![*i], Tx { parts: vec![Part {
                     character: who(*i), seq: invs[*i].seq + 1, ops: vec![op.clone()] }] }),
                 Step::Trade { a, b, give, pay } => {
-                    if a == b { continue; }
+                    // With oneself too: that must be refused.
                     (vec![*a, *b], Tx { parts: vec![
                         Part { character: who(*a), seq: invs[*a].seq + 1,
                             ops: vec![Op::Give { slot: give.0, count: give.1 }, Op::TakeAll] },

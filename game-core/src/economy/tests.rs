@@ -260,3 +260,138 @@ fn a_trade_that_leaves_the_table_full_is_unbalanced() {
     };
     assert_eq!(apply(&tx, &mut invs, &defs), Err(EconomyError::Unbalanced));
 }
+
+#[test]
+fn a_trade_with_oneself_is_refused() {
+    let defs = defs();
+    let mut inv = Inventory::new(2);
+    run(&mut inv, vec![mint(SWORD, 1)]).unwrap();
+    let offer = actions::Offer {
+        items: vec![(0, 1)],
+        gold: 0,
+    };
+    let tx = actions::trade((ADA, &inv, &offer), (ADA, &inv, &actions::Offer::default()));
+    let mut two = [inv.clone(), inv.clone()];
+    assert_eq!(apply(&tx, &mut two, &defs), Err(EconomyError::BadParts));
+}
+
+#[test]
+fn a_gift_is_a_trade_with_nothing_on_one_side() {
+    let defs = defs();
+    let mut invs = [Inventory::new(2), Inventory::new(2)];
+    run(&mut invs[0], vec![mint(POTION, 5)]).unwrap();
+    let gift = actions::Offer {
+        items: vec![(0, 2)],
+        gold: 0,
+    };
+    let tx = actions::trade(
+        (ADA, &invs[0], &gift),
+        (BO, &invs[1], &actions::Offer::default()),
+    );
+    apply(&tx, &mut invs, &defs).unwrap();
+    assert_eq!((invs[0].count_of(POTION), invs[1].count_of(POTION)), (3, 2));
+}
+
+#[test]
+fn buying_and_selling_move_gold_and_items_through_the_shop() {
+    let defs = defs();
+    let mut inv = Inventory::new(3);
+    run(
+        &mut inv,
+        vec![Op::GoldIn {
+            amount: 100,
+            source: Source::Grant,
+        }],
+    )
+    .unwrap();
+    let tx = actions::buy(ADA, &inv, POTION, 10, 150);
+    assert_eq!(
+        apply(&tx, std::slice::from_mut(&mut inv), &defs),
+        Err(EconomyError::NotEnoughGold)
+    );
+    let tx = actions::buy(ADA, &inv, POTION, 10, 60);
+    let receipt = apply(&tx, std::slice::from_mut(&mut inv), &defs).unwrap();
+    assert_eq!(receipt.gold_out, [(60, Sink::Shop)]);
+    assert_eq!(receipt.minted, [(POTION, 10, Source::Shop)]);
+    let tx = actions::sell(ADA, &inv, 0, 4, 5).unwrap();
+    apply(&tx, std::slice::from_mut(&mut inv), &defs).unwrap();
+    assert_eq!((inv.gold, inv.count_of(POTION)), (60, 6));
+    assert!(actions::sell(ADA, &inv, 0, 4, u64::MAX).is_none());
+}
+
+#[test]
+fn an_enhancement_pays_gold_and_stones_from_several_stacks_and_applies_its_outcome() {
+    use actions::{enhance, Enhanced, Odds};
+    let defs = defs();
+    let stone = ItemDefId(3);
+    let odds = Odds {
+        success: 600,
+        fail: 250,
+        downgrade: 100,
+        destroy: 50,
+    };
+    assert_eq!(odds.outcome(0), Enhanced::Success);
+    assert_eq!(odds.outcome(599), Enhanced::Success);
+    assert_eq!(odds.outcome(600), Enhanced::Fail);
+    assert_eq!(odds.outcome(900), Enhanced::Downgrade);
+    assert_eq!(odds.outcome(999), Enhanced::Destroyed);
+    let mut inv = Inventory::new(4);
+    run(
+        &mut inv,
+        vec![
+            mint(SWORD, 1),
+            Op::GoldIn {
+                amount: 100,
+                source: Source::Grant,
+            },
+            Op::Mint {
+                def: stone,
+                count: 3,
+                plus: 0,
+                source: Source::Loot,
+            },
+        ],
+    )
+    .unwrap();
+    run(
+        &mut inv,
+        vec![Op::Split {
+            from: 1,
+            to: 2,
+            count: 1,
+        }],
+    )
+    .unwrap();
+    let tx = enhance(ADA, &inv, 0, 0, (40, stone, 3), Enhanced::Success).unwrap();
+    let receipt = apply(&tx, std::slice::from_mut(&mut inv), &defs).unwrap();
+    assert_eq!(inv.slots[0].unwrap().plus, 1);
+    assert_eq!((inv.gold, inv.count_of(stone)), (60, 0));
+    assert_eq!(receipt.burned.len(), 2, "stones from two stacks");
+    assert!(enhance(ADA, &inv, 0, 1, (40, stone, 1), Enhanced::Success).is_none());
+    run(
+        &mut inv,
+        vec![Op::Mint {
+            def: stone,
+            count: 2,
+            plus: 0,
+            source: Source::Loot,
+        }],
+    )
+    .unwrap();
+    let tx = enhance(ADA, &inv, 0, 1, (10, stone, 1), Enhanced::Destroyed).unwrap();
+    apply(&tx, std::slice::from_mut(&mut inv), &defs).unwrap();
+    assert_eq!(inv.count_of(SWORD), 0);
+}
+
+#[test]
+fn loot_mints_items_and_gold_from_loot() {
+    let defs = defs();
+    let mut inv = Inventory::new(3);
+    let tx = actions::loot(ADA, &inv, &[(POTION, 3), (SWORD, 1)], 25);
+    let receipt = apply(&tx, std::slice::from_mut(&mut inv), &defs).unwrap();
+    assert_eq!(receipt.gold_in, [(25, Source::Loot)]);
+    assert_eq!(
+        (inv.count_of(POTION), inv.count_of(SWORD), inv.gold),
+        (3, 1, 25)
+    );
+}

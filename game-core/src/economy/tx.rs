@@ -146,9 +146,9 @@ pub enum EconomyError {
     SlotTaken,
     /// Gold past `u64::MAX`.
     Overflow,
-    /// A trade left something on the table, or took from none.
+    /// A trade left something on the table.
     Unbalanced,
-    /// The parts do not match the inventories given.
+    /// The parts do not match the inventories given, or name one twice.
     BadParts,
 }
 
@@ -161,6 +161,13 @@ pub fn apply(
 ) -> Result<Receipt, EconomyError> {
     if tx.parts.is_empty() || tx.parts.len() != inventories.len() {
         return Err(EconomyError::BadParts);
+    }
+    // One inventory, one part: a trade with oneself would apply two copies
+    // of the same inventory, and keep both.
+    for (i, p) in tx.parts.iter().enumerate() {
+        if tx.parts[..i].iter().any(|q| q.character == p.character) {
+            return Err(EconomyError::BadParts);
+        }
     }
     let mut work: Vec<Inventory> = inventories.to_vec();
     let mut run = Run {
@@ -350,7 +357,6 @@ impl Run<'_> {
 
     /// Everything the other parts put on the table, into `inv`'s empty slots.
     fn take_all(&mut self, part: usize, inv: &mut Inventory) -> Result<(), EconomyError> {
-        let before = self.table.len() + self.table_gold.len();
         let mut kept = Vec::new();
         for (giver, stack) in std::mem::take(&mut self.table) {
             if giver == part {
@@ -374,9 +380,6 @@ impl Run<'_> {
             inv.gold = inv.gold.checked_add(amount).ok_or(EconomyError::Overflow)?;
         }
         self.table_gold = kept_gold;
-        if self.table.len() + self.table_gold.len() == before {
-            return Err(EconomyError::Unbalanced);
-        }
         Ok(())
     }
 }
