@@ -10,8 +10,9 @@
 //! Everything here is the validated form: ids are dense indices, amounts are
 //! integers, distances fixed point, and every reference (a monster's skills,
 //! a spawn group's monster) has been checked to exist. `files.rs` holds the
-//! file formats (see ARCHITECTURE.md, "Content") and `loader.rs` turns them
-//! into these tables.
+//! file formats (see ARCHITECTURE.md, "Content"); `loader.rs` turns them
+//! into these tables, with `skills_loader.rs` for the skills and the checks
+//! of `reading.rs`.
 //!
 //! Owns the tables and their validation. May not hold any live state (a
 //! monster's health is the zone's).
@@ -19,6 +20,8 @@
 mod files;
 mod items;
 mod loader;
+mod reading;
+mod skills_loader;
 #[cfg(test)]
 mod tests;
 
