@@ -3,9 +3,13 @@
 //!
 //! The order is fixed, so the same files always give the same error: file
 //! names first (unknown, given twice, missing), then `skills.toml`,
-//! `levels.toml`, `monsters.toml`, `rules.toml`, and the spawns files by map
-//! name; within a file, entries in file order.
+//! `levels.toml`, `items.toml`, `monsters.toml` (with their loot),
+//! `rules.toml`, the spawns files by map name, `shop.toml` and
+//! `enhance.toml`; within a file, entries in file order.
 
+use super::economy_loader::{
+    items_by_name, load_enhance, load_items, load_shop, monster_loot, ItemsByName,
+};
 use super::files::{
     GroupDef, LevelDef, LevelsFile, MonsterDef, MonstersFile, RulesFile, SpawnsFile,
 };
@@ -27,6 +31,9 @@ pub const SAMPLE_CONTENT: &[(&str, &str)] = &[
     ("monsters.toml", include_str!("../../content/monsters.toml")),
     ("levels.toml", include_str!("../../content/levels.toml")),
     ("rules.toml", include_str!("../../content/rules.toml")),
+    ("items.toml", include_str!("../../content/items.toml")),
+    ("shop.toml", include_str!("../../content/shop.toml")),
+    ("enhance.toml", include_str!("../../content/enhance.toml")),
     (
         "meadow.spawns.toml",
         include_str!("../../maps/meadow.spawns.toml"),
@@ -57,12 +64,22 @@ impl std::error::Error for ContentError {}
 /// The most rows in the level table.
 const MAX_LEVELS: usize = 1000;
 
-const REQUIRED: [&str; 4] = ["skills.toml", "monsters.toml", "levels.toml", "rules.toml"];
+/// The files every content set has, each once.
+const REQUIRED: [&str; 7] = [
+    "skills.toml",
+    "monsters.toml",
+    "levels.toml",
+    "rules.toml",
+    "items.toml",
+    "shop.toml",
+    "enhance.toml",
+];
 
 impl Content {
     /// Loads and validates content from `files` (name, text). A file is known
     /// by the last component of its name: `skills.toml`, `monsters.toml`,
-    /// `levels.toml` and `rules.toml` (all four required) and any number of
+    /// `levels.toml`, `rules.toml`, `items.toml`, `shop.toml` and
+    /// `enhance.toml` (all seven required) and any number of
     /// `<map>.spawns.toml`. `walkable(map, cell)` says whether a cell of a
     /// loaded map is walkable (`None`: no such map or cell).
     #[allow(clippy::type_complexity)] // spelt out for the reader
@@ -70,7 +87,7 @@ impl Content {
         files: &[(&str, &str)],
         walkable: &dyn Fn(&str, (u32, u32)) -> Option<bool>,
     ) -> Result<Content, ContentError> {
-        let mut required: [Option<File>; 4] = [None, None, None, None];
+        let mut required: [Option<File>; REQUIRED.len()] = [None; REQUIRED.len()];
         let mut spawns: BTreeMap<&str, File> = BTreeMap::new();
         for &(name, text) in files {
             let file = File { name, text };
@@ -90,8 +107,8 @@ impl Content {
                 continue;
             } else {
                 return Err(file.at_no_line(format!(
-                    "unknown content file \"{base}\": the files are skills.toml, monsters.toml, \
-                     levels.toml, rules.toml and <map>{SPAWNS_SUFFIX}"
+                    "unknown content file \"{base}\": the files are {} and <map>{SPAWNS_SUFFIX}",
+                    REQUIRED.join(", ")
                 )));
             };
             if slot.is_some() {
@@ -99,10 +116,8 @@ impl Content {
             }
             *slot = Some(file);
         }
-        let [Some(skills_file), Some(monsters_file), Some(levels_file), Some(rules_file)] =
-            required
-        else {
-            let name = REQUIRED[required.iter().position(Option::is_none).unwrap_or(0)];
+        if let Some(i) = required.iter().position(Option::is_none) {
+            let name = REQUIRED[i];
             return Err(ContentError {
                 file: name.into(),
                 line: 0,
@@ -111,21 +126,29 @@ impl Content {
                     REQUIRED.join(", ")
                 ),
             });
-        };
+        }
+        // Every file is there (just checked): no default is used. Each name
+        // is shadowed by its table once loaded.
+        let [skills, monsters, levels, rules, items, shop, enhance] =
+            required.map(Option::unwrap_or_default);
 
-        let skills = load_skills(skills_file)?;
+        let skills = load_skills(skills)?;
         let skill_ids: BTreeMap<&str, &Skill> =
             skills.iter().map(|s| (s.name.as_str(), s)).collect();
-        let levels = load_levels(levels_file)?;
-        let monsters = load_monsters(monsters_file, &skill_ids, &levels)?;
+        let levels = load_levels(levels)?;
+        let items = load_items(items)?;
+        let item_ids = items_by_name(&items);
+        let monsters = load_monsters(monsters, &skill_ids, &levels, &item_ids)?;
         let monster_ids: BTreeMap<&str, MonsterKindId> =
             monsters.iter().map(|m| (m.name.as_str(), m.id)).collect();
-        let (player, rules) = load_rules(rules_file, &skill_ids)?;
+        let (player, rules) = load_rules(rules, &skill_ids)?;
         let mut maps = BTreeMap::new();
         for (map, file) in spawns {
             let content = load_spawns(file, map, &monster_ids, walkable)?;
             maps.insert(map.to_string(), content);
         }
+        let shop = load_shop(shop, &item_ids)?;
+        let enhance = load_enhance(enhance, &item_ids)?;
         Ok(Content {
             skills,
             monsters,
@@ -133,6 +156,9 @@ impl Content {
             player,
             rules,
             maps,
+            items,
+            shop,
+            enhance,
         })
     }
 
@@ -220,6 +246,7 @@ fn load_monsters(
     file: File,
     skills: &BTreeMap<&str, &Skill>,
     levels: &LevelTable,
+    items: &ItemsByName<'_>,
 ) -> Result<Vec<MonsterKind>, ContentError> {
     let parsed: MonstersFile = file.parse()?;
     let ids = dense_ids(
@@ -231,7 +258,14 @@ fn load_monsters(
     let mut monsters: Vec<Option<MonsterKind>> = vec![None; ids.len()];
     for (def, id) in parsed.monster.iter().zip(ids) {
         unique_name(&file, &mut names, &def.name, "monster")?;
-        monsters[id as usize] = Some(monster(&file, def, MonsterKindId(id), skills, levels)?);
+        monsters[id as usize] = Some(monster(
+            &file,
+            def,
+            MonsterKindId(id),
+            skills,
+            levels,
+            items,
+        )?);
     }
     Ok(monsters.into_iter().flatten().collect())
 }
@@ -242,6 +276,7 @@ fn monster(
     id: MonsterKindId,
     skills: &BTreeMap<&str, &Skill>,
     levels: &LevelTable,
+    items: &ItemsByName<'_>,
 ) -> Result<MonsterKind, ContentError> {
     let name = file.name(&def.name, "monster")?;
     let aggro_radius = file.metres(&def.aggro_radius_m, "aggro_radius_m", false)?;
@@ -287,6 +322,7 @@ fn monster(
         }
         ids.push(skill.id);
     }
+    let (loot, gold) = monster_loot(file, def, items)?;
     Ok(MonsterKind {
         id,
         name,
@@ -299,6 +335,8 @@ fn monster(
         leash,
         skills: ids,
         experience: file.int(&def.experience, "experience", 0, i64::MAX)?,
+        loot,
+        gold,
     })
 }
 

@@ -26,7 +26,7 @@ pub(super) const SPAWNS_SUFFIX: &str = ".spawns.toml";
 pub(super) type Walkable<'a> = dyn Fn(&str, (u32, u32)) -> Option<bool> + 'a;
 /// One file being read: its name (as given) and text, to turn byte spans into
 /// lines.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(super) struct File<'a> {
     pub(super) name: &'a str,
     pub(super) text: &'a str,
