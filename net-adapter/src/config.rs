@@ -30,8 +30,8 @@ pub struct ServerConfig {
     /// Map files to run; empty runs the sample maps compiled into the server.
     pub maps: Vec<PathBuf>,
     /// A directory of content files: `skills.toml`, `monsters.toml`,
-    /// `levels.toml`, `rules.toml` and a `<map>.spawns.toml` per map with
-    /// monsters (every `*.toml` file in it is read; other files are
+    /// `levels.toml`, `rules.toml`, `items.toml`, `shop.toml`,
+    /// `enhance.toml` and a `<map>.spawns.toml` per map with monsters (every `*.toml` file in it is read; other files are
     /// ignored). Empty: the sample content compiled into the server. Checked
     /// against the maps run; a mistake is refused with its file and line.
     pub content_dir: PathBuf,
@@ -407,10 +407,16 @@ mod content {
 
     #[test]
     fn a_missing_file_or_directory_is_refused() {
+        for name in ["rules.toml", "items.toml", "shop.toml", "enhance.toml"] {
+            let dir = dir_with(|_, text| text.to_owned());
+            std::fs::remove_file(dir.path().join(name)).unwrap();
+            let err = config(dir.path()).load_content(&[]).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("{name} is missing")),
+                "{err}"
+            );
+        }
         let dir = dir_with(|_, text| text.to_owned());
-        std::fs::remove_file(dir.path().join("rules.toml")).unwrap();
-        let err = config(dir.path()).load_content(&[]).unwrap_err();
-        assert!(err.to_string().contains("rules.toml is missing"), "{err}");
         let err = config(&dir.path().join("nowhere"))
             .load_content(&[])
             .unwrap_err();

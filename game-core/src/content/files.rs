@@ -7,11 +7,16 @@
 //! `game-core/content/` and `game-core/maps/*.spawns.toml`):
 //!
 //! - `skills.toml`: `[[skill]]` tables ([`SkillDef`]);
-//! - `monsters.toml`: `[[monster]]` tables ([`MonsterDef`]);
+//! - `monsters.toml`: `[[monster]]` tables ([`MonsterDef`]), each with an
+//!   optional `loot` list ([`LootDef`]);
 //! - `levels.toml`: `[[level]]` tables, level 1 first ([`LevelDef`]);
 //! - `rules.toml`: `[player]` and `[combat]` ([`RulesFile`]);
 //! - `<map>.spawns.toml`: `respawn = [x, y]` and `[[group]]` tables
-//!   ([`SpawnsFile`]).
+//!   ([`SpawnsFile`]);
+//! - `items.toml`: `[[item]]` tables ([`ItemEntryDef`]);
+//! - `shop.toml`: `[[offer]]` tables ([`OfferDef`]);
+//! - `enhance.toml`: `stone = "<item>"` and a `[[step]]` table per level
+//!   ([`EnhanceFile`]).
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -118,6 +123,22 @@ pub(super) struct MonsterDef {
     pub leash_m: S<f64>,
     pub skills: S<Vec<S<String>>>,
     pub experience: S<i64>,
+    /// Default none.
+    #[serde(default)]
+    pub loot: Vec<LootDef>,
+    /// Default 0 each.
+    pub gold_min: Option<S<i64>>,
+    pub gold_max: Option<S<i64>>,
+}
+
+/// `{ item = "wolf_pelt", chance_pm = 400, min = 1, max = 2 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LootDef {
+    pub item: S<String>,
+    pub chance_pm: S<i64>,
+    pub min: S<i64>,
+    pub max: S<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,4 +202,90 @@ pub(super) struct GroupDef {
     pub count: S<i64>,
     pub radius_cells: S<i64>,
     pub respawn_ms: S<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ItemsFile {
+    #[serde(default)]
+    pub item: Vec<ItemEntryDef>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum SlotDef {
+    Weapon,
+    Head,
+    Chest,
+    Legs,
+    Hands,
+    Feet,
+    Ring,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum RarityDef {
+    Common,
+    Uncommon,
+    Rare,
+    Epic,
+    Legendary,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ItemEntryDef {
+    pub id: S<i64>,
+    pub name: S<String>,
+    pub max_stack: S<i64>,
+    /// Absent: not equipment.
+    pub slot: Option<S<SlotDef>>,
+    /// The stats and the enhancement fields default to 0.
+    pub power: Option<S<i64>>,
+    pub armor: Option<S<i64>>,
+    pub health: Option<S<i64>>,
+    pub per_plus_pct: Option<S<i64>>,
+    pub rarity: S<RarityDef>,
+    pub sell_price: S<i64>,
+    pub max_plus: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ShopFile {
+    #[serde(default)]
+    pub offer: Vec<OfferDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OfferDef {
+    pub item: S<String>,
+    pub price: S<i64>,
+    /// Default 1.
+    pub count: Option<S<i64>>,
+    /// Default 0 (no limit).
+    pub daily_limit: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EnhanceFile {
+    pub stone: S<String>,
+    #[serde(default)]
+    pub step: Vec<StepDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StepDef {
+    /// The level this step reaches: the steps are levels 1, 2, ... in order.
+    pub level: S<i64>,
+    pub cost_gold: S<i64>,
+    pub stones: S<i64>,
+    pub success: S<i64>,
+    pub fail: S<i64>,
+    pub downgrade: S<i64>,
+    pub destroy: S<i64>,
 }

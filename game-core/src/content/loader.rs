@@ -3,23 +3,25 @@
 //!
 //! The order is fixed, so the same files always give the same error: file
 //! names first (unknown, given twice, missing), then `skills.toml`,
-//! `levels.toml`, `monsters.toml`, `rules.toml`, and the spawns files by map
-//! name; within a file, entries in file order.
+//! `levels.toml`, `items.toml`, `monsters.toml` (with their loot),
+//! `rules.toml`, the spawns files by map name, `shop.toml` and
+//! `enhance.toml`; within a file, entries in file order.
 
+use super::economy_loader::{
+    items_by_name, load_enhance, load_items, load_shop, monster_loot, ItemsByName,
+};
 use super::files::{
-    AreaDef, ControlDef, EffectDef, GroupDef, LevelDef, LevelsFile, MonsterDef, MonstersFile,
-    OverTimeDef, RulesFile, SkillDef, SkillsFile, SpawnsFile, TargetingDef,
+    GroupDef, LevelDef, LevelsFile, MonsterDef, MonstersFile, RulesFile, SpawnsFile,
 };
+use super::reading::{dense_ids, unique_name, File, Walkable, MAX_MS, SPAWNS_SUFFIX};
+use super::skills_loader::load_skills;
 use super::{
-    Area, CombatRules, Content, Control, Level, LevelTable, MapContent, MonsterKind, MonsterKindId,
-    OverTime, PlayerClass, Skill, SkillEffect, SkillId, SpawnGroup, Targeting,
+    CombatRules, Content, Level, LevelTable, MapContent, MonsterKind, MonsterKindId, PlayerClass,
+    Skill, SkillEffect, SpawnGroup, Targeting,
 };
-use crate::math::Fixed;
 use crate::zone::{Map, SAMPLE_MAPS};
-use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::ops::Range;
 use toml::Spanned;
 
 /// The sample content compiled into the server: (file name, text). Loaded
@@ -29,6 +31,9 @@ pub const SAMPLE_CONTENT: &[(&str, &str)] = &[
     ("monsters.toml", include_str!("../../content/monsters.toml")),
     ("levels.toml", include_str!("../../content/levels.toml")),
     ("rules.toml", include_str!("../../content/rules.toml")),
+    ("items.toml", include_str!("../../content/items.toml")),
+    ("shop.toml", include_str!("../../content/shop.toml")),
+    ("enhance.toml", include_str!("../../content/enhance.toml")),
     (
         "meadow.spawns.toml",
         include_str!("../../maps/meadow.spawns.toml"),
@@ -56,27 +61,25 @@ impl fmt::Display for ContentError {
 
 impl std::error::Error for ContentError {}
 
-/// The largest distance a file may give, in metres.
-const MAX_METRES: f64 = 1000.0;
-/// The largest duration a file may give (a day), in milliseconds.
-const MAX_MS: i64 = 86_400_000;
-/// The most entries of one table (ids are `u16`).
-const MAX_ENTRIES: usize = 1 << 16;
 /// The most rows in the level table.
 const MAX_LEVELS: usize = 1000;
-/// The longest skill or monster name.
-const MAX_NAME_LEN: usize = 32;
 
-/// Whether a cell of a map is walkable (`None`: no such map or cell).
-type Walkable<'a> = dyn Fn(&str, (u32, u32)) -> Option<bool> + 'a;
-
-const REQUIRED: [&str; 4] = ["skills.toml", "monsters.toml", "levels.toml", "rules.toml"];
-const SPAWNS_SUFFIX: &str = ".spawns.toml";
+/// The files every content set has, each once.
+const REQUIRED: [&str; 7] = [
+    "skills.toml",
+    "monsters.toml",
+    "levels.toml",
+    "rules.toml",
+    "items.toml",
+    "shop.toml",
+    "enhance.toml",
+];
 
 impl Content {
     /// Loads and validates content from `files` (name, text). A file is known
     /// by the last component of its name: `skills.toml`, `monsters.toml`,
-    /// `levels.toml` and `rules.toml` (all four required) and any number of
+    /// `levels.toml`, `rules.toml`, `items.toml`, `shop.toml` and
+    /// `enhance.toml` (all seven required) and any number of
     /// `<map>.spawns.toml`. `walkable(map, cell)` says whether a cell of a
     /// loaded map is walkable (`None`: no such map or cell).
     #[allow(clippy::type_complexity)] // spelt out for the reader
@@ -84,7 +87,7 @@ impl Content {
         files: &[(&str, &str)],
         walkable: &dyn Fn(&str, (u32, u32)) -> Option<bool>,
     ) -> Result<Content, ContentError> {
-        let mut required: [Option<File>; 4] = [None, None, None, None];
+        let mut required: [Option<File>; REQUIRED.len()] = [None; REQUIRED.len()];
         let mut spawns: BTreeMap<&str, File> = BTreeMap::new();
         for &(name, text) in files {
             let file = File { name, text };
@@ -104,8 +107,8 @@ impl Content {
                 continue;
             } else {
                 return Err(file.at_no_line(format!(
-                    "unknown content file \"{base}\": the files are skills.toml, monsters.toml, \
-                     levels.toml, rules.toml and <map>{SPAWNS_SUFFIX}"
+                    "unknown content file \"{base}\": the files are {} and <map>{SPAWNS_SUFFIX}",
+                    REQUIRED.join(", ")
                 )));
             };
             if slot.is_some() {
@@ -113,10 +116,8 @@ impl Content {
             }
             *slot = Some(file);
         }
-        let [Some(skills_file), Some(monsters_file), Some(levels_file), Some(rules_file)] =
-            required
-        else {
-            let name = REQUIRED[required.iter().position(Option::is_none).unwrap_or(0)];
+        if let Some(i) = required.iter().position(Option::is_none) {
+            let name = REQUIRED[i];
             return Err(ContentError {
                 file: name.into(),
                 line: 0,
@@ -125,21 +126,29 @@ impl Content {
                     REQUIRED.join(", ")
                 ),
             });
-        };
+        }
+        // Every file is there (just checked): no default is used. Each name
+        // is shadowed by its table once loaded.
+        let [skills, monsters, levels, rules, items, shop, enhance] =
+            required.map(Option::unwrap_or_default);
 
-        let skills = load_skills(skills_file)?;
+        let skills = load_skills(skills)?;
         let skill_ids: BTreeMap<&str, &Skill> =
             skills.iter().map(|s| (s.name.as_str(), s)).collect();
-        let levels = load_levels(levels_file)?;
-        let monsters = load_monsters(monsters_file, &skill_ids, &levels)?;
+        let levels = load_levels(levels)?;
+        let items = load_items(items)?;
+        let item_ids = items_by_name(&items);
+        let monsters = load_monsters(monsters, &skill_ids, &levels, &item_ids)?;
         let monster_ids: BTreeMap<&str, MonsterKindId> =
             monsters.iter().map(|m| (m.name.as_str(), m.id)).collect();
-        let (player, rules) = load_rules(rules_file, &skill_ids)?;
+        let (player, rules) = load_rules(rules, &skill_ids)?;
         let mut maps = BTreeMap::new();
         for (map, file) in spawns {
             let content = load_spawns(file, map, &monster_ids, walkable)?;
             maps.insert(map.to_string(), content);
         }
+        let shop = load_shop(shop, &item_ids)?;
+        let enhance = load_enhance(enhance, &item_ids)?;
         Ok(Content {
             skills,
             monsters,
@@ -147,6 +156,9 @@ impl Content {
             player,
             rules,
             maps,
+            items,
+            shop,
+            enhance,
         })
     }
 
@@ -178,418 +190,6 @@ impl Content {
             Err(e) => panic!("the sample content is invalid: {e}"),
         }
     }
-}
-
-/// One file being read: its name (as given) and text, to turn byte spans into
-/// lines.
-#[derive(Clone, Copy, Debug)]
-struct File<'a> {
-    name: &'a str,
-    text: &'a str,
-}
-
-impl File<'_> {
-    /// The 1-based line holding byte `offset`.
-    fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
-    }
-
-    fn at(&self, span: Range<usize>, message: impl Into<String>) -> ContentError {
-        ContentError {
-            file: self.name.into(),
-            line: self.line(span.start),
-            message: message.into(),
-        }
-    }
-
-    fn at_no_line(&self, message: impl Into<String>) -> ContentError {
-        ContentError {
-            file: self.name.into(),
-            line: 0,
-            message: message.into(),
-        }
-    }
-
-    /// Parses the whole file; a syntax or shape error (unknown field, missing
-    /// field, wrong type) is reported on the line toml points at.
-    fn parse<T: DeserializeOwned>(&self) -> Result<T, ContentError> {
-        toml::from_str(self.text).map_err(|e| ContentError {
-            file: self.name.into(),
-            line: e.span().map_or(0, |s| self.line(s.start)),
-            message: e.message().trim().replace('\n', ": "),
-        })
-    }
-
-    /// An integer field in `min..=max`, narrowed to `T`.
-    fn int<T: TryFrom<i64>>(
-        &self,
-        v: &Spanned<i64>,
-        field: &str,
-        min: i64,
-        max: i64,
-    ) -> Result<T, ContentError> {
-        let n = *v.get_ref();
-        if n < min || n > max {
-            return Err(self.at(
-                v.span(),
-                format!("{field} is {n}: it must be from {min} to {max}"),
-            ));
-        }
-        T::try_from(n).map_err(|_| self.at(v.span(), format!("{field} is out of range")))
-    }
-
-    /// An optional integer field in `min..=max`, `default` when absent.
-    fn int_or<T: TryFrom<i64>>(
-        &self,
-        v: &Option<Spanned<i64>>,
-        field: &str,
-        min: i64,
-        max: i64,
-        default: T,
-    ) -> Result<T, ContentError> {
-        match v {
-            Some(v) => self.int(v, field, min, max),
-            None => Ok(default),
-        }
-    }
-
-    /// A distance in metres (a decimal or an integer), rounded to 1/256 m: from
-    /// 0 (more than 0 if `positive`) to [`MAX_METRES`].
-    fn metres(&self, v: &Spanned<f64>, field: &str, positive: bool) -> Result<Fixed, ContentError> {
-        self.metres_value(*v.get_ref(), v.span(), field, positive)
-    }
-
-    fn metres_value(
-        &self,
-        m: f64,
-        span: Range<usize>,
-        field: &str,
-        positive: bool,
-    ) -> Result<Fixed, ContentError> {
-        let allowed = if positive {
-            "more than 0 and at most"
-        } else {
-            "from 0 to"
-        };
-        // NaN and infinities are outside too.
-        if !(0.0..=MAX_METRES).contains(&m) {
-            return Err(self.at(
-                span,
-                format!("{field} is {m}: it must be a distance in metres, {allowed} {MAX_METRES}"),
-            ));
-        }
-        // Deterministic: TOML's decimal parse and this rounding are exact
-        // IEEE operations, the same on every machine.
-        let raw = (m * f64::from(1u32 << Fixed::FRAC_BITS)).round() as i32;
-        if positive && raw == 0 {
-            return Err(self.at(
-                span,
-                format!("{field} is {m}: it must be at least 1/256 m (0.004)"),
-            ));
-        }
-        Ok(Fixed::from_raw(raw))
-    }
-
-    /// A name: a lowercase ASCII identifier.
-    fn name(&self, v: &Spanned<String>, what: &str) -> Result<String, ContentError> {
-        let name = v.get_ref();
-        let ok = name.len() <= MAX_NAME_LEN
-            && name.starts_with(|c: char| c.is_ascii_lowercase())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !ok {
-            return Err(self.at(
-                v.span(),
-                format!(
-                    "{what} name \"{name}\" is not allowed: a name is 1 to {MAX_NAME_LEN} \
-                     lowercase ASCII letters, digits and `_`, starting with a letter"
-                ),
-            ));
-        }
-        Ok(name.clone())
-    }
-
-    /// A cell of `map`, checked walkable.
-    fn cell(
-        &self,
-        v: &Spanned<[i64; 2]>,
-        what: &str,
-        map: &str,
-        walkable: &Walkable<'_>,
-    ) -> Result<(u32, u32), ContentError> {
-        let [x, y] = *v.get_ref();
-        let coord = |n: i64| u32::try_from(n).ok();
-        let (Some(cx), Some(cy)) = (coord(x), coord(y)) else {
-            return Err(self.at(
-                v.span(),
-                format!("{what} [{x}, {y}] is not a cell: cells are [x, y], each from 0"),
-            ));
-        };
-        match walkable(map, (cx, cy)) {
-            // Every map has a cell (0, 0): without it, there is no such map.
-            None if walkable(map, (0, 0)).is_none() => Err(self.at(
-                v.span(),
-                format!(
-                    "no map named \"{map}\": a spawns file is named <map>{SPAWNS_SUFFIX} after \
-                     a loaded map"
-                ),
-            )),
-            None => Err(self.at(
-                v.span(),
-                format!("{what} [{x}, {y}] is outside map \"{map}\""),
-            )),
-            Some(false) => Err(self.at(
-                v.span(),
-                format!(
-                    "{what} [{x}, {y}] is not a walkable cell of map \"{map}\": it must be a `.` \
-                     cell inside the map"
-                ),
-            )),
-            Some(true) => Ok((cx, cy)),
-        }
-    }
-}
-
-/// Checks that the ids of a table of `n` entries are `0..n`, each once, and
-/// returns them in file order.
-fn dense_ids(file: &File, ids: &[&Spanned<i64>], what: &str) -> Result<Vec<u16>, ContentError> {
-    let n = ids.len();
-    if n > MAX_ENTRIES {
-        return Err(file.at_no_line(format!("too many {what}s: at most {MAX_ENTRIES}")));
-    }
-    // id -> where it was first seen (a byte offset).
-    let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
-    let mut out = Vec::with_capacity(n);
-    for id in ids {
-        let v = *id.get_ref();
-        if v < 0 || v >= n as i64 {
-            return Err(file.at(
-                id.span(),
-                format!(
-                    "{what} id {v} is out of range: the {n} {what}s must have the ids 0 to {}, \
-                     each once, in any order",
-                    n as i64 - 1
-                ),
-            ));
-        }
-        if let Some(first) = seen.insert(v, id.span().start) {
-            let first = file.line(first);
-            return Err(file.at(
-                id.span(),
-                format!("{what} id {v} is given twice (also on line {first}): each id once"),
-            ));
-        }
-        out.push(v as u16);
-    }
-    Ok(out)
-}
-
-/// Checks that a name is not taken yet, and takes it (`seen`: name -> the
-/// byte offset where it was first given).
-fn unique_name(
-    file: &File,
-    seen: &mut BTreeMap<String, usize>,
-    name: &Spanned<String>,
-    what: &str,
-) -> Result<(), ContentError> {
-    if let Some(first) = seen.insert(name.get_ref().clone(), name.span().start) {
-        let first = file.line(first);
-        return Err(file.at(
-            name.span(),
-            format!(
-                "{what} name \"{}\" is given twice (also on line {first}): names are unique",
-                name.get_ref()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn load_skills(file: File) -> Result<Vec<Skill>, ContentError> {
-    let parsed: SkillsFile = file.parse()?;
-    let ids = dense_ids(
-        &file,
-        &parsed.skill.iter().map(|s| &s.id).collect::<Vec<_>>(),
-        "skill",
-    )?;
-    let mut names = BTreeMap::new();
-    let mut skills: Vec<Option<Skill>> = vec![None; ids.len()];
-    for (def, id) in parsed.skill.iter().zip(ids) {
-        unique_name(&file, &mut names, &def.name, "skill")?;
-        skills[id as usize] = Some(skill(&file, def, SkillId(id))?);
-    }
-    Ok(skills.into_iter().flatten().collect())
-}
-
-fn skill(file: &File, def: &SkillDef, id: SkillId) -> Result<Skill, ContentError> {
-    let name = file.name(&def.name, "skill")?;
-    let effect = match def.effect.get_ref() {
-        EffectDef::Damage => SkillEffect::Damage,
-        EffectDef::Heal => SkillEffect::Heal,
-    };
-    let targeting = match def.targeting.get_ref() {
-        TargetingDef::Enemy => Targeting::Enemy,
-        TargetingDef::Ally => Targeting::Ally,
-        TargetingDef::Caster => Targeting::Caster,
-    };
-    let (area, area_span) = match &def.area {
-        None => (Area::Single, def.name.span()),
-        Some(a) => {
-            let area = match *a.get_ref() {
-                AreaDef::Single => Area::Single,
-                AreaDef::Circle { radius_m } => Area::Circle {
-                    radius: file.metres_value(radius_m, a.span(), "area radius_m", true)?,
-                },
-                AreaDef::Cone {
-                    radius_m,
-                    half_angle_deg,
-                } => {
-                    if !(1..=180).contains(&half_angle_deg) {
-                        return Err(file.at(
-                            a.span(),
-                            format!(
-                                "cone half_angle_deg is {half_angle_deg}: it must be from 1 to 180"
-                            ),
-                        ));
-                    }
-                    Area::Cone {
-                        radius: file.metres_value(radius_m, a.span(), "area radius_m", true)?,
-                        half_angle_deg: half_angle_deg as u16,
-                    }
-                }
-            };
-            (area, a.span())
-        }
-    };
-
-    match (effect, targeting) {
-        (SkillEffect::Damage, Targeting::Ally) => {
-            return Err(file.at(
-                def.targeting.span(),
-                "a damage skill cannot target an ally: use \"enemy\" or \"caster\" (with an area)",
-            ))
-        }
-        (SkillEffect::Heal, Targeting::Enemy) => {
-            return Err(file.at(
-                def.targeting.span(),
-                "a heal cannot target an enemy: use \"ally\" or \"caster\"",
-            ))
-        }
-        (SkillEffect::Damage, Targeting::Caster) if area == Area::Single => {
-            return Err(file.at(
-                def.targeting.span(),
-                "a damage skill aimed at its caster needs an area (a circle around the caster)",
-            ))
-        }
-        _ => {}
-    }
-    if targeting == Targeting::Caster && matches!(area, Area::Cone { .. }) {
-        return Err(file.at(
-            area_span,
-            "a cone points at a target: a skill targeting \"caster\" may be single or a circle",
-        ));
-    }
-
-    let range = match (&def.range_m, targeting) {
-        (None, Targeting::Caster) => Fixed::ZERO,
-        (Some(r), Targeting::Caster) => {
-            let range = file.metres(r, "range_m", false)?;
-            if range != Fixed::ZERO {
-                return Err(file.at(
-                    r.span(),
-                    "a skill targeting \"caster\" has no range: leave range_m out (or 0)",
-                ));
-            }
-            range
-        }
-        (Some(r), _) => file.metres(r, "range_m", true)?,
-        (None, _) => {
-            return Err(file.at(
-                def.targeting.span(),
-                "range_m is missing: a skill targeting \"enemy\" or \"ally\" needs one",
-            ))
-        }
-    };
-
-    let max_targets = match (&def.max_targets, area) {
-        (None, Area::Single) => 1,
-        (None, _) => 8,
-        (Some(m), Area::Single) => file.int(m, "max_targets (of a single-target skill)", 1, 1)?,
-        (Some(m), _) => file.int(m, "max_targets", 1, 255)?,
-    };
-
-    let over_time = match &def.over_time {
-        None => None,
-        Some(ot) => {
-            let OverTimeDef {
-                period_ms,
-                pulses,
-                power,
-            } = ot.get_ref();
-            Some(OverTime {
-                period_ms: file.int(period_ms, "over_time period_ms", 100, MAX_MS)?,
-                pulses: file.int(pulses, "over_time pulses", 1, 255)?,
-                power: file.int(power, "over_time power", 0, u32::MAX.into())?,
-            })
-        }
-    };
-
-    let control = match &def.control {
-        None => None,
-        Some(c) => {
-            if effect != SkillEffect::Damage {
-                return Err(file.at(
-                    c.span(),
-                    "only a damage skill may stun or slow: a heal has no control",
-                ));
-            }
-            let ControlDef {
-                stun_ms,
-                slow_ms,
-                speed_pct,
-            } = c.get_ref();
-            Some(match (stun_ms, slow_ms, speed_pct) {
-                (Some(ms), None, None) => Control::Stun {
-                    ms: file.int(ms, "control stun_ms", 1, MAX_MS)?,
-                },
-                (None, Some(ms), Some(pct)) => Control::Slow {
-                    ms: file.int(ms, "control slow_ms", 1, MAX_MS)?,
-                    speed_pct: file.int(pct, "control speed_pct", 0, 99)?,
-                },
-                _ => {
-                    return Err(file.at(
-                        c.span(),
-                        "control is { stun_ms = N } or { slow_ms = N, speed_pct = P }",
-                    ))
-                }
-            })
-        }
-    };
-
-    Ok(Skill {
-        id,
-        name,
-        effect,
-        targeting,
-        area,
-        power: file.int(&def.power, "power", 0, u32::MAX.into())?,
-        scaling_pct: file.int_or(&def.scaling_pct, "scaling_pct", 0, 10_000, 100)?,
-        cast_ms: file.int_or(&def.cast_ms, "cast_ms", 0, 60_000, 0)?,
-        cooldown_ms: file.int(&def.cooldown_ms, "cooldown_ms", 0, MAX_MS)?,
-        global_cooldown: def.global_cooldown.unwrap_or(true),
-        mana: file.int_or(&def.mana, "mana", 0, u32::MAX.into(), 0)?,
-        range,
-        max_targets,
-        over_time,
-        control,
-        threat_pct: file.int_or(&def.threat_pct, "threat_pct", 0, 10_000, 100)?,
-    })
 }
 
 fn load_levels(file: File) -> Result<LevelTable, ContentError> {
@@ -646,6 +246,7 @@ fn load_monsters(
     file: File,
     skills: &BTreeMap<&str, &Skill>,
     levels: &LevelTable,
+    items: &ItemsByName<'_>,
 ) -> Result<Vec<MonsterKind>, ContentError> {
     let parsed: MonstersFile = file.parse()?;
     let ids = dense_ids(
@@ -657,7 +258,14 @@ fn load_monsters(
     let mut monsters: Vec<Option<MonsterKind>> = vec![None; ids.len()];
     for (def, id) in parsed.monster.iter().zip(ids) {
         unique_name(&file, &mut names, &def.name, "monster")?;
-        monsters[id as usize] = Some(monster(&file, def, MonsterKindId(id), skills, levels)?);
+        monsters[id as usize] = Some(monster(
+            &file,
+            def,
+            MonsterKindId(id),
+            skills,
+            levels,
+            items,
+        )?);
     }
     Ok(monsters.into_iter().flatten().collect())
 }
@@ -668,6 +276,7 @@ fn monster(
     id: MonsterKindId,
     skills: &BTreeMap<&str, &Skill>,
     levels: &LevelTable,
+    items: &ItemsByName<'_>,
 ) -> Result<MonsterKind, ContentError> {
     let name = file.name(&def.name, "monster")?;
     let aggro_radius = file.metres(&def.aggro_radius_m, "aggro_radius_m", false)?;
@@ -713,6 +322,7 @@ fn monster(
         }
         ids.push(skill.id);
     }
+    let (loot, gold) = monster_loot(file, def, items)?;
     Ok(MonsterKind {
         id,
         name,
@@ -725,6 +335,8 @@ fn monster(
         leash,
         skills: ids,
         experience: file.int(&def.experience, "experience", 0, i64::MAX)?,
+        loot,
+        gold,
     })
 }
 

@@ -1,6 +1,7 @@
-//! Content: the game's data tables (skills, monster kinds, the level table,
-//! the player class, combat rules, and each map's spawn groups and respawn
-//! point), loaded from text files beside the maps and validated at start.
+//! Content: the game's data tables (skills, monster kinds and their loot, the
+//! level table, the player class, combat rules, each map's spawn groups and
+//! respawn point, and the economy's items, shop and enhancement steps),
+//! loaded from text files beside the maps and validated at start.
 //!
 //! The core never opens a file: the driver passes each file's name and text
 //! in ([`Content::load`]), and the sample content is compiled in
@@ -10,19 +11,29 @@
 //! Everything here is the validated form: ids are dense indices, amounts are
 //! integers, distances fixed point, and every reference (a monster's skills,
 //! a spawn group's monster) has been checked to exist. `files.rs` holds the
-//! file formats (see ARCHITECTURE.md, "Content") and `loader.rs` turns them
-//! into these tables.
+//! file formats (see ARCHITECTURE.md, "Content"); `loader.rs` turns them
+//! into these tables, with `skills_loader.rs` for the skills,
+//! `economy_loader.rs` for the economy's tables and the checks of
+//! `reading.rs`.
 //!
 //! Owns the tables and their validation. May not hold any live state (a
 //! monster's health is the zone's).
 
+mod economy_loader;
+#[cfg(test)]
+mod economy_tests;
 mod files;
 mod items;
 mod loader;
+mod reading;
+mod skills_loader;
 #[cfg(test)]
 mod tests;
 
-pub use items::{EquipSlot, ItemDef, ItemDefId, ItemStats, Rarity};
+pub use items::{
+    EnhanceStep, EnhanceTable, EquipSlot, ItemDef, ItemDefId, ItemStats, LootEntry, Rarity,
+    ShopOffer, MAX_PLUS,
+};
 pub use loader::{ContentError, SAMPLE_CONTENT};
 
 use crate::math::Fixed;
@@ -51,6 +62,11 @@ pub struct Content {
     /// By map name. A map without an entry has no monsters, and players
     /// respawn at its spawn point.
     pub maps: BTreeMap<String, MapContent>,
+    /// By id: `items[i].id == ItemDefId(i)`.
+    pub items: Vec<ItemDef>,
+    /// The shop's catalogue, in file order.
+    pub shop: Vec<ShopOffer>,
+    pub enhance: EnhanceTable,
 }
 
 impl Content {
@@ -64,6 +80,16 @@ impl Content {
 
     pub fn map(&self, name: &str) -> Option<&MapContent> {
         self.maps.get(name)
+    }
+
+    pub fn item(&self, id: ItemDefId) -> Option<&ItemDef> {
+        self.items.get(id.0 as usize)
+    }
+
+    /// The item called `name` (a scan: for tests, tools and operators'
+    /// commands, not a hot path).
+    pub fn item_named(&self, name: &str) -> Option<&ItemDef> {
+        self.items.iter().find(|i| i.name == name)
     }
 }
 
@@ -200,6 +226,10 @@ pub struct MonsterKind {
     pub skills: Vec<SkillId>,
     /// Shared among those who fought it when it dies.
     pub experience: u64,
+    /// What it may drop when it dies, each entry drawn on its own.
+    pub loot: Vec<LootEntry>,
+    /// The gold it drops: from `gold.0` to `gold.1` (inclusive).
+    pub gold: (u64, u64),
 }
 
 /// One row of the level table.

@@ -1,8 +1,9 @@
+use super::economy_tests::{ENHANCE, ITEMS, SHOP};
 use super::*;
 use crate::zone::{Map, SAMPLE_MAPS};
 
-// A small valid set of files; each test below breaks one of them and checks
-// the file and line of the refusal.
+// A small valid set of files (the economy's in `economy_tests.rs`); each test
+// below breaks one of them and checks the file and line of the refusal.
 
 const SKILLS: &str = r#"[[skill]]
 id = 0
@@ -26,7 +27,7 @@ mana = 10
 range_m = 25
 "#;
 
-const MONSTERS: &str = r#"[[monster]]
+pub(super) const MONSTERS: &str = r#"[[monster]]
 id = 0
 name = "rat"
 level = 1
@@ -82,22 +83,25 @@ respawn_ms = 10000
 "#;
 
 /// One map, "field": 10 x 10 cells, all walkable but (5, 5).
-fn walkable(map: &str, cell: (u32, u32)) -> Option<bool> {
+pub(super) fn walkable(map: &str, cell: (u32, u32)) -> Option<bool> {
     (map == "field" && cell.0 < 10 && cell.1 < 10).then_some(cell != (5, 5))
 }
 
-fn base() -> Vec<(&'static str, &'static str)> {
+pub(super) fn base() -> Vec<(&'static str, &'static str)> {
     vec![
         ("skills.toml", SKILLS),
         ("monsters.toml", MONSTERS),
         ("levels.toml", LEVELS),
         ("rules.toml", RULES),
         ("field.spawns.toml", SPAWNS),
+        ("items.toml", ITEMS),
+        ("shop.toml", SHOP),
+        ("enhance.toml", ENHANCE),
     ]
 }
 
 /// The base files with `name`'s text replaced (or added).
-fn with(name: &'static str, text: &'static str) -> Vec<(&'static str, &'static str)> {
+pub(super) fn with(name: &'static str, text: &'static str) -> Vec<(&'static str, &'static str)> {
     let mut files = base();
     match files.iter_mut().find(|(n, _)| *n == name) {
         Some(f) => f.1 = text,
@@ -114,14 +118,14 @@ fn refused(files: &[(&str, &str)]) -> ContentError {
 }
 
 /// Asserts the refusal's file and line, and that its message mentions `says`.
-fn assert_refused(files: &[(&str, &str)], file: &str, line: usize, says: &str) {
+pub(super) fn assert_refused(files: &[(&str, &str)], file: &str, line: usize, says: &str) {
     let e = refused(files);
     assert_eq!((e.file.as_str(), e.line), (file, line), "{e}");
     assert!(e.message.contains(says), "{e:?} should say {says:?}");
 }
 
 /// `text` with the first `from` replaced by `to` (leaked: tests only).
-fn edit(text: &str, from: &str, to: &str) -> &'static str {
+pub(super) fn edit(text: &str, from: &str, to: &str) -> &'static str {
     assert!(text.contains(from), "{from:?} not in the text");
     Box::leak(text.replacen(from, to, 1).into_boxed_str())
 }
@@ -374,10 +378,10 @@ fn a_missing_file_is_refused_with_line_zero() {
 #[test]
 fn an_unknown_file_is_refused_with_line_zero() {
     assert_refused(
-        &with("items.toml", ""),
-        "items.toml",
+        &with("quests.toml", ""),
+        "quests.toml",
         0,
-        "unknown content file \"items.toml\"",
+        "unknown content file \"quests.toml\"",
     );
     assert_refused(&with(".spawns.toml", ""), ".spawns.toml", 0, "unknown");
 }

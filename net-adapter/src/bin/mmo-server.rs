@@ -49,8 +49,8 @@ struct Args {
     #[arg(long)]
     login_listen: Option<SocketAddr>,
     /// A directory of content files: skills.toml, monsters.toml,
-    /// levels.toml, rules.toml, <map>.spawns.toml (default: the sample
-    /// content compiled in).
+    /// levels.toml, rules.toml, items.toml, shop.toml, enhance.toml,
+    /// <map>.spawns.toml (default: the sample content compiled in).
     #[arg(long)]
     content_dir: Option<PathBuf>,
 }

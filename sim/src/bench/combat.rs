@@ -137,6 +137,9 @@ fn bench_content(groups: Vec<(u32, u32, u16)>, passive: bool) -> (Content, Monst
         leash: Fixed::from_int(25),
         skills,
         experience: 100,
+        // The bench measures fighting: its monster drops nothing.
+        loot: Vec::new(),
+        gold: (0, 0),
     });
     content.maps.insert(
         "bench".into(),
