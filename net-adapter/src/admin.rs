@@ -41,8 +41,10 @@ pub const HEALTHY_WITHIN: Duration = Duration::from_secs(5);
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// An operator's command to the game, one line of text: `mute <name>
-/// <seconds>` (the character may not chat or whisper for that long) or
-/// `system <text>` (a line on the system channel to everyone online).
+/// <seconds>` (the character may not chat or whisper for that long),
+/// `system <text>` (a line on the system channel to everyone online) or
+/// `grant <name> <item kind|gold> <count>` (an economy transaction from the
+/// operator's source).
 /// `POST /commands` with the line as its body carries it to the core loop,
 /// which runs it between two of its events and answers with what came of it:
 ///
@@ -51,8 +53,19 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OperatorCommand {
-    Mute { name: String, seconds: u32 },
-    System { text: String },
+    Mute {
+        name: String,
+        seconds: u32,
+    },
+    System {
+        text: String,
+    },
+    /// `grant <name> <item kind|gold> <count>`: from the operator's source.
+    Grant {
+        name: String,
+        item: String,
+        count: u64,
+    },
 }
 
 /// A command on its way to the core loop, with where its answer goes.
@@ -102,7 +115,22 @@ impl std::str::FromStr for OperatorCommand {
                     .map_err(|r| format!("usage: system <text> ({})", r.label()))?;
                 Ok(OperatorCommand::System { text: rest.into() })
             }
-            other => Err(format!("{other:?}: commands are mute and system")),
+            "grant" => {
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                let [name, item, count] = words[..] else {
+                    return Err("usage: grant <name> <item kind|gold> <count>".into());
+                };
+                let count: u64 =
+                    count.parse().ok().filter(|&c| c > 0).ok_or_else(|| {
+                        format!("{count:?}: count must be a positive whole number")
+                    })?;
+                Ok(OperatorCommand::Grant {
+                    name: name.into(),
+                    item: item.into(),
+                    count,
+                })
+            }
+            other => Err(format!("{other:?}: commands are mute, system and grant")),
         }
     }
 }
@@ -121,6 +149,12 @@ impl OperatorCommand {
             OperatorCommand::System { text } => {
                 node.system_message(text);
                 "sent to everyone online".into()
+            }
+            OperatorCommand::Grant { name, item, count } => {
+                match node.grant(now, name, item, *count) {
+                    Ok(_) => format!("{count} {item} to {name}, once the store has it"),
+                    Err(why) => why,
+                }
             }
         }
     }
@@ -356,6 +390,11 @@ mod tests {
         );
         let (status, body) = post(addr, "/commands", "system doors open at dusk").await;
         assert_eq!((status, body.as_str()), (200, "sent to everyone online\n"));
+        let (status, body) = post(addr, "/commands", "grant nobody gold 5").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (200, "no character named nobody is online\n")
+        );
         let (status, body) = post(addr, "/commands", "mute Ada forever").await;
         assert_eq!(status, 400, "{body}");
         let (status, _) = post(addr, "/commands", &"x".repeat(2_000)).await;

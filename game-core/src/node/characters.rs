@@ -243,6 +243,7 @@ impl Node {
             p.character = Some(character);
         }
         self.social_entered(now, player, &name);
+        self.wallet_entered(now, character);
         if let Some(c) = self.connections.get_mut(&conn) {
             c.session.enter_world(now, summary, experience);
         }

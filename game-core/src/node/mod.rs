@@ -15,6 +15,7 @@
 //! | `outbox.rs` | connections with output to flush, in order; buffer reuse |
 //! | `commands.rs` | what an operator asks: kick, notice, announce, shutdown |
 //! | `social.rs` | the social layer's inputs, store changes and deliveries |
+//! | `economy.rs` | inventories held, transactions decided and committed exactly once |
 //! | `world.rs` | the maps and the zones (channels) running them |
 //! | `players.rs` | the player registry, by id and by account |
 //!
@@ -32,6 +33,7 @@ mod characters;
 mod combat;
 mod commands;
 mod connections;
+mod economy;
 mod in_process;
 mod outbox;
 mod players;
@@ -43,6 +45,7 @@ mod tick;
 mod world;
 
 pub use accounts::refusal_label;
+pub use economy::{TxName, TxRefusal, INVENTORY_SLOTS};
 
 pub use in_process::InProcess;
 pub use players::Player;
@@ -273,6 +276,12 @@ pub struct NodeStats {
     pub store_unexpected: u64,
     /// Bus messages handed in.
     pub bus_received: u64,
+    /// Economy transactions decided and sent, acknowledged, dropped for a
+    /// conflict, and sent again.
+    pub economy_transactions: u64,
+    pub economy_committed: u64,
+    pub economy_conflicts: u64,
+    pub economy_retries: u64,
 }
 
 /// All sessions, players and zones of one server process.
@@ -295,6 +304,8 @@ pub struct Node {
     saves: Saves,
     /// Chat, friends, parties and guilds.
     social: SocialLink,
+    /// Inventories and the transactions in flight.
+    wallets: economy::Wallets,
     /// Set by [`Node::accept_tokens`].
     tokens: Option<accounts::TokenCheck>,
     subscriptions: Vec<Topic>,
@@ -338,6 +349,7 @@ impl Node {
             store: StoreLink::default(),
             saves: Saves::default(),
             social: SocialLink::new(Social::new(config.social.clone())),
+            wallets: economy::Wallets::default(),
             tokens: None,
             subscriptions: Vec::new(),
             shutting_down: false,
@@ -443,6 +455,11 @@ impl Node {
                 self.intent_timed_out(now, intent);
             } else if let Some(character) = self.saves.pop_due(at) {
                 self.save_timer(now, character);
+            } else if let Some(due) = self.wallets.pop_due(at) {
+                match due {
+                    Ok(name) => self.commit_retry(now, name),
+                    Err(character) => self.load_inventory(now, character),
+                }
             }
         }
     }
@@ -484,6 +501,7 @@ impl Node {
             self.grace_timers.next().map(|(at, _)| at),
             self.store.next_deadline(),
             self.saves.next_deadline(),
+            self.wallets.next_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -35,6 +35,10 @@ pub(super) enum Purpose {
     },
     /// A change the social layer asked for.
     Social { token: SocialToken },
+    /// A character's inventory, loading.
+    Inventory { character: CharacterId },
+    /// An economy transaction.
+    Commit { name: super::TxName },
 }
 
 #[derive(Debug, Default)]
@@ -124,7 +128,10 @@ impl Node {
             Purpose::Characters { player } | Purpose::Load { player, .. } => {
                 self.players.get(player).and_then(|p| p.conn)
             }
-            Purpose::Save { .. } | Purpose::Social { .. } => None,
+            Purpose::Save { .. }
+            | Purpose::Social { .. }
+            | Purpose::Inventory { .. }
+            | Purpose::Commit { .. } => None,
         };
         match purpose {
             Purpose::Login { conn } => self.account_opened(now, conn, result),
@@ -136,6 +143,8 @@ impl Node {
                 self.character_saved(now, character, version, result)
             }
             Purpose::Social { token } => self.social_settled(now, token, result),
+            Purpose::Inventory { character } => self.inventory_loaded(now, character, result),
+            Purpose::Commit { name } => self.commit_settled(now, name, result),
         }
         if let Some(conn) = conn {
             self.session_changed(now, conn);

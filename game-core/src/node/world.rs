@@ -143,6 +143,11 @@ impl World {
         overrun
     }
 
+    /// The game's content (skills, monsters, items, shop, ...).
+    pub fn content(&self) -> &Arc<Content> {
+        &self.content
+    }
+
     pub fn start_map(&self) -> &str {
         &self.config.start_map
     }

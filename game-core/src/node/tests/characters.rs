@@ -147,8 +147,9 @@ fn a_character_left_unsaved_is_played_again_from_the_node_not_the_store() {
     let (conn, _, _) = h.login(2, "ada");
     h.play(conn, "ada");
     assert_eq!(zone_entered(&h.take(conn)).pos, spot);
-    // Opened the account and loaded the social record; no character load.
-    assert_eq!(h.node.stats().store_intents, intents + 2);
+    // Opened the account, loaded the social record and the inventory (the
+    // node had let go of it); no character load.
+    assert_eq!(h.node.stats().store_intents, intents + 3);
     for outcome in held {
         h.node.handle_store_outcome(h.now, outcome);
     }

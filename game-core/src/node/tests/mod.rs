@@ -6,6 +6,7 @@
 //! deadline to deadline, so "wait 30 seconds" costs nothing.
 
 mod characters;
+mod economy;
 mod sessions;
 mod social;
 mod store;

@@ -17,10 +17,10 @@ fn a_leaving_character_s_place_is_saved_through_the_store() {
     let ada = stored(&h, "ada-char");
     assert_eq!((ada.version, ada.state.place.map.as_str()), (1, "meadow"));
     assert_eq!(h.node.pending_intents(), 0, "the outcome came back");
-    // Open the account, create the character, load it and its social
-    // record, save it.
-    assert_eq!(h.node.stats().store_intents, 5);
-    assert_eq!(h.node.stats().store_acknowledged, 5);
+    // Open the account, create the character, load it, its social record
+    // and its inventory, save it.
+    assert_eq!(h.node.stats().store_intents, 6);
+    assert_eq!(h.node.stats().store_acknowledged, 6);
     // The event says what was saved: the stored place.
     assert!(h.events.contains(&NodeEvent::CharacterSaved {
         character: ada.id,
@@ -30,7 +30,7 @@ fn a_leaving_character_s_place_is_saved_through_the_store() {
     // Never entered the world: nothing to save.
     let (conn, _, _) = h.login(2, "bob");
     h.send(conn, &[ClientMsg::Session(ClientSession::Goodbye)]);
-    assert_eq!(h.node.stats().store_intents, 6);
+    assert_eq!(h.node.stats().store_intents, 7);
 }
 
 #[test]
