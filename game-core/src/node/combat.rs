@@ -55,6 +55,9 @@ impl Node {
                 continue;
             };
             self.saves.note_progress(character, p.experience, p.level);
+            if let Some(kind) = p.kill {
+                self.drop_loot(now, character, kind);
+            }
             if p.leveled_up {
                 self.save_playing(now, p.player);
             }

@@ -13,17 +13,23 @@
 
 use super::store::Purpose;
 use super::Node;
-use crate::economy::{apply, EconomyError, Inventory, Op, Source, Tx};
+use crate::content::{MonsterKind, MonsterKindId};
+use crate::economy::{actions, apply, EconomyError, Inventory, Op, Source, Tx};
 use crate::ids::CharacterId;
 use crate::persist::{Change, InventoryPart, Reply, StoreError};
+use crate::rng::{self, StreamKind};
 use crate::time::{Duration, Instant};
 use crate::timers::TimerSet;
+use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
 use std::collections::BTreeMap;
 
 /// Slots of a new inventory.
 pub const INVENTORY_SLOTS: usize = 40;
 /// A change the store did not take is sent again this much later.
 const RETRY_MS: u64 = 1_000;
+/// The index of the node's loot stream (0 is its resume tokens).
+const LOOT_STREAM: u64 = 1;
 
 /// A transaction's name: its first part's character and sequence number.
 pub type TxName = (CharacterId, u64);
@@ -43,8 +49,11 @@ struct InFlight {
     change: Change,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Wallets {
+    /// Loot rolls: the node's own stream, so a roll never shifts its
+    /// resume tokens or a zone's fights.
+    loot_rng: ChaCha8Rng,
     held: BTreeMap<CharacterId, Held>,
     in_flight: BTreeMap<TxName, InFlight>,
     /// Transactions to send again.
@@ -54,6 +63,16 @@ pub(super) struct Wallets {
 }
 
 impl Wallets {
+    pub(super) fn new(seed: u64) -> Self {
+        Wallets {
+            loot_rng: rng::stream(seed, StreamKind::Node, LOOT_STREAM),
+            held: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            retries: TimerSet::default(),
+            reloads: TimerSet::default(),
+        }
+    }
+
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         let retry = self.retries.next().map(|(at, _)| at);
         let reload = self.reloads.next().map(|(at, _)| at);
@@ -319,8 +338,50 @@ impl Node {
         self.commit(now, tx).map_err(|r| format!("{r:?}"))
     }
 
+    /// A player's own share of a monster's loot (nobody else can take it):
+    /// rolled from the node's loot stream and minted into its inventory. A
+    /// share that cannot be given (the inventory busy or full) is counted
+    /// as lost.
+    pub(super) fn drop_loot(&mut self, now: Instant, character: CharacterId, kind: MonsterKindId) {
+        let content = std::sync::Arc::clone(self.world.content());
+        let Some(monster) = content.monster(kind) else {
+            return;
+        };
+        let (items, gold) = roll_loot(&mut self.wallets.loot_rng, monster);
+        if items.is_empty() && gold == 0 {
+            return;
+        }
+        let Some(inv) = self.inventory(character) else {
+            self.stats.loot_lost += 1;
+            return;
+        };
+        let tx = actions::loot(character, inv, &items, gold);
+        match self.commit(now, tx) {
+            Ok(_) => self.stats.loot_given += 1,
+            Err(_) => self.stats.loot_lost += 1,
+        }
+    }
+
     /// Transactions sent and not yet acknowledged.
     pub fn transactions_in_flight(&self) -> usize {
         self.wallets.in_flight.len()
     }
+}
+
+/// One roll of `monster`'s loot: each entry by its own chance, a count
+/// between its bounds; gold between the monster's bounds.
+fn roll_loot(
+    rng: &mut ChaCha8Rng,
+    monster: &MonsterKind,
+) -> (Vec<(crate::content::ItemDefId, u32)>, u64) {
+    let mut between = |lo: u64, hi: u64| lo + rng.next_u64() % (hi - lo + 1);
+    let mut items = Vec::new();
+    for e in &monster.loot {
+        if between(0, 999) < e.chance_pm as u64 {
+            items.push((e.item, between(e.min as u64, e.max as u64) as u32));
+        }
+    }
+    let (lo, hi) = monster.gold;
+    let gold = if hi == 0 { 0 } else { between(lo, hi) };
+    (items, gold)
 }

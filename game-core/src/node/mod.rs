@@ -282,6 +282,9 @@ pub struct NodeStats {
     pub economy_committed: u64,
     pub economy_conflicts: u64,
     pub economy_retries: u64,
+    /// Players' loot shares given, and lost (an inventory busy or full).
+    pub loot_given: u64,
+    pub loot_lost: u64,
 }
 
 /// All sessions, players and zones of one server process.
@@ -349,7 +352,7 @@ impl Node {
             store: StoreLink::default(),
             saves: Saves::default(),
             social: SocialLink::new(Social::new(config.social.clone())),
-            wallets: economy::Wallets::default(),
+            wallets: economy::Wallets::new(seed),
             tokens: None,
             subscriptions: Vec::new(),
             shutting_down: false,

@@ -51,6 +51,9 @@ pub struct Progress {
     pub level: u16,
     /// The level went up with this gain (worth saving now).
     pub leveled_up: bool,
+    /// The kind of monster whose kill this share came from (its loot is
+    /// the player's own).
+    pub kill: Option<crate::content::MonsterKindId>,
 }
 
 /// Whether two fighters are enemies: players fight monsters, not each other.

@@ -328,7 +328,8 @@ impl Zone {
         };
         let member = &mut self.members[m as usize];
         member.respawn_at = Some(Tick(tick.0 + member.respawn_ticks.max(1)));
-        let experience = content.monster(member.kind).map_or(0, |k| k.experience);
+        let kind = member.kind;
+        let experience = content.monster(kind).map_or(0, |k| k.experience);
         let table = std::mem::take(&mut member.threat);
         let mut shares = std::mem::take(&mut self.share_scratch);
         shares.clear();
@@ -342,7 +343,7 @@ impl Zone {
         }
         for &(e, xp) in shares.iter() {
             if let Some(s) = self.slot_of(e) {
-                self.grant_experience(content, s, xp);
+                self.grant_experience(content, s, xp, kind);
             }
         }
         self.share_scratch = shares;
@@ -352,7 +353,13 @@ impl Zone {
     }
 
     /// A player gains experience, and levels up from the table.
-    pub(super) fn grant_experience(&mut self, content: &Content, slot: u32, xp: u64) {
+    pub(super) fn grant_experience(
+        &mut self,
+        content: &Content,
+        slot: u32,
+        xp: u64,
+        kill: crate::content::MonsterKindId,
+    ) {
         self.stats.experience_granted += xp;
         let Some(e) = self.slots[slot as usize].as_mut() else {
             return;
@@ -372,6 +379,7 @@ impl Zone {
             experience: f.experience,
             level,
             leveled_up,
+            kill: Some(kill),
         });
         if leveled_up {
             self.replicas.set_level(slot, level);

@@ -106,3 +106,27 @@ fn a_conflict_drops_the_transaction_and_loads_what_the_store_holds() {
         "reloaded from the store"
     );
 }
+
+#[test]
+fn a_kill_s_loot_is_the_killer_s_own_minted_from_loot() {
+    use crate::content::{Content, LootEntry};
+    let mut content = Content::sample();
+    content.skills[0].power = 100_000;
+    content.skills[0].range = crate::math::Fixed::from_int(30);
+    let potion = content.item_named("minor_potion").unwrap().id;
+    content.monsters[0].loot = vec![LootEntry {
+        item: potion,
+        chance_pm: 1000,
+        min: 2,
+        max: 2,
+    }];
+    content.monsters[0].gold = (5, 5);
+    let (h, a) = super::world::kill_one_slime(content);
+    let c = character_of(&h, a);
+    let inv = h.node.inventory(c).unwrap();
+    assert_eq!((inv.count_of(potion), inv.gold), (2, 5));
+    assert_eq!(h.node.stats().loot_given, 1);
+    let (_, receipt) = h.store.ledger().next().unwrap();
+    assert_eq!(receipt.minted, [(potion, 2, crate::economy::Source::Loot)]);
+    assert_eq!(receipt.gold_in, [(5, crate::economy::Source::Loot)]);
+}

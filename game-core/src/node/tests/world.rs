@@ -448,18 +448,12 @@ fn health_mana_and_cooldowns_go_through_a_portal_and_a_channel_switch() {
     );
 }
 
-/// A kill's experience and the level it brings are saved at once (a
-/// level-up), and the next login comes back at that level.
-#[test]
-fn experience_and_levels_from_a_kill_are_saved_and_come_back() {
-    use crate::content::{Content, MonsterKindId};
+/// A node with `content` and one slime on the meadow's spawn point (the
+/// respawn point too); "a" enters, auto-attacks it, and half a second
+/// passes.
+pub(super) fn kill_one_slime(content: crate::content::Content) -> (Harness, ConnId) {
+    use crate::content::MonsterKindId;
     use crate::protocol::ClientCombat;
-    let mut content = Content::sample();
-    // An auto-attack that kills a slime at one blow from anywhere in view,
-    // and a slime worth levels 2 and 3 on the spawn point.
-    content.skills[0].power = 100_000;
-    content.skills[0].range = crate::math::Fixed::from_int(30);
-    content.monsters[0].experience = 500;
     let content = content.with_one_monster_at("meadow", (40, 60), MonsterKindId(0));
     let mut h = Harness::new();
     h.node = Node::with_content(
@@ -485,6 +479,21 @@ fn experience_and_levels_from_a_kill_are_saved_and_come_back() {
         &[ClientMsg::Combat(ClientCombat::Attack { target: slime })],
     );
     h.advance(Duration::from_millis(500));
+    (h, a)
+}
+
+/// A kill's experience and the level it brings are saved at once (a
+/// level-up), and the next login comes back at that level.
+#[test]
+fn experience_and_levels_from_a_kill_are_saved_and_come_back() {
+    use crate::content::Content;
+    let mut content = Content::sample();
+    // An auto-attack that kills a slime at one blow from anywhere in view,
+    // and a slime worth levels 2 and 3 on the spawn point.
+    content.skills[0].power = 100_000;
+    content.skills[0].range = crate::math::Fixed::from_int(30);
+    content.monsters[0].experience = 500;
+    let (mut h, a) = kill_one_slime(content);
     let character = h.characters[&a][0].id;
     let saved = h.store.character(character).unwrap();
     assert_eq!(
