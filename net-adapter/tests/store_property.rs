@@ -1,7 +1,8 @@
 //! The property, against every engine: random intent sequences (accounts,
-//! characters, friendships, blocks and guilds), with replays of earlier
-//! intents and batches of any size, answer as `MemoryStore` and end with its
-//! characters, its social records and its guilds. The engines are chosen and
+//! characters, friendships, blocks, guilds, inventories and economy
+//! transactions), with replays of earlier intents and batches of any size,
+//! answer as `MemoryStore` and end with its characters, its social records,
+//! its guilds, its inventories and its ledger. The engines are chosen and
 //! skipped as in `store_engines.rs` (see `common`).
 
 mod common;
@@ -11,9 +12,12 @@ use game_core as gc;
 use net_adapter::login::RegisterError as LoginRegisterError;
 use net_adapter::store::Engine;
 
+use gc::content::ItemDefId;
+use gc::economy::{Inventory, ItemId, Receipt, Sink, Source, Stack};
 use gc::ids::{AccountId, CharacterId, GuildId, IntentId};
 use gc::persist::{
-    AccountRef, Change, CharacterRecord, GuildState, Intent, MemoryStore, Outcome, RegisterError,
+    AccountRef, Change, CharacterRecord, GuildState, Intent, InventoryPart, MemoryStore, Outcome,
+    RegisterError,
 };
 use gc::protocol::{ChatChannel, ChatLine, GuildRank};
 use proptest::prelude::*;
@@ -38,6 +42,10 @@ const GUILD_NAMES: &[&str] = &[
     "O'Brien's",
 ];
 const VERSIONS: &[u64] = &[0, 1, 2, 3, 5, 1 << 63, (1 << 63) + 1, u64::MAX];
+/// Gold, counts in receipts and item sequence numbers. (No inventory
+/// sequence number near u64::MAX: deleting it would overflow the
+/// reference's `seq + 1`.)
+const AMOUNTS: &[u64] = &[0, 1, 7, 1 << 63, u64::MAX];
 
 #[derive(Clone, Debug)]
 enum Step {
@@ -101,6 +109,82 @@ fn change_strategy() -> impl Strategy<Value = Change> {
                     state,
                 }),
         ],
+        5 => prop_oneof![
+            1 => character.clone().prop_map(|c| Change::LoadInventory { character: CharacterId(c) }),
+            // Deletions aimed at the first characters, which have inventories.
+            1 => (1u64..3, 1u64..4).prop_map(|(a, c)| Change::DeleteCharacter {
+                account: AccountId(a),
+                character: CharacterId(c),
+            }),
+            3 => (prop::collection::vec(part_strategy(1..4), 1..3), receipt_strategy())
+                .prop_map(|(parts, receipt)| Change::CommitTx {
+                    parts,
+                    receipt: Box::new(receipt),
+                }),
+        ],
+    ]
+}
+
+/// Small sequence numbers, so that names, befores and retries meet.
+fn part_strategy(character: std::ops::Range<u64>) -> impl Strategy<Value = InventoryPart> {
+    let stack = (
+        any::<bool>(),
+        0usize..7,
+        (0u64..3, prop::sample::select(AMOUNTS), 0u32..3),
+        (0u16..3, 1u32..5, 0u8..3),
+    );
+    (
+        character,
+        0u64..4,
+        0u64..5,
+        prop::sample::select(AMOUNTS),
+        prop::collection::vec(stack, 0..5),
+    )
+        .prop_map(|(c, before, seq, gold, stacks)| {
+            let mut after = Inventory {
+                gold,
+                seq,
+                ..Inventory::new(3)
+            };
+            for (worn, slot, (minted_by, tx, n), (def, count, plus)) in stacks {
+                let stack = Stack {
+                    id: ItemId {
+                        minted_by: CharacterId(minted_by),
+                        tx,
+                        n,
+                    },
+                    def: ItemDefId(def),
+                    count,
+                    plus,
+                };
+                if worn {
+                    after.equipped[slot] = Some(stack);
+                } else {
+                    after.slots[slot % 3] = Some(stack);
+                }
+            }
+            InventoryPart {
+                character: CharacterId(c),
+                before,
+                after,
+            }
+        })
+}
+
+/// Few enough receipts that the same one comes up again under a used name.
+fn receipt_strategy() -> impl Strategy<Value = Receipt> {
+    prop_oneof![
+        1 => Just(Receipt::default()),
+        2 => (0u16..2, prop::sample::select(AMOUNTS)).prop_map(|(def, n)| Receipt {
+            minted: vec![(ItemDefId(def), n, Source::Loot)],
+            gold_out: vec![(n, Sink::Shop)],
+            ..Receipt::default()
+        }),
+        1 => Just(Receipt {
+            burned: vec![(ItemDefId(1), 2, Sink::Enhancement), (ItemDefId(0), 1, Sink::Deleted)],
+            gold_in: vec![(3, Source::Grant), (4, Source::PassReward), (5, Source::Shop)],
+            ..Receipt::default()
+        }),
     ]
 }
 
@@ -201,6 +285,10 @@ async fn same_as_memory(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
             memory.guild(GuildId(g))
         );
     }
+    let inventories: Vec<_> = memory.inventories().map(|(c, i)| (c, i.clone())).collect();
+    prop_assert_eq!(db.store.inventories().await.unwrap(), inventories);
+    let ledger: Vec<_> = memory.ledger().map(|(n, r)| (*n, r.clone())).collect();
+    prop_assert_eq!(db.store.ledger().await.unwrap(), ledger);
     Ok(())
 }
 

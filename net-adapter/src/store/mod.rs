@@ -28,7 +28,9 @@
 //! The schema: `0001` accounts and characters, `0002` friendships (each
 //! pair once, lower id first), blocks, guilds (unique by
 //! `guild_name_key`), their members in join order and their last chat lines
-//! as rows (`sql/social.rs` says why rows and not a blob).
+//! as rows (`sql/social.rs` says why rows and not a blob); `0003`
+//! inventories with a row per stack, and the ledger of every committed
+//! economy transaction with a row per receipt line (`sql/economy.rs`).
 //!
 //! A store holds a pool of at most 4 SQLite connections (3 files each) or 8
 //! server connections. Ids come from the engine (SQLite `AUTOINCREMENT`,
@@ -64,7 +66,8 @@ pub use worker::{StoreHandle, StoreStats, StoreStatsSnapshot, SubmitError, Worke
 
 use crate::login::store::{AccountStore, RegisterError, StoreFuture, Unavailable};
 use game_core::auth::name_key;
-use game_core::ids::{AccountId, GuildId};
+use game_core::economy::{Inventory, Receipt};
+use game_core::ids::{AccountId, CharacterId, GuildId};
 use game_core::persist::{
     AccountRecord, CharacterRecord, GuildRecord, Intent, Outcome, StoreError,
 };
@@ -286,6 +289,24 @@ impl Store {
     pub async fn characters(&self) -> Result<Vec<CharacterRecord>, StoreError> {
         self.inner
             .characters()
+            .await
+            .map_err(|_| StoreError::Unavailable)
+    }
+
+    /// Every stored inventory, by character (for tests, tools and the
+    /// crash sweep's checks).
+    pub async fn inventories(&self) -> Result<Vec<(CharacterId, Inventory)>, StoreError> {
+        self.inner
+            .inventories()
+            .await
+            .map_err(|_| StoreError::Unavailable)
+    }
+
+    /// Every committed transaction's receipt, by its name (first part's
+    /// character, sequence number), in order.
+    pub async fn ledger(&self) -> Result<Vec<((CharacterId, u64), Receipt)>, StoreError> {
+        self.inner
+            .ledger()
             .await
             .map_err(|_| StoreError::Unavailable)
     }

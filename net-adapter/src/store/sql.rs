@@ -5,6 +5,7 @@
 //! means the transaction is lost, and the whole batch answers `Unavailable`.
 //! u64s the core holds are stored as the same 64 bits in a signed BIGINT.
 
+mod economy;
 mod social;
 
 use super::Engine;
@@ -49,8 +50,7 @@ fn intent_storable(change: &Change) -> bool {
         | Change::SetBlocked { .. }
         | Change::CreateGuild { .. }
         | Change::SaveGuild { .. } => social::intent_storable(change),
-        // The economy's tables land with the next commit.
-        Change::LoadInventory { .. } | Change::CommitTx { .. } => true,
+        Change::LoadInventory { .. } | Change::CommitTx { .. } => economy::intent_storable(change),
     }
 }
 
@@ -188,6 +188,7 @@ pub(super) struct Inner {
     pub(super) engine: Engine,
     sql: Statements,
     social: social::Statements,
+    economy: economy::Statements,
 }
 
 impl Inner {
@@ -197,6 +198,7 @@ impl Inner {
             engine,
             sql: Statements::new(engine),
             social: social::Statements::new(engine),
+            economy: economy::Statements::new(engine),
         }
     }
 
@@ -257,6 +259,7 @@ impl Inner {
                     // Its friendships, blocks and memberships first: they
                     // refer to it.
                     self.forget_social(conn, *character).await?;
+                    self.forget_inventory(conn, *character).await?;
                     sqlx::query(&self.sql.delete_character)
                         .bind(bits(character.0))
                         .bind(bits(account.0))
@@ -321,9 +324,8 @@ impl Inner {
             | Change::SetBlocked { .. }
             | Change::CreateGuild { .. }
             | Change::SaveGuild { .. }) => self.apply_social(conn, intent.id, change).await?,
-            // The economy's tables land with the next commit; nothing issues
-            // these changes yet (the node does not trade until then).
-            Change::LoadInventory { .. } | Change::CommitTx { .. } => Err(StoreError::Unavailable),
+            Change::LoadInventory { character } => self.load_inventory(conn, *character).await?,
+            Change::CommitTx { parts, receipt } => self.commit_tx(conn, parts, receipt).await?,
         })
     }
 

@@ -309,6 +309,28 @@ impl<'a> Twin<'a> {
         let expected: Vec<CharacterRecord> = self.memory.characters().cloned().collect();
         assert_eq!(self.store.characters().await.unwrap(), expected);
     }
+
+    /// The same inventories and the same ledger as `MemoryStore`.
+    pub async fn same_economy(&self) {
+        let inventories: Vec<_> = (self.memory.inventories())
+            .map(|(c, i)| (c, i.clone()))
+            .collect();
+        assert_eq!(
+            self.store.inventories().await.unwrap(),
+            inventories,
+            "{} holds inventories unlike MemoryStore",
+            self.store.engine()
+        );
+        let ledger: Vec<_> = (self.memory.ledger())
+            .map(|(n, r)| (*n, r.clone()))
+            .collect();
+        assert_eq!(
+            self.store.ledger().await.unwrap(),
+            ledger,
+            "{} holds a ledger unlike MemoryStore",
+            self.store.engine()
+        );
+    }
 }
 
 pub fn result(outcomes: &[Outcome], i: usize) -> &Result<Reply, StoreError> {

@@ -1,0 +1,577 @@
+//! The economy's changes inside a batch's transaction: inventories and the
+//! ledger, applied as `MemoryStore`'s `persist/memory/economy.rs` applies
+//! them (same checks in the same order, same replies).
+//!
+//! An inventory is a row (`inventories`: sequence number, gold, number of
+//! slots) and a row per stack (`inventory_stacks`: where it lies, its item
+//! id's parts, kind, count and enhancement level); a receipt is a row in
+//! `economy_ledger` and a row per line in `economy_ledger_lines`. Rows and
+//! not a serialized blob: the crash sweep reads item ids and gold from the
+//! database, an operator can sum gold by source with plain SQL, and what is
+//! stored does not follow the serde shape of game-core's types. The cost is
+//! that a commit rewrites each part's stacks (a bag of a few dozen slots and
+//! seven worn), in multi-row statements of [`CHUNK`] rows.
+
+use super::{bits, numbered, text, unbits, Inner};
+use crate::store::Engine;
+use game_core::content::ItemDefId;
+use game_core::economy::{Inventory, ItemId, Receipt, Sink, Source, Stack};
+use game_core::ids::CharacterId;
+use game_core::persist::{Change, InventoryPart, Reply, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+/// Rows per multi-row `INSERT`: far below every engine's bound on
+/// parameters (SQLite 32766, PostgreSQL and MySQL 65535).
+const CHUNK: usize = 100;
+
+/// The statement in the engine's placeholder syntax.
+fn for_engine(engine: Engine, sql: &str) -> String {
+    match engine {
+        Engine::Postgres => numbered(sql),
+        _ => sql.to_owned(),
+    }
+}
+
+fn insert_rows(engine: Engine, head: &str, row: &str, rows: usize) -> String {
+    let values = vec![row; rows].join(", ");
+    for_engine(engine, &format!("{head} VALUES {values}"))
+}
+
+/// Whether every engine can store the transaction: its slot indices and
+/// receipt line numbers fit the `INTEGER` columns that hold them.
+pub(super) fn intent_storable(change: &Change) -> bool {
+    let fits = |n: usize| i32::try_from(n).is_ok();
+    match change {
+        Change::CommitTx { parts, receipt } => {
+            parts.iter().all(|p| fits(p.after.slots.len())) && fits(lines_len(receipt))
+        }
+        _ => true,
+    }
+}
+
+fn lines_len(r: &Receipt) -> usize {
+    r.minted.len() + r.burned.len() + r.gold_in.len() + r.gold_out.len()
+}
+
+// A new variant fails to compile in the label functions below; it must be
+// added to these lists too (the test reads every one back).
+const SOURCES: [Source; 4] = [
+    Source::Loot,
+    Source::Shop,
+    Source::PassReward,
+    Source::Grant,
+];
+const SINKS: [Sink; 3] = [Sink::Shop, Sink::Enhancement, Sink::Deleted];
+
+fn source_label(source: Source) -> &'static str {
+    match source {
+        Source::Loot => "loot",
+        Source::Shop => "shop",
+        Source::PassReward => "pass_reward",
+        Source::Grant => "grant",
+    }
+}
+
+fn sink_label(sink: Sink) -> &'static str {
+    match sink {
+        Sink::Shop => "shop",
+        Sink::Enhancement => "enhancement",
+        Sink::Deleted => "deleted",
+    }
+}
+
+fn unknown(what: &str, label: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unknown {what} {label:?}").into())
+}
+
+fn source_of(label: &str) -> Result<Source, sqlx::Error> {
+    SOURCES
+        .into_iter()
+        .find(|s| source_label(*s) == label)
+        .ok_or_else(|| unknown("source", label))
+}
+
+fn sink_of(label: &str) -> Result<Sink, sqlx::Error> {
+    SINKS
+        .into_iter()
+        .find(|s| sink_label(*s) == label)
+        .ok_or_else(|| unknown("sink", label))
+}
+
+/// A value that must fit a column (an index or a count).
+fn fit<T: TryFrom<U>, U>(v: U) -> Result<T, sqlx::Error>
+where
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    T::try_from(v).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+fn col<T: TryFrom<i64>>(row: &AnyRow, i: usize) -> Result<T, sqlx::Error>
+where
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    T::try_from(row.try_get::<i64, _>(i)?).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// One receipt line as stored: kind, def (items only), amount, way.
+type Line = (&'static str, Option<i32>, i64, &'static str);
+
+fn lines_of(receipt: &Receipt) -> Vec<Line> {
+    let minted = receipt.minted.iter().map(|&(def, n, source)| {
+        let def = Some(i32::from(def.0));
+        ("minted", def, bits(n), source_label(source))
+    });
+    let burned = receipt.burned.iter().map(|&(def, n, sink)| {
+        let def = Some(i32::from(def.0));
+        ("burned", def, bits(n), sink_label(sink))
+    });
+    let gold_in = (receipt.gold_in.iter())
+        .map(|&(n, source)| ("gold_in", None, bits(n), source_label(source)));
+    let gold_out =
+        (receipt.gold_out.iter()).map(|&(n, sink)| ("gold_out", None, bits(n), sink_label(sink)));
+    minted
+        .chain(burned)
+        .chain(gold_in)
+        .chain(gold_out)
+        .collect()
+}
+
+/// A receipt from its lines (`kind, def, amount, way`), in line order.
+fn receipt_of(rows: &[AnyRow]) -> Result<Receipt, sqlx::Error> {
+    let mut receipt = Receipt::default();
+    for row in rows {
+        let kind = text(row, 0)?;
+        let def = || -> Result<ItemDefId, sqlx::Error> {
+            let def: Option<i64> = row.try_get(1)?;
+            let def = def.ok_or_else(|| unknown("item line without def", &kind))?;
+            Ok(ItemDefId(fit(def)?))
+        };
+        let amount = unbits(row.try_get(2)?);
+        let way = text(row, 3)?;
+        match kind.as_str() {
+            "minted" => receipt.minted.push((def()?, amount, source_of(&way)?)),
+            "burned" => receipt.burned.push((def()?, amount, sink_of(&way)?)),
+            "gold_in" => receipt.gold_in.push((amount, source_of(&way)?)),
+            "gold_out" => receipt.gold_out.push((amount, sink_of(&way)?)),
+            _ => return Err(unknown("ledger line kind", &kind)),
+        }
+    }
+    Ok(receipt)
+}
+
+/// A stack from the columns `minted_by, tx, n, def, count, plus` from `at`.
+fn stack(row: &AnyRow, at: usize) -> Result<Stack, sqlx::Error> {
+    Ok(Stack {
+        id: ItemId {
+            minted_by: CharacterId(unbits(row.try_get(at)?)),
+            tx: unbits(row.try_get(at + 1)?),
+            n: col(row, at + 2)?,
+        },
+        def: ItemDefId(col(row, at + 3)?),
+        count: col(row, at + 4)?,
+        plus: col(row, at + 5)?,
+    })
+}
+
+/// Puts a stack row (`character_id, worn, slot, minted_by, tx, n, def, count,
+/// plus`) into its place in `inv`.
+fn place(inv: &mut Inventory, row: &AnyRow) -> Result<(), sqlx::Error> {
+    let worn: i64 = row.try_get(1)?;
+    let slot: usize = col(row, 2)?;
+    let place = if worn != 0 {
+        inv.equipped.get_mut(slot)
+    } else {
+        inv.slots.get_mut(slot)
+    };
+    let place = place.ok_or_else(|| unknown("stack slot", &slot.to_string()))?;
+    *place = Some(stack(row, 3)?);
+    Ok(())
+}
+
+/// An inventory with no stacks yet from `character_id, seq, gold, slot_count`.
+fn header(row: &AnyRow) -> Result<(CharacterId, Inventory), sqlx::Error> {
+    let mut inv = Inventory::new(col(row, 3)?);
+    inv.seq = unbits(row.try_get(1)?);
+    inv.gold = unbits(row.try_get(2)?);
+    Ok((CharacterId(unbits(row.try_get(0)?)), inv))
+}
+
+/// The economy's statements, in the engine's placeholder syntax.
+#[derive(Debug)]
+pub(super) struct Statements {
+    inventory: String,
+    stacks: String,
+    all_inventories: String,
+    all_stacks: String,
+    delete_stacks: String,
+    delete_inventory: String,
+    insert_inventory: String,
+    ledger_entry: String,
+    ledger_lines: String,
+    all_ledger_lines: String,
+    all_ledger: String,
+    insert_ledger: String,
+    delete_ledger_lines: String,
+    delete_ledger: String,
+}
+
+const STACK_COLUMNS: &str = "character_id, worn, slot, minted_by, tx, n, def, count, plus";
+const INVENTORY_COLUMNS: &str = "character_id, seq, gold, slot_count";
+
+impl Statements {
+    pub(super) fn new(engine: Engine) -> Statements {
+        let q = |sql: &str| for_engine(engine, sql);
+        Statements {
+            inventory: q(&format!(
+                "SELECT {INVENTORY_COLUMNS} FROM inventories WHERE character_id = ?"
+            )),
+            stacks: q(&format!(
+                "SELECT {STACK_COLUMNS} FROM inventory_stacks WHERE character_id = ?"
+            )),
+            all_inventories: q(&format!("SELECT {INVENTORY_COLUMNS} FROM inventories")),
+            all_stacks: q(&format!("SELECT {STACK_COLUMNS} FROM inventory_stacks")),
+            delete_stacks: q("DELETE FROM inventory_stacks WHERE character_id = ?"),
+            delete_inventory: q("DELETE FROM inventories WHERE character_id = ?"),
+            insert_inventory: q(&format!(
+                "INSERT INTO inventories ({INVENTORY_COLUMNS}) VALUES (?, ?, ?, ?)"
+            )),
+            ledger_entry: q("SELECT seq FROM economy_ledger WHERE first_character = ? AND seq = ?"),
+            ledger_lines: q("SELECT kind, def, amount, way FROM economy_ledger_lines \
+                 WHERE first_character = ? AND seq = ? ORDER BY line"),
+            all_ledger: q("SELECT first_character, seq FROM economy_ledger"),
+            all_ledger_lines: q(
+                "SELECT kind, def, amount, way, first_character, seq FROM economy_ledger_lines \
+                 ORDER BY first_character, seq, line",
+            ),
+            insert_ledger: q("INSERT INTO economy_ledger (first_character, seq) VALUES (?, ?)"),
+            delete_ledger_lines: q(
+                "DELETE FROM economy_ledger_lines WHERE first_character = ? AND seq = ?",
+            ),
+            delete_ledger: q("DELETE FROM economy_ledger WHERE first_character = ? AND seq = ?"),
+        }
+    }
+}
+
+impl Inner {
+    pub(super) async fn load_inventory(
+        &self,
+        conn: &mut AnyConnection,
+        character: CharacterId,
+    ) -> Result<Result<Reply, StoreError>, sqlx::Error> {
+        if !self.character_exists(conn, character).await? {
+            return Ok(Err(StoreError::NoSuchCharacter));
+        }
+        let inv = self.stored_inventory(conn, character).await?;
+        Ok(Ok(Reply::Inventory(inv.map(Box::new))))
+    }
+
+    async fn stored_inventory(
+        &self,
+        conn: &mut AnyConnection,
+        character: CharacterId,
+    ) -> Result<Option<Inventory>, sqlx::Error> {
+        let s = &self.economy;
+        let Some(row) = sqlx::query(&s.inventory)
+            .bind(bits(character.0))
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (_, mut inv) = header(&row)?;
+        for row in sqlx::query(&s.stacks)
+            .bind(bits(character.0))
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            place(&mut inv, &row)?;
+        }
+        Ok(Some(inv))
+    }
+
+    /// The stored inventory's sequence number (0 when never stored).
+    async fn stored_seq(
+        &self,
+        conn: &mut AnyConnection,
+        character: CharacterId,
+    ) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query(&self.economy.inventory)
+            .bind(bits(character.0))
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|row| row.try_get(1).map(unbits))
+            .transpose()?
+            .unwrap_or(0))
+    }
+
+    /// The receipt in the ledger under `name`, if any.
+    async fn ledger_receipt(
+        &self,
+        conn: &mut AnyConnection,
+        (character, seq): (CharacterId, u64),
+    ) -> Result<Option<Receipt>, sqlx::Error> {
+        let s = &self.economy;
+        let found = sqlx::query(&s.ledger_entry)
+            .bind(bits(character.0))
+            .bind(bits(seq))
+            .fetch_optional(&mut *conn)
+            .await?;
+        if found.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query(&s.ledger_lines)
+            .bind(bits(character.0))
+            .bind(bits(seq))
+            .fetch_all(&mut *conn)
+            .await?;
+        receipt_of(&rows).map(Some)
+    }
+
+    pub(super) async fn commit_tx(
+        &self,
+        conn: &mut AnyConnection,
+        parts: &[InventoryPart],
+        receipt: &Receipt,
+    ) -> Result<Result<Reply, StoreError>, sqlx::Error> {
+        let Some(first) = parts.first() else {
+            return Ok(Err(StoreError::Conflict));
+        };
+        for p in parts {
+            if !self.character_exists(conn, p.character).await? {
+                return Ok(Err(StoreError::NoSuchCharacter));
+            }
+        }
+        let name = (first.character, first.after.seq);
+        if let Some(kept) = self.ledger_receipt(conn, name).await? {
+            // Applied before: the same answer. Another transaction under the
+            // same name was decided on a state that did not last.
+            return Ok(if kept == *receipt {
+                Ok(Reply::Done)
+            } else {
+                Err(StoreError::Conflict)
+            });
+        }
+        for p in parts {
+            if self.stored_seq(conn, p.character).await? != p.before {
+                return Ok(Err(StoreError::Conflict));
+            }
+        }
+        // In order: a character named twice ends as its last part says,
+        // as in `MemoryStore`.
+        for p in parts {
+            self.write_inventory(conn, p.character, &p.after).await?;
+        }
+        self.insert_receipt(conn, name, receipt).await?;
+        Ok(Ok(Reply::Done))
+    }
+
+    async fn delete_inventory(
+        &self,
+        conn: &mut AnyConnection,
+        character: CharacterId,
+    ) -> Result<(), sqlx::Error> {
+        let s = &self.economy;
+        for sql in [&s.delete_stacks, &s.delete_inventory] {
+            sqlx::query(sql)
+                .bind(bits(character.0))
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the character's stored inventory with `inv`.
+    async fn write_inventory(
+        &self,
+        conn: &mut AnyConnection,
+        character: CharacterId,
+        inv: &Inventory,
+    ) -> Result<(), sqlx::Error> {
+        self.delete_inventory(conn, character).await?;
+        sqlx::query(&self.economy.insert_inventory)
+            .bind(bits(character.0))
+            .bind(bits(inv.seq))
+            .bind(bits(inv.gold))
+            .bind(fit::<i32, _>(inv.slots.len())?)
+            .execute(&mut *conn)
+            .await?;
+        let bag = inv.slots.iter().enumerate().map(|(i, s)| (0, i, s));
+        let worn = inv.equipped.iter().enumerate().map(|(i, s)| (1, i, s));
+        let stacks: Vec<(i32, usize, &Stack)> = bag
+            .chain(worn)
+            .filter_map(|(w, i, s)| s.as_ref().map(|s| (w, i, s)))
+            .collect();
+        for chunk in stacks.chunks(CHUNK) {
+            let sql = insert_rows(
+                self.engine,
+                &format!("INSERT INTO inventory_stacks ({STACK_COLUMNS})"),
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                chunk.len(),
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for &(worn, slot, s) in chunk {
+                query = query
+                    .bind(bits(character.0))
+                    .bind(worn)
+                    .bind(fit::<i32, _>(slot)?)
+                    .bind(bits(s.id.minted_by.0))
+                    .bind(bits(s.id.tx))
+                    .bind(i64::from(s.id.n))
+                    .bind(i32::from(s.def.0))
+                    .bind(i64::from(s.count))
+                    .bind(i32::from(s.plus));
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Puts `receipt` in the ledger under `name`, replacing what was there
+    /// (as `MemoryStore`'s map insert does).
+    async fn insert_receipt(
+        &self,
+        conn: &mut AnyConnection,
+        (character, seq): (CharacterId, u64),
+        receipt: &Receipt,
+    ) -> Result<(), sqlx::Error> {
+        let s = &self.economy;
+        for sql in [&s.delete_ledger_lines, &s.delete_ledger, &s.insert_ledger] {
+            sqlx::query(sql)
+                .bind(bits(character.0))
+                .bind(bits(seq))
+                .execute(&mut *conn)
+                .await?;
+        }
+        let lines = lines_of(receipt);
+        for (chunk_index, chunk) in lines.chunks(CHUNK).enumerate() {
+            let sql = insert_rows(
+                self.engine,
+                "INSERT INTO economy_ledger_lines \
+                 (first_character, seq, line, kind, def, amount, way)",
+                "(?, ?, ?, ?, ?, ?, ?)",
+                chunk.len(),
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for (i, &(kind, def, amount, way)) in chunk.iter().enumerate() {
+                query = query
+                    .bind(bits(character.0))
+                    .bind(bits(seq))
+                    .bind(fit::<i32, _>(chunk_index * CHUNK + i)?)
+                    .bind(kind)
+                    .bind(def)
+                    .bind(amount)
+                    .bind(way);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// A character about to be deleted: its inventory goes, and what it
+    /// held goes to the ledger as deleted under `(character, seq + 1)`, so
+    /// the totals still add up.
+    pub(super) async fn forget_inventory(
+        &self,
+        conn: &mut AnyConnection,
+        character: CharacterId,
+    ) -> Result<(), sqlx::Error> {
+        let Some(inv) = self.stored_inventory(conn, character).await? else {
+            return Ok(());
+        };
+        self.delete_inventory(conn, character).await?;
+        let receipt = Receipt {
+            burned: inv
+                .stacks()
+                .map(|s| (s.def, u64::from(s.count), Sink::Deleted))
+                .collect(),
+            gold_out: (inv.gold > 0)
+                .then_some((inv.gold, Sink::Deleted))
+                .into_iter()
+                .collect(),
+            ..Receipt::default()
+        };
+        // Wrapping rather than a panic in the store: a u64::MAX sequence
+        // number is never reached (the reference's `seq + 1` overflows).
+        let seq = inv.seq.wrapping_add(1);
+        self.insert_receipt(conn, (character, seq), &receipt).await
+    }
+}
+
+impl Inner {
+    /// Every stored inventory, by character.
+    pub(in crate::store) async fn inventories(
+        &self,
+    ) -> Result<Vec<(CharacterId, Inventory)>, sqlx::Error> {
+        inventories(&self.pool, &self.economy).await
+    }
+
+    /// Every ledger entry, by name.
+    pub(in crate::store) async fn ledger(
+        &self,
+    ) -> Result<Vec<((CharacterId, u64), Receipt)>, sqlx::Error> {
+        ledger(&self.pool, &self.economy).await
+    }
+}
+
+/// Every stored inventory, by character.
+async fn inventories(
+    pool: &AnyPool,
+    s: &Statements,
+) -> Result<Vec<(CharacterId, Inventory)>, sqlx::Error> {
+    let mut all = std::collections::BTreeMap::new();
+    for row in sqlx::query(&s.all_inventories).fetch_all(pool).await? {
+        let (character, inv) = header(&row)?;
+        all.insert(character, inv);
+    }
+    for row in sqlx::query(&s.all_stacks).fetch_all(pool).await? {
+        let character = CharacterId(unbits(row.try_get(0)?));
+        let inv = all
+            .get_mut(&character)
+            .ok_or_else(|| unknown("stack of no inventory", &character.0.to_string()))?;
+        place(inv, &row)?;
+    }
+    Ok(all.into_iter().collect())
+}
+
+/// Every ledger entry, by name.
+async fn ledger(
+    pool: &AnyPool,
+    s: &Statements,
+) -> Result<Vec<((CharacterId, u64), Receipt)>, sqlx::Error> {
+    let mut all = std::collections::BTreeMap::new();
+    for row in sqlx::query(&s.all_ledger).fetch_all(pool).await? {
+        let name = (
+            CharacterId(unbits(row.try_get(0)?)),
+            unbits(row.try_get(1)?),
+        );
+        all.insert(name, Vec::new());
+    }
+    for row in sqlx::query(&s.all_ledger_lines).fetch_all(pool).await? {
+        let name = (
+            CharacterId(unbits(row.try_get(4)?)),
+            unbits(row.try_get(5)?),
+        );
+        all.get_mut(&name)
+            .ok_or_else(|| unknown("ledger line of no entry", &format!("{name:?}")))?
+            .push(row);
+    }
+    all.into_iter()
+        .map(|(name, rows)| Ok((name, receipt_of(&rows)?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_and_sink_reads_back_from_its_label() {
+        for s in SOURCES {
+            assert_eq!(source_of(source_label(s)).unwrap(), s);
+        }
+        for s in SINKS {
+            assert_eq!(sink_of(sink_label(s)).unwrap(), s);
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The economy's changes (inventories and the ledger) against every engine,
+//! chosen and skipped as in `store_engines.rs` (see `common`). `MemoryStore`
+//! is the reference: every batch must be answered as it answers it, and
+//! every test ends with its inventories and its ledger.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use game_core as gc;
+use net_adapter::store::Engine;
+
+use gc::content::ItemDefId;
+use gc::economy::{Inventory, ItemId, Receipt, Sink, Source, Stack};
+use gc::ids::CharacterId;
+use gc::persist::{Change, InventoryPart, Reply, StoreError};
+
+store_tests!(
+    a_new_character_has_no_inventory,
+    a_commit_round_trips_stacks_in_slots_and_worn,
+    a_retried_commit_answers_done_and_changes_nothing,
+    a_stale_before_conflicts_and_changes_nothing,
+    a_trade_applies_both_parts_or_neither,
+    another_receipt_under_a_used_name_conflicts,
+    an_unknown_character_or_no_part_changes_nothing,
+    deleting_a_character_puts_its_inventory_in_the_ledger,
+    large_inventories_receipts_and_values_round_trip,
+);
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+fn load(character: u64) -> Change {
+    Change::LoadInventory {
+        character: CharacterId(character),
+    }
+}
+
+fn part(character: u64, before: u64, after: Inventory) -> InventoryPart {
+    InventoryPart {
+        character: CharacterId(character),
+        before,
+        after,
+    }
+}
+
+fn commit(parts: Vec<InventoryPart>, receipt: Receipt) -> Change {
+    Change::CommitTx {
+        parts,
+        receipt: Box::new(receipt),
+    }
+}
+
+fn item(minted_by: u64, tx: u64, n: u32, def: u16, count: u32, plus: u8) -> Stack {
+    Stack {
+        id: ItemId {
+            minted_by: CharacterId(minted_by),
+            tx,
+            n,
+        },
+        def: ItemDefId(def),
+        count,
+        plus,
+    }
+}
+
+/// An inventory of 8 slots at `seq` with `gold`.
+fn at(seq: u64, gold: u64) -> Inventory {
+    Inventory {
+        gold,
+        seq,
+        ..Inventory::new(8)
+    }
+}
+
+/// Potions in slot 0, a sword in slot 5, a worn helmet (+3) and ring.
+fn kitted(character: u64, seq: u64, gold: u64) -> Inventory {
+    let mut inv = at(seq, gold);
+    inv.slots[0] = Some(item(character, 1, 0, 4, 17, 0));
+    inv.slots[5] = Some(item(character, 1, 1, 9, 1, 0));
+    inv.equipped[1] = Some(item(character, 1, 2, 12, 1, 3));
+    inv.equipped[6] = Some(item(character, 1, 3, 13, 1, 0));
+    inv
+}
+
+fn looted(gold: u64) -> Receipt {
+    Receipt {
+        minted: vec![
+            (ItemDefId(4), 17, Source::Loot),
+            (ItemDefId(9), 1, Source::Loot),
+            (ItemDefId(12), 1, Source::Shop),
+            (ItemDefId(13), 1, Source::Grant),
+        ],
+        gold_in: vec![(gold, Source::Loot)],
+        ..Receipt::default()
+    }
+}
+
+fn granted(gold: u64) -> Receipt {
+    Receipt {
+        gold_in: vec![(gold, Source::Grant)],
+        ..Receipt::default()
+    }
+}
+
+/// One development account with characters `c1`, `c2`, … `c{n}` (ids 1..=n).
+async fn with_characters(twin: &mut Twin<'_>, n: usize) {
+    let mut changes = vec![open_dev("ada")];
+    changes.extend((1..=n).map(|i| create(1, &format!("c{i}"), 255)));
+    let out = twin.changes(changes).await;
+    assert!(matches!(&out[n].result, Ok(Reply::Characters(c)) if c.len() == n));
+}
+
+fn loaded(outcome: &Result<Reply, StoreError>) -> Option<&Inventory> {
+    match outcome {
+        Ok(Reply::Inventory(inv)) => inv.as_deref(),
+        other => panic!("not an inventory: {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The suite.
+
+async fn a_new_character_has_no_inventory(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 1).await;
+    let out = twin.changes(vec![load(1), load(2)]).await;
+    assert_eq!(loaded(result(&out, 0)), None);
+    assert_eq!(result(&out, 1), &Err(StoreError::NoSuchCharacter));
+    twin.same_economy().await;
+}
+
+async fn a_commit_round_trips_stacks_in_slots_and_worn(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 1).await;
+    let inv = kitted(1, 1, 250);
+    let out = twin
+        .changes(vec![
+            commit(vec![part(1, 0, inv.clone())], looted(250)),
+            load(1),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    assert_eq!(loaded(result(&out, 1)), Some(&inv));
+    twin.same_economy().await;
+    let next = twin.intent(load(1));
+    // And after a restart, from the database alone.
+    db.reopen().await;
+    let out = db.store.apply_batch(&[next]).await;
+    assert_eq!(loaded(result(&out, 0)), Some(&inv));
+}
+
+async fn a_retried_commit_answers_done_and_changes_nothing(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 1).await;
+    let first = twin.intent(commit(vec![part(1, 0, kitted(1, 1, 10))], looted(10)));
+    let out = twin.batch(std::slice::from_ref(&first)).await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    // A later transaction, then the first again (a late retry): Done, and
+    // the later state stays.
+    let later = commit(vec![part(1, 1, kitted(1, 2, 15))], granted(5));
+    twin.changes(vec![later]).await;
+    let out = twin.batch(&[first.clone(), first]).await;
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().all(|o| o.result == Ok(Reply::Done)));
+    let out = twin.changes(vec![load(1)]).await;
+    assert_eq!(
+        loaded(result(&out, 0)).map(|i| (i.seq, i.gold)),
+        Some((2, 15))
+    );
+    twin.same_economy().await;
+}
+
+async fn a_stale_before_conflicts_and_changes_nothing(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 1).await;
+    twin.changes(vec![commit(vec![part(1, 0, at(1, 10))], granted(10))])
+        .await;
+    let out = twin
+        .changes(vec![
+            // Decided on seq 0 again, under a new name (seq 2).
+            commit(vec![part(1, 0, at(2, 99))], granted(89)),
+            // Decided on a state the store never had.
+            commit(vec![part(1, 5, at(6, 99))], granted(89)),
+            load(1),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Err(StoreError::Conflict));
+    assert_eq!(result(&out, 1), &Err(StoreError::Conflict));
+    assert_eq!(loaded(result(&out, 2)), Some(&at(1, 10)));
+    twin.same_economy().await;
+}
+
+async fn a_trade_applies_both_parts_or_neither(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 2).await;
+    twin.changes(vec![
+        commit(vec![part(1, 0, kitted(1, 1, 100))], looted(100)),
+        commit(vec![part(2, 0, at(1, 40))], granted(40)),
+    ])
+    .await;
+    // 1 gives its sword (slot 5) for 30 gold.
+    let mut one = kitted(1, 2, 130);
+    let sword = one.slots[5].take();
+    let mut two = at(2, 10);
+    two.slots[0] = sword;
+    // Stale on the second part: neither side changes.
+    let stale = commit(
+        vec![part(1, 1, one.clone()), part(2, 0, two.clone())],
+        Receipt::default(),
+    );
+    let out = twin.changes(vec![stale, load(1), load(2)]).await;
+    assert_eq!(result(&out, 0), &Err(StoreError::Conflict));
+    assert_eq!(loaded(result(&out, 1)), Some(&kitted(1, 1, 100)));
+    assert_eq!(loaded(result(&out, 2)), Some(&at(1, 40)));
+    twin.same_economy().await;
+    // Current on both: both change, one ledger entry under (1, 2).
+    let trade = commit(
+        vec![part(1, 1, one.clone()), part(2, 1, two.clone())],
+        Receipt::default(),
+    );
+    let out = twin.changes(vec![trade, load(1), load(2)]).await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    assert_eq!(loaded(result(&out, 1)), Some(&one));
+    assert_eq!(loaded(result(&out, 2)), Some(&two));
+    twin.same_economy().await;
+    let ledger = db.store.ledger().await.unwrap();
+    assert_eq!(ledger.len(), 3);
+    assert!(ledger.iter().any(|(name, _)| *name == (CharacterId(1), 2)));
+}
+
+async fn another_receipt_under_a_used_name_conflicts(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 2).await;
+    twin.changes(vec![commit(vec![part(1, 0, at(1, 10))], granted(10))])
+        .await;
+    let out = twin
+        .changes(vec![
+            // The same name (1, 1), another receipt: even with a current
+            // `before` it is not the transaction that was applied.
+            commit(vec![part(1, 0, at(1, 10))], granted(11)),
+            commit(vec![part(1, 1, at(1, 10))], granted(11)),
+            // The same name and receipt from another state: applied before.
+            commit(vec![part(1, 7, at(1, 55))], granted(10)),
+            load(1),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Err(StoreError::Conflict));
+    assert_eq!(result(&out, 1), &Err(StoreError::Conflict));
+    assert_eq!(result(&out, 2), &Ok(Reply::Done));
+    assert_eq!(loaded(result(&out, 3)), Some(&at(1, 10)));
+    twin.same_economy().await;
+}
+
+async fn an_unknown_character_or_no_part_changes_nothing(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 1).await;
+    let out = twin
+        .changes(vec![
+            commit(
+                vec![part(1, 0, at(1, 5)), part(9, 0, at(1, 5))],
+                granted(10),
+            ),
+            commit(vec![part(9, 0, at(1, 5))], granted(5)),
+            commit(Vec::new(), granted(5)),
+            load(1),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Err(StoreError::NoSuchCharacter));
+    assert_eq!(result(&out, 1), &Err(StoreError::NoSuchCharacter));
+    assert_eq!(result(&out, 2), &Err(StoreError::Conflict));
+    assert_eq!(loaded(result(&out, 3)), None);
+    twin.same_economy().await;
+}
+
+async fn deleting_a_character_puts_its_inventory_in_the_ledger(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 3).await;
+    twin.changes(vec![
+        commit(vec![part(1, 0, kitted(1, 1, 70))], looted(70)),
+        commit(vec![part(2, 0, at(1, 0))], Receipt::default()),
+    ])
+    .await;
+    // 1 holds items and gold, 2 an empty inventory, 3 none ever stored.
+    let gone = |c: u64| Change::DeleteCharacter {
+        account: gc::ids::AccountId(1),
+        character: CharacterId(c),
+    };
+    let out = twin.changes(vec![gone(1), gone(2), gone(3), load(1)]).await;
+    assert!(matches!(result(&out, 2), Ok(Reply::Characters(c)) if c.is_empty()));
+    assert_eq!(result(&out, 3), &Err(StoreError::NoSuchCharacter));
+    twin.same_economy().await;
+    let ledger = db.store.ledger().await.unwrap();
+    let deleted = Receipt {
+        burned: vec![
+            (ItemDefId(4), 17, Sink::Deleted),
+            (ItemDefId(9), 1, Sink::Deleted),
+            (ItemDefId(12), 1, Sink::Deleted),
+            (ItemDefId(13), 1, Sink::Deleted),
+        ],
+        gold_out: vec![(70, Sink::Deleted)],
+        ..Receipt::default()
+    };
+    assert!(ledger.contains(&((CharacterId(1), 2), deleted)));
+    assert!(ledger.contains(&((CharacterId(2), 2), Receipt::default())));
+    assert_eq!(ledger.len(), 4);
+    assert!(db.store.inventories().await.unwrap().is_empty());
+}
+
+async fn large_inventories_receipts_and_values_round_trip(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 1).await;
+    // More stacks and receipt lines than one multi-row insert holds, and
+    // u64s above 2^63 (stored as negative BIGINTs).
+    let big = u64::MAX - 3;
+    let mut inv = Inventory {
+        gold: big,
+        seq: (1 << 63) + 5,
+        ..Inventory::new(260)
+    };
+    for (i, slot) in inv.slots.iter_mut().enumerate().skip(3) {
+        *slot = Some(item(
+            1,
+            big - i as u64,
+            u32::MAX - i as u32,
+            7,
+            u32::MAX,
+            255,
+        ));
+    }
+    inv.equipped[0] = Some(item(1, 1 << 63, 0, u16::MAX, 1, 20));
+    let receipt = Receipt {
+        minted: (0..150)
+            .map(|i| (ItemDefId(i), big - u64::from(i), Source::PassReward))
+            .collect(),
+        burned: vec![
+            (ItemDefId(1), 1, Sink::Enhancement),
+            (ItemDefId(2), 2, Sink::Shop),
+        ],
+        gold_in: vec![(big, Source::Shop), (1, Source::Grant)],
+        gold_out: vec![(1 << 63, Sink::Enhancement)],
+    };
+    let out = twin
+        .changes(vec![
+            commit(vec![part(1, 0, inv.clone())], receipt.clone()),
+            load(1),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    assert_eq!(loaded(result(&out, 1)), Some(&inv));
+    // The retry compares the whole receipt as read back.
+    let out = twin
+        .changes(vec![commit(vec![part(1, 0, inv)], receipt)])
+        .await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    twin.same_economy().await;
+}
