@@ -139,6 +139,16 @@ pub struct InventoryPart {
     pub after: Inventory,
 }
 
+/// Whether a commit's parts can be a transaction at all: each names another
+/// character, and moves its inventory one step on (`after.seq` is `before`
+/// plus one). A store answers any other `Conflict`.
+pub fn well_formed(parts: &[InventoryPart]) -> bool {
+    parts.iter().enumerate().all(|(i, p)| {
+        p.after.seq == p.before.wrapping_add(1)
+            && !parts[..i].iter().any(|q| q.character == p.character)
+    })
+}
+
 /// What a store keeps of a guild beyond its name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GuildState {

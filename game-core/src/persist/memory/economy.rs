@@ -24,6 +24,9 @@ impl MemoryStore {
         let Some(first) = parts.first() else {
             return Err(StoreError::Conflict);
         };
+        if !super::super::well_formed(parts) {
+            return Err(StoreError::Conflict);
+        }
         let seq_of = |c: CharacterId| self.inventories.get(&c).map_or(0, |i| i.seq);
         if parts
             .iter()
@@ -69,7 +72,8 @@ impl MemoryStore {
                 .collect(),
             ..Receipt::default()
         };
-        self.ledger.insert((character, inv.seq + 1), receipt);
+        self.ledger
+            .insert((character, inv.seq.wrapping_add(1)), receipt);
     }
 
     /// A stored inventory (for tests and the simulator's checks).
@@ -189,6 +193,12 @@ mod tests {
         });
         assert_eq!(out.result, Err(StoreError::Conflict));
         assert_eq!(store.inventory(c[0]).unwrap().gold, 10);
+        // A part that does not move its inventory one step on, or a
+        // character named twice: not a transaction.
+        let jump = vec![part(c[0], 1, at(3, 1))];
+        assert_eq!(commit(&mut store, 4, jump), Err(StoreError::Conflict));
+        let twice = vec![part(c[0], 1, at(2, 1)), part(c[0], 1, at(2, 1))];
+        assert_eq!(commit(&mut store, 5, twice), Err(StoreError::Conflict));
         // Two parts: all or nothing.
         let trade = vec![part(c[0], 1, at(2, 5)), part(c[1], 7, at(8, 5))];
         assert_eq!(commit(&mut store, 3, trade), Err(StoreError::Conflict));

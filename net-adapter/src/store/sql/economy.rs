@@ -17,7 +17,7 @@ use crate::store::Engine;
 use game_core::content::ItemDefId;
 use game_core::economy::{Inventory, ItemId, Receipt, Sink, Source, Stack};
 use game_core::ids::CharacterId;
-use game_core::persist::{Change, InventoryPart, Reply, StoreError};
+use game_core::persist::{well_formed, Change, InventoryPart, Reply, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
@@ -337,6 +337,9 @@ impl Inner {
         let Some(first) = parts.first() else {
             return Ok(Err(StoreError::Conflict));
         };
+        if !well_formed(parts) {
+            return Ok(Err(StoreError::Conflict));
+        }
         for p in parts {
             if !self.character_exists(conn, p.character).await? {
                 return Ok(Err(StoreError::NoSuchCharacter));
@@ -357,8 +360,6 @@ impl Inner {
                 return Ok(Err(StoreError::Conflict));
             }
         }
-        // In order: a character named twice ends as its last part says,
-        // as in `MemoryStore`.
         for p in parts {
             self.write_inventory(conn, p.character, &p.after).await?;
         }
