@@ -125,6 +125,24 @@ pub struct Receipt {
     pub gold_out: Vec<(u64, Sink)>,
 }
 
+impl Receipt {
+    /// What deleting a character destroys: everything its inventory holds,
+    /// into [`Sink::Deleted`].
+    pub fn deleted(inv: &Inventory) -> Receipt {
+        Receipt {
+            burned: inv
+                .stacks()
+                .map(|s| (s.def, u64::from(s.count), Sink::Deleted))
+                .collect(),
+            gold_out: (inv.gold > 0)
+                .then_some((inv.gold, Sink::Deleted))
+                .into_iter()
+                .collect(),
+            ..Receipt::default()
+        }
+    }
+}
+
 /// Why a transaction was refused. Nothing changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum EconomyError {

@@ -6,7 +6,10 @@
 //! u64s the core holds are stored as the same 64 bits in a signed BIGINT.
 
 mod economy;
+mod placeholders;
 mod social;
+
+use placeholders::for_engine;
 
 use super::Engine;
 use crate::login::store::RegisterError;
@@ -117,10 +120,7 @@ struct Statements {
 
 impl Statements {
     fn new(engine: Engine) -> Statements {
-        let q = |sql: &str| match engine {
-            Engine::Postgres => numbered(sql),
-            _ => sql.to_owned(),
-        };
+        let q = |sql: &str| for_engine(engine, sql);
         const SAVE: &str = "UPDATE characters SET version = ?, map = ?, channel = ?, \
              pos_x = ?, pos_y = ?, level = ?, experience = ? WHERE id = ?";
         Statements {
@@ -163,23 +163,6 @@ impl Statements {
             find_account: q("SELECT id, name, password_hash FROM accounts WHERE name_key = ?"),
         }
     }
-}
-
-/// `?` placeholders numbered `$1, $2, …` for PostgreSQL (the statements hold
-/// no `?` in a literal).
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[derive(Debug)]

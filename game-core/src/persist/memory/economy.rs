@@ -2,7 +2,7 @@
 //! committed transaction's receipt.
 
 use super::MemoryStore;
-use crate::economy::{Inventory, Receipt, Sink};
+use crate::economy::{Inventory, Receipt};
 use crate::ids::CharacterId;
 use crate::persist::{InventoryPart, Reply, StoreError};
 
@@ -61,17 +61,7 @@ impl MemoryStore {
         let Some(inv) = self.inventories.remove(&character) else {
             return;
         };
-        let receipt = Receipt {
-            burned: inv
-                .stacks()
-                .map(|s| (s.def, s.count as u64, Sink::Deleted))
-                .collect(),
-            gold_out: (inv.gold > 0)
-                .then_some((inv.gold, Sink::Deleted))
-                .into_iter()
-                .collect(),
-            ..Receipt::default()
-        };
+        let receipt = Receipt::deleted(&inv);
         self.ledger
             .insert((character, inv.seq.wrapping_add(1)), receipt);
     }

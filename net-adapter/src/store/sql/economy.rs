@@ -12,7 +12,8 @@
 //! that a commit rewrites each part's stacks (a bag of a few dozen slots and
 //! seven worn), in multi-row statements of [`CHUNK`] rows.
 
-use super::{bits, numbered, text, unbits, Inner};
+use super::placeholders::{for_engine, insert_rows};
+use super::{bits, text, unbits, Inner};
 use crate::store::Engine;
 use game_core::content::ItemDefId;
 use game_core::economy::{Inventory, ItemId, Receipt, Sink, Source, Stack};
@@ -24,19 +25,6 @@ use sqlx::{AnyConnection, AnyPool, Row};
 /// Rows per multi-row `INSERT`: far below every engine's bound on
 /// parameters (SQLite 32766, PostgreSQL and MySQL 65535).
 const CHUNK: usize = 100;
-
-/// The statement in the engine's placeholder syntax.
-fn for_engine(engine: Engine, sql: &str) -> String {
-    match engine {
-        Engine::Postgres => numbered(sql),
-        _ => sql.to_owned(),
-    }
-}
-
-fn insert_rows(engine: Engine, head: &str, row: &str, rows: usize) -> String {
-    let values = vec![row; rows].join(", ");
-    for_engine(engine, &format!("{head} VALUES {values}"))
-}
 
 /// Whether every engine can store the transaction: its slot indices and
 /// receipt line numbers fit the `INTEGER` columns that hold them.
@@ -481,17 +469,7 @@ impl Inner {
             return Ok(());
         };
         self.delete_inventory(conn, character).await?;
-        let receipt = Receipt {
-            burned: inv
-                .stacks()
-                .map(|s| (s.def, u64::from(s.count), Sink::Deleted))
-                .collect(),
-            gold_out: (inv.gold > 0)
-                .then_some((inv.gold, Sink::Deleted))
-                .into_iter()
-                .collect(),
-            ..Receipt::default()
-        };
+        let receipt = Receipt::deleted(&inv);
         // Wrapping rather than a panic in the store: a u64::MAX sequence
         // number is never reached (the reference's `seq + 1` overflows).
         let seq = inv.seq.wrapping_add(1);

@@ -12,7 +12,8 @@
 //! multi-row statements of [`CHUNK`] rows; the core saves a guild at most
 //! once per `guild_save_ms` (10 s by default) or on a change of members.
 
-use super::{bits, numbered, storable, storable_key, text, unbits, Inner};
+use super::placeholders::{for_engine, insert_rows};
+use super::{bits, storable, storable_key, text, unbits, Inner};
 use crate::store::Engine;
 use game_core::ids::{CharacterId, GuildId, IntentId};
 use game_core::persist::{Change, GuildRecord, GuildState, Reply, SocialRecord, StoreError};
@@ -36,20 +37,6 @@ pub(super) fn intent_storable(change: &Change) -> bool {
             .all(|line| storable(&line.from_name) && storable(&line.text)),
         _ => true,
     }
-}
-
-/// The statement in the engine's placeholder syntax.
-fn for_engine(engine: Engine, sql: &str) -> String {
-    match engine {
-        Engine::Postgres => numbered(sql),
-        _ => sql.to_owned(),
-    }
-}
-
-/// `INSERT … VALUES` with `rows` copies of `row`, in the engine's syntax.
-fn insert_rows(engine: Engine, head: &str, row: &str, rows: usize) -> String {
-    let values = vec![row; rows].join(", ");
-    for_engine(engine, &format!("{head} VALUES {values}"))
 }
 
 fn rank_label(rank: GuildRank) -> &'static str {

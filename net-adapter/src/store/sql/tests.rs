@@ -1,5 +1,6 @@
 //! The statements' pure parts: placeholders, what a column can hold, labels.
 
+use super::placeholders::numbered;
 use super::*;
 
 #[test]
