@@ -5,6 +5,7 @@ use super::*;
 use crate::ids::IntentId;
 use crate::math::Vec2;
 use crate::persist::{AccountRef, CharacterState, Intent, MemoryStore, Place};
+use crate::persist::{Reply, StoreError};
 use crate::protocol::{ChatChannel, ChatLine};
 use crate::time::Duration;
 use std::collections::BTreeMap;

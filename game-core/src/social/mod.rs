@@ -16,6 +16,7 @@
 //! | `party.rs` | invitations, members, leader, raid parties |
 //! | `guild.rs` | founding, invitations, ranks, history, saves |
 //! | `presence.rs` | who entered, moved, dropped and left; rooms by map and channel |
+//! | `store.rs` | the changes asked of the store, and where each outcome goes |
 //! | `names.rs` | guild names and their look-alike key |
 //!
 //! Ordering: every message for a character goes into one queue in the order
@@ -42,16 +43,19 @@ mod model_tests;
 mod names;
 mod party;
 mod presence;
+mod store;
 #[cfg(test)]
 mod tests;
 
 pub use chat::{check_text, Rate};
 pub use names::{guild_name_key, validate_guild_name, GUILD_NAME_LEN};
+use store::Pending;
+pub use store::SocialToken;
 
 use crate::ids::{CharacterId, GuildId, IdMap};
-use crate::persist::{Change, Reply, StoreError};
+use crate::persist::Change;
 use crate::protocol::{ClientSocial, Contact, ServerSocial, SocialRefusal, Whereabouts};
-use crate::time::{Duration, Instant};
+use crate::time::Instant;
 
 /// A social record the store failed to load is asked for again this much later.
 const LOAD_RETRY_S: u64 = 1;
@@ -59,7 +63,7 @@ const LOAD_RETRY_S: u64 = 1;
 /// A guild save that failed is tried again this much later.
 const SAVE_RETRY_S: u64 = 1;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// The `[social]` table of the server's config file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,34 +154,6 @@ impl SocialConfig {
         }
         Ok(())
     }
-}
-
-/// Names a store change the social layer asked for, so its outcome finds its
-/// way back ([`Social::store_outcome`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SocialToken(pub u64);
-
-/// What a change in flight was for.
-#[derive(Clone, Debug)]
-enum Pending {
-    Load(CharacterId),
-    Friends {
-        a: Contact,
-        b: Contact,
-        friends: bool,
-    },
-    Block {
-        by: CharacterId,
-        whom: Contact,
-        blocked: bool,
-    },
-    CreateGuild {
-        founder: CharacterId,
-        name: String,
-    },
-    SaveGuild {
-        guild: GuildId,
-    },
 }
 
 /// One character known to the social layer: in the world, or in its grace
@@ -316,7 +292,8 @@ pub struct Social {
     /// Characters the operator muted, until when (kept across logins).
     mutes: BTreeMap<CharacterId, Instant>,
     pending: BTreeMap<SocialToken, Pending>,
-    intents: Vec<(SocialToken, Change)>,
+    /// Store changes asked for, first asked first.
+    intents: VecDeque<(SocialToken, Change)>,
     next_token: u64,
     /// Characters whose record must be loaded again, and from when (a
     /// store that failed is asked again a second later, not every tick).
@@ -339,7 +316,7 @@ impl Social {
             guilds: guild::Guilds::default(),
             mutes: BTreeMap::new(),
             pending: BTreeMap::new(),
-            intents: Vec::new(),
+            intents: VecDeque::new(),
             next_token: 0,
             to_load: Vec::new(),
             out: Deliveries::default(),
@@ -541,7 +518,7 @@ impl Social {
                 return true;
             }
             if self.members.contains_key(&character) {
-                self.issue_load(character);
+                self.load(character);
             }
             false
         });
@@ -550,60 +527,6 @@ impl Social {
         self.mutes.retain(|_, until| *until > now);
         self.parties
             .vitals_due(now, self.config.party_vitals_ms, vitals_due);
-    }
-
-    // ----- store -----
-
-    /// The next change for the store, with the token its outcome comes back with.
-    pub fn take_intent(&mut self) -> Option<(SocialToken, Change)> {
-        self.intents.pop()
-    }
-
-    fn persist(&mut self, change: Change, why: Pending) {
-        self.next_token += 1;
-        let token = SocialToken(self.next_token);
-        self.pending.insert(token, why);
-        // Popped from the back: keep the first asked at the back.
-        self.intents.insert(0, (token, change));
-    }
-
-    fn load(&mut self, character: CharacterId) {
-        self.issue_load(character);
-    }
-
-    fn issue_load(&mut self, character: CharacterId) {
-        self.persist(Change::LoadSocial { character }, Pending::Load(character));
-    }
-
-    /// The store's answer to a change named by `token`; a failure or a
-    /// timeout (`Err(Unavailable)`) is retried or refused as each change needs.
-    pub fn store_outcome(
-        &mut self,
-        now: Instant,
-        token: SocialToken,
-        result: Result<Reply, StoreError>,
-    ) {
-        let Some(why) = self.pending.remove(&token) else {
-            return;
-        };
-        if result.is_err() {
-            self.stats.store_failures += 1;
-        }
-        match why {
-            Pending::Load(character) => match result {
-                Ok(Reply::Social(record)) => self.loaded(now, character, record),
-                // The store is down or behind: try again a second later.
-                _ => self
-                    .to_load
-                    .push((character, now + Duration::from_secs(LOAD_RETRY_S))),
-            },
-            Pending::Friends { a, b, friends } => self.friends_settled(a, b, friends, result),
-            Pending::Block { by, whom, blocked } => self.block_settled(by, whom, blocked, result),
-            Pending::CreateGuild { founder, name } => {
-                self.guild_founded(now, founder, name, result)
-            }
-            Pending::SaveGuild { guild, .. } => self.guild_saved(now, guild, result.is_ok()),
-        }
     }
 
     // ----- delivery -----
