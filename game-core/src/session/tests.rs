@@ -2,9 +2,11 @@
 //! logins need the node and are tested in `node/tests.rs`.
 
 use super::*;
+use crate::ids::CharacterId;
 use crate::protocol::{
     encode_frame, CharacterRefusal, CharacterSummary, ClientSession, NoticeLevel, ServerSession,
 };
+use crate::protocol::{Credentials, MAX_CLIENT_PAYLOAD};
 
 const T0: Instant = Instant::ZERO;
 
