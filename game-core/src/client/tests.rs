@@ -4,6 +4,7 @@
 use super::*;
 use crate::ids::ConnId;
 use crate::node::{InProcess, Node, NodeConfig, Output};
+use crate::protocol::PROTOCOL_VERSION;
 use std::sync::Arc;
 
 /// One client, one node, a perfect zero-latency link that can be cut.
