@@ -140,7 +140,7 @@ fn item(file: &File, def: &ItemEntryDef, id: ItemDefId) -> Result<ItemDef, Conte
 
 /// The item a file names, or the error on the name's line (`role` says
 /// where the name was given: "a loot entry's item").
-fn item_named<'a>(
+pub(super) fn item_named<'a>(
     file: &File,
     items: &ItemsByName<'a>,
     name: &Spanned<String>,

@@ -14,6 +14,7 @@
 //! - `<map>.spawns.toml`: `respawn = [x, y]` and `[[group]]` tables
 //!   ([`SpawnsFile`]);
 //! - `items.toml`: `[[item]]` tables ([`ItemEntryDef`]);
+//! - `pass.toml`: `[[mission]]` and `[[level]]` tables ([`PassFile`]);
 //! - `shop.toml`: `[[offer]]` tables ([`OfferDef`]);
 //! - `enhance.toml`: `stone = "<item>"` and a `[[step]]` table per level
 //!   ([`EnhanceFile`]).
@@ -288,4 +289,41 @@ pub(super) struct StepDef {
     pub fail: S<i64>,
     pub downgrade: S<i64>,
     pub destroy: S<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PassFile {
+    #[serde(default)]
+    pub mission: Vec<MissionDef>,
+    #[serde(default)]
+    pub level: Vec<PassLevelDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+pub(super) enum MissionKindDef {
+    Kill,
+    Walk,
+    Enhance,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MissionDef {
+    pub name: S<String>,
+    pub kind: MissionKindDef,
+    pub goal: S<i64>,
+    pub xp: S<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PassLevelDef {
+    pub xp: S<i64>,
+    pub item: Option<S<String>>,
+    /// Default 1.
+    pub count: Option<S<i64>>,
+    /// Default 0.
+    pub gold: Option<S<i64>>,
 }

@@ -4,8 +4,8 @@
 //! The order is fixed, so the same files always give the same error: file
 //! names first (unknown, given twice, missing), then `skills.toml`,
 //! `levels.toml`, `items.toml`, `monsters.toml` (with their loot),
-//! `rules.toml`, the spawns files by map name, `shop.toml` and
-//! `enhance.toml`; within a file, entries in file order.
+//! `rules.toml`, the spawns files by map name, `shop.toml`,
+//! `enhance.toml` and `pass.toml`; within a file, entries in file order.
 
 use super::economy_loader::{
     items_by_name, load_enhance, load_items, load_shop, monster_loot, ItemsByName,
@@ -13,6 +13,7 @@ use super::economy_loader::{
 use super::files::{
     GroupDef, LevelDef, LevelsFile, MonsterDef, MonstersFile, RulesFile, SpawnsFile,
 };
+use super::pass::load_pass;
 use super::reading::{dense_ids, unique_name, File, Walkable, MAX_MS, SPAWNS_SUFFIX};
 use super::skills_loader::load_skills;
 use super::{
@@ -34,6 +35,7 @@ pub const SAMPLE_CONTENT: &[(&str, &str)] = &[
     ("items.toml", include_str!("../../content/items.toml")),
     ("shop.toml", include_str!("../../content/shop.toml")),
     ("enhance.toml", include_str!("../../content/enhance.toml")),
+    ("pass.toml", include_str!("../../content/pass.toml")),
     (
         "meadow.spawns.toml",
         include_str!("../../maps/meadow.spawns.toml"),
@@ -65,7 +67,7 @@ impl std::error::Error for ContentError {}
 const MAX_LEVELS: usize = 1000;
 
 /// The files every content set has, each once.
-const REQUIRED: [&str; 7] = [
+const REQUIRED: [&str; 8] = [
     "skills.toml",
     "monsters.toml",
     "levels.toml",
@@ -73,13 +75,14 @@ const REQUIRED: [&str; 7] = [
     "items.toml",
     "shop.toml",
     "enhance.toml",
+    "pass.toml",
 ];
 
 impl Content {
     /// Loads and validates content from `files` (name, text). A file is known
     /// by the last component of its name: `skills.toml`, `monsters.toml`,
-    /// `levels.toml`, `rules.toml`, `items.toml`, `shop.toml` and
-    /// `enhance.toml` (all seven required) and any number of
+    /// `levels.toml`, `rules.toml`, `items.toml`, `shop.toml`,
+    /// `enhance.toml` and `pass.toml` (all eight required) and any number of
     /// `<map>.spawns.toml`. `walkable(map, cell)` says whether a cell of a
     /// loaded map is walkable (`None`: no such map or cell).
     #[allow(clippy::type_complexity)] // spelt out for the reader
@@ -129,7 +132,7 @@ impl Content {
         }
         // Every file is there (just checked): no default is used. Each name
         // is shadowed by its table once loaded.
-        let [skills, monsters, levels, rules, items, shop, enhance] =
+        let [skills, monsters, levels, rules, items, shop, enhance, pass] =
             required.map(Option::unwrap_or_default);
 
         let skills = load_skills(skills)?;
@@ -149,6 +152,7 @@ impl Content {
         }
         let shop = load_shop(shop, &item_ids)?;
         let enhance = load_enhance(enhance, &item_ids)?;
+        let pass = load_pass(pass, &item_ids)?;
         Ok(Content {
             skills,
             monsters,
@@ -159,6 +163,7 @@ impl Content {
             items,
             shop,
             enhance,
+            pass,
         })
     }
 

@@ -25,6 +25,7 @@ mod economy_tests;
 mod files;
 mod items;
 mod loader;
+mod pass;
 mod reading;
 mod skills_loader;
 #[cfg(test)]
@@ -35,6 +36,7 @@ pub use items::{
     ShopOffer, MAX_PLUS,
 };
 pub use loader::{ContentError, SAMPLE_CONTENT};
+pub use pass::{BattlePass, Mission, MissionKind, PassLevel, MAX_MISSIONS, MAX_PASS_LEVELS};
 
 use crate::math::Fixed;
 use serde::Serialize;
@@ -67,6 +69,7 @@ pub struct Content {
     /// The shop's catalogue, in file order.
     pub shop: Vec<ShopOffer>,
     pub enhance: EnhanceTable,
+    pub pass: BattlePass,
 }
 
 impl Content {

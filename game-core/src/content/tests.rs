@@ -97,6 +97,7 @@ pub(super) fn base() -> Vec<(&'static str, &'static str)> {
         ("items.toml", ITEMS),
         ("shop.toml", SHOP),
         ("enhance.toml", ENHANCE),
+        ("pass.toml", ""),
     ]
 }
 

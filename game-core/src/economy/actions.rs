@@ -7,7 +7,7 @@
 //! [`apply`]: super::apply
 
 use super::{Inventory, Op, Part, Sink, Source, Tx};
-use crate::content::ItemDefId;
+use crate::content::{BattlePass, ItemDefId, ShopOffer};
 use crate::ids::CharacterId;
 
 /// A one-part transaction on `inv` of `character`.
@@ -21,24 +21,76 @@ pub fn solo(character: CharacterId, inv: &Inventory, ops: Vec<Op>) -> Tx {
     }
 }
 
-/// Buying `count` of `def` for `price` gold in all.
-pub fn buy(character: CharacterId, inv: &Inventory, def: ItemDefId, count: u32, price: u64) -> Tx {
+/// One purchase of shop offer number `index` on `day` (days since the unix
+/// epoch): its price in gold, its items, and a count against its daily limit.
+pub fn buy(character: CharacterId, inv: &Inventory, index: u16, offer: &ShopOffer, day: u32) -> Tx {
     solo(
         character,
         inv,
         vec![
+            Op::Purchase {
+                offer: index,
+                day,
+                limit: offer.daily_limit,
+            },
             Op::GoldOut {
-                amount: price,
+                amount: offer.price,
                 sink: Sink::Shop,
             },
             Op::Mint {
-                def,
-                count,
+                def: offer.item,
+                count: offer.count,
                 plus: 0,
                 source: Source::Shop,
             },
         ],
     )
+}
+
+/// Claims battle pass level `level`'s reward, from [`Source::PassReward`].
+/// `None` if the pass has no such level.
+pub fn claim(character: CharacterId, inv: &Inventory, pass: &BattlePass, level: u8) -> Option<Tx> {
+    let l = pass.level(level)?;
+    let mut ops = vec![Op::Claim { level, xp: l.xp }];
+    if let Some((def, count)) = l.item {
+        ops.push(Op::Mint {
+            def,
+            count,
+            plus: 0,
+            source: Source::PassReward,
+        });
+    }
+    if l.gold > 0 {
+        ops.push(Op::GoldIn {
+            amount: l.gold,
+            source: Source::PassReward,
+        });
+    }
+    Some(solo(character, inv, ops))
+}
+
+/// Progress on pass missions: `(mission index, amount)` pairs, each against
+/// its mission's goal and pay. Unknown missions are skipped.
+pub fn missions(
+    character: CharacterId,
+    inv: &Inventory,
+    pass: &BattlePass,
+    progress: &[(u16, u32)],
+) -> Tx {
+    let ops = progress
+        .iter()
+        .filter(|(_, add)| *add > 0)
+        .filter_map(|&(mission, add)| {
+            let m = pass.missions.get(mission as usize)?;
+            Some(Op::Mission {
+                mission,
+                add,
+                goal: m.goal,
+                xp: m.xp,
+            })
+        })
+        .collect();
+    solo(character, inv, ops)
 }
 
 /// Selling `count` of the stack in `slot` at `unit_price` each. `None` if

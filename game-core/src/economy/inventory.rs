@@ -1,4 +1,6 @@
-//! An inventory: a fixed number of slots, the equipped items, and gold.
+//! An inventory: a fixed number of slots, the equipped items, and gold; and
+//! beside them what is stored in the same transactions: the battle pass's
+//! progress and today's shop purchases.
 
 use super::ItemId;
 use crate::content::{EquipSlot, ItemDefId};
@@ -25,6 +27,52 @@ pub struct Inventory {
     pub equipped: [Option<Stack>; 7],
     /// The sequence number of the last transaction applied (0: none yet).
     pub seq: u64,
+    pub pass: PassState,
+    pub shop: ShopDay,
+}
+
+/// A character's battle pass: experience, each mission's progress towards
+/// its next completion, and the levels whose reward it has claimed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassState {
+    pub xp: u64,
+    /// Bit `n - 1` set: level `n`'s reward is claimed.
+    pub claimed: u64,
+    /// By mission index; missing entries are 0.
+    pub progress: Vec<u32>,
+}
+
+impl PassState {
+    pub fn is_claimed(&self, level: u8) -> bool {
+        (1..=64).contains(&level) && self.claimed & (1 << (level - 1)) != 0
+    }
+
+    pub fn progress_of(&self, mission: u16) -> u32 {
+        self.progress.get(mission as usize).copied().unwrap_or(0)
+    }
+}
+
+/// Shop purchases on one day (days count from the unix epoch, UTC): each
+/// offer's count, for the offers' daily limits. A purchase on a later day
+/// starts the count again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopDay {
+    pub day: u32,
+    /// (offer index, purchases), by offer.
+    pub bought: Vec<(u16, u32)>,
+}
+
+impl ShopDay {
+    /// Purchases of `offer` on `day`.
+    pub fn bought_on(&self, day: u32, offer: u16) -> u32 {
+        if self.day != day {
+            return 0;
+        }
+        self.bought
+            .iter()
+            .find(|(o, _)| *o == offer)
+            .map_or(0, |(_, n)| *n)
+    }
 }
 
 impl Inventory {
@@ -35,6 +83,8 @@ impl Inventory {
             slots: vec![None; slots],
             equipped: [None; 7],
             seq: 0,
+            pass: PassState::default(),
+            shop: ShopDay::default(),
         }
     }
 

@@ -29,7 +29,7 @@ mod model_tests;
 mod tests;
 mod tx;
 
-pub use inventory::{Inventory, Stack};
+pub use inventory::{Inventory, PassState, ShopDay, Stack};
 pub use tx::{apply, EconomyError, Op, Part, Receipt, Sink, Source, Tx};
 
 use crate::ids::CharacterId;

@@ -1,7 +1,7 @@
 //! Transactions one behaviour at a time.
 
 use super::*;
-use crate::content::{EquipSlot, ItemDef, ItemDefId, ItemStats, Rarity};
+use crate::content::{EquipSlot, ItemDef, ItemDefId, ItemStats, Rarity, ShopOffer};
 
 pub(super) fn defs() -> Vec<ItemDef> {
     let def =
@@ -304,12 +304,18 @@ fn buying_and_selling_move_gold_and_items_through_the_shop() {
         }],
     )
     .unwrap();
-    let tx = actions::buy(ADA, &inv, POTION, 10, 150);
+    let offer = |price| ShopOffer {
+        item: POTION,
+        price,
+        count: 10,
+        daily_limit: 0,
+    };
+    let tx = actions::buy(ADA, &inv, 0, &offer(150), 0);
     assert_eq!(
         apply(&tx, std::slice::from_mut(&mut inv), &defs),
         Err(EconomyError::NotEnoughGold)
     );
-    let tx = actions::buy(ADA, &inv, POTION, 10, 60);
+    let tx = actions::buy(ADA, &inv, 0, &offer(60), 0);
     let receipt = apply(&tx, std::slice::from_mut(&mut inv), &defs).unwrap();
     assert_eq!(receipt.gold_out, [(60, Sink::Shop)]);
     assert_eq!(receipt.minted, [(POTION, 10, Source::Shop)]);
@@ -394,4 +400,78 @@ fn loot_mints_items_and_gold_from_loot() {
         (inv.count_of(POTION), inv.count_of(SWORD), inv.gold),
         (3, 1, 25)
     );
+}
+
+#[test]
+fn a_daily_limit_counts_purchases_per_day_and_starts_again_the_next() {
+    let defs = defs();
+    let mut inv = Inventory::new(3);
+    run(
+        &mut inv,
+        vec![Op::GoldIn {
+            amount: 100,
+            source: Source::Grant,
+        }],
+    )
+    .unwrap();
+    let offer = ShopOffer {
+        item: POTION,
+        price: 10,
+        count: 1,
+        daily_limit: 2,
+    };
+    for _ in 0..2 {
+        let tx = actions::buy(ADA, &inv, 3, &offer, 7);
+        apply(&tx, std::slice::from_mut(&mut inv), &defs).unwrap();
+    }
+    let tx = actions::buy(ADA, &inv, 3, &offer, 7);
+    let before = inv.clone();
+    assert_eq!(
+        apply(&tx, std::slice::from_mut(&mut inv), &defs),
+        Err(EconomyError::SoldOut)
+    );
+    assert_eq!(inv, before, "a refused purchase changes nothing");
+    assert_eq!(inv.shop.bought_on(7, 3), 2);
+    let tx = actions::buy(ADA, &inv, 3, &offer, 8);
+    apply(&tx, std::slice::from_mut(&mut inv), &defs).unwrap();
+    assert_eq!((inv.shop.bought_on(8, 3), inv.shop.bought_on(7, 3)), (1, 0));
+    assert_eq!(inv.gold, 70);
+}
+
+#[test]
+fn missions_pay_pass_experience_and_each_level_is_claimed_once() {
+    let content = crate::content::Content::sample();
+    let pass = &content.pass;
+    let defs = &content.items;
+    let mut inv = Inventory::new(10);
+    // Two kills short of the hunter's goal: no experience yet.
+    let goal = pass.missions[0].goal;
+    let tx = actions::missions(ADA, &inv, pass, &[(0, goal - 2)]);
+    apply(&tx, std::slice::from_mut(&mut inv), defs).unwrap();
+    assert_eq!((inv.pass.xp, inv.pass.progress_of(0)), (0, goal - 2));
+    let tx = actions::claim(ADA, &inv, pass, 1).unwrap();
+    assert_eq!(
+        apply(&tx, std::slice::from_mut(&mut inv), defs),
+        Err(EconomyError::NotReached)
+    );
+    // Two goals and one over: paid twice, one carried.
+    let tx = actions::missions(ADA, &inv, pass, &[(0, goal + 3)]);
+    apply(&tx, std::slice::from_mut(&mut inv), defs).unwrap();
+    assert_eq!(inv.pass.xp, 2 * pass.missions[0].xp);
+    assert_eq!(inv.pass.progress_of(0), 1);
+    let tx = actions::claim(ADA, &inv, pass, 1).unwrap();
+    let receipt = apply(&tx, std::slice::from_mut(&mut inv), defs).unwrap();
+    let (def, count) = pass.levels[0].item.unwrap();
+    assert_eq!(
+        receipt.minted,
+        [(def, u64::from(count), Source::PassReward)]
+    );
+    assert!(inv.pass.is_claimed(1));
+    let tx = actions::claim(ADA, &inv, pass, 1).unwrap();
+    assert_eq!(
+        apply(&tx, std::slice::from_mut(&mut inv), defs),
+        Err(EconomyError::AlreadyClaimed)
+    );
+    assert!(actions::claim(ADA, &inv, pass, 0).is_none());
+    assert!(actions::claim(ADA, &inv, pass, 99).is_none());
 }

@@ -98,6 +98,28 @@ pub enum Op {
     /// Takes everything the other parts put on the table (after every
     /// part's other steps), into empty slots.
     TakeAll,
+    /// One purchase of shop offer `offer` on `day`, against its daily
+    /// `limit` (0: none): refused as [`EconomyError::SoldOut`] past it.
+    Purchase {
+        offer: u16,
+        day: u32,
+        limit: u32,
+    },
+    /// `add` towards battle pass mission `mission`: each `goal` reached pays
+    /// `xp` pass experience, and the rest counts towards the next.
+    Mission {
+        mission: u16,
+        add: u32,
+        goal: u32,
+        xp: u64,
+    },
+    /// Claims pass level `level` (1 to 64), reached at `xp`: refused if the
+    /// pass has less, or the level is claimed already. Its reward is minted
+    /// by the same transaction.
+    Claim {
+        level: u8,
+        xp: u64,
+    },
 }
 
 /// One inventory's steps in a transaction.
@@ -168,6 +190,12 @@ pub enum EconomyError {
     Unbalanced,
     /// The parts do not match the inventories given, or name one twice.
     BadParts,
+    /// A shop offer's daily limit is reached.
+    SoldOut,
+    /// A pass level's reward is claimed already.
+    AlreadyClaimed,
+    /// The pass has not reached that level.
+    NotReached,
 }
 
 /// Carries out `tx` on `inventories` (one per part, in order), or refuses it
@@ -345,6 +373,56 @@ impl Run<'_> {
                 self.table_gold.push((part, amount));
             }
             Op::TakeAll => unreachable!("taken after every part's other steps"),
+            Op::Purchase { offer, day, limit } => {
+                let shop = &mut inv.shop;
+                if shop.day != day {
+                    shop.day = day;
+                    shop.bought.clear();
+                }
+                let i = match shop.bought.iter().position(|(o, _)| *o == offer) {
+                    Some(i) => i,
+                    None => {
+                        shop.bought.push((offer, 0));
+                        shop.bought.len() - 1
+                    }
+                };
+                let n = &mut shop.bought[i].1;
+                if limit > 0 && *n >= limit {
+                    return Err(EconomyError::SoldOut);
+                }
+                *n += 1;
+            }
+            Op::Mission {
+                mission,
+                add,
+                goal,
+                xp,
+            } => {
+                if goal == 0 || mission as usize >= crate::content::MAX_MISSIONS {
+                    return Err(EconomyError::BadCount);
+                }
+                let pass = &mut inv.pass;
+                if pass.progress.len() <= mission as usize {
+                    pass.progress.resize(mission as usize + 1, 0);
+                }
+                let total = u64::from(pass.progress[mission as usize]) + u64::from(add);
+                let done = total / u64::from(goal);
+                pass.progress[mission as usize] = (total % u64::from(goal)) as u32;
+                let paid = done.checked_mul(xp).ok_or(EconomyError::Overflow)?;
+                pass.xp = pass.xp.checked_add(paid).ok_or(EconomyError::Overflow)?;
+            }
+            Op::Claim { level, xp } => {
+                if !(1..=64).contains(&level) {
+                    return Err(EconomyError::NotReached);
+                }
+                if inv.pass.is_claimed(level) {
+                    return Err(EconomyError::AlreadyClaimed);
+                }
+                if inv.pass.xp < xp {
+                    return Err(EconomyError::NotReached);
+                }
+                inv.pass.claimed |= 1 << (level - 1);
+            }
         }
         Ok(())
     }
