@@ -1,7 +1,8 @@
 //! The economy's changes (inventories and the ledger) against every engine,
 //! chosen and skipped as in `store_engines.rs` (see `common`). `MemoryStore`
 //! is the reference: every batch must be answered as it answers it, and
-//! every test ends with its inventories and its ledger.
+//! every test ends with its inventories and its ledger. An inventory's
+//! battle pass and shop day are part of it: they are compared too.
 
 #[macro_use]
 mod common;
@@ -11,7 +12,7 @@ use game_core as gc;
 use net_adapter::store::Engine;
 
 use gc::content::ItemDefId;
-use gc::economy::{Inventory, ItemId, Receipt, Sink, Source, Stack};
+use gc::economy::{Inventory, ItemId, PassState, Receipt, ShopDay, Sink, Source, Stack};
 use gc::ids::CharacterId;
 use gc::persist::{Change, InventoryPart, Reply, StoreError};
 
@@ -25,6 +26,10 @@ store_tests!(
     an_unknown_character_or_no_part_changes_nothing,
     deleting_a_character_puts_its_inventory_in_the_ledger,
     large_inventories_receipts_and_values_round_trip,
+    pass_and_shop_state_round_trips_exactly,
+    pass_and_shop_state_changes_with_the_day_and_on_a_trade,
+    a_refused_commit_keeps_the_stored_pass_and_shop,
+    deleting_a_character_deletes_its_pass_and_shop_rows,
 );
 
 // ---------------------------------------------------------------------------
@@ -80,6 +85,25 @@ fn kitted(character: u64, seq: u64, gold: u64) -> Inventory {
     inv.slots[5] = Some(item(character, 1, 1, 9, 1, 0));
     inv.equipped[1] = Some(item(character, 1, 2, 12, 1, 3));
     inv.equipped[6] = Some(item(character, 1, 3, 13, 1, 0));
+    inv
+}
+
+/// `inv` with a battle pass and a shop day: experience, claimed levels as
+/// bits, each mission's progress, and (offer, count) bought on `day`.
+fn with_pass(
+    mut inv: Inventory,
+    (xp, claimed, progress): (u64, u64, &[u32]),
+    (day, bought): (u32, &[(u16, u32)]),
+) -> Inventory {
+    inv.pass = PassState {
+        xp,
+        claimed,
+        progress: progress.to_vec(),
+    };
+    inv.shop = ShopDay {
+        day,
+        bought: bought.to_vec(),
+    };
     inv
 }
 
@@ -331,6 +355,18 @@ async fn large_inventories_receipts_and_values_round_trip(db: &mut TestDb) {
         ));
     }
     inv.equipped[0] = Some(item(1, 1 << 63, 0, u16::MAX, 1, 20));
+    // More progress entries and purchases than one insert holds too.
+    inv.pass = PassState {
+        xp: big,
+        claimed: u64::MAX,
+        progress: (0..250u32).map(|i| u32::MAX - i % 3).collect(),
+    };
+    inv.shop = ShopDay {
+        day: u32::MAX,
+        bought: (0..230u16)
+            .map(|i| (u16::MAX - i, u32::MAX - u32::from(i)))
+            .collect(),
+    };
     let receipt = Receipt {
         minted: (0..150)
             .map(|i| (ItemDefId(i), big - u64::from(i), Source::PassReward))
@@ -356,4 +392,143 @@ async fn large_inventories_receipts_and_values_round_trip(db: &mut TestDb) {
         .await;
     assert_eq!(result(&out, 0), &Ok(Reply::Done));
     twin.same_economy().await;
+}
+
+async fn pass_and_shop_state_round_trips_exactly(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 1).await;
+    // Bit 63 claimed (level 64: a negative BIGINT), trailing zero progress
+    // (the same Vec, not a shorter one), purchases out of offer order.
+    let inv = with_pass(
+        kitted(1, 1, 40),
+        ((1 << 63) + 17, (1 << 63) | 0b101, &[3, 0, 7, 0, 0]),
+        (20_431, &[(4, 2), (0, 1), (2, u32::MAX)]),
+    );
+    let out = twin
+        .changes(vec![
+            commit(vec![part(1, 0, inv.clone())], looted(40)),
+            load(1),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    let got = loaded(result(&out, 1)).expect("stored");
+    assert_eq!(got, &inv);
+    assert_eq!(got.pass.progress.len(), 5);
+    assert!(got.pass.is_claimed(64) && got.pass.is_claimed(3) && !got.pass.is_claimed(2));
+    assert_eq!(got.shop.bought_on(20_431, 2), u32::MAX);
+    twin.same_economy().await;
+    // And after a restart, from the database alone.
+    let next = twin.intent(load(1));
+    db.reopen().await;
+    let out = db.store.apply_batch(&[next]).await;
+    assert_eq!(loaded(result(&out, 0)), Some(&inv));
+}
+
+async fn pass_and_shop_state_changes_with_the_day_and_on_a_trade(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 2).await;
+    let day_one = with_pass(
+        at(1, 0),
+        (120, 0b1, &[2, 5, 1]),
+        (19_000, &[(1, 3), (3, 1)]),
+    );
+    twin.changes(vec![commit(
+        vec![part(1, 0, day_one.clone())],
+        Receipt::default(),
+    )])
+    .await;
+    // The next day: the purchases start again (one offer), progress grows
+    // by a mission with a trailing zero, another level is claimed.
+    let day_two = with_pass(at(2, 0), (180, 0b11, &[2, 0, 1, 4, 0]), (19_001, &[(3, 1)]));
+    // Then a day with no purchases at all, and progress cleared.
+    let day_three = with_pass(at(3, 0), (180, 0b11, &[]), (19_002, &[]));
+    let out = twin
+        .changes(vec![
+            commit(vec![part(1, 1, day_two.clone())], Receipt::default()),
+            load(1),
+            commit(vec![part(1, 2, day_three.clone())], Receipt::default()),
+            load(1),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    assert_eq!(loaded(result(&out, 1)), Some(&day_two));
+    assert_eq!(result(&out, 2), &Ok(Reply::Done));
+    assert_eq!(loaded(result(&out, 3)), Some(&day_three));
+    twin.same_economy().await;
+    // A trade writes both parts' pass and shop state, each its own.
+    let mine = with_pass(at(4, 5), (7, 1 << 63, &[0, 0, 9]), (19_003, &[(0, 1)]));
+    let theirs = with_pass(at(1, 0), (0, 0, &[0]), (0, &[(2, 2), (2, 2)]));
+    let out = twin
+        .changes(vec![
+            commit(
+                vec![part(1, 3, mine.clone()), part(2, 0, theirs.clone())],
+                granted(5),
+            ),
+            load(1),
+            load(2),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    assert_eq!(loaded(result(&out, 1)), Some(&mine));
+    assert_eq!(loaded(result(&out, 2)), Some(&theirs));
+    twin.same_economy().await;
+}
+
+async fn a_refused_commit_keeps_the_stored_pass_and_shop(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 1).await;
+    let kept = with_pass(at(1, 10), (50, 0b100, &[1, 0]), (300, &[(5, 1)]));
+    twin.changes(vec![commit(vec![part(1, 0, kept.clone())], granted(10))])
+        .await;
+    let other = with_pass(at(1, 55), (99, u64::MAX, &[9; 4]), (301, &[]));
+    let out = twin
+        .changes(vec![
+            // Stale: decided on a state the store never had.
+            commit(vec![part(1, 4, at(5, 10))], Receipt::default()),
+            // Applied before (same name and receipt): Done, nothing written.
+            commit(vec![part(1, 0, other.clone())], granted(10)),
+            // The same name with another receipt.
+            commit(vec![part(1, 0, other)], granted(11)),
+            load(1),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Err(StoreError::Conflict));
+    assert_eq!(result(&out, 1), &Ok(Reply::Done));
+    assert_eq!(result(&out, 2), &Err(StoreError::Conflict));
+    assert_eq!(loaded(result(&out, 3)), Some(&kept));
+    twin.same_economy().await;
+}
+
+async fn deleting_a_character_deletes_its_pass_and_shop_rows(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 2).await;
+    let one = with_pass(
+        kitted(1, 1, 30),
+        (9, 1 << 63, &[1, 2, 0]),
+        (77, &[(0, 2), (1, 1)]),
+    );
+    let two = with_pass(at(1, 0), (3, 0, &[0]), (77, &[(4, 4)]));
+    twin.changes(vec![
+        commit(vec![part(1, 0, one)], looted(30)),
+        commit(vec![part(2, 0, two.clone())], Receipt::default()),
+    ])
+    .await;
+    // The rows referring to the inventory go before it (a foreign key would
+    // fail the deletion otherwise); the other character's stay.
+    let out = twin
+        .changes(vec![
+            Change::DeleteCharacter {
+                account: gc::ids::AccountId(1),
+                character: CharacterId(1),
+            },
+            load(2),
+        ])
+        .await;
+    assert!(matches!(result(&out, 0), Ok(Reply::Characters(c)) if c.len() == 1));
+    assert_eq!(loaded(result(&out, 1)), Some(&two));
+    twin.same_economy().await;
+    assert_eq!(
+        db.store.inventories().await.unwrap(),
+        vec![(CharacterId(2), two)]
+    );
 }

@@ -1,6 +1,7 @@
 //! The property, against every engine: random intent sequences (accounts,
 //! characters, friendships, blocks, guilds, inventories and economy
-//! transactions), with replays of earlier intents and batches of any size,
+//! transactions, whose inventories carry a battle pass and a shop day), with
+//! replays of earlier intents and batches of any size,
 //! answer as `MemoryStore` and end with its characters, its social records,
 //! its guilds, its inventories and its ledger. The engines are chosen and
 //! skipped as in `store_engines.rs` (see `common`).
@@ -13,7 +14,7 @@ use net_adapter::login::RegisterError as LoginRegisterError;
 use net_adapter::store::Engine;
 
 use gc::content::ItemDefId;
-use gc::economy::{Inventory, ItemId, Receipt, Sink, Source, Stack};
+use gc::economy::{Inventory, ItemId, PassState, Receipt, ShopDay, Sink, Source, Stack};
 use gc::ids::{AccountId, CharacterId, GuildId, IntentId};
 use gc::persist::{
     AccountRef, Change, CharacterRecord, GuildState, Intent, InventoryPart, MemoryStore, Outcome,
@@ -46,6 +47,12 @@ const VERSIONS: &[u64] = &[0, 1, 2, 3, 5, 1 << 63, (1 << 63) + 1, u64::MAX];
 /// sequence number near u64::MAX: deleting it would overflow the
 /// reference's `seq + 1`.)
 const AMOUNTS: &[u64] = &[0, 1, 7, 1 << 63, u64::MAX];
+/// Claimed pass levels: none, level 1, level 64 (bit 63), some, all.
+const CLAIMED: &[u64] = &[0, 1, 1 << 63, 0b1011, u64::MAX];
+/// Progress and purchase counts (0 included: trailing zeros must stay).
+const SMALL_U32S: &[u32] = &[0, 0, 1, 3, u32::MAX];
+/// Shop days: the epoch, two days in a row, the last.
+const DAYS: &[u32] = &[0, 19_000, 19_001, u32::MAX];
 
 #[derive(Clone, Debug)]
 enum Step {
@@ -139,11 +146,15 @@ fn part_strategy(character: std::ops::Range<u64>) -> impl Strategy<Value = Inven
         0u64..5,
         prop::sample::select(AMOUNTS),
         prop::collection::vec(stack, 0..5),
+        pass_strategy(),
+        shop_strategy(),
     )
-        .prop_map(|(c, before, seq, gold, stacks)| {
+        .prop_map(|(c, before, seq, gold, stacks, pass, shop)| {
             let mut after = Inventory {
                 gold,
                 seq,
+                pass,
+                shop,
                 ..Inventory::new(3)
             };
             for (worn, slot, (minted_by, tx, n), (def, count, plus)) in stacks {
@@ -169,6 +180,29 @@ fn part_strategy(character: std::ops::Range<u64>) -> impl Strategy<Value = Inven
                 after,
             }
         })
+}
+
+fn pass_strategy() -> impl Strategy<Value = PassState> {
+    (
+        prop::sample::select(AMOUNTS),
+        prop::sample::select(CLAIMED),
+        prop::collection::vec(prop::sample::select(SMALL_U32S), 0..5),
+    )
+        .prop_map(|(xp, claimed, progress)| PassState {
+            xp,
+            claimed,
+            progress,
+        })
+}
+
+/// Purchases in any order, an offer more than once at times: the stores
+/// keep what they are given.
+fn shop_strategy() -> impl Strategy<Value = ShopDay> {
+    (
+        prop::sample::select(DAYS),
+        prop::collection::vec((0u16..4, prop::sample::select(SMALL_U32S)), 0..4),
+    )
+        .prop_map(|(day, bought)| ShopDay { day, bought })
 }
 
 /// Few enough receipts that the same one comes up again under a used name.

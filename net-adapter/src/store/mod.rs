@@ -30,7 +30,9 @@
 //! `guild_name_key`), their members in join order and their last chat lines
 //! as rows (`sql/social.rs` says why rows and not a blob); `0003`
 //! inventories with a row per stack, and the ledger of every committed
-//! economy transaction with a row per receipt line (`sql/economy.rs`).
+//! economy transaction with a row per receipt line (`sql/economy.rs`);
+//! `0004` each inventory's battle pass (experience, claimed levels, a row
+//! per mission's progress) and its day's shop purchases, a row each.
 //!
 //! A store holds a pool of at most 4 SQLite connections (3 files each) or 8
 //! server connections. Ids come from the engine (SQLite `AUTOINCREMENT`,

@@ -3,14 +3,20 @@
 //! them (same checks in the same order, same replies).
 //!
 //! An inventory is a row (`inventories`: sequence number, gold, number of
-//! slots) and a row per stack (`inventory_stacks`: where it lies, its item
-//! id's parts, kind, count and enhancement level); a receipt is a row in
-//! `economy_ledger` and a row per line in `economy_ledger_lines`. Rows and
-//! not a serialized blob: the crash sweep reads item ids and gold from the
-//! database, an operator can sum gold by source with plain SQL, and what is
-//! stored does not follow the serde shape of game-core's types. The cost is
-//! that a commit rewrites each part's stacks (a bag of a few dozen slots and
-//! seven worn), in multi-row statements of [`CHUNK`] rows.
+//! slots, pass experience, claimed pass levels as bits, shop day), a row per
+//! stack (`inventory_stacks`: where it lies, its item id's parts, kind,
+//! count and enhancement level), a row per entry of the pass's mission
+//! progress (`pass_progress`, by mission index, zeros included) and a row
+//! per entry of the day's shop purchases (`shop_purchases`, by position);
+//! a receipt is a row in `economy_ledger` and a row per line in
+//! `economy_ledger_lines`. Rows and not a serialized blob: the crash sweep
+//! reads item ids and gold from the database, an operator can sum gold by
+//! source with plain SQL, and what is stored does not follow the serde shape
+//! of game-core's types. Progress and purchases are kept exactly as given
+//! (their order and length, trailing zeros too), so a load is equal to what
+//! `MemoryStore` holds. The cost is that a commit rewrites each part's
+//! stacks, progress and purchases (a bag of a few dozen slots, seven worn,
+//! a few missions and offers), in multi-row statements of [`CHUNK`] rows.
 
 use super::placeholders::{for_engine, insert_rows};
 use super::{bits, text, unbits, Inner};
@@ -26,13 +32,18 @@ use sqlx::{AnyConnection, AnyPool, Row};
 /// parameters (SQLite 32766, PostgreSQL and MySQL 65535).
 const CHUNK: usize = 100;
 
-/// Whether every engine can store the transaction: its slot indices and
-/// receipt line numbers fit the `INTEGER` columns that hold them.
+/// Whether every engine can store the transaction: its slot indices,
+/// mission indices, purchase positions and receipt line numbers fit the
+/// `INTEGER` columns that hold them.
 pub(super) fn intent_storable(change: &Change) -> bool {
     let fits = |n: usize| i32::try_from(n).is_ok();
     match change {
         Change::CommitTx { parts, receipt } => {
-            parts.iter().all(|p| fits(p.after.slots.len())) && fits(lines_len(receipt))
+            parts.iter().all(|p| {
+                fits(p.after.slots.len())
+                    && fits(p.after.pass.progress.len())
+                    && fits(p.after.shop.bought.len())
+            }) && fits(lines_len(receipt))
         }
         _ => true,
     }
@@ -177,12 +188,38 @@ fn place(inv: &mut Inventory, row: &AnyRow) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// An inventory with no stacks yet from `character_id, seq, gold, slot_count`.
+/// An inventory with no stacks, progress or purchases yet from
+/// [`INVENTORY_COLUMNS`].
 fn header(row: &AnyRow) -> Result<(CharacterId, Inventory), sqlx::Error> {
     let mut inv = Inventory::new(col(row, 3)?);
     inv.seq = unbits(row.try_get(1)?);
     inv.gold = unbits(row.try_get(2)?);
+    inv.pass.xp = unbits(row.try_get(4)?);
+    inv.pass.claimed = unbits(row.try_get(5)?);
+    inv.shop.day = col(row, 6)?;
     Ok((CharacterId(unbits(row.try_get(0)?)), inv))
+}
+
+/// Appends a progress row (`character_id, mission, progress`), read in
+/// mission order, to `inv`'s pass: its mission must be the next index.
+fn push_progress(inv: &mut Inventory, row: &AnyRow) -> Result<(), sqlx::Error> {
+    let mission: usize = col(row, 1)?;
+    if mission != inv.pass.progress.len() {
+        return Err(unknown("pass progress index", &mission.to_string()));
+    }
+    inv.pass.progress.push(col(row, 2)?);
+    Ok(())
+}
+
+/// Appends a purchase row (`character_id, line, offer, count`), read in line
+/// order, to `inv`'s shop day: its line must be the next position.
+fn push_purchase(inv: &mut Inventory, row: &AnyRow) -> Result<(), sqlx::Error> {
+    let line: usize = col(row, 1)?;
+    if line != inv.shop.bought.len() {
+        return Err(unknown("shop purchase line", &line.to_string()));
+    }
+    inv.shop.bought.push((col(row, 2)?, col(row, 3)?));
+    Ok(())
 }
 
 /// The economy's statements, in the engine's placeholder syntax.
@@ -192,7 +229,13 @@ pub(super) struct Statements {
     stacks: String,
     all_inventories: String,
     all_stacks: String,
+    progress: String,
+    all_progress: String,
+    purchases: String,
+    all_purchases: String,
     delete_stacks: String,
+    delete_progress: String,
+    delete_purchases: String,
     delete_inventory: String,
     insert_inventory: String,
     ledger_entry: String,
@@ -205,7 +248,10 @@ pub(super) struct Statements {
 }
 
 const STACK_COLUMNS: &str = "character_id, worn, slot, minted_by, tx, n, def, count, plus";
-const INVENTORY_COLUMNS: &str = "character_id, seq, gold, slot_count";
+const INVENTORY_COLUMNS: &str =
+    "character_id, seq, gold, slot_count, pass_xp, pass_claimed, shop_day";
+const PROGRESS_COLUMNS: &str = "character_id, mission, progress";
+const PURCHASE_COLUMNS: &str = "character_id, line, offer, count";
 
 impl Statements {
     pub(super) fn new(engine: Engine) -> Statements {
@@ -219,10 +265,26 @@ impl Statements {
             )),
             all_inventories: q(&format!("SELECT {INVENTORY_COLUMNS} FROM inventories")),
             all_stacks: q(&format!("SELECT {STACK_COLUMNS} FROM inventory_stacks")),
+            progress: q(&format!(
+                "SELECT {PROGRESS_COLUMNS} FROM pass_progress WHERE character_id = ? \
+                 ORDER BY mission"
+            )),
+            all_progress: q(&format!(
+                "SELECT {PROGRESS_COLUMNS} FROM pass_progress ORDER BY character_id, mission"
+            )),
+            purchases: q(&format!(
+                "SELECT {PURCHASE_COLUMNS} FROM shop_purchases WHERE character_id = ? \
+                 ORDER BY line"
+            )),
+            all_purchases: q(&format!(
+                "SELECT {PURCHASE_COLUMNS} FROM shop_purchases ORDER BY character_id, line"
+            )),
             delete_stacks: q("DELETE FROM inventory_stacks WHERE character_id = ?"),
+            delete_progress: q("DELETE FROM pass_progress WHERE character_id = ?"),
+            delete_purchases: q("DELETE FROM shop_purchases WHERE character_id = ?"),
             delete_inventory: q("DELETE FROM inventories WHERE character_id = ?"),
             insert_inventory: q(&format!(
-                "INSERT INTO inventories ({INVENTORY_COLUMNS}) VALUES (?, ?, ?, ?)"
+                "INSERT INTO inventories ({INVENTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
             )),
             ledger_entry: q("SELECT seq FROM economy_ledger WHERE first_character = ? AND seq = ?"),
             ledger_lines: q("SELECT kind, def, amount, way FROM economy_ledger_lines \
@@ -274,6 +336,20 @@ impl Inner {
             .await?
         {
             place(&mut inv, &row)?;
+        }
+        for row in sqlx::query(&s.progress)
+            .bind(bits(character.0))
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            push_progress(&mut inv, &row)?;
+        }
+        for row in sqlx::query(&s.purchases)
+            .bind(bits(character.0))
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            push_purchase(&mut inv, &row)?;
         }
         Ok(Some(inv))
     }
@@ -361,7 +437,14 @@ impl Inner {
         character: CharacterId,
     ) -> Result<(), sqlx::Error> {
         let s = &self.economy;
-        for sql in [&s.delete_stacks, &s.delete_inventory] {
+        // The rows that refer to the inventory's row first.
+        let statements = [
+            &s.delete_stacks,
+            &s.delete_progress,
+            &s.delete_purchases,
+            &s.delete_inventory,
+        ];
+        for sql in statements {
             sqlx::query(sql)
                 .bind(bits(character.0))
                 .execute(&mut *conn)
@@ -383,6 +466,9 @@ impl Inner {
             .bind(bits(inv.seq))
             .bind(bits(inv.gold))
             .bind(fit::<i32, _>(inv.slots.len())?)
+            .bind(bits(inv.pass.xp))
+            .bind(bits(inv.pass.claimed))
+            .bind(i64::from(inv.shop.day))
             .execute(&mut *conn)
             .await?;
         let bag = inv.slots.iter().enumerate().map(|(i, s)| (0, i, s));
@@ -410,6 +496,42 @@ impl Inner {
                     .bind(i32::from(s.def.0))
                     .bind(i64::from(s.count))
                     .bind(i32::from(s.plus));
+            }
+            query.execute(&mut *conn).await?;
+        }
+        let progress: Vec<(usize, u32)> = inv.pass.progress.iter().copied().enumerate().collect();
+        for chunk in progress.chunks(CHUNK) {
+            let sql = insert_rows(
+                self.engine,
+                &format!("INSERT INTO pass_progress ({PROGRESS_COLUMNS})"),
+                "(?, ?, ?)",
+                chunk.len(),
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for &(mission, progress) in chunk {
+                query = query
+                    .bind(bits(character.0))
+                    .bind(fit::<i32, _>(mission)?)
+                    .bind(i64::from(progress));
+            }
+            query.execute(&mut *conn).await?;
+        }
+        let bought: Vec<(usize, (u16, u32))> =
+            inv.shop.bought.iter().copied().enumerate().collect();
+        for chunk in bought.chunks(CHUNK) {
+            let sql = insert_rows(
+                self.engine,
+                &format!("INSERT INTO shop_purchases ({PURCHASE_COLUMNS})"),
+                "(?, ?, ?, ?)",
+                chunk.len(),
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for &(line, (offer, count)) in chunk {
+                query = query
+                    .bind(bits(character.0))
+                    .bind(fit::<i32, _>(line)?)
+                    .bind(i32::from(offer))
+                    .bind(i64::from(count));
             }
             query.execute(&mut *conn).await?;
         }
@@ -509,6 +631,20 @@ async fn inventories(
             .get_mut(&character)
             .ok_or_else(|| unknown("stack of no inventory", &character.0.to_string()))?;
         place(inv, &row)?;
+    }
+    for row in sqlx::query(&s.all_progress).fetch_all(pool).await? {
+        let character = CharacterId(unbits(row.try_get(0)?));
+        let inv = all
+            .get_mut(&character)
+            .ok_or_else(|| unknown("pass progress of no inventory", &character.0.to_string()))?;
+        push_progress(inv, &row)?;
+    }
+    for row in sqlx::query(&s.all_purchases).fetch_all(pool).await? {
+        let character = CharacterId(unbits(row.try_get(0)?));
+        let inv = all
+            .get_mut(&character)
+            .ok_or_else(|| unknown("shop purchase of no inventory", &character.0.to_string()))?;
+        push_purchase(inv, &row)?;
     }
     Ok(all.into_iter().collect())
 }
