@@ -124,6 +124,7 @@ fn trace(lab: &Lab, names: &[&str]) -> String {
             }
             ServerMsg::Session(ServerSession::Ping { .. })
             | ServerMsg::Session(ServerSession::Pong { .. }) => continue,
+            ServerMsg::Economy(e) => snapshots::economy_line(&e),
             other => format!("{other:?}"),
         };
         lines.push((at, 0, format!("{at:?} {}: {line}", names[peer])));
@@ -561,6 +562,7 @@ fn fight_trace(lab: &Lab, names: &[&str], content: &Content) -> String {
             ServerMsg::Combat(ServerCombat::SkillRefused { skill: s, reason }) => {
                 lines.push(format!("SkillRefused {} {reason:?}", skill(s)))
             }
+            ServerMsg::Economy(e) => lines.push(snapshots::economy_line(&e)),
             ServerMsg::World(ServerWorld::WorldUpdate(u)) => {
                 let t = u.tick.0;
                 if !u.spawns.is_empty() || !u.despawns.is_empty() || u.correction.is_some() {

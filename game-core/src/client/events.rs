@@ -5,7 +5,7 @@ use super::InterpolationConfig;
 use crate::ids::{EntityId, PlayerId};
 use crate::protocol::{
     ChannelRefusal, CharacterRefusal, CharacterSummary, CombatEvent, Credentials, DisconnectReason,
-    MapChunk, NoticeLevel, ServerSocial, SkillRefusal, PROTOCOL_VERSION,
+    MapChunk, NoticeLevel, ServerEconomy, ServerSocial, SkillRefusal, PROTOCOL_VERSION,
 };
 use crate::time::Duration;
 
@@ -123,6 +123,11 @@ pub enum ClientEvent {
     Combat(CombatEvent),
     /// A social message (the client's [`SocialView`] already holds what it says).
     Social(ServerSocial),
+    /// An economy message (the client's [`EconomyView`] already holds what
+    /// it says).
+    ///
+    /// [`EconomyView`]: super::EconomyView
+    Economy(ServerEconomy),
     /// The connection ended. `ConnectionLost` and `IdleTimeout` are detected
     /// locally; other reasons are the server's word.
     Disconnected {

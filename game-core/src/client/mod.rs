@@ -8,6 +8,7 @@
 //! when the server still holds it.
 
 mod avatar;
+mod economy;
 mod events;
 mod fight;
 mod interpolation;
@@ -15,6 +16,7 @@ mod remotes;
 mod social;
 
 pub use avatar::{clamp_speed, Avatar};
+pub use economy::EconomyView;
 pub use events::{ClientConfig, ClientEvent, ClientState};
 pub use fight::{Bar, Fight, Skillbook};
 pub use interpolation::{InterpolationConfig, Interpolator};
@@ -25,10 +27,10 @@ use crate::heartbeat::Pinger;
 use crate::ids::{CharacterId, EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
-    encode_frame, encode_move_frame, CharacterSummary, ClientCombat, ClientMsg, ClientSession,
-    ClientSocial, ClientWorld, CombatEvent, Credentials, DecodeError, DisconnectReason,
-    FrameDecoder, ResumeToken, ServerCombat, ServerMsg, ServerSession, ServerWorld, Violation,
-    WorldUpdateReader, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
+    encode_frame, encode_move_frame, CharacterSummary, ClientCombat, ClientEconomy, ClientMsg,
+    ClientSession, ClientSocial, ClientWorld, CombatEvent, Credentials, DecodeError,
+    DisconnectReason, FrameDecoder, ResumeToken, ServerCombat, ServerMsg, ServerSession,
+    ServerWorld, Violation, WorldUpdateReader, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
 };
 use crate::time::{Duration, Instant};
 use std::collections::VecDeque;
@@ -94,6 +96,7 @@ pub struct Client {
     dropped_events: u64,
     fight: Fight,
     social: SocialView,
+    economy: EconomyView,
 }
 
 impl Client {
@@ -123,6 +126,7 @@ impl Client {
             world_updates: 0,
             fight: Fight::default(),
             social: SocialView::default(),
+            economy: EconomyView::default(),
         }
     }
 
@@ -158,6 +162,25 @@ impl Client {
     /// Lists, party, guild and recent chat, as the server last said.
     pub fn social(&self) -> &SocialView {
         &self.social
+    }
+
+    /// Sends an economy request; `make` gets the request's number (one above
+    /// the last), which the answer names. Returns that number.
+    pub fn economy_request(&mut self, make: impl FnOnce(u32) -> ClientEconomy) -> u32 {
+        let req = self.economy.next_req();
+        self.queue(&ClientMsg::Economy(make(req)));
+        req
+    }
+
+    /// Sends an economy request as it is, number included (tests and hostile
+    /// bots replay or reorder numbers with it).
+    pub fn economy_request_raw(&mut self, request: ClientEconomy) {
+        self.queue(&ClientMsg::Economy(request));
+    }
+
+    /// What the character owns, as the server last said.
+    pub fn economy(&self) -> &EconomyView {
+        &self.economy
     }
 
     /// The client's own character, once in a zone.
@@ -524,6 +547,7 @@ impl Client {
             }) => {
                 if self.state != ClientState::InWorld {
                     self.social.clear();
+                    self.economy.clear();
                 }
                 self.state = ClientState::InWorld;
                 self.emit(ClientEvent::EnteredWorld {
@@ -587,6 +611,10 @@ impl Client {
             }
             ServerMsg::Combat(ServerCombat::SkillRefused { skill, reason }) => {
                 self.emit(ClientEvent::SkillRefused { skill, reason })
+            }
+            ServerMsg::Economy(msg) => {
+                self.economy.apply(&msg);
+                self.emit(ClientEvent::Economy(msg));
             }
             ServerMsg::Social(msg) => {
                 self.social.apply(&msg);

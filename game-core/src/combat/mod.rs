@@ -14,7 +14,7 @@ pub mod threat;
 
 pub use threat::{ThreatTable, MAX_THREAT_ENTRIES};
 
-use crate::content::{Content, Level, SkillId};
+use crate::content::{Content, ItemStats, Level, SkillId};
 use crate::ids::EntityId;
 use crate::protocol::{health_fraction, EffectKind, Vitals};
 use crate::time::Tick;
@@ -85,6 +85,8 @@ pub struct Fighter {
     pub vitals_dirty: bool,
     /// The health bar others were last told.
     pub shown_health: u8,
+    /// What the equipment worn adds to the level's stats (players only).
+    pub gear: ItemStats,
 }
 
 impl Fighter {
@@ -130,21 +132,36 @@ impl Fighter {
             dead_until: None,
             vitals_dirty: true,
             shown_health: 255,
+            gear: ItemStats::default(),
         }
     }
 
     /// Takes the stats of `row` (a level-up), which fills health and mana.
     pub fn set_level(&mut self, level: u16, row: &Level) {
         self.level = level;
-        self.max_health = row.health.max(1);
         self.max_mana = row.mana;
-        self.power = row.power;
-        self.armor = row.armor;
+        self.take_row(row);
         if !self.is_dead() {
             self.health = self.max_health;
             self.mana = self.max_mana;
         }
         self.vitals_dirty = true;
+    }
+
+    /// Wears `gear` on top of `row` (its level's stats): power, armor and
+    /// health change at once; health stays at most the new maximum.
+    pub fn wear(&mut self, gear: ItemStats, row: &Level) {
+        self.gear = gear;
+        self.take_row(row);
+        self.health = self.health.min(self.max_health);
+        self.vitals_dirty = true;
+    }
+
+    /// The level's stats plus the gear's.
+    fn take_row(&mut self, row: &Level) {
+        self.max_health = row.health.max(1).saturating_add(self.gear.health);
+        self.power = row.power.saturating_add(self.gear.power);
+        self.armor = row.armor.saturating_add(self.gear.armor);
     }
 
     pub fn is_dead(&self) -> bool {

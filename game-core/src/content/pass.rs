@@ -7,7 +7,7 @@ use super::files::{MissionDef, MissionKindDef, PassFile, PassLevelDef};
 use super::items::ItemDefId;
 use super::loader::ContentError;
 use super::reading::{unique_name, File};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The most missions (a character's progress has one counter each).
@@ -18,7 +18,7 @@ const MAX_GOAL: i64 = 1_000_000;
 const MAX_GOLD: i64 = 1_000_000_000_000;
 
 /// What a mission counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MissionKind {
     /// Monsters killed (a share of the kill, as loot is).
     Kill,

@@ -3,7 +3,7 @@
 //! progress and today's shop purchases.
 
 use super::ItemId;
-use crate::content::{EquipSlot, ItemDefId};
+use crate::content::{EquipSlot, ItemDef, ItemDefId, ItemStats};
 use serde::{Deserialize, Serialize};
 
 /// Items of one kind in one place.
@@ -103,6 +103,23 @@ impl Inventory {
             .filter(|s| s.def == def)
             .map(|s| s.count as u64)
             .sum()
+    }
+
+    /// What the worn items add to their wearer: each item's stats, plus
+    /// its kind's `per_plus_pct` percent of them per enhancement level.
+    pub fn gear(&self, defs: &[ItemDef]) -> ItemStats {
+        let mut total = ItemStats::default();
+        for s in self.equipped.iter().flatten() {
+            let Some(d) = defs.get(s.def.0 as usize) else {
+                continue;
+            };
+            let pct = 100 + u64::from(d.per_plus_pct) * u64::from(s.plus);
+            let of = |v: u32| u32::try_from(u64::from(v) * pct / 100).unwrap_or(u32::MAX);
+            total.power = total.power.saturating_add(of(d.stats.power));
+            total.armor = total.armor.saturating_add(of(d.stats.armor));
+            total.health = total.health.saturating_add(of(d.stats.health));
+        }
+        total
     }
 
     pub fn free_slots(&self) -> usize {

@@ -288,7 +288,7 @@ impl Node {
         };
         if let Some(character) = p.character {
             self.social_left(now, character);
-            self.wallet_left(character);
+            self.wallet_left(now, character);
         }
         if let (Some(at), Some(character)) = (p.location, p.character) {
             let channel = self.world.channel_of(at.zone);

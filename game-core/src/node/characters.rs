@@ -243,12 +243,13 @@ impl Node {
             p.character = Some(character);
         }
         self.social_entered(now, player, &name);
-        self.wallet_entered(now, character);
         if let Some(c) = self.connections.get_mut(&conn) {
             c.session.enter_world(now, summary, experience);
         }
         self.send_zone_entered(now, player);
         self.send_skillbook(now, player);
+        // After the client hears it entered: its economy views follow.
+        self.wallet_entered(now, player, character);
         self.world.arm_tick(now);
         self.event(NodeEvent::EnteredWorld { player, character });
     }

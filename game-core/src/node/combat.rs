@@ -66,7 +66,7 @@ impl Node {
         self.tick_buffers.progress = progress;
     }
 
-    fn send_to_player(&mut self, now: Instant, player: PlayerId, msg: &ServerMsg) {
+    pub(super) fn send_to_player(&mut self, now: Instant, player: PlayerId, msg: &ServerMsg) {
         let Some(conn) = self.players.get(player).and_then(|p| p.conn) else {
             return;
         };
@@ -98,6 +98,7 @@ impl Node {
         {
             zone.set_experience(at.entity, experience);
         }
+        self.wear_gear(character);
     }
 
     /// The client of a character entering the world gets its skillbook.

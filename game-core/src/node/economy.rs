@@ -12,11 +12,14 @@
 //! it is settled.
 
 use super::store::Purpose;
+use super::trade::Trades;
 use super::Node;
-use crate::content::{MonsterKind, MonsterKindId};
+use crate::content::{MissionKind, MonsterKind, MonsterKindId};
 use crate::economy::{actions, apply, EconomyError, Inventory, Op, Source, Tx};
-use crate::ids::CharacterId;
+use crate::ids::{CharacterId, PlayerId, ZoneId};
+use crate::math::Vec2;
 use crate::persist::{Change, InventoryPart, Reply, StoreError};
+use crate::protocol::{Cause, EconomyRefusal, EnhanceOutcome, ServerEconomy, ServerMsg};
 use crate::rng::{self, StreamKind};
 use crate::time::{Duration, Instant};
 use crate::timers::TimerSet;
@@ -30,23 +33,75 @@ pub const INVENTORY_SLOTS: usize = 40;
 const RETRY_MS: u64 = 1_000;
 /// The index of the node's loot stream (0 is its resume tokens).
 const LOOT_STREAM: u64 = 1;
+/// The index of the node's enhancement stream.
+const ENHANCE_STREAM: u64 = 2;
+/// How often the distance each character walked is measured.
+pub(super) const WALK_SAMPLE_MS: u64 = 1_000;
+/// Farther than this between two samples is a teleport or a portal, not a
+/// walk (running speed is below 10 m/s).
+const MAX_WALK_PER_SAMPLE_M: u64 = 20;
 
 /// A transaction's name: its first part's character and sequence number.
 pub type TxName = (CharacterId, u64);
 
 #[derive(Debug)]
-struct Held {
+pub(super) struct Held {
     /// As the store last acknowledged it; `None` while loading.
-    inv: Option<Inventory>,
+    pub(super) inv: Option<Inventory>,
     /// A transaction touching it is in flight.
-    busy: bool,
+    pub(super) busy: bool,
     /// Its character is in the world.
     playing: bool,
+    pub(super) player: PlayerId,
+    /// The last request number the client used (requests must rise).
+    last_req: u32,
+    /// Battle pass progress not stored yet: kills, metres, enhancements.
+    pending: [u32; 3],
+    /// Where it stood at the last walk sample, and the part of a metre
+    /// walked since the last whole one (in 1/256 m).
+    last_pos: Option<(ZoneId, Vec2)>,
+    walked_raw: u64,
+}
+
+impl Held {
+    fn new(player: PlayerId) -> Held {
+        Held {
+            inv: None,
+            busy: false,
+            playing: true,
+            player,
+            last_req: 0,
+            pending: [0; 3],
+            last_pos: None,
+            walked_raw: 0,
+        }
+    }
+}
+
+/// Why a transaction was made, for what its players are told when the
+/// store has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Why {
+    pub cause: Cause,
+    /// The request it answers (first part only; 0: none).
+    pub req: u32,
+    pub enhanced: Option<EnhanceOutcome>,
+}
+
+impl Why {
+    pub fn of(cause: Cause) -> Why {
+        Why {
+            cause,
+            req: 0,
+            enhanced: None,
+        }
+    }
 }
 
 #[derive(Debug)]
 struct InFlight {
     change: Change,
+    why: Why,
 }
 
 #[derive(Debug)]
@@ -60,6 +115,13 @@ pub(super) struct Wallets {
     retries: TimerSet<TxName>,
     /// Inventories to load again (the store failed to).
     reloads: TimerSet<CharacterId>,
+    /// Enhancement rolls: decided by the server, stored before shown.
+    enhance_rng: ChaCha8Rng,
+    pub(super) trades: Trades,
+    /// Wall-clock time at the node's zero, in unix milliseconds (for the
+    /// shop's days).
+    unix_ms_at_zero: u64,
+    next_walk_sample: Instant,
 }
 
 impl Wallets {
@@ -70,6 +132,10 @@ impl Wallets {
             in_flight: BTreeMap::new(),
             retries: TimerSet::default(),
             reloads: TimerSet::default(),
+            enhance_rng: rng::stream(seed, StreamKind::Node, ENHANCE_STREAM),
+            trades: Trades::default(),
+            unix_ms_at_zero: 0,
+            next_walk_sample: Instant::ZERO,
         }
     }
 
@@ -99,27 +165,89 @@ pub enum TxRefusal {
     Refused(EconomyError),
 }
 
+impl From<EconomyError> for EconomyRefusal {
+    fn from(e: EconomyError) -> Self {
+        match e {
+            EconomyError::Sequence => EconomyRefusal::Busy,
+            EconomyError::NoItem | EconomyError::UnknownItem => EconomyRefusal::NoItem,
+            EconomyError::BadCount => EconomyRefusal::BadCount,
+            EconomyError::NotEnoughGold => EconomyRefusal::NotEnoughGold,
+            EconomyError::InventoryFull => EconomyRefusal::InventoryFull,
+            EconomyError::NotAllowed | EconomyError::Unbalanced | EconomyError::BadParts => {
+                EconomyRefusal::NotAllowed
+            }
+            EconomyError::SlotTaken => EconomyRefusal::SlotTaken,
+            EconomyError::Overflow => EconomyRefusal::Overflow,
+            EconomyError::SoldOut => EconomyRefusal::SoldOut,
+            EconomyError::AlreadyClaimed => EconomyRefusal::AlreadyClaimed,
+            EconomyError::NotReached => EconomyRefusal::NotReached,
+        }
+    }
+}
+
+impl From<TxRefusal> for EconomyRefusal {
+    fn from(r: TxRefusal) -> Self {
+        match r {
+            TxRefusal::Busy => EconomyRefusal::Busy,
+            TxRefusal::NotHere => EconomyRefusal::NotOnline,
+            TxRefusal::Refused(e) => e.into(),
+        }
+    }
+}
+
 impl Node {
     /// The inventory of `character`, as the store last acknowledged it.
     pub fn inventory(&self, character: CharacterId) -> Option<&Inventory> {
         self.wallets.held.get(&character)?.inv.as_ref()
     }
 
+    pub(super) fn held(&self, character: CharacterId) -> Option<&Held> {
+        self.wallets.held.get(&character)
+    }
+
+    /// The wall clock at the node's zero (unix milliseconds): the shop's
+    /// days (UTC) follow it. The simulator leaves it at 0.
+    pub fn set_wall_clock(&mut self, unix_ms_at_zero: u64) {
+        self.wallets.unix_ms_at_zero = unix_ms_at_zero;
+    }
+
+    /// Today (UTC), in days since the unix epoch.
+    pub(super) fn economy_day(&self, now: Instant) -> u32 {
+        let ms = self.wallets.unix_ms_at_zero + now.as_micros() / 1_000;
+        (ms / 86_400_000) as u32
+    }
+
+    /// The next enhancement roll, 0 to 999.
+    pub(super) fn enhancement_roll(&mut self) -> u16 {
+        (self.wallets.enhance_rng.next_u64() % 1_000) as u16
+    }
+
+    /// Whether `req` may be served for `character`: above the last one.
+    pub(super) fn take_req(&mut self, character: CharacterId, req: u32) -> bool {
+        match self.wallets.held.get_mut(&character) {
+            Some(h) if req > h.last_req => {
+                h.last_req = req;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// A character entered the world: its inventory is loaded (unless the
-    /// node still holds it).
-    pub(super) fn wallet_entered(&mut self, now: Instant, character: CharacterId) {
+    /// node still holds it, which is then shown again).
+    pub(super) fn wallet_entered(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        character: CharacterId,
+    ) {
         if let Some(h) = self.wallets.held.get_mut(&character) {
             h.playing = true;
+            h.player = player;
+            self.send_economy_views(now, character);
             return;
         }
-        self.wallets.held.insert(
-            character,
-            Held {
-                inv: None,
-                busy: false,
-                playing: true,
-            },
-        );
+        self.wallets.held.insert(character, Held::new(player));
         self.load_inventory(now, character);
     }
 
@@ -141,9 +269,12 @@ impl Node {
         self.wallets.reloads.set(character, Some(at));
     }
 
-    /// A character left the world: forgotten, unless a transaction on it is
-    /// in flight (then once that is settled).
-    pub(super) fn wallet_left(&mut self, character: CharacterId) {
+    /// A character left the world: its trade ends and its pass progress is
+    /// stored; then it is forgotten, unless a transaction on it is in
+    /// flight (then once that is settled).
+    pub(super) fn wallet_left(&mut self, now: Instant, character: CharacterId) {
+        self.trade_left(now, character);
+        self.save_missions(now, character);
         if let Some(h) = self.wallets.held.get_mut(&character) {
             h.playing = false;
             if !h.busy {
@@ -164,6 +295,8 @@ impl Node {
         match result {
             Ok(Reply::Inventory(inv)) => {
                 h.inv = Some(inv.map_or_else(|| Inventory::new(INVENTORY_SLOTS), |b| *b));
+                self.wear_gear(character);
+                self.send_economy_views(now, character);
             }
             // The store failed: asked again a second later.
             _ => self.reload_later(now, character),
@@ -172,7 +305,7 @@ impl Node {
 
     /// Decides `tx` on the inventories held and sends it to the store; it
     /// takes effect when the store acknowledges it.
-    pub fn commit(&mut self, now: Instant, tx: Tx) -> Result<TxName, TxRefusal> {
+    pub fn commit(&mut self, now: Instant, tx: Tx, why: Why) -> Result<TxName, TxRefusal> {
         let mut invs = Vec::with_capacity(tx.parts.len());
         for p in &tx.parts {
             let h = self
@@ -215,7 +348,9 @@ impl Node {
                 h.busy = true;
             }
         }
-        self.wallets.in_flight.insert(name, InFlight { change });
+        self.wallets
+            .in_flight
+            .insert(name, InFlight { change, why });
         self.stats.economy_transactions += 1;
         Ok(name)
     }
@@ -237,22 +372,34 @@ impl Node {
             Ok(_) => {
                 let Some(InFlight {
                     change: Change::CommitTx { parts, .. },
+                    why,
                 }) = self.wallets.in_flight.remove(&name)
                 else {
                     return;
                 };
                 self.stats.economy_committed += 1;
-                for p in parts {
-                    if let Some(h) = self.wallets.held.get_mut(&p.character) {
-                        h.inv = Some(p.after);
-                    }
+                for (i, p) in parts.into_iter().enumerate() {
+                    let why = if i == 0 { why } else { Why::of(why.cause) };
+                    self.tx_applied(now, name, p.character, p.after, why);
                 }
                 self.wallets_idle(&characters);
+                self.trade_settled(now, name, Ok(()));
+                for &c in &characters {
+                    self.save_completed_missions(now, c);
+                }
             }
             Err(StoreError::Conflict) | Err(StoreError::NoSuchCharacter) => {
                 // Decided on inventories the store no longer holds: drop it
                 // and load what the store holds.
-                self.wallets.in_flight.remove(&name);
+                if let Some(flight) = self.wallets.in_flight.remove(&name) {
+                    self.refuse(
+                        now,
+                        characters[0],
+                        flight.why.req,
+                        EconomyRefusal::Unavailable,
+                    );
+                }
+                self.trade_settled(now, name, Err(EconomyRefusal::Unavailable));
                 self.stats.economy_conflicts += 1;
                 for &c in &characters {
                     if let Some(h) = self.wallets.held.get_mut(&c) {
@@ -335,7 +482,8 @@ impl Node {
             }
         };
         let tx = crate::economy::actions::solo(character, inv, vec![op]);
-        self.commit(now, tx).map_err(|r| format!("{r:?}"))
+        self.commit(now, tx, Why::of(Cause::Grant))
+            .map_err(|r| format!("{r:?}"))
     }
 
     /// A player's own share of a monster's loot (nobody else can take it):
@@ -343,6 +491,7 @@ impl Node {
     /// share that cannot be given (the inventory busy or full) is counted
     /// as lost.
     pub(super) fn drop_loot(&mut self, now: Instant, character: CharacterId, kind: MonsterKindId) {
+        self.count_mission(now, character, MissionKind::Kill, 1);
         let content = std::sync::Arc::clone(self.world.content());
         let Some(monster) = content.monster(kind) else {
             return;
@@ -356,15 +505,201 @@ impl Node {
             return;
         };
         let tx = actions::loot(character, inv, &items, gold);
-        match self.commit(now, tx) {
+        match self.commit(now, tx, Why::of(Cause::Loot)) {
             Ok(_) => self.stats.loot_given += 1,
             Err(_) => self.stats.loot_lost += 1,
+        }
+    }
+
+    /// A transaction is in the store: `after` is the character's inventory
+    /// now. Its player is told what changed; its gear, its trade and its
+    /// pass follow.
+    fn tx_applied(
+        &mut self,
+        now: Instant,
+        name: TxName,
+        character: CharacterId,
+        after: Inventory,
+        why: Why,
+    ) {
+        let Some(h) = self.wallets.held.get_mut(&character) else {
+            return;
+        };
+        let before = h.inv.replace(after);
+        let (player, playing) = (h.player, h.playing);
+        let after = h.inv.as_ref().expect("just set");
+        let worn_changed = before.as_ref().is_none_or(|b| b.equipped != after.equipped);
+        if playing {
+            let msg =
+                ServerMsg::Economy(super::economy_views::changed(why, before.as_ref(), after));
+            self.send_to_player(now, player, &msg);
+        }
+        if worn_changed {
+            self.wear_gear(character);
+        }
+        self.trade_inventory_changed(now, character, name);
+        if why.enhanced.is_some() {
+            self.count_mission(now, character, MissionKind::Enhance, 1);
+        }
+    }
+
+    /// Tells the client of `character` that request `req` was refused.
+    pub(super) fn refuse(
+        &mut self,
+        now: Instant,
+        character: CharacterId,
+        req: u32,
+        reason: EconomyRefusal,
+    ) {
+        self.stats.economy_refused += 1;
+        let Some(h) = self.wallets.held.get(&character).filter(|h| h.playing) else {
+            return;
+        };
+        let player = h.player;
+        let msg = ServerMsg::Economy(ServerEconomy::Refused { req, reason });
+        self.send_to_player(now, player, &msg);
+    }
+
+    /// The character's zone fighter wears what its inventory says it wears.
+    pub(super) fn wear_gear(&mut self, character: CharacterId) {
+        let Some(h) = self.wallets.held.get(&character) else {
+            return;
+        };
+        let (Some(inv), Some(at)) = (
+            h.inv.as_ref(),
+            self.players.get(h.player).and_then(|p| p.location),
+        ) else {
+            return;
+        };
+        let gear = inv.gear(&self.world.content().items);
+        if let Some(zone) = self.world.zone_mut(at.zone) {
+            zone.set_gear(at.entity, gear);
+        }
+    }
+
+    /// `n` more towards the character's missions of `kind`: stored at once
+    /// if that completes one (so its experience is never lost), otherwise
+    /// with the next completion or when the character leaves.
+    pub(super) fn count_mission(
+        &mut self,
+        now: Instant,
+        character: CharacterId,
+        kind: MissionKind,
+        n: u32,
+    ) {
+        let Some(h) = self.wallets.held.get_mut(&character) else {
+            return;
+        };
+        let k = kind_index(kind);
+        h.pending[k] = h.pending[k].saturating_add(n);
+        self.save_completed_missions(now, character);
+    }
+
+    /// Stores the character's pending pass progress if it completes a
+    /// mission (and the inventory is free; else after its transaction).
+    fn save_completed_missions(&mut self, now: Instant, character: CharacterId) {
+        let Some(h) = self.wallets.held.get(&character) else {
+            return;
+        };
+        let Some(inv) = h.inv.as_ref().filter(|_| !h.busy) else {
+            return;
+        };
+        let completes = self
+            .world
+            .content()
+            .pass
+            .missions
+            .iter()
+            .enumerate()
+            .any(|(i, m)| {
+                let pending = h.pending[kind_index(m.kind)];
+                pending > 0
+                    && u64::from(inv.pass.progress_of(i as u16)) + u64::from(pending)
+                        >= u64::from(m.goal)
+            });
+        if completes {
+            self.save_missions(now, character);
+        }
+    }
+
+    /// Stores the character's pending pass progress. Kept for later if the
+    /// inventory is busy.
+    fn save_missions(&mut self, now: Instant, character: CharacterId) {
+        let content = std::sync::Arc::clone(self.world.content());
+        let Some(h) = self.wallets.held.get(&character) else {
+            return;
+        };
+        let Some(inv) = h.inv.as_ref().filter(|_| !h.busy) else {
+            return;
+        };
+        if h.pending == [0; 3] || content.pass.missions.is_empty() {
+            return;
+        }
+        let progress: Vec<(u16, u32)> = content
+            .pass
+            .missions
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i as u16, h.pending[kind_index(m.kind)]))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let tx = actions::missions(character, inv, &content.pass, &progress);
+        if tx.parts[0].ops.is_empty() {
+            return;
+        }
+        if self.commit(now, tx, Why::of(Cause::Mission)).is_ok() {
+            if let Some(h) = self.wallets.held.get_mut(&character) {
+                h.pending = [0; 3];
+            }
+        }
+    }
+
+    /// Once a second: the metres each character walked, towards its walking
+    /// missions; and trade requests that expired.
+    pub(super) fn economy_tick(&mut self, now: Instant) {
+        if now < self.wallets.next_walk_sample {
+            return;
+        }
+        self.wallets.next_walk_sample = now + Duration::from_millis(WALK_SAMPLE_MS);
+        self.expire_trade_requests(now);
+        let mut walked: Vec<(CharacterId, u32)> = Vec::new();
+        for (&c, h) in self.wallets.held.iter_mut().filter(|(_, h)| h.playing) {
+            let Some(at) = self.players.get(h.player).and_then(|p| p.location) else {
+                continue;
+            };
+            let Some(pos) = self.world.zone(at.zone).and_then(|z| z.position(at.entity)) else {
+                continue;
+            };
+            if let Some((zone, last)) = h.last_pos.filter(|(z, _)| *z == at.zone) {
+                let _ = zone;
+                let raw = pos.distance_squared_raw(last).isqrt();
+                if raw <= MAX_WALK_PER_SAMPLE_M << crate::math::Fixed::FRAC_BITS {
+                    h.walked_raw += raw;
+                }
+            }
+            h.last_pos = Some((at.zone, pos));
+            let metres = h.walked_raw >> crate::math::Fixed::FRAC_BITS;
+            if metres > 0 {
+                h.walked_raw -= metres << crate::math::Fixed::FRAC_BITS;
+                walked.push((c, metres as u32));
+            }
+        }
+        for (c, m) in walked {
+            self.count_mission(now, c, MissionKind::Walk, m);
         }
     }
 
     /// Transactions sent and not yet acknowledged.
     pub fn transactions_in_flight(&self) -> usize {
         self.wallets.in_flight.len()
+    }
+}
+
+fn kind_index(kind: MissionKind) -> usize {
+    match kind {
+        MissionKind::Kill => 0,
+        MissionKind::Walk => 1,
+        MissionKind::Enhance => 2,
     }
 }
 

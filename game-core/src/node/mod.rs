@@ -34,6 +34,8 @@ mod combat;
 mod commands;
 mod connections;
 mod economy;
+mod economy_requests;
+mod economy_views;
 mod in_process;
 mod outbox;
 mod players;
@@ -42,6 +44,7 @@ mod saves;
 mod social;
 mod store;
 mod tick;
+mod trade;
 mod world;
 
 pub use accounts::refusal_label;
@@ -282,6 +285,12 @@ pub struct NodeStats {
     pub economy_committed: u64,
     pub economy_conflicts: u64,
     pub economy_retries: u64,
+    /// Economy requests from clients, and refusals sent (of any request).
+    pub economy_requests: u64,
+    pub economy_refused: u64,
+    /// Trades that ended, and those of them that swapped.
+    pub trades_ended: u64,
+    pub trades_done: u64,
     /// Players' loot shares given, and lost (an inventory busy or full).
     pub loot_given: u64,
     pub loot_lost: u64,

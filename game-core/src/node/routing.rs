@@ -65,6 +65,9 @@ impl Node {
             SessionRequest::Game(ClientMsg::Social(request)) => {
                 self.route_social(now, conn, request)
             }
+            SessionRequest::Game(ClientMsg::Economy(request)) => {
+                self.route_economy(now, conn, request)
+            }
             // The session answers its own messages and passes only the others.
             SessionRequest::Game(ClientMsg::Session(_)) => {}
         }
@@ -143,6 +146,7 @@ impl Node {
         self.social_connected(player, true);
         self.send_zone_entered(now, player);
         self.send_skillbook(now, player);
+        self.send_economy_views(now, character);
         self.world.arm_tick(now);
         self.event(NodeEvent::EnteredWorld { player, character });
     }

@@ -82,6 +82,7 @@ impl Node {
         }
         self.tick_buffers.closed = closed;
         self.carry_combat_outcomes(now);
+        self.economy_tick(now);
         self.deliver_social(now);
 
         let mut transfers = std::mem::take(&mut self.tick_buffers.transfers);

@@ -95,11 +95,13 @@ pub fn client_messages() -> Vec<ClientMsg> {
             | ClientMsg::Combat(ClientCombat::Attack { .. })
             | ClientMsg::Combat(ClientCombat::StopAttack)
             | ClientMsg::Combat(ClientCombat::CancelCast)
-            | ClientMsg::Social(_) => {}
+            | ClientMsg::Social(_)
+            | ClientMsg::Economy(_) => {}
         }
     }
     let mut all = all;
     all.extend(super::social_examples::client_messages());
+    all.extend(super::economy_examples::client_messages());
     all
 }
 
@@ -287,10 +289,12 @@ pub fn server_messages() -> Vec<ServerMsg> {
             | ServerMsg::World(ServerWorld::MapChunk(_))
             | ServerMsg::Combat(ServerCombat::Skillbook { .. })
             | ServerMsg::Combat(ServerCombat::SkillRefused { .. })
-            | ServerMsg::Social(_) => {}
+            | ServerMsg::Social(_)
+            | ServerMsg::Economy(_) => {}
         }
     }
     all.extend(super::social_examples::server_messages());
+    all.extend(super::economy_examples::server_messages());
     all
 }
 
@@ -495,6 +499,7 @@ mod tests {
                 ClientMsg::World(_) => domain::WORLD,
                 ClientMsg::Combat(_) => domain::COMBAT,
                 ClientMsg::Social(_) => domain::SOCIAL,
+                ClientMsg::Economy(_) => domain::ECONOMY,
             };
             let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
             assert!(domain::range(base).contains(&tag), "{m:?}");
@@ -505,6 +510,7 @@ mod tests {
                 ServerMsg::World(_) => domain::WORLD,
                 ServerMsg::Combat(_) => domain::COMBAT,
                 ServerMsg::Social(_) => domain::SOCIAL,
+                ServerMsg::Economy(_) => domain::ECONOMY,
             };
             let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
             assert!(domain::range(base).contains(&tag), "{m:?}");

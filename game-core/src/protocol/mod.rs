@@ -9,6 +9,8 @@
 
 mod combat;
 mod disconnect;
+mod economy;
+mod economy_examples;
 pub mod examples;
 mod frame;
 mod social;
@@ -21,6 +23,11 @@ pub use combat::{
     SkillRefusal, Vitals,
 };
 pub use disconnect::{DisconnectReason, LoginRefusal, TokenRefusal, Violation};
+pub use economy::{
+    Catalogue, Cause, ClientEconomy, EconomyRefusal, EnhanceOutcome, InventoryView, ItemInfo,
+    LevelInfo, MissionInfo, OfferInfo, OfferView, PassProgress, PassView, ServerEconomy, StepInfo,
+    TradeEnd, TradeView,
+};
 pub use frame::{encode_frame, FrameDecoder, FrameError, FRAME_HEADER_LEN};
 pub use social::{
     ChatChannel, ChatLine, ClientSocial, Contact, Friend, GuildRank, GuildView, MemberVitals,
@@ -38,7 +45,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The version a client announces in [`ClientSession::Hello`]; a mismatch is refused.
-pub const PROTOCOL_VERSION: u16 = 5;
+pub const PROTOCOL_VERSION: u16 = 6;
 
 /// The largest payload a server accepts from a client by default.
 pub const MAX_CLIENT_PAYLOAD: u32 = 2 * 1024;
@@ -62,6 +69,9 @@ pub enum ClientMsg {
     Combat(ClientCombat),
     /// The character's social life: chat, friends, blocks, parties, guilds.
     Social(ClientSocial),
+    /// What the character owns: inventory, equipment, shop, enhancement,
+    /// battle pass, trade.
+    Economy(ClientEconomy),
 }
 
 /// The session's own messages from a client: the session handles these.
@@ -179,6 +189,7 @@ pub enum ServerMsg {
     World(ServerWorld),
     Combat(ServerCombat),
     Social(ServerSocial),
+    Economy(ServerEconomy),
 }
 
 /// The session's messages to a client.
@@ -295,7 +306,7 @@ pub mod domain {
     pub const COMBAT: u32 = 32;
     /// Tags 48-79.
     pub const SOCIAL: u32 = 48;
-    /// Reserved: tags 80-111.
+    /// Tags 80-111.
     pub const ECONOMY: u32 = 80;
     /// Reserved: tags 112-127.
     pub const MATCHING: u32 = 112;
@@ -315,6 +326,7 @@ tags::by_domain!(ClientMsg, "a client message" {
     World(ClientWorld) = domain::WORLD,
     Combat(ClientCombat) = domain::COMBAT,
     Social(ClientSocial) = domain::SOCIAL,
+    Economy(ClientEconomy) = domain::ECONOMY,
 });
 
 tags::by_domain!(ServerMsg, "a server message" {
@@ -322,6 +334,7 @@ tags::by_domain!(ServerMsg, "a server message" {
     World(ServerWorld) = domain::WORLD,
     Combat(ServerCombat) = domain::COMBAT,
     Social(ServerSocial) = domain::SOCIAL,
+    Economy(ServerEconomy) = domain::ECONOMY,
 });
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

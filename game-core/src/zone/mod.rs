@@ -578,14 +578,32 @@ impl Zone {
         let Some(slot) = self.slot_of(entity) else {
             return;
         };
-        let fighter = Fighter::player(&self.content, experience);
+        let mut fighter = Fighter::player(&self.content, experience);
         self.replicas.set_look(slot, 0, fighter.level);
         if let Some(f) = self.slots[slot as usize]
             .as_mut()
             .filter(|e| e.player.is_some())
             .and_then(|e| e.fighter.as_mut())
         {
+            let row = self.content.levels.row(fighter.level);
+            fighter.wear(f.gear, row);
             *f = fighter;
+        }
+    }
+
+    /// A player's worn equipment changed: its stats follow at once.
+    pub fn set_gear(&mut self, entity: EntityId, gear: crate::content::ItemStats) {
+        let Some(slot) = self.slot_of(entity) else {
+            return;
+        };
+        let content = std::sync::Arc::clone(&self.content);
+        if let Some(f) = self.slots[slot as usize]
+            .as_mut()
+            .filter(|e| e.player.is_some())
+            .and_then(|e| e.fighter.as_mut())
+            .filter(|f| f.gear != gear)
+        {
+            f.wear(gear, content.levels.row(f.level));
         }
     }
 

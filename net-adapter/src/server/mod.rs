@@ -113,6 +113,8 @@ pub async fn serve_with<L: Listener>(
     let mut node = Node::with_content(config.node_config(), seed, maps, Arc::new(content))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let clock = AdapterClock::start();
+    // The shop's daily limits count days of the wall clock (UTC).
+    node.set_wall_clock(clock.unix_ms_at_zero());
     if let Some(key) = options.tokens {
         node.accept_tokens(key, clock.unix_ms_at_zero(), clock.now());
     }

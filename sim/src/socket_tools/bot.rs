@@ -421,7 +421,8 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 | ClientEvent::Skillbook
                 | ClientEvent::SkillRefused { .. }
                 | ClientEvent::Combat(_)
-                | ClientEvent::Social(_) => {}
+                | ClientEvent::Social(_)
+                | ClientEvent::Economy(_) => {}
             }
         }
         if matches!(client.state(), ClientState::Disconnected { .. }) {

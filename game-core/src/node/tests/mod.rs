@@ -7,6 +7,7 @@
 
 mod characters;
 mod economy;
+mod economy_requests;
 mod sessions;
 mod social;
 mod store;
@@ -17,10 +18,10 @@ use crate::bus::{BusMessage, Topic};
 use crate::ids::{EntityId, ZoneId};
 use crate::persist::{MemoryStore, Outcome};
 use crate::protocol::{
-    encode_frame, ChannelRefusal, CharacterSummary, ClientMsg, ClientSession, ClientWorld,
-    Credentials, FrameDecoder, LoginRefusal, NoticeLevel, ResumeToken, ServerCombat, ServerMsg,
-    ServerSession, ServerWorld, Violation, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
-    PROTOCOL_VERSION,
+    encode_frame, ChannelRefusal, CharacterSummary, ClientEconomy, ClientMsg, ClientSession,
+    ClientWorld, Credentials, FrameDecoder, LoginRefusal, NoticeLevel, ResumeToken, ServerCombat,
+    ServerEconomy, ServerMsg, ServerSession, ServerWorld, Violation, MAX_CLIENT_PAYLOAD,
+    MAX_SERVER_PAYLOAD, PROTOCOL_VERSION,
 };
 use std::collections::BTreeSet;
 

@@ -16,6 +16,9 @@ fn login_and_enter_world() {
             ServerMsg::Session(ServerSession::EnteredWorld { character: c, experience: 0, .. }),
             ServerMsg::World(ServerWorld::ZoneEntered(_)),
             ServerMsg::Combat(ServerCombat::Skillbook { .. }),
+            ServerMsg::Economy(ServerEconomy::Inventory(_)),
+            ServerMsg::Economy(ServerEconomy::Catalogue(_)),
+            ServerMsg::Economy(ServerEconomy::Pass(_)),
         ] if c.name == "ada-char" && c.level == 1 && c.map == "meadow"
     ));
     assert!(h.node.player(player).unwrap().in_world);
