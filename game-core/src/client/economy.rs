@@ -24,7 +24,10 @@ pub struct EconomyView {
 impl EconomyView {
     pub(super) fn apply(&mut self, msg: &ServerEconomy) {
         match msg {
-            ServerEconomy::Inventory(inv) => self.inventory = Some(inv.clone()),
+            ServerEconomy::Inventory(inv) => {
+                self.last_req = self.last_req.max(inv.last_req);
+                self.inventory = Some(inv.clone());
+            }
             ServerEconomy::Catalogue(c) => self.catalogue = Some(c.clone()),
             ServerEconomy::Pass(p) => self.pass = Some(p.clone()),
             ServerEconomy::Changed {

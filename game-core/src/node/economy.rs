@@ -54,7 +54,7 @@ pub(super) struct Held {
     playing: bool,
     pub(super) player: PlayerId,
     /// The last request number the client used (requests must rise).
-    last_req: u32,
+    pub(super) last_req: u32,
     /// Battle pass progress not stored yet: kills, metres, enhancements.
     pending: [u32; 3],
     /// Where it stood at the last walk sample, and the part of a metre
@@ -392,12 +392,10 @@ impl Node {
                 // Decided on inventories the store no longer holds: drop it
                 // and load what the store holds.
                 if let Some(flight) = self.wallets.in_flight.remove(&name) {
-                    self.refuse(
-                        now,
-                        characters[0],
-                        flight.why.req,
-                        EconomyRefusal::Unavailable,
-                    );
+                    if flight.why.cause == Cause::Request {
+                        let req = flight.why.req;
+                        self.refuse(now, characters[0], req, EconomyRefusal::Unavailable);
+                    }
                 }
                 self.trade_settled(now, name, Err(EconomyRefusal::Unavailable));
                 self.stats.economy_conflicts += 1;
@@ -491,7 +489,13 @@ impl Node {
     /// share that cannot be given (the inventory busy or full) is counted
     /// as lost.
     pub(super) fn drop_loot(&mut self, now: Instant, character: CharacterId, kind: MonsterKindId) {
+        // The kill counts towards the pass after the loot is on its way (a
+        // mission's transaction first would leave the loot no inventory).
+        self.loot_share(now, character, kind);
         self.count_mission(now, character, MissionKind::Kill, 1);
+    }
+
+    fn loot_share(&mut self, now: Instant, character: CharacterId, kind: MonsterKindId) {
         let content = std::sync::Arc::clone(self.world.content());
         let Some(monster) = content.monster(kind) else {
             return;

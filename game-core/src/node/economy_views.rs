@@ -13,7 +13,7 @@ use crate::protocol::{
 };
 use crate::time::Instant;
 
-pub(super) fn inventory_view(inv: &Inventory, day: u32) -> InventoryView {
+pub(super) fn inventory_view(inv: &Inventory, day: u32, last_req: u32) -> InventoryView {
     InventoryView {
         seq: inv.seq,
         gold: inv.gold,
@@ -24,6 +24,7 @@ pub(super) fn inventory_view(inv: &Inventory, day: u32) -> InventoryView {
         } else {
             Vec::new()
         },
+        last_req,
     }
 }
 
@@ -146,7 +147,7 @@ impl Node {
         let player = h.player;
         let content = self.world.content();
         let msgs = [
-            ServerEconomy::Inventory(inventory_view(inv, day)),
+            ServerEconomy::Inventory(inventory_view(inv, day, h.last_req)),
             ServerEconomy::Catalogue(catalogue(content)),
             ServerEconomy::Pass(pass_view(content, inv)),
         ];

@@ -126,6 +126,9 @@ pub struct InventoryView {
     pub equipped: Vec<Option<Stack>>,
     /// Shop purchases today (UTC): (offer, count).
     pub bought_today: Vec<(u16, u32)>,
+    /// The last request number the server took from this character (0:
+    /// none): a client, even a new one taking over, numbers on above it.
+    pub last_req: u32,
 }
 
 /// An item kind, as the catalogue describes it.

@@ -127,6 +127,7 @@ pub(super) fn server_messages() -> Vec<ServerMsg> {
             slots: vec![Some(sword()), Some(potions(15)), None, None],
             equipped: vec![None; 7],
             bought_today: vec![(2, 1)],
+            last_req: 8,
         }),
         ServerEconomy::Catalogue(Catalogue {
             items: vec![ItemInfo {

@@ -626,3 +626,23 @@ fn a_trade_ends_when_a_side_leaves_and_nothing_moves() {
     assert_eq!(h.node.trades_open(), 0);
     assert_eq!(h.node.inventory(a).unwrap().gold, 50);
 }
+
+#[test]
+fn a_client_taking_over_numbers_its_requests_above_the_last_one_served() {
+    let mut h = Harness::new();
+    let (ada, _) = h.enter(1, "ada");
+    econ(&mut h, ada, ClientEconomy::Sort { req: 41 });
+    // A new connection logs in as the same account: the character is still
+    // in the world, and its views come with the last number served.
+    let again = h.connect(2);
+    h.send(again, &[super::hello(), super::login("ada")]);
+    let got = heard(&mut h, again);
+    let last = got.iter().find_map(|m| match m {
+        ServerEconomy::Inventory(i) => Some(i.last_req),
+        _ => None,
+    });
+    assert_eq!(last, Some(41), "{got:?}");
+    econ(&mut h, again, ClientEconomy::Sort { req: 41 });
+    econ(&mut h, again, ClientEconomy::Sort { req: 42 });
+    assert_eq!(refused(&mut h, again), [(41, EconomyRefusal::Replayed)]);
+}
