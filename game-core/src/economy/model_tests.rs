@@ -55,6 +55,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..7, slot.clone()).prop_map(|(s, to)| Op::Unequip { slot: EquipSlot::ALL[s], to }),
         1 => Just(Op::Sort),
         1 => (slot, 0u8..12).prop_map(|(slot, plus)| Op::SetPlus { slot, plus }),
+        1 => (0u16..3, 0u32..3, 0u32..3).prop_map(|(offer, day, limit)| Op::Purchase { offer, day, limit }),
+        1 => (0u16..3, 0u32..30, 0u32..10, 0u64..200)
+            .prop_map(|(mission, add, goal, xp)| Op::Mission { mission, add, goal, xp }),
+        1 => (0u8..6, 0u64..400).prop_map(|(level, xp)| Op::Claim { level, xp }),
     ]
 }
 
@@ -76,6 +80,85 @@ fn step() -> impl Strategy<Value = Step> {
 struct Owned {
     items: BTreeMap<ItemDefId, u64>,
     gold: u64,
+}
+
+/// What the model says of each character's pass and shop day.
+#[derive(Clone, Debug, Default)]
+struct Pass {
+    xp: u64,
+    progress: BTreeMap<u16, u32>,
+    claimed: BTreeSet<u8>,
+    day: u32,
+    bought: BTreeMap<u16, u32>,
+}
+
+impl Pass {
+    /// Checks `op` against the model (`applied`: whether the transaction
+    /// went through) and follows it.
+    fn follow(&mut self, op: &Op, applied: bool) -> Result<(), TestCaseError> {
+        match *op {
+            Op::Purchase { offer, day, limit } => {
+                let n = if day == self.day {
+                    self.bought.get(&offer).copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                prop_assert_eq!(
+                    applied,
+                    limit == 0 || n < limit,
+                    "purchase {:?} after {}",
+                    op,
+                    n
+                );
+                if applied {
+                    if day != self.day {
+                        self.day = day;
+                        self.bought.clear();
+                    }
+                    *self.bought.entry(offer).or_default() += 1;
+                }
+            }
+            Op::Mission {
+                mission,
+                add,
+                goal,
+                xp,
+            } => {
+                prop_assert_eq!(applied, goal > 0, "{:?}", op);
+                if applied {
+                    let total = u64::from(self.progress.get(&mission).copied().unwrap_or(0))
+                        + u64::from(add);
+                    self.xp += total / u64::from(goal) * xp;
+                    self.progress
+                        .insert(mission, (total % u64::from(goal)) as u32);
+                }
+            }
+            Op::Claim { level, xp } => {
+                let allowed =
+                    (1..=64).contains(&level) && !self.claimed.contains(&level) && self.xp >= xp;
+                prop_assert_eq!(applied, allowed, "{:?} with {:?}", op, self);
+                if applied {
+                    self.claimed.insert(level);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn agrees(&self, inv: &Inventory) -> Result<(), TestCaseError> {
+        prop_assert_eq!(inv.pass.xp, self.xp);
+        for (&m, &p) in &self.progress {
+            prop_assert_eq!(inv.pass.progress_of(m), p);
+        }
+        for level in 1..=64u8 {
+            prop_assert_eq!(inv.pass.is_claimed(level), self.claimed.contains(&level));
+        }
+        for (&o, &n) in &self.bought {
+            prop_assert_eq!(inv.shop.bought_on(self.day, o), n);
+        }
+        Ok(())
+    }
 }
 
 fn owned(inv: &Inventory) -> Owned {
@@ -100,6 +183,7 @@ proptest! {
         let mut burned: BTreeMap<ItemDefId, u64> = BTreeMap::new();
         let (mut gold_in, mut gold_out) = (0u64, 0u64);
         let mut model: Vec<Owned> = vec![Owned::default(); PEOPLE];
+        let mut passes: Vec<Pass> = vec![Pass::default(); PEOPLE];
         for step in steps {
             let (idx, tx) = match &step {
                 Step::Solo(i, op) => (vec![*i], Tx { parts: vec![Part {
@@ -116,7 +200,11 @@ proptest! {
             };
             let mut touched: Vec<Inventory> = idx.iter().map(|&i| invs[i].clone()).collect();
             let before = touched.clone();
-            match apply(&tx, &mut touched, &defs) {
+            let result = apply(&tx, &mut touched, &defs);
+            if let Step::Solo(i, op) = &step {
+                passes[*i].follow(op, result.is_ok())?;
+            }
+            match result {
                 Ok(receipt) => {
                     for (def, n, _) in &receipt.minted { *minted.entry(*def).or_default() += n; }
                     for (def, n, _) in &receipt.burned { *burned.entry(*def).or_default() += n; }
@@ -161,6 +249,9 @@ proptest! {
                 let mut want = model[i].clone();
                 want.items.retain(|_, n| *n > 0);
                 prop_assert_eq!(owned(&invs[i]), want, "character {}", i);
+            }
+            for i in 0..PEOPLE {
+                passes[i].agrees(&invs[i])?;
             }
             // Conservation, by kind and for gold.
             for def in minted.keys().chain(burned.keys()) {
