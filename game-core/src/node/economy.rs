@@ -378,6 +378,11 @@ impl Node {
                     return;
                 };
                 self.stats.economy_committed += 1;
+                self.event(super::NodeEvent::TransactionCommitted {
+                    first: name.0,
+                    seq: name.1,
+                    parts: parts.iter().map(|p| (p.character, p.after.seq)).collect(),
+                });
                 for (i, p) in parts.into_iter().enumerate() {
                     let why = if i == 0 { why } else { Why::of(why.cause) };
                     self.tx_applied(now, name, p.character, p.after, why);

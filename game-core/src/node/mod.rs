@@ -225,6 +225,14 @@ pub enum NodeEvent {
         version: u64,
         place: Place,
     },
+    /// The store acknowledged an economy transaction: its name (the first
+    /// part's character and sequence number) and every part's character and
+    /// sequence number after it.
+    TransactionCommitted {
+        first: CharacterId,
+        seq: u64,
+        parts: Vec<(CharacterId, u64)>,
+    },
     /// The player's connection dropped; it is kept for the grace period.
     Detached {
         player: PlayerId,

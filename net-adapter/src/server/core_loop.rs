@@ -341,6 +341,10 @@ fn log_event(event: &NodeEvent) {
             y = place.pos.y.raw(),
             "character saved"
         ),
+        NodeEvent::TransactionCommitted { first, seq, parts } => {
+            let parts: Vec<String> = parts.iter().map(|(c, s)| format!("{c}@{s}")).collect();
+            debug!(%first, seq, parts = parts.join(","), "transaction committed")
+        }
         NodeEvent::Detached { player, reason } => {
             debug!(%player, %reason, "connection lost, player kept for resume")
         }

@@ -72,7 +72,9 @@ impl PlayerAddresses {
                     self.admission.release(ip);
                 }
             }
-            NodeEvent::EnteredWorld { .. } | NodeEvent::CharacterSaved { .. } => {}
+            NodeEvent::EnteredWorld { .. }
+            | NodeEvent::CharacterSaved { .. }
+            | NodeEvent::TransactionCommitted { .. } => {}
         }
     }
 }
