@@ -1,4 +1,5 @@
-//! Reading a server's admin port from a test tool: one HTTP GET, the samples of
+//! Reading a server's admin port from a test tool: one HTTP GET (or a POST
+//! of an operator command), the samples of
 //! the Prometheus text it returns, and quantiles of a histogram from its
 //! cumulative buckets. Only what `loadtest` and the tests need; the server
 //! writes the format with `prometheus-client`.
@@ -12,12 +13,34 @@ const MAX_RESPONSE: u64 = 8 << 20;
 
 /// `GET path` on `addr`; the status code and the body.
 pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> io::Result<(u16, String)> {
+    http_request(addr, "GET", path, "", timeout)
+}
+
+/// `POST path` on `addr` with `body` (text); the status code and the body.
+pub fn http_post(
+    addr: SocketAddr,
+    path: &str,
+    body: &str,
+    timeout: Duration,
+) -> io::Result<(u16, String)> {
+    http_request(addr, "POST", path, body, timeout)
+}
+
+fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    timeout: Duration,
+) -> io::Result<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
     )?;
     let mut raw = Vec::new();
     stream.take(MAX_RESPONSE).read_to_end(&mut raw)?;

@@ -34,12 +34,11 @@ use game_core::persist::CharacterRecord;
 use net_adapter::store::Store;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
-use sim::socket_tools::binaries::{free_port, server_and_bots, wait_healthy};
+use sim::socket_tools::binaries::server_and_bots;
 use sim::socket_tools::load_report::LoadReport;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode};
 use std::time::{Duration, Instant};
 
 #[path = "crash/checks.rs"]
@@ -438,17 +437,25 @@ fn checked_run(
     let mut report = RunReport::default();
 
     // 1-3. The server, the bots, the kill.
-    let first = Server::start(setup.server_bin, dir, "first", data, server_url, args)?;
-    let bots = start_bots(
-        args,
-        setup,
+    let server = ServerSetup {
+        bin: setup.server_bin,
         dir,
-        "bots-first",
-        first.game,
-        args.seconds,
-        setup.bots_seed,
-    );
-    let mut bots = match bots {
+        data,
+        store_url: server_url,
+        save_interval_ms: args.save_interval_ms,
+        log_filter: SERVER_LOG,
+    };
+    let bots = Bots {
+        bin: setup.bots_bin,
+        dir,
+        count: args.bots,
+        name_prefix: NAME_PREFIX,
+        nice: args.bots_nice,
+        extra: &[],
+    };
+    let first = Server::start(&server, "first")?;
+    let first_bots = bots.start("bots-first", first.game, args.seconds, setup.bots_seed);
+    let mut first_bots = match first_bots {
         Ok(b) => b,
         Err(e) => {
             first.stop();
@@ -456,13 +463,19 @@ fn checked_run(
         }
     };
     let started = Instant::now();
-    let killed = kill_when_saving(&first, &mut bots, started, setup.kill_at, args.seconds);
+    let killed = kill_when_saving(
+        &first,
+        &mut first_bots,
+        started,
+        setup.kill_at,
+        args.seconds,
+    );
     report.kill_after = started.elapsed().as_secs_f64();
     let mut first = first;
     let _ = first.child.kill(); // SIGKILL
     let _ = first.child.wait();
     // Without --reconnect each bot gives up when its connection drops.
-    wait_or_kill(&mut bots, Duration::from_secs(20));
+    wait_or_kill(&mut first_bots, Duration::from_secs(20));
     killed?;
 
     // 4. What the server acknowledged before it died.
@@ -472,7 +485,7 @@ fn checked_run(
     report.acks_last_second = count_recent_acks(&log);
 
     // 5. The restart on the same data.
-    let second = Server::start(setup.server_bin, dir, "second", data, server_url, args)?;
+    let second = Server::start(&server, "second")?;
     let outcome = (|| {
         // 6. Every character back, none doubled, none older than acknowledged.
         let (after_restart, accounts) = runtime.block_on(read_store(read_url))?;
@@ -481,10 +494,7 @@ fn checked_run(
         check_after_crash(args.bots, &after_restart, accounts, &mut report);
 
         // 7. The bots again: they find their characters and play on.
-        let mut again = start_bots(
-            args,
-            setup,
-            dir,
+        let mut again = bots.start(
             "bots-again",
             second.game,
             args.again_seconds,
