@@ -81,6 +81,7 @@ pub(super) struct Stored {
 pub(super) const GOLD: i64 = -1;
 
 pub(super) async fn read(url: &str) -> Result<Stored, String> {
+    sqlx::any::install_default_drivers();
     let pool = sqlx::any::AnyPoolOptions::new()
         .max_connections(1)
         .connect(url)
