@@ -224,6 +224,26 @@ fn print_report(r: &SimReport) {
             k.copies_lost_with_connection, k.say_hearers_measured, k.memberships_compared
         );
     }
+    if r.traders.bots > 0 {
+        let t = &r.traders.tally;
+        println!(
+            "traders               {} bots: sent {} requests {:?}; {} changed, {} unanswered; {} gold from {} kills; enhanced {:?}; trades ended {:?}, {} offers changed after the other confirmed; refused {:?}",
+            r.traders.bots, t.sent_total(), t.sent, t.changed, t.unanswered, t.loot_gold,
+            r.traders.fight.kills, t.enhanced, t.trade_ends, t.offers_changed_after_confirm, t.refusals
+        );
+    }
+    let n = &r.economy.node;
+    let k = &r.economy.checks;
+    println!(
+        "economy (node)        {} requests ({} refused), {} transactions, {} committed, {} conflicts, {} retries; {} trades done of {} ended; loot {} given, {} lost",
+        n.requests, n.refused, n.transactions, n.committed, n.conflicts, n.retries,
+        n.trades_done, n.trades_ended, n.loot_given, n.loot_lost
+    );
+    println!(
+        "economy checks        {} store checks ({} inventories, {} stacks, {} ledger entries at the last); {} node views compared; {} messages shown checked ({} compared whole); {} views at rest; transactions {} applied, {} replayed, {} refused by the store",
+        k.store_checks, k.inventories, k.stacks, k.ledger_entries, k.node_views_compared,
+        k.shown_checked, k.shown_compared, k.views_at_rest, k.tx_applied, k.tx_replayed, k.tx_refused
+    );
     println!("invariant violations  {}", r.invariant_violations);
     for v in &r.violations {
         println!("  {v}");

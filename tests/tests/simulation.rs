@@ -87,3 +87,42 @@ fn fighters_level_up_and_brawlers_are_refused() {
     }
     assert!(levels > 0, "no fighter gained a level");
 }
+
+/// Traders (and fighters beside them) for a minute and a half: they earn
+/// from loot, spend, equip, claim and trade; every economy invariant holds
+/// (one of each item, the books, nothing shown before it is stored, each
+/// transaction applied once), and the same seed gives the same economy.
+#[test]
+fn traders_earn_spend_and_trade_and_the_books_balance() {
+    use sim::policy::Kind;
+    let run = || {
+        let mut config = SimConfig::new(40, 90, 3, FaultMode::Clean);
+        config.honest = vec![Kind::Trader, Kind::Trader, Kind::Fighter];
+        config.hostile_pct = 0;
+        let repro = config.repro();
+        let r = Simulator::new(config).run(|_| {});
+        assert_eq!(
+            r.invariant_violations, 0,
+            "violations: {:#?}\nreproduce with: {repro}",
+            r.violations
+        );
+        r
+    };
+    let a = run();
+    let t = &a.traders;
+    assert!(t.bots > 20, "{t:?}");
+    assert!(t.fight.kills > 0 && t.tally.loot_gold > 0, "{t:?}");
+    for label in ["buy", "equip", "claim", "trade_offer", "trade_confirm"] {
+        assert!(t.tally.sent.contains_key(label), "no {label}: {t:?}");
+    }
+    assert!(
+        t.tally.changed > 0 && t.tally.trade_ends.contains_key("done"),
+        "{t:?}"
+    );
+    let k = &a.economy.checks;
+    assert!(k.shown_compared > 0 && k.views_at_rest > 0, "{k:?}");
+    assert_eq!(k.tx_applied, a.economy.node.committed, "{:?}", a.economy);
+    let b = run();
+    assert_eq!(a.trace_hash, b.trace_hash);
+    assert_eq!(a.traders.tally, b.traders.tally);
+}

@@ -201,6 +201,15 @@ impl Node {
         self.wallets.held.get(&character)?.inv.as_ref()
     }
 
+    /// Every inventory the node holds as the store acknowledged it, and
+    /// whether a transaction on it is in flight (for the simulator's checks).
+    pub fn held_inventories(&self) -> impl Iterator<Item = (CharacterId, &Inventory, bool)> {
+        self.wallets
+            .held
+            .iter()
+            .filter_map(|(&c, h)| Some((c, h.inv.as_ref()?, h.busy)))
+    }
+
     pub(super) fn held(&self, character: CharacterId) -> Option<&Held> {
         self.wallets.held.get(&character)
     }
@@ -395,12 +404,16 @@ impl Node {
             }
             Err(StoreError::Conflict) | Err(StoreError::NoSuchCharacter) => {
                 // Decided on inventories the store no longer holds: drop it
-                // and load what the store holds.
-                if let Some(flight) = self.wallets.in_flight.remove(&name) {
-                    if flight.why.cause == Cause::Request {
-                        let req = flight.why.req;
-                        self.refuse(now, characters[0], req, EconomyRefusal::Unavailable);
-                    }
+                // and load what the store holds. Only a player's request is
+                // answered (loot, grants, missions and trades name none).
+                let flight = self.wallets.in_flight.remove(&name);
+                if let Some(flight) = flight.filter(|f| f.why.cause == Cause::Request) {
+                    self.refuse(
+                        now,
+                        characters[0],
+                        flight.why.req,
+                        EconomyRefusal::Unavailable,
+                    );
                 }
                 self.trade_settled(now, name, Err(EconomyRefusal::Unavailable));
                 self.stats.economy_conflicts += 1;

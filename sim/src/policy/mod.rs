@@ -8,8 +8,11 @@
 mod atlas;
 mod brawler;
 mod fighter;
+mod haggle;
 mod heckler;
+mod shopping;
 mod social;
+mod trader;
 mod wander;
 
 pub use atlas::Atlas;
@@ -17,6 +20,7 @@ pub use brawler::Brawler;
 pub use fighter::{FightTally, Fighter};
 pub use heckler::{look_alike, HeckleTally, Heckler, Trick};
 pub use social::{SocialBot, SocialTally};
+pub use trader::{ring_partners, TradeTally, Trader};
 pub use wander::Wander;
 
 use game_core::client::{Client, ClientEvent};
@@ -40,6 +44,7 @@ pub enum Kind {
     PortalWalker,
     Fighter,
     Social,
+    Trader,
     // Hostile.
     SpeedHacker,
     Teleporter,
@@ -51,7 +56,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const HONEST: [Kind; 10] = [
+    pub const HONEST: [Kind; 11] = [
         Kind::Wander,
         Kind::Follow,
         Kind::Hotspot,
@@ -62,6 +67,7 @@ impl Kind {
         Kind::PortalWalker,
         Kind::Fighter,
         Kind::Social,
+        Kind::Trader,
     ];
     pub const HOSTILE: [Kind; 7] = [
         Kind::SpeedHacker,
@@ -81,7 +87,7 @@ impl Kind {
 
     /// Whether the kind fights (its tally is in the report).
     pub fn fights(self) -> bool {
-        matches!(self, Kind::Fighter | Kind::Brawler)
+        matches!(self, Kind::Fighter | Kind::Brawler | Kind::Trader)
     }
 
     pub fn is_hostile(self) -> bool {
@@ -109,6 +115,7 @@ impl Kind {
             Kind::PortalWalker => "portal-walker",
             Kind::Fighter => "fighter",
             Kind::Social => "social",
+            Kind::Trader => "trader",
             Kind::SpeedHacker => "speed-hacker",
             Kind::Teleporter => "teleporter",
             Kind::Flooder => "flooder",
@@ -155,6 +162,7 @@ pub struct Policy {
     brawler: Option<Box<Brawler>>,
     social: Option<Box<SocialBot>>,
     heckler: Option<Box<Heckler>>,
+    trader: Option<Box<Trader>>,
 }
 
 /// How often a bot acts (moves, decides), unless told otherwise.
@@ -202,7 +210,16 @@ impl Policy {
             )))
         });
         let heckler = (kind == Kind::Heckler).then(Box::default);
+        // Its own stream too: its dealings never shift its walk.
+        let trader = (kind == Kind::Trader).then(|| {
+            Box::new(Trader::new(rng::stream(
+                seed,
+                StreamKind::Bot,
+                bot + (3 << 32),
+            )))
+        });
         Policy {
+            trader,
             social,
             heckler,
             fighter,
@@ -230,6 +247,22 @@ impl Policy {
         if let Some(h) = self.heckler.as_mut() {
             h.on_event(e);
         }
+        if let Some(t) = self.trader.as_mut() {
+            t.on_event(now, client, e);
+        }
+    }
+
+    /// Tells a trader the names of other traders it may ask (the others
+    /// ignore it).
+    pub fn set_trade_partners(&mut self, names: Vec<String>) {
+        if let Some(t) = self.trader.as_mut() {
+            t.set_partners(names);
+        }
+    }
+
+    /// What a trader did (none for the other kinds).
+    pub fn trade_tally(&self) -> Option<&TradeTally> {
+        self.trader.as_ref().map(|t| &t.tally)
     }
 
     /// What a social bot did (none for the other kinds).
@@ -243,6 +276,7 @@ impl Policy {
             .as_ref()
             .map(|f| &f.tally)
             .or(self.brawler.as_ref().map(|b| &b.tally))
+            .or(self.trader.as_ref().map(|t| &t.fighter.tally))
     }
 
     /// What a heckler did and got (none for the other kinds).
@@ -300,6 +334,12 @@ impl Policy {
             Kind::Fighter => {
                 let f = self.fighter.as_mut().expect("a fighter's brain");
                 if let Some(v) = f.step(now, client, atlas, &mut self.wander, every) {
+                    client.move_with(now, v);
+                }
+            }
+            Kind::Trader => {
+                let t = self.trader.as_mut().expect("a trader's brain");
+                if let Some(v) = t.step(now, client, atlas, &mut self.wander, every) {
                     client.move_with(now, v);
                 }
             }

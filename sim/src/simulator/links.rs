@@ -101,6 +101,8 @@ impl Simulator {
             p.policy.on_event(self.now, &p.client, &e);
             self.checker
                 .client_event(&p.client, p.conn_for_down, &e, self.now);
+            self.economy_event(i, &e);
+            let p = &mut self.peers[i as usize];
             match e {
                 ClientEvent::Welcomed { resumed, .. } => {
                     p.welcomes += 1;

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod agenda;
+mod economy;
 mod faults;
 mod invariants;
 mod links;
@@ -20,8 +21,9 @@ mod summary;
 pub use crate::policy;
 
 pub use accounts::BadTokenTally;
+pub use economy::{EconomyReport, NodeEconomy, TraderReport};
 pub use faults::{FaultMode, FaultPlan, StorePlan, HEAL};
-pub use invariants::{CombatChecks, ServerCombat, SocialChecks, Violation};
+pub use invariants::{CombatChecks, EconomyChecks, ServerCombat, SocialChecks, Violation};
 pub use login::{BadToken, LoginStats};
 pub use persistence::PersistCounts;
 pub use store::StoreStats;
@@ -221,6 +223,7 @@ pub struct Simulator {
     atlas: Atlas,
     trace: TraceHash,
     checker: Checker,
+    economy: economy::EconomyWatch,
     events: u64,
     tick_wall_us: Vec<u64>,
     ticks_before_restart: u64,
@@ -257,6 +260,7 @@ impl Simulator {
         let mut pick = rng::stream(config.seed, StreamKind::Bot, u64::MAX);
         let mut sim = Simulator {
             checker,
+            economy: economy::EconomyWatch::default(),
             end: Instant::from_micros(config.seconds * 1_000_000),
             plan,
             node,
@@ -326,6 +330,7 @@ impl Simulator {
             sim.push(at, Ev::Reconnect(i as u32));
             sim.push(at + ACT_EVERY, Ev::Act(i as u32));
         }
+        sim.introduce_traders();
         for &at in &sim.plan.restarts.clone() {
             sim.push(at, Ev::Restart);
         }
@@ -400,6 +405,7 @@ impl Simulator {
                 self.checker
                     .check(&self.node, &peers_view(&self.peers), self.now, settled);
                 self.check_persistence();
+                self.check_economy(settled);
                 self.push(self.now + invariants::CHECK_EVERY, Ev::Check);
             }
             Ev::StoreCommit(generation) => self.store_commit(generation),
@@ -542,6 +548,7 @@ impl Simulator {
         self.overruns_before_restart += s.tick_overruns;
         self.count_refusals_before_restart();
         self.checker.bank_combat(&self.node);
+        self.bank_economy();
         self.node = Node::new(
             self.config.node.clone(),
             self.config.seed ^ (self.restarts << 48),

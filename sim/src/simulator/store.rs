@@ -17,6 +17,7 @@
 //! that died with it and is dropped, though its change was committed.
 
 use super::faults::{StorePlan, STORE_RUN_STREAM};
+use super::invariants::TxAudit;
 use game_core::persist::{Intent, MemoryStore, Outcome, StoreError};
 use game_core::rng::{self, StreamKind};
 use game_core::time::{Duration, Instant};
@@ -60,6 +61,8 @@ pub struct SimStore {
     /// From here on (the liveness phase) the store is quick and never fails.
     calm_from: Instant,
     stats: StoreStats,
+    /// Watches every transaction applied (the economy checks).
+    audit: TxAudit,
 }
 
 /// What the driver schedules after a call: a commit's end, by generation.
@@ -82,6 +85,7 @@ impl SimStore {
             max_queue,
             calm_from,
             stats: StoreStats::default(),
+            audit: TxAudit::default(),
         }
     }
 
@@ -102,6 +106,14 @@ impl SimStore {
 
     pub fn stats(&self) -> &StoreStats {
         &self.stats
+    }
+
+    pub fn audit(&self) -> &TxAudit {
+        &self.audit
+    }
+
+    pub fn audit_mut(&mut self) -> &mut TxAudit {
+        &mut self.audit
     }
 
     /// Takes an intent from node incarnation `epoch`. An immediate answer
@@ -186,7 +198,14 @@ impl SimStore {
             self.stats.committed += batch.len() as u64;
             batch
                 .into_iter()
-                .map(|(epoch, intent)| (epoch, self.committed.apply(&intent)))
+                .map(|(epoch, intent)| {
+                    let before = TxAudit::before(&self.committed, &intent);
+                    let outcome = self.committed.apply(&intent);
+                    if let Some(b) = before {
+                        self.audit.after(&self.committed, b, &outcome);
+                    }
+                    (epoch, outcome)
+                })
                 .collect()
         };
         (outcomes, self.start_commit(now))

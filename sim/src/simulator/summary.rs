@@ -2,8 +2,8 @@
 //! every link.
 
 use super::{
-    peers_view, BadToken, BadTokenTally, CombatChecks, LoginStats, Peer, PersistCounts,
-    ServerCombat, Simulator, SocialChecks, StoreStats,
+    peers_view, BadToken, BadTokenTally, CombatChecks, EconomyReport, LoginStats, Peer,
+    PersistCounts, ServerCombat, Simulator, SocialChecks, StoreStats, TraderReport,
 };
 use crate::policy::{FightTally, Kind, SocialTally};
 use crate::report::{Percentiles, Spread, Tally};
@@ -57,6 +57,9 @@ pub struct SimReport {
     /// What the social bots did, and what the social checks looked at.
     pub social: SocialReport,
     pub social_checks: SocialChecks,
+    /// What the traders did, and the economy's counts and checks.
+    pub traders: TraderReport,
+    pub economy: EconomyReport,
     pub repro: String,
 }
 
@@ -146,6 +149,8 @@ impl Simulator {
             .check(&self.node, &peers_view(&self.peers), self.now, settled);
         self.checker.final_checks(&peers_view(&self.peers));
         self.check_persistence();
+        self.check_economy(settled);
+        self.final_economy_checks();
         self.check_token_refusals();
         let mut disconnects = Tally::new();
         for p in &self.peers {
@@ -165,6 +170,7 @@ impl Simulator {
             .filter(|p| *p.client.state() == ClientState::InWorld)
             .count();
         let node_token_refusals = self.node_token_refusals();
+        let (traders, economy) = self.economy_report();
         let violations = self.checker.violations();
         SimReport {
             trace_hash: format!("{:016x}", self.trace.0),
@@ -211,6 +217,8 @@ impl Simulator {
             combat_checks: self.checker.combat_checks(),
             social: SocialReport::of(self.peers.iter()),
             social_checks: self.checker.social_checks(),
+            traders,
+            economy,
             repro: self.config.repro(),
         }
     }

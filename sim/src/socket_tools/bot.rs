@@ -114,8 +114,8 @@ impl SocketPolicy {
     }
 
     /// The policies a bot on a socket can follow: those that ask the driver
-    /// for nothing but movement.
-    pub const KINDS: [Kind; 10] = [
+    /// for nothing but movement (their requests go through the client).
+    pub const KINDS: [Kind; 11] = [
         Kind::Wander,
         Kind::Hotspot,
         Kind::Idle,
@@ -126,7 +126,17 @@ impl SocketPolicy {
         Kind::Brawler,
         Kind::Social,
         Kind::Heckler,
+        Kind::Trader,
     ];
+
+    /// A trader asks the characters named here to trade (other kinds
+    /// ignore them).
+    pub fn with_trade_partners(mut self, names: Vec<String>) -> Self {
+        if let Some(p) = self.policy.as_mut() {
+            p.set_trade_partners(names);
+        }
+        self
+    }
 
     fn every(&self) -> Option<std::time::Duration> {
         self.policy

@@ -95,6 +95,24 @@ mod tests {
         assert_eq!(talk.kind_of(50), Kind::Fighter);
         let heckle: Mix = "wander=95,heckler=5".parse().unwrap();
         assert_eq!(heckle.kind_of(95), Kind::Heckler);
+        let trade: Mix = "trader=30,fighter=60,social=10".parse().unwrap();
+        assert_eq!(trade.kind_of(29), Kind::Trader);
+        assert_eq!(trade.kind_of(30), Kind::Fighter);
+    }
+
+    #[test]
+    fn a_trader_asks_the_traders_beside_it_in_the_mix() {
+        use crate::policy::ring_partners;
+        let mix: Mix = "trader=10,wander=90".parse().unwrap();
+        let traders: Vec<usize> = (0..1000)
+            .filter(|&i| mix.kind_of(i) == Kind::Trader)
+            .collect();
+        let p = ring_partners(&traders, 0);
+        assert_eq!(p, vec![1, 2, 3, 4, 906, 907, 908, 909]);
+        assert!(!p.contains(&0));
+        assert_eq!(ring_partners(&[3, 8], 8), vec![3]);
+        assert!(ring_partners(&[3], 3).is_empty());
+        assert!(ring_partners(&traders, 50).is_empty(), "not a trader");
     }
 
     #[test]

@@ -97,9 +97,17 @@ fn a_conflict_drops_the_transaction_and_loads_what_the_store_holds() {
         },
     });
     assert!(outcome.result.is_ok());
+    h.take(ada);
     h.node.grant(h.now, "ada-char", "gold", 50).unwrap();
     h.drain();
     assert_eq!(h.node.stats().economy_conflicts, 1);
+    // Nobody asked for the grant: no refusal names a request (req 0).
+    let refusals: Vec<ServerMsg> = h
+        .take(ada)
+        .into_iter()
+        .filter(|m| matches!(m, ServerMsg::Economy(ServerEconomy::Refused { .. })))
+        .collect();
+    assert!(refusals.is_empty(), "{refusals:?}");
     assert_eq!(
         h.node.inventory(c).unwrap().gold,
         7,

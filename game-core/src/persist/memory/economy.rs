@@ -76,6 +76,11 @@ impl MemoryStore {
         self.inventories.iter().map(|(&c, i)| (c, i))
     }
 
+    /// The receipt of the committed transaction named `name`, if any.
+    pub fn receipt(&self, name: (CharacterId, u64)) -> Option<&Receipt> {
+        self.ledger.get(&name)
+    }
+
     /// Every committed transaction's receipt, by its name.
     pub fn ledger(&self) -> impl Iterator<Item = (&(CharacterId, u64), &Receipt)> {
         self.ledger.iter()

@@ -8,11 +8,15 @@
 //! validator forgives); and, after the faults healed (liveness), every connected
 //! bot sees exactly what the server says is in its view, where the server says.
 //! Fights are checked in `combat.rs`; chat, blocks, parties and guilds in
-//! `social.rs` (every accepted line reaches exactly whom it is owed, in order).
+//! `social.rs` (every accepted line reaches exactly whom it is owed, in order);
+//! inventories, the books and what clients are shown in `economy.rs`.
 
 mod combat;
 #[cfg(test)]
 mod combat_tests;
+mod economy;
+#[cfg(test)]
+mod economy_tests;
 mod interpolation;
 mod membership;
 mod social;
@@ -22,6 +26,7 @@ mod verdict;
 mod walk;
 
 pub use combat::{CombatChecks, ServerCombat};
+pub use economy::{EconomyChecker, EconomyChecks, TxAudit};
 pub use social::{Asked, SocialChecks};
 use walk::{isqrt_m, moved_more_than, SortedWalk};
 

@@ -34,7 +34,8 @@ pub(super) fn verdict(i: usize, p: &PeerView<'_>, store_faulty: bool) -> Vec<Str
             if let Some(r) = bad {
                 out.push(format!("honest bot {i} ({k:?}) disconnected: {r}"));
             }
-            if let Some(bad) = p.fight.and_then(fighter_blunder) {
+            let reused = p.worst_stall >= id_reuse_stall();
+            if let Some(bad) = p.fight.and_then(|t| fighter_blunder(t, reused)) {
                 out.push(format!("honest bot {i} ({k:?}) was refused {bad}"));
             }
             // Its pace is the social bot's own: a stalled link may bunch its
@@ -96,8 +97,43 @@ pub(super) fn verdict(i: usize, p: &PeerView<'_>, store_faulty: bool) -> Vec<Str
 /// one: a skill it does not have, a target it may not have, or too many
 /// requests. (Out of range, out of view, a dead target, a cooldown or cast
 /// it could not yet know of: races of a moving fight, and a stalled link.)
-fn fighter_blunder(t: &FightTally) -> Option<String> {
+/// A link that held a request past `id_reuse_stall` excuses an invalid
+/// target: the monster aimed at may have died, left and had its id taken
+/// by a player by the time the request arrived (seed 48 with traders in the
+/// mix: an `Attack` held 4.5 s in a clogged link reached a player).
+fn fighter_blunder(t: &FightTally, ids_reused: bool) -> Option<String> {
     ["unknown_skill", "invalid_target", "too_fast"]
         .into_iter()
+        .filter(|&r| !(ids_reused && r == "invalid_target"))
         .find_map(|r| t.refusals.get(r).map(|n| format!("{r} {n} times")))
+}
+
+/// How long a request must be held for its target's id to pass to another
+/// entity: a monster's corpse stays `corpse_ms`, and its slot is reused a
+/// tick after it leaves.
+fn id_reuse_stall() -> game_core::time::Duration {
+    let corpse = game_core::zone::ZoneConfig::default().corpse_ms;
+    game_core::time::Duration::from_millis(corpse as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_target_is_forgiven_only_when_ids_may_have_been_reused() {
+        let mut t = FightTally::default();
+        t.refusals.insert("invalid_target", 2);
+        assert_eq!(
+            fighter_blunder(&t, false).as_deref(),
+            Some("invalid_target 2 times")
+        );
+        assert_eq!(fighter_blunder(&t, true), None);
+        t.refusals.insert("unknown_skill", 1);
+        assert_eq!(
+            fighter_blunder(&t, true).as_deref(),
+            Some("unknown_skill 1 times")
+        );
+        assert!(id_reuse_stall() >= game_core::time::Duration::from_secs(1));
+    }
 }

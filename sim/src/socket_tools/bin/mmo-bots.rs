@@ -19,7 +19,7 @@ use clap::{Parser, ValueEnum};
 use game_core::client::ClientConfig;
 use game_core::protocol::Credentials;
 use game_core::zone::Map;
-use sim::policy::{Atlas, Kind};
+use sim::policy::{ring_partners, Atlas, Kind};
 use sim::report::Percentiles;
 use sim::socket_tools::bot::{run_bot_with, FreshCredentials, LiveCounts, OnDrop, SocketPolicy};
 use sim::socket_tools::load_report::{LoadReport, LoginPhase};
@@ -57,7 +57,9 @@ struct Args {
     /// The bots' policies as kind=percent pairs; kinds: wander, hotspot (crowd
     /// at a spot near the spawn), idle, follow, portal-walker, channel-hopper,
     /// fighter (hunts monsters), brawler (sends combat requests the server
-    /// must refuse).
+    /// must refuse), social (talks), heckler (social requests the server must
+    /// refuse), trader (fights for gold, shops, enhances and trades with the
+    /// traders beside it in the mix, by name).
     #[arg(long, default_value = "wander=100")]
     mix: Mix,
     /// Stand still in the world (the same as --mix idle=100).
@@ -395,10 +397,20 @@ async fn run(args: &Args, atlas: Arc<Atlas>) -> LoadReport {
     let every = Duration::from_secs_f64(1.0 / args.move_hz as f64);
     let live = Arc::new(LiveCounts::default());
     let mut tasks = Vec::with_capacity(args.bots);
+    // Traders ask the traders beside them in the mix by name.
+    let traders: Vec<usize> = (0..args.bots)
+        .filter(|&i| args.mix.kind_of(i) == Kind::Trader)
+        .collect();
     for (i, first_token) in first_tokens.into_iter().enumerate() {
         let kind = args.mix.kind_of(i);
         let policy = SocketPolicy::of(kind, args.seed, i as u64, Arc::clone(&atlas), every)
-            .expect("the mix holds only kinds a bot can follow");
+            .expect("the mix holds only kinds a bot can follow")
+            .with_trade_partners(
+                ring_partners(&traders, i)
+                    .into_iter()
+                    .map(|j| format!("{}{j}", args.name_prefix))
+                    .collect(),
+            );
         let addr = args.addr;
         let name = format!("{}{i}", args.name_prefix);
         let fresh = (args.auth == Auth::Password)
