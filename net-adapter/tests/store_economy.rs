@@ -264,15 +264,20 @@ async fn another_receipt_under_a_used_name_conflicts(db: &mut TestDb) {
             // `before` it is not the transaction that was applied.
             commit(vec![part(1, 0, at(1, 10))], granted(11)),
             commit(vec![part(1, 1, at(1, 10))], granted(11)),
-            // The same name and receipt from another state: applied before.
+            // The same name and receipt, another state after: another
+            // transaction (a restarted node decided again on a state loaded
+            // before the first landed), not this one again.
             commit(vec![part(1, 0, at(1, 55))], granted(10)),
+            // The very same transaction again: applied before.
+            commit(vec![part(1, 0, at(1, 10))], granted(10)),
             load(1),
         ])
         .await;
     assert_eq!(result(&out, 0), &Err(StoreError::Conflict));
     assert_eq!(result(&out, 1), &Err(StoreError::Conflict));
-    assert_eq!(result(&out, 2), &Ok(Reply::Done));
-    assert_eq!(loaded(result(&out, 3)), Some(&at(1, 10)));
+    assert_eq!(result(&out, 2), &Err(StoreError::Conflict));
+    assert_eq!(result(&out, 3), &Ok(Reply::Done));
+    assert_eq!(loaded(result(&out, 4)), Some(&at(1, 10)));
     twin.same_economy().await;
 }
 
@@ -485,7 +490,10 @@ async fn a_refused_commit_keeps_the_stored_pass_and_shop(db: &mut TestDb) {
         .changes(vec![
             // Stale: decided on a state the store never had.
             commit(vec![part(1, 4, at(5, 10))], Receipt::default()),
-            // Applied before (same name and receipt): Done, nothing written.
+            // Applied before (the same transaction): Done, nothing written.
+            commit(vec![part(1, 0, kept.clone())], granted(10)),
+            // The same name and receipt with another pass and shop day:
+            // another transaction.
             commit(vec![part(1, 0, other.clone())], granted(10)),
             // The same name with another receipt.
             commit(vec![part(1, 0, other)], granted(11)),
@@ -495,7 +503,8 @@ async fn a_refused_commit_keeps_the_stored_pass_and_shop(db: &mut TestDb) {
     assert_eq!(result(&out, 0), &Err(StoreError::Conflict));
     assert_eq!(result(&out, 1), &Ok(Reply::Done));
     assert_eq!(result(&out, 2), &Err(StoreError::Conflict));
-    assert_eq!(loaded(result(&out, 3)), Some(&kept));
+    assert_eq!(result(&out, 3), &Err(StoreError::Conflict));
+    assert_eq!(loaded(result(&out, 4)), Some(&kept));
     twin.same_economy().await;
 }
 

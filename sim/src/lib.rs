@@ -6,6 +6,7 @@
 //! clock: `socket_tools`. Every bot in either follows a `policy`; `report`
 //! holds the summaries both print.
 
+pub mod crash_sweep;
 pub mod lab;
 pub mod netem;
 pub mod policy;

@@ -24,7 +24,9 @@
 //! its version as a character's does. Deleting a character removes it from
 //! every friend list, block list and guild. An economy transaction carries
 //! each inventory's sequence number before and after: applied again, every
-//! part already holds its `after`, and the answer is the same.
+//! part already holds its `after` or has moved on past it (a store checks,
+//! not only that the name and receipt are known), and the answer is the
+//! same.
 //!
 //! This module owns the types and [`MemoryStore`], the reference store every
 //! other store is tested against. It may not touch sessions, zones or the node.
@@ -107,9 +109,16 @@ pub enum Change {
     /// becomes its `after` state, and the receipt joins the ledger, all at
     /// once, if every stored sequence number is still its `before`. A
     /// transaction is named by its first part's character and `after.seq`:
-    /// with that name and the same receipt already in the ledger, it was
-    /// applied before, and the answer is the same `Done`. Anything else is
-    /// [`StoreError::Conflict`], and nothing changes. Deleting a character
+    /// with that name and the same receipt already in the ledger, and every
+    /// part's stored inventory still equal to its `after` or moved on past
+    /// it (a late copy), it was applied before, and the answer is the same
+    /// `Done`. Anything else is [`StoreError::Conflict`], and nothing
+    /// changes: another transaction decided under a used name (a restarted
+    /// node that loaded an inventory before its dead predecessor's commit
+    /// landed, and holds it busy until answered, so it finds that commit's
+    /// state still there) is not taken for the one applied, even with an
+    /// equal receipt, as a sort is not a move or a trade (the crash sweep
+    /// found it). Deleting a character
     /// puts what its inventory held in the ledger as `Sink::Deleted`.
     CommitTx {
         parts: Vec<InventoryPart>,

@@ -36,9 +36,21 @@ impl MemoryStore {
         }
         let name = (first.character, first.after.seq);
         if let Some(kept) = self.ledger.get(&name) {
-            // Applied before: the same answer. Another transaction under the
-            // same name was decided on a state that did not last.
-            return if kept == receipt {
+            // Applied before if it is the same transaction: the same receipt,
+            // and every inventory still as it left them or moved on past it
+            // (a late copy, after later transactions). Another transaction
+            // under the same name conflicts, even with an equal receipt: a
+            // restarted node that loaded an inventory before its dead
+            // predecessor's commit landed decides again under that name, on
+            // the state before it, and holds the inventory busy until
+            // answered, so it finds the first one's state still there.
+            let same = kept == receipt
+                && parts.iter().all(|p| {
+                    self.inventories
+                        .get(&p.character)
+                        .is_some_and(|i| i.seq > p.after.seq || *i == p.after)
+                });
+            return if same {
                 Ok(Reply::Done)
             } else {
                 Err(StoreError::Conflict)
@@ -161,6 +173,79 @@ mod tests {
             seq,
             ..Inventory::new(4)
         }
+    }
+
+    /// Found by the crash sweep: a node crashes with a trade on the wire; its
+    /// successor loads the giver's inventory before the trade lands, then
+    /// decides a sort under the same name. Sort and trade both have empty
+    /// receipts; taken for the trade applied again, the sort's `Done` would
+    /// let the giver keep (and sell) the item the taker now holds.
+    #[test]
+    fn another_transaction_under_a_used_name_conflicts_even_with_an_equal_receipt() {
+        use crate::economy::{ItemId, Stack};
+        let (mut store, c) = store_with(2);
+        let sword = Stack {
+            id: ItemId {
+                minted_by: c[0],
+                tx: 1,
+                n: 1,
+            },
+            def: crate::content::ItemDefId(0),
+            count: 1,
+            plus: 0,
+        };
+        let mut armed = at(1, 0);
+        armed.slots[3] = Some(sword);
+        let part = |c, before, after| InventoryPart {
+            character: c,
+            before,
+            after,
+        };
+        let send = |store: &mut MemoryStore, id, parts, receipt: Receipt| {
+            store
+                .apply(&Intent {
+                    id: IntentId(id),
+                    change: Change::CommitTx {
+                        parts,
+                        receipt: Box::new(receipt),
+                    },
+                })
+                .result
+        };
+        let grant = Receipt {
+            minted: vec![(sword.def, 1, Source::Grant)],
+            ..Receipt::default()
+        };
+        let first = vec![part(c[0], 0, armed.clone())];
+        assert_eq!(send(&mut store, 1, first, grant), Ok(Reply::Done));
+        // The trade: the sword from c0 (1 -> 2) to c1 (0 -> 1).
+        let mut gave = at(2, 0);
+        gave.slots = vec![None; 4];
+        let mut took = at(1, 0);
+        took.slots[0] = Some(sword);
+        let trade = vec![part(c[0], 1, gave.clone()), part(c[1], 0, took.clone())];
+        assert_eq!(
+            send(&mut store, 2, trade.clone(), Receipt::default()),
+            Ok(Reply::Done)
+        );
+        // The sort, decided on c0 at seq 1 (sword still there), under the
+        // trade's name (c0, 2), with the same (empty) receipt.
+        let mut sorted = armed.clone();
+        sorted.seq = 2;
+        sorted.slots.sort_by_key(|s| s.is_none());
+        let sort = vec![part(c[0], 1, sorted)];
+        assert_eq!(
+            send(&mut store, 3, sort, Receipt::default()),
+            Err(StoreError::Conflict)
+        );
+        assert_eq!(store.inventory(c[0]), Some(&gave));
+        // The trade itself again (a retry): applied before.
+        assert_eq!(
+            send(&mut store, 2, trade, Receipt::default()),
+            Ok(Reply::Done)
+        );
+        assert_eq!(store.ledger().count(), 2);
+        assert_eq!(store.inventory(c[1]), Some(&took));
     }
 
     #[test]

@@ -411,9 +411,20 @@ impl Inner {
         }
         let name = (first.character, first.after.seq);
         if let Some(kept) = self.ledger_receipt(conn, name).await? {
-            // Applied before: the same answer. Another transaction under the
-            // same name was decided on a state that did not last.
-            return Ok(if kept == *receipt {
+            // Applied before if it is the same transaction: the same receipt,
+            // and every inventory still as it left them or moved on past it.
+            // Another transaction under the same name (decided on a state
+            // that did not last, even with an equal receipt) conflicts, as in
+            // `MemoryStore`.
+            let mut same = kept == *receipt;
+            for p in parts {
+                if !same {
+                    break;
+                }
+                let stored = self.stored_inventory(conn, p.character).await?;
+                same = stored.is_some_and(|i| i.seq > p.after.seq || i == p.after);
+            }
+            return Ok(if same {
                 Ok(Reply::Done)
             } else {
                 Err(StoreError::Conflict)
