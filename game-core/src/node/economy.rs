@@ -11,6 +11,7 @@
 //! again. A character who leaves with a transaction in flight is kept until
 //! it is settled.
 
+use super::economy_stats::{TxKind, TxResult};
 use super::store::Purpose;
 use super::trade::Trades;
 use super::Node;
@@ -82,19 +83,32 @@ impl Held {
 /// store has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Why {
-    pub cause: Cause,
+    /// What it is for (its cause follows: [`TxKind::cause`]).
+    pub kind: TxKind,
     /// The request it answers (first part only; 0: none).
     pub req: u32,
     pub enhanced: Option<EnhanceOutcome>,
 }
 
 impl Why {
-    pub fn of(cause: Cause) -> Why {
+    pub fn of(kind: TxKind) -> Why {
         Why {
-            cause,
+            kind,
             req: 0,
             enhanced: None,
         }
+    }
+
+    /// A client's request number `req`, of `kind`.
+    pub fn request(kind: TxKind, req: u32) -> Why {
+        Why {
+            req,
+            ..Why::of(kind)
+        }
+    }
+
+    pub fn cause(&self) -> Cause {
+        self.kind.cause()
     }
 }
 
@@ -297,6 +311,9 @@ impl Node {
                 h.inv = Some(inv.map_or_else(|| Inventory::new(INVENTORY_SLOTS), |b| *b));
                 self.wear_gear(character);
                 self.send_economy_views(now, character);
+                // Loaded again after a conflict: what its trade offers may
+                // be something else now.
+                self.trade_inventory_reloaded(now, character);
             }
             // The store failed: asked again a second later.
             _ => self.reload_later(now, character),
@@ -320,7 +337,16 @@ impl Node {
         }
         let before: Vec<u64> = invs.iter().map(|i| i.seq).collect();
         let defs = &self.world.content().items;
-        let receipt = apply(&tx, &mut invs, defs).map_err(TxRefusal::Refused)?;
+        let receipt = match apply(&tx, &mut invs, defs) {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                // A request's refusal is counted as it is answered.
+                if why.cause() != Cause::Request {
+                    self.stats.economy.count(why.kind, TxResult::Refused);
+                }
+                return Err(TxRefusal::Refused(e));
+            }
+        };
         let parts: Vec<InventoryPart> = tx
             .parts
             .iter()
@@ -341,6 +367,9 @@ impl Node {
             .persist(now, change.clone(), Purpose::Commit { name })
             .is_none()
         {
+            if why.cause() != Cause::Request {
+                self.stats.economy.count(why.kind, TxResult::Refused);
+            }
             return Err(TxRefusal::Busy);
         }
         for p in &tx.parts {
@@ -371,15 +400,17 @@ impl Node {
         match result {
             Ok(_) => {
                 let Some(InFlight {
-                    change: Change::CommitTx { parts, .. },
+                    change: Change::CommitTx { parts, receipt },
                     why,
                 }) = self.wallets.in_flight.remove(&name)
                 else {
                     return;
                 };
                 self.stats.economy_committed += 1;
+                self.stats.economy.count(why.kind, TxResult::Committed);
+                self.stats.economy.receipt(&receipt);
                 for (i, p) in parts.into_iter().enumerate() {
-                    let why = if i == 0 { why } else { Why::of(why.cause) };
+                    let why = if i == 0 { why } else { Why::of(why.kind) };
                     self.tx_applied(now, name, p.character, p.after, why);
                 }
                 self.wallets_idle(&characters);
@@ -390,14 +421,21 @@ impl Node {
             }
             Err(StoreError::Conflict) | Err(StoreError::NoSuchCharacter) => {
                 // Decided on inventories the store no longer holds: drop it
-                // and load what the store holds.
+                // and load what the store holds. Only a client's request is
+                // answered: nobody asked for loot, a grant or a mission's
+                // progress (and a trade's sides are told as it ends).
                 if let Some(flight) = self.wallets.in_flight.remove(&name) {
-                    self.refuse(
-                        now,
-                        characters[0],
-                        flight.why.req,
-                        EconomyRefusal::Unavailable,
-                    );
+                    self.stats
+                        .economy
+                        .count(flight.why.kind, TxResult::Conflict);
+                    if flight.why.cause() == Cause::Request {
+                        self.refuse(
+                            now,
+                            characters[0],
+                            flight.why.req,
+                            EconomyRefusal::Unavailable,
+                        );
+                    }
                 }
                 self.trade_settled(now, name, Err(EconomyRefusal::Unavailable));
                 self.stats.economy_conflicts += 1;
@@ -412,6 +450,8 @@ impl Node {
             Err(_) => {
                 // Unknown whether it applied: the same change again, later.
                 self.stats.economy_retries += 1;
+                let kind = self.wallets.in_flight[&name].why.kind;
+                self.stats.economy.count(kind, TxResult::Retried);
                 let at = now + Duration::from_millis(RETRY_MS);
                 self.wallets.retries.set(name, Some(at));
             }
@@ -482,7 +522,7 @@ impl Node {
             }
         };
         let tx = crate::economy::actions::solo(character, inv, vec![op]);
-        self.commit(now, tx, Why::of(Cause::Grant))
+        self.commit(now, tx, Why::of(TxKind::Grant))
             .map_err(|r| format!("{r:?}"))
     }
 
@@ -505,7 +545,7 @@ impl Node {
             return;
         };
         let tx = actions::loot(character, inv, &items, gold);
-        match self.commit(now, tx, Why::of(Cause::Loot)) {
+        match self.commit(now, tx, Why::of(TxKind::Loot)) {
             Ok(_) => self.stats.loot_given += 1,
             Err(_) => self.stats.loot_lost += 1,
         }
@@ -552,6 +592,7 @@ impl Node {
         reason: EconomyRefusal,
     ) {
         self.stats.economy_refused += 1;
+        self.stats.economy.refusal(reason);
         let Some(h) = self.wallets.held.get(&character).filter(|h| h.playing) else {
             return;
         };
@@ -647,7 +688,7 @@ impl Node {
         if tx.parts[0].ops.is_empty() {
             return;
         }
-        if self.commit(now, tx, Why::of(Cause::Mission)).is_ok() {
+        if self.commit(now, tx, Why::of(TxKind::Mission)).is_ok() {
             if let Some(h) = self.wallets.held.get_mut(&character) {
                 h.pending = [0; 3];
             }

@@ -7,6 +7,7 @@
 
 mod characters;
 mod economy;
+mod economy_hostile;
 mod economy_requests;
 mod sessions;
 mod social;
