@@ -161,7 +161,7 @@ impl TxResult {
 }
 
 /// The economy's counters (in [`super::NodeStats::economy`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EconomyStats {
     /// By [`TxKind::ALL`], then [`TxResult::ALL`].
     pub transactions: [[u64; 4]; 19],
@@ -174,19 +174,6 @@ pub struct EconomyStats {
     pub items_destroyed: [u64; 3],
     pub gold_created: [u64; 4],
     pub gold_destroyed: [u64; 3],
-}
-
-impl Default for EconomyStats {
-    fn default() -> Self {
-        EconomyStats {
-            transactions: [[0; 4]; 19],
-            refusals: [0; 21],
-            items_created: [0; 4],
-            items_destroyed: [0; 3],
-            gold_created: [0; 4],
-            gold_destroyed: [0; 3],
-        }
-    }
 }
 
 impl EconomyStats {
