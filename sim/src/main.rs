@@ -224,6 +224,13 @@ fn print_report(r: &SimReport) {
             k.copies_lost_with_connection, k.say_hearers_measured, k.memberships_compared
         );
     }
+    if r.swindlers.bots > 0 {
+        let w = &r.swindlers;
+        println!(
+            "swindlers             {} bots: {} economy requests sent, refused {:?}; the node: {} requests, {} refused",
+            w.bots, w.sent, w.refused, w.node_requests, w.node_refused
+        );
+    }
     println!("invariant violations  {}", r.invariant_violations);
     for v in &r.violations {
         println!("  {v}");

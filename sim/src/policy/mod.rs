@@ -10,6 +10,7 @@ mod brawler;
 mod fighter;
 mod heckler;
 mod social;
+mod swindler;
 mod wander;
 
 pub use atlas::Atlas;
@@ -17,6 +18,7 @@ pub use brawler::Brawler;
 pub use fighter::{FightTally, Fighter};
 pub use heckler::{look_alike, HeckleTally, Heckler, Trick};
 pub use social::{SocialBot, SocialTally};
+pub use swindler::{SwindleTally, Swindler, Trick as SwindleTrick};
 pub use wander::Wander;
 
 use game_core::client::{Client, ClientEvent};
@@ -48,6 +50,7 @@ pub enum Kind {
     Garbage,
     Brawler,
     Heckler,
+    Swindler,
 }
 
 impl Kind {
@@ -63,7 +66,7 @@ impl Kind {
         Kind::Fighter,
         Kind::Social,
     ];
-    pub const HOSTILE: [Kind; 7] = [
+    pub const HOSTILE: [Kind; 8] = [
         Kind::SpeedHacker,
         Kind::Teleporter,
         Kind::Flooder,
@@ -71,6 +74,7 @@ impl Kind {
         Kind::Garbage,
         Kind::Brawler,
         Kind::Heckler,
+        Kind::Swindler,
     ];
 
     /// Whether the kind sends social requests (the simulator's checker
@@ -89,11 +93,11 @@ impl Kind {
     }
 
     /// Whether the bot logs in again after a refused character or a lost
-    /// connection, as a player would: the honest, the brawler and the
-    /// heckler (hostile in their requests only, they must be in the world to
-    /// be so).
+    /// connection, as a player would: the honest, the brawler, the heckler
+    /// and the swindler (hostile in their requests only, they must be in the
+    /// world to be so).
     pub fn persists(self) -> bool {
-        !self.is_hostile() || matches!(self, Kind::Brawler | Kind::Heckler)
+        !self.is_hostile() || matches!(self, Kind::Brawler | Kind::Heckler | Kind::Swindler)
     }
 
     /// The name used on command lines and in reports.
@@ -116,6 +120,7 @@ impl Kind {
             Kind::Garbage => "garbage",
             Kind::Brawler => "brawler",
             Kind::Heckler => "heckler",
+            Kind::Swindler => "swindler",
         }
     }
 
@@ -155,6 +160,7 @@ pub struct Policy {
     brawler: Option<Box<Brawler>>,
     social: Option<Box<SocialBot>>,
     heckler: Option<Box<Heckler>>,
+    swindler: Option<Box<Swindler>>,
 }
 
 /// How often a bot acts (moves, decides), unless told otherwise.
@@ -202,9 +208,11 @@ impl Policy {
             )))
         });
         let heckler = (kind == Kind::Heckler).then(Box::default);
+        let swindler = (kind == Kind::Swindler).then(Box::default);
         Policy {
             social,
             heckler,
+            swindler,
             fighter,
             brawler,
             kind,
@@ -230,6 +238,9 @@ impl Policy {
         if let Some(h) = self.heckler.as_mut() {
             h.on_event(e);
         }
+        if let Some(s) = self.swindler.as_mut() {
+            s.on_event(e);
+        }
     }
 
     /// What a social bot did (none for the other kinds).
@@ -248,6 +259,11 @@ impl Policy {
     /// What a heckler did and got (none for the other kinds).
     pub fn heckle_tally(&self) -> Option<&HeckleTally> {
         self.heckler.as_ref().map(|h| &h.tally)
+    }
+
+    /// What a swindler did and got (none for the other kinds).
+    pub fn swindle_tally(&self) -> Option<&SwindleTally> {
+        self.swindler.as_ref().map(|s| &s.tally)
     }
 
     fn roll(&mut self, span_ms: u64) -> Duration {
@@ -319,6 +335,15 @@ impl Policy {
                     self.misbehaved = true;
                     let h = self.heckler.as_mut().expect("a heckler's brain");
                     h.step(client, &mut self.rng);
+                }
+            }
+            Kind::Swindler => {
+                let v = self.wander.velocity(now, pos, map, max, every);
+                client.move_with(now, v);
+                if due || self.misbehaved {
+                    self.misbehaved = true;
+                    let s = self.swindler.as_mut().expect("a swindler's brain");
+                    s.step(client);
                 }
             }
             Kind::SpeedHacker => {

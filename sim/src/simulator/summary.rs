@@ -57,7 +57,41 @@ pub struct SimReport {
     /// What the social bots did, and what the social checks looked at.
     pub social: SocialReport,
     pub social_checks: SocialChecks,
+    /// What the swindlers tried and were refused.
+    pub swindlers: SwindleReport,
     pub repro: String,
+}
+
+/// What the swindlers did, all together, and what the node counted.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SwindleReport {
+    pub bots: usize,
+    /// Economy requests sent.
+    pub sent: u64,
+    /// Refusals they heard, by reason.
+    pub refused: Tally,
+    /// Economy requests and refusals the node counted (every player's,
+    /// since its last start).
+    pub node_requests: u64,
+    pub node_refused: u64,
+}
+
+impl SwindleReport {
+    fn of<'a>(peers: impl Iterator<Item = &'a Peer>, node: &game_core::node::Node) -> Self {
+        let mut r = SwindleReport {
+            node_requests: node.stats().economy_requests,
+            node_refused: node.stats().economy_refused,
+            ..SwindleReport::default()
+        };
+        for t in peers.filter_map(|p| p.policy.swindle_tally()) {
+            r.bots += 1;
+            r.sent += t.sent.values().sum::<u64>();
+            for ((_, reason), n) in &t.refusals {
+                *r.refused.entry(reason.label().to_string()).or_default() += n;
+            }
+        }
+        r
+    }
 }
 
 /// What the social bots did, all together.
@@ -211,6 +245,7 @@ impl Simulator {
             combat_checks: self.checker.combat_checks(),
             social: SocialReport::of(self.peers.iter()),
             social_checks: self.checker.social_checks(),
+            swindlers: SwindleReport::of(self.peers.iter(), &self.node),
             repro: self.config.repro(),
         }
     }

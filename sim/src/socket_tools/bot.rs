@@ -115,7 +115,7 @@ impl SocketPolicy {
 
     /// The policies a bot on a socket can follow: those that ask the driver
     /// for nothing but movement.
-    pub const KINDS: [Kind; 10] = [
+    pub const KINDS: [Kind; 11] = [
         Kind::Wander,
         Kind::Hotspot,
         Kind::Idle,
@@ -126,6 +126,7 @@ impl SocketPolicy {
         Kind::Brawler,
         Kind::Social,
         Kind::Heckler,
+        Kind::Swindler,
     ];
 
     fn every(&self) -> Option<std::time::Duration> {
