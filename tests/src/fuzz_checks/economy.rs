@@ -321,24 +321,17 @@ impl Books {
                 }
                 // This transaction's own books: what its inventories gained
                 // of each kind is what it minted less what it burned.
-                let count = |invs: &[Inventory], def| -> i128 {
-                    invs.iter().map(|i| i128::from(i.count_of(def))).sum()
-                };
-                for d in defs {
-                    let made: i128 = receipt
-                        .minted
-                        .iter()
-                        .filter(|m| m.0 == d.id)
-                        .map(|m| i128::from(m.1))
-                        .sum::<i128>()
-                        - receipt
-                            .burned
-                            .iter()
-                            .filter(|b| b.0 == d.id)
-                            .map(|b| i128::from(b.1))
-                            .sum::<i128>();
-                    assert_eq!(count(&work, d.id) - count(&before, d.id), made, "{tx:?}");
+                let mut change = by_kind(&work);
+                for (def, n) in by_kind(&before) {
+                    *change.entry(def).or_default() -= n;
                 }
+                for &(def, n, _) in &receipt.minted {
+                    *change.entry(def).or_default() -= i128::from(n);
+                }
+                for &(def, n, _) in &receipt.burned {
+                    *change.entry(def).or_default() += i128::from(n);
+                }
+                assert!(change.values().all(|&n| n == 0), "{change:?}: {tx:?}");
                 let gold =
                     |invs: &[Inventory]| -> i128 { invs.iter().map(|i| i128::from(i.gold)).sum() };
                 let paid: i128 = receipt
@@ -365,12 +358,16 @@ impl Books {
     fn check(&self) {
         let defs = defs();
         let invs: Vec<&Inventory> = self.people.iter().map(|(_, i)| i).collect();
-        for d in defs {
-            let held: u128 = invs.iter().map(|i| u128::from(i.count_of(d.id))).sum();
-            let minted = self.minted.get(&d.id).copied().unwrap_or(0);
-            let burned = self.burned.get(&d.id).copied().unwrap_or(0);
-            assert_eq!(held + burned, minted, "{}: held, burned, minted", d.name);
+        let mut held = by_kind(self.people.iter().map(|(_, i)| i));
+        for (def, &n) in &self.burned {
+            *held.entry(*def).or_default() += n as i128;
         }
+        held.retain(|_, n| *n != 0);
+        let minted: BTreeMap<ItemDefId, i128> = (self.minted.iter())
+            .filter(|(_, &n)| n != 0)
+            .map(|(&d, &n)| (d, n as i128))
+            .collect();
+        assert_eq!(held, minted, "held + burned is not minted, by kind");
         let gold: u128 = invs.iter().map(|i| u128::from(i.gold)).sum();
         assert_eq!(gold + self.gold_out, self.gold_in, "gold: held, out, in");
         let mut ids: BTreeSet<ItemId> = BTreeSet::new();
@@ -399,6 +396,15 @@ impl Books {
             }
         }
     }
+}
+
+/// Items of each kind in `invs`.
+fn by_kind<'a>(invs: impl IntoIterator<Item = &'a Inventory>) -> BTreeMap<ItemDefId, i128> {
+    let mut n = BTreeMap::new();
+    for s in invs.into_iter().flat_map(|i| i.stacks()) {
+        *n.entry(s.def).or_default() += i128::from(s.count);
+    }
+    n
 }
 
 /// Runs an economy script (see [`EconomyOp`]) and checks after every step:
