@@ -36,11 +36,6 @@ const RETRY_MS: u64 = 1_000;
 const LOOT_STREAM: u64 = 1;
 /// The index of the node's enhancement stream.
 const ENHANCE_STREAM: u64 = 2;
-/// How often the distance each character walked is measured.
-pub(super) const WALK_SAMPLE_MS: u64 = 1_000;
-/// Farther than this between two samples is a teleport or a portal, not a
-/// walk (running speed is below 10 m/s).
-const MAX_WALK_PER_SAMPLE_M: u64 = 20;
 
 /// A transaction's name: its first part's character and sequence number.
 pub type TxName = (CharacterId, u64);
@@ -52,16 +47,16 @@ pub(super) struct Held {
     /// A transaction touching it is in flight.
     pub(super) busy: bool,
     /// Its character is in the world.
-    playing: bool,
+    pub(super) playing: bool,
     pub(super) player: PlayerId,
     /// The last request number the client used (requests must rise).
     last_req: u32,
     /// Battle pass progress not stored yet: kills, metres, enhancements.
-    pending: [u32; 3],
+    pub(super) pending: [u32; 3],
     /// Where it stood at the last walk sample, and the part of a metre
     /// walked since the last whole one (in 1/256 m).
-    last_pos: Option<(ZoneId, Vec2)>,
-    walked_raw: u64,
+    pub(super) last_pos: Option<(ZoneId, Vec2)>,
+    pub(super) walked_raw: u64,
 }
 
 impl Held {
@@ -123,7 +118,7 @@ pub(super) struct Wallets {
     /// Loot rolls: the node's own stream, so a roll never shifts its
     /// resume tokens or a zone's fights.
     loot_rng: ChaCha8Rng,
-    held: BTreeMap<CharacterId, Held>,
+    pub(super) held: BTreeMap<CharacterId, Held>,
     in_flight: BTreeMap<TxName, InFlight>,
     /// Transactions to send again.
     retries: TimerSet<TxName>,
@@ -135,7 +130,7 @@ pub(super) struct Wallets {
     /// Wall-clock time at the node's zero, in unix milliseconds (for the
     /// shop's days).
     unix_ms_at_zero: u64,
-    next_walk_sample: Instant,
+    pub(super) next_walk_sample: Instant,
 }
 
 impl Wallets {
@@ -618,129 +613,9 @@ impl Node {
         }
     }
 
-    /// `n` more towards the character's missions of `kind`: stored at once
-    /// if that completes one (so its experience is never lost), otherwise
-    /// with the next completion or when the character leaves.
-    pub(super) fn count_mission(
-        &mut self,
-        now: Instant,
-        character: CharacterId,
-        kind: MissionKind,
-        n: u32,
-    ) {
-        let Some(h) = self.wallets.held.get_mut(&character) else {
-            return;
-        };
-        let k = kind_index(kind);
-        h.pending[k] = h.pending[k].saturating_add(n);
-        self.save_completed_missions(now, character);
-    }
-
-    /// Stores the character's pending pass progress if it completes a
-    /// mission (and the inventory is free; else after its transaction).
-    fn save_completed_missions(&mut self, now: Instant, character: CharacterId) {
-        let Some(h) = self.wallets.held.get(&character) else {
-            return;
-        };
-        let Some(inv) = h.inv.as_ref().filter(|_| !h.busy) else {
-            return;
-        };
-        let completes = self
-            .world
-            .content()
-            .pass
-            .missions
-            .iter()
-            .enumerate()
-            .any(|(i, m)| {
-                let pending = h.pending[kind_index(m.kind)];
-                pending > 0
-                    && u64::from(inv.pass.progress_of(i as u16)) + u64::from(pending)
-                        >= u64::from(m.goal)
-            });
-        if completes {
-            self.save_missions(now, character);
-        }
-    }
-
-    /// Stores the character's pending pass progress. Kept for later if the
-    /// inventory is busy.
-    fn save_missions(&mut self, now: Instant, character: CharacterId) {
-        let content = std::sync::Arc::clone(self.world.content());
-        let Some(h) = self.wallets.held.get(&character) else {
-            return;
-        };
-        let Some(inv) = h.inv.as_ref().filter(|_| !h.busy) else {
-            return;
-        };
-        if h.pending == [0; 3] || content.pass.missions.is_empty() {
-            return;
-        }
-        let progress: Vec<(u16, u32)> = content
-            .pass
-            .missions
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (i as u16, h.pending[kind_index(m.kind)]))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        let tx = actions::missions(character, inv, &content.pass, &progress);
-        if tx.parts[0].ops.is_empty() {
-            return;
-        }
-        if self.commit(now, tx, Why::of(TxKind::Mission)).is_ok() {
-            if let Some(h) = self.wallets.held.get_mut(&character) {
-                h.pending = [0; 3];
-            }
-        }
-    }
-
-    /// Once a second: the metres each character walked, towards its walking
-    /// missions; and trade requests that expired.
-    pub(super) fn economy_tick(&mut self, now: Instant) {
-        if now < self.wallets.next_walk_sample {
-            return;
-        }
-        self.wallets.next_walk_sample = now + Duration::from_millis(WALK_SAMPLE_MS);
-        self.expire_trade_requests(now);
-        let mut walked: Vec<(CharacterId, u32)> = Vec::new();
-        for (&c, h) in self.wallets.held.iter_mut().filter(|(_, h)| h.playing) {
-            let Some(at) = self.players.get(h.player).and_then(|p| p.location) else {
-                continue;
-            };
-            let Some(pos) = self.world.zone(at.zone).and_then(|z| z.position(at.entity)) else {
-                continue;
-            };
-            if let Some((zone, last)) = h.last_pos.filter(|(z, _)| *z == at.zone) {
-                let _ = zone;
-                let raw = pos.distance_squared_raw(last).isqrt();
-                if raw <= MAX_WALK_PER_SAMPLE_M << crate::math::Fixed::FRAC_BITS {
-                    h.walked_raw += raw;
-                }
-            }
-            h.last_pos = Some((at.zone, pos));
-            let metres = h.walked_raw >> crate::math::Fixed::FRAC_BITS;
-            if metres > 0 {
-                h.walked_raw -= metres << crate::math::Fixed::FRAC_BITS;
-                walked.push((c, metres as u32));
-            }
-        }
-        for (c, m) in walked {
-            self.count_mission(now, c, MissionKind::Walk, m);
-        }
-    }
-
     /// Transactions sent and not yet acknowledged.
     pub fn transactions_in_flight(&self) -> usize {
         self.wallets.in_flight.len()
-    }
-}
-
-fn kind_index(kind: MissionKind) -> usize {
-    match kind {
-        MissionKind::Kill => 0,
-        MissionKind::Walk => 1,
-        MissionKind::Enhance => 2,
     }
 }
 

@@ -16,6 +16,7 @@
 //! | `commands.rs` | what an operator asks: kick, notice, announce, shutdown |
 //! | `social.rs` | the social layer's inputs, store changes and deliveries |
 //! | `economy.rs` | inventories held, transactions decided and committed exactly once |
+//! | `missions.rs` | battle pass progress (kills, metres, enhancements) stored as it completes |
 //! | `economy_stats.rs` | the economy's counters: transactions by kind and result, refusals, sources and sinks |
 //! | `world.rs` | the maps and the zones (channels) running them |
 //! | `players.rs` | the player registry, by id and by account |
@@ -39,6 +40,7 @@ mod economy_requests;
 mod economy_stats;
 mod economy_views;
 mod in_process;
+mod missions;
 mod outbox;
 mod players;
 mod routing;
