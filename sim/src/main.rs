@@ -244,6 +244,13 @@ fn print_report(r: &SimReport) {
         k.store_checks, k.inventories, k.stacks, k.ledger_entries, k.node_views_compared,
         k.shown_checked, k.shown_compared, k.views_at_rest, k.tx_applied, k.tx_replayed, k.tx_refused
     );
+    if r.swindlers.bots > 0 {
+        let w = &r.swindlers;
+        println!(
+            "swindlers             {} bots: {} economy requests sent, refused {:?}; the node: {} requests, {} refused",
+            w.bots, w.sent, w.refused, w.node_requests, w.node_refused
+        );
+    }
     println!("invariant violations  {}", r.invariant_violations);
     for v in &r.violations {
         println!("  {v}");

@@ -44,3 +44,35 @@ pub struct ItemId {
     pub tx: u64,
     pub n: u32,
 }
+
+impl Source {
+    pub const ALL: [Source; 4] = [
+        Source::Loot,
+        Source::Shop,
+        Source::PassReward,
+        Source::Grant,
+    ];
+
+    /// A label for metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Loot => "loot",
+            Source::Shop => "shop",
+            Source::PassReward => "pass_reward",
+            Source::Grant => "grant",
+        }
+    }
+}
+
+impl Sink {
+    pub const ALL: [Sink; 3] = [Sink::Shop, Sink::Enhancement, Sink::Deleted];
+
+    /// A label for metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Sink::Shop => "shop",
+            Sink::Enhancement => "enhancement",
+            Sink::Deleted => "deleted",
+        }
+    }
+}

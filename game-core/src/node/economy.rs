@@ -11,6 +11,7 @@
 //! again. A character who leaves with a transaction in flight is kept until
 //! it is settled.
 
+use super::economy_stats::{TxKind, TxResult};
 use super::store::Purpose;
 use super::trade::Trades;
 use super::Node;
@@ -35,11 +36,6 @@ const RETRY_MS: u64 = 1_000;
 const LOOT_STREAM: u64 = 1;
 /// The index of the node's enhancement stream.
 const ENHANCE_STREAM: u64 = 2;
-/// How often the distance each character walked is measured.
-pub(super) const WALK_SAMPLE_MS: u64 = 1_000;
-/// Farther than this between two samples is a teleport or a portal, not a
-/// walk (running speed is below 10 m/s).
-const MAX_WALK_PER_SAMPLE_M: u64 = 20;
 
 /// A transaction's name: its first part's character and sequence number.
 pub type TxName = (CharacterId, u64);
@@ -51,16 +47,16 @@ pub(super) struct Held {
     /// A transaction touching it is in flight.
     pub(super) busy: bool,
     /// Its character is in the world.
-    playing: bool,
+    pub(super) playing: bool,
     pub(super) player: PlayerId,
     /// The last request number the client used (requests must rise).
     pub(super) last_req: u32,
     /// Battle pass progress not stored yet: kills, metres, enhancements.
-    pending: [u32; 3],
+    pub(super) pending: [u32; 3],
     /// Where it stood at the last walk sample, and the part of a metre
     /// walked since the last whole one (in 1/256 m).
-    last_pos: Option<(ZoneId, Vec2)>,
-    walked_raw: u64,
+    pub(super) last_pos: Option<(ZoneId, Vec2)>,
+    pub(super) walked_raw: u64,
 }
 
 impl Held {
@@ -82,19 +78,32 @@ impl Held {
 /// store has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Why {
-    pub cause: Cause,
+    /// What it is for (its cause follows: [`TxKind::cause`]).
+    pub kind: TxKind,
     /// The request it answers (first part only; 0: none).
     pub req: u32,
     pub enhanced: Option<EnhanceOutcome>,
 }
 
 impl Why {
-    pub fn of(cause: Cause) -> Why {
+    pub fn of(kind: TxKind) -> Why {
         Why {
-            cause,
+            kind,
             req: 0,
             enhanced: None,
         }
+    }
+
+    /// A client's request number `req`, of `kind`.
+    pub fn request(kind: TxKind, req: u32) -> Why {
+        Why {
+            req,
+            ..Why::of(kind)
+        }
+    }
+
+    pub fn cause(&self) -> Cause {
+        self.kind.cause()
     }
 }
 
@@ -109,7 +118,7 @@ pub(super) struct Wallets {
     /// Loot rolls: the node's own stream, so a roll never shifts its
     /// resume tokens or a zone's fights.
     loot_rng: ChaCha8Rng,
-    held: BTreeMap<CharacterId, Held>,
+    pub(super) held: BTreeMap<CharacterId, Held>,
     in_flight: BTreeMap<TxName, InFlight>,
     /// Transactions to send again.
     retries: TimerSet<TxName>,
@@ -121,7 +130,7 @@ pub(super) struct Wallets {
     /// Wall-clock time at the node's zero, in unix milliseconds (for the
     /// shop's days).
     unix_ms_at_zero: u64,
-    next_walk_sample: Instant,
+    pub(super) next_walk_sample: Instant,
 }
 
 impl Wallets {
@@ -306,6 +315,9 @@ impl Node {
                 h.inv = Some(inv.map_or_else(|| Inventory::new(INVENTORY_SLOTS), |b| *b));
                 self.wear_gear(character);
                 self.send_economy_views(now, character);
+                // Loaded again after a conflict: what its trade offers may
+                // be something else now.
+                self.trade_inventory_reloaded(now, character);
             }
             // The store failed: asked again a second later.
             _ => self.reload_later(now, character),
@@ -329,7 +341,16 @@ impl Node {
         }
         let before: Vec<u64> = invs.iter().map(|i| i.seq).collect();
         let defs = &self.world.content().items;
-        let receipt = apply(&tx, &mut invs, defs).map_err(TxRefusal::Refused)?;
+        let receipt = match apply(&tx, &mut invs, defs) {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                // A request's refusal is counted as it is answered.
+                if why.cause() != Cause::Request {
+                    self.stats.economy.count(why.kind, TxResult::Refused);
+                }
+                return Err(TxRefusal::Refused(e));
+            }
+        };
         let parts: Vec<InventoryPart> = tx
             .parts
             .iter()
@@ -350,6 +371,9 @@ impl Node {
             .persist(now, change.clone(), Purpose::Commit { name })
             .is_none()
         {
+            if why.cause() != Cause::Request {
+                self.stats.economy.count(why.kind, TxResult::Refused);
+            }
             return Err(TxRefusal::Busy);
         }
         for p in &tx.parts {
@@ -380,7 +404,7 @@ impl Node {
         match result {
             Ok(_) => {
                 let Some(InFlight {
-                    change: Change::CommitTx { parts, .. },
+                    change: Change::CommitTx { parts, receipt },
                     why,
                 }) = self.wallets.in_flight.remove(&name)
                 else {
@@ -392,8 +416,10 @@ impl Node {
                     seq: name.1,
                     parts: parts.iter().map(|p| (p.character, p.after.seq)).collect(),
                 });
+                self.stats.economy.count(why.kind, TxResult::Committed);
+                self.stats.economy.receipt(&receipt);
                 for (i, p) in parts.into_iter().enumerate() {
-                    let why = if i == 0 { why } else { Why::of(why.cause) };
+                    let why = if i == 0 { why } else { Why::of(why.kind) };
                     self.tx_applied(now, name, p.character, p.after, why);
                 }
                 self.wallets_idle(&characters);
@@ -404,16 +430,21 @@ impl Node {
             }
             Err(StoreError::Conflict) | Err(StoreError::NoSuchCharacter) => {
                 // Decided on inventories the store no longer holds: drop it
-                // and load what the store holds. Only a player's request is
-                // answered (loot, grants, missions and trades name none).
-                let flight = self.wallets.in_flight.remove(&name);
-                if let Some(flight) = flight.filter(|f| f.why.cause == Cause::Request) {
-                    self.refuse(
-                        now,
-                        characters[0],
-                        flight.why.req,
-                        EconomyRefusal::Unavailable,
-                    );
+                // and load what the store holds. Only a client's request is
+                // answered: nobody asked for loot, a grant or a mission's
+                // progress (and a trade's sides are told as it ends).
+                if let Some(flight) = self.wallets.in_flight.remove(&name) {
+                    self.stats
+                        .economy
+                        .count(flight.why.kind, TxResult::Conflict);
+                    if flight.why.cause() == Cause::Request {
+                        self.refuse(
+                            now,
+                            characters[0],
+                            flight.why.req,
+                            EconomyRefusal::Unavailable,
+                        );
+                    }
                 }
                 self.trade_settled(now, name, Err(EconomyRefusal::Unavailable));
                 self.stats.economy_conflicts += 1;
@@ -428,6 +459,8 @@ impl Node {
             Err(_) => {
                 // Unknown whether it applied: the same change again, later.
                 self.stats.economy_retries += 1;
+                let kind = self.wallets.in_flight[&name].why.kind;
+                self.stats.economy.count(kind, TxResult::Retried);
                 let at = now + Duration::from_millis(RETRY_MS);
                 self.wallets.retries.set(name, Some(at));
             }
@@ -498,7 +531,7 @@ impl Node {
             }
         };
         let tx = crate::economy::actions::solo(character, inv, vec![op]);
-        self.commit(now, tx, Why::of(Cause::Grant))
+        self.commit(now, tx, Why::of(TxKind::Grant))
             .map_err(|r| format!("{r:?}"))
     }
 
@@ -527,7 +560,7 @@ impl Node {
             return;
         };
         let tx = actions::loot(character, inv, &items, gold);
-        match self.commit(now, tx, Why::of(Cause::Loot)) {
+        match self.commit(now, tx, Why::of(TxKind::Loot)) {
             Ok(_) => self.stats.loot_given += 1,
             Err(_) => self.stats.loot_lost += 1,
         }
@@ -574,6 +607,7 @@ impl Node {
         reason: EconomyRefusal,
     ) {
         self.stats.economy_refused += 1;
+        self.stats.economy.refusal(reason);
         let Some(h) = self.wallets.held.get(&character).filter(|h| h.playing) else {
             return;
         };
@@ -599,129 +633,9 @@ impl Node {
         }
     }
 
-    /// `n` more towards the character's missions of `kind`: stored at once
-    /// if that completes one (so its experience is never lost), otherwise
-    /// with the next completion or when the character leaves.
-    pub(super) fn count_mission(
-        &mut self,
-        now: Instant,
-        character: CharacterId,
-        kind: MissionKind,
-        n: u32,
-    ) {
-        let Some(h) = self.wallets.held.get_mut(&character) else {
-            return;
-        };
-        let k = kind_index(kind);
-        h.pending[k] = h.pending[k].saturating_add(n);
-        self.save_completed_missions(now, character);
-    }
-
-    /// Stores the character's pending pass progress if it completes a
-    /// mission (and the inventory is free; else after its transaction).
-    fn save_completed_missions(&mut self, now: Instant, character: CharacterId) {
-        let Some(h) = self.wallets.held.get(&character) else {
-            return;
-        };
-        let Some(inv) = h.inv.as_ref().filter(|_| !h.busy) else {
-            return;
-        };
-        let completes = self
-            .world
-            .content()
-            .pass
-            .missions
-            .iter()
-            .enumerate()
-            .any(|(i, m)| {
-                let pending = h.pending[kind_index(m.kind)];
-                pending > 0
-                    && u64::from(inv.pass.progress_of(i as u16)) + u64::from(pending)
-                        >= u64::from(m.goal)
-            });
-        if completes {
-            self.save_missions(now, character);
-        }
-    }
-
-    /// Stores the character's pending pass progress. Kept for later if the
-    /// inventory is busy.
-    fn save_missions(&mut self, now: Instant, character: CharacterId) {
-        let content = std::sync::Arc::clone(self.world.content());
-        let Some(h) = self.wallets.held.get(&character) else {
-            return;
-        };
-        let Some(inv) = h.inv.as_ref().filter(|_| !h.busy) else {
-            return;
-        };
-        if h.pending == [0; 3] || content.pass.missions.is_empty() {
-            return;
-        }
-        let progress: Vec<(u16, u32)> = content
-            .pass
-            .missions
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (i as u16, h.pending[kind_index(m.kind)]))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        let tx = actions::missions(character, inv, &content.pass, &progress);
-        if tx.parts[0].ops.is_empty() {
-            return;
-        }
-        if self.commit(now, tx, Why::of(Cause::Mission)).is_ok() {
-            if let Some(h) = self.wallets.held.get_mut(&character) {
-                h.pending = [0; 3];
-            }
-        }
-    }
-
-    /// Once a second: the metres each character walked, towards its walking
-    /// missions; and trade requests that expired.
-    pub(super) fn economy_tick(&mut self, now: Instant) {
-        if now < self.wallets.next_walk_sample {
-            return;
-        }
-        self.wallets.next_walk_sample = now + Duration::from_millis(WALK_SAMPLE_MS);
-        self.expire_trade_requests(now);
-        let mut walked: Vec<(CharacterId, u32)> = Vec::new();
-        for (&c, h) in self.wallets.held.iter_mut().filter(|(_, h)| h.playing) {
-            let Some(at) = self.players.get(h.player).and_then(|p| p.location) else {
-                continue;
-            };
-            let Some(pos) = self.world.zone(at.zone).and_then(|z| z.position(at.entity)) else {
-                continue;
-            };
-            if let Some((zone, last)) = h.last_pos.filter(|(z, _)| *z == at.zone) {
-                let _ = zone;
-                let raw = pos.distance_squared_raw(last).isqrt();
-                if raw <= MAX_WALK_PER_SAMPLE_M << crate::math::Fixed::FRAC_BITS {
-                    h.walked_raw += raw;
-                }
-            }
-            h.last_pos = Some((at.zone, pos));
-            let metres = h.walked_raw >> crate::math::Fixed::FRAC_BITS;
-            if metres > 0 {
-                h.walked_raw -= metres << crate::math::Fixed::FRAC_BITS;
-                walked.push((c, metres as u32));
-            }
-        }
-        for (c, m) in walked {
-            self.count_mission(now, c, MissionKind::Walk, m);
-        }
-    }
-
     /// Transactions sent and not yet acknowledged.
     pub fn transactions_in_flight(&self) -> usize {
         self.wallets.in_flight.len()
-    }
-}
-
-fn kind_index(kind: MissionKind) -> usize {
-    match kind {
-        MissionKind::Kill => 0,
-        MissionKind::Walk => 1,
-        MissionKind::Enhance => 2,
     }
 }
 

@@ -5,10 +5,11 @@
 //! its answer waits for the store.
 
 use super::economy::Why;
+use super::economy_stats::{TxKind, TxResult};
 use super::Node;
 use crate::economy::{actions, Op, Sink};
 use crate::ids::{CharacterId, ConnId};
-use crate::protocol::{Cause, ClientEconomy, EconomyRefusal, EnhanceOutcome};
+use crate::protocol::{ClientEconomy, EconomyRefusal, EnhanceOutcome};
 use crate::time::Instant;
 
 impl Node {
@@ -23,16 +24,18 @@ impl Node {
             return;
         };
         let req = request.req();
+        let kind = TxKind::of(&request);
         self.stats.economy_requests += 1;
-        if !self.take_req(character, req) {
-            let reason = match self.held(character) {
-                Some(_) => EconomyRefusal::Replayed,
-                None => EconomyRefusal::Busy,
-            };
-            self.refuse(now, character, req, reason);
-            return;
-        }
-        if let Err(reason) = self.serve_economy(now, character, request) {
+        let served = if self.take_req(character, req) {
+            self.serve_economy(now, character, request)
+        } else {
+            match self.held(character) {
+                Some(_) => Err(EconomyRefusal::Replayed),
+                None => Err(EconomyRefusal::Busy),
+            }
+        };
+        if let Err(reason) = served {
+            self.stats.economy.count(kind, TxResult::Refused);
             self.refuse(now, character, req, reason);
         }
     }
@@ -44,6 +47,7 @@ impl Node {
         request: ClientEconomy,
     ) -> Result<(), EconomyRefusal> {
         let req = request.req();
+        let kind = TxKind::of(&request);
         let ops = match request {
             ClientEconomy::Move { from, to, .. } => vec![Op::Move { from, to }],
             ClientEconomy::Split {
@@ -66,7 +70,7 @@ impl Node {
                 let inv = self.ready_inventory(character)?;
                 let tx = actions::claim(character, inv, &self.world.content().pass, level)
                     .ok_or(EconomyRefusal::NoSuchOffer)?;
-                return self.commit_request(now, tx, req, None);
+                return self.commit_request(now, tx, Why::request(kind, req));
             }
             ClientEconomy::TradeRequest { name, .. } => {
                 return self.trade_request(now, character, &name)
@@ -84,7 +88,7 @@ impl Node {
         };
         let inv = self.ready_inventory(character)?;
         let tx = actions::solo(character, inv, ops);
-        self.commit_request(now, tx, req, None)
+        self.commit_request(now, tx, Why::request(kind, req))
     }
 
     /// The character's inventory, if loaded and not in a transaction.
@@ -103,14 +107,8 @@ impl Node {
         &mut self,
         now: Instant,
         tx: crate::economy::Tx,
-        req: u32,
-        enhanced: Option<EnhanceOutcome>,
+        why: Why,
     ) -> Result<(), EconomyRefusal> {
-        let why = Why {
-            cause: Cause::Request,
-            req,
-            enhanced,
-        };
         self.commit(now, tx, why).map(|_| ()).map_err(Into::into)
     }
 
@@ -129,7 +127,7 @@ impl Node {
             .ok_or(EconomyRefusal::NoSuchOffer)?;
         let inv = self.ready_inventory(character)?;
         let tx = actions::buy(character, inv, offer, o, day);
-        self.commit_request(now, tx, req, None)
+        self.commit_request(now, tx, Why::request(TxKind::Buy, req))
     }
 
     fn sell(
@@ -152,9 +150,14 @@ impl Node {
         if def.sell_price == 0 {
             return Err(EconomyRefusal::NotAllowed);
         }
+        // More than the stack holds is a bad count, whatever the price
+        // would come to.
+        if count == 0 || count > stack.count {
+            return Err(EconomyRefusal::BadCount);
+        }
         let tx = actions::sell(character, inv, slot, count, def.sell_price)
             .ok_or(EconomyRefusal::Overflow)?;
-        self.commit_request(now, tx, req, None)
+        self.commit_request(now, tx, Why::request(TxKind::Sell, req))
     }
 
     /// One attempt: the outcome is drawn from the server's stream now, and
@@ -199,6 +202,10 @@ impl Node {
             actions::Enhanced::Downgrade => EnhanceOutcome::Downgrade,
             actions::Enhanced::Destroyed => EnhanceOutcome::Destroyed,
         };
-        self.commit_request(now, tx, req, Some(shown))
+        let why = Why {
+            enhanced: Some(shown),
+            ..Why::request(TxKind::Enhance, req)
+        };
+        self.commit_request(now, tx, why)
     }
 }

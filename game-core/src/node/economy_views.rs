@@ -121,7 +121,7 @@ pub(super) fn changed(why: Why, before: Option<&Inventory>, after: &Inventory) -
         .collect();
     ServerEconomy::Changed {
         req: why.req,
-        cause: why.cause,
+        cause: why.cause(),
         seq: after.seq,
         gold: after.gold,
         slots,

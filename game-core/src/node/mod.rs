@@ -16,6 +16,8 @@
 //! | `commands.rs` | what an operator asks: kick, notice, announce, shutdown |
 //! | `social.rs` | the social layer's inputs, store changes and deliveries |
 //! | `economy.rs` | inventories held, transactions decided and committed exactly once |
+//! | `missions.rs` | battle pass progress (kills, metres, enhancements) stored as it completes |
+//! | `economy_stats.rs` | the economy's counters: transactions by kind and result, refusals, sources and sinks |
 //! | `world.rs` | the maps and the zones (channels) running them |
 //! | `players.rs` | the player registry, by id and by account |
 //!
@@ -35,8 +37,10 @@ mod commands;
 mod connections;
 mod economy;
 mod economy_requests;
+mod economy_stats;
 mod economy_views;
 mod in_process;
+mod missions;
 mod outbox;
 mod players;
 mod routing;
@@ -49,6 +53,7 @@ mod world;
 
 pub use accounts::refusal_label;
 pub use economy::{TxName, TxRefusal, INVENTORY_SLOTS};
+pub use economy_stats::{EconomyStats, TxKind, TxResult};
 
 pub use in_process::InProcess;
 pub use players::Player;
@@ -302,6 +307,9 @@ pub struct NodeStats {
     /// Players' loot shares given, and lost (an inventory busy or full).
     pub loot_given: u64,
     pub loot_lost: u64,
+    /// The economy by transaction kind and result, refusal reason, source
+    /// and sink.
+    pub economy: EconomyStats,
 }
 
 /// All sessions, players and zones of one server process.

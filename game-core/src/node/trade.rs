@@ -8,11 +8,12 @@
 //! still use its inventory: the swap is checked again when it is made.
 
 use super::economy::{TxName, Why};
+use super::economy_stats::TxKind;
 use super::Node;
 use crate::economy::actions::{self, Offer};
 use crate::ids::CharacterId;
 use crate::protocol::{
-    Cause, Contact, EconomyRefusal, OfferView, ServerEconomy, ServerMsg, TradeEnd, TradeView,
+    Contact, EconomyRefusal, OfferView, ServerEconomy, ServerMsg, TradeEnd, TradeView,
 };
 use crate::time::{Duration, Instant};
 use std::collections::BTreeMap;
@@ -276,7 +277,7 @@ impl Node {
             }
         };
         let tx = actions::trade((a, ia, &offer_a), (b, ib, &offer_b));
-        match self.commit(now, tx, Why::of(Cause::Trade)) {
+        match self.commit(now, tx, Why::of(TxKind::Trade)) {
             Ok(name) => {
                 let trade = self.wallets.trades.open.get_mut(&id).expect("indexed");
                 trade.committing = Some(name);
@@ -378,6 +379,21 @@ impl Node {
         };
         let trade = self.wallets.trades.open.get_mut(&id).expect("indexed");
         if trade.committing == Some(tx) {
+            return;
+        }
+        changed(trade);
+        self.show_trade(now, id);
+    }
+
+    /// `c`'s inventory was loaded again (after a conflict, the store holds
+    /// something else): its trade changed under both sides, who must
+    /// confirm it again as it is now.
+    pub(super) fn trade_inventory_reloaded(&mut self, now: Instant, c: CharacterId) {
+        let Some(id) = self.wallets.trades.trade_of(c) else {
+            return;
+        };
+        let trade = self.wallets.trades.open.get_mut(&id).expect("indexed");
+        if trade.committing.is_some() {
             return;
         }
         changed(trade);

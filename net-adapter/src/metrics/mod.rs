@@ -15,6 +15,7 @@
 
 mod accounts;
 mod combat;
+mod economy;
 mod social;
 
 use crate::login::LoginMetrics;
@@ -100,6 +101,7 @@ pub struct Metrics {
     connection_cap: Gauge,
     accounts: accounts::AccountMetrics,
     combat: combat::CombatMetrics,
+    economy: economy::EconomyMetrics,
     social: social::SocialMetrics,
     /// When the core loop last refreshed, in µs since `born`: the health check.
     refreshed_us: AtomicU64,
@@ -159,6 +161,7 @@ impl Metrics {
             connection_cap: Gauge::default(),
             accounts: accounts::AccountMetrics::default(),
             combat: combat::CombatMetrics::default(),
+            economy: economy::EconomyMetrics::default(),
             social: social::SocialMetrics::default(),
             refreshed_us: AtomicU64::new(0),
             born: Instant::now(),
@@ -169,6 +172,7 @@ impl Metrics {
     fn register_rest(mut self) -> Self {
         self.accounts.register(&mut self.registry);
         self.combat.register(&mut self.registry);
+        self.economy.register(&mut self.registry);
         self.social.register(&mut self.registry);
         let r = &mut self.registry;
         r.register("ticks", "World ticks run", self.ticks.clone());
@@ -346,6 +350,7 @@ impl Metrics {
     ) {
         self.accounts.refresh(node, store_queue);
         self.combat.refresh(node);
+        self.economy.refresh(node);
         self.social.refresh(node);
         let s = node.stats();
         set(&self.ticks, s.ticks);

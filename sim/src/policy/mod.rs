@@ -12,6 +12,7 @@ mod haggle;
 mod heckler;
 mod shopping;
 mod social;
+mod swindler;
 mod trader;
 mod wander;
 
@@ -20,6 +21,7 @@ pub use brawler::Brawler;
 pub use fighter::{FightTally, Fighter};
 pub use heckler::{look_alike, HeckleTally, Heckler, Trick};
 pub use social::{SocialBot, SocialTally};
+pub use swindler::{SwindleTally, Swindler, Trick as SwindleTrick};
 pub use trader::{ring_partners, TradeTally, Trader};
 pub use wander::Wander;
 
@@ -53,6 +55,7 @@ pub enum Kind {
     Garbage,
     Brawler,
     Heckler,
+    Swindler,
 }
 
 impl Kind {
@@ -69,7 +72,7 @@ impl Kind {
         Kind::Social,
         Kind::Trader,
     ];
-    pub const HOSTILE: [Kind; 7] = [
+    pub const HOSTILE: [Kind; 8] = [
         Kind::SpeedHacker,
         Kind::Teleporter,
         Kind::Flooder,
@@ -77,6 +80,7 @@ impl Kind {
         Kind::Garbage,
         Kind::Brawler,
         Kind::Heckler,
+        Kind::Swindler,
     ];
 
     /// Whether the kind sends social requests (the simulator's checker
@@ -95,11 +99,11 @@ impl Kind {
     }
 
     /// Whether the bot logs in again after a refused character or a lost
-    /// connection, as a player would: the honest, the brawler and the
-    /// heckler (hostile in their requests only, they must be in the world to
-    /// be so).
+    /// connection, as a player would: the honest, the brawler, the heckler
+    /// and the swindler (hostile in their requests only, they must be in the
+    /// world to be so).
     pub fn persists(self) -> bool {
-        !self.is_hostile() || matches!(self, Kind::Brawler | Kind::Heckler)
+        !self.is_hostile() || matches!(self, Kind::Brawler | Kind::Heckler | Kind::Swindler)
     }
 
     /// The name used on command lines and in reports.
@@ -123,6 +127,7 @@ impl Kind {
             Kind::Garbage => "garbage",
             Kind::Brawler => "brawler",
             Kind::Heckler => "heckler",
+            Kind::Swindler => "swindler",
         }
     }
 
@@ -163,6 +168,7 @@ pub struct Policy {
     social: Option<Box<SocialBot>>,
     heckler: Option<Box<Heckler>>,
     trader: Option<Box<Trader>>,
+    swindler: Option<Box<Swindler>>,
 }
 
 /// How often a bot acts (moves, decides), unless told otherwise.
@@ -218,10 +224,12 @@ impl Policy {
                 bot + (3 << 32),
             )))
         });
+        let swindler = (kind == Kind::Swindler).then(Box::default);
         Policy {
             trader,
             social,
             heckler,
+            swindler,
             fighter,
             brawler,
             kind,
@@ -249,6 +257,9 @@ impl Policy {
         }
         if let Some(t) = self.trader.as_mut() {
             t.on_event(now, client, e);
+        }
+        if let Some(s) = self.swindler.as_mut() {
+            s.on_event(e);
         }
     }
 
@@ -282,6 +293,11 @@ impl Policy {
     /// What a heckler did and got (none for the other kinds).
     pub fn heckle_tally(&self) -> Option<&HeckleTally> {
         self.heckler.as_ref().map(|h| &h.tally)
+    }
+
+    /// What a swindler did and got (none for the other kinds).
+    pub fn swindle_tally(&self) -> Option<&SwindleTally> {
+        self.swindler.as_ref().map(|s| &s.tally)
     }
 
     fn roll(&mut self, span_ms: u64) -> Duration {
@@ -359,6 +375,15 @@ impl Policy {
                     self.misbehaved = true;
                     let h = self.heckler.as_mut().expect("a heckler's brain");
                     h.step(client, &mut self.rng);
+                }
+            }
+            Kind::Swindler => {
+                let v = self.wander.velocity(now, pos, map, max, every);
+                client.move_with(now, v);
+                if due || self.misbehaved {
+                    self.misbehaved = true;
+                    let s = self.swindler.as_mut().expect("a swindler's brain");
+                    s.step(client);
                 }
             }
             Kind::SpeedHacker => {

@@ -60,7 +60,41 @@ pub struct SimReport {
     /// What the traders did, and the economy's counts and checks.
     pub traders: TraderReport,
     pub economy: EconomyReport,
+    /// What the swindlers tried and were refused.
+    pub swindlers: SwindleReport,
     pub repro: String,
+}
+
+/// What the swindlers did, all together, and what the node counted.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SwindleReport {
+    pub bots: usize,
+    /// Economy requests sent.
+    pub sent: u64,
+    /// Refusals they heard, by reason.
+    pub refused: Tally,
+    /// Economy requests and refusals the node counted (every player's,
+    /// since its last start).
+    pub node_requests: u64,
+    pub node_refused: u64,
+}
+
+impl SwindleReport {
+    fn of<'a>(peers: impl Iterator<Item = &'a Peer>, node: &game_core::node::Node) -> Self {
+        let mut r = SwindleReport {
+            node_requests: node.stats().economy_requests,
+            node_refused: node.stats().economy_refused,
+            ..SwindleReport::default()
+        };
+        for t in peers.filter_map(|p| p.policy.swindle_tally()) {
+            r.bots += 1;
+            r.sent += t.sent.values().sum::<u64>();
+            for ((_, reason), n) in &t.refusals {
+                *r.refused.entry(reason.label().to_string()).or_default() += n;
+            }
+        }
+        r
+    }
 }
 
 /// What the social bots did, all together.
@@ -219,6 +253,7 @@ impl Simulator {
             social_checks: self.checker.social_checks(),
             traders,
             economy,
+            swindlers: SwindleReport::of(self.peers.iter(), &self.node),
             repro: self.config.repro(),
         }
     }

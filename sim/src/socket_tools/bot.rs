@@ -115,7 +115,7 @@ impl SocketPolicy {
 
     /// The policies a bot on a socket can follow: those that ask the driver
     /// for nothing but movement (their requests go through the client).
-    pub const KINDS: [Kind; 11] = [
+    pub const KINDS: [Kind; 12] = [
         Kind::Wander,
         Kind::Hotspot,
         Kind::Idle,
@@ -127,6 +127,7 @@ impl SocketPolicy {
         Kind::Social,
         Kind::Heckler,
         Kind::Trader,
+        Kind::Swindler,
     ];
 
     /// A trader asks the characters named here to trade (other kinds

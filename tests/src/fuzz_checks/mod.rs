@@ -12,6 +12,8 @@
 //! write; a message step picks one of the protocol's example messages ([`Say`]),
 //! so a message added to the protocol is fuzzed with no change here.
 
+mod economy;
+mod economy_seeds;
 mod frames;
 mod node;
 mod script;
@@ -23,8 +25,9 @@ mod social_seeds;
 mod token;
 mod wire;
 
+pub use economy::{economy, EconomyOp, OpBytes, PartBytes};
 pub use frames::{client_msg, frame_decoder};
-pub use node::{node, NodeOp, StoreMode};
+pub use node::{node, EconomyBytes, NodeOp, StoreMode};
 pub use script::{Script, ScriptWriter};
 pub use session::{session, SessionOp};
 pub use social::{social, SocialOp};
@@ -37,11 +40,12 @@ pub type Check = fn(&[u8]);
 
 /// The fuzz targets, by name: the directory names under `fuzz/seeds/` and
 /// `fuzz/regressions/`.
-pub const TARGETS: [(&str, Check); 6] = [
+pub const TARGETS: [(&str, Check); 7] = [
     ("frame_decoder", frame_decoder),
     ("client_msg", client_msg),
     ("session", session),
     ("node", node),
     ("token", token),
     ("social", social),
+    ("economy", economy),
 ];

@@ -125,7 +125,7 @@ fn enter_world() -> Say {
     Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::EnterWorld { .. })))
 }
 
-fn ping(seq: u32) -> Say {
+pub(super) fn ping(seq: u32) -> Say {
     Say {
         n: seq,
         ..Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Ping { .. })))
@@ -275,7 +275,7 @@ fn session_scripts() -> Vec<(&'static str, Vec<SessionOp>)> {
 }
 
 /// A message from `slot`, cut after three bytes.
-fn tell(slot: u8, say: Say) -> NodeOp {
+pub(super) fn tell(slot: u8, say: Say) -> NodeOp {
     NodeOp::Say {
         slot,
         say,
@@ -512,6 +512,7 @@ fn node_scripts() -> Vec<(&'static str, u8, Vec<NodeOp>)> {
     ops.extend([tell(1, stop_attack()), NodeOp::Advance { ms: 100 }]);
     seeds.push(("fight_beside_the_spawn", 8, ops));
     seeds.extend(super::social_seeds::node_scripts());
+    seeds.extend(super::economy_seeds::node_scripts());
     seeds
 }
 
@@ -574,6 +575,7 @@ pub fn all() -> Vec<Seed> {
         });
     }
     seeds.extend(super::social_seeds::all());
+    seeds.extend(super::economy_seeds::all());
     seeds
 }
 

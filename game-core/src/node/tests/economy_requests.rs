@@ -4,17 +4,17 @@
 use super::*;
 use crate::protocol::{Cause, EconomyRefusal, EnhanceOutcome, TradeEnd};
 
-fn character_of(h: &Harness, conn: ConnId) -> CharacterId {
+pub(super) fn character_of(h: &Harness, conn: ConnId) -> CharacterId {
     let player = h.node.session(conn).unwrap().player().unwrap();
     h.node.player(player).unwrap().character.unwrap()
 }
 
-fn econ(h: &mut Harness, conn: ConnId, m: ClientEconomy) {
+pub(super) fn econ(h: &mut Harness, conn: ConnId, m: ClientEconomy) {
     h.send(conn, &[ClientMsg::Economy(m)]);
 }
 
 /// The economy messages `conn` got since the last look.
-fn heard(h: &mut Harness, conn: ConnId) -> Vec<ServerEconomy> {
+pub(super) fn heard(h: &mut Harness, conn: ConnId) -> Vec<ServerEconomy> {
     h.take(conn)
         .into_iter()
         .filter_map(|m| match m {
@@ -24,7 +24,7 @@ fn heard(h: &mut Harness, conn: ConnId) -> Vec<ServerEconomy> {
         .collect()
 }
 
-fn refused(h: &mut Harness, conn: ConnId) -> Vec<(u32, EconomyRefusal)> {
+pub(super) fn refused(h: &mut Harness, conn: ConnId) -> Vec<(u32, EconomyRefusal)> {
     heard(h, conn)
         .into_iter()
         .filter_map(|m| match m {
@@ -34,7 +34,7 @@ fn refused(h: &mut Harness, conn: ConnId) -> Vec<(u32, EconomyRefusal)> {
         .collect()
 }
 
-fn item(h: &Harness, name: &str) -> crate::content::ItemDefId {
+pub(super) fn item(h: &Harness, name: &str) -> crate::content::ItemDefId {
     h.node.world().content().item_named(name).unwrap().id
 }
 

@@ -7,6 +7,8 @@
 
 mod characters;
 mod economy;
+mod economy_hostile;
+mod economy_races;
 mod economy_requests;
 mod sessions;
 mod social;

@@ -1,10 +1,12 @@
 //! The node fed arbitrary interleavings of inputs from several connections,
 //! with a store and a bus that answer at once, late, twice or not at all.
 
+mod economy;
 mod ops;
 mod social;
 mod store_bus;
 
+pub use economy::EconomyBytes;
 pub use ops::{NodeOp, StoreMode};
 
 use super::script::Script;
@@ -14,7 +16,9 @@ use game_core::content::{Content, SAMPLE_CONTENT};
 use game_core::ids::ConnId;
 use game_core::math::{Fixed, Vec2};
 use game_core::node::{Node, NodeConfig, NodeStats, Output};
-use game_core::protocol::{encode_frame, DisconnectReason, NoticeLevel, MAX_CLIENT_PAYLOAD};
+use game_core::protocol::{
+    encode_frame, ClientMsg, DisconnectReason, NoticeLevel, MAX_CLIENT_PAYLOAD,
+};
 use game_core::session::SessionState;
 use game_core::time::{Duration, Instant};
 use game_core::zone::{Map, ZoneStats, SAMPLE_MAPS};
@@ -90,6 +94,14 @@ pub fn content() -> Arc<Content> {
     CONTENT.clone()
 }
 
+/// What [`NodeOp::Grant`] gives.
+const GRANTS: [(&str, u64); 4] = [
+    ("gold", 500),
+    ("iron_sword", 1),
+    ("enhancement_stone", 20),
+    ("minor_potion", 5),
+];
+
 #[derive(Debug)]
 struct Conn {
     id: ConnId,
@@ -97,6 +109,7 @@ struct Conn {
     closed: bool,
     heard: ServerStream,
     social: social::SocialHeard,
+    economy: economy::EconomyHeard,
     writes: VecDeque<usize>,
 }
 
@@ -207,6 +220,9 @@ impl Harness {
                     // token, as a real one does.
                     let mut heard = ServerStream::default();
                     heard.welcome = self.slots.get(&slot).and_then(|c| c.heard.welcome);
+                    // And its request numbers go on rising.
+                    let mut economy = economy::EconomyHeard::default();
+                    economy.last_req = self.slots.get(&slot).map_or(0, |c| c.economy.last_req);
                     self.slots.insert(
                         slot,
                         Conn {
@@ -214,6 +230,7 @@ impl Harness {
                             closed: false,
                             heard,
                             social: social::SocialHeard::default(),
+                            economy,
                             writes: VecDeque::new(),
                         },
                     );
@@ -243,6 +260,30 @@ impl Harness {
                 if encode_frame(&msg, MAX_CLIENT_PAYLOAD, &mut frame).is_ok() {
                     self.node.handle_bytes(now, conn.id, &frame);
                 }
+            }
+            NodeOp::Economy { slot, request } => {
+                let ids: Vec<_> = self.node.players().filter_map(|p| p.character).collect();
+                let Some(conn) = self.slots.get_mut(&slot) else {
+                    return;
+                };
+                let msg = ClientMsg::Economy(request.request(&mut conn.economy, &ids));
+                let mut frame = Vec::new();
+                encode_frame(&msg, MAX_CLIENT_PAYLOAD, &mut frame).expect("client frame");
+                self.node.handle_bytes(now, conn.id, &frame);
+            }
+            NodeOp::Grant { slot, what } => {
+                let Some(p) = self.player_in(slot).and_then(|p| self.node.player(p)) else {
+                    return;
+                };
+                let Some(name) = p
+                    .character
+                    .and_then(|c| p.characters.iter().find(|s| s.id == c))
+                    .map(|s| s.name.clone())
+                else {
+                    return;
+                };
+                let (item, count) = GRANTS[what as usize % GRANTS.len()];
+                let _ = self.node.grant(now, &name, item, count);
             }
             NodeOp::Raw { slot, bytes } => {
                 if let Some(conn) = self.slots.get(&slot) {
@@ -383,6 +424,7 @@ impl Harness {
                     let c = self.conn_mut(conn);
                     c.heard.receive(&bytes);
                     c.social.receive(&bytes, &social);
+                    c.economy.receive(&bytes);
                     c.writes.push_back(bytes.len());
                 }
                 Output::Close { conn, reason } => {
@@ -491,6 +533,7 @@ impl Harness {
         assert_eq!(node.world().player_count() as usize, placed);
         check_fighters(node);
         social::check(node, &self.config.social);
+        economy::check(node, self.store_bus.memory());
     }
 }
 

@@ -4,6 +4,7 @@
 use super::super::script::{Script, ScriptWriter};
 use super::super::social_request::SocialBytes;
 use super::super::wire::Say;
+use super::economy::EconomyBytes;
 
 /// Connections a script juggles (each reconnect gets a fresh id).
 pub const SLOTS: u8 = 5;
@@ -62,6 +63,14 @@ pub enum NodeOp {
     /// text, names of the scripts' characters or made up, ids of characters
     /// and guilds the node holds or not), as one frame.
     Social { slot: u8, request: SocialBytes },
+    /// `[slot] [request: EconomyBytes]`: an economy request (any kind, with
+    /// slots in range or not, counts and gold small or at their type's edge,
+    /// request numbers rising, replayed or lower, names of the scripts'
+    /// characters, the trade version last heard or any), as one frame.
+    Economy { slot: u8, request: EconomyBytes },
+    /// `[slot] [what: u8]`: the operator grants the slot's character, `what`
+    /// % 4: 500 gold, an iron sword, 20 enhancement stones, 5 potions.
+    Grant { slot: u8, what: u8 },
 }
 
 /// How the scripted store answers intents.
@@ -76,7 +85,7 @@ pub enum StoreMode {
 }
 
 impl NodeOp {
-    pub const COUNT: u8 = 17;
+    pub const COUNT: u8 = 19;
 
     fn code(&self) -> u8 {
         match self {
@@ -97,6 +106,8 @@ impl NodeOp {
             NodeOp::BusDeliver => 14,
             NodeOp::BusFromAfar { .. } => 15,
             NodeOp::Social { .. } => 16,
+            NodeOp::Economy { .. } => 17,
+            NodeOp::Grant { .. } => 18,
         }
     }
 
@@ -145,9 +156,17 @@ impl NodeOp {
             },
             14 => NodeOp::BusDeliver,
             15 => NodeOp::BusFromAfar { what: script.u8() },
-            _ => NodeOp::Social {
+            16 => NodeOp::Social {
                 slot: slot(script),
                 request: SocialBytes::read(script),
+            },
+            17 => NodeOp::Economy {
+                slot: slot(script),
+                request: EconomyBytes::read(script),
+            },
+            _ => NodeOp::Grant {
+                slot: slot(script),
+                what: script.u8(),
             },
         }
     }
@@ -198,6 +217,13 @@ impl NodeOp {
             NodeOp::Social { slot, request } => {
                 w.u8(*slot);
                 request.write(w);
+            }
+            NodeOp::Economy { slot, request } => {
+                w.u8(*slot);
+                request.write(w);
+            }
+            NodeOp::Grant { slot, what } => {
+                w.u8(*slot).u8(*what);
             }
             NodeOp::Deadline | NodeOp::BusDeliver => {}
         }

@@ -143,6 +143,11 @@ impl StoreAndBus {
         );
     }
 
+    /// The store the Ok answers were applied to.
+    pub fn memory(&self) -> &MemoryStore {
+        &self.memory
+    }
+
     /// An `Output::Subscribe`: each topic once.
     pub fn subscribe(&mut self, topic: Topic) {
         assert!(
