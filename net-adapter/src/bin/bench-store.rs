@@ -1,10 +1,18 @@
-//! Durable small transactions per second (character saves), with group commit
-//! beside one transaction per commit, through the same `StoreHandle` and the
-//! same concurrent submitters: only `max_batch` differs (N against 1).
+//! Durable small transactions per second (character saves, or economy
+//! transactions with `--change economy`), with group commit beside one
+//! transaction per commit, through the same `StoreHandle` and the same
+//! concurrent submitters: only `max_batch` differs (N against 1). The
+//! process's CPU time per transaction is printed beside (on a shared
+//! machine the wall clock also counts waiting for a core).
 //!
 //! ```text
 //! cargo run --release -p net-adapter --bin bench-store -- --engine all --seconds 5
+//! cargo run --release -p net-adapter --bin bench-store -- --change economy
 //! ```
+//!
+//! An economy transaction is what a purchase makes: one inventory (40
+//! slots, five stacks, a worn item, the pass's three missions, a shop
+//! purchase) from sequence number n to n + 1, and its receipt.
 //!
 //! SQLite writes to `--dir` (default `target/bench-store`, its file removed
 //! after); PostgreSQL and MariaDB get a schema or database of their own at
@@ -12,9 +20,11 @@
 //! dropped after.
 
 use clap::{Parser, ValueEnum};
+use game_core::content::ItemDefId;
+use game_core::economy::{Inventory, ItemId, Receipt, ShopDay, Sink, Source, Stack};
 use game_core::ids::{AccountId, CharacterId, IntentId};
 use game_core::math::Vec2;
-use game_core::persist::{AccountRef, Change, CharacterState, Intent, Place, Reply};
+use game_core::persist::{AccountRef, Change, CharacterState, Intent, InventoryPart, Place, Reply};
 use net_adapter::store::{Engine, Store, StoreHandle, SubmitError, WorkerConfig};
 use sqlx::{Connection, Executor};
 use std::process::ExitCode;
@@ -31,11 +41,22 @@ enum Which {
     All,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Kind {
+    /// `SaveCharacter`.
+    Saves,
+    /// `CommitTx`: one inventory's purchase.
+    Economy,
+}
+
 #[derive(Parser, Debug)]
-#[command(about = "Durable character saves per second: group commit against one per commit")]
+#[command(about = "Durable transactions per second: group commit against one per commit")]
 struct Args {
     #[arg(long, value_enum, default_value = "sqlite")]
     engine: Which,
+    /// What each transaction changes.
+    #[arg(long, value_enum, default_value = "saves")]
+    change: Kind,
     /// Seconds per mode per engine.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
@@ -67,8 +88,8 @@ fn main() -> ExitCode {
         Which::All => vec![Engine::Sqlite, Engine::Postgres, Engine::MySql],
     };
     println!(
-        "bench-store: {} s per mode, {} submitters, max_batch {}, {} characters",
-        args.seconds, args.submitters, args.max_batch, args.characters
+        "bench-store: {:?}, {} s per mode, {} submitters, max_batch {}, {} characters",
+        args.change, args.seconds, args.submitters, args.max_batch, args.characters
     );
     let mut rows = Vec::new();
     for engine in engines {
@@ -82,26 +103,30 @@ fn main() -> ExitCode {
     }
     println!();
     println!(
-        "{:<9} {:>14} {:>11} {:>12} {:>14} {:>11} {:>12} {:>8}",
+        "{:<9} {:>12} {:>11} {:>12} {:>10} {:>13} {:>11} {:>12} {:>10} {:>8}",
         "engine",
         "group tx/s",
         "mean batch",
         "mean commit",
+        "cpu us/tx",
         "1-per-commit",
         "mean batch",
         "mean commit",
+        "cpu us/tx",
         "ratio"
     );
     for r in &rows {
         println!(
-            "{:<9} {:>14.0} {:>11.1} {:>9.2} ms {:>14.0} {:>11.1} {:>9.2} ms {:>7.1}x",
+            "{:<9} {:>12.0} {:>11.1} {:>9.2} ms {:>10.0} {:>13.0} {:>11.1} {:>9.2} ms {:>10.0} {:>7.1}x",
             r.engine.name(),
             r.group.tx_per_s,
             r.group.mean_batch,
             r.group.mean_commit_ms,
+            r.group.cpu_us_per_tx,
             r.single.tx_per_s,
             r.single.mean_batch,
             r.single.mean_commit_ms,
+            r.single.cpu_us_per_tx,
             r.group.tx_per_s / r.single.tx_per_s
         );
     }
@@ -118,6 +143,14 @@ struct Run {
     tx_per_s: f64,
     mean_batch: f64,
     mean_commit_ms: f64,
+    /// The process's CPU time (every thread) per transaction.
+    cpu_us_per_tx: f64,
+}
+
+/// The process's CPU time so far.
+fn cpu_time() -> Duration {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID)
+        .map_or(Duration::ZERO, Duration::from)
 }
 
 async fn bench_engine(engine: Engine, args: &Args) -> Result<Row, String> {
@@ -147,8 +180,8 @@ async fn bench_engine(engine: Engine, args: &Args) -> Result<Row, String> {
 
 fn print_run(engine: Engine, mode: &str, r: &Run) {
     println!(
-        "{engine}: {mode:<15} {:>9.0} tx/s, mean batch {:.1}, mean commit {:.2} ms",
-        r.tx_per_s, r.mean_batch, r.mean_commit_ms
+        "{engine}: {mode:<15} {:>9.0} tx/s, mean batch {:.1}, mean commit {:.2} ms, {:.0} us CPU/tx",
+        r.tx_per_s, r.mean_batch, r.mean_commit_ms, r.cpu_us_per_tx
     );
 }
 
@@ -232,6 +265,7 @@ async fn run(
         })
     };
     let start = Instant::now();
+    let cpu_start = cpu_time();
     let deadline = start + Duration::from_secs(args.seconds);
     let mut submitted = 0u64;
     let mut c = 0usize;
@@ -240,13 +274,18 @@ async fn run(
         c = (c + 1) % versions.len();
         versions[c] += 1;
         *next_id += 1;
-        let intent = Intent {
-            id: IntentId(*next_id),
-            change: Change::SaveCharacter {
-                character: CharacterId(c as u64 + 1),
+        let character = CharacterId(c as u64 + 1);
+        let change = match args.change {
+            Kind::Saves => Change::SaveCharacter {
+                character,
                 version: versions[c],
                 state: state(versions[c] as i32),
             },
+            Kind::Economy => purchase(character, versions[c]),
+        };
+        let intent = Intent {
+            id: IntentId(*next_id),
+            change,
         };
         match handle.try_submit(intent) {
             Ok(()) => submitted += 1,
@@ -258,6 +297,7 @@ async fn run(
     drop(handle);
     worker.await.map_err(|e| e.to_string())?;
     let elapsed = start.elapsed().as_secs_f64();
+    let cpu = cpu_time().saturating_sub(cpu_start).as_secs_f64();
     let failed = collector.await.map_err(|e| e.to_string())?;
     let done = answered.load(Ordering::Relaxed);
     if failed > 0 || done != submitted {
@@ -270,7 +310,51 @@ async fn run(
         tx_per_s: done as f64 / elapsed,
         mean_batch: s.intents as f64 / s.batches.max(1) as f64,
         mean_commit_ms: s.commit_us_total as f64 / s.batches.max(1) as f64 / 1_000.0,
+        cpu_us_per_tx: cpu * 1e6 / done.max(1) as f64,
     })
+}
+
+/// The character's purchase that takes its inventory from `seq - 1` to
+/// `seq`: ten gold to the shop for a potion, counted against the day.
+fn purchase(character: CharacterId, seq: u64) -> Change {
+    let stack = |n: u32, def: u16, count: u32, plus: u8| {
+        Some(Stack {
+            id: ItemId {
+                minted_by: character,
+                tx: 1,
+                n,
+            },
+            def: ItemDefId(def),
+            count,
+            plus,
+        })
+    };
+    let mut after = Inventory::new(40);
+    after.seq = seq;
+    after.gold = 1_000_000 - 10 * seq;
+    after.slots[0] = stack(0, 9, 1 + (seq % 19) as u32, 0);
+    after.slots[1] = stack(1, 10, 90, 0);
+    after.slots[2] = stack(2, 0, 1, (seq % 5) as u8);
+    after.slots[3] = stack(3, 4, 1, 0);
+    after.slots[4] = stack(4, 9, 20, 0);
+    after.equipped[0] = stack(5, 1, 1, 3);
+    after.pass.progress = vec![0, (seq % 500) as u32, (seq % 3) as u32];
+    after.shop = ShopDay {
+        day: 20_000,
+        bought: vec![(2, (seq % 20) as u32)],
+    };
+    Change::CommitTx {
+        parts: vec![InventoryPart {
+            character,
+            before: seq - 1,
+            after,
+        }],
+        receipt: Box::new(Receipt {
+            minted: vec![(ItemDefId(9), 1, Source::Shop)],
+            gold_out: vec![(10, Sink::Shop)],
+            ..Receipt::default()
+        }),
+    }
 }
 
 /// Where one engine's benchmark runs, and how to remove it after.
