@@ -116,8 +116,15 @@ fn change_strategy() -> impl Strategy<Value = Change> {
                     state,
                 }),
         ],
-        5 => prop_oneof![
-            1 => character.clone().prop_map(|c| Change::LoadInventory { character: CharacterId(c) }),
+        5 => economy_strategy(),
+    ]
+}
+
+/// The economy's changes: mostly commits, so that a batch holds runs of
+/// them (the SQL store decides and writes a run at once).
+fn economy_strategy() -> impl Strategy<Value = Change> {
+    prop_oneof![
+            1 => (0u64..9).prop_map(|c| Change::LoadInventory { character: CharacterId(c) }),
             // Deletions aimed at the first characters, which have inventories.
             1 => (1u64..3, 1u64..4).prop_map(|(a, c)| Change::DeleteCharacter {
                 account: AccountId(a),
@@ -128,7 +135,6 @@ fn change_strategy() -> impl Strategy<Value = Change> {
                     parts,
                     receipt: Box::new(receipt),
                 }),
-        ],
     ]
 }
 
@@ -143,13 +149,15 @@ fn part_strategy(character: std::ops::Range<u64>) -> impl Strategy<Value = Inven
     (
         character,
         0u64..4,
-        0u64..5,
+        // Mostly well formed (after = before + 1), so that commits apply.
+        prop_oneof![4 => Just(1u64), 1 => 0u64..3],
         prop::sample::select(AMOUNTS),
         prop::collection::vec(stack, 0..5),
         pass_strategy(),
         shop_strategy(),
     )
-        .prop_map(|(c, before, seq, gold, stacks, pass, shop)| {
+        .prop_map(|(c, before, step, gold, stacks, pass, shop)| {
+            let seq = before + step;
             let mut after = Inventory {
                 gold,
                 seq,
@@ -254,8 +262,13 @@ fn ops_strategy() -> impl Strategy<Value = Vec<Op>> {
         4 => change_strategy().prop_map(Step::Fresh),
         1 => any::<usize>().prop_map(Step::Replay),
     ];
+    let commits = prop_oneof![
+        4 => economy_strategy().prop_map(Step::Fresh),
+        1 => any::<usize>().prop_map(Step::Replay),
+    ];
     let op = prop_oneof![
         8 => prop::collection::vec(step, 1..12).prop_map(Op::Batch),
+        3 => prop::collection::vec(commits, 1..16).prop_map(Op::Batch),
         1 => prop::sample::select(&["Ada", "ADA", "bob", "dev:ada", "O'Brien"][..]).prop_map(Op::Register),
     ];
     prop::collection::vec(op, 1..24)

@@ -200,7 +200,23 @@ impl Inner {
     ) -> Result<Vec<Outcome>, sqlx::Error> {
         let mut tx = self.begin().await?;
         let mut outcomes = Vec::with_capacity(intents.len());
-        for intent in intents {
+        let mut rest = intents;
+        while let Some(intent) = rest.first() {
+            // Consecutive commits are decided and written as one run.
+            let run = (rest.iter())
+                .take_while(|i| {
+                    matches!(i.change, Change::CommitTx { .. }) && intent_storable(&i.change)
+                })
+                .count();
+            let (now, later) = rest.split_at(run.max(1));
+            rest = later;
+            if run > 0 {
+                let results = self.commit_run(&mut tx, now).await?;
+                outcomes.extend(
+                    (now.iter().zip(results)).map(|(i, result)| Outcome { id: i.id, result }),
+                );
+                continue;
+            }
             let result = if intent_storable(&intent.change) {
                 self.apply(&mut tx, intent).await?
             } else {
@@ -308,7 +324,11 @@ impl Inner {
             | Change::CreateGuild { .. }
             | Change::SaveGuild { .. }) => self.apply_social(conn, intent.id, change).await?,
             Change::LoadInventory { character } => self.load_inventory(conn, *character).await?,
-            Change::CommitTx { parts, receipt } => self.commit_tx(conn, parts, receipt).await?,
+            Change::CommitTx { .. } => {
+                (self.commit_run(conn, std::slice::from_ref(intent)).await?)
+                    .pop()
+                    .unwrap_or(Err(StoreError::Unavailable))
+            }
         })
     }
 

@@ -16,21 +16,20 @@
 //! (their order and length, trailing zeros too), so a load is equal to what
 //! `MemoryStore` holds. The cost is that a commit rewrites each part's
 //! stacks, progress and purchases (a bag of a few dozen slots, seven worn,
-//! a few missions and offers), in multi-row statements of [`CHUNK`] rows.
+//! a few missions and offers), in multi-row statements: `economy/commit.rs`
+//! writes a whole run of commits at once.
 
-use super::placeholders::{for_engine, insert_rows};
+use super::placeholders::for_engine;
 use super::{bits, text, unbits, Inner};
 use crate::store::Engine;
 use game_core::content::ItemDefId;
 use game_core::economy::{Inventory, ItemId, Receipt, Sink, Source, Stack};
 use game_core::ids::CharacterId;
-use game_core::persist::{well_formed, Change, InventoryPart, Reply, StoreError};
+use game_core::persist::{Change, Reply, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
-/// Rows per multi-row `INSERT`: far below every engine's bound on
-/// parameters (SQLite 32766, PostgreSQL and MySQL 65535).
-const CHUNK: usize = 100;
+mod commit;
 
 /// Whether every engine can store the transaction: its slot indices,
 /// mission indices, purchase positions and receipt line numbers fit the
@@ -233,16 +232,10 @@ pub(super) struct Statements {
     all_progress: String,
     purchases: String,
     all_purchases: String,
-    delete_stacks: String,
-    delete_progress: String,
-    delete_purchases: String,
-    delete_inventory: String,
-    insert_inventory: String,
     ledger_entry: String,
     ledger_lines: String,
     all_ledger_lines: String,
     all_ledger: String,
-    insert_ledger: String,
     delete_ledger_lines: String,
     delete_ledger: String,
 }
@@ -279,13 +272,6 @@ impl Statements {
             all_purchases: q(&format!(
                 "SELECT {PURCHASE_COLUMNS} FROM shop_purchases ORDER BY character_id, line"
             )),
-            delete_stacks: q("DELETE FROM inventory_stacks WHERE character_id = ?"),
-            delete_progress: q("DELETE FROM pass_progress WHERE character_id = ?"),
-            delete_purchases: q("DELETE FROM shop_purchases WHERE character_id = ?"),
-            delete_inventory: q("DELETE FROM inventories WHERE character_id = ?"),
-            insert_inventory: q(&format!(
-                "INSERT INTO inventories ({INVENTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            )),
             ledger_entry: q("SELECT seq FROM economy_ledger WHERE first_character = ? AND seq = ?"),
             ledger_lines: q("SELECT kind, def, amount, way FROM economy_ledger_lines \
                  WHERE first_character = ? AND seq = ? ORDER BY line"),
@@ -294,7 +280,6 @@ impl Statements {
                 "SELECT kind, def, amount, way, first_character, seq FROM economy_ledger_lines \
                  ORDER BY first_character, seq, line",
             ),
-            insert_ledger: q("INSERT INTO economy_ledger (first_character, seq) VALUES (?, ?)"),
             delete_ledger_lines: q(
                 "DELETE FROM economy_ledger_lines WHERE first_character = ? AND seq = ?",
             ),
@@ -354,242 +339,6 @@ impl Inner {
         Ok(Some(inv))
     }
 
-    /// The stored inventory's sequence number (0 when never stored).
-    async fn stored_seq(
-        &self,
-        conn: &mut AnyConnection,
-        character: CharacterId,
-    ) -> Result<u64, sqlx::Error> {
-        Ok(sqlx::query(&self.economy.inventory)
-            .bind(bits(character.0))
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|row| row.try_get(1).map(unbits))
-            .transpose()?
-            .unwrap_or(0))
-    }
-
-    /// The receipt in the ledger under `name`, if any.
-    async fn ledger_receipt(
-        &self,
-        conn: &mut AnyConnection,
-        (character, seq): (CharacterId, u64),
-    ) -> Result<Option<Receipt>, sqlx::Error> {
-        let s = &self.economy;
-        let found = sqlx::query(&s.ledger_entry)
-            .bind(bits(character.0))
-            .bind(bits(seq))
-            .fetch_optional(&mut *conn)
-            .await?;
-        if found.is_none() {
-            return Ok(None);
-        }
-        let rows = sqlx::query(&s.ledger_lines)
-            .bind(bits(character.0))
-            .bind(bits(seq))
-            .fetch_all(&mut *conn)
-            .await?;
-        receipt_of(&rows).map(Some)
-    }
-
-    pub(super) async fn commit_tx(
-        &self,
-        conn: &mut AnyConnection,
-        parts: &[InventoryPart],
-        receipt: &Receipt,
-    ) -> Result<Result<Reply, StoreError>, sqlx::Error> {
-        let Some(first) = parts.first() else {
-            return Ok(Err(StoreError::Conflict));
-        };
-        if !well_formed(parts) {
-            return Ok(Err(StoreError::Conflict));
-        }
-        for p in parts {
-            if !self.character_exists(conn, p.character).await? {
-                return Ok(Err(StoreError::NoSuchCharacter));
-            }
-        }
-        let name = (first.character, first.after.seq);
-        if let Some(kept) = self.ledger_receipt(conn, name).await? {
-            // Applied before if it is the same transaction: the same receipt,
-            // and every inventory still as it left them or moved on past it.
-            // Another transaction under the same name (decided on a state
-            // that did not last, even with an equal receipt) conflicts, as in
-            // `MemoryStore`.
-            let mut same = kept == *receipt;
-            for p in parts {
-                if !same {
-                    break;
-                }
-                let stored = self.stored_inventory(conn, p.character).await?;
-                same = stored.is_some_and(|i| i.seq > p.after.seq || i == p.after);
-            }
-            return Ok(if same {
-                Ok(Reply::Done)
-            } else {
-                Err(StoreError::Conflict)
-            });
-        }
-        for p in parts {
-            if self.stored_seq(conn, p.character).await? != p.before {
-                return Ok(Err(StoreError::Conflict));
-            }
-        }
-        for p in parts {
-            self.write_inventory(conn, p.character, &p.after).await?;
-        }
-        self.insert_receipt(conn, name, receipt).await?;
-        Ok(Ok(Reply::Done))
-    }
-
-    async fn delete_inventory(
-        &self,
-        conn: &mut AnyConnection,
-        character: CharacterId,
-    ) -> Result<(), sqlx::Error> {
-        let s = &self.economy;
-        // The rows that refer to the inventory's row first.
-        let statements = [
-            &s.delete_stacks,
-            &s.delete_progress,
-            &s.delete_purchases,
-            &s.delete_inventory,
-        ];
-        for sql in statements {
-            sqlx::query(sql)
-                .bind(bits(character.0))
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Replaces the character's stored inventory with `inv`.
-    async fn write_inventory(
-        &self,
-        conn: &mut AnyConnection,
-        character: CharacterId,
-        inv: &Inventory,
-    ) -> Result<(), sqlx::Error> {
-        self.delete_inventory(conn, character).await?;
-        sqlx::query(&self.economy.insert_inventory)
-            .bind(bits(character.0))
-            .bind(bits(inv.seq))
-            .bind(bits(inv.gold))
-            .bind(fit::<i32, _>(inv.slots.len())?)
-            .bind(bits(inv.pass.xp))
-            .bind(bits(inv.pass.claimed))
-            .bind(i64::from(inv.shop.day))
-            .execute(&mut *conn)
-            .await?;
-        let bag = inv.slots.iter().enumerate().map(|(i, s)| (0, i, s));
-        let worn = inv.equipped.iter().enumerate().map(|(i, s)| (1, i, s));
-        let stacks: Vec<(i32, usize, &Stack)> = bag
-            .chain(worn)
-            .filter_map(|(w, i, s)| s.as_ref().map(|s| (w, i, s)))
-            .collect();
-        for chunk in stacks.chunks(CHUNK) {
-            let sql = insert_rows(
-                self.engine,
-                &format!("INSERT INTO inventory_stacks ({STACK_COLUMNS})"),
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                chunk.len(),
-            );
-            let mut query = sqlx::query(&sql).persistent(false);
-            for &(worn, slot, s) in chunk {
-                query = query
-                    .bind(bits(character.0))
-                    .bind(worn)
-                    .bind(fit::<i32, _>(slot)?)
-                    .bind(bits(s.id.minted_by.0))
-                    .bind(bits(s.id.tx))
-                    .bind(i64::from(s.id.n))
-                    .bind(i32::from(s.def.0))
-                    .bind(i64::from(s.count))
-                    .bind(i32::from(s.plus));
-            }
-            query.execute(&mut *conn).await?;
-        }
-        let progress: Vec<(usize, u32)> = inv.pass.progress.iter().copied().enumerate().collect();
-        for chunk in progress.chunks(CHUNK) {
-            let sql = insert_rows(
-                self.engine,
-                &format!("INSERT INTO pass_progress ({PROGRESS_COLUMNS})"),
-                "(?, ?, ?)",
-                chunk.len(),
-            );
-            let mut query = sqlx::query(&sql).persistent(false);
-            for &(mission, progress) in chunk {
-                query = query
-                    .bind(bits(character.0))
-                    .bind(fit::<i32, _>(mission)?)
-                    .bind(i64::from(progress));
-            }
-            query.execute(&mut *conn).await?;
-        }
-        let bought: Vec<(usize, (u16, u32))> =
-            inv.shop.bought.iter().copied().enumerate().collect();
-        for chunk in bought.chunks(CHUNK) {
-            let sql = insert_rows(
-                self.engine,
-                &format!("INSERT INTO shop_purchases ({PURCHASE_COLUMNS})"),
-                "(?, ?, ?, ?)",
-                chunk.len(),
-            );
-            let mut query = sqlx::query(&sql).persistent(false);
-            for &(line, (offer, count)) in chunk {
-                query = query
-                    .bind(bits(character.0))
-                    .bind(fit::<i32, _>(line)?)
-                    .bind(i32::from(offer))
-                    .bind(i64::from(count));
-            }
-            query.execute(&mut *conn).await?;
-        }
-        Ok(())
-    }
-
-    /// Puts `receipt` in the ledger under `name`, replacing what was there
-    /// (as `MemoryStore`'s map insert does).
-    async fn insert_receipt(
-        &self,
-        conn: &mut AnyConnection,
-        (character, seq): (CharacterId, u64),
-        receipt: &Receipt,
-    ) -> Result<(), sqlx::Error> {
-        let s = &self.economy;
-        for sql in [&s.delete_ledger_lines, &s.delete_ledger, &s.insert_ledger] {
-            sqlx::query(sql)
-                .bind(bits(character.0))
-                .bind(bits(seq))
-                .execute(&mut *conn)
-                .await?;
-        }
-        let lines = lines_of(receipt);
-        for (chunk_index, chunk) in lines.chunks(CHUNK).enumerate() {
-            let sql = insert_rows(
-                self.engine,
-                "INSERT INTO economy_ledger_lines \
-                 (first_character, seq, line, kind, def, amount, way)",
-                "(?, ?, ?, ?, ?, ?, ?)",
-                chunk.len(),
-            );
-            let mut query = sqlx::query(&sql).persistent(false);
-            for (i, &(kind, def, amount, way)) in chunk.iter().enumerate() {
-                query = query
-                    .bind(bits(character.0))
-                    .bind(bits(seq))
-                    .bind(fit::<i32, _>(chunk_index * CHUNK + i)?)
-                    .bind(kind)
-                    .bind(def)
-                    .bind(amount)
-                    .bind(way);
-            }
-            query.execute(&mut *conn).await?;
-        }
-        Ok(())
-    }
-
     /// A character about to be deleted: its inventory goes, and what it
     /// held goes to the ledger as deleted under `(character, seq + 1)`, so
     /// the totals still add up.
@@ -601,12 +350,25 @@ impl Inner {
         let Some(inv) = self.stored_inventory(conn, character).await? else {
             return Ok(());
         };
-        self.delete_inventory(conn, character).await?;
+        self.delete_inventories(conn, &[character]).await?;
         let receipt = Receipt::deleted(&inv);
         // Wrapping rather than a panic in the store: a u64::MAX sequence
         // number is never reached (the reference's `seq + 1` overflows).
         let seq = inv.seq.wrapping_add(1);
-        self.insert_receipt(conn, (character, seq), &receipt).await
+        // Replacing what the ledger held under the name, as `MemoryStore`'s
+        // map insert does.
+        for sql in [
+            &self.economy.delete_ledger_lines,
+            &self.economy.delete_ledger,
+        ] {
+            sqlx::query(sql)
+                .bind(bits(character.0))
+                .bind(bits(seq))
+                .execute(&mut *conn)
+                .await?;
+        }
+        self.insert_receipts(conn, &[((character, seq), &receipt)])
+            .await
     }
 }
 
