@@ -30,6 +30,7 @@ store_tests!(
     pass_and_shop_state_changes_with_the_day_and_on_a_trade,
     a_refused_commit_keeps_the_stored_pass_and_shop,
     deleting_a_character_deletes_its_pass_and_shop_rows,
+    another_writer_is_not_overwritten_by_what_the_store_remembers,
 );
 
 // ---------------------------------------------------------------------------
@@ -540,4 +541,43 @@ async fn deleting_a_character_deletes_its_pass_and_shop_rows(db: &mut TestDb) {
         db.store.inventories().await.unwrap(),
         vec![(CharacterId(2), two)]
     );
+}
+
+/// A store writes only the rows that changed since the state it remembers
+/// committing; a state another store (another process) committed since,
+/// under a later sequence number, must be written over whole.
+async fn another_writer_is_not_overwritten_by_what_the_store_remembers(db: &mut TestDb) {
+    let mut twin = Twin::new(&db.store);
+    with_characters(&mut twin, 1).await;
+    let out = twin
+        .changes(vec![commit(vec![part(1, 0, kitted(1, 1, 10))], looted(10))])
+        .await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    // The other store: a potion stack in slot 3, a bigger bag, progress.
+    let other = net_adapter::store::Store::open(&db.url)
+        .await
+        .expect("a second store on the same database");
+    let mut theirs = with_pass(kitted(1, 2, 20), (5, 0, &[1, 2]), (3, &[(0, 1)]));
+    theirs.slots.resize(12, None);
+    theirs.slots[3] = Some(item(1, 2, 0, 4, 3, 0));
+    theirs.slots[11] = Some(item(1, 2, 1, 4, 1, 0));
+    let i = twin.intent(commit(vec![part(1, 1, theirs)], granted(10)));
+    let expected = twin.memory.apply(&i);
+    assert_eq!(
+        other.apply_batch(std::slice::from_ref(&i)).await,
+        vec![expected]
+    );
+    other.close().await;
+    // This store's next commit follows the stored state, not its memory.
+    let mut ours = kitted(1, 3, 25);
+    ours.slots[5] = None;
+    let out = twin
+        .changes(vec![
+            commit(vec![part(1, 2, ours.clone())], granted(5)),
+            load(1),
+        ])
+        .await;
+    assert_eq!(result(&out, 0), &Ok(Reply::Done));
+    assert_eq!(loaded(result(&out, 1)), Some(&ours));
+    twin.same_economy().await;
 }

@@ -172,6 +172,7 @@ pub(super) struct Inner {
     sql: Statements,
     social: social::Statements,
     economy: economy::Statements,
+    written: economy::Written,
 }
 
 impl Inner {
@@ -182,6 +183,7 @@ impl Inner {
             sql: Statements::new(engine),
             social: social::Statements::new(engine),
             economy: economy::Statements::new(engine),
+            written: economy::Written::default(),
         }
     }
 
@@ -201,6 +203,7 @@ impl Inner {
         let mut tx = self.begin().await?;
         let mut outcomes = Vec::with_capacity(intents.len());
         let mut rest = intents;
+        let mut committed = Vec::new();
         while let Some(intent) = rest.first() {
             // Consecutive commits are decided and written as one run.
             let run = (rest.iter())
@@ -211,11 +214,15 @@ impl Inner {
             let (now, later) = rest.split_at(run.max(1));
             rest = later;
             if run > 0 {
-                let results = self.commit_run(&mut tx, now).await?;
+                let results = self.commit_run(&mut tx, now, &mut committed).await?;
                 outcomes.extend(
                     (now.iter().zip(results)).map(|(i, result)| Outcome { id: i.id, result }),
                 );
                 continue;
+            }
+            if let Change::DeleteCharacter { character, .. } = &intent.change {
+                // Not to be remembered once it is gone.
+                committed.retain(|(c, _)| c != character);
             }
             let result = if intent_storable(&intent.change) {
                 self.apply(&mut tx, intent).await?
@@ -228,6 +235,7 @@ impl Inner {
             });
         }
         tx.commit().await?;
+        self.written.learn(committed);
         Ok(outcomes)
     }
 
@@ -324,11 +332,12 @@ impl Inner {
             | Change::CreateGuild { .. }
             | Change::SaveGuild { .. }) => self.apply_social(conn, intent.id, change).await?,
             Change::LoadInventory { character } => self.load_inventory(conn, *character).await?,
-            Change::CommitTx { .. } => {
-                (self.commit_run(conn, std::slice::from_ref(intent)).await?)
-                    .pop()
-                    .unwrap_or(Err(StoreError::Unavailable))
-            }
+            // Not remembered (`Written`): a commit is applied in a run.
+            Change::CommitTx { .. } => (self
+                .commit_run(conn, std::slice::from_ref(intent), &mut Vec::new())
+                .await?)
+                .pop()
+                .unwrap_or(Err(StoreError::Unavailable)),
         })
     }
 

@@ -14,10 +14,8 @@
 //! source with plain SQL, and what is stored does not follow the serde shape
 //! of game-core's types. Progress and purchases are kept exactly as given
 //! (their order and length, trailing zeros too), so a load is equal to what
-//! `MemoryStore` holds. The cost is that a commit rewrites each part's
-//! stacks, progress and purchases (a bag of a few dozen slots, seven worn,
-//! a few missions and offers), in multi-row statements: `economy/commit.rs`
-//! writes a whole run of commits at once.
+//! `MemoryStore` holds. `economy/commit.rs` applies a run of commits at
+//! once, and writes only the rows that changed where it can.
 
 use super::placeholders::for_engine;
 use super::{bits, text, unbits, Inner};
@@ -30,6 +28,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 mod commit;
+
+pub(super) use commit::Written;
 
 /// Whether every engine can store the transaction: its slot indices,
 /// mission indices, purchase positions and receipt line numbers fit the
