@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod login;
 pub mod metrics;
+pub mod priority;
 pub mod server;
 pub mod store;
 pub mod transport;

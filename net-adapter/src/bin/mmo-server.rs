@@ -4,6 +4,7 @@ use clap::Parser;
 use game_core::persist::MemoryStore;
 use net_adapter::config::ServerConfig;
 use net_adapter::login::{self, AccountStore, LoginState};
+use net_adapter::priority::{set_this_thread_nice, this_thread_nice};
 use net_adapter::server::{Persistence, ServeOptions};
 use net_adapter::store::{Store, StoreHandle, WorkerConfig};
 use net_adapter::Metrics;
@@ -130,7 +131,7 @@ fn main() -> ExitCode {
     // plus `io_nice`. Set, not added: a blocking thread is started by a
     // worker already lowered, and adding made Argon2's threads nice 10 (the
     // login storm starved of CPU on a busy host: 1.3-3.5 logins/s).
-    let base_nice = rustix::process::getpriority_process(None).unwrap_or(0);
+    let base_nice = this_thread_nice();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .on_thread_start(move || set_this_thread_nice(base_nice + io_nice))
@@ -362,17 +363,5 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => info!("Ctrl-C received"),
         _ = term => info!("SIGTERM received"),
-    }
-}
-
-/// Sets the calling thread's nice value (on Linux, nice is per thread).
-fn set_this_thread_nice(nice: i32) {
-    let nice = nice.min(19);
-    let current = rustix::process::getpriority_process(None);
-    if current == Ok(nice) {
-        return;
-    }
-    if let Err(e) = rustix::process::setpriority_process(None, nice) {
-        warn!("cannot lower a runtime thread's priority: {e}");
     }
 }

@@ -133,6 +133,8 @@ pub enum OpenError {
     Connect(Engine, sqlx::Error),
     /// The schema could not be migrated.
     Migrate(Engine, sqlx::migrate::MigrateError),
+    /// The runtime shut down while the store was opening.
+    Cancelled,
 }
 
 impl fmt::Display for OpenError {
@@ -152,6 +154,7 @@ impl fmt::Display for OpenError {
             OpenError::Migrate(engine, e) => {
                 write!(f, "cannot migrate the {engine} store's schema: {e}")
             }
+            OpenError::Cancelled => f.write_str("the runtime stopped while the store was opening"),
         }
     }
 }
@@ -166,7 +169,22 @@ pub struct Store {
 
 impl Store {
     /// Opens (and for SQLite creates) the database at `url` and migrates it.
+    ///
+    /// The connections are started on a runtime task, not on the caller's
+    /// thread: SQLite's connection threads take the nice of the thread that
+    /// starts them, and `mmo-server` awaits this on the game loop's thread,
+    /// whose priority they must not have (see `crate::priority`).
     pub async fn open(url: &str) -> Result<Store, OpenError> {
+        let url = url.to_owned();
+        match tokio::spawn(async move { Store::open_here(&url).await }).await {
+            Ok(opened) => opened,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only when the runtime shuts down meanwhile.
+            Err(_) => Err(OpenError::Cancelled),
+        }
+    }
+
+    async fn open_here(url: &str) -> Result<Store, OpenError> {
         sqlx::any::install_default_drivers();
         let engine = Engine::of_url(url).ok_or(OpenError::UnknownEngine)?;
         let (url, in_memory) = match engine {
@@ -187,6 +205,14 @@ impl Store {
         if in_memory {
             // Every connection to `:memory:` is a database of its own: keep the one.
             pool = pool.idle_timeout(None).max_lifetime(None);
+        } else if engine == Engine::Sqlite {
+            // All of them now, kept: each is a thread, which takes the nice of
+            // the thread that starts it (see `Store::open`); a connection
+            // made later on demand could be started by the game loop's.
+            pool = pool
+                .min_connections(4)
+                .idle_timeout(None)
+                .max_lifetime(None);
         }
         if engine == Engine::Sqlite {
             pool = pool.after_connect(|conn, _| {

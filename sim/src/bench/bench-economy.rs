@@ -191,9 +191,13 @@ fn main() {
     let blocks = args.blocks.unwrap_or(blocks);
     // The node runs on this thread (`block_on`), as mmo-server's core loop
     // does; the store worker on the runtime's one worker thread, SQLite on
-    // sqlx's thread per connection.
+    // sqlx's thread per connection, both `io_threads_nice` below the node,
+    // as mmo-server sets them (net_adapter::priority).
+    let nice = net_adapter::priority::this_thread_nice()
+        + net_adapter::config::ServerConfig::default().io_threads_nice;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        .on_thread_start(move || net_adapter::priority::set_this_thread_nice(nice))
         .enable_all()
         .build()
         .expect("a tokio runtime");
