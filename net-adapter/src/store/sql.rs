@@ -8,6 +8,9 @@
 mod economy;
 mod placeholders;
 mod social;
+mod values;
+
+use values::{bits, i32_col, opt_text, text, u16_col, unbits};
 
 use placeholders::for_engine;
 
@@ -59,44 +62,6 @@ fn intent_storable(change: &Change) -> bool {
 
 fn dev_key(name: &str) -> String {
     format!("dev:{name}")
-}
-
-fn bits(v: u64) -> i64 {
-    v as i64
-}
-
-fn unbits(v: i64) -> u64 {
-    v as u64
-}
-
-fn decode_err<E: std::error::Error + Send + Sync + 'static>(e: E) -> sqlx::Error {
-    sqlx::Error::Decode(Box::new(e))
-}
-
-/// A text column. MariaDB's `TEXT` reaches the `Any` driver as a blob.
-fn text(row: &AnyRow, i: usize) -> Result<String, sqlx::Error> {
-    match row.try_get::<String, _>(i) {
-        Ok(s) => Ok(s),
-        Err(_) => String::from_utf8(row.try_get::<Vec<u8>, _>(i)?).map_err(decode_err),
-    }
-}
-
-fn opt_text(row: &AnyRow, i: usize) -> Result<Option<String>, sqlx::Error> {
-    match row.try_get::<Option<String>, _>(i) {
-        Ok(s) => Ok(s),
-        Err(_) => row
-            .try_get::<Option<Vec<u8>>, _>(i)?
-            .map(|b| String::from_utf8(b).map_err(decode_err))
-            .transpose(),
-    }
-}
-
-fn u16_col(row: &AnyRow, i: usize) -> Result<u16, sqlx::Error> {
-    u16::try_from(row.try_get::<i64, _>(i)?).map_err(decode_err)
-}
-
-fn i32_col(row: &AnyRow, i: usize) -> Result<i32, sqlx::Error> {
-    i32::try_from(row.try_get::<i64, _>(i)?).map_err(decode_err)
 }
 
 /// The statements, in the engine's placeholder syntax.
