@@ -28,6 +28,11 @@ use crate::ids::CharacterId;
 use crate::time::{Duration, Instant};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod audit;
+mod queue;
+
+use queue::Queue;
+
 /// Anchors tried per queue per tick before the queue waits for the next.
 pub const ANCHORS_PER_TICK: usize = 4;
 
@@ -148,17 +153,6 @@ struct Ticket {
     lo: u16,
     hi: u16,
     roles: [u8; ROLES],
-}
-
-/// One raid kind's queue for one level group.
-#[derive(Debug, Default)]
-struct Queue {
-    /// Waiting tickets in the order they queued.
-    order: BTreeMap<(Instant, TicketId), ()>,
-    /// Waiting players by level (from the group's lowest) and role.
-    counts: Vec<[u32; ROLES]>,
-    /// Recent waits until found, in µs, smoothed (1/8 per match).
-    recent_wait_us: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -295,9 +289,7 @@ impl Matchmaker {
         }
         let mut group = None;
         for m in members {
-            let g = rules
-                .group_of(m.level)
-                .ok_or(QueueRefusal::NoLevelGroup)?;
+            let g = rules.group_of(m.level).ok_or(QueueRefusal::NoLevelGroup)?;
             if group.is_some_and(|h| h != g) {
                 return Err(QueueRefusal::MixedLevelGroups);
             }
@@ -522,8 +514,8 @@ impl Matchmaker {
                 if !fits {
                     continue;
                 }
-                for r in 0..ROLES {
-                    need[r] -= t.roles[r];
+                for (n, r) in need.iter_mut().zip(t.roles) {
+                    *n -= r;
                 }
                 slots -= t.members.len();
                 picked.push(id);
@@ -574,57 +566,6 @@ impl Matchmaker {
         );
     }
 
-    /// Checks the matchmaker's own books: every waiting ticket in its
-    /// queue's order and counts, every member of a waiting ticket or a ready
-    /// check placed there and nowhere else, nobody placed who is in
-    /// neither. For the simulator's invariants and the tests; `Err` says
-    /// what is wrong.
-    pub fn audit(&self) -> Result<(), String> {
-        let mut placed = BTreeMap::new();
-        let mut place = |c: CharacterId, p: Place| match placed.insert(c, p) {
-            Some(q) => Err(format!("{c:?} is in {q:?} and {p:?}")),
-            None => Ok(()),
-        };
-        for (id, t) in &self.tickets {
-            for m in &t.members {
-                place(m.character, Place::Waiting(*id))?;
-            }
-        }
-        for (id, check) in &self.checks {
-            for t in &check.tickets {
-                for m in &t.members {
-                    place(m.character, Place::Checking(*id))?;
-                }
-            }
-        }
-        if placed != self.places {
-            return Err("the places of characters differ from the tickets and checks".into());
-        }
-        for (&(kind, group), queue) in &self.queues {
-            let base = self.kinds[kind as usize].level_groups[group as usize].min;
-            let mut counts = Queue::default();
-            for &(at, id) in queue.order.keys() {
-                let t = (self.tickets.get(&id)).ok_or(format!("{id:?} queued, not waiting"))?;
-                if (t.queued_at, t.kind, t.group) != (at, kind, group) {
-                    return Err(format!("{id:?} is in the wrong queue or place"));
-                }
-                counts.count(t, base, true);
-            }
-            let trimmed = |c: &[[u32; ROLES]]| {
-                let end = c.iter().rposition(|n| n.iter().any(|&x| x > 0));
-                c[..end.map_or(0, |e| e + 1)].to_vec()
-            };
-            if trimmed(&counts.counts) != trimmed(&queue.counts) {
-                return Err(format!("queue {kind}/{group}: counts differ from its tickets"));
-            }
-        }
-        let queued: usize = self.queues.values().map(|q| q.order.len()).sum();
-        if queued != self.tickets.len() {
-            return Err("a waiting ticket is in no queue".into());
-        }
-        Ok(())
-    }
-
     /// Where the character's ticket stands, if it waits in a queue.
     pub fn status(&self, now: Instant, character: CharacterId) -> Option<QueueStatus> {
         let Some(Place::Waiting(id)) = self.places.get(&character) else {
@@ -644,41 +585,5 @@ impl Matchmaker {
             estimate: (queue.recent_wait_us)
                 .map(|us| Duration::from_micros(us.saturating_sub(waited.as_micros()))),
         })
-    }
-}
-
-impl Queue {
-    fn count(&mut self, t: &Ticket, base: u16, add: bool) {
-        for m in &t.members {
-            let at = (m.level - base) as usize;
-            if self.counts.len() <= at {
-                self.counts.resize(at + 1, [0; ROLES]);
-            }
-            let n = &mut self.counts[at][m.role.index()];
-            *n = if add { *n + 1 } else { n.saturating_sub(1) };
-        }
-    }
-
-    /// Whether the players waiting at levels `lo..=hi` (from the group's
-    /// lowest) are enough for a group, by role where the raid has roles.
-    fn could_fill(&self, rules: &QueueRules, lo: u16, hi: u16) -> bool {
-        let mut have = [0u32; ROLES];
-        for at in (lo as usize)..=(hi as usize).min(self.counts.len().saturating_sub(1)) {
-            for r in 0..ROLES {
-                have[r] += self.counts[at][r];
-            }
-        }
-        match rules.roles {
-            Some(wanted) => (0..ROLES).all(|r| have[r] >= u32::from(wanted[r])),
-            None => have.iter().sum::<u32>() >= u32::from(rules.group_size),
-        }
-    }
-
-    fn waited(&mut self, waited: Duration) {
-        let us = waited.as_micros();
-        self.recent_wait_us = Some(match self.recent_wait_us {
-            None => us,
-            Some(old) => old - old / 8 + us / 8,
-        });
     }
 }

@@ -28,7 +28,10 @@ fn rules(size: u8, roles: Option<[u8; ROLES]>) -> QueueRules {
     QueueRules {
         group_size: size,
         roles,
-        level_groups: vec![LevelGroup { min: 1, max: 10 }, LevelGroup { min: 11, max: 20 }],
+        level_groups: vec![
+            LevelGroup { min: 1, max: 10 },
+            LevelGroup { min: 11, max: 20 },
+        ],
         spread_start: 0,
         widen_every_ms: 1_000,
         ready_check_ms: 10_000,
@@ -68,7 +71,10 @@ fn two_of_a_level_match_and_both_accepting_makes_it_ready() {
     match &mm.take_events()[..] {
         [MatchEvent::Ready(r)] => {
             assert_eq!(r.id, id);
-            assert_eq!(r.members, vec![who(1, 5, Role::Damage), who(2, 5, Role::Damage)]);
+            assert_eq!(
+                r.members,
+                vec![who(1, 5, Role::Damage), who(2, 5, Role::Damage)]
+            );
             assert_eq!((r.spread, r.allowed), (0, 0));
         }
         other => panic!("{other:?}"),
@@ -113,7 +119,8 @@ fn roles_are_filled_as_the_raid_asks() {
     }
     mm.tick(at(10));
     assert!(found(&mm.take_events()).is_empty(), "no tank, no healer");
-    mm.enqueue(at(20), 0, vec![who(5, 5, Role::Healer)]).unwrap();
+    mm.enqueue(at(20), 0, vec![who(5, 5, Role::Healer)])
+        .unwrap();
     mm.enqueue(at(30), 0, vec![who(6, 5, Role::Tank)]).unwrap();
     mm.tick(at(40));
     assert_eq!(found(&mm.take_events())[0].1, ids(&[1, 2, 5, 6]));
@@ -167,7 +174,10 @@ fn a_decline_removes_the_decliner_and_returns_the_others_to_the_front() {
     assert_eq!(status.ahead, 0);
     assert_eq!(mm.status(at(30), CharacterId(3)).unwrap().ahead, 1);
     // Its old answer does not count in a new check.
-    assert_eq!(mm.accept(CharacterId(1), id), Err(QueueRefusal::NotYourMatch));
+    assert_eq!(
+        mm.accept(CharacterId(1), id),
+        Err(QueueRefusal::NotYourMatch)
+    );
     mm.audit().unwrap();
 }
 
@@ -175,8 +185,12 @@ fn a_decline_removes_the_decliner_and_returns_the_others_to_the_front() {
 fn a_ready_check_times_out_for_those_who_did_not_answer() {
     let mut mm = matchmaker(3, None);
     mm.enqueue(at(0), 0, solo(1, 5)).unwrap();
-    mm.enqueue(at(0), 0, vec![who(2, 5, Role::Damage), who(3, 5, Role::Tank)])
-        .unwrap();
+    mm.enqueue(
+        at(0),
+        0,
+        vec![who(2, 5, Role::Damage), who(3, 5, Role::Tank)],
+    )
+    .unwrap();
     mm.tick(at(0));
     let (id, _) = found(&mm.take_events())[0].clone();
     mm.accept(CharacterId(1), id).unwrap();
@@ -200,12 +214,18 @@ fn a_ready_check_times_out_for_those_who_did_not_answer() {
 #[test]
 fn leaving_the_game_cancels_a_ticket_or_fails_its_check() {
     let mut mm = matchmaker(2, None);
-    mm.enqueue(at(0), 0, vec![who(1, 5, Role::Damage), who(2, 5, Role::Damage)])
-        .unwrap();
+    mm.enqueue(
+        at(0),
+        0,
+        vec![who(1, 5, Role::Damage), who(2, 5, Role::Damage)],
+    )
+    .unwrap();
     mm.enqueue(at(0), 0, solo(3, 9)).unwrap();
     mm.gone(CharacterId(2));
     let events = mm.take_events();
-    assert!(matches!(&events[..], [MatchEvent::Cancelled { members, .. }] if *members == ids(&[1, 2])));
+    assert!(
+        matches!(&events[..], [MatchEvent::Cancelled { members, .. }] if *members == ids(&[1, 2]))
+    );
     mm.enqueue(at(6), 0, solo(4, 9)).unwrap();
     mm.tick(at(7));
     let (id, _) = found(&mm.take_events())[0].clone();
@@ -226,24 +246,59 @@ fn every_bad_request_is_refused_with_its_reason_and_counted() {
         },
     );
     let r = |mm: &mut Matchmaker, m: Vec<Entrant>| mm.enqueue(at(0), 0, m).unwrap_err();
-    assert_eq!(mm.enqueue(at(0), 1, solo(1, 5)), Err(QueueRefusal::UnknownRaid));
+    assert_eq!(
+        mm.enqueue(at(0), 1, solo(1, 5)),
+        Err(QueueRefusal::UnknownRaid)
+    );
     assert_eq!(r(&mut mm, vec![]), QueueRefusal::BadTicket);
-    assert_eq!(r(&mut mm, vec![who(1, 5, Role::Damage); 2]), QueueRefusal::BadTicket);
-    assert_eq!(r(&mut mm, (1..=5).map(|c| who(c, 5, Role::Damage)).collect()), QueueRefusal::BadTicket);
+    assert_eq!(
+        r(&mut mm, vec![who(1, 5, Role::Damage); 2]),
+        QueueRefusal::BadTicket
+    );
+    assert_eq!(
+        r(&mut mm, (1..=5).map(|c| who(c, 5, Role::Damage)).collect()),
+        QueueRefusal::BadTicket
+    );
     assert_eq!(r(&mut mm, solo(1, 21)), QueueRefusal::NoLevelGroup);
-    assert_eq!(r(&mut mm, vec![who(1, 10, Role::Damage), who(2, 11, Role::Damage)]), QueueRefusal::MixedLevelGroups);
-    assert_eq!(r(&mut mm, vec![who(1, 5, Role::Tank), who(2, 5, Role::Tank)]), QueueRefusal::TooManyOfRole);
+    assert_eq!(
+        r(
+            &mut mm,
+            vec![who(1, 10, Role::Damage), who(2, 11, Role::Damage)]
+        ),
+        QueueRefusal::MixedLevelGroups
+    );
+    assert_eq!(
+        r(&mut mm, vec![who(1, 5, Role::Tank), who(2, 5, Role::Tank)]),
+        QueueRefusal::TooManyOfRole
+    );
     mm.enqueue(at(0), 0, vec![who(1, 5, Role::Tank)]).unwrap();
-    assert_eq!(r(&mut mm, vec![who(1, 5, Role::Tank)]), QueueRefusal::AlreadyQueued);
+    assert_eq!(
+        r(&mut mm, vec![who(1, 5, Role::Tank)]),
+        QueueRefusal::AlreadyQueued
+    );
     mm.enqueue(at(0), 0, vec![who(2, 5, Role::Healer)]).unwrap();
-    mm.enqueue(at(0), 0, vec![who(3, 5, Role::Damage), who(4, 5, Role::Damage)]).unwrap();
+    mm.enqueue(
+        at(0),
+        0,
+        vec![who(3, 5, Role::Damage), who(4, 5, Role::Damage)],
+    )
+    .unwrap();
     mm.tick(at(0));
     let (id, _) = found(&mm.take_events())[0].clone();
     assert_eq!(r(&mut mm, solo(3, 5)), QueueRefusal::InReadyCheck);
     mm.accept(CharacterId(3), id).unwrap();
-    assert_eq!(mm.accept(CharacterId(3), id), Err(QueueRefusal::AlreadyAccepted));
-    assert_eq!(mm.accept(CharacterId(9), id), Err(QueueRefusal::NotYourMatch));
-    assert_eq!(mm.decline(CharacterId(9), id), Err(QueueRefusal::NotYourMatch));
+    assert_eq!(
+        mm.accept(CharacterId(3), id),
+        Err(QueueRefusal::AlreadyAccepted)
+    );
+    assert_eq!(
+        mm.accept(CharacterId(9), id),
+        Err(QueueRefusal::NotYourMatch)
+    );
+    assert_eq!(
+        mm.decline(CharacterId(9), id),
+        Err(QueueRefusal::NotYourMatch)
+    );
     assert_eq!(mm.leave(CharacterId(9)), Err(QueueRefusal::NotQueued));
     for c in 5..=7 {
         mm.enqueue(at(0), 0, solo(c, 5)).unwrap();
@@ -346,7 +401,7 @@ proptest! {
                     }
                 }
                 Op::Wait(ms) => {
-                    now = now + Duration::from_millis(ms);
+                    now += Duration::from_millis(ms);
                     mm.tick(now);
                 }
             }
