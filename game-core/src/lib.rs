@@ -39,6 +39,7 @@ pub mod math;
 pub mod node;
 pub mod persist;
 pub mod protocol;
+pub mod raid;
 pub mod rng;
 pub mod session;
 pub mod social;
