@@ -14,10 +14,10 @@
 //! waiting players by level and role say at once whether any window of
 //! levels that wide around the anchor could fill the group; if one can,
 //! tickets inside it are taken in the order they queued (the anchor first)
-//! until the group is full. An anchor that cannot be matched yet is passed
-//! over for the next oldest, at most [`ANCHORS_PER_TICK`] a tick. With
-//! `spread_start` as wide as the level group this is first come, first
-//! served within the group (the benchmark's baseline).
+//! until the group is full; the narrowest such window is used. An anchor
+//! that cannot be matched yet is passed over for the next oldest, at most
+//! [`ANCHORS_PER_TICK`] a tick. [`Matching::FirstCome`] takes the oldest
+//! tickets of the group whatever their levels (the benchmark's baseline).
 //!
 //! A ready check that fails (a decline, a timeout, a member leaving the
 //! game) removes the tickets of those who failed it and puts the others back
@@ -29,12 +29,17 @@ use crate::time::{Duration, Instant};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod audit;
+mod forming;
 mod queue;
 
 use queue::Queue;
 
 /// Anchors tried per queue per tick before the queue waits for the next.
 pub const ANCHORS_PER_TICK: usize = 4;
+
+/// Scans of a queue per anchor for windows its counts said could fill but
+/// whose tickets did not (parties that do not fit).
+const PICKS_PER_ANCHOR: usize = 3;
 
 /// The matchmaker's bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,6 +171,16 @@ struct ReadyCheck {
     allowed: u16,
 }
 
+/// Where one queue's matching stands in a tick.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cursor {
+    /// Anchors that could not be matched.
+    tried: usize,
+    /// The last of them.
+    after: Option<(Instant, TicketId)>,
+    done: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Place {
     Waiting(TicketId),
@@ -183,6 +198,8 @@ pub struct Matchmaker {
     places: BTreeMap<CharacterId, Place>,
     next_ticket: u64,
     next_match: u64,
+    /// Which queue matches first next tick.
+    rotation: usize,
     events: Vec<MatchEvent>,
     stats: MatchStats,
 }
@@ -199,6 +216,7 @@ impl Matchmaker {
             places: BTreeMap::new(),
             next_ticket: 1,
             next_match: 1,
+            rotation: 0,
             events: Vec::new(),
             stats: MatchStats::default(),
         }
@@ -449,82 +467,32 @@ impl Matchmaker {
                 t.members.iter().any(|m| !accepted.contains(&m.character))
             });
         }
-        let queues: Vec<(u16, u8)> = self.queues.keys().copied().collect();
-        for key in queues {
-            self.match_queue(now, key);
+        // One match per queue per pass, the queues in turn from one further
+        // each tick, so that the cap on open ready checks is shared: with
+        // each queue matched to the full in order, the first took every
+        // check that freed and the others starved (bench-matchmaker's
+        // baseline saw a median wait of 174 s beside p90 548 s).
+        let keys: Vec<(u16, u8)> = self.queues.keys().copied().collect();
+        if keys.is_empty() {
+            return;
         }
-    }
-
-    fn match_queue(&mut self, now: Instant, (kind, group): (u16, u8)) {
-        let levels = self.kinds[kind as usize].level_groups[group as usize];
-        let mut tried = 0;
-        let mut after: Option<(Instant, TicketId)> = None;
-        while tried < ANCHORS_PER_TICK && self.checks.len() < self.limits.max_ready_checks {
-            let Some(queue) = self.queues.get(&(kind, group)) else {
+        let start = self.rotation % keys.len();
+        self.rotation = self.rotation.wrapping_add(1);
+        let mut cursors: Vec<Cursor> = vec![Cursor::default(); keys.len()];
+        loop {
+            let mut progress = false;
+            for i in (0..keys.len()).map(|i| (start + i) % keys.len()) {
+                if self.checks.len() >= self.limits.max_ready_checks {
+                    return;
+                }
+                if !cursors[i].done && self.match_one(now, keys[i], &mut cursors[i]) {
+                    progress = true;
+                }
+            }
+            if !progress {
                 return;
-            };
-            let next = match after {
-                None => queue.order.keys().next(),
-                Some(k) => queue.order.range(k..).nth(1).map(|(k, _)| k),
-            };
-            let Some(&(queued_at, anchor)) = next else {
-                return;
-            };
-            let allowed =
-                self.kinds[kind as usize].allowed_spread(levels, now.saturating_since(queued_at));
-            match self.form(kind, group, anchor, allowed) {
-                Some(picked) => self.found(now, kind, group, picked, allowed),
-                None => {
-                    tried += 1;
-                    after = Some((queued_at, anchor));
-                }
             }
         }
-    }
-
-    /// Tickets that make a match around `anchor` within `allowed`, anchor
-    /// first, or `None`.
-    fn form(&self, kind: u16, group: u8, anchor: TicketId, allowed: u16) -> Option<Vec<TicketId>> {
-        let rules = &self.kinds[kind as usize];
-        let levels = rules.level_groups[group as usize];
-        let queue = &self.queues[&(kind, group)];
-        let a = &self.tickets[&anchor];
-        let size = rules.group_size as usize;
-        // Windows [lo, lo + allowed] holding the anchor's levels.
-        let first = a.hi.saturating_sub(allowed).max(levels.min);
-        for lo in first..=a.lo {
-            let hi = lo.saturating_add(allowed).min(levels.max);
-            if !queue.could_fill(rules, lo - levels.min, hi - levels.min) {
-                continue;
-            }
-            let mut need = rules.roles.unwrap_or([u8::MAX; ROLES]);
-            let mut slots = size;
-            let mut picked = Vec::new();
-            let order = std::iter::once(anchor).chain(
-                (queue.order.keys())
-                    .map(|&(_, id)| id)
-                    .filter(|&id| id != anchor),
-            );
-            for id in order {
-                let t = &self.tickets[&id];
-                let fits = t.lo >= lo
-                    && t.hi <= hi
-                    && t.members.len() <= slots
-                    && (0..ROLES).all(|r| t.roles[r] <= need[r]);
-                if !fits {
-                    continue;
-                }
-                for (n, r) in need.iter_mut().zip(t.roles) {
-                    *n -= r;
-                }
-                slots -= t.members.len();
-                picked.push(id);
-                if slots == 0 {
-                    return Some(picked);
-                }
-            }
-        }
-        None
     }
 
     fn found(&mut self, now: Instant, kind: u16, group: u8, picked: Vec<TicketId>, allowed: u16) {

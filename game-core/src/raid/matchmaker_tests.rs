@@ -35,6 +35,7 @@ fn rules(size: u8, roles: Option<[u8; ROLES]>) -> QueueRules {
         spread_start: 0,
         widen_every_ms: 1_000,
         ready_check_ms: 10_000,
+        matching: Matching::LevelSpread,
     }
 }
 
@@ -311,6 +312,30 @@ fn every_bad_request_is_refused_with_its_reason_and_counted() {
 }
 
 #[test]
+fn queues_take_the_free_ready_checks_in_turn() {
+    let limits = MatchmakerLimits {
+        max_tickets: 100,
+        max_ready_checks: 1,
+    };
+    let mut mm = Matchmaker::new(vec![rules(2, None)], limits);
+    for c in 1..=4 {
+        mm.enqueue(at(0), 0, solo(c, 5)).unwrap();
+        mm.enqueue(at(0), 0, solo(10 + c, 15)).unwrap();
+    }
+    let mut second_group = Vec::new();
+    for t in 0..4 {
+        mm.tick(at(t));
+        let (id, members) = found(&mm.take_events())[0].clone();
+        second_group.push(members[0].0 > 10);
+        for c in members {
+            mm.accept(c, id).unwrap();
+        }
+        mm.take_events();
+    }
+    assert_eq!(second_group, vec![false, true, false, true]);
+}
+
+#[test]
 fn the_estimate_follows_the_queue_s_recent_waits() {
     let mut mm = matchmaker(2, None);
     assert_eq!(mm.status(at(0), CharacterId(1)), None);
@@ -364,9 +389,13 @@ proptest! {
     fn queues_keep_their_books_and_matches_keep_the_rules(
         ops in prop::collection::vec(op(), 1..120),
         with_roles in any::<bool>(),
+        first_come in any::<bool>(),
     ) {
         let roles = with_roles.then_some([1, 1, 2]);
-        let rules = rules(4, roles);
+        let mut rules = rules(4, roles);
+        if first_come {
+            rules.matching = Matching::FirstCome;
+        }
         let mut mm = Matchmaker::new(vec![rules.clone()], MatchmakerLimits { max_tickets: 24, max_ready_checks: 3 });
         let mut now = at(0);
         // What the events say each character is: queued or not.

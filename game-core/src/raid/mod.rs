@@ -82,6 +82,18 @@ pub struct QueueRules {
     pub widen_every_ms: u32,
     /// How long the players of a match have to accept it.
     pub ready_check_ms: u32,
+    pub matching: Matching,
+}
+
+/// How a queue picks a match's tickets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Matching {
+    /// Around the oldest ticket, the narrowest window of levels that can
+    /// make a match, no wider than the spread allowed.
+    LevelSpread,
+    /// The oldest tickets of the level group, whatever their levels (the
+    /// benchmark's baseline; the spread rules are not used).
+    FirstCome,
 }
 
 impl QueueRules {

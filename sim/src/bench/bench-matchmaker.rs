@@ -23,7 +23,8 @@
 use clap::Parser;
 use game_core::ids::CharacterId;
 use game_core::raid::{
-    Entrant, LevelGroup, MatchEvent, MatchId, Matchmaker, MatchmakerLimits, QueueRules, Role,
+    Entrant, LevelGroup, MatchEvent, MatchId, Matching, Matchmaker, MatchmakerLimits, QueueRules,
+    Role,
 };
 use game_core::time::{Duration, Instant};
 use rand_chacha::ChaCha8Rng;
@@ -50,7 +51,7 @@ struct Args {
     #[arg(long, default_value_t = 200)]
     join_per_s: u64,
     /// Ready checks open at once (matches starting).
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 90)]
     checks: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -62,7 +63,7 @@ struct Args {
 const TICK_MS: u64 = 50;
 const GROUP: u8 = 10;
 
-fn rules(spread_start: u16, widen_every_ms: u32) -> QueueRules {
+fn rules(matching: Matching) -> QueueRules {
     QueueRules {
         group_size: GROUP,
         roles: Some([2, 2, 6]),
@@ -72,9 +73,10 @@ fn rules(spread_start: u16, widen_every_ms: u32) -> QueueRules {
                 max: g * 10 + 10,
             })
             .collect(),
-        spread_start,
-        widen_every_ms,
+        spread_start: 2,
+        widen_every_ms: 15_000,
         ready_check_ms: 10_000,
+        matching,
     }
 }
 
@@ -280,9 +282,14 @@ fn main() {
     let args = Args::parse();
     let seconds = args.seconds.unwrap_or(if args.quick { 30 } else { 120 });
     // Warm-up (caches, allocator), not printed.
-    let _ = run(&args, "warm-up", rules(2, 15_000), 2);
-    let spread = run(&args, "level spread", rules(2, 15_000), seconds);
-    let fcfs = run(&args, "first come, first served", rules(9, 0), seconds);
+    let _ = run(&args, "warm-up", rules(Matching::LevelSpread), 2);
+    let spread = run(&args, "level spread", rules(Matching::LevelSpread), seconds);
+    let fcfs = run(
+        &args,
+        "first come, first served",
+        rules(Matching::FirstCome),
+        seconds,
+    );
     println!(
         "bench-matchmaker: {} waiting at the start, {} joining a second, {} ready checks at most, {} s virtual at 20 Hz",
         args.waiting, args.join_per_s, args.checks, seconds
