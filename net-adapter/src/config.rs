@@ -31,7 +31,7 @@ pub struct ServerConfig {
     pub maps: Vec<PathBuf>,
     /// A directory of content files: `skills.toml`, `monsters.toml`,
     /// `levels.toml`, `rules.toml`, `items.toml`, `shop.toml`,
-    /// `enhance.toml` and a `<map>.spawns.toml` per map with monsters (every `*.toml` file in it is read; other files are
+    /// `enhance.toml`, `pass.toml`, `raids.toml` and a `<map>.spawns.toml` per map with monsters (every `*.toml` file in it is read; other files are
     /// ignored). Empty: the sample content compiled into the server. Checked
     /// against the maps run; a mistake is refused with its file and line.
     pub content_dir: PathBuf,

@@ -17,7 +17,8 @@
 //! - `pass.toml`: `[[mission]]` and `[[level]]` tables ([`PassFile`]);
 //! - `shop.toml`: `[[offer]]` tables ([`OfferDef`]);
 //! - `enhance.toml`: `stone = "<item>"` and a `[[step]]` table per level
-//!   ([`EnhanceFile`]).
+//!   ([`EnhanceFile`]);
+//! - `raids.toml`: `[[raid]]` tables ([`RaidDef`]).
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -326,4 +327,31 @@ pub(super) struct PassLevelDef {
     pub count: Option<S<i64>>,
     /// Default 0.
     pub gold: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RaidsFile {
+    #[serde(default)]
+    pub raid: Vec<RaidDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RaidDef {
+    pub name: S<String>,
+    pub group_size: S<i64>,
+    pub roles: Option<S<RolesDef>>,
+    pub level_groups: S<Vec<[i64; 2]>>,
+    pub spread: S<i64>,
+    pub widen_every_s: S<i64>,
+    pub ready_check_s: S<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RolesDef {
+    pub tank: i64,
+    pub healer: i64,
+    pub damage: i64,
 }

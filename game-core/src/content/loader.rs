@@ -14,6 +14,7 @@ use super::files::{
     GroupDef, LevelDef, LevelsFile, MonsterDef, MonstersFile, RulesFile, SpawnsFile,
 };
 use super::pass::load_pass;
+use super::raids::load_raids;
 use super::reading::{dense_ids, unique_name, File, Walkable, MAX_MS, SPAWNS_SUFFIX};
 use super::skills_loader::load_skills;
 use super::{
@@ -36,6 +37,7 @@ pub const SAMPLE_CONTENT: &[(&str, &str)] = &[
     ("shop.toml", include_str!("../../content/shop.toml")),
     ("enhance.toml", include_str!("../../content/enhance.toml")),
     ("pass.toml", include_str!("../../content/pass.toml")),
+    ("raids.toml", include_str!("../../content/raids.toml")),
     (
         "meadow.spawns.toml",
         include_str!("../../maps/meadow.spawns.toml"),
@@ -67,7 +69,7 @@ impl std::error::Error for ContentError {}
 const MAX_LEVELS: usize = 1000;
 
 /// The files every content set has, each once.
-const REQUIRED: [&str; 8] = [
+const REQUIRED: [&str; 9] = [
     "skills.toml",
     "monsters.toml",
     "levels.toml",
@@ -76,13 +78,14 @@ const REQUIRED: [&str; 8] = [
     "shop.toml",
     "enhance.toml",
     "pass.toml",
+    "raids.toml",
 ];
 
 impl Content {
     /// Loads and validates content from `files` (name, text). A file is known
     /// by the last component of its name: `skills.toml`, `monsters.toml`,
     /// `levels.toml`, `rules.toml`, `items.toml`, `shop.toml`,
-    /// `enhance.toml` and `pass.toml` (all eight required) and any number of
+    /// `enhance.toml`, `pass.toml` and `raids.toml` (all nine required) and any number of
     /// `<map>.spawns.toml`. `walkable(map, cell)` says whether a cell of a
     /// loaded map is walkable (`None`: no such map or cell).
     #[allow(clippy::type_complexity)] // spelt out for the reader
@@ -132,7 +135,7 @@ impl Content {
         }
         // Every file is there (just checked): no default is used. Each name
         // is shadowed by its table once loaded.
-        let [skills, monsters, levels, rules, items, shop, enhance, pass] =
+        let [skills, monsters, levels, rules, items, shop, enhance, pass, raids] =
             required.map(Option::unwrap_or_default);
 
         let skills = load_skills(skills)?;
@@ -153,6 +156,7 @@ impl Content {
         let shop = load_shop(shop, &item_ids)?;
         let enhance = load_enhance(enhance, &item_ids)?;
         let pass = load_pass(pass, &item_ids)?;
+        let raids = load_raids(raids, &levels)?;
         Ok(Content {
             skills,
             monsters,
@@ -164,6 +168,7 @@ impl Content {
             shop,
             enhance,
             pass,
+            raids,
         })
     }
 

@@ -26,6 +26,7 @@ mod files;
 mod items;
 mod loader;
 mod pass;
+mod raids;
 mod reading;
 mod skills_loader;
 #[cfg(test)]
@@ -37,6 +38,7 @@ pub use items::{
 };
 pub use loader::{ContentError, SAMPLE_CONTENT};
 pub use pass::{BattlePass, Mission, MissionKind, PassLevel, MAX_MISSIONS, MAX_PASS_LEVELS};
+pub use raids::{RaidKind, MAX_RAIDS, MAX_RAID_GROUP};
 
 use crate::math::Fixed;
 use serde::Serialize;
@@ -70,6 +72,8 @@ pub struct Content {
     pub shop: Vec<ShopOffer>,
     pub enhance: EnhanceTable,
     pub pass: BattlePass,
+    /// By index (what the wire names), in file order.
+    pub raids: Vec<RaidKind>,
 }
 
 impl Content {

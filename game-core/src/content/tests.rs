@@ -98,6 +98,7 @@ pub(super) fn base() -> Vec<(&'static str, &'static str)> {
         ("shop.toml", SHOP),
         ("enhance.toml", ENHANCE),
         ("pass.toml", ""),
+        ("raids.toml", ""),
     ]
 }
 

@@ -51,7 +51,8 @@ struct Args {
     login_listen: Option<SocketAddr>,
     /// A directory of content files: skills.toml, monsters.toml,
     /// levels.toml, rules.toml, items.toml, shop.toml, enhance.toml,
-    /// <map>.spawns.toml (default: the sample content compiled in).
+    /// pass.toml, raids.toml, <map>.spawns.toml (default: the sample
+    /// content compiled in).
     #[arg(long)]
     content_dir: Option<PathBuf>,
 }
