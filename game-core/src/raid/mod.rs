@@ -1,14 +1,19 @@
 //! Raids: the queue that matches players into groups by level
-//! ([`Matchmaker`]). Instances, the boss fight, rewards and scores come
-//! with the rest of the raids issue.
+//! ([`Matchmaker`]) and the leaderboards of their runs ([`Leaderboard`]).
+//! Instances, the boss fight, rewards and the scores' persistence come with
+//! the rest of the raids issue.
 //!
 //! | file | concern |
 //! |---|---|
 //! | `matchmaker.rs` | tickets, queues by raid kind and level group, matching, ready checks |
+//! | `leaderboard.rs` | a run's score, every entrant's best in order, top N and one's rank |
 
+mod leaderboard;
 mod matchmaker;
 #[cfg(test)]
 mod matchmaker_tests;
+
+pub use leaderboard::{Leaderboard, RaidScore, Ranked};
 
 pub use matchmaker::{
     MatchEvent, MatchStats, Matchmaker, MatchmakerLimits, QueueRefusal, QueueStatus, ReadyMatch,
