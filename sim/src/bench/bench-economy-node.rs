@@ -30,48 +30,8 @@ use std::collections::HashSet;
 use std::time::{Duration as Wall, Instant as Clock};
 use tokio::sync::mpsc;
 
-/// Time spent by the node: wall clock, and this thread's CPU clock (the
-/// machine may be shared; the CPU clock does not count time spent waiting
-/// for a core, nor the store's threads).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Spent {
-    pub wall: Wall,
-    pub cpu: Wall,
-}
-
-impl std::ops::AddAssign for Spent {
-    fn add_assign(&mut self, o: Spent) {
-        self.wall += o.wall;
-        self.cpu += o.cpu;
-    }
-}
-
-struct Mark(Clock, Wall);
-
-/// Cleared by `BENCH_NO_CPU_CLOCK=1` (valgrind cannot run rustix's vDSO
-/// lookup; the CPU figures then read 0).
-pub static CPU_CLOCK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
-
-fn cpu_now() -> Wall {
-    if !CPU_CLOCK.load(std::sync::atomic::Ordering::Relaxed) {
-        return Wall::ZERO;
-    }
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    Wall::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
-impl Mark {
-    fn now() -> Self {
-        Mark(Clock::now(), cpu_now())
-    }
-
-    fn spent(&self) -> Spent {
-        Spent {
-            wall: self.0.elapsed(),
-            cpu: cpu_now().saturating_sub(self.1),
-        }
-    }
-}
+use crate::clock::Mark;
+pub use crate::clock::Spent;
 
 /// Channel tags on the wire (`protocol::tags`): a payload's first byte.
 const WORLD_TAG: u8 = 16;

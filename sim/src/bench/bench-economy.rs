@@ -37,6 +37,8 @@
 // `GlobalAlloc` impl that forwards to the system allocator.
 #![allow(unsafe_code)]
 
+#[path = "bench-clock.rs"]
+mod clock;
 #[path = "bench-economy-load.rs"]
 mod load;
 #[path = "bench-economy-node.rs"]
@@ -184,7 +186,7 @@ async fn ledger_rows(url: &str) -> u64 {
 fn main() {
     let args = Args::parse();
     if std::env::var_os("BENCH_NO_CPU_CLOCK").is_some() {
-        node::CPU_CLOCK.store(false, Ordering::Relaxed);
+        clock::CPU_CLOCK.store(false, Ordering::Relaxed);
     }
     let (block, blocks) = if args.quick { (60, 2) } else { (100, 6) };
     let block = args.block.unwrap_or(block);

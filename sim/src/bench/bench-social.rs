@@ -34,6 +34,8 @@
 
 #[path = "bench-social-chat.rs"]
 mod chat;
+#[path = "bench-clock.rs"]
+mod clock;
 #[path = "bench-social-server.rs"]
 mod server;
 
@@ -184,7 +186,7 @@ fn answer_loads(social: &mut Social) {
 fn main() {
     let args = Args::parse();
     if std::env::var_os("BENCH_NO_CPU_CLOCK").is_some() {
-        server::CPU_CLOCK.store(false, Ordering::Relaxed);
+        clock::CPU_CLOCK.store(false, Ordering::Relaxed);
     }
     let (block, blocks) = if args.quick { (10, 4) } else { (20, 30) };
     let block = args.block.unwrap_or(block);
