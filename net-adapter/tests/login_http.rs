@@ -742,6 +742,17 @@ impl AccountStore for Down {
     ) -> StoreFuture<'a, Result<Option<game_core::persist::AccountRecord>, Unavailable>> {
         Box::pin(async { Err(Unavailable) })
     }
+
+    fn leaderboard<'a>(
+        &'a self,
+        _: &'a str,
+        _: u8,
+        _: game_core::persist::Board,
+        _: u16,
+        _: Option<game_core::ids::CharacterId>,
+    ) -> StoreFuture<'a, Result<net_adapter::login::Standings, Unavailable>> {
+        Box::pin(async { Err(Unavailable) })
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

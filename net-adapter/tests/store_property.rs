@@ -1,9 +1,10 @@
 //! The property, against every engine: random intent sequences (accounts,
 //! characters, friendships, blocks, guilds, inventories and economy
-//! transactions, whose inventories carry a battle pass and a shop day), with
-//! replays of earlier intents and batches of any size,
-//! answer as `MemoryStore` and end with its characters, its social records,
-//! its guilds, its inventories and its ledger. The engines are chosen and
+//! transactions, whose inventories carry a battle pass and a shop day, raid
+//! runs and leaderboard loads), with replays of earlier intents and batches
+//! of any size, answer as `MemoryStore` and end with its characters, its
+//! social records, its guilds, its inventories, its ledger and its
+//! leaderboards. The engines are chosen and
 //! skipped as in `store_engines.rs` (see `common`).
 
 mod common;
@@ -17,10 +18,11 @@ use gc::content::ItemDefId;
 use gc::economy::{Inventory, ItemId, PassState, Receipt, ShopDay, Sink, Source, Stack};
 use gc::ids::{AccountId, CharacterId, GuildId, IntentId};
 use gc::persist::{
-    AccountRef, Change, CharacterRecord, GuildState, Intent, InventoryPart, MemoryStore, Outcome,
-    RegisterError,
+    AccountRef, Board, Change, CharacterRecord, GuildState, Intent, InventoryPart, MemoryStore,
+    Outcome, RaidRun, RegisterError,
 };
 use gc::protocol::{ChatChannel, ChatLine, GuildRank};
+use gc::raid::RaidScore;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestCaseError, TestRunner};
 
@@ -53,6 +55,15 @@ const CLAIMED: &[u64] = &[0, 1, 1 << 63, 0b1011, u64::MAX];
 const SMALL_U32S: &[u32] = &[0, 0, 1, 3, u32::MAX];
 /// Shop days: the epoch, two days in a row, the last.
 const DAYS: &[u32] = &[0, 19_000, 19_001, u32::MAX];
+/// Raid kinds: two that differ only in case are two boards.
+const RAIDS: &[&str] = &["ember_lair", "Ember_Lair"];
+/// Leaderboard lengths asked for: none, one, some, the most, too many.
+const TOPS: &[u16] = &[0, 1, 3, 100, u16::MAX];
+/// Raid times and deaths: few, so that runs tie and the next column decides.
+const RAID_U32S: &[u32] = &[0, 1, u32::MAX];
+/// Damage and a run's `at`: across the top bit, so that an engine comparing
+/// signed values misorders them.
+const RAID_U64S: &[u64] = &[0, 1, 1 << 63, u64::MAX];
 
 #[derive(Clone, Debug)]
 enum Step {
@@ -117,6 +128,53 @@ fn change_strategy() -> impl Strategy<Value = Change> {
                 }),
         ],
         5 => economy_strategy(),
+        4 => raid_strategy(),
+    ]
+}
+
+fn raid_score_strategy() -> impl Strategy<Value = RaidScore> {
+    let u32s = || prop::sample::select(RAID_U32S);
+    let u64s = || prop::sample::select(RAID_U64S);
+    (any::<bool>(), u32s(), u32s(), u64s(), u64s()).prop_map(
+        |(cleared, time_ms, deaths, damage, at)| RaidScore {
+            cleared,
+            time_ms,
+            deaths,
+            damage,
+            at,
+        },
+    )
+}
+
+/// Runs by characters that exist or not (and once twice in a run), and
+/// loads of every board, with and without an own entry.
+fn raid_strategy() -> impl Strategy<Value = Change> {
+    let raid = || prop::sample::select(RAIDS).prop_map(str::to_owned);
+    let player = (
+        0u64..9,
+        prop::sample::select(CHAR_NAMES),
+        raid_score_strategy(),
+    )
+        .prop_map(|(c, name, score)| (CharacterId(c), name.to_owned(), score));
+    prop_oneof![
+        3 => (raid(), 0u8..2, raid_score_strategy(), prop::collection::vec(player, 0..4))
+            .prop_map(|(raid, level_group, group, players)| Change::RecordRaid {
+                run: Box::new(RaidRun { raid, level_group, group, players }),
+            }),
+        2 => (
+            raid(),
+            0u8..2,
+            prop::sample::select(&Board::ALL[..]),
+            prop::sample::select(TOPS),
+            prop::option::of(0u64..9),
+        )
+            .prop_map(|(raid, level_group, board, top, character)| Change::LoadLeaderboard {
+                raid,
+                level_group,
+                board,
+                top,
+                character: character.map(CharacterId),
+            }),
     ]
 }
 
@@ -316,12 +374,29 @@ async fn same_as_memory(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
     let expected: Vec<CharacterRecord> = memory.characters().cloned().collect();
     prop_assert_eq!(db.store.characters().await.unwrap(), expected);
     // Every character's friends, blocks and guilds, and every guild.
-    let loads: Vec<Intent> = (0..9)
-        .map(|c| Intent {
-            id: IntentId(next + 1 + c),
-            change: Change::LoadSocial {
-                character: CharacterId(c),
-            },
+    let mut changes: Vec<Change> = (0..9)
+        .map(|c| Change::LoadSocial {
+            character: CharacterId(c),
+        })
+        .collect();
+    // Every board whole, with each character's own entry.
+    for raid in RAIDS {
+        for level_group in 0..2 {
+            for board in Board::ALL {
+                changes.extend((0..9).map(|c| Change::LoadLeaderboard {
+                    raid: (*raid).to_owned(),
+                    level_group,
+                    board,
+                    top: u16::MAX,
+                    character: Some(CharacterId(c)),
+                }));
+            }
+        }
+    }
+    let loads: Vec<Intent> = (changes.into_iter().zip(next + 1..))
+        .map(|(change, id)| Intent {
+            id: IntentId(id),
+            change,
         })
         .collect();
     let expected: Vec<Outcome> = loads.iter().map(|i| memory.apply(i)).collect();

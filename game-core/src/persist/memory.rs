@@ -8,6 +8,7 @@ use crate::protocol::CharacterSummary;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod economy;
+mod raids;
 mod social;
 
 /// A registered account, as the login service reads it.
@@ -62,6 +63,8 @@ pub struct MemoryStore {
     /// Every committed transaction's receipt, by its first part's character
     /// and sequence number.
     ledger: BTreeMap<(CharacterId, u64), crate::economy::Receipt>,
+    /// Raid leaderboards: each entrant's best run.
+    raid_boards: BTreeMap<raids::BoardKey, raids::StoredBoard>,
 }
 
 impl MemoryStore {
@@ -82,6 +85,7 @@ impl MemoryStore {
                     self.character_names.remove(&name_key(&gone.record.name));
                     self.forget_social(*character);
                     self.forget_inventory(*character);
+                    self.forget_raids(*character);
                 }
                 self.known(*account)
                     .map(|()| Reply::Characters(self.summaries(*account)))
@@ -118,6 +122,17 @@ impl MemoryStore {
             } => self.save_guild(*guild, *version, state),
             Change::LoadInventory { character } => self.load_inventory(*character),
             Change::CommitTx { parts, receipt } => self.commit_tx(parts, receipt),
+            Change::RecordRaid { run } => self.record_raid(run),
+            Change::LoadLeaderboard {
+                raid,
+                level_group,
+                board,
+                top,
+                character,
+            } => {
+                let (top, own) = self.leaderboard(raid, *level_group, *board, *top, *character);
+                Ok(Reply::Leaderboard { top, own })
+            }
         };
         Outcome {
             id: intent.id,

@@ -26,7 +26,14 @@
 //! each inventory's sequence number before and after: applied again, every
 //! part already holds its `after` or has moved on past it (a store checks,
 //! not only that the name and receipt are known), and the answer is the
-//! same.
+//! same. A raid run ([`Change::RecordRaid`]) keeps only each entrant's best
+//! on each board: a run that does not beat the stored best (the same run
+//! again included) changes nothing, so recording is a maximum, applied in
+//! any order and any number of times to the same end.
+//!
+//! Deleting a character removes its players' board entries (a retried
+//! run's record skips characters that are gone, so none comes back); the
+//! groups it ran with keep theirs, with the names as they were.
 //!
 //! This module owns the types and [`MemoryStore`], the reference store every
 //! other store is tested against. It may not touch sessions, zones or the node.
@@ -39,6 +46,8 @@ use crate::economy::{Inventory, Receipt};
 use crate::ids::{AccountId, CharacterId, GuildId, IntentId};
 use crate::math::Vec2;
 use crate::protocol::{CharacterSummary, ChatLine, Contact, GuildRank};
+pub use crate::raid::Board;
+use crate::raid::RaidScore;
 
 /// One change for the store to apply, named by its id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,6 +143,94 @@ pub enum Change {
         version: u64,
         state: GuildState,
     },
+    /// A finished raid run's scores: each player's, and the group's. A store
+    /// keeps, per raid kind, level group and board, only each entrant's best
+    /// run ([`RaidScore::beats`]), so recording a run again changes nothing
+    /// (rule 1 without a table of runs). A player whose character no longer
+    /// exists is skipped; a run with no players records nothing. Answered
+    /// with [`Reply::Done`].
+    RecordRaid { run: Box<RaidRun> },
+    /// A leaderboard: its best `top` entries (at most
+    /// [`MAX_LEADERBOARD_TOP`]: a store answers no more), and `character`'s
+    /// own entry on it (the players' board only). Answered with
+    /// [`Reply::Leaderboard`].
+    LoadLeaderboard {
+        raid: String,
+        level_group: u8,
+        board: Board,
+        top: u16,
+        character: Option<CharacterId>,
+    },
+}
+
+/// The most entries a leaderboard load answers with.
+pub const MAX_LEADERBOARD_TOP: u16 = 100;
+
+/// The longest raid kind name (in bytes) a store keeps scores under.
+/// Content names are shorter (32 bytes at most).
+pub const MAX_RAID_NAME_BYTES: usize = 64;
+
+/// One finished raid run, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RaidRun {
+    /// The raid kind's name (`raids.toml`).
+    pub raid: String,
+    /// The index of its level group in the raid kind's `level_groups`.
+    pub level_group: u8,
+    /// How the group did: its time, everyone's deaths and damage.
+    pub group: RaidScore,
+    /// How each member did, with its name as shown on the board. At most
+    /// a raid's group size (`content::MAX_RAID_GROUP`); a SQL store refuses
+    /// more as it refuses a string it cannot hold.
+    pub players: Vec<(CharacterId, String, RaidScore)>,
+}
+
+impl RaidRun {
+    /// The group's entrant on [`Board::Groups`].
+    pub fn group_entrant(&self) -> u64 {
+        group_entrant(self.players.iter().map(|p| p.0))
+    }
+
+    /// The group's members' names, in the board's order (by character id),
+    /// each character once, as [`group_entrant`] counts it.
+    pub fn group_names(&self) -> Vec<String> {
+        let mut members: Vec<_> = self.players.iter().map(|p| (p.0, &p.1)).collect();
+        members.sort();
+        members.dedup_by_key(|m| m.0);
+        members.into_iter().map(|(_, n)| n.clone()).collect()
+    }
+}
+
+/// A group's entrant: its characters' ids, sorted and hashed (FNV-1a, 64
+/// bits), so the same set of players is one entrant however it queued. Two
+/// sets sharing a hash would share an entry; ids are the server's own, not
+/// chosen by players, so that takes about 2^32 groups on one board.
+pub fn group_entrant(members: impl IntoIterator<Item = CharacterId>) -> u64 {
+    let mut ids: Vec<u64> = members.into_iter().map(|c| c.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for id in ids {
+        for b in id.to_le_bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// One entry of a leaderboard as loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoardEntry {
+    /// 1 for the best.
+    pub rank: u32,
+    /// The character's id ([`Board::Players`]) or [`group_entrant`].
+    pub entrant: u64,
+    /// The player's name, or the group's members' names by character id,
+    /// as they were when the run was recorded.
+    pub names: Vec<String>,
+    /// The entrant's best run.
+    pub score: RaidScore,
 }
 
 /// One inventory's part of a committed economy transaction: the state it
@@ -267,6 +364,12 @@ pub enum Reply {
     Guild(GuildId),
     /// A loaded inventory (`None`: never stored).
     Inventory(Option<Box<Inventory>>),
+    /// A loaded leaderboard: its best entries in order, and the asked-for
+    /// character's own (`None`: not on it, or not asked).
+    Leaderboard {
+        top: Vec<BoardEntry>,
+        own: Option<BoardEntry>,
+    },
 }
 
 /// Why a store did not apply an intent. The change did not happen.

@@ -12,6 +12,32 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
+/// Which of a raid kind's two leaderboards (per level group).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Board {
+    /// Each player's best run, by character.
+    Players,
+    /// Each group's best run; a group is its set of characters.
+    Groups,
+}
+
+impl Board {
+    pub const ALL: [Board; 2] = [Board::Players, Board::Groups];
+
+    /// Its name in stores and in the login service's API.
+    pub fn label(self) -> &'static str {
+        match self {
+            Board::Players => "players",
+            Board::Groups => "groups",
+        }
+    }
+
+    /// The board a [`Board::label`] names.
+    pub fn from_label(label: &str) -> Option<Board> {
+        Board::ALL.into_iter().find(|b| b.label() == label)
+    }
+}
+
 /// How one run went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RaidScore {
@@ -109,6 +135,18 @@ impl<E: Ord + Copy> Leaderboard<E> {
         true
     }
 
+    /// Takes the entrant off the board; true if it was on it.
+    pub fn remove(&mut self, entrant: E) -> bool {
+        match self.best.remove(&entrant) {
+            Some(old) => {
+                let at = self.position(old.key(), entrant);
+                self.sorted.remove(at);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn position(&self, key: Key, entrant: E) -> usize {
         self.sorted
             .partition_point(|&(k, e)| (k, e) < (key, entrant))
@@ -191,6 +229,22 @@ mod tests {
         assert_eq!(board.rank(2).map(|r| r.rank), Some(2));
         assert!(board.record(2, run(true, 50, 0, 0, 6)));
         assert_eq!(board.rank(2).map(|r| r.rank), Some(1));
+    }
+
+    #[test]
+    fn a_removed_entrant_leaves_no_gap_and_can_come_back() {
+        let mut board = Leaderboard::new(10);
+        for (entrant, time) in [(1u64, 100), (2, 200), (3, 300)] {
+            board.record(entrant, run(true, time, 0, 0, entrant));
+        }
+        assert!(board.remove(2));
+        assert!(!board.remove(2), "already gone");
+        assert_eq!(board.rank(2), None);
+        assert_eq!(board.rank(3).map(|r| r.rank), Some(2));
+        assert_eq!(board.len(), 2);
+        // Gone, its old best is forgotten: a worse run is now its best.
+        assert!(board.record(2, run(true, 900, 0, 0, 9)));
+        assert_eq!(board.rank(2).map(|r| r.rank), Some(3));
     }
 
     proptest! {

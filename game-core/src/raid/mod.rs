@@ -13,7 +13,7 @@ mod matchmaker;
 #[cfg(test)]
 mod matchmaker_tests;
 
-pub use leaderboard::{Leaderboard, RaidScore, Ranked};
+pub use leaderboard::{Board, Leaderboard, RaidScore, Ranked};
 
 pub use matchmaker::{
     MatchEvent, MatchStats, Matchmaker, MatchmakerLimits, QueueRefusal, QueueStatus, ReadyMatch,

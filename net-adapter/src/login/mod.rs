@@ -38,7 +38,7 @@ pub use http::router;
 pub use keys::{load_or_create_keys, load_verifying_key, KeyError};
 pub use metrics::{LoginMetrics, LoginMetricsSnapshot};
 pub use serve::{serve, PeerAddr};
-pub use store::{AccountStore, RegisterError, Unavailable};
+pub use store::{AccountStore, RegisterError, Standings, Unavailable};
 
 use game_core::auth::{hash_password, AttemptLimiter, SigningKey, VerifyingKey};
 use hashing::HashPool;

@@ -1,9 +1,9 @@
 //! What the login service needs of a store: register an account, find one by
-//! name. The SQL stores implement it in the server; the tests use the
-//! in-memory reference store.
+//! name, read a raid leaderboard. The SQL stores implement it in the server;
+//! the tests use the in-memory reference store.
 
-use game_core::ids::AccountId;
-use game_core::persist::{AccountRecord, MemoryStore};
+use game_core::ids::{AccountId, CharacterId};
+use game_core::persist::{AccountRecord, Board, BoardEntry, MemoryStore};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -24,6 +24,10 @@ impl fmt::Display for Unavailable {
 }
 
 impl std::error::Error for Unavailable {}
+
+/// A leaderboard as read: its best entries in rank order, and the asked-for
+/// character's own entry (`None`: not on it, not asked, or the groups' board).
+pub type Standings = (Vec<BoardEntry>, Option<BoardEntry>);
 
 /// Why registering failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +67,18 @@ pub trait AccountStore: Send + Sync + 'static {
         &'a self,
         name: &'a str,
     ) -> StoreFuture<'a, Result<Option<AccountRecord>, Unavailable>>;
+
+    /// A raid kind's leaderboard for one level group: its best `top`
+    /// entries (at most `persist::MAX_LEADERBOARD_TOP`), and `character`'s
+    /// own on the players' board, as `Change::LoadLeaderboard` answers.
+    fn leaderboard<'a>(
+        &'a self,
+        raid: &'a str,
+        level_group: u8,
+        board: Board,
+        top: u16,
+        character: Option<CharacterId>,
+    ) -> StoreFuture<'a, Result<Standings, Unavailable>>;
 }
 
 /// The reference store, in memory (tests, a server without a database).
@@ -85,6 +101,21 @@ impl AccountStore for Mutex<MemoryStore> {
     ) -> StoreFuture<'a, Result<Option<AccountRecord>, Unavailable>> {
         let result = match self.lock() {
             Ok(store) => Ok(store.find_account(name)),
+            Err(_) => Err(Unavailable),
+        };
+        Box::pin(std::future::ready(result))
+    }
+
+    fn leaderboard<'a>(
+        &'a self,
+        raid: &'a str,
+        level_group: u8,
+        board: Board,
+        top: u16,
+        character: Option<CharacterId>,
+    ) -> StoreFuture<'a, Result<Standings, Unavailable>> {
+        let result = match self.lock() {
+            Ok(store) => Ok(store.leaderboard(raid, level_group, board, top, character)),
             Err(_) => Err(Unavailable),
         };
         Box::pin(std::future::ready(result))

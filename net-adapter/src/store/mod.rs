@@ -20,8 +20,8 @@
 //!   is answered `StoreError::Unavailable`: nothing is acknowledged before
 //!   its commit, and each intent is idempotent by its id, so trying again is
 //!   safe.
-//! - [`Store::register`] and [`Store::find_account`], for the login service
-//!   (also as its [`AccountStore`]).
+//! - [`Store::register`], [`Store::find_account`] and [`Store::leaderboard`],
+//!   for the login service (also as its [`AccountStore`]).
 //! - [`Store::durability`]: what the engine says makes a commit durable
 //!   (worth a log line at start).
 //!
@@ -32,7 +32,9 @@
 //! inventories with a row per stack, and the ledger of every committed
 //! economy transaction with a row per receipt line (`sql/economy.rs`);
 //! `0004` each inventory's battle pass (experience, claimed levels, a row
-//! per mission's progress) and its day's shop purchases, a row each.
+//! per mission's progress) and its day's shop purchases, a row each;
+//! `0005` each entrant's best raid run per raid kind, level group and board
+//! (`sql/raids.rs`).
 //!
 //! A store holds a pool of at most 4 SQLite connections (3 files each) or 8
 //! server connections. Ids come from the engine (SQLite `AUTOINCREMENT`,
@@ -66,12 +68,12 @@ mod worker;
 pub use sql::MAX_KEY_BYTES;
 pub use worker::{StoreHandle, StoreStats, StoreStatsSnapshot, SubmitError, WorkerConfig};
 
-use crate::login::store::{AccountStore, RegisterError, StoreFuture, Unavailable};
+use crate::login::store::{AccountStore, RegisterError, Standings, StoreFuture, Unavailable};
 use game_core::auth::name_key;
 use game_core::economy::{Inventory, Receipt};
 use game_core::ids::{AccountId, CharacterId, GuildId};
 use game_core::persist::{
-    AccountRecord, CharacterRecord, GuildRecord, Intent, Outcome, StoreError,
+    AccountRecord, Board, CharacterRecord, GuildRecord, Intent, Outcome, StoreError,
 };
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -313,6 +315,29 @@ impl Store {
         })
     }
 
+    /// A raid leaderboard, read outside any batch (the login service): what
+    /// `Change::LoadLeaderboard` answers. A raid name no store can hold has
+    /// no runs.
+    pub async fn leaderboard(
+        &self,
+        raid: &str,
+        level_group: u8,
+        board: Board,
+        top: u16,
+        character: Option<CharacterId>,
+    ) -> Result<Standings, Unavailable> {
+        if !sql::raid_storable(raid) {
+            return Ok((Vec::new(), None));
+        }
+        (self.inner)
+            .leaderboard(raid, level_group, board, top, character)
+            .await
+            .map_err(|e| {
+                tracing::warn!(engine = %self.inner.engine, error = %e, "store leaderboard failed");
+                Unavailable
+            })
+    }
+
     /// Every stored character, by id (for tests, tools and invariants).
     pub async fn characters(&self) -> Result<Vec<CharacterRecord>, StoreError> {
         self.inner
@@ -380,6 +405,24 @@ impl AccountStore for Store {
         name: &'a str,
     ) -> StoreFuture<'a, Result<Option<AccountRecord>, Unavailable>> {
         Box::pin(Store::find_account(self, name))
+    }
+
+    fn leaderboard<'a>(
+        &'a self,
+        raid: &'a str,
+        level_group: u8,
+        board: Board,
+        top: u16,
+        character: Option<CharacterId>,
+    ) -> StoreFuture<'a, Result<Standings, Unavailable>> {
+        Box::pin(Store::leaderboard(
+            self,
+            raid,
+            level_group,
+            board,
+            top,
+            character,
+        ))
     }
 }
 

@@ -7,8 +7,11 @@
 
 mod economy;
 mod placeholders;
+mod raids;
 mod social;
 mod values;
+
+pub(super) use raids::raid_storable;
 
 use values::{bits, i32_col, opt_text, text, u16_col, unbits};
 
@@ -57,6 +60,9 @@ fn intent_storable(change: &Change) -> bool {
         | Change::CreateGuild { .. }
         | Change::SaveGuild { .. } => social::intent_storable(change),
         Change::LoadInventory { .. } | Change::CommitTx { .. } => economy::intent_storable(change),
+        Change::RecordRaid { .. } | Change::LoadLeaderboard { .. } => {
+            raids::intent_storable(change)
+        }
     }
 }
 
@@ -137,6 +143,7 @@ pub(super) struct Inner {
     sql: Statements,
     social: social::Statements,
     economy: economy::Statements,
+    raids: raids::Statements,
     written: economy::Written,
 }
 
@@ -148,6 +155,7 @@ impl Inner {
             sql: Statements::new(engine),
             social: social::Statements::new(engine),
             economy: economy::Statements::new(engine),
+            raids: raids::Statements::new(engine),
             written: economy::Written::default(),
         }
     }
@@ -232,6 +240,7 @@ impl Inner {
                     // refer to it.
                     self.forget_social(conn, *character).await?;
                     self.forget_inventory(conn, *character).await?;
+                    self.forget_raids(conn, *character).await?;
                     sqlx::query(&self.sql.delete_character)
                         .bind(bits(character.0))
                         .bind(bits(account.0))
@@ -297,6 +306,9 @@ impl Inner {
             | Change::CreateGuild { .. }
             | Change::SaveGuild { .. }) => self.apply_social(conn, intent.id, change).await?,
             Change::LoadInventory { character } => self.load_inventory(conn, *character).await?,
+            change @ (Change::RecordRaid { .. } | Change::LoadLeaderboard { .. }) => {
+                self.apply_raids(conn, change).await?
+            }
             // Not remembered (`Written`): a commit is applied in a run.
             Change::CommitTx { .. } => (self
                 .commit_run(conn, std::slice::from_ref(intent), &mut Vec::new())
