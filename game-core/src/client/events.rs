@@ -5,7 +5,7 @@ use super::InterpolationConfig;
 use crate::ids::{EntityId, PlayerId};
 use crate::protocol::{
     ChannelRefusal, CharacterRefusal, CharacterSummary, CombatEvent, Credentials, DisconnectReason,
-    MapChunk, NoticeLevel, ServerEconomy, ServerSocial, SkillRefusal, PROTOCOL_VERSION,
+    MapChunk, NoticeLevel, ServerEconomy, ServerRaid, ServerSocial, SkillRefusal, PROTOCOL_VERSION,
 };
 use crate::time::Duration;
 
@@ -128,6 +128,8 @@ pub enum ClientEvent {
     ///
     /// [`EconomyView`]: super::EconomyView
     Economy(ServerEconomy),
+    /// A raid message (already applied to [`super::Client::raid`]).
+    Raid(ServerRaid),
     /// The connection ended. `ConnectionLost` and `IdleTimeout` are detected
     /// locally; other reasons are the server's word.
     Disconnected {

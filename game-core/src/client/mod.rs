@@ -12,6 +12,7 @@ mod economy;
 mod events;
 mod fight;
 mod interpolation;
+mod raid;
 mod remotes;
 mod social;
 
@@ -20,6 +21,7 @@ pub use economy::EconomyView;
 pub use events::{ClientConfig, ClientEvent, ClientState};
 pub use fight::{Bar, Fight, Skillbook};
 pub use interpolation::{InterpolationConfig, Interpolator};
+pub use raid::RaidState;
 pub use remotes::{Remote, Remotes};
 pub use social::SocialView;
 
@@ -28,7 +30,7 @@ use crate::ids::{CharacterId, EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{
     encode_frame, encode_move_frame, CharacterSummary, ClientCombat, ClientEconomy, ClientMsg,
-    ClientSession, ClientSocial, ClientWorld, CombatEvent, Credentials, DecodeError,
+    ClientRaid, ClientSession, ClientSocial, ClientWorld, CombatEvent, Credentials, DecodeError,
     DisconnectReason, FrameDecoder, ResumeToken, ServerCombat, ServerMsg, ServerSession,
     ServerWorld, Violation, WorldUpdateReader, MAX_CLIENT_PAYLOAD, MAX_SERVER_PAYLOAD,
 };
@@ -97,6 +99,7 @@ pub struct Client {
     fight: Fight,
     social: SocialView,
     economy: EconomyView,
+    raid: RaidState,
 }
 
 impl Client {
@@ -127,6 +130,7 @@ impl Client {
             fight: Fight::default(),
             social: SocialView::default(),
             economy: EconomyView::default(),
+            raid: RaidState::default(),
         }
     }
 
@@ -176,6 +180,16 @@ impl Client {
     /// bots replay or reorder numbers with it).
     pub fn economy_request_raw(&mut self, request: ClientEconomy) {
         self.queue(&ClientMsg::Economy(request));
+    }
+
+    /// Sends a raid request (queue, ready check, instance, reward, boards).
+    pub fn raid_request(&mut self, request: ClientRaid) {
+        self.queue(&ClientMsg::Raid(request));
+    }
+
+    /// The queue, the ready check and the raid, as the server last said.
+    pub fn raid(&self) -> &RaidState {
+        &self.raid
     }
 
     /// What the character owns, as the server last said.
@@ -619,6 +633,10 @@ impl Client {
             ServerMsg::Social(msg) => {
                 self.social.apply(&msg);
                 self.emit(ClientEvent::Social(msg));
+            }
+            ServerMsg::Raid(msg) => {
+                self.raid.apply(now, &msg);
+                self.emit(ClientEvent::Raid(msg));
             }
             ServerMsg::Session(ServerSession::Disconnect { reason }) => {
                 if !matches!(

@@ -22,7 +22,7 @@ use toml::Spanned;
 
 /// The most gold a price, a step's cost or a drop may name (far below
 /// `u64::MAX`, so sums of many never overflow).
-const MAX_GOLD: i64 = 1_000_000_000_000;
+pub(super) const MAX_GOLD: i64 = 1_000_000_000_000;
 /// The largest stack of any item.
 const MAX_STACK: i64 = 9_999;
 /// The largest stat an item may give at +0: with `per_plus_pct` at most

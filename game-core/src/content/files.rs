@@ -346,6 +346,45 @@ pub(super) struct RaidDef {
     pub spread: S<i64>,
     pub widen_every_s: S<i64>,
     pub ready_check_s: S<i64>,
+    pub map: S<String>,
+    pub time_limit_s: S<i64>,
+    pub close_after_s: S<i64>,
+    pub boss: S<String>,
+    pub boss_cell: S<[i64; 2]>,
+    pub enrage_s: S<i64>,
+    /// Required unless `enrage_s` is 0.
+    pub enrage_power_pct: Option<S<i64>>,
+    /// Default 0.
+    pub reward_gold: Option<S<i64>>,
+    pub reward_item: Option<S<String>>,
+    /// Default 1.
+    pub reward_count: Option<S<i64>>,
+    #[serde(default)]
+    pub phase: Vec<PhaseDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PhaseDef {
+    pub health_pct: S<i64>,
+    pub area: Option<S<AreaAttackDef>>,
+    pub adds: Option<S<AddsDef>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AreaAttackDef {
+    pub every_s: S<i64>,
+    pub warn_ms: S<i64>,
+    pub radius_m: S<f64>,
+    pub damage: S<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AddsDef {
+    pub monster: S<String>,
+    pub count: S<i64>,
 }
 
 #[derive(Debug, Deserialize)]

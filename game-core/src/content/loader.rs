@@ -14,7 +14,7 @@ use super::files::{
     GroupDef, LevelDef, LevelsFile, MonsterDef, MonstersFile, RulesFile, SpawnsFile,
 };
 use super::pass::load_pass;
-use super::raids::load_raids;
+use super::raids::{load_raids, RaidRefs};
 use super::reading::{dense_ids, unique_name, File, Walkable, MAX_MS, SPAWNS_SUFFIX};
 use super::skills_loader::load_skills;
 use super::{
@@ -45,6 +45,10 @@ pub const SAMPLE_CONTENT: &[(&str, &str)] = &[
     (
         "forest.spawns.toml",
         include_str!("../../maps/forest.spawns.toml"),
+    ),
+    (
+        "ember_lair.spawns.toml",
+        include_str!("../../maps/ember_lair.spawns.toml"),
     ),
 ];
 
@@ -156,7 +160,15 @@ impl Content {
         let shop = load_shop(shop, &item_ids)?;
         let enhance = load_enhance(enhance, &item_ids)?;
         let pass = load_pass(pass, &item_ids)?;
-        let raids = load_raids(raids, &levels)?;
+        let raids = load_raids(
+            raids,
+            &RaidRefs {
+                levels: &levels,
+                monsters: &monster_ids,
+                items: &item_ids,
+                walkable,
+            },
+        )?;
         Ok(Content {
             skills,
             monsters,

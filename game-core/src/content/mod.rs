@@ -26,6 +26,7 @@ mod files;
 mod items;
 mod loader;
 mod pass;
+mod raid_fight;
 mod raids;
 mod reading;
 mod skills_loader;
@@ -38,6 +39,7 @@ pub use items::{
 };
 pub use loader::{ContentError, SAMPLE_CONTENT};
 pub use pass::{BattlePass, Mission, MissionKind, PassLevel, MAX_MISSIONS, MAX_PASS_LEVELS};
+pub use raid_fight::{Adds, AreaAttack, Phase, RaidFight, MAX_ADDS, MAX_PHASES};
 pub use raids::{RaidKind, MAX_RAIDS, MAX_RAID_GROUP};
 
 use crate::math::Fixed;

@@ -1,10 +1,12 @@
 //! Raid kinds (from `raids.toml`): how each one's queue matches players.
 //! The instance map, the boss and the rewards come with the raid fight.
 
+use super::economy_loader::ItemsByName;
 use super::files::{RaidDef, RaidsFile, RolesDef};
 use super::loader::ContentError;
-use super::reading::{unique_name, File};
-use super::LevelTable;
+use super::raid_fight::{load_fight, RaidFight};
+use super::reading::{unique_name, File, Walkable};
+use super::{LevelTable, MonsterKindId};
 use crate::raid::{LevelGroup, Matching, QueueRules};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -21,9 +23,20 @@ pub struct RaidKind {
     pub name: String,
     /// Its queue's rules (`Matching::LevelSpread`).
     pub queue: QueueRules,
+    /// Its instance's map, boss, phases, time limit and reward.
+    pub fight: RaidFight,
 }
 
-pub(super) fn load_raids(file: File, levels: &LevelTable) -> Result<Vec<RaidKind>, ContentError> {
+/// What a raid kind's table is checked against.
+pub(super) struct RaidRefs<'a> {
+    pub levels: &'a LevelTable,
+    pub monsters: &'a BTreeMap<&'a str, MonsterKindId>,
+    pub items: &'a ItemsByName<'a>,
+    pub walkable: &'a Walkable<'a>,
+}
+
+pub(super) fn load_raids(file: File, refs: &RaidRefs<'_>) -> Result<Vec<RaidKind>, ContentError> {
+    let levels = refs.levels;
     let parsed: RaidsFile = file.parse()?;
     if parsed.raid.len() > MAX_RAIDS {
         return Err(file.at_no_line(format!("too many raids: at most {MAX_RAIDS}")));
@@ -39,6 +52,7 @@ pub(super) fn load_raids(file: File, levels: &LevelTable) -> Result<Vec<RaidKind
             spread,
             widen_every_s,
             ready_check_s,
+            ..
         } = def;
         unique_name(&file, &mut names, name, "raid")?;
         let name = file.name(name, "raid")?;
@@ -92,7 +106,9 @@ pub(super) fn load_raids(file: File, levels: &LevelTable) -> Result<Vec<RaidKind
         }
         let widen: u32 = file.int(widen_every_s, "widen_every_s", 0, 3_600)?;
         let ready: u32 = file.int(ready_check_s, "ready_check_s", 5, 120)?;
+        let fight = load_fight(&file, &name, def, refs.monsters, refs.items, refs.walkable)?;
         raids.push(RaidKind {
+            fight,
             name,
             queue: QueueRules {
                 group_size: size,
@@ -146,8 +162,13 @@ mod tests {
     #[test]
     fn mistakes_are_refused_on_their_line() {
         const RAID: &str = "[[raid]]\nname = \"a\"\ngroup_size = 4\n";
-        const REST: &str = "spread = 1\nwiden_every_s = 5\nready_check_s = 10\n";
+        const REST: &str = "spread = 1\nwiden_every_s = 5\nready_check_s = 10\n\
+            map = \"ember_lair\"\ntime_limit_s = 60\nclose_after_s = 10\n\
+            boss = \"bear\"\nboss_cell = [30, 15]\nenrage_s = 0\nreward_gold = 5\n\
+            [[raid.phase]]\nhealth_pct = 100\n";
         let raid = |middle: &str| format!("{RAID}{middle}{REST}");
+        let groups = "level_groups = [[1, 10]]\n";
+        let fight = |middle: &str| format!("{RAID}{groups}{middle}{REST}");
         let cases = [
             (
                 raid("roles = { tank = 1, healer = 1, damage = 1 }\nlevel_groups = [[1, 10]]\n"),
@@ -167,21 +188,82 @@ mod tests {
                 3,
                 "group_size is 1",
             ),
+            (fight("bogus = 1\n"), 5, "unknown field"),
+            (raid(groups) + &raid(groups), 18, "given twice"),
+            // The fight.
             (
-                raid("level_groups = [[1, 10]]\nboss = 1\n"),
-                5,
-                "unknown field",
+                fight("").replace("boss = \"bear\"", "boss = \"dragon\""),
+                11,
+                "unknown monster \"dragon\"",
             ),
             (
-                raid("level_groups = [[1, 10]]\n") + &raid("level_groups = [[1, 10]]\n"),
-                9,
-                "given twice",
+                fight("").replace("[30, 15]", "[0, 0]"),
+                12,
+                "not a walkable cell",
+            ),
+            (
+                fight("").replace("map = \"ember_lair\"", "map = \"nowhere\""),
+                12,
+                "no map named \"nowhere\"",
+            ),
+            (
+                fight("").replace("enrage_s = 0", "enrage_s = 30"),
+                13,
+                "no enrage_power_pct",
+            ),
+            (
+                fight("").replace("enrage_s = 0", "enrage_s = 60"),
+                13,
+                "enrage_s is 60",
+            ),
+            (
+                fight("").replace("reward_gold = 5\n", ""),
+                2,
+                "has no reward",
+            ),
+            (
+                fight("") + "[[raid.phase]]\nhealth_pct = 100\n",
+                18,
+                "each next one is lower",
+            ),
+            (
+                fight("") + "[[raid.phase]]\nhealth_pct = 50\nadds = { monster = \"wolf\", count = 21 }\n",
+                19,
+                "count is 21",
+            ),
+            (
+                fight("") + "[[raid.phase]]\nhealth_pct = 50\narea = { every_s = 2, warn_ms = 2000, radius_m = 3.0, damage = 5 }\n",
+                19,
+                "warn_ms is 2000",
             ),
         ];
         for (text, line, words) in cases {
             let e = with_raids(&text).unwrap_err();
-            assert_eq!((e.file.as_str(), e.line), ("raids.toml", line), "{e}");
+            assert_eq!(
+                (e.file.as_str(), e.line),
+                ("raids.toml", line),
+                "{e}\n{text}"
+            );
             assert!(e.message.contains(words), "{e}");
         }
+    }
+
+    #[test]
+    fn the_sample_fights_load() {
+        let c = Content::sample();
+        let lair = &c.raids[0].fight;
+        assert_eq!(lair.map, "ember_lair");
+        assert_eq!(lair.phases.len(), 3);
+        assert_eq!(lair.phases[1].health_pm, 600);
+        assert_eq!(lair.phases[2].adds.map(|a| a.count), Some(4));
+        assert_eq!((lair.enrage_ms, lair.enrage_power_pct), (420_000, 250));
+        assert_eq!(lair.reward_item.map(|(_, n)| n), Some(3));
+        assert_eq!(
+            c.monster(lair.boss).map(|m| m.name.as_str()),
+            Some("ember_drake")
+        );
+        let grounds = &c.raids[1].fight;
+        assert_eq!((grounds.time_limit_ms, grounds.reward_gold), (300_000, 120));
+        assert_eq!(grounds.enrage_ms, 0);
     }
 }

@@ -213,19 +213,39 @@ pub fn enhance(
 
 /// A monster's drop for one player: items and gold, from loot.
 pub fn loot(character: CharacterId, inv: &Inventory, items: &[(ItemDefId, u32)], gold: u64) -> Tx {
+    gain(character, inv, items, gold, Source::Loot)
+}
+
+/// A won raid's reward: `items` minted and `gold` in, from [`Source::Raid`].
+pub fn raid_reward(
+    character: CharacterId,
+    inv: &Inventory,
+    items: &[(ItemDefId, u32)],
+    gold: u64,
+) -> Tx {
+    gain(character, inv, items, gold, Source::Raid)
+}
+
+fn gain(
+    character: CharacterId,
+    inv: &Inventory,
+    items: &[(ItemDefId, u32)],
+    gold: u64,
+    source: Source,
+) -> Tx {
     let mut ops: Vec<Op> = items
         .iter()
         .map(|&(def, count)| Op::Mint {
             def,
             count,
             plus: 0,
-            source: Source::Loot,
+            source,
         })
         .collect();
     if gold > 0 {
         ops.push(Op::GoldIn {
             amount: gold,
-            source: Source::Loot,
+            source,
         });
     }
     solo(character, inv, ops)

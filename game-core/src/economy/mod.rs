@@ -46,11 +46,12 @@ pub struct ItemId {
 }
 
 impl Source {
-    pub const ALL: [Source; 4] = [
+    pub const ALL: [Source; 5] = [
         Source::Loot,
         Source::Shop,
         Source::PassReward,
         Source::Grant,
+        Source::Raid,
     ];
 
     /// A label for metrics.
@@ -60,6 +61,7 @@ impl Source {
             Source::Shop => "shop",
             Source::PassReward => "pass_reward",
             Source::Grant => "grant",
+            Source::Raid => "raid",
         }
     }
 }

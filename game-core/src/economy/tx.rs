@@ -18,6 +18,8 @@ pub enum Source {
     PassReward,
     /// Given by an operator.
     Grant,
+    /// A won raid's reward.
+    Raid,
 }
 
 /// Where destroyed value goes.

@@ -292,9 +292,15 @@ impl Node {
         }
         if let (Some(at), Some(character)) = (p.location, p.character) {
             let channel = self.world.channel_of(at.zone);
+            // In a raid instance, it is saved where it came from.
+            let back = self.raids.instances.saved_place(character, at.zone);
             if let (Some((map, channel)), Some(pos)) = (channel, self.world.remove(at)) {
-                self.stop_playing(now, character, Place { map, channel, pos });
+                let place = back.unwrap_or(Place { map, channel, pos });
+                self.stop_playing(now, character, place);
             }
+            self.raid_left(now, character);
+        } else if let Some(character) = p.character {
+            self.raid_left(now, character);
         }
         self.grace_timers.set(player, None);
         self.publish(BusMessage::Presence {

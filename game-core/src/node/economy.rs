@@ -129,7 +129,7 @@ pub(super) struct Wallets {
     pub(super) trades: Trades,
     /// Wall-clock time at the node's zero, in unix milliseconds (for the
     /// shop's days).
-    unix_ms_at_zero: u64,
+    pub(super) unix_ms_at_zero: u64,
     pub(super) next_walk_sample: Instant,
 }
 

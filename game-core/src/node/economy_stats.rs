@@ -31,10 +31,12 @@ pub enum TxKind {
     Loot,
     Grant,
     Mission,
+    /// A won raid's reward, claimed.
+    Raid,
 }
 
 impl TxKind {
-    pub const ALL: [TxKind; 19] = [
+    pub const ALL: [TxKind; 20] = [
         TxKind::Move,
         TxKind::Split,
         TxKind::Delete,
@@ -54,6 +56,7 @@ impl TxKind {
         TxKind::Loot,
         TxKind::Grant,
         TxKind::Mission,
+        TxKind::Raid,
     ];
 
     /// The kind of a client's request.
@@ -84,6 +87,7 @@ impl TxKind {
             TxKind::Loot => Cause::Loot,
             TxKind::Grant => Cause::Grant,
             TxKind::Mission => Cause::Mission,
+            TxKind::Raid => Cause::Raid,
             _ => Cause::Request,
         }
     }
@@ -111,6 +115,7 @@ impl TxKind {
             TxKind::Loot => "loot",
             TxKind::Grant => "grant",
             TxKind::Mission => "mission",
+            TxKind::Raid => "raid",
         }
     }
 
@@ -164,15 +169,15 @@ impl TxResult {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EconomyStats {
     /// By [`TxKind::ALL`], then [`TxResult::ALL`].
-    pub transactions: [[u64; 4]; 19],
+    pub transactions: [[u64; 4]; TxKind::ALL.len()],
     /// Refusals sent to clients, by [`EconomyRefusal::ALL`].
     pub refusals: [u64; 21],
     /// Items and gold that acknowledged transactions created, by
     /// [`Source::ALL`], and destroyed, by [`Sink::ALL`]. (A deleted
     /// character's belongings go to the store's ledger, not through here.)
-    pub items_created: [u64; 4],
+    pub items_created: [u64; Source::ALL.len()],
     pub items_destroyed: [u64; 3],
-    pub gold_created: [u64; 4],
+    pub gold_created: [u64; Source::ALL.len()],
     pub gold_destroyed: [u64; 3],
 }
 
@@ -268,9 +273,9 @@ mod tests {
             gold_in: vec![(u64::MAX, Source::Grant), (5, Source::Grant)],
             gold_out: vec![(7, Sink::Shop)],
         });
-        assert_eq!(s.items_created, [3, 1, 0, 0]);
+        assert_eq!(s.items_created, [3, 1, 0, 0, 0]);
         assert_eq!(s.items_destroyed, [0, 0, 2]);
-        assert_eq!(s.gold_created, [0, 0, 0, u64::MAX], "saturates");
+        assert_eq!(s.gold_created, [0, 0, 0, u64::MAX, 0], "saturates");
         assert_eq!(s.gold_destroyed, [7, 0, 0]);
     }
 }

@@ -17,6 +17,8 @@
 //! | `social.rs` | the social layer's inputs, store changes and deliveries |
 //! | `economy.rs` | inventories held, transactions decided and committed exactly once |
 //! | `missions.rs` | battle pass progress (kills, metres, enhancements) stored as it completes |
+//! | `raids.rs` | the raid queue, its ready checks, leaderboard reads, runs recorded |
+//! | `instances.rs` | raid instances: opened for a match, entered and left, rewards, closed |
 //! | `economy_stats.rs` | the economy's counters: transactions by kind and result, refusals, sources and sinks |
 //! | `world.rs` | the maps and the zones (channels) running them |
 //! | `players.rs` | the player registry, by id and by account |
@@ -40,9 +42,11 @@ mod economy_requests;
 mod economy_stats;
 mod economy_views;
 mod in_process;
+mod instances;
 mod missions;
 mod outbox;
 mod players;
+mod raids;
 mod routing;
 mod saves;
 mod social;
@@ -56,7 +60,9 @@ pub use economy::{TxName, TxRefusal, INVENTORY_SLOTS};
 pub use economy_stats::{EconomyStats, TxKind, TxResult};
 
 pub use in_process::InProcess;
+pub use instances::InstanceInfo;
 pub use players::Player;
+pub use raids::{RaidConfig, RaidStats, RUN_TRIES};
 pub use routing::TransferError;
 pub use tick::TickObserver;
 pub use world::{Location, World, WorldConfig};
@@ -123,6 +129,7 @@ pub struct NodeConfig {
     pub session: SessionConfig,
     pub world: WorldConfig,
     pub social: SocialConfig,
+    pub raid: RaidConfig,
 }
 
 impl Default for NodeConfig {
@@ -142,6 +149,7 @@ impl Default for NodeConfig {
             session: SessionConfig::default(),
             world: WorldConfig::default(),
             social: SocialConfig::default(),
+            raid: RaidConfig::default(),
         }
     }
 }
@@ -178,6 +186,7 @@ impl NodeConfig {
         }
         self.session.validate()?;
         self.social.validate()?;
+        self.raid.validate()?;
         self.world.zone.validate()
     }
 
@@ -334,6 +343,8 @@ pub struct Node {
     social: SocialLink,
     /// Inventories and the transactions in flight.
     wallets: economy::Wallets,
+    /// The raid queue, instances and leaderboards.
+    raids: raids::RaidLink,
     /// Set by [`Node::accept_tokens`].
     tokens: Option<accounts::TokenCheck>,
     subscriptions: Vec<Topic>,
@@ -364,6 +375,7 @@ impl Node {
         content: Arc<Content>,
     ) -> Result<Self, String> {
         config.validate()?;
+        let content_for_raids = Arc::clone(&content);
         let world = World::new(config.world.clone(), maps, config.tick_hz, seed, content)?;
         let mut node = Node {
             world,
@@ -378,6 +390,7 @@ impl Node {
             saves: Saves::default(),
             social: SocialLink::new(Social::new(config.social.clone())),
             wallets: economy::Wallets::new(seed),
+            raids: raids::RaidLink::new(config.raid.clone(), &content_for_raids),
             tokens: None,
             subscriptions: Vec::new(),
             shutting_down: false,

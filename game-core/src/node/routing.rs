@@ -7,7 +7,7 @@
 //! state of its own.
 
 use super::{Location, Node, NodeEvent};
-use crate::ids::{ConnId, EntityId, PlayerId};
+use crate::ids::{ConnId, EntityId, PlayerId, ZoneId};
 use crate::math::Vec2;
 use crate::protocol::{
     ChannelRefusal, ClientMsg, ClientWorld, MapChunk, MoveInput, PortalInfo, ServerMsg,
@@ -44,6 +44,14 @@ impl fmt::Display for TransferError {
 
 impl std::error::Error for TransferError {}
 
+/// Where a character is moved to.
+enum Target<'a> {
+    /// A map: this channel, or the least loaded one with room.
+    Map { map: &'a str, channel: Option<u16> },
+    /// A raid instance's zone.
+    Instance(ZoneId),
+}
+
 impl Node {
     /// Carries out what a session asked for.
     pub(super) fn route(&mut self, now: Instant, conn: ConnId, request: SessionRequest) {
@@ -68,6 +76,7 @@ impl Node {
             SessionRequest::Game(ClientMsg::Economy(request)) => {
                 self.route_economy(now, conn, request)
             }
+            SessionRequest::Game(ClientMsg::Raid(request)) => self.route_raid(now, conn, request),
             // The session answers its own messages and passes only the others.
             SessionRequest::Game(ClientMsg::Session(_)) => {}
         }
@@ -147,6 +156,7 @@ impl Node {
         self.send_zone_entered(now, player);
         self.send_skillbook(now, player);
         self.send_economy_views(now, character);
+        self.raid_reentered(now, player, character);
         self.world.arm_tick(now);
         self.event(NodeEvent::EnteredWorld { player, character });
     }
@@ -247,10 +257,32 @@ impl Node {
         channel: Option<u16>,
         pos: Option<Vec2>,
     ) -> Result<(), TransferError> {
-        let from = self.location_of(player)?;
         if self.world.map(map).is_none() {
             return Err(TransferError::NoSuchMap);
         }
+        self.move_character(now, player, Target::Map { map, channel }, pos)
+    }
+
+    /// Moves a character into raid instance `zone`, at its map's spawn.
+    pub(super) fn move_to_zone(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        zone: ZoneId,
+    ) -> Result<(), TransferError> {
+        self.move_character(now, player, Target::Instance(zone), None)
+    }
+
+    /// The one transfer path: portals, channel switches, operator moves and
+    /// raid instances all move a character with it.
+    fn move_character(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        to: Target<'_>,
+        pos: Option<Vec2>,
+    ) -> Result<(), TransferError> {
+        let from = self.location_of(player)?;
         let epoch = self
             .world
             .zone(from.zone)
@@ -258,10 +290,12 @@ impl Node {
             .unwrap_or(0)
             .wrapping_add(1);
         // Place first: a refused move leaves the character where it was.
-        let to = self
-            .world
-            .place(map, channel, player, pos, epoch, now)
-            .map_err(TransferError::Refused)?;
+        let to = match to {
+            Target::Map { map, channel } => self.world.place(map, channel, player, pos, epoch, now),
+            Target::Instance(zone) => self.world.place_in(zone, player, pos, epoch, now),
+        }
+        .map_err(TransferError::Refused)?;
+        let map = self.world.channel_of(to.zone).map(|(m, _)| m);
         // Health, mana and cooldowns go along (no healing by portal).
         let carried = self
             .world
@@ -279,7 +313,7 @@ impl Node {
         self.social_moved(player);
         self.send_zone_entered(now, player);
         // A map change is saved at once; a channel switch waits for the next save.
-        if left.as_deref() != Some(map) {
+        if left != map {
             self.save_playing(now, player);
         }
         Ok(())

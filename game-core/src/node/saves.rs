@@ -145,12 +145,16 @@ impl Node {
         let player = self.players.get(t.playing?)?;
         let at = player.location?;
         let zone = self.world.zone(at.zone)?;
-        Some(CharacterState {
-            place: Place {
+        let place = match self.raids.instances.saved_place(character, at.zone) {
+            Some(back) => back,
+            None => Place {
                 map: zone.map().name().to_owned(),
                 channel: zone.channel(),
                 pos: zone.position(at.entity)?,
             },
+        };
+        Some(CharacterState {
+            place,
             ..t.state.clone()
         })
     }

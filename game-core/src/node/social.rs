@@ -63,6 +63,11 @@ impl Node {
         Some((p.character?, Whereabouts { map, channel }))
     }
 
+    /// The player playing `character`, as the social layer knows it.
+    pub(super) fn social_player_of(&self, character: CharacterId) -> Option<PlayerId> {
+        self.social.players.get(&character).copied()
+    }
+
     /// A character entered the world: the social layer loads its record.
     pub(super) fn social_entered(&mut self, now: Instant, player: PlayerId, name: &str) {
         let Some((character, at)) = self.whereabouts(player) else {

@@ -39,6 +39,15 @@ pub(super) enum Purpose {
     Inventory { character: CharacterId },
     /// An economy transaction.
     Commit { name: super::TxName },
+    /// A leaderboard read for `player`: raid kind, level group, board.
+    Board {
+        player: PlayerId,
+        raid: u16,
+        level_group: u8,
+        board: crate::raid::Board,
+    },
+    /// A raid run's scores (`RaidLink::runs` holds it until answered).
+    RaidRun { run: u64 },
 }
 
 #[derive(Debug, Default)]
@@ -131,7 +140,9 @@ impl Node {
             Purpose::Save { .. }
             | Purpose::Social { .. }
             | Purpose::Inventory { .. }
-            | Purpose::Commit { .. } => None,
+            | Purpose::Commit { .. }
+            | Purpose::Board { .. }
+            | Purpose::RaidRun { .. } => None,
         };
         match purpose {
             Purpose::Login { conn } => self.account_opened(now, conn, result),
@@ -145,6 +156,13 @@ impl Node {
             Purpose::Social { token } => self.social_settled(now, token, result),
             Purpose::Inventory { character } => self.inventory_loaded(now, character, result),
             Purpose::Commit { name } => self.commit_settled(now, name, result),
+            Purpose::Board {
+                player,
+                raid,
+                level_group,
+                board,
+            } => self.board_read(now, player, (raid, level_group, board), result),
+            Purpose::RaidRun { run } => self.run_recorded(now, run, result),
         }
         if let Some(conn) = conn {
             self.session_changed(now, conn);

@@ -84,6 +84,7 @@ impl Node {
         self.carry_combat_outcomes(now);
         self.economy_tick(now);
         self.deliver_social(now);
+        self.raid_tick(now);
 
         let mut transfers = std::mem::take(&mut self.tick_buffers.transfers);
         for zone in self.world.zones_mut() {

@@ -12,7 +12,7 @@ use crate::protocol::ChannelRefusal;
 use crate::time::{Duration, Instant};
 use crate::zone::{Map, Zone, ZoneConfig, SAMPLE_MAPS};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// `[node.world]` in the server config.
@@ -52,6 +52,10 @@ pub struct World {
     content: Arc<Content>,
     /// Per map, its channels' zones; the index is the channel number.
     channels: BTreeMap<String, Vec<ZoneId>>,
+    /// Maps played only as raid instances (no channels, no portals).
+    raid_maps: BTreeSet<String>,
+    /// The zones that are raid instances.
+    instances: BTreeSet<ZoneId>,
     zones: BTreeMap<ZoneId, Zone>,
     next_zone: u64,
     tick_period: Duration,
@@ -91,8 +95,34 @@ impl World {
                 config.start_map
             ));
         }
+        let raid_maps: BTreeSet<String> =
+            content.raids.iter().map(|r| r.fight.map.clone()).collect();
+        for map in &raid_maps {
+            // A raid whose map is not loaded is refused as unknown (the
+            // content was checked against other maps: a test's).
+            match maps.get(map) {
+                None => {}
+                Some(m) if !m.portals().is_empty() => {
+                    return Err(format!(
+                        "raid map {map:?} has portals: raid instances are entered and left \
+                         only through the raid"
+                    ))
+                }
+                Some(_) if *map == config.start_map => {
+                    return Err(format!("start_map {map:?} is a raid map"))
+                }
+                Some(_) => {}
+            }
+        }
         for m in maps.values() {
             for p in m.portals() {
+                if raid_maps.contains(&p.target_map) {
+                    return Err(format!(
+                        "map {:?} has a portal to raid map {:?}",
+                        m.name(),
+                        p.target_map
+                    ));
+                }
                 if !maps.contains_key(&p.target_map) {
                     return Err(format!(
                         "map {:?} has a portal to unknown map {:?}",
@@ -109,6 +139,8 @@ impl World {
             maps,
             content,
             channels: BTreeMap::new(),
+            raid_maps,
+            instances: BTreeSet::new(),
             zones: BTreeMap::new(),
             next_zone: 0,
             tick_period: Duration::per_second(tick_hz as u32),
@@ -196,6 +228,9 @@ impl World {
         epoch: u16,
         now: Instant,
     ) -> Result<Location, ChannelRefusal> {
+        if self.raid_maps.contains(map) {
+            return Err(ChannelRefusal::NoSuchChannel);
+        }
         let zone_id = match channel {
             Some(c) => {
                 let id = *self
@@ -219,6 +254,67 @@ impl World {
             zone: zone_id,
             entity,
         })
+    }
+
+    /// Places a player in raid instance `zone`, at its map's spawn.
+    pub fn place_in(
+        &mut self,
+        zone: ZoneId,
+        player: PlayerId,
+        pos: Option<Vec2>,
+        epoch: u16,
+        now: Instant,
+    ) -> Result<Location, ChannelRefusal> {
+        if !self.instances.contains(&zone) {
+            return Err(ChannelRefusal::NoSuchChannel);
+        }
+        let z = self
+            .zones
+            .get_mut(&zone)
+            .ok_or(ChannelRefusal::NoSuchChannel)?;
+        if z.is_full() {
+            return Err(ChannelRefusal::Full);
+        }
+        let entity = z.spawn_player(player, pos, epoch, now);
+        Ok(Location { zone, entity })
+    }
+
+    /// Opens a raid instance of `map`: a zone of its own, outside the map's
+    /// channels. `None` for a map that is not loaded.
+    pub fn open_instance(&mut self, map: &str) -> Option<ZoneId> {
+        let m = Arc::clone(self.maps.get(map)?);
+        self.next_zone += 1;
+        let id = ZoneId(self.next_zone);
+        let zone = Zone::new(
+            id,
+            m,
+            0,
+            self.config.zone.clone(),
+            self.tick_hz,
+            self.seed,
+            Arc::clone(&self.content),
+        );
+        self.zones.insert(id, zone);
+        self.instances.insert(id);
+        Some(id)
+    }
+
+    /// Drops raid instance `zone` (its memory returned); whoever is still
+    /// in it must have been moved out.
+    pub fn close_instance(&mut self, zone: ZoneId) {
+        if self.instances.remove(&zone) {
+            self.zones.remove(&zone);
+        }
+    }
+
+    /// Whether raid map `map` is loaded (its raids can be played).
+    pub fn has_map(&self, map: &str) -> bool {
+        self.maps.contains_key(map)
+    }
+
+    /// Raid instances open.
+    pub fn instance_count(&self) -> usize {
+        self.instances.len()
     }
 
     /// Takes a character out of its zone; returns where it stood.

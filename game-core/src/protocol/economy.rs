@@ -224,6 +224,8 @@ pub enum Cause {
     Grant,
     /// Battle pass mission progress.
     Mission,
+    /// A raid's reward, claimed.
+    Raid,
 }
 
 /// How an enhancement attempt turned out.

@@ -211,17 +211,22 @@ pub(super) fn server_messages() -> Vec<ServerMsg> {
         },
     ];
     all.extend(
-        [Cause::Loot, Cause::Trade, Cause::Grant, Cause::Mission].map(|cause| {
-            ServerEconomy::Changed {
-                req: 0,
-                cause,
-                seq: 6,
-                gold: 1_210,
-                slots: vec![(2, Some(potions(1)))],
-                equipped: vec![],
-                pass: None,
-                enhanced: None,
-            }
+        [
+            Cause::Loot,
+            Cause::Trade,
+            Cause::Grant,
+            Cause::Mission,
+            Cause::Raid,
+        ]
+        .map(|cause| ServerEconomy::Changed {
+            req: 0,
+            cause,
+            seq: 6,
+            gold: 1_210,
+            slots: vec![(2, Some(potions(1)))],
+            equipped: vec![],
+            pass: None,
+            enhanced: None,
         }),
     );
     for m in &all {

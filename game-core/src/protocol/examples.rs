@@ -96,12 +96,14 @@ pub fn client_messages() -> Vec<ClientMsg> {
             | ClientMsg::Combat(ClientCombat::StopAttack)
             | ClientMsg::Combat(ClientCombat::CancelCast)
             | ClientMsg::Social(_)
-            | ClientMsg::Economy(_) => {}
+            | ClientMsg::Economy(_)
+            | ClientMsg::Raid(_) => {}
         }
     }
     let mut all = all;
     all.extend(super::social_examples::client_messages());
     all.extend(super::economy_examples::client_messages());
+    all.extend(super::raid_examples::client_messages());
     all
 }
 
@@ -290,11 +292,13 @@ pub fn server_messages() -> Vec<ServerMsg> {
             | ServerMsg::Combat(ServerCombat::Skillbook { .. })
             | ServerMsg::Combat(ServerCombat::SkillRefused { .. })
             | ServerMsg::Social(_)
-            | ServerMsg::Economy(_) => {}
+            | ServerMsg::Economy(_)
+            | ServerMsg::Raid(_) => {}
         }
     }
     all.extend(super::social_examples::server_messages());
     all.extend(super::economy_examples::server_messages());
+    all.extend(super::raid_examples::server_messages());
     all
 }
 
@@ -500,6 +504,7 @@ mod tests {
                 ClientMsg::Combat(_) => domain::COMBAT,
                 ClientMsg::Social(_) => domain::SOCIAL,
                 ClientMsg::Economy(_) => domain::ECONOMY,
+                ClientMsg::Raid(_) => domain::RAID,
             };
             let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
             assert!(domain::range(base).contains(&tag), "{m:?}");
@@ -511,6 +516,7 @@ mod tests {
                 ServerMsg::Combat(_) => domain::COMBAT,
                 ServerMsg::Social(_) => domain::SOCIAL,
                 ServerMsg::Economy(_) => domain::ECONOMY,
+                ServerMsg::Raid(_) => domain::RAID,
             };
             let tag = postcard::to_allocvec(&m).unwrap()[0] as u32;
             assert!(domain::range(base).contains(&tag), "{m:?}");

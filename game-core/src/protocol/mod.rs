@@ -13,6 +13,8 @@ mod economy;
 mod economy_examples;
 pub mod examples;
 mod frame;
+mod raid;
+mod raid_examples;
 mod social;
 mod social_examples;
 mod tags;
@@ -29,6 +31,10 @@ pub use economy::{
     TradeEnd, TradeView,
 };
 pub use frame::{encode_frame, FrameDecoder, FrameError, FRAME_HEADER_LEN};
+pub use raid::{
+    BoardRow, ClientRaid, LeftQueue, QueueView, RaidEnd, RaidRefusal, RaidTally, RaidView,
+    RewardView, ServerRaid, MAX_BOARD_TOP,
+};
 pub use social::{
     ChatChannel, ChatLine, ClientSocial, Contact, Friend, GuildRank, GuildView, MemberVitals,
     PartyView, ServerSocial, SocialRefusal, Whereabouts, DEFAULT_MAX_CHAT_BYTES,
@@ -72,6 +78,8 @@ pub enum ClientMsg {
     /// What the character owns: inventory, equipment, shop, enhancement,
     /// battle pass, trade.
     Economy(ClientEconomy),
+    /// Raids: the queue, the instance, the reward, the leaderboards.
+    Raid(ClientRaid),
 }
 
 /// The session's own messages from a client: the session handles these.
@@ -190,6 +198,7 @@ pub enum ServerMsg {
     Combat(ServerCombat),
     Social(ServerSocial),
     Economy(ServerEconomy),
+    Raid(ServerRaid),
 }
 
 /// The session's messages to a client.
@@ -308,14 +317,14 @@ pub mod domain {
     pub const SOCIAL: u32 = 48;
     /// Tags 80-111.
     pub const ECONOMY: u32 = 80;
-    /// Reserved: tags 112-127.
-    pub const MATCHING: u32 = 112;
+    /// Tags 112-127: raids (the queue, instances, rewards, leaderboards).
+    pub const RAID: u32 = 112;
     /// One past the last tag in use by a domain.
     pub(crate) const END: u32 = 128;
 
     /// The range of tags a domain's base owns.
     pub fn range(base: u32) -> std::ops::Range<u32> {
-        let bases = [SESSION, WORLD, COMBAT, SOCIAL, ECONOMY, MATCHING, END];
+        let bases = [SESSION, WORLD, COMBAT, SOCIAL, ECONOMY, RAID, END];
         let next = bases.iter().copied().find(|&b| b > base).unwrap_or(END);
         base..next
     }
@@ -327,6 +336,7 @@ tags::by_domain!(ClientMsg, "a client message" {
     Combat(ClientCombat) = domain::COMBAT,
     Social(ClientSocial) = domain::SOCIAL,
     Economy(ClientEconomy) = domain::ECONOMY,
+    Raid(ClientRaid) = domain::RAID,
 });
 
 tags::by_domain!(ServerMsg, "a server message" {
@@ -335,6 +345,7 @@ tags::by_domain!(ServerMsg, "a server message" {
     Combat(ServerCombat) = domain::COMBAT,
     Social(ServerSocial) = domain::SOCIAL,
     Economy(ServerEconomy) = domain::ECONOMY,
+    Raid(ServerRaid) = domain::RAID,
 });
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -129,6 +129,8 @@ pub struct ReadyMatch {
 pub struct QueueStatus {
     pub ticket: TicketId,
     pub kind: u16,
+    /// Index into the kind's `level_groups`.
+    pub group: u8,
     /// Players in the same queue who queued before this ticket.
     pub ahead: u32,
     pub waited: Duration,
@@ -224,6 +226,20 @@ impl Matchmaker {
 
     pub fn stats(&self) -> &MatchStats {
         &self.stats
+    }
+
+    /// Opens at most `max` ready checks at once from now on (those open
+    /// already stay): the node keeps every open check an instance to go to.
+    pub fn set_max_ready_checks(&mut self, max: usize) {
+        self.limits.max_ready_checks = max;
+    }
+
+    /// The open ready check the character is in, if any.
+    pub fn check_of(&self, character: CharacterId) -> Option<MatchId> {
+        match self.places.get(&character)? {
+            Place::Checking(id) => Some(*id),
+            Place::Waiting(_) => None,
+        }
     }
 
     /// Waiting tickets, all queues.
@@ -548,6 +564,7 @@ impl Matchmaker {
         Some(QueueStatus {
             ticket: t.id,
             kind: t.kind,
+            group: t.group,
             ahead: u32::try_from(ahead).unwrap_or(u32::MAX),
             waited,
             estimate: (queue.recent_wait_us)

@@ -10,7 +10,7 @@ use super::combat::Progress;
 use super::Zone;
 use crate::combat::{formulas, Effect};
 use crate::content::{Area, Content, Control, Skill, SkillEffect, Targeting};
-use crate::ids::EntityId;
+use crate::ids::{EntityId, PlayerId};
 use crate::math::Vec2;
 use crate::protocol::{CombatEvent, EffectKind, HitOutcome};
 use crate::time::Tick;
@@ -250,10 +250,11 @@ impl Zone {
             SkillEffect::Damage => {
                 // A monster hit by a player takes note.
                 if let Some(m) = self.slots[t_slot as usize].as_ref().and_then(|e| e.monster) {
-                    if s_slot.is_some_and(|s| self.is_player(s)) {
+                    if let Some(p) = s_slot.and_then(|s| self.player_of_slot(s)) {
                         self.members[m as usize]
                             .threat
                             .add(source, threat.max(1), done as u64);
+                        self.note_raid_damage(p, done);
                     }
                 }
             }
@@ -267,6 +268,14 @@ impl Zone {
         if dead {
             self.kill(content, t_slot, s_slot);
         }
+    }
+
+    /// The player whose character is in `slot`, if it holds one.
+    pub(super) fn player_of_slot(&self, slot: u32) -> Option<PlayerId> {
+        self.slots[slot as usize]
+            .as_ref()
+            .and_then(|e| e.player.as_ref())
+            .map(|p| p.player)
     }
 
     pub(super) fn is_player(&self, slot: u32) -> bool {
@@ -306,7 +315,13 @@ impl Zone {
         } else {
             self.config.corpse_ms
         };
-        let until = Tick(tick.0 + formulas::ticks(delay_ms, self.tick_period).max(1));
+        // In a raid, a dead player stays dead until the raid ends.
+        let raid_death = is_player && self.in_encounter();
+        let until = if raid_death {
+            Tick(tick.0 + super::encounter::NEVER_TICKS)
+        } else {
+            Tick(tick.0 + formulas::ticks(delay_ms, self.tick_period).max(1))
+        };
         self.interrupt(slot);
         if let Some(f) = self.fighter_mut(slot) {
             f.dead_until = Some(until);
@@ -316,10 +331,17 @@ impl Zone {
         self.combat.push(CombatEvent::Died {
             entity,
             killer: killer.map(|k| EntityId(k as u64 + 1)),
-            respawn_ms: if is_player { delay_ms } else { 0 },
+            respawn_ms: if is_player && !raid_death {
+                delay_ms
+            } else {
+                0
+            },
         });
         if is_player {
             self.stats.player_deaths += 1;
+            if let Some(p) = self.player_of_slot(slot).filter(|_| raid_death) {
+                self.note_raid_death(p);
+            }
             return;
         }
         self.stats.monsters_killed += 1;

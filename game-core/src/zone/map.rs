@@ -464,6 +464,7 @@ impl Map {
 pub const SAMPLE_MAPS: &[&str] = &[
     include_str!("../../maps/meadow.map"),
     include_str!("../../maps/forest.map"),
+    include_str!("../../maps/ember_lair.map"),
 ];
 
 #[cfg(test)]

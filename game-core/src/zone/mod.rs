@@ -33,6 +33,7 @@
 //! Steady-state ticks allocate nothing: buffers and scratch space are reused.
 
 mod combat;
+mod encounter;
 mod entities;
 mod fighters;
 mod history;
@@ -48,6 +49,7 @@ mod portals;
 pub(crate) mod replication;
 
 pub use combat::{Progress, Refusal};
+pub use encounter::{EncounterEvent, EncounterView};
 pub use history::HISTORY_TICKS;
 
 pub use map::{Map, MapError, Portal, SAMPLE_MAPS};
@@ -325,6 +327,10 @@ pub struct Zone {
     buffers: ObserverBuffers,
     replies: Replies,
     stats: ZoneStats,
+    /// A raid instance's boss fight (`encounter.rs`), and the players its
+    /// area attack brought to 0 this tick (with the boss's slot).
+    encounter: Option<Box<encounter::Encounter>>,
+    area_killed: Vec<(u32, u32)>,
 }
 
 /// What one tick has to say: one encoded frame (a `WorldUpdate`) per client
@@ -414,6 +420,8 @@ impl Zone {
             share_scratch: Vec::new(),
             path_scratch: path::PathScratch::default(),
             path_out: Vec::new(),
+            encounter: None,
+            area_killed: Vec::new(),
         };
         let homes: Vec<Vec2> = zone
             .map
@@ -783,6 +791,7 @@ impl Zone {
         self.apply_inputs();
         self.run_combat();
         self.step_monsters();
+        self.step_encounter();
         self.step_npcs();
         self.history
             .record(self.tick, self.bodies.iter().map(|b| b.pos));
@@ -804,3 +813,6 @@ mod tests;
 
 #[cfg(test)]
 mod fight_tests;
+
+#[cfg(test)]
+mod encounter_tests;

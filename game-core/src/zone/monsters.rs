@@ -105,6 +105,28 @@ impl Zone {
         }
     }
 
+    /// A monster of `kind` at `home` that never respawns (a raid's boss or
+    /// add), spawned at once; returns its member.
+    pub(super) fn add_member(&mut self, kind: MonsterKindId, home: Vec2) -> usize {
+        let mut threat = ThreatTable::default();
+        threat.reserve(MAX_THREAT_ENTRIES);
+        self.members.push(Member {
+            kind,
+            home,
+            entity: None,
+            respawn_at: None,
+            respawn_ticks: super::encounter::NEVER_TICKS,
+            brain: Brain::Idle,
+            threat,
+            wander: Wanderer::new(home),
+            waypoint: None,
+        });
+        let m = self.members.len() - 1;
+        let content = Arc::clone(&self.content);
+        self.spawn_member(&content, m);
+        m
+    }
+
     fn spawn_member(&mut self, content: &Content, m: usize) {
         let member = &self.members[m];
         let Some(kind) = content.monster(member.kind) else {

@@ -433,7 +433,8 @@ async fn drive<S: AsyncRead + AsyncWrite>(
                 | ClientEvent::SkillRefused { .. }
                 | ClientEvent::Combat(_)
                 | ClientEvent::Social(_)
-                | ClientEvent::Economy(_) => {}
+                | ClientEvent::Economy(_)
+                | ClientEvent::Raid(_) => {}
             }
         }
         if matches!(client.state(), ClientState::Disconnected { .. }) {

@@ -453,9 +453,9 @@ fn refusals_are_counted_by_reason_and_receipts_by_source_and_sink() {
         },
     );
     let s = &h.node.stats().economy;
-    assert_eq!(s.items_created, [0, 1, 0, 7]);
+    assert_eq!(s.items_created, [0, 1, 0, 7, 0]);
     assert_eq!(s.items_destroyed, [2, 0, 1]);
-    assert_eq!(s.gold_created, [0, 4, 0, 150]);
+    assert_eq!(s.gold_created, [0, 4, 0, 150, 0]);
     assert_eq!(s.gold_destroyed, [10, 0, 0]);
     assert_eq!(s.total(TxResult::Committed), 8);
     assert_eq!(s.refused_for(Replayed), 1);

@@ -54,11 +54,12 @@ fn lines_len(r: &Receipt) -> usize {
 
 // A new variant fails to compile in the label functions below; it must be
 // added to these lists too (the test reads every one back).
-const SOURCES: [Source; 4] = [
+const SOURCES: [Source; 5] = [
     Source::Loot,
     Source::Shop,
     Source::PassReward,
     Source::Grant,
+    Source::Raid,
 ];
 const SINKS: [Sink; 3] = [Sink::Shop, Sink::Enhancement, Sink::Deleted];
 
@@ -68,6 +69,7 @@ fn source_label(source: Source) -> &'static str {
         Source::Shop => "shop",
         Source::PassReward => "pass_reward",
         Source::Grant => "grant",
+        Source::Raid => "raid",
     }
 }
 

@@ -1,0 +1,610 @@
+//! Raid instances: a matched group's own zone of its raid's map, opened
+//! when everyone accepted, entered and left through the same transfer path
+//! as portals, closed (its zone dropped) when the raid has ended and its
+//! close time comes, or as soon as nobody is left in it.
+//!
+//! Members keep their place across a dropped connection (the character
+//! stays in the zone for the grace period; a resume puts the player back
+//! and it is sent the raid again). While inside, a character is saved at
+//! the place it came from, so a crash or a logout never leaves it in an
+//! instance that no longer exists. The raid's reward is owed to everyone
+//! in the instance when the boss dies, and given once: claimed, or given
+//! as the instance closes.
+
+use super::{Location, Node};
+use crate::content::RaidFight;
+use crate::economy::actions;
+use crate::ids::{CharacterId, IdMap, PlayerId, ZoneId};
+use crate::persist::{Place, RaidRun};
+use crate::protocol::{RaidEnd, RaidRefusal, RaidView, RewardView, ServerMsg, ServerRaid};
+use crate::raid::{RaidScore, ReadyMatch};
+use crate::time::{Duration, Instant};
+use crate::zone::EncounterEvent;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Ticks a close waits for a busy inventory to take an owed reward before
+/// the reward counts as lost (5 s at 20 Hz).
+const CLOSE_TRIES: u32 = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reward {
+    None,
+    Owed,
+    Given,
+}
+
+#[derive(Debug)]
+struct Member {
+    character: CharacterId,
+    player: PlayerId,
+    name: String,
+    /// Where it came from, and goes back to.
+    back: Place,
+    /// Its character is in the instance's zone.
+    inside: bool,
+    /// Its player is still on this node.
+    in_game: bool,
+    reward: Reward,
+}
+
+#[derive(Debug)]
+struct Instance {
+    kind: u16,
+    level_group: u8,
+    zone: ZoneId,
+    fight: Arc<RaidFight>,
+    members: Vec<Member>,
+    next_state: Instant,
+    end: Option<RaidEnd>,
+    close_at: Option<Instant>,
+    close_tries: u32,
+}
+
+/// Every open instance, and which one each matched character belongs to.
+#[derive(Debug, Default)]
+pub(super) struct Instances {
+    open: BTreeMap<u64, Instance>,
+    of: IdMap<CharacterId, u64>,
+    next: u64,
+}
+
+impl Instances {
+    pub(super) fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    /// The instance `character` was matched into, while it is open.
+    pub(super) fn of(&self, character: CharacterId) -> Option<u64> {
+        self.of.get(&character).copied()
+    }
+
+    pub(super) fn player_of(&self, character: CharacterId) -> Option<PlayerId> {
+        let i = self.open.get(self.of.get(&character)?)?;
+        let m = i.members.iter().find(|m| m.character == character)?;
+        m.in_game.then_some(m.player)
+    }
+
+    /// Where a character inside an instance is saved: where it came from.
+    pub(super) fn saved_place(&self, character: CharacterId, zone: ZoneId) -> Option<Place> {
+        let i = self.open.get(self.of.get(&character)?)?;
+        let m = i.members.iter().find(|m| m.character == character)?;
+        (i.zone == zone).then(|| m.back.clone())
+    }
+
+    fn member_mut(&mut self, character: CharacterId) -> Option<(u64, &mut Instance, usize)> {
+        let id = *self.of.get(&character)?;
+        let i = self.open.get_mut(&id)?;
+        let at = i.members.iter().position(|m| m.character == character)?;
+        Some((id, i, at))
+    }
+}
+
+/// Numbers for the simulator's invariants and the benchmark.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceInfo {
+    pub id: u64,
+    pub kind: u16,
+    pub zone: ZoneId,
+    pub end: Option<RaidEnd>,
+    /// (character, inside, in game, reward owed, reward given)
+    pub members: Vec<(CharacterId, bool, bool, bool, bool)>,
+}
+
+impl Node {
+    /// Every open raid instance (for tests, the simulator and benchmarks).
+    pub fn instances(&self) -> Vec<InstanceInfo> {
+        (self.raids.instances.open.iter())
+            .map(|(&id, i)| InstanceInfo {
+                id,
+                kind: i.kind,
+                zone: i.zone,
+                end: i.end,
+                members: (i.members.iter())
+                    .map(|m| {
+                        let (owed, given) = (m.reward == Reward::Owed, m.reward == Reward::Given);
+                        (m.character, m.inside, m.in_game, owed, given)
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Everyone accepted `ready`: its instance opens and they are moved in.
+    pub(super) fn open_instance(&mut self, now: Instant, ready: ReadyMatch) {
+        let content = Arc::clone(self.world.content());
+        let Some(kind) = content.raids.get(ready.kind as usize) else {
+            return;
+        };
+        let fight = Arc::new(kind.fight.clone());
+        let Some(zone) = self.world.open_instance(&fight.map) else {
+            // The queue opens no more ready checks than free instances, so
+            // this is not reached; if it were, the group is told and counted.
+            for e in &ready.members {
+                let reason = RaidRefusal::InstancesFull;
+                *self.raids.stats.refused.entry(reason.label()).or_default() += 1;
+                let msg = ServerMsg::Raid(ServerRaid::Refused { reason });
+                self.send_to_character(now, e.character, &msg);
+            }
+            return;
+        };
+        if let Some(z) = self.world.zone_mut(zone) {
+            z.start_encounter(Arc::clone(&fight));
+        }
+        self.raids.instances.next += 1;
+        let id = self.raids.instances.next;
+        let mut members = Vec::with_capacity(ready.members.len());
+        for e in &ready.members {
+            let Some(player) = self.player_of_character(e.character) else {
+                continue;
+            };
+            let Some(back) = self.place_of(player) else {
+                continue;
+            };
+            let name = (self.saves.record(e.character)).map_or_else(String::new, |r| r.name);
+            members.push(Member {
+                character: e.character,
+                player,
+                name,
+                back,
+                inside: false,
+                in_game: true,
+                reward: Reward::None,
+            });
+        }
+        let every = Duration::from_millis(u64::from(self.raids.config.state_every_ms));
+        self.raids.instances.open.insert(
+            id,
+            Instance {
+                kind: ready.kind,
+                level_group: ready.group,
+                zone,
+                fight,
+                members,
+                next_state: now + every,
+                end: None,
+                close_at: None,
+                close_tries: 0,
+            },
+        );
+        self.raids.stats.instances_opened += 1;
+        let open = self.raids.instances.len() as u64;
+        self.raids.stats.instances_peak = self.raids.stats.instances_peak.max(open);
+        let characters: Vec<CharacterId> = ready.members.iter().map(|e| e.character).collect();
+        for c in characters {
+            self.raids.instances.of.insert(c, id);
+            self.move_in(now, id, c);
+        }
+        self.close_if_empty(now, id);
+    }
+
+    /// Where a player's character stands now (its map, channel, position).
+    fn place_of(&self, player: PlayerId) -> Option<Place> {
+        let at = self.players.get(player)?.location?;
+        let (map, channel) = self.world.channel_of(at.zone)?;
+        let pos = self.world.zone(at.zone)?.position(at.entity)?;
+        Some(Place { map, channel, pos })
+    }
+
+    fn move_in(&mut self, now: Instant, id: u64, character: CharacterId) {
+        let Some((_, i, at)) = self.raids.instances.member_mut(character) else {
+            return;
+        };
+        let (zone, player) = (i.zone, i.members[at].player);
+        if self.move_to_zone(now, player, zone).is_err() {
+            return;
+        }
+        if let Some((_, i, at)) = self.raids.instances.member_mut(character) {
+            i.members[at].inside = true;
+        }
+        if let Some(view) = self.raid_view(id) {
+            self.send_to_player(now, player, &ServerMsg::Raid(ServerRaid::Entered(view)));
+        }
+    }
+
+    /// The raid of instance `id` as its members are shown it.
+    fn raid_view(&self, id: u64) -> Option<RaidView> {
+        let i = self.raids.instances.open.get(&id)?;
+        let e = self.world.zone(i.zone)?.encounter()?;
+        Some(RaidView {
+            instance: id,
+            raid: i.kind,
+            level_group: i.level_group,
+            time_limit_ms: e.time_limit_ms,
+            remaining_ms: e.remaining_ms,
+            phase: e.phase,
+            enraged: e.enraged,
+            boss: e.boss,
+            boss_health_pm: e.boss_health_pm,
+        })
+    }
+
+    /// A resume put a player back in the world: if that is an instance, its
+    /// client is sent the raid again.
+    pub(super) fn raid_reentered(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        character: CharacterId,
+    ) {
+        let Some(id) = self.raids.instances.of(character) else {
+            return;
+        };
+        let inside = (self.raids.instances.member_mut(character)).is_some_and(|(_, i, at)| {
+            i.members[at].player = player;
+            i.members[at].inside
+        });
+        if let Some(view) = self.raid_view(id).filter(|_| inside) {
+            self.send_to_player(now, player, &ServerMsg::Raid(ServerRaid::Entered(view)));
+        }
+    }
+
+    pub(super) fn enter_instance(
+        &mut self,
+        now: Instant,
+        _player: PlayerId,
+        character: CharacterId,
+        instance: u64,
+    ) -> Result<(), RaidRefusal> {
+        if self.raids.instances.of(character) != Some(instance) {
+            return Err(RaidRefusal::NotYourInstance);
+        }
+        let (_, i, at) =
+            (self.raids.instances.member_mut(character)).ok_or(RaidRefusal::NotYourInstance)?;
+        if i.members[at].inside {
+            return Err(RaidRefusal::InInstance);
+        }
+        if i.end.is_some() {
+            return Err(RaidRefusal::RaidOver);
+        }
+        self.move_in(now, instance, character);
+        Ok(())
+    }
+
+    pub(super) fn leave_instance(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        character: CharacterId,
+    ) -> Result<(), RaidRefusal> {
+        let (id, i, at) = (self.raids.instances.member_mut(character))
+            .filter(|(_, i, at)| i.members[*at].inside)
+            .ok_or(RaidRefusal::NotInInstance)?;
+        let back = i.members[at].back.clone();
+        self.move_out(now, id, player, character, back);
+        self.close_if_empty(now, id);
+        Ok(())
+    }
+
+    /// Takes a member's character back where it came from (alive).
+    fn move_out(
+        &mut self,
+        now: Instant,
+        id: u64,
+        player: PlayerId,
+        character: CharacterId,
+        back: Place,
+    ) {
+        if let Some(Location { zone, entity }) = self.players.get(player).and_then(|p| p.location) {
+            if let Some(z) = self.world.zone_mut(zone) {
+                z.revive(entity);
+            }
+        }
+        if let Some((_, i, at)) = self.raids.instances.member_mut(character) {
+            i.members[at].inside = false;
+        }
+        let moved = self
+            .relocate(now, player, &back.map, Some(back.channel), Some(back.pos))
+            .or_else(|_| self.relocate(now, player, &back.map, None, Some(back.pos)))
+            .or_else(|_| {
+                let start = self.world.start_map().to_owned();
+                self.relocate(now, player, &start, None, None)
+            });
+        if moved.is_ok() {
+            self.send_to_player(
+                now,
+                player,
+                &ServerMsg::Raid(ServerRaid::Left { instance: id }),
+            );
+        }
+    }
+
+    /// A member's player left the game (its character already out of the
+    /// world, saved where it came from).
+    pub(super) fn instance_member_gone(&mut self, now: Instant, character: CharacterId) {
+        let Some((id, i, at)) = self.raids.instances.member_mut(character) else {
+            return;
+        };
+        let m = &mut i.members[at];
+        m.inside = false;
+        m.in_game = false;
+        if m.reward == Reward::Owed {
+            m.reward = Reward::None;
+            self.raids.stats.rewards_lost += 1;
+        }
+        self.close_if_empty(now, id);
+    }
+
+    fn close_if_empty(&mut self, now: Instant, id: u64) {
+        let empty = (self.raids.instances.open.get(&id))
+            .is_some_and(|i| i.members.iter().all(|m| !m.inside));
+        if empty {
+            self.close_instance(now, id, true);
+        }
+    }
+
+    /// Instances step after the zones' tick: their encounters' news to the
+    /// members, the periodic state, and the closes that are due.
+    pub(super) fn step_instances(&mut self, now: Instant) {
+        let ids: Vec<u64> = self.raids.instances.open.keys().copied().collect();
+        let every = Duration::from_millis(u64::from(self.raids.config.state_every_ms));
+        for id in ids {
+            let Some(i) = self.raids.instances.open.get_mut(&id) else {
+                continue;
+            };
+            let zone = i.zone;
+            let mut state_due = i.next_state <= now;
+            if state_due {
+                i.next_state = now + every;
+            }
+            let events =
+                (self.world.zone_mut(zone)).map_or_else(Vec::new, |z| z.take_encounter_events());
+            for event in events {
+                match event {
+                    EncounterEvent::Changed => state_due = true,
+                    EncounterEvent::Warning {
+                        center,
+                        radius,
+                        lands_in_ms,
+                        damage,
+                    } => {
+                        let msg = ServerRaid::AreaWarning {
+                            center,
+                            radius,
+                            lands_in_ms,
+                            damage,
+                        };
+                        self.tell_inside(now, id, &ServerMsg::Raid(msg));
+                    }
+                    EncounterEvent::Ended(end) => self.raid_ended(now, id, end),
+                }
+            }
+            if state_due {
+                if let Some(view) = self.raid_view(id) {
+                    self.tell_inside(now, id, &ServerMsg::Raid(ServerRaid::State(view)));
+                }
+            }
+            let due = (self.raids.instances.open.get(&id))
+                .and_then(|i| i.close_at)
+                .is_some_and(|t| t <= now);
+            if due {
+                self.close_instance(now, id, false);
+            }
+        }
+    }
+
+    fn tell_inside(&mut self, now: Instant, id: u64, msg: &ServerMsg) {
+        let Some(i) = self.raids.instances.open.get(&id) else {
+            return;
+        };
+        let players: Vec<PlayerId> = (i.members.iter())
+            .filter(|m| m.inside)
+            .map(|m| m.player)
+            .collect();
+        for p in players {
+            self.send_to_player(now, p, msg);
+        }
+    }
+
+    /// The raid in instance `id` ended: members inside are owed the reward
+    /// of a victory, everyone is told, the run is recorded, and the
+    /// instance closes after the raid's close time.
+    fn raid_ended(&mut self, now: Instant, id: u64, end: RaidEnd) {
+        let Some(i) = self.raids.instances.open.get_mut(&id) else {
+            return;
+        };
+        i.end = Some(end);
+        let closes_in = i.fight.close_after_ms;
+        i.close_at = Some(now + Duration::from_millis(u64::from(closes_in)));
+        let stats = &mut self.raids.stats;
+        match end {
+            RaidEnd::Victory => stats.victories += 1,
+            RaidEnd::TimeUp => stats.time_ups += 1,
+            RaidEnd::Wiped => stats.wipes += 1,
+        }
+        let reward = RewardView {
+            gold: i.fight.reward_gold,
+            items: reward_items(&i.fight),
+        };
+        for m in &mut i.members {
+            if end == RaidEnd::Victory && m.inside {
+                m.reward = Reward::Owed;
+            }
+        }
+        let zone = i.zone;
+        let Some(view) = self.world.zone(zone).and_then(|z| z.encounter()) else {
+            return;
+        };
+        let mut players: Vec<(CharacterId, String, RaidScore)> = Vec::new();
+        let members: Vec<(PlayerId, CharacterId, String, bool, bool)> = (i.members.iter())
+            .map(|m| {
+                (
+                    m.player,
+                    m.character,
+                    m.name.clone(),
+                    m.inside,
+                    m.reward == Reward::Owed,
+                )
+            })
+            .collect();
+        let at = self.wall_ms(now);
+        let mut group = RaidScore {
+            cleared: end == RaidEnd::Victory,
+            time_ms: view.elapsed_ms,
+            deaths: 0,
+            damage: 0,
+            at,
+        };
+        for (player, character, name, inside, owed) in members {
+            let tally = self
+                .world
+                .zone(zone)
+                .map(|z| z.tally(player))
+                .unwrap_or_default();
+            group.deaths += tally.deaths;
+            group.damage += tally.damage;
+            players.push((
+                character,
+                name,
+                RaidScore {
+                    deaths: tally.deaths,
+                    damage: tally.damage,
+                    ..group
+                },
+            ));
+            if !inside {
+                continue;
+            }
+            let reward = owed.then(|| reward.clone());
+            let msg = ServerRaid::Ended {
+                instance: id,
+                end,
+                time_ms: view.elapsed_ms,
+                tally,
+                reward,
+                closes_in_ms: closes_in,
+            };
+            self.send_to_player(now, player, &ServerMsg::Raid(msg));
+        }
+        let Some(i) = self.raids.instances.open.get(&id) else {
+            return;
+        };
+        let run = RaidRun {
+            raid: self.world.content().raids[i.kind as usize].name.clone(),
+            level_group: i.level_group,
+            group,
+            players,
+        };
+        self.record_run(now, run);
+    }
+
+    pub(super) fn claim_reward(
+        &mut self,
+        now: Instant,
+        character: CharacterId,
+        instance: u64,
+    ) -> Result<(), RaidRefusal> {
+        if self.raids.instances.of(character) != Some(instance) {
+            return Err(RaidRefusal::NotYourInstance);
+        }
+        self.give_reward(now, character)?;
+        self.raids.stats.rewards_claimed += 1;
+        self.send_to_character(
+            now,
+            character,
+            &ServerMsg::Raid(ServerRaid::RewardClaimed { instance }),
+        );
+        Ok(())
+    }
+
+    /// Gives `character` the reward it is owed, once: an economy
+    /// transaction (committed exactly once by the economy's name for it).
+    fn give_reward(&mut self, now: Instant, character: CharacterId) -> Result<(), RaidRefusal> {
+        let (_, i, at) =
+            (self.raids.instances.member_mut(character)).ok_or(RaidRefusal::NoReward)?;
+        match i.members[at].reward {
+            Reward::None => return Err(RaidRefusal::NoReward),
+            Reward::Given => return Err(RaidRefusal::AlreadyClaimed),
+            Reward::Owed => {}
+        }
+        let (gold, items) = (i.fight.reward_gold, reward_items(&i.fight));
+        let inv = self.inventory(character).ok_or(RaidRefusal::Busy)?;
+        let tx = actions::raid_reward(character, inv, &items, gold);
+        let why = super::economy::Why::of(super::TxKind::Raid);
+        self.commit(now, tx, why).map_err(|_| RaidRefusal::Busy)?;
+        if let Some((_, i, at)) = self.raids.instances.member_mut(character) {
+            i.members[at].reward = Reward::Given;
+        }
+        Ok(())
+    }
+
+    /// Closes instance `id`: owed rewards are given (a busy inventory
+    /// delays the close by a tick, up to [`CLOSE_TRIES`]), everyone inside
+    /// is moved out, and the zone is dropped. `now_or_never`: the instance
+    /// is empty, so close it now.
+    fn close_instance(&mut self, now: Instant, id: u64, now_or_never: bool) {
+        let Some(i) = self.raids.instances.open.get(&id) else {
+            return;
+        };
+        let owed: Vec<CharacterId> = (i.members.iter())
+            .filter(|m| m.reward == Reward::Owed && m.in_game)
+            .map(|m| m.character)
+            .collect();
+        let mut waiting = false;
+        for c in owed {
+            match self.give_reward(now, c) {
+                Ok(()) => self.raids.stats.rewards_given_at_close += 1,
+                Err(_) => waiting = true,
+            }
+        }
+        let Some(i) = self.raids.instances.open.get_mut(&id) else {
+            return;
+        };
+        if waiting && !now_or_never && i.close_tries < CLOSE_TRIES {
+            i.close_tries += 1;
+            return;
+        }
+        let lost = (i.members.iter())
+            .filter(|m| m.reward == Reward::Owed)
+            .count() as u64;
+        self.raids.stats.rewards_lost += lost;
+        let inside: Vec<(PlayerId, CharacterId, Place)> = (i.members.iter())
+            .filter(|m| m.inside)
+            .map(|m| (m.player, m.character, m.back.clone()))
+            .collect();
+        for (player, character, back) in inside {
+            self.move_out(now, id, player, character, back);
+        }
+        let Some(i) = self.raids.instances.open.remove(&id) else {
+            return;
+        };
+        for m in &i.members {
+            if self.raids.instances.of.get(&m.character) == Some(&id) {
+                self.raids.instances.of.remove(&m.character);
+            }
+        }
+        self.world.close_instance(i.zone);
+        self.raids.stats.instances_closed += 1;
+    }
+
+    /// Milliseconds since the unix epoch by the wall clock the adapter
+    /// passed in ([`Node::set_wall_clock`]; the node's own clock without
+    /// one): a raid run's `at`, which breaks ties on the leaderboards.
+    fn wall_ms(&self, now: Instant) -> u64 {
+        self.wallets.unix_ms_at_zero + now.as_micros() / 1_000
+    }
+}
+
+fn reward_items(fight: &RaidFight) -> Vec<(crate::content::ItemDefId, u32)> {
+    fight.reward_item.into_iter().collect()
+}
