@@ -28,8 +28,8 @@
 //! not only that the name and receipt are known), and the answer is the
 //! same. A raid run ([`Change::RecordRaid`]) keeps only each entrant's best
 //! on each board: a run that does not beat the stored best (the same run
-//! again included) changes nothing, so recording is a maximum, applied in
-//! any order and any number of times to the same end.
+//! again included) changes nothing, so recording is a maximum: a retry,
+//! late or repeated, cannot lower an entry nor count twice.
 //!
 //! Deleting a character removes its players' board entries (a retried
 //! run's record skips characters that are gone, so none comes back); the

@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use game_core::auth::{
     format_unix_time, hash_password, name_key, validate_account_name, validate_password,
@@ -33,6 +33,10 @@ pub fn router(state: LoginState) -> Router {
     Router::new()
         .route("/v1/accounts", post(register))
         .route("/v1/sessions", post(login))
+        .route(
+            "/v1/leaderboards/{raid}/{level_group}",
+            get(super::leaderboards::leaderboard),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
@@ -44,7 +48,7 @@ pub fn router(state: LoginState) -> Router {
         .with_state(state)
 }
 
-/// What both routes take.
+/// What both account routes take.
 #[derive(Deserialize)]
 struct Credentials {
     name: String,
@@ -56,7 +60,7 @@ struct Credentials {
 
 /// An error answer: `{"error": ...}` and what goes with it.
 #[derive(Debug)]
-struct ApiError {
+pub(super) struct ApiError {
     status: StatusCode,
     error: Cow<'static, str>,
     retry_after_s: Option<u64>,
@@ -64,7 +68,7 @@ struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, error: impl Into<Cow<'static, str>>) -> Self {
+    pub(super) fn new(status: StatusCode, error: impl Into<Cow<'static, str>>) -> Self {
         ApiError {
             status,
             error: error.into(),
@@ -91,7 +95,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Refuses and counts.
-fn refuse(state: &LoginState, why: Refusal, error: ApiError) -> ApiError {
+pub(super) fn refuse(state: &LoginState, why: Refusal, error: ApiError) -> ApiError {
     state.inner.metrics.refused(why);
     error
 }
@@ -182,7 +186,7 @@ fn busy(state: &LoginState, _: Busy) -> ApiError {
     )
 }
 
-fn store_unavailable(state: &LoginState) -> ApiError {
+pub(super) fn store_unavailable(state: &LoginState) -> ApiError {
     refuse(
         state,
         Refusal::StoreUnavailable,

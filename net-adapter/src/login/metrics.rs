@@ -15,7 +15,8 @@ pub enum Refusal {
     /// `client_version` below the minimum (426).
     TooOld,
     /// A body that is not JSON or misses fields, a bad name, a weak password,
-    /// too large, too slow, an unknown route (4xx).
+    /// too large, too slow, an unknown route, a leaderboard query out of
+    /// bounds (4xx).
     Invalid,
     /// Registration of a name that exists (409).
     NameTaken,
@@ -27,6 +28,7 @@ pub enum Refusal {
 pub struct LoginMetrics {
     registrations: AtomicU64,
     logins_ok: AtomicU64,
+    leaderboards: AtomicU64,
     bad_credentials: AtomicU64,
     rate_limited: AtomicU64,
     busy: AtomicU64,
@@ -45,6 +47,8 @@ pub struct LoginMetrics {
 pub struct LoginMetricsSnapshot {
     pub registrations: u64,
     pub logins_ok: u64,
+    /// Leaderboards answered (200).
+    pub leaderboards: u64,
     pub bad_credentials: u64,
     pub rate_limited: u64,
     pub busy: u64,
@@ -62,6 +66,7 @@ impl LoginMetrics {
         LoginMetricsSnapshot {
             registrations: self.registrations.load(Relaxed),
             logins_ok: self.logins_ok.load(Relaxed),
+            leaderboards: self.leaderboards.load(Relaxed),
             bad_credentials: self.bad_credentials.load(Relaxed),
             rate_limited: self.rate_limited.load(Relaxed),
             busy: self.busy.load(Relaxed),
@@ -81,6 +86,10 @@ impl LoginMetrics {
 
     pub(crate) fn logged_in(&self) {
         self.logins_ok.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn leaderboard_served(&self) {
+        self.leaderboards.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn refused(&self, why: Refusal) {

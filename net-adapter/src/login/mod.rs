@@ -12,6 +12,11 @@
 //!   429 {"error": "too many attempts"} with Retry-After (seconds)
 //!   503 {"error": "busy"} (hashing slots and queue full) or {"error": "store unavailable"}
 //!   408, 413, 415, 404, 405, 400/422 for a bad body: always {"error": ...}
+//! GET /v1/leaderboards/{raid}/{level_group}?board=players|groups&top=N&character=ID
+//!   200 {"raid", "level_group", "board", "top": [{"rank", "entrant" (a string),
+//!        "names", "cleared", "time_ms", "deaths", "damage"}], "own": {...} | null}
+//!   400 {"error": ...} (a bad raid name or level group, an unknown board,
+//!   top over 100)   503 {"error": "store unavailable"}
 //! ```
 //!
 //! The token is a PASETO v4.public signed with the service's key
@@ -23,11 +28,14 @@
 //! running and waiting (`hashing.rs`), and the limiter tables. Argon2 never runs on
 //! an async thread. An unknown name is checked against a dummy hash of the
 //! same cost, so the answer's timing does not tell which names exist.
+//! Leaderboards are read from the same store (`leaderboards.rs`), with
+//! their own bounds and no login.
 
 pub mod config;
 mod hashing;
 mod http;
 pub mod keys;
+mod leaderboards;
 pub mod metrics;
 mod serve;
 pub mod store;

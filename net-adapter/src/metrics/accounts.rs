@@ -156,6 +156,7 @@ impl AccountMetrics {
             for (outcome, n) in [
                 ("registered", l.registrations),
                 ("logged_in", l.logins_ok),
+                ("leaderboard", l.leaderboards),
                 ("bad_credentials", l.bad_credentials),
                 ("rate_limited", l.rate_limited),
                 ("busy", l.busy),

@@ -12,8 +12,8 @@
 //! The order of a board is [`RaidScore::key`] then the entrant, written out
 //! as SQL by [`ranks`]. The u64s it compares are stored with their top bit
 //! flipped ([`ordered`]) so that signed order is unsigned order. A rank is
-//! 1 + the rows ranking before the entry: a scan of the board's index up to
-//! it.
+//! 1 + the rows ranking before the entry: a count over the board's range
+//! of the rank index (every entry of the board read, at worst).
 
 use super::placeholders::for_engine;
 use super::{storable, text, Inner};
