@@ -262,7 +262,6 @@ impl Node {
     pub(super) fn enter_instance(
         &mut self,
         now: Instant,
-        _player: PlayerId,
         character: CharacterId,
         instance: u64,
     ) -> Result<(), RaidRefusal> {

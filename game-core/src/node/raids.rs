@@ -209,7 +209,7 @@ impl Node {
                 }
                 None => Err(RaidRefusal::NotQueued),
             },
-            ClientRaid::Enter { instance } => self.enter_instance(now, player, character, instance),
+            ClientRaid::Enter { instance } => self.enter_instance(now, character, instance),
             ClientRaid::Leave => self.leave_instance(now, player, character),
             ClientRaid::ClaimReward { instance } => self.claim_reward(now, character, instance),
             ClientRaid::Leaderboard {

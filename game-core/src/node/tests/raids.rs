@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::protocol::{ClientRaid, RaidEnd, RaidRefusal, ServerRaid};
-use crate::raid::Role;
+use crate::raid::{Board, Role};
 
 /// `training_grounds`: five players, no roles, levels 1-15 in group 0.
 const GROUNDS: u16 = 1;
@@ -194,6 +194,36 @@ fn a_victory_owes_each_member_its_reward_once_and_the_instance_closes_after() {
             "meadow"
         );
     }
+    // The run is on the boards, read through the store.
+    let read = |board| {
+        ClientMsg::Raid(ClientRaid::Leaderboard {
+            raid: GROUNDS,
+            level_group: 0,
+            board,
+            top: 3,
+        })
+    };
+    h.send(conns[2], &[read(Board::Players), read(Board::Groups)]);
+    let boards: Vec<_> = raid_msgs(&h.take(conns[2]))
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerRaid::Leaderboard {
+                board, top, own, ..
+            } => Some((board, top, own)),
+            _ => None,
+        })
+        .collect();
+    let [(Board::Players, players, Some(own)), (Board::Groups, groups, None)] = boards.as_slice()
+    else {
+        panic!("{boards:?}");
+    };
+    assert_eq!(players.len(), 3, "the top 3 of 5");
+    assert!(players.iter().all(|r| r.cleared));
+    assert!(own.rank >= 1 && own.rank <= 5);
+    assert_eq!(own.names, vec!["p3-char".to_string()]);
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].names.len(), 5);
+    assert_eq!(h.node.raid_stats().boards_read, 2);
 }
 
 fn character_of(h: &Harness, conn: ConnId) -> CharacterId {
@@ -388,4 +418,68 @@ fn a_full_server_refuses_queues_and_makes_no_match_without_a_free_instance() {
     assert_eq!(h.node.instances(), vec![]);
     let next = h.accept_all(&second);
     assert_ne!(next, instance);
+}
+
+#[test]
+fn a_party_queues_whole_through_its_leader_and_plays_in_one_instance() {
+    use crate::protocol::{ClientSocial, ServerSocial};
+    let mut h = Harness::new();
+    let conns: Vec<ConnId> = (1..=5).map(|c| h.enter(c, &format!("p{c}")).0).collect();
+    for c in 2..=5u64 {
+        h.send(
+            conns[0],
+            &[ClientMsg::Social(ClientSocial::PartyInvite {
+                name: format!("p{c}-char"),
+            })],
+        );
+        tick(&mut h);
+        let from = h
+            .take(conns[c as usize - 1])
+            .into_iter()
+            .find_map(|m| match m {
+                ServerMsg::Social(ServerSocial::PartyInvited { from, .. }) => Some(from.character),
+                _ => None,
+            })
+            .expect("invited");
+        h.send(
+            conns[c as usize - 1],
+            &[ClientMsg::Social(ClientSocial::PartyAnswer {
+                from,
+                accept: true,
+            })],
+        );
+        tick(&mut h);
+    }
+    let party = ClientMsg::Raid(ClientRaid::Queue {
+        raid: GROUNDS,
+        role: Role::Tank,
+        party: true,
+    });
+    // Only the leader may queue the party.
+    h.send(conns[1], std::slice::from_ref(&party));
+    assert_eq!(
+        refusals(&h.take(conns[1])),
+        vec![RaidRefusal::NotPartyLeader]
+    );
+    h.send(conns[0], &[party]);
+    for &c in &conns {
+        let msgs = raid_msgs(&h.take(c));
+        assert!(
+            msgs.iter()
+                .any(|m| matches!(m, ServerRaid::Queued(q) if q.raid == GROUNDS)),
+            "every member is told: {msgs:?}"
+        );
+    }
+    assert_eq!(h.node.matchmaker().waiting(), 1, "one ticket");
+    // A member queueing alone meanwhile: already queued.
+    h.send(conns[3], &[queue()]);
+    assert_eq!(
+        refusals(&h.take(conns[3])),
+        vec![RaidRefusal::AlreadyQueued]
+    );
+    let instance = h.accept_all(&conns);
+    let zone = h.instance_zone(instance);
+    for &c in &conns {
+        assert_eq!(h.zone_of(c), Some(zone));
+    }
 }
