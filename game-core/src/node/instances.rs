@@ -330,6 +330,29 @@ impl Node {
         }
     }
 
+    /// A character was moved out of zone `zone` by a path other than the
+    /// raid's own (an operator's transfer): if that is its instance's zone,
+    /// it is no longer inside, is told it left, and the instance closes if
+    /// nobody is left in it. (The raid's own moves mark it first.)
+    pub(super) fn instance_zone_left(
+        &mut self,
+        now: Instant,
+        player: PlayerId,
+        character: CharacterId,
+        zone: ZoneId,
+    ) {
+        let Some((id, i, at)) = self.raids.instances.member_mut(character) else {
+            return;
+        };
+        if i.zone != zone || !i.members[at].inside {
+            return;
+        }
+        i.members[at].inside = false;
+        let left = ServerMsg::Raid(ServerRaid::Left { instance: id });
+        self.send_to_player(now, player, &left);
+        self.close_if_empty(now, id);
+    }
+
     /// A member's player left the game (its character already out of the
     /// world, saved where it came from).
     pub(super) fn instance_member_gone(&mut self, now: Instant, character: CharacterId) {
