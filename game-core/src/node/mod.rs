@@ -18,7 +18,8 @@
 //! | `economy.rs` | inventories held, transactions decided and committed exactly once |
 //! | `missions.rs` | battle pass progress (kills, metres, enhancements) stored as it completes |
 //! | `raids.rs` | the raid queue, its ready checks, leaderboard reads, runs recorded |
-//! | `instances.rs` | raid instances: opened for a match, entered and left, rewards, closed |
+//! | `instances.rs` | raid instances: opened for a match, entered and left, closed |
+//! | `instances/rewards.rs` | a raid's end: rewards owed and given once, runs recorded |
 //! | `economy_stats.rs` | the economy's counters: transactions by kind and result, refusals, sources and sinks |
 //! | `world.rs` | the maps and the zones (channels) running them |
 //! | `players.rs` | the player registry, by id and by account |

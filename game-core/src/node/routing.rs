@@ -306,8 +306,13 @@ impl Node {
         }
         let left = self.world.channel_of(from.zone).map(|(m, _)| m);
         self.world.remove(from);
+        let mut character = None;
         if let Some(p) = self.players.get_mut(player) {
             p.location = Some(to);
+            character = p.character;
+        }
+        if let Some(c) = character.filter(|_| from.zone != to.zone) {
+            self.instance_zone_left(now, player, c, from.zone);
         }
         self.stats.transfers += 1;
         self.social_moved(player);

@@ -16,6 +16,7 @@ mod economy;
 mod economy_seeds;
 mod frames;
 mod node;
+mod raid_seeds;
 mod script;
 pub mod seeds;
 mod session;
@@ -27,7 +28,7 @@ mod wire;
 
 pub use economy::{economy, EconomyOp, OpBytes, PartBytes};
 pub use frames::{client_msg, frame_decoder};
-pub use node::{node, EconomyBytes, NodeOp, StoreMode};
+pub use node::{node, EconomyBytes, NodeOp, RaidBytes, StoreMode};
 pub use script::{Script, ScriptWriter};
 pub use session::{session, SessionOp};
 pub use social::{social, SocialOp};

@@ -132,7 +132,7 @@ pub(super) fn ping(seq: u32) -> Say {
     }
 }
 
-fn pong() -> Say {
+pub(super) fn pong() -> Say {
     Say::of(|m| matches!(m, ClientMsg::Session(ClientSession::Pong { .. })))
 }
 
@@ -164,7 +164,7 @@ fn use_skill(target: u8, skill: u8, dx: i16, n: u32) -> Say {
 }
 
 /// Auto-attack: `target` as in [`use_skill`].
-fn attack(target: u8, n: u32) -> Say {
+pub(super) fn attack(target: u8, n: u32) -> Say {
     Say {
         pick: target,
         n,
@@ -513,6 +513,7 @@ fn node_scripts() -> Vec<(&'static str, u8, Vec<NodeOp>)> {
     seeds.push(("fight_beside_the_spawn", 8, ops));
     seeds.extend(super::social_seeds::node_scripts());
     seeds.extend(super::economy_seeds::node_scripts());
+    seeds.extend(super::raid_seeds::node_scripts());
     seeds
 }
 

@@ -483,3 +483,38 @@ fn a_party_queues_whole_through_its_leader_and_plays_in_one_instance() {
         assert_eq!(h.zone_of(c), Some(zone));
     }
 }
+
+/// Found by the node fuzz target's raid checks: an operator's transfer
+/// moved a character out of its instance's zone while the instance still
+/// counted it inside (kept open for it, and later moved it "back" from
+/// wherever it stood).
+#[test]
+fn an_operator_transfer_out_of_an_instance_leaves_it_and_the_last_one_out_closes_it() {
+    let mut h = Harness::new();
+    let conns = h.queued(1, 5);
+    let instance = h.accept_all(&conns);
+    let zone = h.instance_zone(instance);
+    let player = |h: &Harness, c: ConnId| h.node.session(c).unwrap().player().unwrap();
+    let first = player(&h, conns[0]);
+    h.node.transfer(h.now, first, "forest").unwrap();
+    h.drain();
+    assert!(raid_msgs(&h.take(conns[0])).contains(&ServerRaid::Left { instance }));
+    let info = h.node.instances();
+    let me = character_of(&h, conns[0]);
+    let member = info[0].members.iter().find(|m| m.0 == me).unwrap();
+    assert!(!member.1, "transferred out, still counted inside");
+    assert_ne!(h.zone_of(conns[0]), Some(zone));
+    for &c in &conns[1..] {
+        let p = player(&h, c);
+        h.node.transfer(h.now, p, "forest").unwrap();
+        h.drain();
+    }
+    assert_eq!(h.node.instances(), vec![]);
+    assert_eq!(h.node.world().instance_count(), 0);
+    for &c in &conns {
+        assert_eq!(
+            h.node.world().channel_of(h.zone_of(c).unwrap()).unwrap().0,
+            "forest"
+        );
+    }
+}

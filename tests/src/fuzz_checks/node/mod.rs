@@ -1,98 +1,33 @@
 //! The node fed arbitrary interleavings of inputs from several connections,
 //! with a store and a bus that answer at once, late, twice or not at all.
 
+mod content;
 mod economy;
 mod ops;
+mod raid;
 mod social;
 mod store_bus;
 
+pub use content::{config, content};
 pub use economy::EconomyBytes;
 pub use ops::{NodeOp, StoreMode};
+pub use raid::RaidBytes;
 
 use super::script::Script;
 use super::wire::ServerStream;
 use game_core::bus::BusMessage;
-use game_core::content::{Content, SAMPLE_CONTENT};
 use game_core::ids::ConnId;
 use game_core::math::{Fixed, Vec2};
-use game_core::node::{Node, NodeConfig, NodeStats, Output};
+use game_core::node::{Node, NodeConfig, NodeStats, Output, RaidStats};
+use game_core::persist::Change;
 use game_core::protocol::{
     encode_frame, ClientMsg, DisconnectReason, NoticeLevel, MAX_CLIENT_PAYLOAD,
 };
 use game_core::session::SessionState;
 use game_core::time::{Duration, Instant};
-use game_core::zone::{Map, ZoneStats, SAMPLE_MAPS};
+use game_core::zone::ZoneStats;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::{Arc, LazyLock};
 use store_bus::StoreAndBus;
-
-/// Small caps, so a short script meets every one of them.
-pub fn config() -> NodeConfig {
-    let mut config = NodeConfig {
-        max_sessions: 4,
-        max_players: 3,
-        resume_grace_ms: 2_000,
-        max_pending_intents: 3,
-        store_busy_intents: 2,
-        max_characters: 2,
-        session: super::session::config(),
-        social: super::social::config(),
-        ..NodeConfig::default()
-    };
-    config.world.max_channels = 2;
-    config.world.zone.max_players = 2;
-    config
-}
-
-/// Monsters added beside the meadow's spawn point (cell [40, 60]), where
-/// every character enters: slimes within their 4 m aggro radius that a
-/// level-1 character can kill, and a wolf that can kill it, so a short script
-/// fights (hits, kills, experience, deaths and respawns) without walking
-/// 50 m first.
-const FIGHT_AT_THE_SPAWN: &str = "
-[[group]]
-monster = \"slime\"
-cell = [42, 60]
-count = 2
-radius_cells = 1
-respawn_ms = 1000
-
-[[group]]
-monster = \"wolf\"
-cell = [44, 62]
-count = 1
-radius_cells = 0
-respawn_ms = 5000
-";
-
-/// The sample content with [`FIGHT_AT_THE_SPAWN`], on the sample maps.
-pub fn content() -> Arc<Content> {
-    static CONTENT: LazyLock<Arc<Content>> = LazyLock::new(|| {
-        let maps: Vec<Map> = SAMPLE_MAPS
-            .iter()
-            .map(|text| Map::parse(text).expect("a sample map"))
-            .collect();
-        let meadow = SAMPLE_CONTENT
-            .iter()
-            .find(|(name, _)| *name == "meadow.spawns.toml")
-            .map(|(_, text)| format!("{text}{FIGHT_AT_THE_SPAWN}"))
-            .expect("the meadow's spawns");
-        let files: Vec<(&str, &str)> = SAMPLE_CONTENT
-            .iter()
-            .map(|&(name, text)| {
-                let text = if name == "meadow.spawns.toml" {
-                    meadow.as_str()
-                } else {
-                    text
-                };
-                (name, text)
-            })
-            .collect();
-        let content = Content::load_for_maps(&files, &maps).unwrap_or_else(|e| panic!("{e}"));
-        Arc::new(content)
-    });
-    CONTENT.clone()
-}
 
 /// What [`NodeOp::Grant`] gives.
 const GRANTS: [(&str, u64); 4] = [
@@ -110,6 +45,7 @@ struct Conn {
     heard: ServerStream,
     social: social::SocialHeard,
     economy: economy::EconomyHeard,
+    raid: raid::RaidHeard,
     writes: VecDeque<usize>,
 }
 
@@ -124,6 +60,7 @@ struct Harness {
     /// Connections an announcement was handed to the node for, with the
     /// notices each had heard then: each must hear one more, or be closed.
     notices_due: Vec<(ConnId, u64)>,
+    raid: raid::RaidBooks,
 }
 
 /// Runs a node script (see [`NodeOp`]) and checks after every step: outputs
@@ -144,7 +81,8 @@ struct Harness {
 /// and mana stay within [0, max], a fighter is dead (health 0) exactly while
 /// it waits to respawn or leave, and then casts nothing and bears no effect; every
 /// placed character fights; each zone grants exactly the experience of its
-/// kills.
+/// kills. For raids, the rules of [`raid::RaidBooks::check`] after every
+/// step and [`raid::RaidBooks::finish`] at the end.
 pub fn node(data: &[u8]) {
     run(data);
 }
@@ -155,6 +93,7 @@ pub fn node(data: &[u8]) {
 pub(crate) struct Reached {
     pub node: NodeStats,
     pub zones: ZoneStats,
+    pub raid: RaidStats,
 }
 
 /// [`node`], returning what it reached (for tests of what the seeds reach).
@@ -178,6 +117,7 @@ pub(crate) fn run(data: &[u8]) -> Reached {
         next_id: 0,
         closed_ids: BTreeSet::new(),
         notices_due: Vec::new(),
+        raid: raid::RaidBooks::default(),
     };
     // The node's first outputs (its subscriptions) reach the driver before
     // anything else happens, as they do in the adapter.
@@ -201,10 +141,12 @@ pub(crate) fn run(data: &[u8]) -> Reached {
         0,
         "intents left pending at the end"
     );
+    h.raid.finish(&h.node);
     let zones = h.node.world().zone_stats();
     Reached {
         node: h.node.stats().clone(),
         zones,
+        raid: h.node.raid_stats().clone(),
     }
 }
 
@@ -231,6 +173,7 @@ impl Harness {
                             heard,
                             social: social::SocialHeard::default(),
                             economy,
+                            raid: raid::RaidHeard::after(self.slots.get(&slot).map(|c| &c.raid)),
                             writes: VecDeque::new(),
                         },
                     );
@@ -267,6 +210,15 @@ impl Harness {
                     return;
                 };
                 let msg = ClientMsg::Economy(request.request(&mut conn.economy, &ids));
+                let mut frame = Vec::new();
+                encode_frame(&msg, MAX_CLIENT_PAYLOAD, &mut frame).expect("client frame");
+                self.node.handle_bytes(now, conn.id, &frame);
+            }
+            NodeOp::Raid { slot, request } => {
+                let Some(conn) = self.slots.get(&slot) else {
+                    return;
+                };
+                let msg = ClientMsg::Raid(request.request(&conn.raid));
                 let mut frame = Vec::new();
                 encode_frame(&msg, MAX_CLIENT_PAYLOAD, &mut frame).expect("client frame");
                 self.node.handle_bytes(now, conn.id, &frame);
@@ -421,14 +373,21 @@ impl Harness {
                     );
                     assert!(!bytes.is_empty());
                     let social = self.config.social.clone();
+                    let character = raid::character_on(&self.node, conn);
+                    let mut books = std::mem::take(&mut self.raid);
                     let c = self.conn_mut(conn);
                     c.heard.receive(&bytes);
                     c.social.receive(&bytes, &social);
                     c.economy.receive(&bytes);
+                    c.raid.receive(&bytes, character, &mut books);
                     c.writes.push_back(bytes.len());
+                    self.raid = books;
                 }
                 Output::Close { conn, reason } => {
                     assert!(self.closed_ids.insert(conn), "{conn} closed twice");
+                    if reason == DisconnectReason::SlowReader {
+                        self.raid.slow_reader_closed();
+                    }
                     let c = self.conn_mut(conn);
                     c.closed = true;
                     if reason != DisconnectReason::ConnectionLost {
@@ -436,7 +395,12 @@ impl Harness {
                     }
                 }
                 Output::Event(_) => {}
-                Output::Persist(intent) => self.store_bus.intent(&mut self.node, self.now, intent),
+                Output::Persist(intent) => {
+                    if matches!(intent.change, Change::LoadLeaderboard { .. }) {
+                        self.raid.board_read_issued();
+                    }
+                    self.store_bus.intent(&mut self.node, self.now, intent)
+                }
                 Output::Publish(message) => {
                     if let Some(back) = self.store_bus.publish(message) {
                         self.deliver(back);
@@ -534,6 +498,7 @@ impl Harness {
         check_fighters(node);
         social::check(node, &self.config.social);
         economy::check(node, self.store_bus.memory());
+        self.raid.check(node, &self.config, self.store_bus.memory());
     }
 }
 

@@ -5,6 +5,7 @@ use super::super::script::{Script, ScriptWriter};
 use super::super::social_request::SocialBytes;
 use super::super::wire::Say;
 use super::economy::EconomyBytes;
+use super::raid::RaidBytes;
 
 /// Connections a script juggles (each reconnect gets a fresh id).
 pub const SLOTS: u8 = 5;
@@ -71,6 +72,11 @@ pub enum NodeOp {
     /// `[slot] [what: u8]`: the operator grants the slot's character, `what`
     /// % 4: 500 gold, an iron sword, 20 enhancement stones, 5 potions.
     Grant { slot: u8, what: u8 },
+    /// `[slot] [request: RaidBytes]`: a raid request (any kind, with raid
+    /// numbers in range or not, any role, alone or as a party, the ready
+    /// check and instance last named to the client or any id, leaderboards
+    /// of any size), as one frame.
+    Raid { slot: u8, request: RaidBytes },
 }
 
 /// How the scripted store answers intents.
@@ -85,7 +91,7 @@ pub enum StoreMode {
 }
 
 impl NodeOp {
-    pub const COUNT: u8 = 19;
+    pub const COUNT: u8 = 20;
 
     fn code(&self) -> u8 {
         match self {
@@ -108,6 +114,7 @@ impl NodeOp {
             NodeOp::Social { .. } => 16,
             NodeOp::Economy { .. } => 17,
             NodeOp::Grant { .. } => 18,
+            NodeOp::Raid { .. } => 19,
         }
     }
 
@@ -164,9 +171,13 @@ impl NodeOp {
                 slot: slot(script),
                 request: EconomyBytes::read(script),
             },
-            _ => NodeOp::Grant {
+            18 => NodeOp::Grant {
                 slot: slot(script),
                 what: script.u8(),
+            },
+            _ => NodeOp::Raid {
+                slot: slot(script),
+                request: RaidBytes::read(script),
             },
         }
     }
@@ -219,6 +230,10 @@ impl NodeOp {
                 request.write(w);
             }
             NodeOp::Economy { slot, request } => {
+                w.u8(*slot);
+                request.write(w);
+            }
+            NodeOp::Raid { slot, request } => {
                 w.u8(*slot);
                 request.write(w);
             }
