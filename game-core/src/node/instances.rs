@@ -191,7 +191,11 @@ impl Node {
         self.raids.stats.instances_opened += 1;
         let open = self.raids.instances.len() as u64;
         self.raids.stats.instances_peak = self.raids.stats.instances_peak.max(open);
-        let characters: Vec<CharacterId> = ready.members.iter().map(|e| e.character).collect();
+        // Only those still here: one not found is not a member, and is
+        // not held in the instance.
+        let characters: Vec<CharacterId> = (self.raids.instances.open[&id].members.iter())
+            .map(|m| m.character)
+            .collect();
         for c in characters {
             self.raids.instances.of.insert(c, id);
             self.move_in(now, id, c);
@@ -320,12 +324,19 @@ impl Node {
                 let start = self.world.start_map().to_owned();
                 self.relocate(now, player, &start, None, None)
             });
-        if moved.is_ok() {
-            self.send_to_player(
+        match moved {
+            Ok(()) => self.send_to_player(
                 now,
                 player,
                 &ServerMsg::Raid(ServerRaid::Left { instance: id }),
-            );
+            ),
+            // Nowhere to put it (the world full everywhere): it is still
+            // inside, and a close waits for the next tick.
+            Err(_) => {
+                if let Some((_, i, at)) = self.raids.instances.member_mut(character) {
+                    i.members[at].inside = true;
+                }
+            }
         }
     }
 
@@ -417,10 +428,12 @@ impl Node {
                     self.tell_inside(now, id, &ServerMsg::Raid(ServerRaid::State(view)));
                 }
             }
-            let due = (self.raids.instances.open.get(&id))
-                .and_then(|i| i.close_at)
-                .is_some_and(|t| t <= now);
-            if due {
+            let Some(i) = self.raids.instances.open.get(&id) else {
+                continue;
+            };
+            if i.members.iter().all(|m| !m.inside) {
+                self.close_instance(now, id, true);
+            } else if i.close_at.is_some_and(|t| t <= now) {
                 self.close_instance(now, id, false);
             }
         }
@@ -475,6 +488,11 @@ impl Node {
             .collect();
         for (player, character, back) in inside {
             self.move_out(now, id, player, character, back);
+        }
+        let stuck = (self.raids.instances.open.get(&id))
+            .is_some_and(|i| i.members.iter().any(|m| m.inside));
+        if stuck {
+            return;
         }
         let Some(i) = self.raids.instances.open.remove(&id) else {
             return;
