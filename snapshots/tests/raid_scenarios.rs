@@ -222,14 +222,14 @@ fn five_queue_fight_the_bear_claim_their_rewards_and_the_instance_closes() {
             })
             .collect()
     };
-    for p in 0..NAMES.len() {
+    for (p, name) in NAMES.iter().enumerate() {
         let heard = raid_of(p);
         assert!(
             !heard
                 .iter()
                 .any(|m| matches!(m, ServerRaid::Refused { .. })),
             "{}: nothing refused: {heard:?}",
-            NAMES[p]
+            name
         );
         let ended: Vec<RaidEnd> = (heard.iter())
             .filter_map(|m| match m {
@@ -237,7 +237,7 @@ fn five_queue_fight_the_bear_claim_their_rewards_and_the_instance_closes() {
                 _ => None,
             })
             .collect();
-        assert_eq!(ended, vec![RaidEnd::Victory], "{}", NAMES[p]);
+        assert_eq!(ended, vec![RaidEnd::Victory], "{}", name);
         assert!(heard.contains(&ServerRaid::RewardClaimed { instance: 1 }));
         assert!(heard.contains(&ServerRaid::Left { instance: 1 }));
         // The reward: 120 gold, given once.
@@ -253,7 +253,7 @@ fn five_queue_fight_the_bear_claim_their_rewards_and_the_instance_closes() {
                     )
             })
             .count();
-        assert_eq!(given, 1, "{}", NAMES[p]);
+        assert_eq!(given, 1, "{}", name);
     }
     // They fought: every one of them hit the bear.
     for (i, f) in fighters.iter().enumerate() {
