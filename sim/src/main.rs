@@ -207,8 +207,8 @@ fn print_report(r: &SimReport) {
     );
     let k = &r.combat_checks;
     println!(
-        "combat checks         {} zone ticks ({} unpaired), {} hits, {} uses, {} mana spends checked",
-        k.ticks_checked, k.ticks_unpaired, k.hits_checked, k.uses_checked, k.mana_checks
+        "combat checks         {} zone ticks ({} unpaired), {} hits, {} uses, {} mana spends checked; {} raid area hits",
+        k.ticks_checked, k.ticks_unpaired, k.hits_checked, k.uses_checked, k.mana_checks, k.area_hits
     );
     if r.social.bots > 0 {
         let t = &r.social.tally;
@@ -243,6 +243,29 @@ fn print_report(r: &SimReport) {
         "economy checks        {} store checks ({} inventories, {} stacks, {} ledger entries at the last); {} node views compared; {} messages shown checked ({} compared whole); {} views at rest; transactions {} applied, {} replayed, {} refused by the store",
         k.store_checks, k.inventories, k.stacks, k.ledger_entries, k.node_views_compared,
         k.shown_checked, k.shown_compared, k.views_at_rest, k.tx_applied, k.tx_replayed, k.tx_refused
+    );
+    let rn = &r.raids.node;
+    println!(
+        "raids (node)          {} requests ({} refused), {} matches; instances {} opened, {} closed, peak {}; {} victories, {} time-ups, {} wipes; rewards {} owed: {} claimed, {} given at close, {} lost",
+        rn.requests, rn.refused, rn.matches, rn.instances_opened, rn.instances_closed,
+        rn.instances_peak, rn.victories, rn.time_ups, rn.wipes, rn.rewards_owed,
+        rn.rewards_claimed, rn.rewards_given_at_close, rn.rewards_lost
+    );
+    if r.raids.bots > 0 {
+        let t = &r.raids.tally;
+        println!(
+            "raiders               {} bots: {} queue requests ({} as parties), {} tickets queued, {} ready checks ({} accepted, {} declined), {} left the queue; entered {}; heard {} victories, {} time-ups, {} wipes; {} claims, {} rewards claimed, {} reward changes; {} dodge steps, {} drops; {} kills, {} deaths; refused {:?}",
+            r.raids.bots, t.queue_requests, t.party_queues, t.queued, t.ready_checks, t.accepted, t.declined,
+            t.left_queue, t.entered, t.victories, t.time_ups, t.wipes, t.claims_sent,
+            t.rewards_claimed, t.reward_changes, t.dodges, t.drops, r.raids.fight.kills,
+            r.raids.fight.deaths, t.refusals
+        );
+    }
+    let k = &r.raids.checks;
+    println!(
+        "raid checks           {} ticks, {} memberships, {} matches' spreads; {} tickets told, {} judged at the end; {} rewards owed seen, {} reward changes shown",
+        k.ticks_checked, k.members_checked, k.matches_checked, k.tickets, k.tickets_judged,
+        k.owed_seen, k.reward_changes
     );
     if r.swindlers.bots > 0 {
         let w = &r.swindlers;

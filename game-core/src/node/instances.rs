@@ -15,7 +15,7 @@ use super::{Location, Node};
 use crate::content::RaidFight;
 use crate::ids::{CharacterId, IdMap, PlayerId, ZoneId};
 use crate::persist::Place;
-use crate::protocol::{RaidEnd, RaidRefusal, RaidView, ServerMsg, ServerRaid};
+use crate::protocol::{RaidEnd, RaidRefusal, ServerMsg, ServerRaid};
 use crate::raid::ReadyMatch;
 use crate::time::{Duration, Instant};
 use crate::zone::EncounterEvent;
@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod rewards;
+mod view;
+pub use view::InstanceInfo;
 
 /// Ticks a close waits for a busy inventory to take an owed reward before
 /// the reward counts as lost (5 s at 20 Hz).
@@ -53,6 +55,9 @@ struct Member {
 struct Instance {
     kind: u16,
     level_group: u8,
+    /// The match's level spread, and the spread allowed when it was found.
+    spread: u16,
+    allowed: u16,
     zone: ZoneId,
     fight: Arc<RaidFight>,
     members: Vec<Member>,
@@ -101,36 +106,7 @@ impl Instances {
     }
 }
 
-/// Numbers for the simulator's invariants and the benchmark.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InstanceInfo {
-    pub id: u64,
-    pub kind: u16,
-    pub zone: ZoneId,
-    pub end: Option<RaidEnd>,
-    /// (character, inside, in game, reward owed, reward given)
-    pub members: Vec<(CharacterId, bool, bool, bool, bool)>,
-}
-
 impl Node {
-    /// Every open raid instance (for tests, the simulator and benchmarks).
-    pub fn instances(&self) -> Vec<InstanceInfo> {
-        (self.raids.instances.open.iter())
-            .map(|(&id, i)| InstanceInfo {
-                id,
-                kind: i.kind,
-                zone: i.zone,
-                end: i.end,
-                members: (i.members.iter())
-                    .map(|m| {
-                        let (owed, given) = (m.reward == Reward::Owed, m.reward == Reward::Given);
-                        (m.character, m.inside, m.in_game, owed, given)
-                    })
-                    .collect(),
-            })
-            .collect()
-    }
-
     /// Everyone accepted `ready`: its instance opens and they are moved in.
     pub(super) fn open_instance(&mut self, now: Instant, ready: ReadyMatch) {
         let content = Arc::clone(self.world.content());
@@ -179,6 +155,8 @@ impl Node {
             Instance {
                 kind: ready.kind,
                 level_group: ready.group,
+                spread: ready.spread,
+                allowed: ready.allowed,
                 zone,
                 fight,
                 members,
@@ -189,6 +167,10 @@ impl Node {
             },
         );
         self.raids.stats.instances_opened += 1;
+        self.raids.stats.matches_ready += 1;
+        if ready.spread > ready.allowed {
+            self.raids.stats.matches_too_wide += 1;
+        }
         let open = self.raids.instances.len() as u64;
         self.raids.stats.instances_peak = self.raids.stats.instances_peak.max(open);
         // Only those still here: one not found is not a member, and is
@@ -225,23 +207,6 @@ impl Node {
         if let Some(view) = self.raid_view(id) {
             self.send_to_player(now, player, &ServerMsg::Raid(ServerRaid::Entered(view)));
         }
-    }
-
-    /// The raid of instance `id` as its members are shown it.
-    fn raid_view(&self, id: u64) -> Option<RaidView> {
-        let i = self.raids.instances.open.get(&id)?;
-        let e = self.world.zone(i.zone)?.encounter()?;
-        Some(RaidView {
-            instance: id,
-            raid: i.kind,
-            level_group: i.level_group,
-            time_limit_ms: e.time_limit_ms,
-            remaining_ms: e.remaining_ms,
-            phase: e.phase,
-            enraged: e.enraged,
-            boss: e.boss,
-            boss_health_pm: e.boss_health_pm,
-        })
     }
 
     /// A resume put a player back in the world: if that is an instance, its

@@ -77,6 +77,11 @@ pub struct RaidStats {
     pub instances_closed: u64,
     /// The most instances open at once.
     pub instances_peak: u64,
+    /// Matches everyone accepted, and of those, any whose level spread was
+    /// wider than the matchmaker allowed when it found them (never, if the
+    /// matchmaker keeps its rule: the simulator checks it stays 0).
+    pub matches_ready: u64,
+    pub matches_too_wide: u64,
     /// Raids ended, by how.
     pub victories: u64,
     pub time_ups: u64,
@@ -87,6 +92,9 @@ pub struct RaidStats {
     pub rewards_claimed: u64,
     pub rewards_given_at_close: u64,
     pub rewards_lost: u64,
+    /// Members owed a reward at a victory (each later claimed, given at
+    /// the close or lost: the three above, and those still owed).
+    pub rewards_owed: u64,
     /// Runs the store recorded, and runs given up on (the store failed
     /// [`RUN_TRIES`] times, or too many waited).
     pub runs_recorded: u64,

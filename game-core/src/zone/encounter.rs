@@ -52,6 +52,10 @@ pub struct EncounterView {
     pub end: Option<RaidEnd>,
     /// From the start to the end (or to now).
     pub elapsed_ms: u32,
+    /// An area attack landed at the zone's last tick. Its hits name the
+    /// boss as their source and the boss's first skill, though the boss
+    /// used no skill (the simulator's combat checks tell them apart so).
+    pub area_landed: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +78,8 @@ pub(super) struct Encounter {
     next_area: Option<Tick>,
     /// At most two at once: a warning is shorter than the attack's period.
     pending: Vec<Pending>,
+    /// The last tick an area attack landed.
+    area_landed: Option<Tick>,
     /// Each player's damage and deaths (bounded by the zone's player cap).
     tally: BTreeMap<PlayerId, RaidTally>,
     end: Option<(RaidEnd, Tick)>,
@@ -100,6 +106,7 @@ impl Zone {
             phase: 0,
             next_area: first_area.map(|a| Tick(tick.0 + ticks(a.every_ms))),
             pending: Vec::with_capacity(2),
+            area_landed: None,
             tally: BTreeMap::new(),
             end: None,
             boss_health_pm: 1000,
@@ -129,6 +136,7 @@ impl Zone {
             boss_health_pm: e.boss_health_pm,
             end: e.end.map(|(end, _)| end),
             elapsed_ms: ms(at.0.saturating_sub(e.started.0)),
+            area_landed: e.area_landed == Some(self.tick),
         })
     }
 
@@ -277,6 +285,9 @@ impl Zone {
             }
             lands
         });
+        if !landed.is_empty() {
+            e.area_landed = Some(tick);
+        }
         for p in landed {
             self.land_area(e, boss_slot, p, killed);
         }

@@ -96,11 +96,18 @@ fn the_area_attack_is_announced_then_lands_where_the_player_stood() {
     };
     assert_eq!(Some(center), z.position(p));
     assert_eq!(z.fighter_of(p).unwrap().health, full, "not yet");
-    let (_, combat) = run(&mut z, 20);
+    let (_, combat) = run(&mut z, 19);
+    assert!(!z.encounter().unwrap().area_landed);
+    assert!(combat.is_empty(), "{combat:?}");
+    // It lands at the twentieth tick, and the view says so for that tick.
+    let (_, combat) = run(&mut z, 1);
+    assert!(z.encounter().unwrap().area_landed);
     assert!(combat
         .iter()
         .any(|e| matches!(e, CombatEvent::Hit { target, amount: 40, .. } if *target == p)));
     assert_eq!(z.fighter_of(p).unwrap().health, full - 40);
+    run(&mut z, 1);
+    assert!(!z.encounter().unwrap().area_landed, "only that tick");
 }
 
 #[test]

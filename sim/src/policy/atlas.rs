@@ -14,6 +14,9 @@ pub struct Atlas {
     /// Each map's hunting grounds: the centres of its monster spawn groups
     /// (from the sample content), for fighters to walk to.
     grounds: BTreeMap<String, Vec<Vec2>>,
+    /// Where each raid kind's boss stands in its instance (by the kind's
+    /// place in `raids.toml`), for raiders to walk to.
+    bosses: Vec<Option<Vec2>>,
 }
 
 impl Atlas {
@@ -35,7 +38,19 @@ impl Atlas {
                 ))
             })
             .collect();
-        Atlas { maps, grounds }
+        let bosses = (content.raids.iter())
+            .map(|r| (maps.get(&r.fight.map)).map(|m| m.cell_center(r.fight.boss_cell)))
+            .collect();
+        Atlas {
+            maps,
+            grounds,
+            bosses,
+        }
+    }
+
+    /// Where raid kind `raid`'s boss stands in its instance.
+    pub fn boss(&self, raid: u16) -> Option<Vec2> {
+        self.bosses.get(raid as usize).copied().flatten()
     }
 
     /// The map's hunting grounds (none for a map with no monsters).
@@ -48,6 +63,7 @@ impl Atlas {
         Atlas {
             maps: BTreeMap::new(),
             grounds: BTreeMap::new(),
+            bosses: Vec::new(),
         }
     }
 

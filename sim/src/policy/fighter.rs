@@ -112,6 +112,11 @@ pub struct Fighter {
     last_experience: Option<u64>,
     /// The hunting ground it walks to when no monster is in sight.
     ground: usize,
+    /// A monster fought whatever its level, before any other while in
+    /// view (a raid's boss), and where to walk while none is in sight
+    /// instead of the hunting grounds: see [`Fighter::hunt`].
+    quarry: Option<EntityId>,
+    goal: Option<Vec2>,
     pub tally: FightTally,
 }
 
@@ -126,8 +131,17 @@ impl Fighter {
             casting: None,
             last_experience: None,
             ground,
+            quarry: None,
+            goal: None,
             tally: FightTally::default(),
         }
+    }
+
+    /// Hunts `quarry` first, whatever its level, and walks to `goal` while
+    /// no monster is in sight; `(None, None)`: the hunting grounds again.
+    pub fn hunt(&mut self, quarry: Option<EntityId>, goal: Option<Vec2>) {
+        self.quarry = quarry;
+        self.goal = goal;
     }
 
     fn info(client: &Client, skill: u16) -> Option<&SkillInfo> {
@@ -298,8 +312,9 @@ impl Fighter {
         )
     }
 
-    /// The target to fight and where it is: the current one while it lives
-    /// and is in view, else the nearest live monster not too strong.
+    /// The target to fight and where it is: the quarry while it lives and
+    /// is in view, else the current one while it lives and is in view, else
+    /// the nearest live monster not too strong.
     fn choose_target(
         &self,
         client: &Client,
@@ -309,6 +324,11 @@ impl Fighter {
     ) -> Option<(EntityId, Vec2)> {
         let fight = client.fight();
         let alive = |e: EntityId| fight.bar(e).is_some_and(|b| b.health > 0);
+        if let Some(q) = self.quarry.filter(|&q| alive(q)) {
+            if let Some(r) = client.remotes().get(&q) {
+                return Some((q, r.pos.to_pos()));
+            }
+        }
         if let Some(t) = self.target.filter(|&t| alive(t)) {
             if let Some(r) = client.remotes().get(&t) {
                 return Some((t, r.pos.to_pos()));
@@ -389,7 +409,8 @@ impl Fighter {
         Some((pick.id, aim))
     }
 
-    /// No monster in sight: walk to the hunting ground, wandering there.
+    /// No monster in sight: walk to the goal or the hunting ground,
+    /// wandering there.
     #[allow(clippy::too_many_arguments)]
     fn explore(
         &mut self,
@@ -402,6 +423,13 @@ impl Fighter {
         wander: &mut Wander,
         every: Duration,
     ) -> Vec2 {
+        if let Some(goal) = self.goal {
+            let far = (goal - pos).length_squared_raw() > (4 * 256i64).pow(2);
+            if let Some(v) = toward(pos, goal, speed, map, false, every).filter(|_| far) {
+                return v;
+            }
+            return wander.velocity(now, pos, map, speed, every);
+        }
         let name = client.avatar().map(|a| a.map.as_str()).unwrap_or("");
         let grounds = atlas.grounds(name);
         if !grounds.is_empty() {

@@ -10,6 +10,7 @@ mod brawler;
 mod fighter;
 mod haggle;
 mod heckler;
+mod raider;
 mod shopping;
 mod social;
 mod swindler;
@@ -20,6 +21,7 @@ pub use atlas::Atlas;
 pub use brawler::Brawler;
 pub use fighter::{FightTally, Fighter};
 pub use heckler::{look_alike, HeckleTally, Heckler, Trick};
+pub use raider::{Band, RaidTally, Raider, EMBER_LAIR, TRAINING_GROUNDS};
 pub use social::{SocialBot, SocialTally};
 pub use swindler::{SwindleTally, Swindler, Trick as SwindleTrick};
 pub use trader::{ring_partners, TradeTally, Trader};
@@ -47,6 +49,7 @@ pub enum Kind {
     Fighter,
     Social,
     Trader,
+    Raider,
     // Hostile.
     SpeedHacker,
     Teleporter,
@@ -59,7 +62,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const HONEST: [Kind; 11] = [
+    pub const HONEST: [Kind; 12] = [
         Kind::Wander,
         Kind::Follow,
         Kind::Hotspot,
@@ -71,6 +74,7 @@ impl Kind {
         Kind::Fighter,
         Kind::Social,
         Kind::Trader,
+        Kind::Raider,
     ];
     pub const HOSTILE: [Kind; 8] = [
         Kind::SpeedHacker,
@@ -91,7 +95,10 @@ impl Kind {
 
     /// Whether the kind fights (its tally is in the report).
     pub fn fights(self) -> bool {
-        matches!(self, Kind::Fighter | Kind::Brawler | Kind::Trader)
+        matches!(
+            self,
+            Kind::Fighter | Kind::Brawler | Kind::Trader | Kind::Raider
+        )
     }
 
     pub fn is_hostile(self) -> bool {
@@ -120,6 +127,7 @@ impl Kind {
             Kind::Fighter => "fighter",
             Kind::Social => "social",
             Kind::Trader => "trader",
+            Kind::Raider => "raider",
             Kind::SpeedHacker => "speed-hacker",
             Kind::Teleporter => "teleporter",
             Kind::Flooder => "flooder",
@@ -169,6 +177,7 @@ pub struct Policy {
     heckler: Option<Box<Heckler>>,
     trader: Option<Box<Trader>>,
     swindler: Option<Box<Swindler>>,
+    raider: Option<Box<Raider>>,
 }
 
 /// How often a bot acts (moves, decides), unless told otherwise.
@@ -225,7 +234,16 @@ impl Policy {
             )))
         });
         let swindler = (kind == Kind::Swindler).then(Box::default);
+        // Its own stream: its raids never shift its walk.
+        let raider = (kind == Kind::Raider).then(|| {
+            Box::new(Raider::new(rng::stream(
+                seed,
+                StreamKind::Bot,
+                bot + (4 << 32),
+            )))
+        });
         Policy {
+            raider,
             trader,
             social,
             heckler,
@@ -261,6 +279,21 @@ impl Policy {
         if let Some(s) = self.swindler.as_mut() {
             s.on_event(e);
         }
+        if let Some(r) = self.raider.as_mut() {
+            r.on_event(now, client, e);
+        }
+    }
+
+    /// Tells a raider its part in a party of raiders (the others ignore it).
+    pub fn set_raid_band(&mut self, band: Band) {
+        if let Some(r) = self.raider.as_mut() {
+            r.set_band(band);
+        }
+    }
+
+    /// What a raider did (none for the other kinds).
+    pub fn raid_tally(&self) -> Option<&RaidTally> {
+        self.raider.as_ref().map(|r| &r.tally)
     }
 
     /// Tells a trader the names of other traders it may ask (the others
@@ -288,6 +321,7 @@ impl Policy {
             .map(|f| &f.tally)
             .or(self.brawler.as_ref().map(|b| &b.tally))
             .or(self.trader.as_ref().map(|t| &t.fighter.tally))
+            .or(self.raider.as_ref().map(|r| &r.fighter.tally))
     }
 
     /// What a heckler did and got (none for the other kinds).
@@ -357,6 +391,16 @@ impl Policy {
                 let t = self.trader.as_mut().expect("a trader's brain");
                 if let Some(v) = t.step(now, client, atlas, &mut self.wander, every) {
                     client.move_with(now, v);
+                }
+            }
+            Kind::Raider => {
+                let r = self.raider.as_mut().expect("a raider's brain");
+                let (v, drop) = r.step(now, client, atlas, &mut self.wander, every);
+                if let Some(v) = v {
+                    client.move_with(now, v);
+                }
+                if drop {
+                    return Act::Drop;
                 }
             }
             Kind::Brawler => {

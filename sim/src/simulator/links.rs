@@ -102,6 +102,7 @@ impl Simulator {
             self.checker
                 .client_event(&p.client, p.conn_for_down, &e, self.now);
             self.economy_event(i, &e);
+            self.raid_event(i, &e);
             let p = &mut self.peers[i as usize];
             match e {
                 ClientEvent::Welcomed { resumed, .. } => {

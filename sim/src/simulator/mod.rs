@@ -16,6 +16,7 @@ mod invariants;
 mod links;
 mod login;
 mod persistence;
+mod raids;
 mod store;
 mod summary;
 pub use crate::policy;
@@ -26,6 +27,7 @@ pub use faults::{FaultMode, FaultPlan, StorePlan, HEAL};
 pub use invariants::{CombatChecks, EconomyChecks, ServerCombat, SocialChecks, Violation};
 pub use login::{BadToken, LoginStats};
 pub use persistence::PersistCounts;
+pub use raids::RaidReport;
 pub use store::StoreStats;
 pub use summary::SimReport;
 use summary::TraceHash;
@@ -224,6 +226,7 @@ pub struct Simulator {
     trace: TraceHash,
     checker: Checker,
     economy: economy::EconomyWatch,
+    raids: raids::RaidWatch,
     events: u64,
     tick_wall_us: Vec<u64>,
     ticks_before_restart: u64,
@@ -261,6 +264,7 @@ impl Simulator {
         let mut sim = Simulator {
             checker,
             economy: economy::EconomyWatch::default(),
+            raids: raids::RaidWatch::new(),
             end: Instant::from_micros(config.seconds * 1_000_000),
             plan,
             node,
@@ -331,6 +335,7 @@ impl Simulator {
             sim.push(at + ACT_EVERY, Ev::Act(i as u32));
         }
         sim.introduce_traders();
+        sim.introduce_raiders();
         for &at in &sim.plan.restarts.clone() {
             sim.push(at, Ev::Restart);
         }
@@ -380,6 +385,7 @@ impl Simulator {
                 if self.node.stats().ticks != ticks {
                     self.tick_wall_us.push(start.elapsed().as_micros() as u64);
                     self.checker.after_tick(&self.node, self.now);
+                    self.raids_after_tick();
                 }
                 self.node_io();
             }
@@ -406,6 +412,7 @@ impl Simulator {
                     .check(&self.node, &peers_view(&self.peers), self.now, settled);
                 self.check_persistence();
                 self.check_economy(settled);
+                self.check_raids();
                 self.push(self.now + invariants::CHECK_EVERY, Ev::Check);
             }
             Ev::StoreCommit(generation) => self.store_commit(generation),
@@ -549,6 +556,7 @@ impl Simulator {
         self.count_refusals_before_restart();
         self.checker.bank_combat(&self.node);
         self.bank_economy();
+        self.bank_raids();
         self.node = Node::new(
             self.config.node.clone(),
             self.config.seed ^ (self.restarts << 48),

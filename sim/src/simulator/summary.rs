@@ -3,7 +3,7 @@
 
 use super::{
     peers_view, BadToken, BadTokenTally, CombatChecks, EconomyReport, LoginStats, Peer,
-    PersistCounts, ServerCombat, Simulator, SocialChecks, StoreStats, TraderReport,
+    PersistCounts, RaidReport, ServerCombat, Simulator, SocialChecks, StoreStats, TraderReport,
 };
 use crate::policy::{FightTally, Kind, SocialTally};
 use crate::report::{Percentiles, Spread, Tally};
@@ -60,6 +60,8 @@ pub struct SimReport {
     /// What the traders did, and the economy's counts and checks.
     pub traders: TraderReport,
     pub economy: EconomyReport,
+    /// What the raiders did, what the node counted of raids, and the raid checks.
+    pub raids: RaidReport,
     /// What the swindlers tried and were refused.
     pub swindlers: SwindleReport,
     pub repro: String,
@@ -185,6 +187,7 @@ impl Simulator {
         self.check_persistence();
         self.check_economy(settled);
         self.final_economy_checks();
+        self.final_raid_checks();
         self.check_token_refusals();
         let mut disconnects = Tally::new();
         for p in &self.peers {
@@ -205,6 +208,7 @@ impl Simulator {
             .count();
         let node_token_refusals = self.node_token_refusals();
         let (traders, economy) = self.economy_report();
+        let raids = self.raid_report();
         let violations = self.checker.violations();
         SimReport {
             trace_hash: format!("{:016x}", self.trace.0),
@@ -253,6 +257,7 @@ impl Simulator {
             social_checks: self.checker.social_checks(),
             traders,
             economy,
+            raids,
             swindlers: SwindleReport::of(self.peers.iter(), &self.node),
             repro: self.config.repro(),
         }

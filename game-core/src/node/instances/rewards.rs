@@ -36,6 +36,7 @@ impl Node {
         for m in &mut i.members {
             if end == RaidEnd::Victory && m.inside {
                 m.reward = Reward::Owed;
+                stats.rewards_owed += 1;
             }
         }
         let zone = i.zone;

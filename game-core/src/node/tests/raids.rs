@@ -116,6 +116,13 @@ fn five_queue_accept_and_are_moved_into_one_instance_of_their_own() {
     let instance = h.accept_all(&conns);
     let zone = h.instance_zone(instance);
     assert_ne!(zone, home);
+    let info = &h.node.instances()[0];
+    assert_eq!(
+        (info.level_group, info.spread),
+        (0, 0),
+        "five level-1 players"
+    );
+    assert!(info.allowed >= info.spread);
     for &c in &conns {
         assert_eq!(h.zone_of(c), Some(zone));
     }
@@ -185,6 +192,8 @@ fn a_victory_owes_each_member_its_reward_once_and_the_instance_closes_after() {
         ),
         (1, 1, 4, 0)
     );
+    assert_eq!(stats.rewards_owed, 5, "every member inside was owed one");
+    assert_eq!((stats.matches_ready, stats.matches_too_wide), (1, 0));
     assert_eq!(stats.runs_recorded, 1);
     for &c in &conns {
         assert_ne!(h.zone_of(c), None);

@@ -37,6 +37,11 @@
 //!   tick. A player who arrives between ticks is measured from its first
 //!   tick (it cannot be on a threat table before it arrives).
 //!
+//! A raid boss's area attack lands as hits by the boss with its first
+//! skill, though it used none: on a tick one landed ([`TickView::area_by`])
+//! the boss's hits are counted apart and judged neither as uses nor for
+//! reach.
+//!
 //! The relational checks (the dead, costs, experience per tick) need the
 //! previous tick of the same zone; a tick the checker did not see (the node
 //! ran two at once) or a restart starts over from the next one.
@@ -63,6 +68,10 @@ pub struct FighterSnap {
     pub max_mana: u32,
     pub level: u16,
     pub experience: u64,
+    /// The tick it was placed in the zone: an entity id placed anew (a
+    /// slot reused by a player moved in after the tick, as a raid instance
+    /// closes) is someone else, not compared with the last tick's.
+    pub placed: u64,
 }
 
 /// A zone after one tick, as the checker reads it.
@@ -75,6 +84,8 @@ pub struct TickView<'a> {
     pub events: &'a [CombatEvent],
     pub experience_granted: u64,
     pub experience_of_kills: u64,
+    /// A raid boss whose area attack landed this tick.
+    pub area_by: Option<EntityId>,
 }
 
 /// What the checker remembers of one zone.
@@ -132,6 +143,8 @@ pub struct CombatChecks {
     pub hits_checked: u64,
     pub uses_checked: u64,
     pub mana_checks: u64,
+    /// Hits of a raid boss's area attack (judged neither as uses nor for reach).
+    pub area_hits: u64,
 }
 
 #[derive(Debug)]
@@ -199,6 +212,9 @@ impl CombatChecker {
                 events: &events,
                 experience_granted: zone.stats().experience_granted,
                 experience_of_kills: zone.stats().experience_of_kills,
+                area_by: (zone.encounter())
+                    .filter(|e| e.area_landed)
+                    .and_then(|e| e.boss),
             };
             self.check(zone.content(), &view, failures);
         }
@@ -223,7 +239,13 @@ impl CombatChecker {
                 return None;
             }
             let f = &before;
-            f.binary_search_by_key(&e, |s| s.entity).ok().map(|i| &f[i])
+            let then = f
+                .binary_search_by_key(&e, |s| s.entity)
+                .ok()
+                .map(|i| &f[i])?;
+            let f = view.fighters;
+            let now = f.binary_search_by_key(&e, |s| s.entity).ok().map(|i| &f[i]);
+            now.is_none_or(|n| n.placed == then.placed).then_some(then)
         };
         let now = |e: EntityId| -> Option<&FighterSnap> {
             let f = view.fighters;
@@ -284,6 +306,10 @@ impl CombatChecker {
                         last.is_some_and(|t| tick <= t + span + 1)
                     });
                     if pulse {
+                        continue;
+                    }
+                    if view.area_by == Some(source) {
+                        self.counts.area_hits += 1;
                         continue;
                     }
                     self.counts.hits_checked += 1;
@@ -458,6 +484,7 @@ fn snapshot(zone: &Zone, fighters: &mut Vec<FighterSnap>, events: &mut Vec<Comba
                 max_mana: f.max_mana,
                 level: f.level,
                 experience: f.experience,
+                placed: zone.placed_at(id).map_or(0, |t| t.0),
             });
         }
     }

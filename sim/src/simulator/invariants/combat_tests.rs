@@ -28,6 +28,7 @@ fn snap(entity: EntityId, player: bool, x: i32) -> FighterSnap {
         max_mana: 100,
         level: 1,
         experience: 0,
+        placed: 0,
     }
 }
 
@@ -44,13 +45,19 @@ fn hit(source: EntityId, target: EntityId, skill: u16) -> CombatEvent {
 struct Run {
     content: Content,
     checker: CombatChecker,
+    /// The raid boss whose area attack lands at the next tick fed.
+    area_by: Option<EntityId>,
 }
 
 impl Run {
     fn new() -> Self {
         let content = Content::sample();
         let checker = CombatChecker::new(20, 200, &MovementRules::default(), &content);
-        Run { content, checker }
+        Run {
+            content,
+            checker,
+            area_by: None,
+        }
     }
 
     /// Feeds one tick; returns what it found.
@@ -72,6 +79,7 @@ impl Run {
             events,
             experience_granted: granted,
             experience_of_kills: of_kills,
+            area_by: self.area_by.take(),
         };
         let mut failures = Vec::new();
         self.checker.check(&self.content, &view, &mut failures);
@@ -204,4 +212,37 @@ fn experience_must_match_the_kills() {
     rich[0].experience = 70;
     let found = r.tick_xp(4, &rich, &[], (25, 25));
     assert!(found.iter().any(|f| f.contains("gained 50")), "{found:?}");
+}
+
+#[test]
+fn a_slot_taken_by_someone_placed_after_the_tick_is_not_compared_with_its_last_holder() {
+    let mut r = Run::new();
+    assert!(r.tick_xp(1, &pair(), &[], (0, 0)).is_empty());
+    // P left; another player, richer, was moved into its slot after the
+    // zone's tick (a raid instance closing): no experience was gained.
+    let mut other = pair();
+    other[0].experience = 250;
+    other[0].placed = 2;
+    assert!(r.tick_xp(2, &other, &[], (0, 0)).is_empty());
+    // The same player, placed as before, who gained unearned experience.
+    let mut rich = other;
+    rich[0].experience = 300;
+    assert_eq!(r.tick_xp(3, &rich, &[], (0, 0)).len(), 1);
+}
+
+#[test]
+fn a_raid_boss_area_attack_is_no_use_of_its_first_skill() {
+    let mut r = Run::new();
+    let f = pair();
+    // M mauls (skill 13, 2 s cooldown: 40 ticks) at tick 1; its area attack
+    // lands at tick 10 on a player far off, named with the same skill.
+    const MAUL: u16 = 13;
+    assert!(r.tick(1, &f, &[hit(M, P, MAUL)]).is_empty());
+    let far = [snap(P, true, 0), snap(M, false, 12)];
+    r.area_by = Some(M);
+    assert!(r.tick(10, &far, &[hit(M, P, MAUL)]).is_empty());
+    assert_eq!(r.checker.counts.area_hits, 1);
+    // The same hit on a tick no area attack landed: early, and out of reach.
+    let found = r.tick(11, &far, &[hit(M, P, MAUL)]);
+    assert_eq!(found.len(), 2, "{found:?}");
 }

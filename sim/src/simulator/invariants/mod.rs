@@ -19,6 +19,9 @@ mod economy;
 mod economy_tests;
 mod interpolation;
 mod membership;
+mod raid;
+#[cfg(test)]
+mod raid_tests;
 mod social;
 #[cfg(test)]
 mod social_tests;
@@ -27,7 +30,8 @@ mod walk;
 
 pub use combat::{CombatChecks, ServerCombat};
 pub use economy::{EconomyChecker, EconomyChecks, TxAudit};
-pub use social::{Asked, SocialChecks};
+pub use raid::{RaidChecker, RaidChecks};
+pub use social::{self_character, Asked, SocialChecks};
 use walk::{isqrt_m, moved_more_than, SortedWalk};
 
 use super::policy::{FightTally, Kind, SocialTally};
