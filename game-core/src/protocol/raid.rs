@@ -142,7 +142,9 @@ pub enum RaidRefusal {
     AlreadyQueued,
     /// The character (or a party member) has a ready check open.
     InReadyCheck,
-    /// The character (or a party member) is in a raid instance.
+    /// The character (or a party member) was matched into a raid instance
+    /// that is still open (having left it too, until it closes), or is
+    /// inside it already.
     InInstance,
     /// No level group of the raid holds the character's (or a member's) level.
     NoLevelGroup,
