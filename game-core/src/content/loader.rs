@@ -441,6 +441,28 @@ fn load_rules(
     ))
 }
 
+/// The monster kind named `name` (`role` says what names it, for the
+/// error), or the error on its line.
+pub(super) fn monster_named(
+    file: &File,
+    monsters: &BTreeMap<&str, MonsterKindId>,
+    name: &toml::Spanned<String>,
+    role: &str,
+) -> Result<MonsterKindId, ContentError> {
+    monsters
+        .get(name.get_ref().as_str())
+        .copied()
+        .ok_or_else(|| {
+            file.at(
+                name.span(),
+                format!(
+                    "unknown monster \"{}\": {role} is a name from monsters.toml",
+                    name.get_ref()
+                ),
+            )
+        })
+}
+
 fn load_spawns(
     file: File,
     map: &str,
@@ -458,15 +480,7 @@ fn load_spawns(
             radius_cells,
             respawn_ms,
         } = def;
-        let Some(&kind) = monsters.get(monster.get_ref().as_str()) else {
-            return Err(file.at(
-                monster.span(),
-                format!(
-                    "unknown monster \"{}\": a group's monster is a name from monsters.toml",
-                    monster.get_ref()
-                ),
-            ));
-        };
+        let kind = monster_named(&file, monsters, monster, "a group's monster")?;
         groups.push(SpawnGroup {
             monster: kind,
             cell: file.cell(cell, "group cell", map, walkable)?,

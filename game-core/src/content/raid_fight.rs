@@ -4,7 +4,7 @@
 
 use super::economy_loader::{item_named, ItemsByName, MAX_GOLD};
 use super::files::{AddsDef, AreaAttackDef, PhaseDef, RaidDef};
-use super::loader::ContentError;
+use super::loader::{monster_named, ContentError};
 use super::reading::{File, Walkable};
 use super::{ItemDefId, MonsterKindId};
 use crate::math::Fixed;
@@ -71,17 +71,7 @@ pub(super) fn load_fight(
     items: &ItemsByName<'_>,
     walkable: &Walkable<'_>,
 ) -> Result<RaidFight, ContentError> {
-    let monster = |v: &toml::Spanned<String>, role: &str| {
-        monsters.get(v.get_ref().as_str()).copied().ok_or_else(|| {
-            file.at(
-                v.span(),
-                format!(
-                    "unknown monster \"{}\": {role} is a name from monsters.toml",
-                    v.get_ref()
-                ),
-            )
-        })
-    };
+    let monster = |v: &toml::Spanned<String>, role: &str| monster_named(file, monsters, v, role);
     let map = def.map.get_ref().clone();
     let boss_cell = file.cell(&def.boss_cell, "boss_cell", &map, walkable)?;
     let time_limit_s: u32 = file.int(&def.time_limit_s, "time_limit_s", 30, 7_200)?;

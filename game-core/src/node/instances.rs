@@ -85,6 +85,18 @@ impl Instances {
         self.of.get(&character).copied()
     }
 
+    /// `Ok` if `character` was matched into open instance `instance`.
+    pub(super) fn matched_into(
+        &self,
+        character: CharacterId,
+        instance: u64,
+    ) -> Result<(), RaidRefusal> {
+        match self.of(character) {
+            Some(id) if id == instance => Ok(()),
+            _ => Err(RaidRefusal::NotYourInstance),
+        }
+    }
+
     pub(super) fn player_of(&self, character: CharacterId) -> Option<PlayerId> {
         let i = self.open.get(self.of.get(&character)?)?;
         let m = i.members.iter().find(|m| m.character == character)?;
@@ -235,9 +247,7 @@ impl Node {
         character: CharacterId,
         instance: u64,
     ) -> Result<(), RaidRefusal> {
-        if self.raids.instances.of(character) != Some(instance) {
-            return Err(RaidRefusal::NotYourInstance);
-        }
+        self.raids.instances.matched_into(character, instance)?;
         let (_, i, at) =
             (self.raids.instances.member_mut(character)).ok_or(RaidRefusal::NotYourInstance)?;
         if i.members[at].inside {

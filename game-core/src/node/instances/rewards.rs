@@ -112,9 +112,7 @@ impl Node {
         character: CharacterId,
         instance: u64,
     ) -> Result<(), RaidRefusal> {
-        if self.raids.instances.of(character) != Some(instance) {
-            return Err(RaidRefusal::NotYourInstance);
-        }
+        self.raids.instances.matched_into(character, instance)?;
         self.give_reward(now, character)?;
         self.raids.stats.rewards_claimed += 1;
         self.send_to_character(
