@@ -311,7 +311,7 @@ impl Node {
             return;
         };
         match result {
-            Ok(Reply::Inventory(inv)) => {
+            Ok(Reply::Inventory { inv, owed: _ }) => {
                 h.inv = Some(inv.map_or_else(|| Inventory::new(INVENTORY_SLOTS), |b| *b));
                 self.wear_gear(character);
                 self.send_economy_views(now, character);
@@ -327,6 +327,18 @@ impl Node {
     /// Decides `tx` on the inventories held and sends it to the store; it
     /// takes effect when the store acknowledges it.
     pub fn commit(&mut self, now: Instant, tx: Tx, why: Why) -> Result<TxName, TxRefusal> {
+        self.commit_granting(now, tx, why, Vec::new())
+    }
+
+    /// [`Node::commit`], giving the owed raid rewards of `grants` (runs)
+    /// to the first part's character with it ([`Change::CommitTx`]).
+    pub(super) fn commit_granting(
+        &mut self,
+        now: Instant,
+        tx: Tx,
+        why: Why,
+        grants: Vec<u64>,
+    ) -> Result<TxName, TxRefusal> {
         let mut invs = Vec::with_capacity(tx.parts.len());
         for p in &tx.parts {
             let h = self
@@ -366,6 +378,7 @@ impl Node {
         let change = Change::CommitTx {
             parts,
             receipt: Box::new(receipt),
+            grants,
         };
         if self
             .persist(now, change.clone(), Purpose::Commit { name })
@@ -404,7 +417,7 @@ impl Node {
         match result {
             Ok(_) => {
                 let Some(InFlight {
-                    change: Change::CommitTx { parts, receipt },
+                    change: Change::CommitTx { parts, receipt, .. },
                     why,
                 }) = self.wallets.in_flight.remove(&name)
                 else {

@@ -65,6 +65,9 @@ pub struct MemoryStore {
     ledger: BTreeMap<(CharacterId, u64), crate::economy::Receipt>,
     /// Raid leaderboards: each entrant's best run.
     raid_boards: BTreeMap<raids::BoardKey, raids::StoredBoard>,
+    /// Owed raid rewards by (character, run): the reward, and whether a
+    /// transaction gave it.
+    raid_rewards: BTreeMap<(CharacterId, u64), (crate::persist::RaidReward, bool)>,
 }
 
 impl MemoryStore {
@@ -121,7 +124,11 @@ impl MemoryStore {
                 state,
             } => self.save_guild(*guild, *version, state),
             Change::LoadInventory { character } => self.load_inventory(*character),
-            Change::CommitTx { parts, receipt } => self.commit_tx(parts, receipt),
+            Change::CommitTx {
+                parts,
+                receipt,
+                grants,
+            } => self.commit_tx(parts, receipt, grants),
             Change::RecordRaid { run } => self.record_raid(run),
             Change::LoadLeaderboard {
                 raid,

@@ -29,10 +29,15 @@
 //! same. A raid run ([`Change::RecordRaid`]) keeps only each entrant's best
 //! on each board: a run that does not beat the stored best (the same run
 //! again included) changes nothing, so recording is a maximum: a retry,
-//! late or repeated, cannot lower an entry nor count twice.
+//! late or repeated, cannot lower an entry nor count twice. The rewards a
+//! run owes are keyed by (character, run id) and inserted only where no
+//! such key is: owed or already given, a retry leaves it as it is. The
+//! transaction that gives one marks it given (`CommitTx::grants`) or
+//! conflicts, so each is given once, whatever crashes.
 //!
-//! Deleting a character removes its players' board entries (a retried
-//! run's record skips characters that are gone, so none comes back); the
+//! Deleting a character removes its players' board entries and its owed
+//! rewards (a retried run's record skips characters that are gone, so
+//! none comes back); the
 //! groups it ran with keep theirs, with the names as they were.
 //!
 //! This module owns the types and [`MemoryStore`], the reference store every
@@ -42,6 +47,7 @@ mod memory;
 
 pub use memory::{AccountRecord, MemoryStore, RegisterError};
 
+use crate::content::ItemDefId;
 use crate::economy::{Inventory, Receipt};
 use crate::ids::{AccountId, CharacterId, GuildId, IntentId};
 use crate::math::Vec2;
@@ -111,8 +117,9 @@ pub enum Change {
     /// with `founder` as its leader, at version 0. The same creation again
     /// answers the same. Answered with [`Reply::Guild`], or `NameTaken`.
     CreateGuild { name: String, founder: CharacterId },
-    /// The character's inventory, to play it. Answered with
-    /// [`Reply::Inventory`] (`None` for one never stored).
+    /// The character's inventory, to play it, and the raid rewards it is
+    /// owed (at most [`MAX_OWED_LOADED`], the oldest runs first). Answered
+    /// with [`Reply::Inventory`] (`inv: None` for one never stored).
     LoadInventory { character: CharacterId },
     /// An economy transaction, decided by the core: every part's inventory
     /// becomes its `after` state, and the receipt joins the ledger, all at
@@ -129,10 +136,18 @@ pub enum Change {
     /// equal receipt, as a sort is not a move or a trade (the crash sweep
     /// found it). Deleting a character
     /// puts what its inventory held in the ledger as `Sink::Deleted`.
+    ///
+    /// `grants` names raid runs whose owed reward (recorded by
+    /// [`Change::RecordRaid`]) the first part's character is given by this
+    /// transaction: each must be owed and not yet given, or the answer is
+    /// `Conflict` and nothing changes; they are marked given with it, so a
+    /// reward is given by one transaction only (checked after "applied
+    /// before", so a retry of the one that gave it answers `Done`).
     CommitTx {
         parts: Vec<InventoryPart>,
         /// Boxed: a change waits in queues, and most are small.
         receipt: Box<Receipt>,
+        grants: Vec<u64>,
     },
     /// The guild's members and last lines at `version`, kept only if newer
     /// than the stored version. No members left: the guild is disbanded and
@@ -147,8 +162,11 @@ pub enum Change {
     /// keeps, per raid kind, level group and board, only each entrant's best
     /// run ([`RaidScore::beats`]), so recording a run again changes nothing
     /// (rule 1 without a table of runs). A player whose character no longer
-    /// exists is skipped; a run with no players records nothing. Answered
-    /// with [`Reply::Done`].
+    /// exists is skipped; a run with no players records nothing. Each
+    /// character in [`RaidRun::owed`] is owed [`RaidRun::reward`] under the
+    /// run's id, once: recording it again keeps what is there (owed, or
+    /// given), so a late retry never owes a given reward again. Scores and
+    /// owed rewards are stored at once. Answered with [`Reply::Done`].
     RecordRaid { run: Box<RaidRun> },
     /// A leaderboard: its best `top` entries (at most
     /// [`MAX_LEADERBOARD_TOP`]: a store answers no more), and `character`'s
@@ -170,9 +188,32 @@ pub const MAX_LEADERBOARD_TOP: u16 = 100;
 /// Content names are shorter (32 bytes at most).
 pub const MAX_RAID_NAME_BYTES: usize = 64;
 
-/// One finished raid run, as recorded.
+/// The most owed raid rewards one inventory load answers with.
+pub const MAX_OWED_LOADED: usize = 8;
+
+/// What a won raid gives each winner.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RaidReward {
+    pub gold: u64,
+    /// An item and how many.
+    pub item: Option<(ItemDefId, u32)>,
+}
+
+/// A raid reward a character is owed: recorded with its run, given by the
+/// economy transaction that names its run in `grants`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwedReward {
+    /// The run's id ([`RaidRun::id`]).
+    pub run: u64,
+    pub reward: RaidReward,
+}
+
+/// One finished raid run, as recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RaidRun {
+    /// Unique among the runs a store ever records: the node makes it from
+    /// the wall clock and a counter, so a restarted node never reuses one.
+    pub id: u64,
     /// The raid kind's name (`raids.toml`).
     pub raid: String,
     /// The index of its level group in the raid kind's `level_groups`.
@@ -183,6 +224,10 @@ pub struct RaidRun {
     /// a raid's group size (`content::MAX_RAID_GROUP`); a SQL store refuses
     /// more as it refuses a string it cannot hold.
     pub players: Vec<(CharacterId, String, RaidScore)>,
+    /// The members a victory owes [`RaidRun::reward`] (none after a
+    /// failure). At most a raid's group size.
+    pub owed: Vec<CharacterId>,
+    pub reward: RaidReward,
 }
 
 impl RaidRun {
@@ -362,8 +407,12 @@ pub enum Reply {
     Social(SocialRecord),
     /// A founded guild.
     Guild(GuildId),
-    /// A loaded inventory (`None`: never stored).
-    Inventory(Option<Box<Inventory>>),
+    /// A loaded inventory (`inv: None`: never stored), and the raid
+    /// rewards its character is owed, oldest run first.
+    Inventory {
+        inv: Option<Box<Inventory>>,
+        owed: Vec<OwedReward>,
+    },
     /// A loaded leaderboard: its best entries in order, and the asked-for
     /// character's own (`None`: not on it, or not asked).
     Leaderboard {

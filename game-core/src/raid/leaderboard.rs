@@ -39,7 +39,7 @@ impl Board {
 }
 
 /// How one run went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RaidScore {
     /// The boss died within the time limit.
     pub cleared: bool,

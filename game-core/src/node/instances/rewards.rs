@@ -102,6 +102,7 @@ impl Node {
             level_group: i.level_group,
             group,
             players,
+            ..RaidRun::default()
         };
         self.record_run(now, run);
     }

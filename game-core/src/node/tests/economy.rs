@@ -94,6 +94,7 @@ fn a_conflict_drops_the_transaction_and_loads_what_the_store_holds() {
                 after: invs[0].clone(),
             }],
             receipt: Box::new(receipt),
+            grants: Vec::new(),
         },
     });
     assert!(outcome.result.is_ok());

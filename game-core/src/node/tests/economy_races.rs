@@ -189,6 +189,7 @@ fn an_inventory_reloaded_under_a_trade_changes_the_trade() {
     let change = Change::CommitTx {
         parts,
         receipt: Box::new(receipt),
+        grants: Vec::new(),
     };
     let outcome = h.store.apply(&Intent {
         id: crate::ids::IntentId(9_999),

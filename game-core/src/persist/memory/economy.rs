@@ -11,15 +11,17 @@ impl MemoryStore {
         if !self.characters.contains_key(&character) {
             return Err(StoreError::NoSuchCharacter);
         }
-        Ok(Reply::Inventory(
-            self.inventories.get(&character).cloned().map(Box::new),
-        ))
+        Ok(Reply::Inventory {
+            inv: self.inventories.get(&character).cloned().map(Box::new),
+            owed: self.owed_rewards(character),
+        })
     }
 
     pub(super) fn commit_tx(
         &mut self,
         parts: &[InventoryPart],
         receipt: &Receipt,
+        grants: &[u64],
     ) -> Result<Reply, StoreError> {
         let Some(first) = parts.first() else {
             return Err(StoreError::Conflict);
@@ -57,6 +59,9 @@ impl MemoryStore {
             };
         }
         if parts.iter().any(|p| seq_of(p.character) != p.before) {
+            return Err(StoreError::Conflict);
+        }
+        if !self.give_rewards(first.character, grants) {
             return Err(StoreError::Conflict);
         }
         for p in parts {
@@ -162,6 +167,7 @@ mod tests {
                 change: Change::CommitTx {
                     parts,
                     receipt: Box::new(receipt),
+                    grants: Vec::new(),
                 },
             })
             .result
@@ -208,6 +214,7 @@ mod tests {
                     change: Change::CommitTx {
                         parts,
                         receipt: Box::new(receipt),
+                        grants: Vec::new(),
                     },
                 })
                 .result
@@ -269,6 +276,7 @@ mod tests {
             change: Change::CommitTx {
                 parts: stale,
                 receipt: Box::new(other),
+                grants: Vec::new(),
             },
         });
         assert_eq!(out.result, Err(StoreError::Conflict));

@@ -4,7 +4,9 @@
 
 use super::MemoryStore;
 use crate::ids::CharacterId;
-use crate::persist::{Board, BoardEntry, RaidRun, Reply, StoreError, MAX_LEADERBOARD_TOP};
+use crate::persist::{
+    Board, BoardEntry, OwedReward, RaidRun, Reply, StoreError, MAX_LEADERBOARD_TOP, MAX_OWED_LOADED,
+};
 use crate::raid::{Leaderboard, RaidScore, Ranked};
 use std::collections::BTreeMap;
 
@@ -64,7 +66,55 @@ impl MemoryStore {
             let entrant = run.group_entrant();
             (self.raid_board(run, Board::Groups)).record(entrant, run.group, || run.group_names());
         }
+        for &character in &run.owed {
+            if self.characters.contains_key(&character) {
+                // Owed once: a retry finds it owed, or given, and keeps it.
+                (self.raid_rewards)
+                    .entry((character, run.id))
+                    .or_insert_with(|| (run.reward.clone(), false));
+            }
+        }
         Ok(Reply::Done)
+    }
+
+    /// The rewards `character` is owed and not given, oldest run first, at
+    /// most [`MAX_OWED_LOADED`].
+    pub(super) fn owed_rewards(&self, character: CharacterId) -> Vec<OwedReward> {
+        let range = (character, 0)..=(character, u64::MAX);
+        (self.raid_rewards.range(range))
+            .filter(|(_, (_, given))| !given)
+            .take(MAX_OWED_LOADED)
+            .map(|(&(_, run), (reward, _))| OwedReward {
+                run,
+                reward: reward.clone(),
+            })
+            .collect()
+    }
+
+    /// Marks the rewards of `runs` given to `character`, if every one is
+    /// owed and not given (then `true`); otherwise changes nothing.
+    pub(super) fn give_rewards(&mut self, character: CharacterId, runs: &[u64]) -> bool {
+        let owed = |run: &u64| {
+            (self.raid_rewards.get(&(character, *run))).is_some_and(|(_, given)| !given)
+        };
+        let distinct = runs.iter().enumerate().all(|(i, r)| !runs[..i].contains(r));
+        if !distinct || !runs.iter().all(owed) {
+            return false;
+        }
+        for run in runs {
+            if let Some((_, given)) = self.raid_rewards.get_mut(&(character, *run)) {
+                *given = true;
+            }
+        }
+        true
+    }
+
+    /// Every owed raid reward and whether it was given, by (character,
+    /// run) (for tests and the simulator's checks).
+    pub fn raid_rewards(
+        &self,
+    ) -> impl Iterator<Item = (CharacterId, u64, &crate::persist::RaidReward, bool)> {
+        (self.raid_rewards.iter()).map(|(&(c, run), (reward, given))| (c, run, reward, *given))
     }
 
     fn raid_board(&mut self, run: &RaidRun, board: Board) -> &mut StoredBoard {
@@ -98,13 +148,15 @@ impl MemoryStore {
         (top, own)
     }
 
-    /// A deleted character leaves every players' board.
+    /// A deleted character leaves every players' board, and its owed
+    /// rewards are gone.
     pub(super) fn forget_raids(&mut self, character: CharacterId) {
         for ((_, _, board), stored) in &mut self.raid_boards {
             if *board == Board::Players {
                 stored.remove(character.0);
             }
         }
+        (self.raid_rewards).retain(|&(c, _), _| c != character);
     }
 }
 
@@ -113,6 +165,7 @@ mod tests {
     use super::*;
     use crate::ids::{AccountId, IntentId};
     use crate::math::Vec2;
+    use crate::persist::RaidReward;
     use crate::persist::{group_entrant, AccountRef, Change, CharacterState, Intent, Place};
 
     fn apply(store: &mut MemoryStore, id: u64, change: Change) -> Result<Reply, StoreError> {
@@ -169,6 +222,7 @@ mod tests {
                 players: (members.iter())
                     .map(|&c| (CharacterId(c), format!("c{c}"), score(time_ms, at)))
                     .collect(),
+                ..RaidRun::default()
             }),
         }
     }
@@ -239,6 +293,7 @@ mod tests {
             players: (ids.iter())
                 .map(|&c| (CharacterId(c), format!("c{c}"), score(1, 1)))
                 .collect(),
+            ..RaidRun::default()
         };
         let (a, b) = (run(&[2, 1]), run(&[1, 2, 2]));
         assert_eq!(a.group_entrant(), b.group_entrant());
@@ -301,5 +356,105 @@ mod tests {
             100,
             "a run with no players records nothing"
         );
+    }
+
+    fn owing(run_id: u64, members: &[u64], owed: &[u64]) -> Change {
+        let mut change = run(members, 500, run_id);
+        if let Change::RecordRaid { run } = &mut change {
+            run.id = run_id;
+            run.owed = owed.iter().map(|&c| CharacterId(c)).collect();
+            run.reward = RaidReward {
+                gold: 25,
+                item: Some((crate::content::ItemDefId(3), 2)),
+            };
+        }
+        change
+    }
+
+    fn owed(store: &mut MemoryStore, c: u64) -> Vec<u64> {
+        match apply(
+            store,
+            9_999,
+            Change::LoadInventory {
+                character: CharacterId(c),
+            },
+        ) {
+            Ok(Reply::Inventory { owed, .. }) => owed.iter().map(|o| o.run).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Gives character 1 its reward of `runs` in a transaction moving its
+    /// inventory from `before` to `before + 1`.
+    fn give(
+        store: &mut MemoryStore,
+        id: u64,
+        before: u64,
+        runs: &[u64],
+    ) -> Result<Reply, StoreError> {
+        use crate::economy::{Inventory, Receipt, Source};
+        let after = Inventory {
+            gold: 25 * (before + 1),
+            seq: before + 1,
+            ..Inventory::new(4)
+        };
+        let change = Change::CommitTx {
+            parts: vec![crate::persist::InventoryPart {
+                character: CharacterId(1),
+                before,
+                after,
+            }],
+            receipt: Box::new(Receipt {
+                gold_in: vec![(25, Source::Raid)],
+                ..Receipt::default()
+            }),
+            grants: runs.to_vec(),
+        };
+        apply(store, id, change)
+    }
+
+    #[test]
+    fn an_owed_reward_is_owed_once_given_once_and_a_late_record_does_not_owe_it_again() {
+        let mut store = store_with(3);
+        let won = owing(7, &[1, 2, 3], &[1, 2]);
+        apply(&mut store, 1, won.clone()).unwrap();
+        apply(&mut store, 2, owing(5, &[1], &[1])).unwrap();
+        assert_eq!(owed(&mut store, 1), vec![5, 7], "oldest run first");
+        assert_eq!(owed(&mut store, 3), Vec::<u64>::new(), "not a winner");
+        // Given by one transaction; its retry answers the same.
+        assert_eq!(give(&mut store, 10, 0, &[7]), Ok(Reply::Done));
+        assert_eq!(give(&mut store, 10, 0, &[7]), Ok(Reply::Done));
+        assert_eq!(owed(&mut store, 1), vec![5]);
+        // Another transaction giving it again conflicts, and changes nothing.
+        assert_eq!(give(&mut store, 11, 1, &[7]), Err(StoreError::Conflict));
+        assert_eq!(give(&mut store, 11, 1, &[5, 5]), Err(StoreError::Conflict));
+        assert_eq!(give(&mut store, 11, 1, &[5, 9]), Err(StoreError::Conflict));
+        assert_eq!(owed(&mut store, 1), vec![5]);
+        assert_eq!(store.inventory(CharacterId(1)).map(|i| i.seq), Some(1));
+        // The run recorded again, late: the given reward stays given.
+        apply(&mut store, 1, won).unwrap();
+        assert_eq!(owed(&mut store, 1), vec![5]);
+        assert_eq!(owed(&mut store, 2), vec![7]);
+        let given: Vec<_> = (store.raid_rewards())
+            .map(|(c, run, _, given)| (c.0, run, given))
+            .collect();
+        assert_eq!(given, vec![(1, 5, false), (1, 7, true), (2, 7, false)]);
+    }
+
+    #[test]
+    fn a_load_answers_at_most_so_many_owed_rewards_and_a_deleted_character_owes_nothing() {
+        let mut store = store_with(2);
+        for r in 0..20 {
+            apply(&mut store, 100 + r, owing(r, &[1, 2], &[1, 2])).unwrap();
+        }
+        let first: Vec<u64> = (0..MAX_OWED_LOADED as u64).collect();
+        assert_eq!(owed(&mut store, 1), first);
+        let delete = Change::DeleteCharacter {
+            account: AccountId(1),
+            character: CharacterId(2),
+        };
+        apply(&mut store, 2, delete).unwrap();
+        apply(&mut store, 100, owing(0, &[1, 2], &[1, 2])).unwrap();
+        assert!(store.raid_rewards().all(|(c, ..)| c == CharacterId(1)));
     }
 }
