@@ -246,10 +246,11 @@ fn print_report(r: &SimReport) {
     );
     let rn = &r.raids.node;
     println!(
-        "raids (node)          {} requests ({} refused), {} matches; instances {} opened, {} closed, peak {}; {} victories, {} time-ups, {} wipes; rewards {} owed: {} claimed, {} given at close, {} lost",
+        "raids (node)          {} requests ({} refused), {} matches; instances {} opened, {} closed, peak {}; {} victories, {} time-ups, {} wipes; rewards {} owed: {} claimed, {} given at close, {} at a load, {} left to the store, {} lost; {} given from the store",
         rn.requests, rn.refused, rn.matches, rn.instances_opened, rn.instances_closed,
         rn.instances_peak, rn.victories, rn.time_ups, rn.wipes, rn.rewards_owed,
-        rn.rewards_claimed, rn.rewards_given_at_close, rn.rewards_lost
+        rn.rewards_claimed, rn.rewards_given_at_close, rn.rewards_given_at_load,
+        rn.rewards_stored, rn.rewards_lost, rn.rewards_from_store
     );
     if r.raids.bots > 0 {
         let t = &r.raids.tally;

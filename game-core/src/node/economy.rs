@@ -311,13 +311,16 @@ impl Node {
             return;
         };
         match result {
-            Ok(Reply::Inventory { inv, owed: _ }) => {
+            Ok(Reply::Inventory { inv, owed }) => {
                 h.inv = Some(inv.map_or_else(|| Inventory::new(INVENTORY_SLOTS), |b| *b));
                 self.wear_gear(character);
                 self.send_economy_views(now, character);
                 // Loaded again after a conflict: what its trade offers may
                 // be something else now.
                 self.trade_inventory_reloaded(now, character);
+                // Raid rewards owed from an earlier life of the node, or a
+                // run answered after its instance closed.
+                self.give_stored_rewards(now, character, owed);
             }
             // The store failed: asked again a second later.
             _ => self.reload_later(now, character),

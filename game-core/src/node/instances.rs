@@ -8,8 +8,11 @@
 //! and it is sent the raid again). While inside, a character is saved at
 //! the place it came from, so a crash or a logout never leaves it in an
 //! instance that no longer exists. The raid's reward is owed to everyone
-//! in the instance when the boss dies, and given once: claimed, or given
-//! as the instance closes.
+//! in the instance when the boss dies, written to the store with the run
+//! (only then is the end told), and given once, by the one economy
+//! transaction that marks it given in the store: claimed, given as the
+//! instance closes, or, if neither happened here (the player left, the
+//! node crashed), at the character's next inventory load.
 
 use super::{Location, Node};
 use crate::content::RaidFight;
@@ -26,14 +29,15 @@ mod rewards;
 mod view;
 pub use view::InstanceInfo;
 
-/// Ticks a close waits for a busy inventory to take an owed reward before
-/// the reward counts as lost (5 s at 20 Hz).
-const CLOSE_TRIES: u32 = 100;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reward {
     None,
+    /// Won; the run (and so the reward) is on its way to the store.
+    Recording,
+    /// The store owes it: claimable here.
     Owed,
+    /// Given by a transaction of this node (or left to the store to give
+    /// at the next load: then `None` again, and counted stored).
     Given,
 }
 
@@ -64,7 +68,8 @@ struct Instance {
     next_state: Instant,
     end: Option<RaidEnd>,
     close_at: Option<Instant>,
-    close_tries: u32,
+    /// The id of its run once ended ([`crate::persist::RaidRun::id`]).
+    run: Option<u64>,
 }
 
 /// Every open instance, and which one each matched character belongs to.
@@ -73,6 +78,11 @@ pub(super) struct Instances {
     open: BTreeMap<u64, Instance>,
     of: IdMap<CharacterId, u64>,
     next: u64,
+    /// Ended raids' runs on their way to the store, by run id.
+    runs: BTreeMap<u64, rewards::PendingRun>,
+    /// Runs the store failed, to send again.
+    run_retries: crate::timers::TimerSet<u64>,
+    next_run: u64,
 }
 
 impl Instances {
@@ -175,7 +185,7 @@ impl Node {
                 next_state: now + every,
                 end: None,
                 close_at: None,
-                close_tries: 0,
+                run: None,
             },
         );
         self.raids.stats.instances_opened += 1;
@@ -347,9 +357,11 @@ impl Node {
         let m = &mut i.members[at];
         m.inside = false;
         m.in_game = false;
+        // The store gives it at the character's next load (one still
+        // `Recording` is settled when the store answers, or at the close).
         if m.reward == Reward::Owed {
             m.reward = Reward::None;
-            self.raids.stats.rewards_lost += 1;
+            self.raids.stats.rewards_stored += 1;
         }
         self.close_if_empty(now, id);
     }
@@ -358,7 +370,7 @@ impl Node {
         let empty = (self.raids.instances.open.get(&id))
             .is_some_and(|i| i.members.iter().all(|m| !m.inside));
         if empty {
-            self.close_instance(now, id, true);
+            self.close_instance(now, id);
         }
     }
 
@@ -406,10 +418,8 @@ impl Node {
             let Some(i) = self.raids.instances.open.get(&id) else {
                 continue;
             };
-            if i.members.iter().all(|m| !m.inside) {
-                self.close_instance(now, id, true);
-            } else if i.close_at.is_some_and(|t| t <= now) {
-                self.close_instance(now, id, false);
+            if i.members.iter().all(|m| !m.inside) || i.close_at.is_some_and(|t| t <= now) {
+                self.close_instance(now, id);
             }
         }
     }
@@ -427,11 +437,11 @@ impl Node {
         }
     }
 
-    /// Closes instance `id`: owed rewards are given (a busy inventory
-    /// delays the close by a tick, up to [`CLOSE_TRIES`]), everyone inside
-    /// is moved out, and the zone is dropped. `now_or_never`: the instance
-    /// is empty, so close it now.
-    fn close_instance(&mut self, now: Instant, id: u64, now_or_never: bool) {
+    /// Closes instance `id`: owed rewards are given (what cannot be, a busy
+    /// or full inventory or a run the store has not answered, the store
+    /// gives at the character's next load), everyone inside is moved out,
+    /// and the zone is dropped.
+    fn close_instance(&mut self, now: Instant, id: u64) {
         let Some(i) = self.raids.instances.open.get(&id) else {
             return;
         };
@@ -439,24 +449,20 @@ impl Node {
             .filter(|m| m.reward == Reward::Owed && m.in_game)
             .map(|m| m.character)
             .collect();
-        let mut waiting = false;
         for c in owed {
-            match self.give_reward(now, c) {
-                Ok(()) => self.raids.stats.rewards_given_at_close += 1,
-                Err(_) => waiting = true,
+            if self.give_reward(now, c).is_ok() {
+                self.raids.stats.rewards_given_at_close += 1;
             }
         }
         let Some(i) = self.raids.instances.open.get_mut(&id) else {
             return;
         };
-        if waiting && !now_or_never && i.close_tries < CLOSE_TRIES {
-            i.close_tries += 1;
-            return;
+        for m in &mut i.members {
+            if matches!(m.reward, Reward::Owed | Reward::Recording) {
+                m.reward = Reward::None;
+                self.raids.stats.rewards_stored += 1;
+            }
         }
-        let lost = (i.members.iter())
-            .filter(|m| m.reward == Reward::Owed)
-            .count() as u64;
-        self.raids.stats.rewards_lost += lost;
         let inside: Vec<(PlayerId, CharacterId, Place)> = (i.members.iter())
             .filter(|m| m.inside)
             .map(|m| (m.player, m.character, m.back.clone()))

@@ -63,7 +63,7 @@ pub use economy_stats::{EconomyStats, TxKind, TxResult};
 pub use in_process::InProcess;
 pub use instances::InstanceInfo;
 pub use players::Player;
-pub use raids::{RaidConfig, RaidStats, RUN_TRIES};
+pub use raids::{RaidConfig, RaidStats};
 pub use routing::TransferError;
 pub use tick::TickObserver;
 pub use world::{Location, World, WorldConfig};

@@ -11,7 +11,7 @@ use super::instances::Instances;
 use super::store::Purpose;
 use super::Node;
 use crate::ids::{CharacterId, ConnId, IdMap, PlayerId};
-use crate::persist::{BoardEntry, Change, RaidRun, Reply, StoreError};
+use crate::persist::{BoardEntry, Change, Reply, StoreError};
 use crate::protocol::{
     BoardRow, ClientRaid, LeftQueue, QueueView, RaidRefusal, ServerMsg, ServerRaid, MAX_BOARD_TOP,
 };
@@ -86,17 +86,25 @@ pub struct RaidStats {
     pub victories: u64,
     pub time_ups: u64,
     pub wipes: u64,
-    /// Rewards claimed by their players, given as an instance closed
-    /// unclaimed, and lost (the inventory never free before the close's
-    /// last try, or its player gone).
+    /// Members inside at a victory, each owed its reward. Each is later
+    /// claimed, given as the instance closed unclaimed, given at an
+    /// inventory load while still owed here, left to the store (its player
+    /// left, its inventory was busy or full at the close, or the store had
+    /// not answered the run by then: given at the character's next load),
+    /// or lost (its run was never recorded: too many waited); or it is
+    /// still owed. The simulator checks the sum.
+    pub rewards_owed: u64,
     pub rewards_claimed: u64,
     pub rewards_given_at_close: u64,
+    pub rewards_given_at_load: u64,
+    pub rewards_stored: u64,
     pub rewards_lost: u64,
-    /// Members owed a reward at a victory (each later claimed, given at
-    /// the close or lost: the three above, and those still owed).
-    pub rewards_owed: u64,
-    /// Runs the store recorded, and runs given up on (the store failed
-    /// [`RUN_TRIES`] times, or too many waited).
+    /// Owed rewards the store answered with an inventory load (or with a
+    /// run recorded after its instance closed) that this node gave.
+    pub rewards_from_store: u64,
+    /// Runs the store recorded, and runs never sent (too many waited,
+    /// [`RaidConfig::max_instances`]). A run the store fails is sent
+    /// again a second later, until it is recorded.
     pub runs_recorded: u64,
     pub runs_lost: u64,
     pub boards_read: u64,
@@ -111,9 +119,6 @@ pub(super) struct RaidLink {
     roles: IdMap<CharacterId, Role>,
     /// Leaderboard reads waiting for the store.
     pub(super) board_reads: usize,
-    /// Raid runs on their way to the store, and the tries each has had.
-    runs: BTreeMap<u64, (Box<RaidRun>, u8)>,
-    next_run: u64,
     pub(super) config: RaidConfig,
     pub(super) stats: RaidStats,
 }
@@ -132,8 +137,6 @@ impl RaidLink {
             instances: Instances::default(),
             roles: IdMap::default(),
             board_reads: 0,
-            runs: BTreeMap::new(),
-            next_run: 0,
             config,
             stats: RaidStats::default(),
         }
@@ -155,9 +158,6 @@ fn refusal_of(q: QueueRefusal) -> RaidRefusal {
         QueueRefusal::AlreadyAccepted => RaidRefusal::AlreadyAccepted,
     }
 }
-
-/// A raid run's scores are sent this many times at most.
-pub const RUN_TRIES: u8 = 5;
 
 fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_micros() / 1_000).unwrap_or(u32::MAX)
@@ -405,6 +405,7 @@ impl Node {
         self.raids.matchmaker.tick(now);
         self.carry_match_events(now, LeftQueue::MemberLeft);
         self.step_instances(now);
+        self.send_runs_due(now);
     }
 
     /// A character left the game: out of the queue and its instance.
@@ -413,56 +414,6 @@ impl Node {
         self.carry_match_events(now, LeftQueue::MemberLeft);
         self.raids.roles.remove(&character);
         self.instance_member_gone(now, character);
-    }
-
-    /// A finished run's scores go to the store, tried again if it fails.
-    pub(super) fn record_run(&mut self, now: Instant, run: RaidRun) {
-        if self.raids.runs.len() >= self.raids.config.max_instances as usize {
-            self.raids.stats.runs_lost += 1;
-            return;
-        }
-        self.raids.next_run += 1;
-        let id = self.raids.next_run;
-        self.raids.runs.insert(id, (Box::new(run), 0));
-        self.send_run(now, id);
-    }
-
-    fn send_run(&mut self, now: Instant, id: u64) {
-        let Some((run, _)) = self.raids.runs.get(&id) else {
-            return;
-        };
-        let change = Change::RecordRaid { run: run.clone() };
-        if self
-            .persist(now, change, Purpose::RaidRun { run: id })
-            .is_none()
-        {
-            self.run_recorded(now, id, Err(StoreError::Unavailable));
-        }
-    }
-
-    /// The store answered a run's record.
-    pub(super) fn run_recorded(
-        &mut self,
-        now: Instant,
-        id: u64,
-        result: Result<Reply, StoreError>,
-    ) {
-        if result.is_ok() {
-            if self.raids.runs.remove(&id).is_some() {
-                self.raids.stats.runs_recorded += 1;
-            }
-            return;
-        }
-        let Some((_, tries)) = self.raids.runs.get_mut(&id) else {
-            return;
-        };
-        *tries += 1;
-        if *tries >= RUN_TRIES {
-            self.raids.runs.remove(&id);
-            self.raids.stats.runs_lost += 1;
-        } else {
-            self.send_run(now, id);
-        }
     }
 
     #[allow(clippy::too_many_arguments)] // one per field of the request

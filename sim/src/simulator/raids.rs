@@ -3,7 +3,7 @@
 //! raid and reward messages and at each check; what the node counted of
 //! raids kept across its restarts; and the figures for the report.
 
-use super::invariants::{RaidChecker, RaidChecks};
+use super::invariants::{rewards_given_once, RaidChecker, RaidChecks};
 use super::Simulator;
 use crate::policy::{Band, FightTally, Kind, RaidTally};
 use game_core::client::ClientEvent;
@@ -31,7 +31,10 @@ pub struct NodeRaids {
     pub rewards_owed: u64,
     pub rewards_claimed: u64,
     pub rewards_given_at_close: u64,
+    pub rewards_given_at_load: u64,
+    pub rewards_stored: u64,
     pub rewards_lost: u64,
+    pub rewards_from_store: u64,
 }
 
 impl NodeRaids {
@@ -48,7 +51,10 @@ impl NodeRaids {
         self.rewards_owed += s.rewards_owed;
         self.rewards_claimed += s.rewards_claimed;
         self.rewards_given_at_close += s.rewards_given_at_close;
+        self.rewards_given_at_load += s.rewards_given_at_load;
+        self.rewards_stored += s.rewards_stored;
         self.rewards_lost += s.rewards_lost;
+        self.rewards_from_store += s.rewards_from_store;
     }
 }
 
@@ -132,6 +138,11 @@ impl Simulator {
 
     pub(super) fn check_raids(&mut self) {
         self.raids.checker.check(&self.node, self.now);
+        let mut failures = Vec::new();
+        rewards_given_once(self.store.committed(), &mut failures);
+        for f in failures {
+            self.checker.report(self.now, f);
+        }
     }
 
     /// At the end: no ticket lost.

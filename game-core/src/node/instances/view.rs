@@ -17,7 +17,8 @@ pub struct InstanceInfo {
     pub allowed: u16,
     pub zone: ZoneId,
     pub end: Option<RaidEnd>,
-    /// (character, inside, in game, reward owed, reward given)
+    /// (character, inside, in game, reward owed (won, not yet given),
+    /// reward given)
     pub members: Vec<(CharacterId, bool, bool, bool, bool)>,
 }
 
@@ -35,7 +36,8 @@ impl Node {
                 end: i.end,
                 members: (i.members.iter())
                     .map(|m| {
-                        let (owed, given) = (m.reward == Reward::Owed, m.reward == Reward::Given);
+                        let owed = matches!(m.reward, Reward::Owed | Reward::Recording);
+                        let given = m.reward == Reward::Given;
                         (m.character, m.inside, m.in_game, owed, given)
                     })
                     .collect(),

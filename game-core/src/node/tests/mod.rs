@@ -10,6 +10,7 @@ mod economy;
 mod economy_hostile;
 mod economy_races;
 mod economy_requests;
+mod raid_rewards;
 mod raids;
 mod sessions;
 mod social;

@@ -10,7 +10,7 @@ use crate::raid::{Board, Role};
 /// `training_grounds`: five players, no roles, levels 1-15 in group 0.
 const GROUNDS: u16 = 1;
 
-fn raid_msgs(msgs: &[ServerMsg]) -> Vec<ServerRaid> {
+pub(super) fn raid_msgs(msgs: &[ServerMsg]) -> Vec<ServerRaid> {
     msgs.iter()
         .filter_map(|m| match m {
             ServerMsg::Raid(r) => Some(r.clone()),
@@ -27,7 +27,7 @@ fn queue() -> ClientMsg {
     })
 }
 
-fn refusals(msgs: &[ServerMsg]) -> Vec<RaidRefusal> {
+pub(super) fn refusals(msgs: &[ServerMsg]) -> Vec<RaidRefusal> {
     raid_msgs(msgs)
         .into_iter()
         .filter_map(|m| match m {
@@ -44,7 +44,7 @@ fn tick(h: &mut Harness) {
 impl Harness {
     /// `n` players (connections `first..`) in the world, queued for the
     /// training grounds.
-    fn queued(&mut self, first: u64, n: u64) -> Vec<ConnId> {
+    pub(super) fn queued(&mut self, first: u64, n: u64) -> Vec<ConnId> {
         let conns: Vec<ConnId> = (first..first + n)
             .map(|c| self.enter(c, &format!("p{c}")).0)
             .collect();
@@ -61,7 +61,7 @@ impl Harness {
 
     /// Everyone of `conns` accepts the ready check it was sent; returns
     /// the instance they were moved into.
-    fn accept_all(&mut self, conns: &[ConnId]) -> u64 {
+    pub(super) fn accept_all(&mut self, conns: &[ConnId]) -> u64 {
         tick(self);
         for &c in conns {
             let ready = raid_msgs(&self.take(c))
@@ -94,7 +94,7 @@ impl Harness {
     }
 
     /// Kills the boss of `instance` (as if its last hit landed).
-    fn kill_boss(&mut self, instance: u64) {
+    pub(super) fn kill_boss(&mut self, instance: u64) {
         let zone = self.instance_zone(instance);
         let z = self.node.world.zone_mut(zone).unwrap();
         let boss = z.encounter().unwrap().boss.unwrap();
@@ -235,7 +235,7 @@ fn a_victory_owes_each_member_its_reward_once_and_the_instance_closes_after() {
     assert_eq!(h.node.raid_stats().boards_read, 2);
 }
 
-fn character_of(h: &Harness, conn: ConnId) -> CharacterId {
+pub(super) fn character_of(h: &Harness, conn: ConnId) -> CharacterId {
     let player = h.node.session(conn).unwrap().player().unwrap();
     h.node.player(player).unwrap().character.unwrap()
 }

@@ -30,7 +30,7 @@ mod walk;
 
 pub use combat::{CombatChecks, ServerCombat};
 pub use economy::{EconomyChecker, EconomyChecks, TxAudit};
-pub use raid::{RaidChecker, RaidChecks};
+pub use raid::{rewards_given_once, RaidChecker, RaidChecks};
 pub use social::{self_character, Asked, SocialChecks};
 use walk::{isqrt_m, moved_more_than, SortedWalk};
 

@@ -12,18 +12,23 @@
 //! - no instance outlives its players: one with no member inside is gone
 //!   by the next tick, and the world runs a zone for every open instance
 //!   and no other;
-//! - rewards once: the node's rewards claimed, given at the close and lost,
-//!   with those still owed, are the rewards it owed; and no client is shown
-//!   more reward changes (`Changed` with `Cause::Raid`) than the raids its
-//!   character was owed a reward in.
+//! - rewards once: the node's rewards claimed, given at the close or at a
+//!   load, left to the store and lost, with those still owed, are the
+//!   rewards it owed; no client is shown more reward changes (`Changed`
+//!   with `Cause::Raid`) than the raids its character was owed a reward
+//!   in; and in the store, each character's raid gold in the ledger is the
+//!   gold of the rewards marked given to it (each given by one
+//!   transaction, across the node's restarts).
 //!
 //! The pure rules take plain numbers (`raid_tests.rs` feeds them broken
 //! ones); [`RaidChecker`] feeds them the node's and the clients'.
 
 use super::social::self_character;
 use game_core::client::{Client, ClientEvent};
+use game_core::economy::Source;
 use game_core::ids::{CharacterId, ConnId};
 use game_core::node::{InstanceInfo, Node, RaidStats};
+use game_core::persist::MemoryStore;
 use game_core::protocol::{Cause, ServerEconomy, ServerRaid};
 use game_core::time::{Duration, Instant};
 use serde::Serialize;
@@ -281,16 +286,26 @@ pub fn spread(i: &InstanceInfo, widths: &[Vec<u16>], failures: &mut Vec<String>)
     }
 }
 
-/// Every reward owed was claimed, given at the close, lost, or is still owed.
+/// Every reward owed was claimed, given at the close or at a load, left to
+/// the store, lost, or is still owed.
 pub fn rewards_balance(s: &RaidStats, instances: &[InstanceInfo], failures: &mut Vec<String>) {
     let still: u64 = (instances.iter())
         .map(|i| i.members.iter().filter(|m| m.3).count() as u64)
         .sum();
-    let settled = s.rewards_claimed + s.rewards_given_at_close + s.rewards_lost;
+    let settled = s.rewards_claimed
+        + s.rewards_given_at_close
+        + s.rewards_given_at_load
+        + s.rewards_stored
+        + s.rewards_lost;
     if settled + still != s.rewards_owed {
         failures.push(format!(
-            "raid: {} rewards owed, {} claimed + {} given at close + {} lost + {still} still owed",
-            s.rewards_owed, s.rewards_claimed, s.rewards_given_at_close, s.rewards_lost
+            "raid: {} rewards owed, {} claimed + {} given at close + {} at a load + {} left to the store + {} lost + {still} still owed",
+            s.rewards_owed,
+            s.rewards_claimed,
+            s.rewards_given_at_close,
+            s.rewards_given_at_load,
+            s.rewards_stored,
+            s.rewards_lost
         ));
     }
     if s.matches_too_wide > 0 {
@@ -318,5 +333,35 @@ pub fn ticket_lost(c: CharacterId, t: &Ticket, now: Instant, failures: &mut Vec<
             "raid: {c:?}'s ticket was lost: not queued since {since:?} and its client ({:?}) never told",
             t.conn
         ));
+    }
+}
+
+/// In the store, every raid reward given was given by exactly one
+/// transaction: each character's raid gold in the ledger is the gold of
+/// the rewards marked given to it (a raid reward is a transaction of one
+/// part, its character's). Characters since deleted are skipped (their
+/// rewards go with them; their receipts stay).
+pub fn rewards_given_once(store: &MemoryStore, failures: &mut Vec<String>) {
+    let mut ledger: BTreeMap<CharacterId, u64> = BTreeMap::new();
+    for (&(c, _), r) in store.ledger() {
+        let raid: u64 = (r.gold_in.iter())
+            .filter(|(_, s)| *s == Source::Raid)
+            .map(|(g, _)| g)
+            .sum();
+        *ledger.entry(c).or_default() += raid;
+    }
+    let mut given: BTreeMap<CharacterId, u64> = BTreeMap::new();
+    for (c, _, reward, was_given) in store.raid_rewards() {
+        if was_given {
+            *given.entry(c).or_default() += reward.gold;
+        }
+    }
+    for (c, gold) in ledger {
+        let marked = given.get(&c).copied().unwrap_or(0);
+        if gold != marked && store.character(c).is_some() {
+            failures.push(format!(
+                "raid: {c:?} holds {gold} raid gold by the ledger, rewards of {marked} marked given"
+            ));
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! break it, beside the same numbers done right.
 
 use super::raid::{
-    exclusive, lifetime, rewarded_once, rewards_balance, spread, ticket_lost, Ticket, LOST_AFTER,
+    exclusive, lifetime, rewarded_once, rewards_balance, rewards_given_once, spread, ticket_lost,
+    Ticket, LOST_AFTER,
 };
 use game_core::content::Content;
 use game_core::ids::{CharacterId, ConnId, ZoneId};
@@ -121,9 +122,11 @@ fn widths_of_sample() -> Vec<Vec<u16>> {
 fn a_reward_neither_claimed_given_lost_nor_owed_is_caught() {
     let owing = instance(1, &[(1, true, true), (2, true, false)]);
     let stats = RaidStats {
-        rewards_owed: 4,
+        rewards_owed: 6,
         rewards_claimed: 1,
         rewards_given_at_close: 1,
+        rewards_given_at_load: 1,
+        rewards_stored: 1,
         rewards_lost: 1,
         ..RaidStats::default()
     };
@@ -167,4 +170,82 @@ fn a_ticket_the_node_dropped_unheard_is_lost_once_it_has_been_long_enough() {
     ticket_lost(c(1), &ticket(Some(t0)), t0 + LOST_AFTER, &mut f);
     assert_eq!(f.len(), 1, "{f:?}");
     assert!(f[0].contains("lost"), "{f:?}");
+}
+
+#[test]
+fn raid_gold_in_the_ledger_without_a_reward_marked_given_is_caught() {
+    use game_core::economy::{Inventory, Receipt, Source};
+    use game_core::ids::IntentId;
+    use game_core::persist::{
+        AccountRef, Change, CharacterState, Intent, InventoryPart, MemoryStore, Place, RaidReward,
+        RaidRun,
+    };
+    let mut store = MemoryStore::default();
+    let mut apply = |id: u64, change: Change| {
+        let out = store.apply(&Intent {
+            id: IntentId(id),
+            change,
+        });
+        assert!(out.result.is_ok(), "{:?}", out.result);
+    };
+    apply(
+        1,
+        Change::OpenAccount {
+            account: AccountRef::Dev("ada".into()),
+        },
+    );
+    let state = CharacterState {
+        place: Place {
+            map: "meadow".into(),
+            channel: 0,
+            pos: game_core::math::Vec2::from_ints(0, 0),
+        },
+        level: 1,
+        experience: 0,
+    };
+    let create = Change::CreateCharacter {
+        account: game_core::ids::AccountId(1),
+        name: "ada".into(),
+        state,
+        max_characters: 1,
+    };
+    apply(2, create);
+    let ada = c(1);
+    let run = RaidRun {
+        id: 7,
+        owed: vec![ada],
+        reward: RaidReward {
+            gold: 120,
+            item: None,
+        },
+        ..RaidRun::default()
+    };
+    apply(3, Change::RecordRaid { run: Box::new(run) });
+    let give = |seq: u64, grants: Vec<u64>| Change::CommitTx {
+        parts: vec![InventoryPart {
+            character: ada,
+            before: seq - 1,
+            after: Inventory {
+                gold: 120 * seq,
+                seq,
+                ..Inventory::new(4)
+            },
+        }],
+        receipt: Box::new(Receipt {
+            gold_in: vec![(120, Source::Raid)],
+            ..Receipt::default()
+        }),
+        grants,
+    };
+    apply(4, give(1, vec![7]));
+    let mut f = Vec::new();
+    rewards_given_once(&store, &mut f);
+    assert!(f.is_empty(), "{f:?}");
+    // Raid gold given again without naming the run: caught.
+    store.apply(&Intent {
+        id: IntentId(5),
+        change: give(2, vec![]),
+    });
+    rewards_given_once(&store, &mut f);
+    assert_eq!(f.len(), 1, "{f:?}");
 }
