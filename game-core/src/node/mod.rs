@@ -248,6 +248,9 @@ pub enum NodeEvent {
         seq: u64,
         parts: Vec<(CharacterId, u64)>,
     },
+    /// The store recorded a raid run: its id, and the characters it owes
+    /// a reward (each given once, later, by a transaction naming the run).
+    RaidRunRecorded { run: u64, owed: Vec<CharacterId> },
     /// The player's connection dropped; it is kept for the grace period.
     Detached {
         player: PlayerId,

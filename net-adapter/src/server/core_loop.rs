@@ -345,6 +345,10 @@ fn log_event(event: &NodeEvent) {
             let parts: Vec<String> = parts.iter().map(|(c, s)| format!("{c}@{s}")).collect();
             debug!(%first, seq, parts = parts.join(","), "transaction committed")
         }
+        NodeEvent::RaidRunRecorded { run, owed } => {
+            let owed: Vec<String> = owed.iter().map(|c| c.to_string()).collect();
+            debug!(run, owed = owed.join(","), "raid run recorded")
+        }
         NodeEvent::Detached { player, reason } => {
             debug!(%player, %reason, "connection lost, player kept for resume")
         }

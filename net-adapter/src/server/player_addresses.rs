@@ -74,7 +74,8 @@ impl PlayerAddresses {
             }
             NodeEvent::EnteredWorld { .. }
             | NodeEvent::CharacterSaved { .. }
-            | NodeEvent::TransactionCommitted { .. } => {}
+            | NodeEvent::TransactionCommitted { .. }
+            | NodeEvent::RaidRunRecorded { .. } => {}
         }
     }
 }

@@ -203,6 +203,10 @@ impl Node {
             return;
         };
         self.raids.stats.runs_recorded += 1;
+        self.event(crate::node::NodeEvent::RaidRunRecorded {
+            run: id,
+            owed: p.run.owed.clone(),
+        });
         for &c in &p.run.owed {
             match self.raids.instances.member_mut(c) {
                 Some((instance, i, at)) if instance == p.instance => {
@@ -292,7 +296,8 @@ impl Node {
         character: CharacterId,
         owed: Vec<OwedReward>,
     ) {
-        if owed.is_empty() || self.give_owed(now, character, &owed).is_err() {
+        let playing = self.held(character).is_some_and(|h| h.playing);
+        if owed.is_empty() || !playing || self.give_owed(now, character, &owed).is_err() {
             return;
         }
         let stats = &mut self.raids.stats;

@@ -109,6 +109,36 @@ impl MemoryStore {
         true
     }
 
+    /// Whether every raid reward marked given was given by exactly one
+    /// transaction: each character's raid gold in the ledger is the gold of
+    /// its rewards marked given (a raid reward is a transaction of one
+    /// part, its character's). What is wrong, if anything. Characters since
+    /// deleted are skipped (their rewards go with them, their receipts
+    /// stay). For the simulator's and the fuzz targets' checks.
+    pub fn audit_raid_rewards(&self) -> Vec<String> {
+        let mut ledger: BTreeMap<CharacterId, u64> = BTreeMap::new();
+        for (&(c, _), r) in &self.ledger {
+            let raid = (r.gold_in.iter()).filter(|(_, s)| *s == crate::economy::Source::Raid);
+            *ledger.entry(c).or_default() += raid.map(|(g, _)| g).sum::<u64>();
+        }
+        let mut given: BTreeMap<CharacterId, u64> = BTreeMap::new();
+        for (&(c, _), (reward, was_given)) in &self.raid_rewards {
+            if *was_given {
+                *given.entry(c).or_default() += reward.gold;
+            }
+        }
+        let mut wrong = Vec::new();
+        for (c, gold) in ledger {
+            let marked = given.get(&c).copied().unwrap_or(0);
+            if gold != marked && self.characters.contains_key(&c) {
+                wrong.push(format!(
+                    "raid: {c:?} holds {gold} raid gold by the ledger, rewards of {marked} marked given"
+                ));
+            }
+        }
+        wrong
+    }
+
     /// Every owed raid reward and whether it was given, by (character,
     /// run) (for tests and the simulator's checks).
     pub fn raid_rewards(

@@ -25,7 +25,6 @@
 
 use super::social::self_character;
 use game_core::client::{Client, ClientEvent};
-use game_core::economy::Source;
 use game_core::ids::{CharacterId, ConnId};
 use game_core::node::{InstanceInfo, Node, RaidStats};
 use game_core::persist::MemoryStore;
@@ -337,31 +336,7 @@ pub fn ticket_lost(c: CharacterId, t: &Ticket, now: Instant, failures: &mut Vec<
 }
 
 /// In the store, every raid reward given was given by exactly one
-/// transaction: each character's raid gold in the ledger is the gold of
-/// the rewards marked given to it (a raid reward is a transaction of one
-/// part, its character's). Characters since deleted are skipped (their
-/// rewards go with them; their receipts stay).
+/// transaction ([`MemoryStore::audit_raid_rewards`]).
 pub fn rewards_given_once(store: &MemoryStore, failures: &mut Vec<String>) {
-    let mut ledger: BTreeMap<CharacterId, u64> = BTreeMap::new();
-    for (&(c, _), r) in store.ledger() {
-        let raid: u64 = (r.gold_in.iter())
-            .filter(|(_, s)| *s == Source::Raid)
-            .map(|(g, _)| g)
-            .sum();
-        *ledger.entry(c).or_default() += raid;
-    }
-    let mut given: BTreeMap<CharacterId, u64> = BTreeMap::new();
-    for (c, _, reward, was_given) in store.raid_rewards() {
-        if was_given {
-            *given.entry(c).or_default() += reward.gold;
-        }
-    }
-    for (c, gold) in ledger {
-        let marked = given.get(&c).copied().unwrap_or(0);
-        if gold != marked && store.character(c).is_some() {
-            failures.push(format!(
-                "raid: {c:?} holds {gold} raid gold by the ledger, rewards of {marked} marked given"
-            ));
-        }
-    }
+    failures.extend(store.audit_raid_rewards());
 }

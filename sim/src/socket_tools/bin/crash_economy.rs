@@ -12,11 +12,18 @@
 //!   least at the sequence number it acknowledged: no acknowledgement lost;
 //! - no transaction applied twice (a second application would double its
 //!   items or gold, or an id, and fail the two checks above; the ledger's
-//!   name is its primary key).
+//!   name is its primary key);
+//! - raid rewards exactly once across crashes (issue 20; `raids.rs`): raider
+//!   bots play beside the traders, and the first segment is killed just
+//!   after the store recorded a won run (0-300 ms after its log line, so
+//!   before, during or after its winners' claims); every reward a recorded
+//!   run owes is in the database, given by one transaction at most, and
+//!   every one still owed at a kill was given by the end (at its winner's
+//!   next login).
 //!
 //! Each engine gets fresh data. The server runs `--kills` segments that end
 //! in SIGKILL at a seeded moment, then one that ends in a clean stop; the
-//! bots (`mmo-bots --mix trader=100` by default) start again with each
+//! bots (`mmo-bots --mix trader=70,raider=30` by default) start again with each
 //! segment, and the operator grants gold to a few of them every second on the
 //! admin port (a source of its own, so the checks see grants cut by a kill).
 //!
@@ -31,6 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use sim::socket_tools::binaries::server_and_bots;
 use sim::socket_tools::scrape::http_post;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -42,6 +50,8 @@ mod db;
 mod ledger;
 #[path = "crash/procs.rs"]
 mod procs;
+#[path = "crash_economy/raids.rs"]
+mod raids;
 
 use db::{create_database, drop_database, with_database};
 use ledger::Acked;
@@ -74,8 +84,12 @@ struct Args {
     #[arg(long, default_value_t = 6)]
     last_seconds: u64,
     /// The bots' kinds, as `mmo-bots --mix`.
-    #[arg(long, default_value = "trader=100")]
+    #[arg(long, default_value = "trader=70,raider=30")]
     mix: String,
+    /// With raiders in the mix, the first segment is killed just after the
+    /// first won run is recorded, or after this many seconds without one.
+    #[arg(long, default_value_t = 150)]
+    raid_wait: u64,
     /// Gold each operator grant gives; grants go to this many bots a second.
     #[arg(long, default_value_t = 300)]
     grant_gold: u64,
@@ -207,10 +221,15 @@ fn one_engine(
         runtime.block_on(create_database(postgres, &name))?;
         (url.clone(), url, Some(name))
     };
-    let outcome =
-        segments(args, &dir, &data, &server_url, server_bin, bots_bin, rng).and_then(|acked| {
+    let db = Db {
+        url: &read_url,
+        runtime,
+    };
+    let outcome = segments(args, &dir, &data, &server_url, server_bin, bots_bin, &db, rng)
+        .and_then(|seen| {
             let stored = runtime.block_on(ledger::read(&read_url))?;
-            Ok((acked, stored))
+            let rewards = runtime.block_on(raids::read(&read_url))?;
+            Ok((seen, stored, rewards))
         });
     if let Some(name) = &database {
         if !args.keep {
@@ -219,8 +238,10 @@ fn one_engine(
             }
         }
     }
-    let (acked, stored) = outcome?;
-    let violations = ledger::check(&stored, &acked);
+    let (seen, stored, rewards) = outcome?;
+    let acked = seen.acked;
+    let mut violations = ledger::check(&stored, &acked);
+    violations.extend(raids::check(&rewards, &seen.runs, &seen.owed_at_kills));
     println!(
         "  after {} kills and a clean stop: {} transactions in the ledger, {} acknowledged in \
          the logs; {} stacks, {} gold held",
@@ -233,8 +254,23 @@ fn one_engine(
     for ((kind, way), amount) in &stored.by_way {
         println!("    {kind:<8} {way:<12} {amount}");
     }
+    let won = seen.runs.iter().filter(|r| !r.owed.is_empty()).count();
+    println!(
+        "  raids: {} runs recorded, {won} won, owing {} rewards; {} owed at the kills (first kill \
+         {}); at the end {} given, {} still owed (given at their winners' next login)",
+        seen.runs.len(),
+        seen.runs.iter().map(|r| r.owed.len()).sum::<usize>(),
+        seen.owed_at_kills.len(),
+        seen.raid_kill,
+        rewards.given(),
+        rewards.owed().len()
+    );
     if stored.ledger.len() < 10 {
         println!("  too few transactions to prove anything: are the bots trading?");
+        return Ok(false);
+    }
+    if args.mix.contains("raider") && seen.owed_at_kills.is_empty() {
+        println!("  no reward owed at any kill: the raid part proved nothing (did anyone win?)");
         return Ok(false);
     }
     if violations.is_empty() {
@@ -255,7 +291,30 @@ fn one_engine(
     Ok(false)
 }
 
+/// The database, read between segments.
+struct Db<'a> {
+    url: &'a str,
+    runtime: &'a tokio::runtime::Runtime,
+}
+
+/// What the segments showed: the servers' acknowledged transactions and
+/// recorded raid runs (from their logs), the raid rewards owed right after
+/// each kill (from the database), and how the first kill came.
+struct Seen {
+    acked: Vec<Acked>,
+    runs: Vec<raids::RunAcked>,
+    owed_at_kills: BTreeSet<(i64, i64)>,
+    raid_kill: String,
+}
+
+/// Whether the server log at `path` shows a won raid run recorded.
+fn run_won(path: &Path) -> bool {
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    raids::parse_runs(&log).0.iter().any(|r| !r.owed.is_empty())
+}
+
 /// Every segment in turn; what the servers acknowledged, from their logs.
+#[allow(clippy::too_many_arguments)] // the run's settings, paths and database
 fn segments(
     args: &Args,
     dir: &Path,
@@ -263,8 +322,9 @@ fn segments(
     server_url: &str,
     server_bin: &Path,
     bots_bin: &Path,
+    db: &Db,
     rng: &mut ChaCha8Rng,
-) -> Result<Vec<Acked>, String> {
+) -> Result<Seen, String> {
     let setup = ServerSetup {
         bin: server_bin,
         dir,
@@ -282,14 +342,23 @@ fn segments(
         nice: args.bots_nice,
         extra: &extra,
     };
-    let mut acked = Vec::new();
+    let mut seen = Seen {
+        acked: Vec::new(),
+        runs: Vec::new(),
+        owed_at_kills: BTreeSet::new(),
+        raid_kill: "not waited for".into(),
+    };
     let mut next_grant = 0usize;
     for segment in 0..=args.kills {
         let last = segment == args.kills;
         let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let kill_at = args.kill_after_min + unit * (args.kill_after_max - args.kill_after_min);
+        // The first killed segment waits for a won raid, with raiders.
+        let wait_raid = segment == 0 && !last && args.mix.contains("raider");
         let play = if last {
             args.last_seconds as f64
+        } else if wait_raid {
+            args.raid_wait as f64
         } else {
             kill_at
         };
@@ -303,14 +372,31 @@ fn segments(
             rng.next_u64() >> 1,
         )?;
         let started = Instant::now();
+        let log_path = setup.dir.join(format!("server-{name}.log"));
+        let mut next_grants = started;
         while started.elapsed().as_secs_f64() < play {
-            for _ in 0..args.grants_per_second {
-                let who = format!("{NAME_PREFIX}{}", next_grant % args.bots);
-                next_grant += 1;
-                let command = format!("grant {who} gold {}", args.grant_gold);
-                let _ = http_post(server.admin, "/commands", &command, Duration::from_secs(1));
+            if Instant::now() >= next_grants {
+                next_grants += Duration::from_secs(1);
+                for _ in 0..args.grants_per_second {
+                    let who = format!("{NAME_PREFIX}{}", next_grant % args.bots);
+                    next_grant += 1;
+                    let command = format!("grant {who} gold {}", args.grant_gold);
+                    let _ = http_post(server.admin, "/commands", &command, Duration::from_secs(1));
+                }
             }
-            std::thread::sleep(Duration::from_millis(1_000));
+            if wait_raid && run_won(&log_path) {
+                let delay = rng.next_u64() % 300;
+                std::thread::sleep(Duration::from_millis(delay));
+                seen.raid_kill = format!(
+                    "{delay} ms after a won run was recorded, {:.1} s in",
+                    started.elapsed().as_secs_f64()
+                );
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(if wait_raid { 50 } else { 1_000 }));
+        }
+        if wait_raid && seen.raid_kill == "not waited for" {
+            seen.raid_kill = format!("after {} s without a won run", args.raid_wait);
         }
         let end = if last {
             let _ = children.kill();
@@ -324,24 +410,30 @@ fn segments(
             let _ = server.child.kill(); // SIGKILL
             let _ = server.child.wait();
             wait_or_kill(&mut children, Duration::from_secs(20));
+            let rewards = db.runtime.block_on(raids::read(db.url))?;
+            seen.owed_at_kills.extend(rewards.owed());
             "SIGKILL"
         };
-        let log = std::fs::read_to_string(setup.dir.join(format!("server-{name}.log")))
+        let log = std::fs::read_to_string(&log_path)
             .map_err(|e| format!("cannot read the log of {name}: {e}"))?;
         let (here, cut) = ledger::parse_acked(&log);
+        let (runs, runs_cut) = raids::parse_runs(&log);
         println!(
-            "  segment {segment}: {end} after {:.2} s; {} transactions acknowledged{}",
+            "  segment {segment}: {end} after {:.2} s; {} transactions acknowledged, {} raid runs \
+             recorded{}",
             started.elapsed().as_secs_f64(),
             here.len(),
-            if cut > 0 {
-                format!(" ({cut} log lines cut by the kill)")
+            runs.len(),
+            if cut + runs_cut > 0 {
+                format!(" ({} log lines cut by the kill)", cut + runs_cut)
             } else {
                 String::new()
             }
         );
-        acked.extend(here);
+        seen.acked.extend(here);
+        seen.runs.extend(runs);
     }
-    Ok(acked)
+    Ok(seen)
 }
 
 // Used by `db.rs` (shared with `crash`).

@@ -185,7 +185,8 @@ impl RaidBooks {
     /// outlives its last member inside; every refusal counted was heard
     /// (less those lost with a slow reader's queue); no character was given
     /// an instance's reward twice, by what its clients heard nor by the
-    /// store's ledger.
+    /// store's ledger, and each reward the store marks given was given by
+    /// one transaction.
     pub(super) fn check(&mut self, node: &Node, config: &NodeConfig, store: &MemoryStore) {
         let mm = node.matchmaker();
         mm.audit()
@@ -258,6 +259,8 @@ impl RaidBooks {
         for (c, n) in stored {
             assert!(n <= won(c), "{c} stored {n} raid rewards, won {}", won(c));
         }
+        let wrong = store.audit_raid_rewards();
+        assert!(wrong.is_empty(), "{wrong:?}");
     }
 
     /// Refusals by reason: none heard that was not counted; every one
