@@ -28,8 +28,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 mod commit;
+mod written;
 
-pub(super) use commit::Written;
+pub(super) use written::Written;
 
 /// Whether every engine can store the transaction: its slot indices,
 /// mission indices, purchase positions and receipt line numbers fit the

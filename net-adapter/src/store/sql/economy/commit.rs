@@ -20,13 +20,13 @@
 //!
 //! An inventory is written whole the first time (its rows deleted and
 //! inserted again); after that, while the store remembers what it last
-//! committed of it ([`Written`]), only the rows that differ from that.
-//! That memory is used only when the stored sequence number, read in the
-//! same transaction, is the remembered one's: every commit writes a whole
-//! state under a new sequence number (`before + 1`, checked against the
-//! stored one), so one number is one state. It is forgotten before the
-//! transaction that changes it and learnt again only once that has
-//! committed, so a failed transaction leaves nothing wrong in it.
+//! committed of it ([`Written`](super::Written)), only the rows that differ
+//! from that. That memory is used only when the stored sequence number,
+//! read in the same transaction, is the remembered one's: every commit
+//! writes a whole state under a new sequence number (`before + 1`, checked
+//! against the stored one), so one number is one state. It is forgotten
+//! before the transaction that changes it and learnt again only once that
+//! has committed, so a failed transaction leaves nothing wrong in it.
 
 use super::super::placeholders::{for_engine, insert_rows};
 use super::super::{bits, unbits, Inner};
@@ -42,7 +42,6 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
 
 /// Rows per multi-row statement (an `INSERT`'s rows, an `IN` list's keys, a
 /// ledger lookup's names): at 9 parameters a row, far below every engine's
@@ -50,44 +49,6 @@ use std::sync::Mutex;
 const ROWS: usize = 500;
 
 type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
-
-/// Inventories remembered at most; past it the memory starts again empty
-/// (each is then written whole once more). A few hundred bytes each.
-const REMEMBERED: usize = 100_000;
-
-/// What this store last committed of each inventory (see the module's doc).
-#[derive(Debug, Default)]
-pub(in crate::store::sql) struct Written(Mutex<HashMap<CharacterId, Inventory>>);
-
-impl Written {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CharacterId, Inventory>> {
-        // A panic while holding it left a map of whole inventories.
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Takes out what is remembered of `character` if it is the stored
-    /// state, sequence number `stored`.
-    fn take(&self, character: CharacterId, stored: u64) -> Option<Inventory> {
-        let mut map = self.lock();
-        let inv = map.remove(&character)?;
-        (inv.seq == stored).then_some(inv)
-    }
-
-    pub(in crate::store::sql) fn forget(&self, character: CharacterId) {
-        self.lock().remove(&character);
-    }
-
-    /// Learns inventories a transaction has committed.
-    pub(in crate::store::sql) fn learn(&self, committed: Vec<(CharacterId, Inventory)>) {
-        let mut map = self.lock();
-        if map.len() + committed.len() > REMEMBERED {
-            map.clear();
-        }
-        map.extend(committed);
-    }
-}
 
 /// A ledger entry's name: its first part's character and sequence number after.
 type Name = (CharacterId, u64);
@@ -111,7 +72,8 @@ impl Inner {
     /// Applies consecutive `CommitTx` intents: one reply per intent, in
     /// order (an intent of another change is answered `Unavailable`; the
     /// caller passes none). The inventories written are pushed to
-    /// `committed`, for [`Written::learn`] once the transaction commits.
+    /// `committed`, for [`Written::learn`](super::Written::learn) once the
+    /// transaction commits.
     pub(in crate::store::sql) async fn commit_run(
         &self,
         conn: &mut AnyConnection,
