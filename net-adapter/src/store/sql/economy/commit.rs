@@ -5,10 +5,11 @@
 //! (same checks in the same order, same replies), against the stored state
 //! as the run's earlier commits leave it. But the reads come first, one
 //! statement per table for the whole run (which characters exist and their
-//! sequence numbers; which of the run's names the ledger already holds),
-//! and the writes last, one multi-row statement per table for the whole
-//! run (each inventory changed in the run written once, as the run leaves
-//! it; every receipt). What that bought, in `bench-economy` (5,000 players,
+//! sequence numbers; which of the run's names the ledger already holds;
+//! which of the raid rewards it gives are owed), and the writes last, one
+//! multi-row statement per table for the whole run (each inventory changed
+//! in the run written once, as the run leaves it; every receipt; the
+//! rewards given). What that bought, in `bench-economy` (5,000 players,
 //! 5,500 requests a second, SQLite): one commit at a time took ~15
 //! statements per transaction and acknowledged 2,858 tx/s at a 2,262 ms
 //! p99; runs acknowledge all 5,500 (and 7,977 of 8,000), the store busy
@@ -27,8 +28,13 @@
 //! against the stored one), so one number is one state. It is forgotten
 //! before the transaction that changes it and learnt again only once that
 //! has committed, so a failed transaction leaves nothing wrong in it.
+//!
+//! A commit's `grants` are checked, after its sequence numbers, against the
+//! rewards read as owed less those the run's earlier commits gave
+//! ([`Grants`], `rewards.rs`).
 
 use super::super::placeholders::{for_engine, insert_rows};
+use super::super::rewards::Grants;
 use super::super::{bits, unbits, Inner};
 use super::{
     fit, lines_of, receipt_of, Statements, INVENTORY_COLUMNS, PROGRESS_COLUMNS, PURCHASE_COLUMNS,
@@ -53,6 +59,9 @@ type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 /// A ledger entry's name: its first part's character and sequence number after.
 type Name = (CharacterId, u64);
 
+/// A `CommitTx`'s parts, receipt and grants.
+type Tx<'a> = (&'a [InventoryPart], &'a Receipt, &'a [u64]);
+
 /// What the run has decided so far, not yet written.
 struct Run<'a> {
     /// Every existing character the run touches, and its sequence number
@@ -66,6 +75,8 @@ struct Run<'a> {
     /// name is among them.
     receipts: Vec<(Name, &'a Receipt)>,
     named: HashMap<Name, usize>,
+    /// The owed rewards the run may still give, and those it gave.
+    grants: Grants,
 }
 
 impl Inner {
@@ -80,21 +91,31 @@ impl Inner {
         intents: &[Intent],
         committed: &mut Vec<(CharacterId, Inventory)>,
     ) -> Result<Vec<Result<Reply, StoreError>>, sqlx::Error> {
-        let txs: Vec<Option<(&[InventoryPart], &Receipt)>> = (intents.iter())
+        let txs: Vec<Option<Tx>> = (intents.iter())
             .map(|i| match &i.change {
-                Change::CommitTx { parts, receipt } => Some((parts.as_slice(), &**receipt)),
+                Change::CommitTx {
+                    parts,
+                    receipt,
+                    grants,
+                } => Some((parts.as_slice(), &**receipt, grants.as_slice())),
                 _ => None,
             })
             .collect();
-        let parts = || txs.iter().flatten().flat_map(|(parts, _)| parts.iter());
+        let parts = || txs.iter().flatten().flat_map(|(parts, ..)| parts.iter());
         let mut characters: Vec<CharacterId> = parts().map(|p| p.character).collect();
         characters.sort_unstable();
         characters.dedup();
         let mut names: Vec<Name> = (txs.iter().flatten())
-            .filter_map(|(parts, _)| parts.first().map(|f| (f.character, f.after.seq)))
+            .filter_map(|(parts, ..)| parts.first().map(|f| (f.character, f.after.seq)))
             .collect();
         names.sort_unstable();
         names.dedup();
+        let mut granted: Vec<(CharacterId, u64)> = (txs.iter().flatten())
+            .filter_map(|(parts, _, runs)| Some((parts.first()?.character, *runs)))
+            .flat_map(|(c, runs)| runs.iter().map(move |&run| (c, run)))
+            .collect();
+        granted.sort_unstable();
+        granted.dedup();
         let stored = self.stored_seqs(conn, &characters).await?;
         let mut run = Run {
             seqs: stored.clone(),
@@ -102,11 +123,12 @@ impl Inner {
             written: BTreeMap::new(),
             receipts: Vec::new(),
             named: HashMap::new(),
+            grants: self.grants(conn, &granted).await?,
         };
         let mut replies = Vec::with_capacity(txs.len());
         for tx in txs {
             replies.push(match tx {
-                Some((parts, receipt)) => self.decide(conn, &mut run, parts, receipt).await?,
+                Some(tx) => self.decide(conn, &mut run, tx).await?,
                 None => Err(StoreError::Unavailable),
             });
         }
@@ -116,6 +138,7 @@ impl Inner {
             .collect();
         self.write_inventories(conn, &written, &bases).await?;
         self.insert_receipts(conn, &run.receipts).await?;
+        self.mark_given(conn, &run.grants).await?;
         committed.extend(written.into_iter().map(|(c, inv)| (c, inv.clone())));
         Ok(replies)
     }
@@ -125,8 +148,7 @@ impl Inner {
         &self,
         conn: &mut AnyConnection,
         run: &mut Run<'a>,
-        parts: &'a [InventoryPart],
-        receipt: &'a Receipt,
+        (parts, receipt, grants): Tx<'a>,
     ) -> Result<Result<Reply, StoreError>, sqlx::Error> {
         let Some(first) = parts.first() else {
             return Ok(Err(StoreError::Conflict));
@@ -168,6 +190,9 @@ impl Inner {
             });
         }
         if parts.iter().any(|p| run.seqs[&p.character] != p.before) {
+            return Ok(Err(StoreError::Conflict));
+        }
+        if !run.grants.give(first.character, grants) {
             return Ok(Err(StoreError::Conflict));
         }
         for p in parts {
