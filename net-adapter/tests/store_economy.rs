@@ -54,6 +54,7 @@ fn commit(parts: Vec<InventoryPart>, receipt: Receipt) -> Change {
     Change::CommitTx {
         parts,
         receipt: Box::new(receipt),
+        grants: Vec::new(),
     }
 }
 
@@ -138,7 +139,7 @@ async fn with_characters(twin: &mut Twin<'_>, n: usize) {
 
 fn loaded(outcome: &Result<Reply, StoreError>) -> Option<&Inventory> {
     match outcome {
-        Ok(Reply::Inventory(inv)) => inv.as_deref(),
+        Ok(Reply::Inventory { inv, .. }) => inv.as_deref(),
         other => panic!("not an inventory: {other:?}"),
     }
 }

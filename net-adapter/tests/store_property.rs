@@ -1,11 +1,12 @@
 //! The property, against every engine: random intent sequences (accounts,
 //! characters, friendships, blocks, guilds, inventories and economy
-//! transactions, whose inventories carry a battle pass and a shop day, raid
-//! runs and leaderboard loads), with replays of earlier intents and batches
-//! of any size, answer as `MemoryStore` and end with its characters, its
-//! social records, its guilds, its inventories, its ledger and its
-//! leaderboards. The engines are chosen and
-//! skipped as in `store_engines.rs` (see `common`).
+//! transactions, whose inventories carry a battle pass and a shop day and
+//! which give owed raid rewards or try to, raid runs owing rewards, and
+//! leaderboard loads), with replays of earlier intents and batches of any
+//! size, answer as `MemoryStore` and end with its characters, its social
+//! records, its guilds, its inventories, its ledger, its leaderboards and
+//! its owed rewards. The engines are chosen and skipped as in
+//! `store_engines.rs` (see `common`).
 
 mod common;
 
@@ -19,7 +20,7 @@ use gc::economy::{Inventory, ItemId, PassState, Receipt, ShopDay, Sink, Source, 
 use gc::ids::{AccountId, CharacterId, GuildId, IntentId};
 use gc::persist::{
     AccountRef, Board, Change, CharacterRecord, GuildState, Intent, InventoryPart, MemoryStore,
-    Outcome, RaidRun, RegisterError,
+    Outcome, RaidReward, RaidRun, RegisterError,
 };
 use gc::protocol::{ChatChannel, ChatLine, GuildRank};
 use gc::raid::RaidScore;
@@ -64,10 +65,20 @@ const RAID_U32S: &[u32] = &[0, 1, u32::MAX];
 /// Damage and a run's `at`: across the top bit, so that an engine comparing
 /// signed values misorders them.
 const RAID_U64S: &[u64] = &[0, 1, 1 << 63, u64::MAX];
+/// Raid run ids: few, so that a run is recorded again (retried, or with
+/// another reward) and a grant names a run owed or not, or one given;
+/// across the top bit, so that an engine ordering the owed by signed ids
+/// misorders them.
+const RUN_IDS: &[u64] = &[0, 1, 1 << 63, u64::MAX];
 
 #[derive(Clone, Debug)]
 enum Step {
     Fresh(Change),
+    /// A transaction giving `character` the owed rewards of `runs`, made
+    /// on the inventory `MemoryStore` holds as the batch is made, so that
+    /// whether it applies is up to the rewards (a random commit's sequence
+    /// numbers rarely meet the stored ones).
+    Give(u64, Vec<u64>),
     /// An earlier intent again (index modulo the intents so far).
     Replay(usize),
 }
@@ -146,21 +157,54 @@ fn raid_score_strategy() -> impl Strategy<Value = RaidScore> {
     )
 }
 
-/// Runs by characters that exist or not (and once twice in a run), and
-/// loads of every board, with and without an own entry.
-fn raid_strategy() -> impl Strategy<Value = Change> {
-    let raid = || prop::sample::select(RAIDS).prop_map(str::to_owned);
+fn reward_strategy() -> impl Strategy<Value = RaidReward> {
+    let item = (0u16..3, prop::sample::select(SMALL_U32S)).prop_map(|(d, n)| (ItemDefId(d), n));
+    (prop::sample::select(AMOUNTS), prop::option::of(item))
+        .prop_map(|(gold, item)| RaidReward { gold, item })
+}
+
+/// A run by characters that exist or not (and once twice in a run), owing
+/// its reward to some of `owed` (that exist or not, once twice).
+fn run_strategy(owed: std::ops::Range<u64>) -> impl Strategy<Value = Change> {
+    let raid = prop::sample::select(RAIDS).prop_map(str::to_owned);
     let player = (
         0u64..9,
         prop::sample::select(CHAR_NAMES),
         raid_score_strategy(),
     )
         .prop_map(|(c, name, score)| (CharacterId(c), name.to_owned(), score));
+    let owing = (
+        prop::sample::select(RUN_IDS),
+        prop::collection::vec(owed.prop_map(CharacterId), 0..4),
+        reward_strategy(),
+    );
+    (
+        raid,
+        0u8..2,
+        raid_score_strategy(),
+        prop::collection::vec(player, 0..4),
+        owing,
+    )
+        .prop_map(|(raid, level_group, group, players, (id, owed, reward))| {
+            Change::RecordRaid {
+                run: Box::new(RaidRun {
+                    id,
+                    raid,
+                    level_group,
+                    group,
+                    players,
+                    owed,
+                    reward,
+                }),
+            }
+        })
+}
+
+/// Runs, and loads of every board, with and without an own entry.
+fn raid_strategy() -> impl Strategy<Value = Change> {
+    let raid = || prop::sample::select(RAIDS).prop_map(str::to_owned);
     prop_oneof![
-        3 => (raid(), 0u8..2, raid_score_strategy(), prop::collection::vec(player, 0..4))
-            .prop_map(|(raid, level_group, group, players)| Change::RecordRaid {
-                run: Box::new(RaidRun { raid, level_group, group, players }),
-            }),
+        3 => run_strategy(0..9),
         2 => (
             raid(),
             0u8..2,
@@ -179,8 +223,14 @@ fn raid_strategy() -> impl Strategy<Value = Change> {
 }
 
 /// The economy's changes: mostly commits, so that a batch holds runs of
-/// them (the SQL store decides and writes a run at once).
+/// them (the SQL store decides and writes a run at once); some give owed
+/// raid rewards, owed or not, by runs recorded among them for the
+/// characters that commit.
 fn economy_strategy() -> impl Strategy<Value = Change> {
+    let grants = prop_oneof![
+        1 => Just(Vec::new()),
+        1 => prop::collection::vec(prop::sample::select(RUN_IDS), 1..3),
+    ];
     prop_oneof![
             1 => (0u64..9).prop_map(|c| Change::LoadInventory { character: CharacterId(c) }),
             // Deletions aimed at the first characters, which have inventories.
@@ -188,11 +238,13 @@ fn economy_strategy() -> impl Strategy<Value = Change> {
                 account: AccountId(a),
                 character: CharacterId(c),
             }),
-            3 => (prop::collection::vec(part_strategy(1..4), 1..3), receipt_strategy())
-                .prop_map(|(parts, receipt)| Change::CommitTx {
+            3 => (prop::collection::vec(part_strategy(1..4), 1..3), receipt_strategy(), grants)
+                .prop_map(|(parts, receipt, grants)| Change::CommitTx {
                     parts,
                     receipt: Box::new(receipt),
+                    grants,
                 }),
+            2 => run_strategy(1..4),
     ]
 }
 
@@ -315,13 +367,42 @@ fn guild_state_strategy(character: std::ops::Range<u64>) -> impl Strategy<Value 
         })
 }
 
+fn give_strategy() -> impl Strategy<Value = Step> {
+    let runs = prop::collection::vec(prop::sample::select(RUN_IDS), 1..3);
+    (1u64..4, runs).prop_map(|(c, runs)| Step::Give(c, runs))
+}
+
+/// The transaction of [`Step::Give`]: 25 gold in, on the stored inventory.
+fn give(memory: &MemoryStore, character: u64, runs: &[u64]) -> Change {
+    let character = CharacterId(character);
+    let stored = memory.inventory(character);
+    let before = stored.map_or(0, |i| i.seq);
+    let mut after = stored.cloned().unwrap_or_else(|| Inventory::new(3));
+    after.seq = before + 1;
+    after.gold = after.gold.wrapping_add(25);
+    Change::CommitTx {
+        parts: vec![InventoryPart {
+            character,
+            before,
+            after,
+        }],
+        receipt: Box::new(Receipt {
+            gold_in: vec![(25, Source::Raid)],
+            ..Receipt::default()
+        }),
+        grants: runs.to_vec(),
+    }
+}
+
 fn ops_strategy() -> impl Strategy<Value = Vec<Op>> {
     let step = prop_oneof![
         4 => change_strategy().prop_map(Step::Fresh),
+        1 => give_strategy(),
         1 => any::<usize>().prop_map(Step::Replay),
     ];
     let commits = prop_oneof![
         4 => economy_strategy().prop_map(Step::Fresh),
+        2 => give_strategy(),
         1 => any::<usize>().prop_map(Step::Replay),
     ];
     let op = prop_oneof![
@@ -336,6 +417,27 @@ async fn same_as_memory(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut memory = MemoryStore::default();
     let mut sent: Vec<Intent> = Vec::new();
     let mut next = 1u64;
+    // An account with characters 1 to 3 first, whom commits and owed
+    // rewards aim at, so that those apply often (the ops may delete them).
+    let setup = [
+        open_dev("raider"),
+        create(1, "Raider1", 3),
+        create(1, "Raider2", 3),
+        create(1, "Raider3", 3),
+    ];
+    for change in setup {
+        next += 1;
+        let intent = Intent {
+            id: IntentId(next),
+            change,
+        };
+        let expected = memory.apply(&intent);
+        prop_assert_eq!(
+            db.store.apply_batch(std::slice::from_ref(&intent)).await,
+            vec![expected]
+        );
+        sent.push(intent);
+    }
     for op in ops {
         match op {
             Op::Batch(steps) => {
@@ -349,6 +451,13 @@ async fn same_as_memory(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
                             Intent {
                                 id: IntentId(next),
                                 change: change.clone(),
+                            }
+                        }
+                        Step::Give(character, runs) => {
+                            next += 1;
+                            Intent {
+                                id: IntentId(next),
+                                change: give(&memory, *character, runs),
                             }
                         }
                     };
@@ -379,6 +488,10 @@ async fn same_as_memory(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
             character: CharacterId(c),
         })
         .collect();
+    // Every character's inventory and owed rewards.
+    changes.extend((0..9).map(|c| Change::LoadInventory {
+        character: CharacterId(c),
+    }));
     // Every board whole, with each character's own entry.
     for raid in RAIDS {
         for level_group in 0..2 {
@@ -411,6 +524,10 @@ async fn same_as_memory(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
     prop_assert_eq!(db.store.inventories().await.unwrap(), inventories);
     let ledger: Vec<_> = memory.ledger().map(|(n, r)| (*n, r.clone())).collect();
     prop_assert_eq!(db.store.ledger().await.unwrap(), ledger);
+    let rewards: Vec<_> = (memory.raid_rewards())
+        .map(|(c, run, reward, given)| (c, run, reward.clone(), given))
+        .collect();
+    prop_assert_eq!(db.store.raid_rewards().await.unwrap(), rewards);
     Ok(())
 }
 

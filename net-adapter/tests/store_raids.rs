@@ -52,6 +52,7 @@ fn run(group: RaidScore, players: &[(u64, RaidScore)]) -> Change {
             players: (players.iter())
                 .map(|&(c, s)| (CharacterId(c), format!("c{c}"), s))
                 .collect(),
+            ..RaidRun::default()
         }),
     }
 }
@@ -311,6 +312,7 @@ async fn raid_strings_no_engine_can_hold_are_refused_alone(db: &mut TestDb) {
             level_group: 0,
             group: fine,
             players: vec![(CharacterId(1), name.to_owned(), fine)],
+            ..RaidRun::default()
         }),
     };
     let too_many: Vec<(u64, RaidScore)> = (1..=u64::from(gc::content::MAX_RAID_GROUP) + 1)

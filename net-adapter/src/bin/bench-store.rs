@@ -354,6 +354,7 @@ fn purchase(character: CharacterId, seq: u64) -> Change {
             gold_out: vec![(10, Sink::Shop)],
             ..Receipt::default()
         }),
+        grants: Vec::new(),
     }
 }
 

@@ -34,7 +34,8 @@
 //! `0004` each inventory's battle pass (experience, claimed levels, a row
 //! per mission's progress) and its day's shop purchases, a row each;
 //! `0005` each entrant's best raid run per raid kind, level group and board
-//! (`sql/raids.rs`).
+//! (`sql/raids.rs`); `0006` the rewards won runs owe their members, by
+//! (character, run), and whether a transaction gave them (`sql/rewards.rs`).
 //!
 //! A store holds a pool of at most 4 SQLite connections (3 files each) or 8
 //! server connections. Ids come from the engine (SQLite `AUTOINCREMENT`,
@@ -73,7 +74,7 @@ use game_core::auth::name_key;
 use game_core::economy::{Inventory, Receipt};
 use game_core::ids::{AccountId, CharacterId, GuildId};
 use game_core::persist::{
-    AccountRecord, Board, CharacterRecord, GuildRecord, Intent, Outcome, StoreError,
+    AccountRecord, Board, CharacterRecord, GuildRecord, Intent, Outcome, RaidReward, StoreError,
 };
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -362,6 +363,14 @@ impl Store {
             .ledger()
             .await
             .map_err(|_| StoreError::Unavailable)
+    }
+
+    /// Every owed raid reward and whether it was given, by (character,
+    /// run) (for tests and tools, as `MemoryStore::raid_rewards`).
+    pub async fn raid_rewards(
+        &self,
+    ) -> Result<Vec<(CharacterId, u64, RaidReward, bool)>, StoreError> {
+        (self.inner.raid_rewards().await).map_err(|_| StoreError::Unavailable)
     }
 
     /// A guild as stored: members with names in join order, lines oldest

@@ -8,6 +8,7 @@
 mod economy;
 mod placeholders;
 mod raids;
+mod rewards;
 mod social;
 mod values;
 
@@ -144,6 +145,7 @@ pub(super) struct Inner {
     social: social::Statements,
     economy: economy::Statements,
     raids: raids::Statements,
+    rewards: rewards::Statements,
     written: economy::Written,
 }
 
@@ -156,6 +158,7 @@ impl Inner {
             social: social::Statements::new(engine),
             economy: economy::Statements::new(engine),
             raids: raids::Statements::new(engine),
+            rewards: rewards::Statements::new(engine),
             written: economy::Written::default(),
         }
     }

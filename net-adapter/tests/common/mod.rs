@@ -331,6 +331,19 @@ impl<'a> Twin<'a> {
             self.store.engine()
         );
     }
+
+    /// The same owed raid rewards as `MemoryStore`, given or not.
+    pub async fn same_raid_rewards(&self) {
+        let rewards: Vec<_> = (self.memory.raid_rewards())
+            .map(|(c, run, reward, given)| (c, run, reward.clone(), given))
+            .collect();
+        assert_eq!(
+            self.store.raid_rewards().await.unwrap(),
+            rewards,
+            "{} holds owed raid rewards unlike MemoryStore",
+            self.store.engine()
+        );
+    }
 }
 
 pub fn result(outcomes: &[Outcome], i: usize) -> &Result<Reply, StoreError> {

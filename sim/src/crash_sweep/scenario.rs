@@ -347,7 +347,7 @@ pub fn build(kind: Kind) -> Scenario {
                 // The mission the attempt completes: pass experience, and
                 // nothing made or destroyed.
                 |ch, store| match ch {
-                    Change::CommitTx { parts, receipt } => {
+                    Change::CommitTx { parts, receipt, .. } => {
                         **receipt == Receipt::default()
                             && parts.len() == 1
                             && parts[0].after.pass.xp

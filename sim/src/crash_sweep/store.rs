@@ -60,7 +60,7 @@ impl SweepStore {
 
     /// What a correct store answers and does; a buggy one per its [`Bug`].
     pub fn apply(&mut self, intent: &Intent) -> Outcome {
-        let Change::CommitTx { parts, receipt } = &intent.change else {
+        let Change::CommitTx { parts, receipt, .. } = &intent.change else {
             return self.mem.apply(intent);
         };
         let name = parts.first().map(|p| (p.character, p.after.seq));

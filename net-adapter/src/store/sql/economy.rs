@@ -15,7 +15,9 @@
 //! of game-core's types. Progress and purchases are kept exactly as given
 //! (their order and length, trailing zeros too), so a load is equal to what
 //! `MemoryStore` holds. `economy/commit.rs` applies a run of commits at
-//! once, and writes only the rows that changed where it can.
+//! once, and writes only the rows that changed where it can. A load also
+//! answers the raid rewards the character is owed, and a commit may give
+//! some (`rewards.rs`).
 
 use super::placeholders::for_engine;
 use super::{bits, text, unbits, Inner};
@@ -28,8 +30,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 mod commit;
+mod written;
 
-pub(super) use commit::Written;
+pub(super) use written::Written;
 
 /// Whether every engine can store the transaction: its slot indices,
 /// mission indices, purchase positions and receipt line numbers fit the
@@ -37,7 +40,7 @@ pub(super) use commit::Written;
 pub(super) fn intent_storable(change: &Change) -> bool {
     let fits = |n: usize| i32::try_from(n).is_ok();
     match change {
-        Change::CommitTx { parts, receipt } => {
+        Change::CommitTx { parts, receipt, .. } => {
             parts.iter().all(|p| {
                 fits(p.after.slots.len())
                     && fits(p.after.pass.progress.len())
@@ -300,7 +303,10 @@ impl Inner {
             return Ok(Err(StoreError::NoSuchCharacter));
         }
         let inv = self.stored_inventory(conn, character).await?;
-        Ok(Ok(Reply::Inventory(inv.map(Box::new))))
+        Ok(Ok(Reply::Inventory {
+            inv: inv.map(Box::new),
+            owed: self.owed_rewards(conn, character).await?,
+        }))
     }
 
     async fn stored_inventory(

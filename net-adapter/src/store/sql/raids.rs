@@ -1,6 +1,7 @@
 //! Raid leaderboards inside a batch's transaction, kept as `MemoryStore`'s
 //! `persist/memory/raids.rs` keeps them: each entrant's best run per raid
-//! kind, level group and board (`raid_best`, migration 0005).
+//! kind, level group and board (`raid_best`, migration 0005). Recording a
+//! run also owes its rewards, in the same transaction (`rewards.rs`).
 //!
 //! Recording a score is two statements, neither of which reads first: an
 //! insert if the entrant has no row, then an update whose `WHERE` holds only
@@ -52,11 +53,11 @@ pub(in crate::store) fn raid_storable(raid: &str) -> bool {
 }
 
 /// A u64 as a BIGINT that sorts as the u64 does: its top bit flipped.
-fn ordered(v: u64) -> i64 {
+pub(super) fn ordered(v: u64) -> i64 {
     (v ^ (1 << 63)) as i64
 }
 
-fn unordered(v: i64) -> u64 {
+pub(super) fn unordered(v: i64) -> u64 {
     (v as u64) ^ (1 << 63)
 }
 
@@ -262,7 +263,7 @@ impl Inner {
             let names = run.group_names().join(&NAME_SEPARATOR.to_string());
             (self.keep_best(conn, &place, run.group_entrant(), &run.group, &names)).await?;
         }
-        Ok(())
+        self.owe_rewards(conn, run).await
     }
 
     /// The run becomes the entrant's entry if it has none or ranks better.
@@ -346,7 +347,8 @@ impl Inner {
         Ok(Some(BoardEntry { rank, ..mine }))
     }
 
-    /// A deleted character leaves every players' board.
+    /// A deleted character leaves every players' board, and its owed
+    /// rewards are gone.
     pub(super) async fn forget_raids(
         &self,
         conn: &mut AnyConnection,
@@ -356,7 +358,7 @@ impl Inner {
             .bind(ordered(character.0))
             .execute(&mut *conn)
             .await?;
-        Ok(())
+        self.forget_rewards(conn, character).await
     }
 
     /// A leaderboard read outside any batch (the login service).

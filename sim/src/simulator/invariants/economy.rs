@@ -388,7 +388,7 @@ pub struct BeforeTx {
 impl TxAudit {
     /// Just before the store applies `intent` (`None`: not a transaction).
     pub fn before(store: &MemoryStore, intent: &Intent) -> Option<BeforeTx> {
-        let Change::CommitTx { parts, receipt } = &intent.change else {
+        let Change::CommitTx { parts, receipt, .. } = &intent.change else {
             return None;
         };
         let first = parts.first()?;

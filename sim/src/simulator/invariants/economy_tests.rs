@@ -93,6 +93,7 @@ fn commit_intent(id: u64, parts: Vec<(CharacterId, Inventory)>, receipt: Receipt
                 })
                 .collect(),
             receipt: Box::new(receipt),
+            grants: Vec::new(),
         },
     }
 }

@@ -5,10 +5,11 @@
 //! (same checks in the same order, same replies), against the stored state
 //! as the run's earlier commits leave it. But the reads come first, one
 //! statement per table for the whole run (which characters exist and their
-//! sequence numbers; which of the run's names the ledger already holds),
-//! and the writes last, one multi-row statement per table for the whole
-//! run (each inventory changed in the run written once, as the run leaves
-//! it; every receipt). What that bought, in `bench-economy` (5,000 players,
+//! sequence numbers; which of the run's names the ledger already holds;
+//! which of the raid rewards it gives are owed), and the writes last, one
+//! multi-row statement per table for the whole run (each inventory changed
+//! in the run written once, as the run leaves it; every receipt; the
+//! rewards given). What that bought, in `bench-economy` (5,000 players,
 //! 5,500 requests a second, SQLite): one commit at a time took ~15
 //! statements per transaction and acknowledged 2,858 tx/s at a 2,262 ms
 //! p99; runs acknowledge all 5,500 (and 7,977 of 8,000), the store busy
@@ -20,15 +21,20 @@
 //!
 //! An inventory is written whole the first time (its rows deleted and
 //! inserted again); after that, while the store remembers what it last
-//! committed of it ([`Written`]), only the rows that differ from that.
-//! That memory is used only when the stored sequence number, read in the
-//! same transaction, is the remembered one's: every commit writes a whole
-//! state under a new sequence number (`before + 1`, checked against the
-//! stored one), so one number is one state. It is forgotten before the
-//! transaction that changes it and learnt again only once that has
-//! committed, so a failed transaction leaves nothing wrong in it.
+//! committed of it ([`Written`](super::Written)), only the rows that differ
+//! from that. That memory is used only when the stored sequence number,
+//! read in the same transaction, is the remembered one's: every commit
+//! writes a whole state under a new sequence number (`before + 1`, checked
+//! against the stored one), so one number is one state. It is forgotten
+//! before the transaction that changes it and learnt again only once that
+//! has committed, so a failed transaction leaves nothing wrong in it.
+//!
+//! A commit's `grants` are checked, after its sequence numbers, against the
+//! rewards read as owed less those the run's earlier commits gave
+//! ([`Grants`], `rewards.rs`).
 
 use super::super::placeholders::{for_engine, insert_rows};
+use super::super::rewards::Grants;
 use super::super::{bits, unbits, Inner};
 use super::{
     fit, lines_of, receipt_of, Statements, INVENTORY_COLUMNS, PROGRESS_COLUMNS, PURCHASE_COLUMNS,
@@ -42,7 +48,6 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
 
 /// Rows per multi-row statement (an `INSERT`'s rows, an `IN` list's keys, a
 /// ledger lookup's names): at 9 parameters a row, far below every engine's
@@ -51,46 +56,11 @@ const ROWS: usize = 500;
 
 type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
-/// Inventories remembered at most; past it the memory starts again empty
-/// (each is then written whole once more). A few hundred bytes each.
-const REMEMBERED: usize = 100_000;
-
-/// What this store last committed of each inventory (see the module's doc).
-#[derive(Debug, Default)]
-pub(in crate::store::sql) struct Written(Mutex<HashMap<CharacterId, Inventory>>);
-
-impl Written {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CharacterId, Inventory>> {
-        // A panic while holding it left a map of whole inventories.
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Takes out what is remembered of `character` if it is the stored
-    /// state, sequence number `stored`.
-    fn take(&self, character: CharacterId, stored: u64) -> Option<Inventory> {
-        let mut map = self.lock();
-        let inv = map.remove(&character)?;
-        (inv.seq == stored).then_some(inv)
-    }
-
-    pub(in crate::store::sql) fn forget(&self, character: CharacterId) {
-        self.lock().remove(&character);
-    }
-
-    /// Learns inventories a transaction has committed.
-    pub(in crate::store::sql) fn learn(&self, committed: Vec<(CharacterId, Inventory)>) {
-        let mut map = self.lock();
-        if map.len() + committed.len() > REMEMBERED {
-            map.clear();
-        }
-        map.extend(committed);
-    }
-}
-
 /// A ledger entry's name: its first part's character and sequence number after.
 type Name = (CharacterId, u64);
+
+/// A `CommitTx`'s parts, receipt and grants.
+type Tx<'a> = (&'a [InventoryPart], &'a Receipt, &'a [u64]);
 
 /// What the run has decided so far, not yet written.
 struct Run<'a> {
@@ -105,34 +75,47 @@ struct Run<'a> {
     /// name is among them.
     receipts: Vec<(Name, &'a Receipt)>,
     named: HashMap<Name, usize>,
+    /// The owed rewards the run may still give, and those it gave.
+    grants: Grants,
 }
 
 impl Inner {
     /// Applies consecutive `CommitTx` intents: one reply per intent, in
     /// order (an intent of another change is answered `Unavailable`; the
     /// caller passes none). The inventories written are pushed to
-    /// `committed`, for [`Written::learn`] once the transaction commits.
+    /// `committed`, for [`Written::learn`](super::Written::learn) once the
+    /// transaction commits.
     pub(in crate::store::sql) async fn commit_run(
         &self,
         conn: &mut AnyConnection,
         intents: &[Intent],
         committed: &mut Vec<(CharacterId, Inventory)>,
     ) -> Result<Vec<Result<Reply, StoreError>>, sqlx::Error> {
-        let txs: Vec<Option<(&[InventoryPart], &Receipt)>> = (intents.iter())
+        let txs: Vec<Option<Tx>> = (intents.iter())
             .map(|i| match &i.change {
-                Change::CommitTx { parts, receipt } => Some((parts.as_slice(), &**receipt)),
+                Change::CommitTx {
+                    parts,
+                    receipt,
+                    grants,
+                } => Some((parts.as_slice(), &**receipt, grants.as_slice())),
                 _ => None,
             })
             .collect();
-        let parts = || txs.iter().flatten().flat_map(|(parts, _)| parts.iter());
+        let parts = || txs.iter().flatten().flat_map(|(parts, ..)| parts.iter());
         let mut characters: Vec<CharacterId> = parts().map(|p| p.character).collect();
         characters.sort_unstable();
         characters.dedup();
         let mut names: Vec<Name> = (txs.iter().flatten())
-            .filter_map(|(parts, _)| parts.first().map(|f| (f.character, f.after.seq)))
+            .filter_map(|(parts, ..)| parts.first().map(|f| (f.character, f.after.seq)))
             .collect();
         names.sort_unstable();
         names.dedup();
+        let mut granted: Vec<(CharacterId, u64)> = (txs.iter().flatten())
+            .filter_map(|(parts, _, runs)| Some((parts.first()?.character, *runs)))
+            .flat_map(|(c, runs)| runs.iter().map(move |&run| (c, run)))
+            .collect();
+        granted.sort_unstable();
+        granted.dedup();
         let stored = self.stored_seqs(conn, &characters).await?;
         let mut run = Run {
             seqs: stored.clone(),
@@ -140,11 +123,12 @@ impl Inner {
             written: BTreeMap::new(),
             receipts: Vec::new(),
             named: HashMap::new(),
+            grants: self.grants(conn, &granted).await?,
         };
         let mut replies = Vec::with_capacity(txs.len());
         for tx in txs {
             replies.push(match tx {
-                Some((parts, receipt)) => self.decide(conn, &mut run, parts, receipt).await?,
+                Some(tx) => self.decide(conn, &mut run, tx).await?,
                 None => Err(StoreError::Unavailable),
             });
         }
@@ -154,6 +138,7 @@ impl Inner {
             .collect();
         self.write_inventories(conn, &written, &bases).await?;
         self.insert_receipts(conn, &run.receipts).await?;
+        self.mark_given(conn, &run.grants).await?;
         committed.extend(written.into_iter().map(|(c, inv)| (c, inv.clone())));
         Ok(replies)
     }
@@ -163,8 +148,7 @@ impl Inner {
         &self,
         conn: &mut AnyConnection,
         run: &mut Run<'a>,
-        parts: &'a [InventoryPart],
-        receipt: &'a Receipt,
+        (parts, receipt, grants): Tx<'a>,
     ) -> Result<Result<Reply, StoreError>, sqlx::Error> {
         let Some(first) = parts.first() else {
             return Ok(Err(StoreError::Conflict));
@@ -206,6 +190,9 @@ impl Inner {
             });
         }
         if parts.iter().any(|p| run.seqs[&p.character] != p.before) {
+            return Ok(Err(StoreError::Conflict));
+        }
+        if !run.grants.give(first.character, grants) {
             return Ok(Err(StoreError::Conflict));
         }
         for p in parts {
