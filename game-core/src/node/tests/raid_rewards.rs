@@ -163,9 +163,10 @@ fn a_crash_with_the_claim_applied_but_unanswered_does_not_give_it_again() {
 
 #[test]
 fn a_winner_who_left_before_claiming_is_given_it_when_it_comes_back() {
-    let mut config = NodeConfig::default();
-    config.resume_grace_ms = 1_000;
-    let mut h = Harness::with_config(config);
+    let mut h = Harness::with_config(NodeConfig {
+        resume_grace_ms: 1_000,
+        ..NodeConfig::default()
+    });
     let (conns, names, _) = won(&mut h);
     let before = h.stored_gold(&names)[0];
     h.node.handle_disconnect(h.now, conns[0]);

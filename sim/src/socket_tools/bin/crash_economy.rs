@@ -14,9 +14,10 @@
 //!   items or gold, or an id, and fail the two checks above; the ledger's
 //!   name is its primary key);
 //! - raid rewards exactly once across crashes (issue 20; `raids.rs`): raider
-//!   bots play beside the traders, and the first segment is killed just
-//!   after the store recorded a won run (0-300 ms after its log line, so
-//!   before, during or after its winners' claims); every reward a recorded
+//!   bots play beside the traders, and a segment is killed just after the
+//!   store recorded a won run (0-50 ms after its log line, so before,
+//!   during or after its winners' claims), segment after segment until a
+//!   kill finds a reward still owed; every reward a recorded
 //!   run owes is in the database, given by one transaction at most, and
 //!   every one still owed at a kill was given by the end (at its winner's
 //!   next login).
@@ -86,8 +87,9 @@ struct Args {
     /// The bots' kinds, as `mmo-bots --mix`.
     #[arg(long, default_value = "trader=70,raider=30")]
     mix: String,
-    /// With raiders in the mix, the first segment is killed just after the
-    /// first won run is recorded, or after this many seconds without one.
+    /// With raiders in the mix, a segment is killed just after a won run is
+    /// recorded (or after this many seconds without one), until a kill
+    /// finds a reward owed.
     #[arg(long, default_value_t = 150)]
     raid_wait: u64,
     /// Gold each operator grant gives; grants go to this many bots a second.
@@ -225,12 +227,21 @@ fn one_engine(
         url: &read_url,
         runtime,
     };
-    let outcome = segments(args, &dir, &data, &server_url, server_bin, bots_bin, &db, rng)
-        .and_then(|seen| {
-            let stored = runtime.block_on(ledger::read(&read_url))?;
-            let rewards = runtime.block_on(raids::read(&read_url))?;
-            Ok((seen, stored, rewards))
-        });
+    let outcome = segments(
+        args,
+        &dir,
+        &data,
+        &server_url,
+        server_bin,
+        bots_bin,
+        &db,
+        rng,
+    )
+    .and_then(|seen| {
+        let stored = runtime.block_on(ledger::read(&read_url))?;
+        let rewards = runtime.block_on(raids::read(&read_url))?;
+        Ok((seen, stored, rewards))
+    });
     if let Some(name) = &database {
         if !args.keep {
             if let Err(e) = runtime.block_on(drop_database(postgres, name)) {
@@ -256,12 +267,12 @@ fn one_engine(
     }
     let won = seen.runs.iter().filter(|r| !r.owed.is_empty()).count();
     println!(
-        "  raids: {} runs recorded, {won} won, owing {} rewards; {} owed at the kills (first kill \
+        "  raids: {} runs recorded, {won} won, owing {} rewards; {} owed at the kills (killed: \
          {}); at the end {} given, {} still owed (given at their winners' next login)",
         seen.runs.len(),
         seen.runs.iter().map(|r| r.owed.len()).sum::<usize>(),
         seen.owed_at_kills.len(),
-        seen.raid_kill,
+        seen.raid_kills.join("; "),
         rewards.given(),
         rewards.owed().len()
     );
@@ -304,13 +315,29 @@ struct Seen {
     acked: Vec<Acked>,
     runs: Vec<raids::RunAcked>,
     owed_at_kills: BTreeSet<(i64, i64)>,
-    raid_kill: String,
+    raid_kills: Vec<String>,
 }
 
-/// Whether the server log at `path` shows a won raid run recorded.
-fn run_won(path: &Path) -> bool {
-    let log = std::fs::read_to_string(path).unwrap_or_default();
-    raids::parse_runs(&log).0.iter().any(|r| !r.owed.is_empty())
+/// Whether the server log at `path` shows a won raid run recorded, reading
+/// on from `*read` (the bytes read before; polled every 10 ms, so a kill
+/// comes before the winners' claims as often as it can).
+fn run_won(path: &Path, read: &mut u64) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut new = Vec::new();
+    if file.seek(SeekFrom::Start(*read)).is_err() || file.read_to_end(&mut new).is_err() {
+        return false;
+    }
+    // Whole lines only: a line cut mid-write is read next time.
+    let whole = new.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    *read += whole as u64;
+    let text = String::from_utf8_lossy(&new[..whole]);
+    raids::parse_runs(&text)
+        .0
+        .iter()
+        .any(|r| !r.owed.is_empty())
 }
 
 /// Every segment in turn; what the servers acknowledged, from their logs.
@@ -346,15 +373,16 @@ fn segments(
         acked: Vec::new(),
         runs: Vec::new(),
         owed_at_kills: BTreeSet::new(),
-        raid_kill: "not waited for".into(),
+        raid_kills: Vec::new(),
     };
     let mut next_grant = 0usize;
     for segment in 0..=args.kills {
         let last = segment == args.kills;
         let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let kill_at = args.kill_after_min + unit * (args.kill_after_max - args.kill_after_min);
-        // The first killed segment waits for a won raid, with raiders.
-        let wait_raid = segment == 0 && !last && args.mix.contains("raider");
+        // With raiders, killed segments wait for a won raid until a kill
+        // has found a reward owed (its winners had not all claimed yet).
+        let wait_raid = !last && args.mix.contains("raider") && seen.owed_at_kills.is_empty();
         let play = if last {
             args.last_seconds as f64
         } else if wait_raid {
@@ -374,6 +402,7 @@ fn segments(
         let started = Instant::now();
         let log_path = setup.dir.join(format!("server-{name}.log"));
         let mut next_grants = started;
+        let mut log_read = 0;
         while started.elapsed().as_secs_f64() < play {
             if Instant::now() >= next_grants {
                 next_grants += Duration::from_secs(1);
@@ -384,19 +413,27 @@ fn segments(
                     let _ = http_post(server.admin, "/commands", &command, Duration::from_secs(1));
                 }
             }
-            if wait_raid && run_won(&log_path) {
-                let delay = rng.next_u64() % 300;
+            if wait_raid && run_won(&log_path, &mut log_read) {
+                let delay = rng.next_u64() % 50;
                 std::thread::sleep(Duration::from_millis(delay));
-                seen.raid_kill = format!(
-                    "{delay} ms after a won run was recorded, {:.1} s in",
+                seen.raid_kills.push(format!(
+                    "segment {segment} {delay} ms after a won run was recorded, {:.1} s in",
                     started.elapsed().as_secs_f64()
-                );
+                ));
                 break;
             }
-            std::thread::sleep(Duration::from_millis(if wait_raid { 50 } else { 1_000 }));
+            std::thread::sleep(Duration::from_millis(if wait_raid { 10 } else { 1_000 }));
         }
-        if wait_raid && seen.raid_kill == "not waited for" {
-            seen.raid_kill = format!("after {} s without a won run", args.raid_wait);
+        if wait_raid
+            && !seen
+                .raid_kills
+                .iter()
+                .any(|k| k.starts_with(&format!("segment {segment} ")))
+        {
+            seen.raid_kills.push(format!(
+                "segment {segment} after {} s without a won run",
+                args.raid_wait
+            ));
         }
         let end = if last {
             let _ = children.kill();

@@ -59,7 +59,8 @@ struct Args {
     /// fighter (hunts monsters), brawler (sends combat requests the server
     /// must refuse), social (talks), heckler (social requests the server must
     /// refuse), trader (fights for gold, shops, enhances and trades with the
-    /// traders beside it in the mix, by name).
+    /// traders beside it in the mix, by name), swindler, raider (queues for
+    /// raids alone, fights the boss, claims its reward).
     #[arg(long, default_value = "wander=100")]
     mix: Mix,
     /// Stand still in the world (the same as --mix idle=100).

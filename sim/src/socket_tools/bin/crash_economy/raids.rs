@@ -53,7 +53,7 @@ fn parse_line(line: &str) -> Option<RunAcked> {
 /// The raid rewards as the database holds them.
 #[derive(Debug, Default)]
 pub(super) struct Rewards {
-    /// (character, run) → (gold, given).
+    /// (character, run id as logged, in 64 bits) → (gold, given).
     pub(super) rows: BTreeMap<(i64, i64), (i64, bool)>,
     /// Raid gold in the ledger, by the transaction's (only) character.
     pub(super) ledger_gold: BTreeMap<i64, i64>,
@@ -90,14 +90,15 @@ pub(super) async fn read(url: &str) -> Result<Rewards, String> {
 async fn read_from(pool: &sqlx::AnyPool) -> Result<Rewards, sqlx::Error> {
     use sqlx::Row;
     let mut r = Rewards::default();
-    for row in sqlx::query(
-        "SELECT character_id, run_id, gold, CAST(given AS BIGINT) FROM raid_rewards",
-    )
-    .fetch_all(pool)
-    .await?
+    for row in
+        sqlx::query("SELECT character_id, run_id, gold, CAST(given AS BIGINT) FROM raid_rewards")
+            .fetch_all(pool)
+            .await?
     {
         let given: i64 = row.try_get(3)?;
-        let key = (row.try_get(0)?, row.try_get(1)?);
+        // Stored with its top bit flipped (migration 0006): back to the id.
+        let run = (row.try_get::<i64, _>(1)? as u64 ^ (1 << 63)) as i64;
+        let key = (row.try_get(0)?, run);
         r.rows.insert(key, (row.try_get(2)?, given != 0));
     }
     for row in sqlx::query(
@@ -203,7 +204,9 @@ mod tests {
         let mut lost = Rewards::default();
         lost.rows.insert((3, 7), (120, true));
         lost.ledger_gold.insert(3, 120);
-        let mut twice = Rewards { ..Default::default() };
+        let mut twice = Rewards {
+            ..Default::default()
+        };
         twice.rows = ok.rows.clone();
         twice.ledger_gold.insert(3, 240);
         for broken in [lost, twice] {
