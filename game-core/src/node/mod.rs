@@ -39,6 +39,7 @@ mod combat;
 mod commands;
 mod connections;
 mod economy;
+mod economy_load;
 mod economy_requests;
 mod economy_stats;
 mod economy_views;

@@ -80,13 +80,18 @@ pub(super) struct Stored {
 /// Gold in the maps of [`Stored`].
 pub(super) const GOLD: i64 = -1;
 
-pub(super) async fn read(url: &str) -> Result<Stored, String> {
+/// A one-connection pool on the database at `url`.
+pub(super) async fn open(url: &str) -> Result<sqlx::AnyPool, String> {
     sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
+    sqlx::any::AnyPoolOptions::new()
         .max_connections(1)
         .connect(url)
         .await
-        .map_err(|e| format!("cannot open {url}: {e}"))?;
+        .map_err(|e| format!("cannot open {url}: {e}"))
+}
+
+pub(super) async fn read(url: &str) -> Result<Stored, String> {
+    let pool = open(url).await?;
     let out = read_from(&pool)
         .await
         .map_err(|e| format!("reading the economy: {e}"));

@@ -74,12 +74,7 @@ impl Rewards {
 }
 
 pub(super) async fn read(url: &str) -> Result<Rewards, String> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .map_err(|e| format!("cannot open {url}: {e}"))?;
+    let pool = super::ledger::open(url).await?;
     let out = read_from(&pool)
         .await
         .map_err(|e| format!("reading the raid rewards: {e}"));
