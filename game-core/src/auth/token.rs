@@ -134,7 +134,13 @@ impl VerifyingKey {
     /// and unexpired at `now` (unix seconds). Replays are the caller's to
     /// refuse (see [`super::ReplayGuard`]).
     pub fn verify(&self, token: &str, now: u64) -> Result<Claims, TokenRefusal> {
-        if token.len() > MAX_TOKEN_LEN || !token.starts_with(TOKEN_PREFIX) {
+        // No footer, not even an empty one: tokens are issued without, so
+        // `v4.public.<payload>.` is not a token we issued (the token fuzz
+        // target found it verifying: regressions/token/empty_footer).
+        if token.len() > MAX_TOKEN_LEN
+            || !token.starts_with(TOKEN_PREFIX)
+            || token.split('.').count() != 3
+        {
             return Err(TokenRefusal::Malformed);
         }
         let untrusted =
@@ -297,6 +303,12 @@ mod tests {
         );
         // Deterministic: the simulator's tokens replay from the seed.
         assert_eq!(token, key.issue(&claims(1_000)));
+        // The same token with a footer, even an empty one, is not the one
+        // issued.
+        for footer in [".", ".e30"] {
+            let with = format!("{token}{footer}");
+            assert_eq!(public.verify(&with, 0), Err(TokenRefusal::Malformed));
+        }
     }
 
     #[test]
